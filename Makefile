@@ -1,0 +1,45 @@
+# crnt: the two commands for a fresh machine are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PYTEST_ARGS ?=
+STACK := $(UV) run --frozen crnt-stack
+
+.PHONY: help tools install up down status run test lint format bench
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+tools: ## Install what the machine lacks: uv, Java, Maven, PostgreSQL
+	@bash deploy/local/install-prerequisites.sh
+
+install: tools ## Create .venv with every package (uv.lock, frozen)
+	@$(UV) sync --frozen --quiet
+
+up: install ## Start Kafka, PostgreSQL and the mail catcher, detached (idempotent)
+	@$(STACK) up
+
+down: ## Stop what `make up` started
+	@$(STACK) down
+
+status: ## Show what runs
+	@$(STACK) status
+
+run: install ## Start everything in the foreground; Ctrl-C stops it all
+	@$(STACK) run
+
+test: install ## The whole suite on the real Kafka and PostgreSQL (started if needed)
+	@$(STACK) with -- $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+lint: install ## ruff, mypy --strict
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+	@$(UV) run --frozen mypy
+
+format: install ## Apply ruff's fixes and formatting
+	@$(UV) run --frozen ruff check --fix .
+	@$(UV) run --frozen ruff format .
+
+bench: install ## Print throughput and latency figures (not a test)
+	@$(STACK) with -- $(UV) run --frozen python -m bench

@@ -1,0 +1,1 @@
+pytest_plugins = ["crnt_shared.testing"]

@@ -1,0 +1,201 @@
+"""``crnt-stack``: Kafka, PostgreSQL and a mail catcher for development and tests, without Docker.
+
+    crnt-stack up       start what does not run yet and wait until it answers (idempotent)
+    crnt-stack down     stop everything (harmless when nothing runs)
+    crnt-stack status   one line per component
+    crnt-stack env      ``export`` lines for the services and tests: eval "$(crnt-stack env)"
+    crnt-stack with -- COMMAND...
+                        run COMMAND with the stack up and its environment set; stop afterwards
+                        what this call started (CRNT_KEEP_STACK=1 keeps it)
+    crnt-stack run      the stack and the four services in the foreground; Ctrl-C stops all
+
+Ports come from KAFKA_PORT, KAFKA_CONTROLLER_PORT, PG_PORT, MAILCATCHER_SMTP_PORT and
+MAILCATCHER_HTTP_PORT; state (data, logs, pid files) lives in ``<repo>/.local`` or
+$CRNT_STATE_DIR. With SMTP_HOST set, no mail catcher is started.
+"""
+
+import argparse
+import logging
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+from crnt_devstack import kafka, mail, paths, postgres, services
+from crnt_devstack.errors import StackError
+from crnt_devstack.ports import HOST, Ports
+
+
+def env_lines(ports: Ports, environ: Mapping[str, str]) -> list[str]:
+    """``export NAME=value`` lines pointing the services and tests at the stack."""
+    values = env_values(ports, environ)
+    return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+
+
+def env_values(ports: Ports, environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables pointing the services and tests at the stack."""
+    values = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers(ports)}
+    for database in postgres.DATABASES:
+        values[f"{database.upper()}_DATABASE_URL"] = postgres.database_url(ports, database)
+    values["CRNT_TEST_ADMIN_DATABASE_URL"] = postgres.database_url(ports, postgres.ADMIN_DATABASE)
+    smtp_host = mail.external_smtp_host(environ)
+    if smtp_host is not None:
+        values["SMTP_HOST"] = smtp_host
+        values["SMTP_PORT"] = environ.get("SMTP_PORT") or "25"
+    else:
+        values["SMTP_HOST"] = HOST
+        values["SMTP_PORT"] = str(ports.smtp)
+        values["MAILCATCHER_URL"] = mail.http_url(ports)
+    return values
+
+
+def check_ports(ports: Ports) -> None:
+    """Before starting anything: the ports of every component still to start must be free."""
+    if kafka.running() is None:
+        kafka.check_ports(ports)
+    if postgres.running() is None:
+        postgres.check_port(ports)
+    if mail.external_smtp_host() is None and mail.running() is None:
+        mail.check_ports(ports)
+
+
+def up(ports: Ports) -> None:
+    check_ports(ports)
+    kafka.start(ports)
+    postgres.start(ports)
+    mail.start(ports)
+    print('stack is up; eval "$(uv run crnt-stack env)" points the services at it')
+
+
+def down(ports: Ports) -> None:
+    failures: list[str] = []
+    stops: list[Callable[[], None]] = [mail.stop, kafka.stop, postgres.stop]
+    for stop in stops:
+        try:
+            stop()
+        except StackError as error:
+            failures.append(str(error))
+    if failures:
+        raise StackError("\n".join(failures))
+
+
+def status(ports: Ports) -> None:
+    for component in (kafka.status(ports), postgres.status(ports), mail.status(ports)):
+        print(component.line())
+
+
+def env(ports: Ports) -> None:
+    print("\n".join(env_lines(ports, os.environ)))
+
+
+def _running() -> dict[str, bool]:
+    return {
+        "kafka": kafka.running() is not None,
+        "postgres": postgres.running() is not None,
+        "mail": mail.running() is not None,
+    }
+
+
+def _stop_started_by_us(before: dict[str, bool]) -> None:
+    if os.environ.get("CRNT_KEEP_STACK") == "1":
+        return
+    stops = {"mail": mail.stop, "kafka": kafka.stop, "postgres": postgres.stop}
+    for name, stop in stops.items():
+        if not before[name]:
+            stop()
+
+
+def with_stack(ports: Ports, command: Sequence[str]) -> int:
+    """Run ``command`` against the stack; returns its exit code."""
+    if not command:
+        raise StackError("nothing to run: crnt-stack with -- COMMAND [ARGS...]")
+    before = _running()
+    try:
+        up(ports)
+        env = services.environment(env_values(ports, os.environ))
+        return subprocess.call(list(command), env=env)  # noqa: S603 - the caller's command
+    finally:
+        _stop_started_by_us(before)
+
+
+def run(ports: Ports) -> None:
+    """Everything in the foreground until Ctrl-C (or SIGTERM)."""
+    before = _running()
+    processes = None
+    try:
+        up(ports)
+        env = services.environment(env_values(ports, os.environ))
+        processes = services.ServiceProcesses(env, paths.state_dir() / "logs")
+        present = services.installed()
+        for service in present:
+            processes.start(service)
+        processes.wait_ready(present)
+        print_tour(ports, present)
+        signal.signal(signal.SIGTERM, _interrupt)
+        while all(process.poll() is None for process in processes.processes.values()):
+            time.sleep(0.5)
+        raise StackError("a service stopped: read its log in .local/logs, then make run again")
+    except KeyboardInterrupt:
+        print("\nstopping ...", flush=True)
+    finally:
+        if processes is not None:
+            processes.stop_all()
+        _stop_started_by_us(before)
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
+def print_tour(ports: Ports, present: list[services.Service]) -> None:
+    print("\ncrnt is running. Ctrl-C stops everything.\n")
+    for service in present:
+        print(f"  {service.name:<14} {service.url}/docs")
+    if mail.external_smtp_host() is None:
+        print(f"  {'mail catcher':<14} {mail.http_url(ports)}/api/v1/messages")
+    print(f"\n  agency token: {services.DEV_TOKENS['CRNT_AGENCY_TOKEN']} (development only)\n")
+
+
+COMMANDS: dict[str, Callable[[Ports], None]] = {
+    "up": up,
+    "down": down,
+    "status": status,
+    "env": env,
+    "run": run,
+}
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="crnt-stack",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=[*COMMANDS, "with"])
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="with: the command to run")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    # aiokafka logs each refused connection while the broker boots: expected, not news.
+    logging.getLogger("aiokafka").addHandler(logging.NullHandler())
+    try:
+        if args.command == "with":
+            command = args.args[1:] if args.args[:1] == ["--"] else args.args
+            return with_stack(Ports.from_env(), command)
+        COMMANDS[args.command](Ports.from_env())
+    except StackError as error:
+        print(f"crnt-stack: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("crnt-stack: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

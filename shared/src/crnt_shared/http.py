@@ -1,0 +1,274 @@
+"""The HTTP side every service shares: app factory, RFC 9457 problems, roles, request ids."""
+
+import hmac
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
+from enum import StrEnum
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from crnt_shared.context import set_correlation_id
+from crnt_shared.metrics import HTTP_LATENCY
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+API_PREFIX = "/api/v1"
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+class Problem(Exception):
+    """An error a client can act on, rendered as ``application/problem+json``."""
+
+    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.extra = extra
+
+
+class NotFound(Problem):
+    def __init__(self, detail: str) -> None:
+        super().__init__(404, "Not found", detail)
+
+
+class Conflict(Problem):
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(409, "Conflict", detail, **extra)
+
+
+class Unprocessable(Problem):
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(422, "Invalid input", detail, **extra)
+
+
+def problem_response(
+    status: int, title: str, detail: str, request: Request | None = None, **extra: Any
+) -> JSONResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    body["detail"] = detail
+    if request is not None:
+        body["instance"] = request.url.path
+        request_id = getattr(request.state, "request_id", None)
+        if request_id:
+            body["request_id"] = request_id
+    body.update(extra)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _validation_detail(errors: Sequence[Any]) -> tuple[str, list[dict[str, str]]]:
+    fields = []
+    for error in errors:
+        location = [str(part) for part in error.get("loc", ()) if part != "body"]
+        fields.append({"field": ".".join(location) or "body", "message": error.get("msg", "")})
+    sentence = "; ".join(f"{item['field']}: {item['message']}" for item in fields[:10])
+    return f"The request is not valid. {sentence}.", fields
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, Problem)
+        return problem_response(exc.status, exc.title, exc.detail, request, **exc.extra)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        title = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Not allowed"}
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"There is no resource at {request.url.path}: check the path."
+        return problem_response(
+            exc.status_code, title.get(exc.status_code, "Error"), detail, request
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RequestValidationError)
+        detail, fields = _validation_detail(exc.errors())
+        return problem_response(422, "Invalid input", detail, request, errors=fields)
+
+    async def on_error(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error", path=request.url.path)
+        return problem_response(
+            500,
+            "Internal error",
+            "Something went wrong on our side; nothing was changed by this request if it "
+            "failed before its commit. Retry later, and quote the request id if it persists.",
+            request,
+        )
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(Exception, on_error)
+
+
+class Role(StrEnum):
+    AGENCY = "agency"
+    COPIL = "copil"
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def role_guard(tokens: Mapping[Role, str]) -> Callable[..., Any]:
+    """A dependency factory: ``Depends(guard(Role.AGENCY))`` admits that role's token only."""
+
+    def guard(*roles: Role) -> Any:
+        async def check(
+            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        ) -> Role:
+            if credentials is None:
+                raise Problem(
+                    401,
+                    "Unauthorized",
+                    f"This action needs the {' or '.join(roles)} token: send it as "
+                    "'Authorization: Bearer <token>'.",
+                )
+            given = credentials.credentials.encode()
+            matched = None
+            for role, token in tokens.items():
+                # Compare with every token, always, in constant time.
+                if hmac.compare_digest(given, token.encode()) and matched is None:
+                    matched = role
+            if matched is None:
+                raise Problem(401, "Unauthorized", "The bearer token is not valid.")
+            if matched not in roles:
+                raise Problem(
+                    403,
+                    "Forbidden",
+                    f"This action is reserved to the {' or '.join(roles)} role; "
+                    f"your token is the {matched} token.",
+                )
+            return matched
+
+        return Depends(check)
+
+    return guard
+
+
+class RequestContextMiddleware:
+    """Request id and correlation id on every request, response and log line; body limit;
+    latency histogram."""
+
+    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+        self.app = app
+        self.service = service
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
+        request_id = headers.get("x-request-id") or str(uuid.uuid4())
+        request_id = request_id[:128]
+        correlation_id = headers.get("x-correlation-id", request_id)[:128]
+        scope.setdefault("state", {})["request_id"] = request_id
+        set_correlation_id(correlation_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large(scope, receive, send)
+            return
+        received = 0
+        status = 500
+        started = time.perf_counter()
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def send_with_ids(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (b"x-request-id", request_id.encode()),
+                    (b"x-correlation-id", correlation_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_ids)
+        except _BodyTooLarge:
+            await self._too_large(scope, receive, send)
+            status = 413
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            HTTP_LATENCY.labels(self.service, scope["method"], path, str(status)).observe(
+                time.perf_counter() - started
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(
+            413,
+            "Request too large",
+            f"The request body is larger than {self.max_body_bytes} bytes: send less at once.",
+        )
+        await response(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def create_http_app(
+    *,
+    service: str,
+    title: str,
+    description: str,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]],
+    routers: Sequence[APIRouter],
+    readiness_checks: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
+    max_body_bytes: int,
+) -> FastAPI:
+    """A FastAPI app with the project's conventions; routers are mounted under ``/api/v1``."""
+    app = FastAPI(title=title, description=description, lifespan=lifespan, version="1.0.0")
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, service=service, max_body_bytes=max_body_bytes)
+    for router in routers:
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/health", tags=["operations"], summary="Liveness: the process answers")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", tags=["operations"], summary="Readiness: database and Kafka reachable")
+    async def ready() -> Response:
+        results: dict[str, str] = {}
+        for name, check in readiness_checks(app).items():
+            try:
+                await check()
+                results[name] = "ok"
+            except Exception as error:
+                results[name] = f"unavailable: {error}"
+        ok = all(value == "ok" for value in results.values())
+        body = {"status": "ready" if ok else "not ready", "checks": results}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,207 @@
+"""What runs inside every service process: pool, migrations, outbox relay, Kafka consumers.
+
+``ServiceRuntime.lifespan`` is the FastAPI lifespan of the service: it waits for the database
+(wait-then-migrate), applies the migrations, starts the relay, then connects the FastStream
+broker in the background, so that the HTTP API (whose writes only touch PostgreSQL) comes up
+even while Kafka is down; ``/ready`` says what is missing.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+import uvicorn
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from faststream.specification import AsyncAPI
+
+from crnt_shared.consumer import EventConsumer, RetryPolicy
+from crnt_shared.db import (
+    SHARED_MIGRATIONS,
+    MigrationSource,
+    Pool,
+    UnitOfWork,
+    create_pool,
+    migrate,
+)
+from crnt_shared.events import Event, EventHandler
+from crnt_shared.http import ReadinessCheck
+from crnt_shared.logging import configure_logging
+from crnt_shared.outbox import OutboxRelay
+from crnt_shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+DATABASE_WAIT_SECONDS = 60.0
+
+
+class ServiceRuntime:
+    def __init__(
+        self,
+        *,
+        service: str,
+        settings: ServiceSettings,
+        migrations: MigrationSource | None = None,
+        subscriptions: Sequence["Subscription"] = (),
+        published: Sequence[type[Event]] = (),
+    ) -> None:
+        self.service = service
+        self.settings = settings
+        self._migrations = [MigrationSource("shared", SHARED_MIGRATIONS)]
+        if migrations is not None:
+            self._migrations.append(migrations)
+        self._subscriptions = subscriptions
+        self._published = published
+        self.broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=service, logger=None)
+        self._pool: Pool | None = None
+        self.relay: OutboxRelay | None = None
+        self._broker_task: asyncio.Task[None] | None = None
+        self.consumers: list[EventConsumer] = []
+        self.broker_connected = False
+
+    @property
+    def pool(self) -> Pool:
+        if self._pool is None:
+            raise RuntimeError(f"the {self.service} runtime has not started")
+        return self._pool
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A transaction whose outbox rows wake the relay right after commit."""
+        hooks = [self.relay.wake] if self.relay else []
+        return UnitOfWork(self.pool, on_commit=hooks)
+
+    def asyncapi(self) -> dict[str, Any]:
+        spec = AsyncAPI(self.broker, title=f"crnt {self.service}", version="1.0.0")
+        return spec.to_specification().to_jsonable()  # type: ignore[no-any-return]
+
+    @asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def start(self) -> None:
+        configure_logging(self.service, self.settings.log_level, self.settings.log_json)
+        self._pool = await _wait_for_database(
+            self.settings.database_url.unicode_string(), self.settings.db_pool_max_size
+        )
+        async with self._pool.acquire() as connection:
+            await migrate(connection, self._migrations)
+        self.relay = OutboxRelay(
+            self._pool,
+            bootstrap_servers=self.settings.kafka_bootstrap_servers,
+            service=self.service,
+            batch_size=self.settings.outbox_batch_size,
+            poll_seconds=self.settings.outbox_poll_seconds,
+        )
+        self.relay.start()
+        retry = RetryPolicy(
+            max_attempts=self.settings.consumer_max_attempts,
+            backoff_seconds=self.settings.consumer_backoff_seconds,
+            backoff_max_seconds=self.settings.consumer_backoff_max_seconds,
+        )
+        for subscription in self._subscriptions:
+            consumer = EventConsumer(
+                service=self.service,
+                group_id=subscription.group_id,
+                topics=subscription.topics,
+                handlers=subscription.handlers,
+                pool=self._pool,
+                on_commit=[self.relay.wake],
+                retry=retry,
+            )
+            consumer.register(self.broker)
+            self.consumers.append(consumer)
+        self._broker_task = asyncio.create_task(self._connect_broker())
+        log.info("service started", port=self.settings.http_port)
+
+    async def stop(self) -> None:
+        if self._broker_task is not None:
+            self._broker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._broker_task
+        for consumer in self.consumers:
+            with contextlib.suppress(Exception):
+                await consumer.flush()
+        with contextlib.suppress(Exception):
+            await self.broker.stop()
+        if self.relay is not None:
+            await self.relay.stop()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _connect_broker(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                await self.broker.start()
+                self.broker_connected = True
+                log.info("kafka consumers started", groups=[c.group_id for c in self.consumers])
+                return
+            except Exception as error:
+                attempt += 1
+                delay = min(30.0, 0.5 * 2**attempt)
+                log.warning("kafka unavailable, retrying", error=repr(error), retry_in=delay)
+                with contextlib.suppress(Exception):
+                    await self.broker.stop()
+                await asyncio.sleep(delay)
+
+    def readiness_checks(self, _: FastAPI) -> Mapping[str, ReadinessCheck]:
+        async def database() -> None:
+            async with self.pool.acquire() as connection:
+                await connection.fetchval("SELECT 1")
+
+        async def kafka() -> None:
+            if not self.broker_connected:
+                raise RuntimeError("not connected yet")
+            if not await self.broker.ping(timeout=2.0):
+                raise RuntimeError("the broker does not answer")
+
+        return {"database": database, "kafka": kafka}
+
+
+class Subscription:
+    """A consumer group of a service: the topics it reads and a handler per contract."""
+
+    def __init__(
+        self,
+        group_id: str,
+        topics: Sequence[str],
+        handlers: Mapping[type[Event], EventHandler],
+    ) -> None:
+        self.group_id = group_id
+        self.topics = topics
+        self.handlers = handlers
+
+
+async def _wait_for_database(dsn: str, max_size: int) -> Pool:
+    deadline = asyncio.get_running_loop().time() + DATABASE_WAIT_SECONDS
+    while True:
+        try:
+            return await create_pool(dsn, max_size=max_size)
+        except (OSError, ConnectionError) as error:
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(
+                    f"PostgreSQL is not reachable after {DATABASE_WAIT_SECONDS:.0f} s ({error}):"
+                    " start it (`make up`) or fix the service's DATABASE_URL"
+                ) from error
+            log.warning("database unavailable, waiting", error=repr(error))
+            await asyncio.sleep(1.0)
+
+
+def serve(app_factory: Callable[[], FastAPI], settings: ServiceSettings) -> None:
+    """Run one service in the foreground (``python -m crnt_<service>``)."""
+    uvicorn.run(
+        app_factory(),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+    )

@@ -1,0 +1,59 @@
+"""The settings every service shares, from the environment (documented in ``.env.example``).
+
+Secrets have no default: a service without its tokens does not start. In production
+(``CRNT_ENV=production``) the development placeholders are refused as well.
+"""
+
+from typing import Literal
+
+from pydantic import Field, PostgresDsn, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = frozenset(
+    {"changeme", "change-me", "secret", "dev-agency-token", "dev-copil-token", "crnt"}
+)
+MIN_PRODUCTION_SECRET_LENGTH = 24
+
+
+class ServiceSettings(BaseSettings):
+    """Subclasses add ``database_url`` under their own variable name and their own defaults."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "test", "production"] = Field(
+        default="development", validation_alias="CRNT_ENV"
+    )
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    database_url: PostgresDsn
+    agency_token: SecretStr = Field(validation_alias="CRNT_AGENCY_TOKEN")
+    copil_token: SecretStr = Field(validation_alias="CRNT_COPIL_TOKEN")
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+    max_body_bytes: int = Field(default=1_048_576, gt=0)
+    db_pool_max_size: int = Field(default=10, ge=1)
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    outbox_batch_size: int = Field(default=500, ge=1)
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_backoff_seconds: float = Field(default=0.2, gt=0)
+    consumer_backoff_max_seconds: float = Field(default=30.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> "ServiceSettings":
+        if self.env != "production":
+            return self
+        for name in ("agency_token", "copil_token"):
+            value = getattr(self, name).get_secret_value()
+            if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_PRODUCTION_SECRET_LENGTH:
+                raise ValueError(
+                    f"{name} is a placeholder or shorter than {MIN_PRODUCTION_SECRET_LENGTH} "
+                    "characters: set a long random value (e.g. `openssl rand -hex 32`) "
+                    "when CRNT_ENV=production"
+                )
+        if self.agency_token.get_secret_value() == self.copil_token.get_secret_value():
+            raise ValueError("CRNT_AGENCY_TOKEN and CRNT_COPIL_TOKEN must differ in production")
+        password = self.database_url.hosts()[0].get("password") or ""
+        if password.lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("the database password is a placeholder: set a real one in production")
+        return self

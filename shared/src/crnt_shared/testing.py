@@ -1,0 +1,144 @@
+"""Pytest fixtures for tests on the real Kafka and PostgreSQL (a plugin: ``pytest_plugins``).
+
+Endpoints come from the environment (``make test`` starts the local stack and sets them):
+``KAFKA_BOOTSTRAP_SERVERS`` and ``CRNT_TEST_ADMIN_DATABASE_URL``. Where none are given and a
+Docker engine answers, Kafka and PostgreSQL containers are started with testcontainers.
+Otherwise the run stops with a sentence saying how to get them: never a silent skip.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+HOW_TO = (
+    "Tests need the real Kafka and PostgreSQL: run `make test` (it starts them without Docker), "
+    "or set KAFKA_BOOTSTRAP_SERVERS and CRNT_TEST_ADMIN_DATABASE_URL, or start a Docker engine "
+    "so that testcontainers can run them."
+)
+
+
+def _docker_available() -> bool:
+    try:
+        import docker
+
+        docker.from_env().ping()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if configured:
+        yield configured
+        return
+    if not _docker_available():
+        pytest.exit(HOW_TO, returncode=3)
+    from testcontainers.kafka import KafkaContainer
+
+    with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as container:
+        yield container.get_bootstrap_server()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    configured = os.environ.get("CRNT_TEST_ADMIN_DATABASE_URL")
+    if configured:
+        yield configured
+        return
+    if not _docker_available():
+        pytest.exit(HOW_TO, returncode=3)
+    from testcontainers.postgres import PostgresContainer
+
+    with PostgresContainer("postgres:16", driver=None) as container:
+        _containers["postgres"] = container
+        yield container.get_connection_url()
+
+
+_containers: dict[str, Any] = {}
+
+
+@pytest.fixture
+def postgres_outage(postgres_admin_url: str) -> Callable[[float], Awaitable[None]]:
+    """Stop PostgreSQL for ``seconds`` then start it again (the local cluster, or the
+    container where testcontainers started one)."""
+
+    async def outage(seconds: float) -> None:
+        container = _containers.get("postgres")
+        if container is not None:
+            wrapped = container.get_wrapped_container()
+            await asyncio.to_thread(wrapped.pause)
+            await asyncio.sleep(seconds)
+            await asyncio.to_thread(wrapped.unpause)
+            return
+        from crnt_devstack.postgres import start_postgres, stop_postgres
+
+        await stop_postgres()
+        await asyncio.sleep(seconds)
+        await start_postgres()
+
+    return outage
+
+
+@pytest.fixture
+async def database_url(postgres_admin_url: str) -> AsyncIterator[str]:
+    """A new, empty database for one test, dropped afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base, _, _ = postgres_admin_url.rpartition("/")
+    yield f"{base}/{name}"
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def topic(kafka_bootstrap: str) -> str:
+    """A new topic (3 partitions) and its dead-letter twin, for one test."""
+    name = f"test.{uuid.uuid4().hex[:12]}"
+    await create_topics(kafka_bootstrap, {name: 3, f"{name}.dlq": 1})
+    return name
+
+
+async def create_topics(bootstrap: str, topics: dict[str, int]) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        new = [
+            NewTopic(name, num_partitions=partitions, replication_factor=1)
+            for name, partitions in topics.items()
+            if name not in existing
+        ]
+        if new:
+            await admin.create_topics(new)
+    finally:
+        await admin.close()
+
+
+async def wait_until(
+    condition: Any, *, timeout: float = 30.0, interval: float = 0.1, message: str = ""
+) -> Any:
+    """Poll an async ``condition`` until it returns a truthy value; fail after ``timeout``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = await condition()
+        if value:
+            return value
+        if loop.time() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {message or condition}")
+        await asyncio.sleep(interval)

@@ -1,0 +1,30 @@
+"""A contract used only to prove the mechanics: nothing domain-specific."""
+
+from typing import Literal
+
+from crnt_shared.db import UnitOfWork
+from crnt_shared.events import Contract, Event
+
+
+class PingData(Contract):
+    sequence: int
+
+
+class Pinged(Event):
+    type: Literal["fr.crnt.test.pinged.v1"] = "fr.crnt.test.pinged.v1"
+    data: PingData
+
+
+EFFECTS_SQL = """
+CREATE TABLE IF NOT EXISTS effects (event_id uuid NOT NULL, sequence integer NOT NULL);
+CREATE TABLE IF NOT EXISTS counter (id integer PRIMARY KEY, total integer NOT NULL);
+INSERT INTO counter VALUES (1, 0) ON CONFLICT DO NOTHING;
+"""
+
+
+async def record_effect(event: Pinged, uow: UnitOfWork) -> None:
+    """The effect of a ping, deliberately not idempotent: doing it twice would show."""
+    await uow.connection.execute(
+        "INSERT INTO effects (event_id, sequence) VALUES ($1, $2)", event.id, event.data.sequence
+    )
+    await uow.connection.execute("UPDATE counter SET total = total + 1 WHERE id = 1")

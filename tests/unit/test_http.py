@@ -1,0 +1,154 @@
+"""The HTTP conventions every service shares, on an app with one route (no I/O)."""
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+import httpx
+import pytest
+from crnt_shared.http import (
+    PROBLEM_JSON,
+    Conflict,
+    ReadinessCheck,
+    Role,
+    create_http_app,
+    role_guard,
+)
+from fastapi import APIRouter, FastAPI
+from pydantic import BaseModel, Field
+
+guard = role_guard({Role.AGENCY: "agency-token", Role.COPIL: "copil-token"})
+router = APIRouter()
+
+
+class Body(BaseModel):
+    name: str = Field(min_length=1)
+    workstations: int = Field(ge=0)
+
+
+@router.post("/things", dependencies=[guard(Role.AGENCY)])
+async def create_thing(body: Body) -> dict[str, str]:
+    if body.name == "taken":
+        raise Conflict("A thing named 'taken' exists already.")
+    return {"name": body.name}
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    yield
+
+
+def checks(_: FastAPI) -> Mapping[str, ReadinessCheck]:
+    async def ok() -> None:
+        return None
+
+    async def down() -> None:
+        raise RuntimeError("connection refused")
+
+    return {"database": ok, "kafka": down}
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_http_app(
+        service="test",
+        title="t",
+        description="d",
+        lifespan=lifespan,
+        routers=[router],
+        readiness_checks=checks,
+        max_body_bytes=1000,
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        yield client
+
+
+AGENCY = {"Authorization": "Bearer agency-token"}
+
+
+async def test_a_valid_request_passes(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/things", json={"name": "a", "workstations": 2}, headers=AGENCY
+    )
+    assert response.status_code == 200
+    assert response.headers["x-request-id"]
+
+
+async def test_the_request_id_and_correlation_id_are_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health", headers={"X-Request-ID": "r1", "X-Correlation-ID": "c1"})
+    assert response.headers["x-request-id"] == "r1"
+    assert response.headers["x-correlation-id"] == "c1"
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "detail"),
+    [
+        ({}, 401, "needs the agency token"),
+        ({"Authorization": "Bearer nope"}, 401, "not valid"),
+        ({"Authorization": "Bearer copil-token"}, 403, "reserved to the agency role"),
+    ],
+)
+async def test_tokens_and_roles(
+    client: httpx.AsyncClient, headers: dict[str, str], status: int, detail: str
+) -> None:
+    response = await client.post(
+        "/api/v1/things", json={"name": "a", "workstations": 1}, headers=headers
+    )
+    assert response.status_code == status
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert detail in response.json()["detail"]
+
+
+async def test_invalid_input_names_the_field(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/things", json={"name": "a", "workstations": -1}, headers=AGENCY
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert "workstations" in body["detail"]
+    assert body["errors"][0]["field"] == "workstations"
+
+
+async def test_malformed_json_is_a_422_not_a_500(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/things",
+        content=b"{not json",
+        headers={**AGENCY, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM_JSON
+
+
+async def test_domain_conflicts_are_problems(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/things", json={"name": "taken", "workstations": 1}, headers=AGENCY
+    )
+    assert response.status_code == 409
+    assert response.json()["detail"] == "A thing named 'taken' exists already."
+
+
+async def test_bodies_are_size_limited(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/api/v1/things", json={"name": "a" * 2000, "workstations": 1}, headers=AGENCY
+    )
+    assert response.status_code == 413
+    assert "larger than 1000 bytes" in response.json()["detail"]
+
+
+async def test_unknown_paths_are_problems(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/nothing")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == PROBLEM_JSON
+
+
+async def test_readiness_reports_each_dependency(client: httpx.AsyncClient) -> None:
+    response = await client.get("/ready")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {
+        "database": "ok",
+        "kafka": "unavailable: connection refused",
+    }
+    assert (await client.get("/health")).status_code == 200
+    metrics = await client.get("/metrics")
+    assert "crnt_http_request_duration_seconds" in metrics.text

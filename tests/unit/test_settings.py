@@ -1,0 +1,50 @@
+import pytest
+from crnt_shared.settings import ServiceSettings
+from pydantic import ValidationError
+
+DB = "postgresql://crnt:s3cret-Pa55word@127.0.0.1:5433/registry"
+STRONG = "x" * 40
+
+
+def make(**values: str) -> ServiceSettings:
+    return ServiceSettings.model_validate(values)
+
+
+def test_tokens_have_no_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CRNT_AGENCY_TOKEN", raising=False)
+    monkeypatch.delenv("CRNT_COPIL_TOKEN", raising=False)
+    with pytest.raises(ValidationError, match="CRNT_AGENCY_TOKEN"):
+        make(database_url=DB, CRNT_COPIL_TOKEN="copil")
+
+
+def test_placeholders_are_accepted_in_development() -> None:
+    settings = make(database_url=DB, CRNT_AGENCY_TOKEN="changeme", CRNT_COPIL_TOKEN="changeme")
+    assert settings.env == "development"
+
+
+@pytest.mark.parametrize(
+    ("agency", "copil", "database", "message"),
+    [
+        ("changeme", STRONG, DB, "agency_token is a placeholder"),
+        (STRONG, "short", DB, "copil_token is a placeholder or shorter"),
+        (STRONG, STRONG, DB, "must differ"),
+        (STRONG, "y" * 40, "postgresql://crnt:crnt@db/registry", "database password"),
+    ],
+)
+def test_production_refuses_placeholders(
+    agency: str, copil: str, database: str, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        make(
+            database_url=database,
+            CRNT_AGENCY_TOKEN=agency,
+            CRNT_COPIL_TOKEN=copil,
+            CRNT_ENV="production",
+        )
+
+
+def test_production_accepts_real_secrets() -> None:
+    settings = make(
+        database_url=DB, CRNT_AGENCY_TOKEN=STRONG, CRNT_COPIL_TOKEN="y" * 40, CRNT_ENV="production"
+    )
+    assert settings.agency_token.get_secret_value() == STRONG
