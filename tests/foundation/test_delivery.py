@@ -5,7 +5,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +236,7 @@ async def test_the_consumer_waits_while_postgres_is_down_and_resumes(
     kafka_bootstrap: str,
     topic: str,
     running_consumer: KafkaBroker,
-    postgres_outage: Callable[[float], Awaitable[None]],
+    postgres_outage: Callable[[float], Coroutine[Any, Any, None]],
 ) -> None:
     await _produce(kafka_bootstrap, topic, _ping(topic, 1).to_json())
     await wait_until(lambda: _at_least(lambda: _count(pool, "SELECT count(*) FROM effects"), 1))

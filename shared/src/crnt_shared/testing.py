@@ -9,7 +9,7 @@ Otherwise the run stops with a sentence saying how to get them: never a silent s
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
 import asyncpg
@@ -66,7 +66,7 @@ _containers: dict[str, Any] = {}
 
 
 @pytest.fixture
-def postgres_outage(postgres_admin_url: str) -> Callable[[float], Awaitable[None]]:
+def postgres_outage(postgres_admin_url: str) -> Callable[[float], Coroutine[Any, Any, None]]:
     """Stop PostgreSQL for ``seconds`` then start it again (the local cluster, or the
     container where testcontainers started one)."""
 
