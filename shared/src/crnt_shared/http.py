@@ -73,7 +73,8 @@ def _validation_detail(errors: Sequence[Any]) -> tuple[str, list[dict[str, str]]
     fields = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ()) if part != "body"]
-        fields.append({"field": ".".join(location) or "body", "message": error.get("msg", "")})
+        message = str(error.get("msg", "")).removeprefix("Value error, ")
+        fields.append({"field": ".".join(location) or "body", "message": message})
     sentence = "; ".join(f"{item['field']}: {item['message']}" for item in fields[:10])
     return f"The request is not valid. {sentence}.", fields
 

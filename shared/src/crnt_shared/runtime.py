@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
@@ -61,6 +61,14 @@ class ServiceRuntime:
         self._broker_task: asyncio.Task[None] | None = None
         self.consumers: list[EventConsumer] = []
         self.broker_connected = False
+        for contract in published:
+            # Documentation of what the outbox relay publishes (AsyncAPI), by contract.
+            self.broker.publisher(
+                contract.topic,
+                title=f"{contract.topic}:{contract.event_type()}",
+                description=(contract.__doc__ or "").strip() or None,
+                schema=contract,
+            )
 
     @property
     def pool(self) -> Pool:
@@ -74,8 +82,18 @@ class ServiceRuntime:
         return UnitOfWork(self.pool, on_commit=hooks)
 
     def asyncapi(self) -> dict[str, Any]:
+        """The AsyncAPI 3.0 document of the topics this service consumes and publishes."""
         spec = AsyncAPI(self.broker, title=f"crnt {self.service}", version="1.0.0")
         return spec.to_specification().to_jsonable()  # type: ignore[no-any-return]
+
+    def docs_router(self) -> APIRouter:
+        router = APIRouter(tags=["operations"])
+
+        @router.get("/asyncapi.json", summary="AsyncAPI document of the events")
+        async def asyncapi() -> dict[str, Any]:
+            return self.asyncapi()
+
+        return router
 
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:

@@ -3,8 +3,12 @@
 One topic per publishing service; the key of every record is the aggregate id (centre, budget
 year, programme year or action), so that events of one aggregate keep their order. Every topic
 that a service consumes has a dead-letter twin named ``<topic>.dlq``.
+
+``CRNT_TOPIC_PREFIX`` (default ``crnt``) namespaces the topics, so that a whole system under
+test (the end-to-end tests) has topics of its own on a shared broker.
 """
 
+import os
 from dataclasses import dataclass
 
 PARTITIONS = 6
@@ -16,10 +20,11 @@ class TopicSpec:
     partitions: int = PARTITIONS
 
 
-REGISTRY = "crnt.registry.events"
-PROGRAMME = "crnt.programme.events"
-BUDGET = "crnt.budget.events"
-NOTIFICATIONS = "crnt.notifications.events"
+PREFIX = os.environ.get("CRNT_TOPIC_PREFIX", "crnt")
+REGISTRY = f"{PREFIX}.registry.events"
+PROGRAMME = f"{PREFIX}.programme.events"
+BUDGET = f"{PREFIX}.budget.events"
+NOTIFICATIONS = f"{PREFIX}.notifications.events"
 
 DOMAIN_TOPICS = (REGISTRY, PROGRAMME, BUDGET, NOTIFICATIONS)
 

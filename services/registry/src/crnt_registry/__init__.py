@@ -1,0 +1,1 @@
+"""The member registry of the network: centres, animators, EPCIs and the membership lifecycle."""

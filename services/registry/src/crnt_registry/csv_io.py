@@ -1,0 +1,176 @@
+"""The national standard's CSV (``standard-mediation-num`` v1.0.2): UTF-8, comma-separated,
+``|`` between the values of a multi-valued field, one place per row.
+
+The standard has no EPCI, no animators and no workstations: an imported row takes its EPCI from
+its ``code_insee`` and starts with no animators and 0 workstations, which the agency sets later.
+"""
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from crnt_registry.domain import CentreDraft
+from crnt_registry.repository import Centre
+
+#: The standard's columns, in its order.
+COLUMNS = (
+    "id",
+    "pivot",
+    "nom",
+    "commune",
+    "code_postal",
+    "code_insee",
+    "adresse",
+    "complement_adresse",
+    "latitude",
+    "longitude",
+    "typologie",
+    "telephone",
+    "courriels",
+    "site_web",
+    "horaires",
+    "presentation_resume",
+    "presentation_detail",
+    "source",
+    "itinerance",
+    "structure_parente",
+    "date_maj",
+    "services",
+    "publics_specifiquement_adresses",
+    "prise_en_charge_specifique",
+    "frais_a_charge",
+    "dispositif_programmes_nationaux",
+    "formations_labels",
+    "autres_formations_labels",
+    "modalites_acces",
+    "modalites_accompagnement",
+    "fiche_acces_libre",
+    "prise_rdv",
+)
+#: Columns the standard requires, besides ``code_insee`` that the registry needs for the EPCI.
+REQUIRED_COLUMNS = ("id", "pivot", "nom", "commune", "code_postal", "adresse", "date_maj")
+MULTI_VALUED = frozenset(
+    {
+        "typologie",
+        "courriels",
+        "site_web",
+        "itinerance",
+        "services",
+        "publics_specifiquement_adresses",
+        "prise_en_charge_specifique",
+        "frais_a_charge",
+        "dispositif_programmes_nationaux",
+        "formations_labels",
+        "modalites_acces",
+        "modalites_accompagnement",
+    }
+)
+SEPARATOR = "|"
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    source_id: str
+    centre: CentreDraft
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+
+class UnreadableFile(ValueError):
+    """A file that is not the standard's CSV at all (its header, its encoding)."""
+
+
+def parse(content: bytes) -> tuple[list[Row], list[RowError]]:
+    """The valid rows as drafts, and a sentence for each invalid one (line 1 is the header)."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UnreadableFile(
+            f"the file is not UTF-8 (byte {error.start}): save it as UTF-8 CSV and send it again"
+        ) from error
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames or []
+    missing = [name for name in (*REQUIRED_COLUMNS, "code_insee") if name not in header]
+    if missing:
+        raise UnreadableFile(
+            f"the header lacks the standard's column(s) {', '.join(missing)}: the first line must"
+            " name the columns of standard-mediation-num, comma-separated"
+        )
+    rows: list[Row] = []
+    errors: list[RowError] = []
+    line = reader.line_num
+    for record in reader:
+        start, line = line + 1, reader.line_num
+        if None in record:
+            errors.append(RowError(start, "the row has more values than the header has columns"))
+            continue
+        values = {name: (value or "").strip() for name, value in record.items() if name}
+        if not any(values.values()):
+            continue
+        problems = [
+            f"{name}: required by the standard" for name in REQUIRED_COLUMNS if not values.get(name)
+        ]
+        try:
+            centre = CentreDraft.model_validate(_draft_values(values))
+        except ValidationError as error:
+            problems += [_problem(item) for item in error.errors()]
+            centre = None
+        if problems or centre is None:
+            errors.append(RowError(start, "; ".join(problems)))
+        else:
+            rows.append(Row(start, values["id"], centre))
+    return rows, errors
+
+
+def _draft_values(values: dict[str, str]) -> dict[str, Any]:
+    draft: dict[str, Any] = {}
+    for name in COLUMNS:
+        value = values.get(name, "")
+        if name == "id" or not value:
+            continue
+        if name in MULTI_VALUED:
+            draft[name] = [part for part in value.split(SEPARATOR) if part.strip()]
+        else:
+            draft[name] = value
+    return draft
+
+
+def _problem(item: Any) -> str:
+    field = ".".join(str(part) for part in item["loc"]) or "row"
+    message = str(item["msg"]).removeprefix("Value error, ")
+    if item["type"] == "extra_forbidden":
+        message = "not a column of the standard"
+    return f"{field}: {message}"
+
+
+def render(centres: Iterable[Centre]) -> str:
+    """The centres as the standard's CSV; ``id`` is the registry's centre id."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for centre in centres:
+        facts = centre.facts.model_dump(mode="json")
+        facts["date_maj"] = centre.date_maj.isoformat()
+        facts["epci_siren"] = centre.epci_siren
+        writer.writerow([_cell(name, str(centre.id), facts) for name in COLUMNS])
+    return buffer.getvalue()
+
+
+def _cell(name: str, centre_id: str, facts: dict[str, Any]) -> str:
+    if name == "id":
+        return centre_id
+    value = facts.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return SEPARATOR.join(str(item) for item in value)
+    return str(value)

@@ -1,0 +1,413 @@
+"""The registry's SQL, over one asyncpg connection (the unit of work's)."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+from uuid import UUID
+
+from crnt_shared.db import Connection
+
+from crnt_registry.domain import (
+    CORE_FIELDS,
+    DETAIL_FIELDS,
+    PIVOT_PLACEHOLDER,
+    CentreDraft,
+    MembershipStatus,
+)
+
+
+@dataclass(frozen=True)
+class Epci:
+    siren: str
+    name: str
+    population: int
+    communes: list[str]
+
+
+@dataclass(frozen=True)
+class Centre:
+    id: UUID
+    status: MembershipStatus
+    facts: CentreDraft
+    epci_siren: str
+    epci_name: str
+    date_maj: date
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Animator:
+    id: UUID
+    centre_id: UUID
+    name: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Application:
+    id: UUID
+    centre_id: UUID
+    status: str
+    channel: str
+    submitted_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    action: str
+    previous_status: str | None
+    status: str
+    reason: str | None
+    actor: str
+    at: datetime
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+
+
+_CENTRE_COLUMNS = (
+    "c.id, c.status, c.nom, c.pivot, c.adresse, c.code_postal, c.commune, c.code_insee,"
+    " c.epci_siren, c.typologie, c.workstations, c.horaires, c.services, c.date_maj, c.details,"
+    " c.created_at, c.updated_at, e.name AS epci_name"
+)
+_CENTRE_FROM = "centres c JOIN epcis e ON e.siren = c.epci_siren"
+
+
+def _centre(row: Any) -> Centre:
+    values = {name: row[name] for name in CORE_FIELDS}
+    values.update(row["details"])
+    # Stored facts were valid when written: load them as they are.
+    facts = CentreDraft.model_construct(**values)
+    return Centre(
+        id=row["id"],
+        status=MembershipStatus(row["status"]),
+        facts=facts,
+        epci_siren=row["epci_siren"],
+        epci_name=row["epci_name"],
+        date_maj=row["date_maj"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+def _details(facts: CentreDraft) -> dict[str, Any]:
+    dumped = facts.model_dump(mode="json", include=set(DETAIL_FIELDS))
+    return {name: value for name, value in dumped.items() if value not in (None, [])}
+
+
+class Repository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    # EPCIs
+
+    async def add_epci(self, epci: Epci) -> None:
+        await self.connection.execute(
+            "INSERT INTO epcis (siren, name, population) VALUES ($1, $2, $3)",
+            epci.siren,
+            epci.name,
+            epci.population,
+        )
+        await self._set_communes(epci.siren, epci.communes)
+
+    async def update_epci(self, epci: Epci) -> None:
+        await self.connection.execute(
+            "UPDATE epcis SET name = $2, population = $3, updated_at = now() WHERE siren = $1",
+            epci.siren,
+            epci.name,
+            epci.population,
+        )
+        await self.connection.execute("DELETE FROM epci_communes WHERE epci_siren = $1", epci.siren)
+        await self._set_communes(epci.siren, epci.communes)
+
+    async def _set_communes(self, siren: str, communes: Sequence[str]) -> None:
+        await self.connection.executemany(
+            "INSERT INTO epci_communes (code_insee, epci_siren) VALUES ($1, $2)",
+            [(code, siren) for code in communes],
+        )
+
+    async def epci(self, siren: str, *, for_update: bool = False) -> Epci | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self.connection.fetchrow(
+            f"SELECT siren, name, population FROM epcis WHERE siren = $1{lock}", siren
+        )
+        if row is None:
+            return None
+        communes = await self.connection.fetch(
+            "SELECT code_insee FROM epci_communes WHERE epci_siren = $1 ORDER BY code_insee",
+            siren,
+        )
+        return Epci(
+            row["siren"], row["name"], row["population"], [r["code_insee"] for r in communes]
+        )
+
+    async def epcis(self, *, limit: int, offset: int) -> Page[Epci]:
+        rows = await self.connection.fetch(
+            "SELECT e.siren, e.name, e.population, count(*) OVER () AS total,"
+            " coalesce(array_agg(ec.code_insee ORDER BY ec.code_insee)"
+            "   FILTER (WHERE ec.code_insee IS NOT NULL), '{}') AS communes"
+            " FROM epcis e LEFT JOIN epci_communes ec ON ec.epci_siren = e.siren"
+            " GROUP BY e.siren ORDER BY e.name, e.siren LIMIT $1 OFFSET $2",
+            limit,
+            offset,
+        )
+        total = rows[0]["total"] if rows else await self._count("SELECT count(*) FROM epcis")
+        items = [Epci(r["siren"], r["name"], r["population"], list(r["communes"])) for r in rows]
+        return Page(items, total)
+
+    async def commune_owners(self, communes: Iterable[str]) -> dict[str, str]:
+        """The EPCI SIREN of each of ``communes`` that an EPCI lists."""
+        rows = await self.connection.fetch(
+            "SELECT code_insee, epci_siren FROM epci_communes WHERE code_insee = ANY($1::text[])",
+            list(communes),
+        )
+        return {row["code_insee"]: row["epci_siren"] for row in rows}
+
+    async def existing_epcis(self, sirens: Iterable[str]) -> set[str]:
+        rows = await self.connection.fetch(
+            "SELECT siren FROM epcis WHERE siren = ANY($1::text[])", list(sirens)
+        )
+        return {row["siren"] for row in rows}
+
+    # Centres
+
+    async def add_centre(
+        self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
+    ) -> None:
+        await self.connection.execute(
+            "INSERT INTO centres (id, status, nom, pivot, adresse, code_postal, commune,"
+            " code_insee, epci_siren, typologie, workstations, horaires, services, date_maj,"
+            " details) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+            " $13, $14)",
+            centre_id,
+            facts.nom,
+            facts.pivot,
+            facts.adresse,
+            facts.code_postal,
+            facts.commune,
+            facts.code_insee,
+            epci_siren,
+            facts.typologie,
+            facts.workstations,
+            facts.horaires,
+            facts.services,
+            date_maj,
+            _details(facts),
+        )
+
+    async def update_centre(
+        self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
+    ) -> None:
+        await self.connection.execute(
+            "UPDATE centres SET nom = $2, pivot = $3, adresse = $4, code_postal = $5,"
+            " commune = $6, code_insee = $7, epci_siren = $8, typologie = $9,"
+            " workstations = $10, horaires = $11, services = $12, date_maj = $13,"
+            " details = $14, updated_at = now() WHERE id = $1",
+            centre_id,
+            facts.nom,
+            facts.pivot,
+            facts.adresse,
+            facts.code_postal,
+            facts.commune,
+            facts.code_insee,
+            epci_siren,
+            facts.typologie,
+            facts.workstations,
+            facts.horaires,
+            facts.services,
+            date_maj,
+            _details(facts),
+        )
+
+    async def centre(self, centre_id: UUID, *, for_update: bool = False) -> Centre | None:
+        lock = " FOR UPDATE OF c" if for_update else ""
+        row = await self.connection.fetchrow(
+            f"SELECT {_CENTRE_COLUMNS} FROM {_CENTRE_FROM} WHERE c.id = $1{lock}", centre_id
+        )
+        return None if row is None else _centre(row)
+
+    async def centres(
+        self,
+        *,
+        statuses: Sequence[MembershipStatus] | None,
+        epci_siren: str | None,
+        limit: int | None,
+        offset: int,
+    ) -> Page[Centre]:
+        rows = await self.connection.fetch(
+            f"SELECT {_CENTRE_COLUMNS}, count(*) OVER () AS total FROM {_CENTRE_FROM}"
+            " WHERE ($1::text[] IS NULL OR c.status = ANY($1::text[]))"
+            " AND ($2::text IS NULL OR c.epci_siren = $2)"
+            " ORDER BY c.nom, c.id LIMIT $3 OFFSET $4",
+            None if statuses is None else [status.value for status in statuses],
+            epci_siren,
+            limit,
+            offset,
+        )
+        if rows:
+            total = rows[0]["total"]
+        else:
+            total = await self._count(
+                "SELECT count(*) FROM centres c"
+                " WHERE ($1::text[] IS NULL OR c.status = ANY($1::text[]))"
+                " AND ($2::text IS NULL OR c.epci_siren = $2)",
+                None if statuses is None else [status.value for status in statuses],
+                epci_siren,
+            )
+        return Page([_centre(row) for row in rows], total)
+
+    async def live_centres_with_pivots(self, pivots: Iterable[str]) -> dict[str, UUID]:
+        """The centre holding each pivot among those pending, member or suspended."""
+        rows = await self.connection.fetch(
+            "SELECT pivot, id FROM centres WHERE pivot = ANY($1::text[]) AND pivot <> $2"
+            " AND status IN ('pending', 'member', 'suspended')",
+            list(pivots),
+            PIVOT_PLACEHOLDER,
+        )
+        return {row["pivot"]: row["id"] for row in rows}
+
+    async def set_status(self, centre_id: UUID, status: MembershipStatus) -> None:
+        await self.connection.execute(
+            "UPDATE centres SET status = $2, updated_at = now() WHERE id = $1",
+            centre_id,
+            status.value,
+        )
+
+    # Applications and history
+
+    async def add_application(
+        self, application_id: UUID, centre_id: UUID, channel: str
+    ) -> Application:
+        row = await self.connection.fetchrow(
+            "INSERT INTO applications (id, centre_id, status, channel)"
+            " VALUES ($1, $2, 'pending', $3) RETURNING *",
+            application_id,
+            centre_id,
+            channel,
+        )
+        return Application(**dict(row))
+
+    async def application(
+        self, application_id: UUID, *, for_update: bool = False
+    ) -> Application | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self.connection.fetchrow(
+            f"SELECT * FROM applications WHERE id = $1{lock}", application_id
+        )
+        return None if row is None else Application(**dict(row))
+
+    async def application_of(self, centre_id: UUID) -> Application | None:
+        row = await self.connection.fetchrow(
+            "SELECT * FROM applications WHERE centre_id = $1", centre_id
+        )
+        return None if row is None else Application(**dict(row))
+
+    async def applications(
+        self, *, status: str | None, limit: int, offset: int
+    ) -> Page[Application]:
+        rows = await self.connection.fetch(
+            "SELECT *, count(*) OVER () AS total FROM applications"
+            " WHERE ($1::text IS NULL OR status = $1)"
+            " ORDER BY submitted_at, id LIMIT $2 OFFSET $3",
+            status,
+            limit,
+            offset,
+        )
+        if rows:
+            total = rows[0]["total"]
+        else:
+            total = await self._count(
+                "SELECT count(*) FROM applications WHERE ($1::text IS NULL OR status = $1)",
+                status,
+            )
+        items = [Application(**{k: v for k, v in dict(r).items() if k != "total"}) for r in rows]
+        return Page(items, total)
+
+    async def decide_application(
+        self, application_id: UUID, status: str, actor: str, reason: str | None, at: datetime
+    ) -> None:
+        await self.connection.execute(
+            "UPDATE applications SET status = $2, decided_by = $3, reason = $4, decided_at = $5"
+            " WHERE id = $1",
+            application_id,
+            status,
+            actor,
+            reason,
+            at,
+        )
+
+    async def record_transition(
+        self,
+        centre_id: UUID,
+        *,
+        action: str,
+        previous: MembershipStatus | None,
+        status: MembershipStatus,
+        reason: str | None,
+        actor: str,
+        at: datetime,
+    ) -> None:
+        await self.connection.execute(
+            "INSERT INTO membership_history"
+            " (centre_id, action, previous_status, status, reason, actor, at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            centre_id,
+            action,
+            None if previous is None else previous.value,
+            status.value,
+            reason,
+            actor,
+            at,
+        )
+
+    async def history(self, centre_id: UUID) -> list[HistoryEntry]:
+        rows = await self.connection.fetch(
+            "SELECT action, previous_status, status, reason, actor, at FROM membership_history"
+            " WHERE centre_id = $1 ORDER BY id",
+            centre_id,
+        )
+        return [HistoryEntry(**dict(row)) for row in rows]
+
+    # Animators
+
+    async def add_animator(self, animator: Animator) -> None:
+        await self.connection.execute(
+            "INSERT INTO animators (id, centre_id, name, email) VALUES ($1, $2, $3, $4)",
+            animator.id,
+            animator.centre_id,
+            animator.name,
+            animator.email,
+        )
+
+    async def update_animator(self, animator: Animator) -> None:
+        await self.connection.execute(
+            "UPDATE animators SET name = $2, email = $3, updated_at = now() WHERE id = $1",
+            animator.id,
+            animator.name,
+            animator.email,
+        )
+
+    async def remove_animator(self, animator_id: UUID) -> None:
+        await self.connection.execute("DELETE FROM animators WHERE id = $1", animator_id)
+
+    async def animators(self, centre_id: UUID) -> list[Animator]:
+        rows = await self.connection.fetch(
+            "SELECT id, centre_id, name, email FROM animators WHERE centre_id = $1"
+            " ORDER BY created_at, id",
+            centre_id,
+        )
+        return [Animator(**dict(row)) for row in rows]
+
+    async def _count(self, sql: str, *args: Any) -> int:
+        return int(await self.connection.fetchval(sql, *args))

@@ -1,0 +1,1 @@
+"""The event contracts of each publishing service, one module per service."""
