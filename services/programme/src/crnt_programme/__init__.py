@@ -1,0 +1,1 @@
+"""The programme service: the yearly work programme, its validation and its progress."""

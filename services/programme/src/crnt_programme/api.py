@@ -1,0 +1,381 @@
+"""The programme's HTTP API under ``/api/v1``: thin adapters from requests to handlers.
+
+Writes need the agency's token, except the validation, which needs the steering committee's
+(COPIL). The programme, its actions, versions and report are public-sector data: open reads.
+Amounts are euros as decimal strings (``"1234.56"``), in and out.
+"""
+
+import re
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Annotated, Any, TypeVar
+from uuid import UUID
+
+from crnt_shared.contracts.programme import amount_from_cents, cents_from_amount
+from crnt_shared.http import NotFound, Role, role_guard
+from crnt_shared.runtime import ServiceRuntime
+from fastapi import APIRouter, Body, Path, Query
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+
+from crnt_programme import handlers
+from crnt_programme.domain import (
+    AXIS_LABELS,
+    Action,
+    ActionStatus,
+    Axis,
+    Centre,
+    Membership,
+    mean_progress,
+    report,
+    totals_by_axis,
+)
+from crnt_programme.repository import HistoryEntry, Programme, Repository, Version
+from crnt_programme.settings import ProgrammeSettings
+
+AGENCY = Role.AGENCY.value
+COPIL = Role.COPIL.value
+
+T = TypeVar("T")
+
+Year = Annotated[int, Path(ge=2000, le=2100, description="The programme's year.")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+
+
+_EUROS = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
+
+
+def _euros_to_cents(value: Any) -> int:
+    if not isinstance(value, str) or not _EUROS.match(value.strip()):
+        raise ValueError(
+            'give euros as a string with at most two decimals, such as "1234.56"'
+            " (a JSON number could lose cents)"
+        )
+    return cents_from_amount(value.strip())
+
+
+#: Euros as a decimal string in JSON (``"1234.56"``, ``"800"``), integer cents once read.
+Euros = Annotated[
+    int,
+    PlainValidator(_euros_to_cents),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _EUROS.pattern,
+            "description": 'Euros with at most two decimals, e.g. "1234.56"',
+            "examples": ["1234.56"],
+        }
+    ),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ActionIn(_Strict):
+    axis: Axis
+    title: Text
+    description: LongText = ""
+    lead_centre_id: UUID
+    participant_ids: list[UUID] = Field(default_factory=list, max_length=500)
+    starts_on: date
+    ends_on: date
+    estimated_cost: Euros
+
+
+class ActionPatch(_Strict):
+    """Only the fields given change; ``lead_centre_id`` names a new lead."""
+
+    axis: Axis | None = None
+    title: Text | None = None
+    description: LongText | None = None
+    lead_centre_id: UUID | None = None
+    participant_ids: list[UUID] | None = Field(default=None, max_length=500)
+    starts_on: date | None = None
+    ends_on: date | None = None
+    estimated_cost: Euros | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls(self) -> "ActionPatch":
+        nulls = sorted(name for name in self.model_fields_set if getattr(self, name) is None)
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)}: give a value, or leave the field out")
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: give at least one field")
+        return self
+
+
+class StatusIn(_Strict):
+    status: ActionStatus
+    reason: LongText | None = None
+
+
+class ProgressIn(_Strict):
+    progress: int | None = Field(default=None, ge=0, le=100, description="In percent.")
+    note: LongText | None = Field(default=None, description="État d'avancement, in words.")
+    actual_cost: Euros | None = Field(default=None, description="What the action cost so far.")
+
+    @model_validator(mode="after")
+    def _something(self) -> "ProgressIn":
+        if self.progress is None and self.note is None and self.actual_cost is None:
+            raise ValueError("give progress, note or actual_cost")
+        return self
+
+
+class ValidationIn(_Strict):
+    deciding_body: Text = "Comité de pilotage"
+    decided_on: date | None = Field(default=None, description="The meeting's date; today if none.")
+    decision_reference: Text | None = None
+
+
+def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRouter:
+    guard = role_guard(
+        {
+            Role.AGENCY: settings.agency_token.get_secret_value(),
+            Role.COPIL: settings.copil_token.get_secret_value(),
+        }
+    )
+    agency = guard(Role.AGENCY)
+    copil = guard(Role.COPIL)
+    router = APIRouter()
+
+    async def run(handler: Callable[[Any, Any], Awaitable[T]], command: Any) -> T:
+        async with runtime.unit_of_work() as uow:
+            return await handler(command, uow)
+
+    async def read(query: Callable[[Repository], Awaitable[T]]) -> T:
+        async with runtime.pool.acquire() as connection:
+            return await query(Repository(connection))
+
+    async def action_out(action: Action) -> dict[str, Any]:
+        centres = await read(lambda repository: repository.centres(action.centre_ids))
+        return _action(action, centres)
+
+    # Actions
+
+    @router.post(
+        "/programmes/{year}/actions", status_code=201, dependencies=[agency], tags=["actions"]
+    )
+    async def propose_action(year: Year, body: ActionIn) -> dict[str, Any]:
+        """Add an action to the year's programme (created as a draft if it does not exist)."""
+        command = handlers.ProposeAction(
+            year=year,
+            axis=body.axis,
+            title=body.title,
+            description=body.description,
+            lead_centre_id=body.lead_centre_id,
+            participant_ids=tuple(body.participant_ids),
+            starts_on=body.starts_on,
+            ends_on=body.ends_on,
+            estimated_cost_cents=body.estimated_cost,
+            by=AGENCY,
+        )
+        return await action_out(await run(handlers.propose_action, command))
+
+    @router.get("/actions/{action_id}", tags=["actions"])
+    async def get_action(action_id: UUID) -> dict[str, Any]:
+        return await action_out(await _found(read, action_id))
+
+    @router.get("/actions/{action_id}/history", tags=["actions"])
+    async def action_history(action_id: UUID) -> list[dict[str, Any]]:
+        await _found(read, action_id)
+        return [_history(entry) for entry in await read(lambda r: r.history(action_id))]
+
+    @router.patch("/actions/{action_id}", dependencies=[agency], tags=["actions"])
+    async def edit_action(action_id: UUID, body: ActionPatch) -> dict[str, Any]:
+        """Change an action's content (programme draft or amending), or name a new lead."""
+        changes: dict[str, Any] = {
+            name: getattr(body, name) for name in body.model_fields_set if name != "estimated_cost"
+        }
+        if "estimated_cost" in body.model_fields_set:
+            changes["estimated_cost_cents"] = body.estimated_cost
+        command = handlers.EditAction(action_id, changes, by=AGENCY)
+        return await action_out(await run(handlers.edit_action, command))
+
+    @router.post("/actions/{action_id}/status", dependencies=[agency], tags=["actions"])
+    async def change_status(action_id: UUID, body: StatusIn) -> dict[str, Any]:
+        """proposed → planned → in_progress → done; cancelled unless done."""
+        command = handlers.ChangeActionStatus(action_id, body.status, body.reason, by=AGENCY)
+        return await action_out(await run(handlers.change_action_status, command))
+
+    @router.patch("/actions/{action_id}/progress", dependencies=[agency], tags=["actions"])
+    async def report_progress(action_id: UUID, body: ProgressIn) -> dict[str, Any]:
+        """État d'avancement: progress in percent, a note, the cost so far."""
+        command = handlers.ReportProgress(
+            action_id,
+            progress=body.progress,
+            note=body.note,
+            actual_cost_cents=None if body.actual_cost is None else body.actual_cost,
+            by=AGENCY,
+        )
+        return await action_out(await run(handlers.report_action_progress, command))
+
+    # Programmes
+
+    @router.get("/programmes", tags=["programmes"])
+    async def list_programmes() -> list[dict[str, Any]]:
+        return [_programme(programme) for programme in await read(lambda r: r.years())]
+
+    @router.get("/programmes/{year}", tags=["programmes"])
+    async def get_programme(year: Year) -> dict[str, Any]:
+        """The programme, its actions, its totals by axis and its validated versions."""
+        programme, actions, centres = await _whole(read, year)
+        totals = totals_by_axis(actions)
+        versions = await read(lambda r: r.versions(year))
+        history = await read(lambda r: r.programme_history(year))
+        return {
+            **_programme(programme),
+            "totals_by_axis": {axis.value: amount_from_cents(c) for axis, c in totals.items()},
+            "total": amount_from_cents(sum(totals.values())),
+            "actions": [_action(action, centres) for action in actions],
+            "versions": [_version_summary(version) for version in versions],
+            "history": [_history(entry) for entry in history],
+        }
+
+    @router.get("/programmes/{year}/report", tags=["programmes"])
+    async def programme_report(year: Year) -> dict[str, Any]:
+        """By axis: actions by status, planned vs actual cost, progress (état d'avancement)."""
+        programme, actions, centres = await _whole(read, year)
+        rows = report(actions)
+        return {
+            **_programme(programme),
+            "axes": [
+                {
+                    "axis": row.axis.value,
+                    "label": AXIS_LABELS[row.axis],
+                    "actions": row.actions,
+                    "by_status": {status.value: n for status, n in row.by_status.items()},
+                    "planned_cost": amount_from_cents(row.planned_cents),
+                    "actual_cost": amount_from_cents(row.actual_cents),
+                    "progress": row.progress,
+                }
+                for row in rows
+            ],
+            "overall": {
+                "actions": len(actions),
+                "by_status": {
+                    status.value: sum(row.by_status[status] for row in rows)
+                    for status in ActionStatus
+                },
+                "planned_cost": amount_from_cents(sum(row.planned_cents for row in rows)),
+                "actual_cost": amount_from_cents(sum(row.actual_cents for row in rows)),
+                "progress": mean_progress(actions),
+                "needing_a_lead": sum(1 for action in actions if action.needs_lead),
+            },
+            "actions": [_action(action, centres) for action in actions],
+        }
+
+    @router.post("/programmes/{year}/submit", dependencies=[agency], tags=["programmes"])
+    async def submit(year: Year) -> dict[str, Any]:
+        """Submit the programme (draft or amending) to the steering committee."""
+        command = handlers.SubmitProgramme(year, by=AGENCY)
+        return _programme(await run(handlers.submit_programme, command))
+
+    @router.post("/programmes/{year}/amend", dependencies=[agency], tags=["programmes"])
+    async def amend(year: Year) -> dict[str, Any]:
+        """Open an amendment of the validated programme: its actions can change again."""
+        command = handlers.AmendProgramme(year, by=AGENCY)
+        return _programme(await run(handlers.amend_programme, command))
+
+    @router.post(
+        "/programmes/{year}/validate", status_code=201, dependencies=[copil], tags=["programmes"]
+    )
+    async def validate(
+        year: Year, body: Annotated[ValidationIn | None, Body()] = None
+    ) -> dict[str, Any]:
+        """The steering committee validates the submitted programme: a new immutable version."""
+        given = body or ValidationIn()
+        command = handlers.ValidateProgramme(
+            year,
+            deciding_body=given.deciding_body,
+            decided_on=given.decided_on,
+            decision_reference=given.decision_reference,
+            by=COPIL,
+        )
+        return (await run(handlers.validate_programme, command)).snapshot
+
+    @router.get("/programmes/{year}/versions", tags=["programmes"])
+    async def versions(year: Year) -> list[dict[str, Any]]:
+        return [_version_summary(version) for version in await read(lambda r: r.versions(year))]
+
+    @router.get("/programmes/{year}/versions/{version}", tags=["programmes"])
+    async def version(year: Year, version: Annotated[int, Path(ge=1)]) -> dict[str, Any]:
+        """A validated version exactly as the deciding body adopted it."""
+        found = await read(lambda r: r.version(year, version))
+        if found is None:
+            raise NotFound(f"The {year} programme has no validated version {version}.")
+        return found.snapshot
+
+    # The membership read model
+
+    @router.get("/centres", tags=["centres"])
+    async def centres(
+        status: Annotated[Membership | None, Query(description="Only this status.")] = None,
+    ) -> list[dict[str, Any]]:
+        """The centres as the programme knows them from the registry's events."""
+        value = None if status is None else status.value
+        found = await read(lambda r: r.all_centres(value))
+        return [{"id": str(c.id), "name": c.name, "status": c.status} for c in found]
+
+    return router
+
+
+async def _found(read: Callable[[Any], Awaitable[Any]], action_id: UUID) -> Action:
+    action = await read(lambda r: r.action(action_id))
+    if action is None:
+        raise NotFound(f"There is no action {action_id}.")
+    assert isinstance(action, Action)
+    return action
+
+
+async def _whole(
+    read: Callable[[Any], Awaitable[Any]], year: int
+) -> tuple[Programme, list[Action], dict[UUID, Centre]]:
+    programme = await read(lambda r: r.programme(year))
+    if programme is None:
+        raise NotFound(
+            f"There is no {year} programme yet: propose its first action with"
+            f" POST /api/v1/programmes/{year}/actions."
+        )
+    actions: list[Action] = await read(lambda r: r.actions(year))
+    ids = {centre for action in actions for centre in action.centre_ids}
+    centres: dict[UUID, Centre] = await read(lambda r: r.centres(ids))
+    return programme, actions, centres
+
+
+def _action(action: Action, centres: dict[UUID, Centre]) -> dict[str, Any]:
+    facts = handlers.action_facts(action, centres).model_dump(mode="json")
+    return {**facts, "axis_label": AXIS_LABELS[action.axis]}
+
+
+def _programme(programme: Programme) -> dict[str, Any]:
+    return {
+        "year": programme.year,
+        "status": programme.status.value,
+        "version": programme.version or None,
+        "updated_at": programme.updated_at.isoformat(),
+    }
+
+
+def _version_summary(version: Version) -> dict[str, Any]:
+    return {
+        "version": version.version,
+        "validated_at": version.validated_at.isoformat(),
+        "decided_on": version.decided_on.isoformat(),
+        "deciding_body": version.deciding_body,
+        "decision_reference": version.decision_reference,
+        "total": version.snapshot.get("total"),
+    }
+
+
+def _history(entry: HistoryEntry) -> dict[str, Any]:
+    return {"kind": entry.kind, "by": entry.by, "at": entry.at.isoformat(), **entry.details}

@@ -1,0 +1,64 @@
+"""Wiring: the programme's runtime, HTTP app and error mapping, built from its settings."""
+
+from importlib.resources import files
+
+from crnt_shared.contracts.programme import PROGRAMME_EVENTS
+from crnt_shared.db import MigrationSource
+from crnt_shared.http import create_http_app, problem_response
+from crnt_shared.runtime import ServiceRuntime, Subscription
+from fastapi import FastAPI, Request, Response
+
+from crnt_programme.api import build_router
+from crnt_programme.domain import InvalidAction, RuleViolation
+from crnt_programme.handlers import REGISTRY_HANDLERS
+from crnt_programme.settings import ProgrammeSettings
+
+SERVICE = "programme"
+MIGRATIONS = MigrationSource(SERVICE, files("crnt_programme") / "migrations")
+
+
+def create_app(settings: ProgrammeSettings) -> FastAPI:
+    runtime = ServiceRuntime(
+        service=SERVICE,
+        settings=settings,
+        migrations=MIGRATIONS,
+        subscriptions=[
+            Subscription(settings.consumer_group, [settings.registry_topic], REGISTRY_HANDLERS)
+        ],
+        published=PROGRAMME_EVENTS,
+    )
+    app = create_http_app(
+        service=SERVICE,
+        title="crnt programme",
+        description=(
+            "The yearly work programme of the network: actions on five axes (communication,"
+            " ateliers, évènements, formation, matériel partagé), led and run by member centres;"
+            " draft → submitted → validated by the steering committee (COPIL), then amending →"
+            " submitted → validated again, each validation an immutable version; actions"
+            " proposed → planned → in_progress → done, or cancelled; their état d'avancement."
+        ),
+        lifespan=runtime.lifespan,
+        routers=[build_router(runtime, settings), runtime.docs_router()],
+        readiness_checks=runtime.readiness_checks,
+        max_body_bytes=settings.max_body_bytes,
+    )
+
+    async def on_rule_violation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RuleViolation)
+        return problem_response(409, "Conflict", _sentence(exc), request, **exc.details)
+
+    async def on_invalid_action(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, InvalidAction)
+        detail = _sentence(exc)
+        errors = [{"field": exc.field, "message": str(exc)}]
+        return problem_response(422, "Invalid input", detail, request, errors=errors)
+
+    app.add_exception_handler(RuleViolation, on_rule_violation)
+    app.add_exception_handler(InvalidAction, on_invalid_action)
+    app.state.runtime = runtime
+    return app
+
+
+def _sentence(error: Exception) -> str:
+    text = str(error)
+    return f"{text[:1].upper()}{text[1:]}."

@@ -1,0 +1,275 @@
+"""The programme's SQL, over one asyncpg connection (the unit of work's)."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+from crnt_shared.db import Connection
+
+from crnt_programme.domain import Action, ActionStatus, Axis, Centre, ProgrammeStatus
+
+
+@dataclass(frozen=True)
+class Programme:
+    year: int
+    status: ProgrammeStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class Version:
+    year: int
+    version: int
+    validated_at: datetime
+    decided_on: date
+    deciding_body: str
+    decision_reference: str | None
+    snapshot: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    kind: str
+    by: str
+    at: datetime
+    details: dict[str, Any]
+
+
+_ACTION_COLUMNS = (
+    "id, year, axis, title, description, lead_centre_id, participant_ids, starts_on, ends_on,"
+    " estimated_cost_cents, status, needs_lead, actual_cost_cents, progress, progress_note"
+)
+
+
+def _action(row: Mapping[str, Any]) -> Action:
+    return Action(
+        id=row["id"],
+        year=row["year"],
+        axis=Axis(row["axis"]),
+        title=row["title"],
+        description=row["description"],
+        lead_centre_id=row["lead_centre_id"],
+        participant_ids=tuple(row["participant_ids"]),
+        starts_on=row["starts_on"],
+        ends_on=row["ends_on"],
+        estimated_cost_cents=row["estimated_cost_cents"],
+        status=ActionStatus(row["status"]),
+        needs_lead=row["needs_lead"],
+        actual_cost_cents=row["actual_cost_cents"],
+        progress=row["progress"],
+        progress_note=row["progress_note"],
+    )
+
+
+def _programme(row: Mapping[str, Any]) -> Programme:
+    return Programme(
+        year=row["year"],
+        status=ProgrammeStatus(row["status"]),
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+    )
+
+
+class Repository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    # Membership read model
+
+    async def centres(self, ids: Iterable[UUID]) -> dict[UUID, Centre]:
+        rows = await self.connection.fetch(
+            "SELECT id, name, status FROM centres WHERE id = ANY($1::uuid[])", list(ids)
+        )
+        return {row["id"]: Centre(row["id"], row["name"], row["status"]) for row in rows}
+
+    async def all_centres(self, status: str | None) -> list[Centre]:
+        rows = await self.connection.fetch(
+            "SELECT id, name, status FROM centres WHERE $1::text IS NULL OR status = $1"
+            " ORDER BY name, id",
+            status,
+        )
+        return [Centre(row["id"], row["name"], row["status"]) for row in rows]
+
+    async def save_centre(self, centre: Centre) -> None:
+        await self.connection.execute(
+            "INSERT INTO centres (id, name, status) VALUES ($1, $2, $3)"
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,"
+            " updated_at = now()",
+            centre.id,
+            centre.name,
+            centre.status,
+        )
+
+    # Programmes
+
+    async def programme(self, year: int, *, for_update: bool = False) -> Programme | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self.connection.fetchrow(
+            f"SELECT * FROM programmes WHERE year = $1{lock}",
+            year,
+        )
+        return None if row is None else _programme(row)
+
+    async def programme_for_update_or_new(self, year: int) -> Programme:
+        await self.connection.execute(
+            "INSERT INTO programmes (year) VALUES ($1) ON CONFLICT (year) DO NOTHING", year
+        )
+        programme = await self.programme(year, for_update=True)
+        assert programme is not None
+        return programme
+
+    async def years(self) -> list[Programme]:
+        rows = await self.connection.fetch("SELECT * FROM programmes ORDER BY year")
+        return [_programme(row) for row in rows]
+
+    async def set_programme_status(
+        self, programme: Programme, status: ProgrammeStatus, *, by: str, version: int | None = None
+    ) -> Programme:
+        row = await self.connection.fetchrow(
+            "UPDATE programmes SET status = $2, version = COALESCE($3, version), updated_at = now()"
+            " WHERE year = $1 RETURNING *",
+            programme.year,
+            status.value,
+            version,
+        )
+        await self.connection.execute(
+            "INSERT INTO programme_history (year, previous_status, status, by)"
+            " VALUES ($1, $2, $3, $4)",
+            programme.year,
+            programme.status.value,
+            status.value,
+            by,
+        )
+        assert row is not None
+        return _programme(row)
+
+    async def programme_history(self, year: int) -> list[HistoryEntry]:
+        rows = await self.connection.fetch(
+            "SELECT previous_status, status, by, at FROM programme_history WHERE year = $1"
+            " ORDER BY id",
+            year,
+        )
+        return [
+            HistoryEntry(
+                "status",
+                row["by"],
+                row["at"],
+                {"previous_status": row["previous_status"], "status": row["status"]},
+            )
+            for row in rows
+        ]
+
+    async def add_version(self, version: Version) -> None:
+        await self.connection.execute(
+            "INSERT INTO programme_versions (year, version, validated_at, decided_on,"
+            " deciding_body, decision_reference, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            version.year,
+            version.version,
+            version.validated_at,
+            version.decided_on,
+            version.deciding_body,
+            version.decision_reference,
+            version.snapshot,
+        )
+
+    async def versions(self, year: int) -> list[Version]:
+        rows = await self.connection.fetch(
+            "SELECT * FROM programme_versions WHERE year = $1 ORDER BY version", year
+        )
+        return [Version(**dict(row)) for row in rows]
+
+    async def version(self, year: int, number: int) -> Version | None:
+        row = await self.connection.fetchrow(
+            "SELECT * FROM programme_versions WHERE year = $1 AND version = $2", year, number
+        )
+        return None if row is None else Version(**dict(row))
+
+    # Actions
+
+    async def action(self, action_id: UUID, *, for_update: bool = False) -> Action | None:
+        lock = " FOR UPDATE" if for_update else ""
+        row = await self.connection.fetchrow(
+            f"SELECT {_ACTION_COLUMNS} FROM actions WHERE id = $1{lock}",
+            action_id,
+        )
+        return None if row is None else _action(row)
+
+    async def actions(self, year: int, *, for_update: bool = False) -> list[Action]:
+        lock = " FOR UPDATE" if for_update else ""
+        rows = await self.connection.fetch(
+            f"SELECT {_ACTION_COLUMNS} FROM actions WHERE year = $1 ORDER BY created_at, id{lock}",
+            year,
+        )
+        return [_action(row) for row in rows]
+
+    async def actions_with_centre(self, centre_id: UUID) -> list[Action]:
+        """The open actions ``centre_id`` leads or takes part in, locked."""
+        rows = await self.connection.fetch(
+            f"SELECT {_ACTION_COLUMNS} FROM actions"
+            " WHERE (lead_centre_id = $1 OR participant_ids @> ARRAY[$1::uuid])"
+            " AND status NOT IN ('done', 'cancelled') ORDER BY year, created_at, id FOR UPDATE",
+            centre_id,
+        )
+        return [_action(row) for row in rows]
+
+    async def add_action(self, action: Action) -> None:
+        await self.connection.execute(
+            f"INSERT INTO actions ({_ACTION_COLUMNS})"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            *_action_values(action),
+        )
+
+    async def save_action(self, action: Action) -> None:
+        await self.connection.execute(
+            "UPDATE actions SET year = $2, axis = $3, title = $4, description = $5,"
+            " lead_centre_id = $6, participant_ids = $7, starts_on = $8, ends_on = $9,"
+            " estimated_cost_cents = $10, status = $11, needs_lead = $12,"
+            " actual_cost_cents = $13, progress = $14, progress_note = $15, updated_at = now()"
+            " WHERE id = $1",
+            *_action_values(action),
+        )
+
+    async def record(
+        self, action_id: UUID, kind: str, by: str, at: datetime, details: Mapping[str, Any]
+    ) -> None:
+        await self.connection.execute(
+            "INSERT INTO action_history (action_id, kind, by, at, details)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            action_id,
+            kind,
+            by,
+            at,
+            dict(details),
+        )
+
+    async def history(self, action_id: UUID) -> list[HistoryEntry]:
+        rows = await self.connection.fetch(
+            "SELECT kind, by, at, details FROM action_history WHERE action_id = $1 ORDER BY id",
+            action_id,
+        )
+        return [HistoryEntry(row["kind"], row["by"], row["at"], row["details"]) for row in rows]
+
+
+def _action_values(action: Action) -> Sequence[Any]:
+    return (
+        action.id,
+        action.year,
+        action.axis.value,
+        action.title,
+        action.description,
+        action.lead_centre_id,
+        list(action.participant_ids),
+        action.starts_on,
+        action.ends_on,
+        action.estimated_cost_cents,
+        action.status.value,
+        action.needs_lead,
+        action.actual_cost_cents,
+        action.progress,
+        action.progress_note,
+    )
