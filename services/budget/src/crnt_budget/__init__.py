@@ -1,0 +1,1 @@
+"""The budget service: the yearly budget, its financing plan and the shares of centres and EPCIs."""

@@ -1,0 +1,70 @@
+"""Wiring: the budget's runtime, consumer, recalculator and HTTP app, built from its settings."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.resources import files
+
+from crnt_shared.contracts.budget import BUDGET_EVENTS
+from crnt_shared.db import MigrationSource
+from crnt_shared.http import create_http_app
+from crnt_shared.runtime import ServiceRuntime, Subscription
+from fastapi import FastAPI
+
+from crnt_budget.api import build_router
+from crnt_budget.handlers import event_handlers
+from crnt_budget.recalculator import Recalculator
+from crnt_budget.settings import BudgetSettings
+
+SERVICE = "budget"
+GROUP_ID = "budget"
+MIGRATIONS = MigrationSource(SERVICE, files("crnt_budget") / "migrations")
+
+
+def create_app(settings: BudgetSettings) -> FastAPI:
+    recalculator: Recalculator | None = None
+
+    def wake() -> None:
+        if recalculator is not None:
+            recalculator.wake()
+
+    runtime = ServiceRuntime(
+        service=SERVICE,
+        settings=settings,
+        migrations=MIGRATIONS,
+        subscriptions=[Subscription(GROUP_ID, [settings.registry_topic], event_handlers(wake))],
+        published=BUDGET_EVENTS,
+    )
+    recalculator = Recalculator(
+        runtime,
+        publish_topic=settings.publish_topic,
+        debounce_seconds=settings.recalculation_debounce_seconds,
+        max_delay_seconds=settings.recalculation_max_delay_seconds,
+        poll_seconds=settings.recalculation_poll_seconds,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with runtime.lifespan(app):
+            recalculator.start()
+            try:
+                yield
+            finally:
+                await recalculator.stop()
+
+    app = create_http_app(
+        service=SERVICE,
+        title="crnt budget",
+        description=(
+            "The yearly budget of the network: the envelope shared among member centres, the"
+            " financing plan (funders and the EPCIs' contribution against planned expenses),"
+            " and every version of the shares of centres and EPCIs, recalculated on each"
+            " membership change."
+        ),
+        lifespan=lifespan,
+        routers=[build_router(runtime, settings)],
+        readiness_checks=runtime.readiness_checks,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.state.runtime = runtime
+    app.state.recalculator = recalculator
+    return app

@@ -1,0 +1,105 @@
+"""The recalculator: one task per service process that turns dirty years into new versions.
+
+Woken in-process by the event handlers (before their commit: the exclusive lock it takes waits
+for their transactions), it waits for a short quiet time (``debounce``) so that a burst of
+events is absorbed by one computation, but never longer than ``max_delay`` during a steady
+stream; it also polls, for causes left by another replica or by a failure. Each dirty year is
+recalculated in its own transaction: version, shares and outbox rows together.
+"""
+
+import asyncio
+import contextlib
+
+import structlog
+from crnt_shared.runtime import ServiceRuntime
+
+from crnt_budget.handlers import recalculate_dirty_year
+from crnt_budget.repository import Repository
+
+log = structlog.get_logger(__name__)
+
+
+class Recalculator:
+    def __init__(
+        self,
+        runtime: ServiceRuntime,
+        *,
+        publish_topic: str,
+        debounce_seconds: float,
+        max_delay_seconds: float,
+        poll_seconds: float,
+    ) -> None:
+        self._runtime = runtime
+        self._publish_topic = publish_topic
+        self._debounce = debounce_seconds
+        self._max_delay = max_delay_seconds
+        self._poll = poll_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.runs = 0
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="budget-recalculator")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def run_pending(self) -> int:
+        """Recalculate each year dirty now, once; returns how many were recalculated.
+
+        Once, not until none is left: causes that arrive meanwhile wake the recalculator again
+        and wait for their own quiet time, else a steady stream would be computed one event
+        at a time (each computation holds the handlers back while it runs).
+        """
+        async with self._runtime.pool.acquire() as connection:
+            years = await Repository(connection).dirty_years()
+        done = 0
+        for year in years:
+            async with self._runtime.unit_of_work() as uow:
+                if not await recalculate_dirty_year(uow, year, self._publish_topic):
+                    continue
+                await uow.commit()
+            done += 1
+            self.runs += 1
+            log.info("shares recalculated", year=year)
+        return done
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            await self._wait()
+            try:
+                await self.run_pending()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the causes stay pending: retried at the next round
+                failures += 1
+                delay = min(30.0, 0.2 * 2 ** min(failures, 8))
+                log.exception("recalculation failed", error=repr(error), retry_in=delay)
+                await asyncio.sleep(delay)
+
+    async def _wait(self) -> None:
+        """Until woken then quiet for ``debounce`` (at most ``max_delay``), or ``poll``."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+        if not self._wake.is_set():
+            return
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._max_delay
+        while True:
+            self._wake.clear()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=min(self._debounce, remaining))
+            except TimeoutError:
+                return

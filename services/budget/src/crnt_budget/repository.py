@@ -1,0 +1,349 @@
+"""SQL over asyncpg: the read models of the registry, the budgets, their pending causes and their
+versions."""
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from crnt_shared.db import Connection
+
+#: Held shared by every event handler that changes the members, exclusively by every
+#: computation of shares: a computation sees every handled change and its cause, never half.
+SHARES_LOCK = int.from_bytes(hashlib.sha256(b"crnt.budget.shares").digest()[:8], "big", signed=True)
+
+
+@dataclass(frozen=True)
+class CentreRow:
+    centre_id: UUID
+    name: str
+    epci_siren: str
+    epci_name: str
+    workstations: int
+    is_member: bool
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class EpciRow:
+    siren: str
+    name: str
+    population: int | None
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    year: int
+    configuration: dict[str, Any]
+    revision: int
+    configured_at: datetime
+    latest_version: int
+
+
+@dataclass(frozen=True)
+class CauseRow:
+    event_id: UUID
+    event_type: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    year: int
+    version: int
+    computed_at: datetime
+    cause: dict[str, Any]
+    configuration: dict[str, Any]
+    financing: dict[str, Any]
+    envelope_cents: int
+    allocated_cents: int
+    epci_contribution_cents: int
+    member_count: int
+    changed_centres: int
+
+
+@dataclass(frozen=True)
+class CentreShareRow:
+    centre_id: UUID
+    name: str
+    epci_siren: str
+    workstations: int
+    is_member: bool
+    amount_cents: int
+    previous_cents: int
+
+
+@dataclass(frozen=True)
+class EpciShareRow:
+    siren: str
+    name: str
+    population: int | None
+    member_centres: int
+    amount_cents: int
+    previous_cents: int
+
+
+_VERSION_COLUMNS = (
+    "year, version, computed_at, cause, configuration, financing, envelope_cents,"
+    " allocated_cents, epci_contribution_cents, member_count, changed_centres"
+)
+
+
+class Repository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    # Locks
+
+    async def lock_shares_shared(self) -> None:
+        await self.connection.execute("SELECT pg_advisory_xact_lock_shared($1)", SHARES_LOCK)
+
+    async def lock_shares_exclusive(self) -> None:
+        await self.connection.execute("SELECT pg_advisory_xact_lock($1)", SHARES_LOCK)
+
+    # The registry's read models
+
+    async def centre(self, centre_id: UUID) -> CentreRow | None:
+        row = await self.connection.fetchrow(
+            "SELECT centre_id, name, epci_siren, epci_name, workstations, is_member, as_of"
+            " FROM centres WHERE centre_id = $1 FOR UPDATE",
+            centre_id,
+        )
+        return None if row is None else CentreRow(**dict(row))
+
+    async def save_centre(self, centre: CentreRow, status: str) -> None:
+        await self.connection.execute(
+            "INSERT INTO centres (centre_id, name, epci_siren, epci_name, workstations, status,"
+            " is_member, as_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (centre_id) DO UPDATE SET name = excluded.name,"
+            " epci_siren = excluded.epci_siren, epci_name = excluded.epci_name,"
+            " workstations = excluded.workstations, status = excluded.status,"
+            " is_member = excluded.is_member, as_of = excluded.as_of",
+            centre.centre_id,
+            centre.name,
+            centre.epci_siren,
+            centre.epci_name,
+            centre.workstations,
+            status,
+            centre.is_member,
+            centre.as_of,
+        )
+        await self.connection.execute(
+            "INSERT INTO epcis (siren, name, registered, as_of) VALUES ($1, $2, false, $3)"
+            " ON CONFLICT (siren) DO NOTHING",
+            centre.epci_siren,
+            centre.epci_name,
+            centre.as_of,
+        )
+
+    async def save_epci(
+        self, siren: str, name: str, population: int, as_of: datetime
+    ) -> tuple[int | None, bool] | None:
+        """Record the EPCI's facts; returns its previous population and whether it was
+        registered, or ``None`` when a newer event was applied already."""
+        previous = await self.connection.fetchrow(
+            "SELECT population, registered, as_of FROM epcis WHERE siren = $1 FOR UPDATE", siren
+        )
+        if previous is not None and previous["registered"] and previous["as_of"] > as_of:
+            return None
+        await self.connection.execute(
+            "INSERT INTO epcis (siren, name, population, registered, as_of)"
+            " VALUES ($1, $2, $3, true, $4) ON CONFLICT (siren) DO UPDATE SET"
+            " name = excluded.name, population = excluded.population, registered = true,"
+            " as_of = excluded.as_of",
+            siren,
+            name,
+            population,
+            as_of,
+        )
+        if previous is None:
+            return (None, False)
+        return (previous["population"], previous["registered"])
+
+    async def members(self) -> list[CentreRow]:
+        rows = await self.connection.fetch(
+            "SELECT centre_id, name, epci_siren, epci_name, workstations, is_member, as_of"
+            " FROM centres WHERE is_member"
+        )
+        return [CentreRow(**dict(row)) for row in rows]
+
+    async def sharing_epcis(self) -> list[EpciRow]:
+        """The registered EPCIs, and those of member centres that the registry has not
+        described yet."""
+        rows = await self.connection.fetch(
+            "SELECT siren, name, population FROM epcis WHERE registered"
+            " OR siren IN (SELECT epci_siren FROM centres WHERE is_member)"
+        )
+        return [EpciRow(**dict(row)) for row in rows]
+
+    # Budgets and their pending causes
+
+    async def budget(self, year: int, *, for_update: bool = False) -> BudgetRow | None:
+        row = await self.connection.fetchrow(
+            "SELECT year, configuration, revision, configured_at, latest_version FROM budgets"
+            f" WHERE year = $1{' FOR UPDATE' if for_update else ''}",
+            year,
+        )
+        return None if row is None else BudgetRow(**dict(row))
+
+    async def save_budget(self, year: int, configuration: dict[str, Any]) -> int:
+        """Create or revise a year's configuration; returns its revision number."""
+        revision: int = await self.connection.fetchval(
+            "INSERT INTO budgets (year, configuration, revision, configured_at)"
+            " VALUES ($1, $2, 1, clock_timestamp()) ON CONFLICT (year) DO UPDATE SET"
+            " configuration = excluded.configuration, revision = budgets.revision + 1,"
+            " configured_at = excluded.configured_at RETURNING revision",
+            year,
+            configuration,
+        )
+        return revision
+
+    async def years_from(self, year: int) -> list[int]:
+        rows = await self.connection.fetch(
+            "SELECT year FROM budgets WHERE year >= $1 ORDER BY year", year
+        )
+        return [row["year"] for row in rows]
+
+    async def add_cause(
+        self, years: Sequence[int], event_id: UUID, event_type: str, subject: str
+    ) -> None:
+        await self.connection.executemany(
+            "INSERT INTO pending_causes (year, event_id, event_type, subject)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            [(year, event_id, event_type, subject) for year in years],
+        )
+
+    async def dirty_years(self) -> list[int]:
+        rows = await self.connection.fetch("SELECT DISTINCT year FROM pending_causes ORDER BY year")
+        return [row["year"] for row in rows]
+
+    async def take_causes(self, year: int) -> list[CauseRow]:
+        rows = await self.connection.fetch(
+            "DELETE FROM pending_causes WHERE year = $1"
+            " RETURNING event_id, event_type, subject, recorded_at",
+            year,
+        )
+        ordered = sorted(rows, key=lambda row: (row["recorded_at"], row["event_id"]))
+        return [CauseRow(row["event_id"], row["event_type"], row["subject"]) for row in ordered]
+
+    async def planned_expenses(self, year: int) -> dict[str, int] | None:
+        rows = await self.connection.fetch(
+            "SELECT axis, amount_cents FROM planned_expenses WHERE year = $1", year
+        )
+        return {row["axis"]: row["amount_cents"] for row in rows} if rows else None
+
+    # Versions
+
+    async def add_version(
+        self,
+        version: VersionRow,
+        centres: Iterable[CentreShareRow],
+        epcis: Iterable[EpciShareRow],
+    ) -> None:
+        await self.connection.execute(
+            f"INSERT INTO versions ({_VERSION_COLUMNS})"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            version.year,
+            version.version,
+            version.computed_at,
+            version.cause,
+            version.configuration,
+            version.financing,
+            version.envelope_cents,
+            version.allocated_cents,
+            version.epci_contribution_cents,
+            version.member_count,
+            version.changed_centres,
+        )
+        await self.connection.copy_records_to_table(
+            "centre_shares",
+            records=[
+                (
+                    version.year,
+                    version.version,
+                    c.centre_id,
+                    c.name,
+                    c.epci_siren,
+                    c.workstations,
+                    c.is_member,
+                    c.amount_cents,
+                    c.previous_cents,
+                )
+                for c in centres
+            ],
+            columns=[
+                "year",
+                "version",
+                "centre_id",
+                "name",
+                "epci_siren",
+                "workstations",
+                "is_member",
+                "amount_cents",
+                "previous_cents",
+            ],
+        )
+        await self.connection.copy_records_to_table(
+            "epci_shares",
+            records=[
+                (
+                    version.year,
+                    version.version,
+                    e.siren,
+                    e.name,
+                    e.population,
+                    e.member_centres,
+                    e.amount_cents,
+                    e.previous_cents,
+                )
+                for e in epcis
+            ],
+            columns=[
+                "year",
+                "version",
+                "siren",
+                "name",
+                "population",
+                "member_centres",
+                "amount_cents",
+                "previous_cents",
+            ],
+        )
+        await self.connection.execute(
+            "UPDATE budgets SET latest_version = $2 WHERE year = $1", version.year, version.version
+        )
+
+    async def version(self, year: int, version: int) -> VersionRow | None:
+        row = await self.connection.fetchrow(
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE year = $1 AND version = $2",
+            year,
+            version,
+        )
+        return None if row is None else VersionRow(**dict(row))
+
+    async def versions(self, year: int) -> list[VersionRow]:
+        rows = await self.connection.fetch(
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE year = $1 ORDER BY version", year
+        )
+        return [VersionRow(**dict(row)) for row in rows]
+
+    async def centre_shares(self, year: int, version: int) -> list[CentreShareRow]:
+        rows = await self.connection.fetch(
+            "SELECT centre_id, name, epci_siren, workstations, is_member, amount_cents,"
+            " previous_cents FROM centre_shares WHERE year = $1 AND version = $2"
+            " ORDER BY centre_id",
+            year,
+            version,
+        )
+        return [CentreShareRow(**dict(row)) for row in rows]
+
+    async def epci_shares(self, year: int, version: int) -> list[EpciShareRow]:
+        rows = await self.connection.fetch(
+            "SELECT siren, name, population, member_centres, amount_cents, previous_cents"
+            " FROM epci_shares WHERE year = $1 AND version = $2 ORDER BY siren",
+            year,
+            version,
+        )
+        return [EpciShareRow(**dict(row)) for row in rows]

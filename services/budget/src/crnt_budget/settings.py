@@ -1,0 +1,28 @@
+"""The budget's settings: the shared ones, its database, its port, its topics and the pace of
+its recalculations."""
+
+from crnt_shared.settings import ServiceSettings
+from crnt_shared.topics import BUDGET, REGISTRY
+from pydantic import Field, PostgresDsn
+
+
+class BudgetSettings(ServiceSettings):
+    database_url: PostgresDsn = Field(validation_alias="BUDGET_DATABASE_URL")
+    http_port: int = 8003
+    registry_topic: str = Field(default=REGISTRY, validation_alias="BUDGET_REGISTRY_TOPIC")
+    publish_topic: str = Field(default=BUDGET, validation_alias="BUDGET_PUBLISH_TOPIC")
+    recalculation_debounce_seconds: float = Field(
+        default=0.15,
+        gt=0,
+        validation_alias="BUDGET_RECALCULATION_DEBOUNCE_SECONDS",
+        description="Quiet time after a membership change before the shares are recalculated.",
+    )
+    recalculation_max_delay_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        validation_alias="BUDGET_RECALCULATION_MAX_DELAY_SECONDS",
+        description="Longest wait for quiet during a steady stream of changes.",
+    )
+    recalculation_poll_seconds: float = Field(
+        default=1.0, gt=0, validation_alias="BUDGET_RECALCULATION_POLL_SECONDS"
+    )

@@ -1,0 +1,115 @@
+"""For tests and benchmarks of the budget (as ``crnt_shared.testing`` is for the foundation):
+registry events built with the registry's own contracts, a producer standing in for the
+registry, a collector of the budget's events, and a valid ``PUT /budgets/{year}`` body."""
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from crnt_shared.contracts.budget import BUDGET_EVENTS
+from crnt_shared.contracts.registry import (
+    CentreFacts,
+    CentreUpdated,
+    CentreUpdatedData,
+    EpciData,
+    EpciRegistered,
+    MembershipChangeData,
+)
+from crnt_shared.events import Event, EventCatalog, utcnow
+
+BUDGET_CATALOG = EventCatalog(BUDGET_EVENTS)
+REGISTRY_SOURCE = "/crnt/registry"
+CAPSO = ("200069037", "CA du Pays de Saint-Omer", 104_937)
+CCPL = ("246201016", "CC du Pays de Lumbres", 24_187)
+API = "/api/v1"
+
+
+class Published:
+    """Every budget event read from a test's budget topic, with its key."""
+
+    def __init__(self) -> None:
+        self.records: list[tuple[str, Event]] = []
+
+    def of(self, kind: type[Event]) -> list[Any]:
+        return [event for _, event in self.records if isinstance(event, kind)]
+
+
+def centre(
+    *, workstations: int = 4, epci: tuple[str, str, int] = CAPSO, status: str = "member"
+) -> CentreFacts:
+    centre_id = uuid.uuid4()
+    return CentreFacts(
+        id=centre_id,
+        status=status,
+        nom=f"EPN {centre_id.hex[:6]}",
+        pivot="21620765800017",
+        adresse="1 place Victor Hugo",
+        code_postal="62500",
+        commune="Saint-Omer",
+        code_insee="62765",
+        epci_siren=epci[0],
+        epci_name=epci[1],
+        typologie=["EPN"],
+        workstations=workstations,
+    )
+
+
+def membership(kind: type[Event], facts: CentreFacts, previous: str, status: str) -> Event:
+    data = MembershipChangeData(
+        previous_status=previous,
+        status=status,
+        by="agency",
+        at=utcnow(),
+        centre=facts.model_copy(update={"status": status}),
+        animators=[],
+    )
+    return kind.create(source=REGISTRY_SOURCE, subject=str(facts.id), data=data)
+
+
+def centre_updated(facts: CentreFacts, changed: list[str]) -> Event:
+    data = CentreUpdatedData(changed=changed, centre=facts, animators=[])
+    return CentreUpdated.create(source=REGISTRY_SOURCE, subject=str(facts.id), data=data)
+
+
+def epci_registered(epci: tuple[str, str, int]) -> Event:
+    data = EpciData(siren=epci[0], name=epci[1], population=epci[2], communes=[])
+    return EpciRegistered.create(source=REGISTRY_SOURCE, subject=epci[0], data=data)
+
+
+class Registry:
+    """Publishes registry events as the registry's relay would: keyed by subject."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap, enable_idempotence=True, acks="all"
+        )
+        self._topic = topic
+
+    async def start(self) -> None:
+        await self._producer.start()
+
+    async def stop(self) -> None:
+        await self._producer.stop()
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        futures = [
+            await self._producer.send(
+                self._topic, value=event.to_json(), key=event.subject.encode()
+            )
+            for event in events
+        ]
+        for future in futures:
+            await future
+
+
+def budget_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "envelope": "30000.00",
+        "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
+        "epci_contribution": "12000.00",
+        "epci_key": "population",
+        "funders": [{"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"}],
+    }
+    body.update(changes)
+    return body

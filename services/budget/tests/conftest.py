@@ -1,0 +1,104 @@
+"""The budget on the real PostgreSQL (a fresh database per test) and Kafka (topics per test)."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from crnt_budget.app import create_app
+from crnt_budget.settings import BudgetSettings
+from crnt_budget.testing import BUDGET_CATALOG, Published, Registry
+from crnt_shared.testing import create_topics
+from fastapi import FastAPI
+
+AGENCY_TOKEN = "test-agency-token"
+COPIL_TOKEN = "test-copil-token"
+
+
+@pytest.fixture
+async def budget_topic(topic: str, kafka_bootstrap: str) -> str:
+    """Where this test's budget publishes (``topic`` is where the registry's events go)."""
+    name = f"{topic}.budget"
+    await create_topics(kafka_bootstrap, {name: 3})
+    return name
+
+
+@pytest.fixture
+def budget_settings(
+    database_url: str, kafka_bootstrap: str, topic: str, budget_topic: str
+) -> BudgetSettings:
+    return BudgetSettings(
+        _env_file=None,
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        agency_token=AGENCY_TOKEN,
+        copil_token=COPIL_TOKEN,
+        env="test",
+        log_json=False,
+        log_level="WARNING",
+        outbox_poll_seconds=0.2,
+        registry_topic=topic,
+        publish_topic=budget_topic,
+        recalculation_debounce_seconds=0.15,
+        recalculation_max_delay_seconds=2.0,
+        recalculation_poll_seconds=0.5,
+        consumer_backoff_seconds=0.05,
+        max_body_bytes=200_000,
+    )
+
+
+@pytest.fixture
+async def budget_app(budget_settings: BudgetSettings) -> AsyncIterator[FastAPI]:
+    app = create_app(budget_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def client(budget_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=budget_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://budget") as client:
+        yield client
+
+
+@pytest.fixture
+def agency() -> dict[str, str]:
+    return {"Authorization": f"Bearer {AGENCY_TOKEN}"}
+
+
+@pytest.fixture
+async def published(kafka_bootstrap: str, budget_topic: str) -> AsyncIterator[Published]:
+    """The budget's events on this test's topic, read from the start."""
+    consumer = AIOKafkaConsumer(
+        budget_topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    seen = Published()
+
+    async def read() -> None:
+        async for record in consumer:
+            event = BUDGET_CATALOG.decode(record.value)
+            if event is not None and record.key is not None:
+                seen.records.append((record.key.decode(), event))
+
+    task = asyncio.create_task(read())
+    try:
+        yield seen
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await consumer.stop()
+
+
+@pytest.fixture
+async def registry(kafka_bootstrap: str, topic: str) -> AsyncIterator[Registry]:
+    """Stands in for the registry: publishes its events on this test's registry topic."""
+    registry = Registry(kafka_bootstrap, topic)
+    await registry.start()
+    try:
+        yield registry
+    finally:
+        await registry.stop()

@@ -1,0 +1,242 @@
+"""Registry events on real Kafka change the shares in real PostgreSQL; the budget publishes."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from crnt_budget.testing import (
+    API,
+    CAPSO,
+    CCPL,
+    Published,
+    Registry,
+    budget_body,
+    centre,
+    centre_updated,
+    epci_registered,
+    membership,
+)
+from crnt_shared.contracts.budget import CentreShareChanged, SharesRecalculated
+from crnt_shared.contracts.registry import (
+    MembershipApproved,
+    MembershipReinstated,
+    MembershipSuspended,
+    MembershipWithdrawn,
+)
+from crnt_shared.testing import wait_until
+from fastapi import FastAPI
+
+pytestmark = pytest.mark.integration
+
+YEAR = datetime.now(UTC).year
+
+
+async def inbox_count(database_url: str) -> int:
+    connection = await asyncpg.connect(database_url)
+    try:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM inbox WHERE consumer = 'budget'"
+        )
+        return count
+    finally:
+        await connection.close()
+
+
+async def shares(client: httpx.AsyncClient) -> dict[str, Any]:
+    response = await client.get(f"{API}/budgets/{YEAR}/shares")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def cents(amount: str) -> int:
+    euros, _, rest = amount.partition(".")
+    sign = -1 if euros.startswith("-") else 1
+    return sign * (abs(int(euros)) * 100 + int(rest))
+
+
+async def test_events_before_the_budget_are_kept_and_configuring_computes_at_once(
+    client: httpx.AsyncClient,
+    agency: dict[str, str],
+    registry: Registry,
+    published: Published,
+    database_url: str,
+) -> None:
+    centres = [centre(workstations=2), centre(workstations=4), centre(workstations=6, epci=CCPL)]
+    await registry.publish([epci_registered(CAPSO), epci_registered(CCPL)])
+    await registry.publish(
+        [membership(MembershipApproved, c, "pending", "member") for c in centres]
+    )
+
+    async def all_handled() -> bool:
+        return await inbox_count(database_url) == 5
+
+    await wait_until(all_handled, message="the five registry events in the inbox")
+    assert (await client.get(f"{API}/budgets/{YEAR}")).status_code == 404
+
+    response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    assert response.status_code == 200, response.text
+    budget = response.json()
+    assert budget["version"] == 1
+    assert budget["cause"]["kind"] == "manual"
+    amounts = {c["centre_id"]: c["amount"] for c in budget["centres"]}
+    # 15,000 equally (5,000 each) + 15,000 by 2/4/6 workstations.
+    assert amounts == {
+        str(centres[0].id): "7500.00",
+        str(centres[1].id): "10000.00",
+        str(centres[2].id): "12500.00",
+    }
+    epcis = {e["siren"]: e["amount"] for e in budget["epcis"]}
+    assert epcis == {CAPSO[0]: "9752.21", CCPL[0]: "2247.79"}
+    assert budget["financing_plan"]["status"] == "awaiting_programme"
+
+    async def events_out() -> bool:
+        return len(published.of(CentreShareChanged)) == 3 and bool(published.of(SharesRecalculated))
+
+    await wait_until(events_out, message="the summary and three share-changed events")
+    summary = published.of(SharesRecalculated)[0]
+    assert (summary.subject, summary.data.version, summary.data.member_count) == (str(YEAR), 1, 3)
+    assert {e.subject for e in published.of(CentreShareChanged)} == {str(c.id) for c in centres}
+    keys = {key for key, _ in published.records}
+    assert keys == {str(YEAR)} | {str(c.id) for c in centres}
+
+
+async def test_a_burst_of_approvals_gives_few_recalculations_and_every_event_is_handled(
+    client: httpx.AsyncClient,
+    agency: dict[str, str],
+    registry: Registry,
+    published: Published,
+    database_url: str,
+    budget_app: FastAPI,
+) -> None:
+    response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    assert response.status_code == 200, response.text
+    burst = [centre(workstations=i % 7) for i in range(300)]
+    await registry.publish([membership(MembershipApproved, c, "pending", "member") for c in burst])
+
+    async def all_in() -> bool:
+        body = await shares(client)
+        members = [c for c in body["centres"] if c["member"]]
+        return await inbox_count(database_url) == 300 and len(members) == 300
+
+    await wait_until(all_in, timeout=60, message="300 approvals handled and in the shares")
+    versions = (await client.get(f"{API}/budgets/{YEAR}/versions")).json()["items"]
+    recalculations = versions[1:]
+    assert 1 <= len(recalculations) <= 5, f"{len(recalculations)} recalculations for 300 events"
+    assert sum(v["cause"]["event_count"] for v in recalculations) == 300
+    assert budget_app.state.recalculator.runs == len(recalculations)
+    final = await shares(client)
+    assert sum(cents(c["amount"]) for c in final["centres"]) == 3_000_000
+    assert sum(cents(e["amount"]) for e in final["epcis"]) == 1_200_000
+
+    async def summaries_out() -> bool:
+        return len(published.of(SharesRecalculated)) == len(versions)
+
+    await wait_until(summaries_out, message="one summary per version")
+    assert [e.data.version for e in published.of(SharesRecalculated)] == list(
+        range(1, len(versions) + 1)
+    )
+
+
+async def test_suspension_reinstatement_update_and_withdrawal_move_the_shares(
+    client: httpx.AsyncClient,
+    agency: dict[str, str],
+    registry: Registry,
+    published: Published,
+) -> None:
+    first, second = centre(workstations=0), centre(workstations=0)
+    body = budget_body(centre_key={"fixed_ratio": "0", "weight": "workstations"})
+    assert (await client.put(f"{API}/budgets/{YEAR}", json=body, headers=agency)).status_code == 200
+    await registry.publish(
+        [membership(MembershipApproved, c, "pending", "member") for c in (first, second)]
+    )
+
+    async def amounts_are(expected: dict[str, str]) -> Any:
+        async def check() -> bool:
+            body = await shares(client)
+            current = {c["centre_id"]: c["amount"] for c in body["centres"] if c["member"]}
+            return current == expected
+
+        return check
+
+    a, b = str(first.id), str(second.id)
+    await wait_until(await amounts_are({a: "15000.00", b: "15000.00"}), message="two members")
+
+    await registry.publish([membership(MembershipSuspended, first, "member", "suspended")])
+    await wait_until(await amounts_are({b: "30000.00"}), message="the suspended centre left")
+    left = next(c for c in (await shares(client))["centres"] if c["centre_id"] == a)
+    assert (left["member"], left["amount"], left["change"]) == (False, "0.00", "-15000.00")
+
+    await registry.publish([membership(MembershipReinstated, first, "suspended", "member")])
+    await wait_until(await amounts_are({a: "15000.00", b: "15000.00"}), message="reinstated")
+
+    busier = first.model_copy(update={"workstations": 3})
+    await registry.publish([centre_updated(busier, ["workstations"])])
+    await wait_until(await amounts_are({a: "30000.00", b: "0.00"}), message="re-weighted")
+
+    await registry.publish([membership(MembershipWithdrawn, busier, "member", "withdrawn")])
+    await wait_until(await amounts_are({b: "30000.00"}), message="withdrawn")
+
+    async def left_event() -> bool:
+        return any(
+            e.subject == a and not e.data.member and e.data.amount == "0.00"
+            for e in published.of(CentreShareChanged)
+        )
+
+    await wait_until(left_event, message="a share-changed event for the withdrawn centre")
+    withdrawn = [e for e in published.of(CentreShareChanged) if e.subject == a][-1]
+    assert withdrawn.data.cause.kind == "events"
+    assert [c.type for c in withdrawn.data.cause.events] == [MembershipWithdrawn.event_type()]
+
+
+async def test_a_redelivered_event_changes_nothing(
+    client: httpx.AsyncClient,
+    agency: dict[str, str],
+    registry: Registry,
+    database_url: str,
+) -> None:
+    assert (
+        await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    ).status_code == 200
+    approval = membership(MembershipApproved, centre(), "pending", "member")
+    await registry.publish([approval])
+
+    async def version_two() -> bool:
+        body = await shares(client)
+        return bool(body["version"] == 2)
+
+    await wait_until(version_two, message="the approval's version")
+    await registry.publish([approval, approval])
+    marker = membership(MembershipApproved, centre(), "pending", "member")
+    await registry.publish([marker])
+
+    async def marker_handled() -> bool:
+        return await inbox_count(database_url) == 2
+
+    await wait_until(marker_handled, message="the marker after the duplicates")
+
+    async def version_three() -> bool:
+        return bool((await shares(client))["version"] == 3)
+
+    await wait_until(version_three, message="the marker's version")
+    versions = (await client.get(f"{API}/budgets/{YEAR}/versions")).json()["items"]
+    assert [v["cause"]["event_count"] for v in versions] == [0, 1, 1]
+
+
+async def test_a_second_put_is_a_revision_with_a_manual_cause(
+    client: httpx.AsyncClient, agency: dict[str, str], registry: Registry
+) -> None:
+    await registry.publish([epci_registered(CAPSO)])
+    first = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    second = await client.put(
+        f"{API}/budgets/{YEAR}", json=budget_body(envelope="40000.00"), headers=agency
+    )
+    assert (first.json()["version"], second.json()["version"]) == (1, 2)
+    assert second.json()["revision"] == 2
+    assert second.json()["configuration"]["envelope"] == "40000.00"
+    one = (await client.get(f"{API}/budgets/{YEAR}/versions/1")).json()
+    assert one["configuration"]["envelope"] == "30000.00"
+    listed = (await client.get(f"{API}/budgets/{YEAR}/versions")).json()["items"]
+    assert [(v["version"], v["cause"]["kind"]) for v in listed] == [(1, "manual"), (2, "manual")]
