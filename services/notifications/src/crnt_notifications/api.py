@@ -1,0 +1,286 @@
+"""The notifications service's HTTP API under ``/api/v1``: thin adapters.
+
+Deliveries and preferences show personal data: the agency's token only. The unsubscribe
+endpoint needs no token: its signed link is the proof.
+"""
+
+import html
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from crnt_shared.http import Conflict, NotFound, Problem, Role, role_guard
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from crnt_notifications.domain import Category, Kind, Status, normalise_email
+from crnt_notifications.links import InvalidToken, UnsubscribeLinks
+from crnt_notifications.repository import Delivery, DeliveryFilters, Repository
+from crnt_notifications.runtime import NotificationsRuntime
+from crnt_notifications.settings import NotificationsSettings
+from crnt_notifications.templates import CATEGORY_LABELS
+
+MAX_PAGE = 500
+RETRYABLE = frozenset({Status.FAILED, Status.RETRYING})
+
+Email = Annotated[
+    str,
+    Path(min_length=3, max_length=320, pattern=r"^[^@\s/]+@[^@\s/]+$", description="An address."),
+]
+
+
+class DeliverySummary(BaseModel):
+    id: UUID
+    event_id: UUID
+    event_ids: list[UUID]
+    recipient: str
+    kind: Kind
+    category: Category
+    centre_id: UUID | None
+    subject: str
+    status: Status
+    attempts: int
+    next_attempt_at: datetime | None
+    last_error: str | None
+    message_id: str
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> "DeliverySummary":
+        return cls.model_validate(delivery.__dict__)
+
+
+class DeliveryDetail(DeliverySummary):
+    body_text: str
+    body_html: str
+    unsubscribe_url: str | None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> "DeliveryDetail":
+        return cls.model_validate(delivery.__dict__)
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliverySummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class CategoryPreference(BaseModel):
+    category: Category
+    label: str
+    essential: bool = Field(description="Essential categories are always sent.")
+    opted_out: bool
+
+
+class Preferences(BaseModel):
+    email: str
+    opted_out: list[Category]
+    categories: list[CategoryPreference]
+    updated_at: datetime | None
+
+
+class PreferencesIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    opted_out: list[Category] = Field(
+        description="The categories this person does not want; essential ones cannot be listed."
+    )
+
+    @field_validator("opted_out")
+    @classmethod
+    def _not_essential(cls, categories: list[Category]) -> list[Category]:
+        essential = sorted(category.value for category in categories if category.essential)
+        if essential:
+            raise ValueError(
+                f"{', '.join(essential)} cannot be opted out of: decisions about one's own "
+                "centre and the agency's work are always sent"
+            )
+        return sorted(set(categories))
+
+
+def _preferences(email: str, opted_out: list[str], updated_at: datetime | None) -> Preferences:
+    chosen = {Category(value) for value in opted_out if value in Category.__members__.values()}
+    return Preferences(
+        email=email,
+        opted_out=sorted(chosen),
+        categories=[
+            CategoryPreference(
+                category=category,
+                label=CATEGORY_LABELS[category],
+                essential=category.essential,
+                opted_out=category in chosen,
+            )
+            for category in Category
+        ],
+        updated_at=updated_at,
+    )
+
+
+def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
+    return HTMLResponse(
+        '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>"
+        '<body style="font-family:Arial,Helvetica,sans-serif;max-width:40em;margin:2em auto;">'
+        f'<h1 style="font-size:1.3em;">{html.escape(title)}</h1>{body}</body></html>',
+        status_code=status_code,
+    )
+
+
+def build_router(
+    runtime: NotificationsRuntime, settings: NotificationsSettings, links: UnsubscribeLinks
+) -> APIRouter:
+    router = APIRouter()
+    guard = role_guard(
+        {
+            Role.AGENCY: settings.agency_token.get_secret_value(),
+            Role.COPIL: settings.copil_token.get_secret_value(),
+        }
+    )
+    agency = [guard(Role.AGENCY)]
+
+    @router.get(
+        "/deliveries",
+        tags=["deliveries"],
+        dependencies=agency,
+        summary="Deliveries, newest first, filtered by recipient, status, kind or event",
+    )
+    async def list_deliveries(
+        recipient: Annotated[str | None, Query(max_length=320)] = None,
+        status: Status | None = None,
+        kind: Kind | None = None,
+        event: Annotated[UUID | None, Query(description="An event the email tells about.")] = None,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> DeliveryPage:
+        filters = DeliveryFilters(recipient, status, kind, event)
+        async with runtime.unit_of_work() as uow:
+            items, total = await Repository(uow.connection).deliveries(
+                filters, limit=limit, offset=offset
+            )
+        return DeliveryPage(
+            items=[DeliverySummary.of(item) for item in items],
+            total=total,
+            limit=limit,
+            offset=offset,
+        )
+
+    @router.get(
+        "/deliveries/{delivery_id}",
+        tags=["deliveries"],
+        dependencies=agency,
+        summary="One delivery, with the email's content",
+    )
+    async def get_delivery(delivery_id: UUID) -> DeliveryDetail:
+        async with runtime.unit_of_work() as uow:
+            delivery = await Repository(uow.connection).delivery(delivery_id)
+        if delivery is None:
+            raise NotFound(f"There is no delivery {delivery_id}.")
+        return DeliveryDetail.of(delivery)
+
+    @router.post(
+        "/deliveries/{delivery_id}/retry",
+        tags=["deliveries"],
+        dependencies=agency,
+        status_code=202,
+        summary="Send a failed (or waiting) delivery again, now",
+    )
+    async def retry_delivery(delivery_id: UUID) -> DeliveryDetail:
+        async with runtime.unit_of_work() as uow:
+            repository = Repository(uow.connection)
+            delivery = await repository.delivery(delivery_id, lock=True)
+            if delivery is None:
+                raise NotFound(f"There is no delivery {delivery_id}.")
+            if delivery.status not in RETRYABLE:
+                raise Conflict(
+                    f"The delivery is {delivery.status}: only a failed or retrying delivery "
+                    "can be retried.",
+                    current_status=delivery.status,
+                )
+            await repository.requeue(delivery_id)
+            updated = await repository.delivery(delivery_id)
+            await uow.commit()
+        runtime.sender.wake()
+        assert updated is not None
+        return DeliveryDetail.of(updated)
+
+    @router.get(
+        "/preferences/{email}",
+        tags=["preferences"],
+        dependencies=agency,
+        summary="What a person receives",
+    )
+    async def get_preferences(email: Email) -> Preferences:
+        async with runtime.unit_of_work() as uow:
+            opted_out, updated_at = await Repository(uow.connection).preferences(email)
+        return _preferences(normalise_email(email), opted_out, updated_at)
+
+    @router.put(
+        "/preferences/{email}",
+        tags=["preferences"],
+        dependencies=agency,
+        summary="Set the categories a person opted out of",
+    )
+    async def put_preferences(email: Email, body: PreferencesIn) -> Preferences:
+        async with runtime.unit_of_work() as uow:
+            repository = Repository(uow.connection)
+            await repository.set_preferences(email, [category.value for category in body.opted_out])
+            opted_out, updated_at = await repository.preferences(email)
+            await uow.commit()
+        return _preferences(normalise_email(email), opted_out, updated_at)
+
+    def verified(token: str) -> tuple[str, Category]:
+        try:
+            unsubscription = links.verify(token)
+        except InvalidToken as error:
+            raise Problem(
+                400,
+                "Invalid link",
+                f"{error}. Copy the whole link from the email, or ask the agency.",
+            ) from error
+        return unsubscription.email, unsubscription.category
+
+    Token = Annotated[str, Query(min_length=10, max_length=2000, description="From the email.")]
+
+    @router.get(
+        "/unsubscribe",
+        tags=["preferences"],
+        response_class=HTMLResponse,
+        summary="The page of an unsubscribe link: asks to confirm",
+    )
+    async def unsubscribe_page(token: Token) -> HTMLResponse:
+        email, category = verified(token)
+        label = html.escape(CATEGORY_LABELS[category])
+        return _page(
+            "Se désinscrire",
+            f"<p>Ne plus envoyer à <strong>{html.escape(email)}</strong> les messages "
+            f"« {label} » ?</p>"
+            # No action: the form posts to this very URL, token included.
+            '<form method="post"><button type="submit">Confirmer</button></form>'
+            "<p>Les messages concernant l'adhésion de votre lieu vous seront toujours envoyés.</p>",
+        )
+
+    @router.post(
+        "/unsubscribe",
+        tags=["preferences"],
+        response_class=HTMLResponse,
+        summary="Opt out with a signed link (also RFC 8058 one-click)",
+    )
+    async def unsubscribe(token: Token) -> HTMLResponse:
+        email, category = verified(token)
+        async with runtime.unit_of_work() as uow:
+            await Repository(uow.connection).opt_out(email, category.value)
+            await uow.commit()
+        label = html.escape(CATEGORY_LABELS[category])
+        return _page(
+            "Désinscription enregistrée",
+            f"<p>Vous ne recevrez plus les messages « {label} » à l'adresse "
+            f"<strong>{html.escape(email)}</strong>.</p>"
+            "<p>Les messages concernant l'adhésion de votre lieu vous seront toujours envoyés.</p>",
+        )
+
+    return router

@@ -1,0 +1,202 @@
+"""The rules of who hears what, coalescing and retrying: no I/O here."""
+
+import random
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+
+class Category(StrEnum):
+    """What an email is about; a person can opt out of the categories that are not essential."""
+
+    MEMBERSHIP = "membership"  # decisions about one's own centre: always sent
+    AGENCY = "agency"  # the agency's work: applications and membership changes
+    NETWORK = "network"  # new members of the network
+    BUDGET = "budget"  # one's centre's budget share
+    PROGRAMME = "programme"  # the work programme and its actions
+
+    @property
+    def essential(self) -> bool:
+        return self in ESSENTIAL
+
+
+ESSENTIAL = frozenset({Category.MEMBERSHIP, Category.AGENCY})
+OPTIONAL_CATEGORIES = tuple(category for category in Category if not category.essential)
+
+
+class Kind(StrEnum):
+    """One kind of email: one template (subject, text, HTML)."""
+
+    APPLICATION_RECEIVED = "application_received"
+    APPLICATION_ACKNOWLEDGED = "application_acknowledged"
+    MEMBERSHIP_WELCOME = "membership_welcome"
+    MEMBERSHIP_REJECTED = "membership_rejected"
+    MEMBERSHIP_SUSPENDED = "membership_suspended"
+    MEMBERSHIP_REINSTATED = "membership_reinstated"
+    MEMBERSHIP_WITHDRAWN = "membership_withdrawn"
+    AGENCY_MEMBERSHIP_CHANGED = "agency_membership_changed"
+    NEW_MEMBERS = "new_members"
+    SHARE_CHANGED = "share_changed"
+
+    @property
+    def category(self) -> Category:
+        return KIND_CATEGORY[self]
+
+    @property
+    def coalesced(self) -> bool:
+        return self in (Kind.NEW_MEMBERS, Kind.SHARE_CHANGED)
+
+
+KIND_CATEGORY = {
+    Kind.APPLICATION_RECEIVED: Category.AGENCY,
+    Kind.APPLICATION_ACKNOWLEDGED: Category.MEMBERSHIP,
+    Kind.MEMBERSHIP_WELCOME: Category.MEMBERSHIP,
+    Kind.MEMBERSHIP_REJECTED: Category.MEMBERSHIP,
+    Kind.MEMBERSHIP_SUSPENDED: Category.MEMBERSHIP,
+    Kind.MEMBERSHIP_REINSTATED: Category.MEMBERSHIP,
+    Kind.MEMBERSHIP_WITHDRAWN: Category.MEMBERSHIP,
+    Kind.AGENCY_MEMBERSHIP_CHANGED: Category.AGENCY,
+    Kind.NEW_MEMBERS: Category.NETWORK,
+    Kind.SHARE_CHANGED: Category.BUDGET,
+}
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+
+
+#: Centres whose animators hear the network's news and their budget share.
+HEARING_STATUSES = frozenset({"member", "suspended"})
+
+
+def normalise_email(address: str) -> str:
+    return address.strip().lower()
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    name: str | None = None
+    centre_id: UUID | None = None
+
+
+def distinct_recipients(recipients: Iterable[Recipient]) -> list[Recipient]:
+    """One recipient per address (case-insensitive), the first seen kept, order preserved."""
+    seen: set[str] = set()
+    result = []
+    for recipient in recipients:
+        key = normalise_email(recipient.email)
+        if key and key not in seen:
+            seen.add(key)
+            result.append(Recipient(key, recipient.name, recipient.centre_id))
+    return result
+
+
+def should_send(category: Category, opted_out: Iterable[str]) -> bool:
+    """Essential categories are always sent; the others unless the recipient opted out."""
+    return category.essential or category.value not in set(opted_out)
+
+
+# Coalescing
+
+
+@dataclass(frozen=True)
+class JoinedCentre:
+    """One approval in a new-members announcement."""
+
+    centre_id: UUID
+    nom: str
+    commune: str
+    epci_name: str
+
+
+def new_members_for(
+    own_centres: Iterable[UUID], joined: Sequence[JoinedCentre]
+) -> list[JoinedCentre]:
+    """The centres an animator is told about: those that joined, except their own, once each."""
+    own = set(own_centres)
+    listed: dict[UUID, JoinedCentre] = {}
+    for centre in joined:
+        if centre.centre_id not in own:
+            listed.setdefault(centre.centre_id, centre)
+    return list(listed.values())
+
+
+@dataclass(frozen=True)
+class ShareChange:
+    """One share-changed event of a centre, as it was received."""
+
+    version: int
+    amount_cents: int
+    previous_cents: int
+    cause: str
+
+
+@dataclass(frozen=True)
+class ShareSummary:
+    """What one coalesced email says: the latest amount and the change since the last email."""
+
+    version: int
+    amount_cents: int
+    previous_cents: int
+    causes: tuple[str, ...]
+
+    @property
+    def change_cents(self) -> int:
+        return self.amount_cents - self.previous_cents
+
+
+def summarise_share_changes(
+    changes: Sequence[ShareChange], last_announced_cents: int | None
+) -> ShareSummary | None:
+    """The summary of a window's changes, ``None`` when the amount ends where the last email
+    left it (it went up and back down, or nothing changed)."""
+    if not changes:
+        return None
+    ordered = sorted(changes, key=lambda change: change.version)
+    latest = ordered[-1]
+    previous = ordered[0].previous_cents if last_announced_cents is None else last_announced_cents
+    if latest.amount_cents == previous:
+        return None
+    causes = tuple(dict.fromkeys(change.cause for change in ordered if change.cause))
+    return ShareSummary(latest.version, latest.amount_cents, previous, causes)
+
+
+# Retrying
+
+
+@dataclass(frozen=True)
+class Backoff:
+    base_seconds: float
+    max_seconds: float
+
+    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
+        """Exponential in the attempt number, capped, with jitter in [ceiling/2, ceiling] so that
+        deliveries that failed together do not come back together."""
+        ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
+        return (rng or random).uniform(ceiling / 2, ceiling)
+
+
+# Why a share changed, in the words of the email
+
+_APPROVED = "fr.crnt.registry.membership.approved"
+_REINSTATED = "fr.crnt.registry.membership.reinstated"
+
+
+def share_change_reason(*, member: bool, cause_kind: str, event_types: Iterable[str]) -> str:
+    """One sentence saying why a centre's share changed, from the budget's ``cause``."""
+    if not member:
+        return "votre lieu ne fait plus partie de la répartition du budget"
+    if cause_kind == "manual":
+        return "le budget ou ses clés de répartition ont été modifiés par l'agence"
+    types = {event_type.rsplit(".", 1)[0] for event_type in event_types}
+    if _APPROVED in types:
+        return "l'adhésion de votre lieu au réseau"
+    if _REINSTATED in types:
+        return "le rétablissement de l'adhésion de votre lieu"
+    return "une nouvelle répartition entre les lieux membres (arrivées ou départs dans le réseau)"

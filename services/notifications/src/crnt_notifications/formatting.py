@@ -1,0 +1,71 @@
+"""French formats for people: amounts (``1 234,56 €``) and dates (``24 novembre 2026``).
+
+Typography of the Imprimerie nationale, as CLDR ``fr`` does: a narrow no-break space (U+202F)
+between thousands, a no-break space (U+00A0) before the euro sign, and a real minus sign
+(U+2212) for decreases, so that an amount never breaks across two lines.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+THOUSANDS = "\u202f"
+BEFORE_UNIT = "\u00a0"
+MINUS = "\u2212"
+PARIS = ZoneInfo("Europe/Paris")
+
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def cents_from_decimal(amount: Decimal | str) -> int:
+    """Integer cents of a decimal amount ("1234.56"); refuses fractions of a cent."""
+    cents = Decimal(amount) * 100
+    if cents != cents.to_integral_value():
+        raise ValueError(f"{amount} is not a whole number of cents")
+    return int(cents)
+
+
+def _group(digits: str) -> str:
+    groups: list[str] = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    return THOUSANDS.join(groups)
+
+
+def euros(cents: int) -> str:
+    """``123456`` → ``1 234,56 €`` (a minus sign before a negative amount)."""
+    sign = MINUS if cents < 0 else ""
+    whole, fraction = divmod(abs(cents), 100)
+    return f"{sign}{_group(str(whole))},{fraction:02d}{BEFORE_UNIT}€"
+
+
+def signed_euros(cents: int) -> str:
+    """A change: ``+1 234,56 €``, ``−12,00 €`` or ``0,00 €``."""
+    return f"+{euros(cents)}" if cents > 0 else euros(cents)
+
+
+def french_date(day: date) -> str:
+    """``24 novembre 2026``; ``1er décembre 2026`` for the first of the month."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{number} {MONTHS[day.month - 1]} {day.year}"
+
+
+def french_datetime(moment: datetime) -> str:
+    """``24 novembre 2026 à 14 h 05``, in the time of metropolitan France."""
+    local = moment.astimezone(PARIS)
+    return f"{french_date(local.date())} à {local.hour} h {local.minute:02d}"

@@ -1,0 +1,423 @@
+"""The use cases: one handler per event (``async def handler(event, uow)``), and the sealing of
+coalesced notices. Each runs in one unit of work: the read model, the deliveries and their
+rendered content commit together with the inbox record, or not at all."""
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+import structlog
+from crnt_shared.contracts.budget import CentreShareChanged
+from crnt_shared.contracts.registry import (
+    AnimatorAdded,
+    AnimatorFacts,
+    AnimatorRemoved,
+    AnimatorUpdated,
+    ApplicationSubmitted,
+    CentreFacts,
+    CentreUpdated,
+    EpciRegistered,
+    EpciUpdated,
+    MembershipApproved,
+    MembershipReinstated,
+    MembershipRejected,
+    MembershipSuspended,
+    MembershipWithdrawn,
+)
+from crnt_shared.db import UnitOfWork
+from crnt_shared.events import Event, EventHandler, utcnow
+
+from crnt_notifications.domain import (
+    HEARING_STATUSES,
+    JoinedCentre,
+    Kind,
+    Recipient,
+    ShareChange,
+    Status,
+    distinct_recipients,
+    new_members_for,
+    share_change_reason,
+    should_send,
+    summarise_share_changes,
+)
+from crnt_notifications.formatting import cents_from_decimal
+from crnt_notifications.links import UnsubscribeLinks
+from crnt_notifications.repository import NewDelivery, Notice, NoticeItem, Repository
+from crnt_notifications.templates import Renderer
+
+log = structlog.get_logger(__name__)
+
+NETWORK_KEY = "network"
+#: A share notice whose centre the registry's events have not told about yet waits this many
+#: windows (the budget's and the registry's topics are not ordered with each other).
+UNKNOWN_CENTRE_PATIENCE = 10
+
+E = TypeVar("E", bound=Event)
+
+
+@dataclass(frozen=True)
+class Notifier:
+    """What the handlers need besides the unit of work."""
+
+    renderer: Renderer
+    links: UnsubscribeLinks
+    agency_emails: tuple[str, ...]
+    window: timedelta
+    message_domain: str
+
+    async def deliver(
+        self,
+        repository: Repository,
+        *,
+        kind: Kind,
+        event_id: UUID,
+        recipients: Sequence[Recipient],
+        context: Mapping[str, Any] | Callable[[Recipient], Mapping[str, Any] | None],
+        event_ids: Sequence[UUID] = (),
+        centre_id: UUID | None = None,
+    ) -> int:
+        """One delivery per recipient, pending or suppressed (opted out); a delivery that
+        already exists for (event, recipient, kind) is left as it is. Returns how many are new."""
+        people = distinct_recipients(recipients)
+        opted_out = await repository.opted_out(person.email for person in people)
+        created = 0
+        for person in people:
+            values = context(person) if callable(context) else context
+            if values is None:
+                continue
+            category = kind.category
+            url = None if category.essential else self.links.url(person.email, category)
+            rendered = self.renderer.render(
+                kind, {**values, "recipient_name": person.name}, unsubscribe_url=url
+            )
+            delivery_id = uuid4()
+            status = (
+                Status.PENDING
+                if should_send(category, opted_out.get(person.email, []))
+                else Status.SUPPRESSED
+            )
+            created += await repository.insert_delivery(
+                NewDelivery(
+                    id=delivery_id,
+                    event_id=event_id,
+                    event_ids=list(event_ids) or [event_id],
+                    recipient=person.email,
+                    kind=kind.value,
+                    category=category.value,
+                    centre_id=centre_id,
+                    subject=rendered.subject,
+                    body_text=rendered.text,
+                    body_html=rendered.html,
+                    unsubscribe_url=url,
+                    status=status,
+                    message_id=f"<{delivery_id}@{self.message_domain}>",
+                )
+            )
+        return created
+
+    def agency(self) -> list[Recipient]:
+        return [Recipient(email) for email in self.agency_emails]
+
+
+def _animators(animators: Sequence[AnimatorFacts], centre_id: UUID) -> list[Recipient]:
+    return [Recipient(animator.email, animator.name, centre_id) for animator in animators]
+
+
+async def _record_centre(
+    repository: Repository, centre: CentreFacts, animators: Sequence[AnimatorFacts]
+) -> None:
+    await repository.upsert_centre(centre)
+    await repository.replace_animators(centre.id, animators)
+
+
+# The registry's events
+
+
+async def on_epci(event: EpciRegistered | EpciUpdated, uow: UnitOfWork, _: Notifier) -> None:
+    await Repository(uow.connection).upsert_epci(event.data.siren, event.data.name)
+
+
+async def on_application_submitted(
+    event: ApplicationSubmitted, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    repository = Repository(uow.connection)
+    data = event.data
+    await _record_centre(repository, data.centre, data.animators)
+    context = {
+        "centre": data.centre.model_dump(),
+        "animators": [animator.model_dump() for animator in data.animators],
+        "submitted_at": data.submitted_at,
+        "channel": data.channel,
+    }
+    await notifier.deliver(
+        repository,
+        kind=Kind.APPLICATION_RECEIVED,
+        event_id=event.id,
+        recipients=notifier.agency(),
+        context=context,
+        centre_id=data.centre.id,
+    )
+    await notifier.deliver(
+        repository,
+        kind=Kind.APPLICATION_ACKNOWLEDGED,
+        event_id=event.id,
+        recipients=_animators(data.animators, data.centre.id),
+        context=context,
+        centre_id=data.centre.id,
+    )
+
+
+MembershipEvent = (
+    MembershipApproved
+    | MembershipRejected
+    | MembershipSuspended
+    | MembershipReinstated
+    | MembershipWithdrawn
+)
+
+DECISION_KIND: dict[type[Event], Kind] = {
+    MembershipApproved: Kind.MEMBERSHIP_WELCOME,
+    MembershipRejected: Kind.MEMBERSHIP_REJECTED,
+    MembershipSuspended: Kind.MEMBERSHIP_SUSPENDED,
+    MembershipReinstated: Kind.MEMBERSHIP_REINSTATED,
+    MembershipWithdrawn: Kind.MEMBERSHIP_WITHDRAWN,
+}
+
+#: The membership changes the agency hears about, and how its email names them.
+AGENCY_TRANSITIONS: dict[type[Event], str] = {
+    MembershipSuspended: "Adhésion suspendue",
+    MembershipReinstated: "Adhésion rétablie",
+    MembershipWithdrawn: "Retrait du réseau",
+}
+
+
+async def on_membership_changed(
+    event: MembershipEvent, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """A decision about a centre's membership: its animators hear it at once (never
+    coalesced); an approval also goes into the next new-members announcement."""
+    repository = Repository(uow.connection)
+    data = event.data
+    await _record_centre(repository, data.centre, data.animators)
+    context = {
+        "centre": data.centre.model_dump(),
+        "reason": data.reason,
+        "at": data.at,
+        "by": data.by,
+        "previous_status": data.previous_status,
+        "status": data.status,
+    }
+    await notifier.deliver(
+        repository,
+        kind=DECISION_KIND[type(event)],
+        event_id=event.id,
+        recipients=_animators(data.animators, data.centre.id),
+        context=context,
+        centre_id=data.centre.id,
+    )
+    transition = AGENCY_TRANSITIONS.get(type(event))
+    if transition is not None:
+        await notifier.deliver(
+            repository,
+            kind=Kind.AGENCY_MEMBERSHIP_CHANGED,
+            event_id=event.id,
+            recipients=notifier.agency(),
+            context={**context, "transition": transition},
+            centre_id=data.centre.id,
+        )
+    if isinstance(event, MembershipApproved):
+        joined = {
+            "centre_id": str(data.centre.id),
+            "nom": data.centre.nom,
+            "commune": data.centre.commune,
+            "epci_name": data.centre.epci_name,
+        }
+        await repository.add_to_notice(
+            kind=Kind.NEW_MEMBERS,
+            key=NETWORK_KEY,
+            event_id=event.id,
+            data=joined,
+            open_until=utcnow() + notifier.window,
+        )
+
+
+async def on_centre_updated(event: CentreUpdated, uow: UnitOfWork, _: Notifier) -> None:
+    await _record_centre(Repository(uow.connection), event.data.centre, event.data.animators)
+
+
+async def on_animator_changed(
+    event: AnimatorAdded | AnimatorUpdated, uow: UnitOfWork, _: Notifier
+) -> None:
+    repository = Repository(uow.connection)
+    await repository.upsert_centre(event.data.centre)
+    await repository.upsert_animator(event.data.centre.id, event.data.animator)
+
+
+async def on_animator_removed(event: AnimatorRemoved, uow: UnitOfWork, _: Notifier) -> None:
+    await Repository(uow.connection).remove_animator(event.data.animator.id)
+
+
+# The budget's events
+
+
+async def on_share_changed(event: CentreShareChanged, uow: UnitOfWork, notifier: Notifier) -> None:
+    """A centre's share changed: it waits in the centre's notice for the window to close."""
+    data = event.data
+    if Decimal(data.change) == 0:
+        return
+    item = {
+        "centre_id": str(data.centre_id),
+        "centre_name": data.centre_name,
+        "year": data.year,
+        "version": data.version,
+        "amount_cents": cents_from_decimal(data.amount),
+        "previous_cents": cents_from_decimal(data.previous),
+        "cause": share_change_reason(
+            member=data.member,
+            cause_kind=data.cause.kind,
+            event_types=[causing.type for causing in data.cause.events],
+        ),
+    }
+    await Repository(uow.connection).add_to_notice(
+        kind=Kind.SHARE_CHANGED,
+        key=f"{data.centre_id}:{data.year}",
+        event_id=event.id,
+        data=item,
+        open_until=utcnow() + notifier.window,
+    )
+
+
+# Sealing the notices whose window closed
+
+
+async def seal_due_notices(uow: UnitOfWork, notifier: Notifier, *, limit: int = 50) -> int:
+    """Turn the notices whose window closed into deliveries; returns how many were sealed."""
+    repository = Repository(uow.connection)
+    sealed = 0
+    for notice in await repository.lock_due_notices(limit):
+        items = await repository.notice_items(notice.id)
+        if notice.kind == Kind.NEW_MEMBERS:
+            await _announce_new_members(repository, notifier, items)
+        elif notice.kind == Kind.SHARE_CHANGED and not await _announce_share(
+            repository, notifier, notice, items
+        ):
+            continue
+        await repository.seal_notice(notice.id)
+        sealed += 1
+    return sealed
+
+
+async def _announce_new_members(
+    repository: Repository, notifier: Notifier, items: Sequence[NoticeItem]
+) -> None:
+    if not items:
+        return
+    joined = [
+        JoinedCentre(
+            centre_id=UUID(item.data["centre_id"]),
+            nom=item.data["nom"],
+            commune=item.data["commune"],
+            epci_name=item.data["epci_name"],
+        )
+        for item in items
+    ]
+    listeners = await repository.hearing_animators()
+    own_centres: dict[str, set[UUID]] = {}
+    for listener in listeners:
+        if listener.centre_id is not None:
+            own_centres.setdefault(listener.email, set()).add(listener.centre_id)
+
+    def context(person: Recipient) -> dict[str, Any] | None:
+        listed = new_members_for(own_centres.get(person.email, set()), joined)
+        if not listed:
+            return None
+        return {"centres": [centre.__dict__ for centre in listed]}
+
+    await notifier.deliver(
+        repository,
+        kind=Kind.NEW_MEMBERS,
+        event_id=items[0].event_id,
+        event_ids=[item.event_id for item in items],
+        recipients=listeners,
+        context=context,
+    )
+
+
+async def _announce_share(
+    repository: Repository, notifier: Notifier, notice: Notice, items: Sequence[NoticeItem]
+) -> bool:
+    """``False`` when the notice must wait (its centre is not known yet)."""
+    if not items:
+        return True
+    centre_id = UUID(items[0].data["centre_id"])
+    year = int(items[0].data["year"])
+    centre = await repository.centre(centre_id)
+    if centre is None:
+        patience = max(notifier.window, timedelta(seconds=1))
+        if utcnow() - notice.created_at < patience * UNKNOWN_CENTRE_PATIENCE:
+            await repository.postpone_notice(notice.id, utcnow() + patience)
+            return False
+        log.warning("share change of a centre never heard of", centre_id=str(centre_id))
+        return True
+    if centre.status not in HEARING_STATUSES:
+        return True
+    changes = [
+        ShareChange(
+            version=int(item.data["version"]),
+            amount_cents=int(item.data["amount_cents"]),
+            previous_cents=int(item.data["previous_cents"]),
+            cause=str(item.data["cause"]),
+        )
+        for item in items
+    ]
+    summary = summarise_share_changes(changes, await repository.last_announced(centre_id, year))
+    if summary is None:
+        return True
+    await notifier.deliver(
+        repository,
+        kind=Kind.SHARE_CHANGED,
+        event_id=items[0].event_id,
+        event_ids=[item.event_id for item in items],
+        recipients=await repository.animators_of(centre_id),
+        context={
+            "centre": {"nom": centre.nom, "commune": centre.commune},
+            "year": year,
+            "version": summary.version,
+            "amount_cents": summary.amount_cents,
+            "previous_cents": summary.previous_cents,
+            "change_cents": summary.change_cents,
+            "causes": list(summary.causes),
+        },
+        centre_id=centre_id,
+    )
+    await repository.record_announcement(centre_id, year, summary.amount_cents, summary.version)
+    return True
+
+
+def _bind(
+    handler: Callable[[E, UnitOfWork, Notifier], Awaitable[None]], notifier: Notifier
+) -> EventHandler:
+    async def handle(event: Any, uow: UnitOfWork) -> None:
+        await handler(event, uow, notifier)
+
+    return handle
+
+
+def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
+    return {
+        EpciRegistered: _bind(on_epci, notifier),
+        EpciUpdated: _bind(on_epci, notifier),
+        ApplicationSubmitted: _bind(on_application_submitted, notifier),
+        **{contract: _bind(on_membership_changed, notifier) for contract in DECISION_KIND},
+        CentreUpdated: _bind(on_centre_updated, notifier),
+        AnimatorAdded: _bind(on_animator_changed, notifier),
+        AnimatorUpdated: _bind(on_animator_changed, notifier),
+        AnimatorRemoved: _bind(on_animator_removed, notifier),
+    }
+
+
+def budget_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
+    return {CentreShareChanged: _bind(on_share_changed, notifier)}

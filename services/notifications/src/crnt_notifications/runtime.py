@@ -1,0 +1,68 @@
+"""The service's runtime: the shared one (pool, migrations, relay, consumers) plus the sender."""
+
+from datetime import timedelta
+from importlib.resources import files
+
+from crnt_shared.contracts.notifications import NOTIFICATIONS_EVENTS
+from crnt_shared.db import MigrationSource
+from crnt_shared.runtime import ServiceRuntime, Subscription
+
+from crnt_notifications.domain import Backoff
+from crnt_notifications.handlers import Notifier, budget_handlers, registry_handlers
+from crnt_notifications.links import UnsubscribeLinks
+from crnt_notifications.mailer import Mailer, sender_domain
+from crnt_notifications.sender import DeliverySender
+from crnt_notifications.settings import NotificationsSettings
+from crnt_notifications.templates import Renderer
+
+SERVICE = "notifications"
+MIGRATIONS = MigrationSource(SERVICE, files("crnt_notifications") / "migrations")
+
+
+class NotificationsRuntime(ServiceRuntime):
+    def __init__(self, settings: NotificationsSettings) -> None:
+        self.links = UnsubscribeLinks(
+            settings.unsubscribe_secret.get_secret_value(), settings.public_base_url
+        )
+        self.notifier = Notifier(
+            renderer=Renderer(),
+            links=self.links,
+            agency_emails=tuple(settings.agency_emails),
+            window=timedelta(seconds=settings.coalescing_window_seconds),
+            message_domain=sender_domain(settings.smtp_from),
+        )
+        super().__init__(
+            service=SERVICE,
+            settings=settings,
+            migrations=MIGRATIONS,
+            subscriptions=[
+                Subscription(
+                    settings.consumer_group,
+                    [settings.registry_topic, settings.budget_topic],
+                    {**registry_handlers(self.notifier), **budget_handlers(self.notifier)},
+                )
+            ],
+            published=NOTIFICATIONS_EVENTS,
+        )
+        self.mailer = Mailer(settings)
+        self.sender = DeliverySender(
+            unit_of_work=self.unit_of_work,
+            notifier=self.notifier,
+            build=self.mailer.build,
+            send=self.mailer.send,
+            backoff=Backoff(
+                settings.delivery_backoff_seconds, settings.delivery_backoff_max_seconds
+            ),
+            max_attempts=settings.delivery_max_attempts,
+            poll_seconds=settings.sender_poll_seconds,
+            concurrency=settings.sender_concurrency,
+            topic=settings.notifications_topic,
+        )
+
+    async def start(self) -> None:
+        await super().start()
+        self.sender.start()
+
+    async def stop(self) -> None:
+        await self.sender.stop()
+        await super().stop()

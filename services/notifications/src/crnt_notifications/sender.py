@@ -1,0 +1,183 @@
+"""The sender: a task of the service's process that seals the notices whose window closed and
+sends the deliveries that are due, one transaction per email.
+
+Several workers send at once (``concurrency``); each takes a different delivery. The delivery's
+row stays locked (``FOR UPDATE SKIP LOCKED``) while its email is handed to the
+SMTP server, so that two replicas never send it both; its new status and the event telling
+about it commit together (outbox). A crash after the server accepted the email and before the
+commit sends it again, with the same Message-ID: at least once, and receivers can deduplicate.
+
+When the server cannot be reached, the sender pauses (exponential backoff with jitter) instead
+of burning every due delivery's attempts at once: an outage delays mail, and loses none.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from email.message import EmailMessage
+
+import structlog
+from crnt_shared.consumer import TRANSIENT_ERRORS
+from crnt_shared.contracts.notifications import (
+    DeliveryFailed,
+    DeliveryFailedData,
+    DeliverySent,
+    DeliverySentData,
+)
+from crnt_shared.db import UnitOfWork
+from crnt_shared.events import utcnow
+
+from crnt_notifications.domain import Backoff
+from crnt_notifications.handlers import Notifier, seal_due_notices
+from crnt_notifications.mailer import SendFailure, classify
+from crnt_notifications.repository import Delivery, Repository
+
+log = structlog.get_logger(__name__)
+
+SOURCE = "/crnt/notifications"
+
+SendMail = Callable[[EmailMessage], Awaitable[None]]
+BuildMail = Callable[[Delivery], EmailMessage]
+
+
+class DeliverySender:
+    def __init__(
+        self,
+        *,
+        unit_of_work: Callable[[], UnitOfWork],
+        notifier: Notifier,
+        build: BuildMail,
+        send: SendMail,
+        backoff: Backoff,
+        max_attempts: int,
+        poll_seconds: float,
+        topic: str,
+        concurrency: int = 1,
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        self._notifier = notifier
+        self._build = build
+        self._send = send
+        self._backoff = backoff
+        self._max_attempts = max_attempts
+        self._poll_seconds = poll_seconds
+        self._topic = topic
+        self._concurrency = concurrency
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._outages = 0
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="notifications-sender")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def wake(self) -> None:
+        """Look for due work now (after a retry was requested, for instance)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        failures = 0
+        while True:
+            pause = self._poll_seconds
+            try:
+                await self.seal_due()
+                pauses = await asyncio.gather(*(self.send_due() for _ in range(self._concurrency)))
+                pause = max((p for p in pauses if p is not None), default=self._poll_seconds)
+                failures = 0
+            except TRANSIENT_ERRORS as error:
+                failures += 1
+                pause = self._backoff.delay(failures)
+                log.warning("sender: database unavailable", error=repr(error), retry_in=pause)
+            except Exception:
+                failures += 1
+                pause = self._backoff.delay(failures)
+                log.exception("sender: unexpected error", retry_in=pause)
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+
+    async def seal_due(self) -> int:
+        total = 0
+        while True:
+            async with self._unit_of_work() as uow:
+                sealed = await seal_due_notices(uow, self._notifier)
+                await uow.commit()
+            total += sealed
+            if not sealed:
+                return total
+
+    async def send_due(self) -> float | None:
+        """Send every due delivery; returns how long to pause when the server is unreachable."""
+        while True:
+            async with self._unit_of_work() as uow:
+                repository = Repository(uow.connection)
+                delivery = await repository.lock_due_delivery()
+                if delivery is None:
+                    return None
+                failure = await self._attempt(delivery, repository, uow)
+                await uow.commit()
+            if failure is not None and failure.unreachable:
+                self._outages += 1
+                pause = self._backoff.delay(self._outages)
+                log.warning("SMTP server unreachable, pausing", error=failure.reason, pause=pause)
+                return pause
+            if failure is None:
+                self._outages = 0
+
+    async def _attempt(
+        self, delivery: Delivery, repository: Repository, uow: UnitOfWork
+    ) -> SendFailure | None:
+        attempts = delivery.attempts + 1
+        bound = log.bind(delivery_id=str(delivery.id), kind=delivery.kind, attempt=attempts)
+        try:
+            await self._send(self._build(delivery))
+        except Exception as error:
+            failure = classify(error)
+            if failure.permanent or attempts >= self._max_attempts:
+                await repository.mark_failed(delivery.id, attempts, failure.reason)
+                await uow.publish(self._failed(delivery, attempts, failure), topic=self._topic)
+                bound.error("delivery failed", error=failure.reason, permanent=failure.permanent)
+            else:
+                delay = self._backoff.delay(attempts)
+                await repository.mark_retrying(delivery.id, attempts, delay, failure.reason)
+                bound.warning("delivery will be retried", error=failure.reason, retry_in=delay)
+            return failure
+        await repository.mark_sent(delivery.id, attempts)
+        await uow.publish(self._sent(delivery, attempts), topic=self._topic)
+        bound.info("delivery sent")
+        return None
+
+    def _common(self, delivery: Delivery, attempts: int) -> dict[str, object]:
+        return {
+            "delivery_id": delivery.id,
+            "kind": delivery.kind,
+            "category": delivery.category,
+            "recipient": delivery.recipient,
+            "event_id": delivery.event_id,
+            "event_ids": delivery.event_ids,
+            "centre_id": delivery.centre_id,
+            "attempts": attempts,
+            "at": utcnow(),
+        }
+
+    def _sent(self, delivery: Delivery, attempts: int) -> DeliverySent:
+        data = DeliverySentData.model_validate(
+            {**self._common(delivery, attempts), "message_id": delivery.message_id}
+        )
+        return DeliverySent.create(source=SOURCE, subject=str(delivery.id), data=data)
+
+    def _failed(self, delivery: Delivery, attempts: int, failure: SendFailure) -> DeliveryFailed:
+        data = DeliveryFailedData.model_validate(
+            {
+                **self._common(delivery, attempts),
+                "error": failure.reason,
+                "permanent": failure.permanent,
+            }
+        )
+        return DeliveryFailed.create(source=SOURCE, subject=str(delivery.id), data=data)

@@ -1,0 +1,94 @@
+"""The notifications service's settings: the shared ones, its database, SMTP, who the agency is,
+the coalescing window, delivery retries, and the unsubscribe links."""
+
+from typing import Annotated
+
+from crnt_shared.settings import MIN_PRODUCTION_SECRET_LENGTH, PLACEHOLDER_SECRETS, ServiceSettings
+from crnt_shared.topics import BUDGET, NOTIFICATIONS, REGISTRY
+from pydantic import Field, PostgresDsn, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+DEV_UNSUBSCRIBE_SECRET = "dev-unsubscribe-secret"  # noqa: S105 - refused in production
+
+
+class NotificationsSettings(ServiceSettings):
+    database_url: PostgresDsn = Field(validation_alias="NOTIFICATIONS_DATABASE_URL")
+    http_port: int = 8004
+
+    smtp_host: str = Field(default="127.0.0.1", validation_alias="SMTP_HOST")
+    smtp_port: int = Field(default=1025, ge=1, le=65535, validation_alias="SMTP_PORT")
+    smtp_from: str = Field(default="crnt@example.org", validation_alias="SMTP_FROM")
+    smtp_starttls: bool = Field(default=False, validation_alias="SMTP_STARTTLS")
+    smtp_tls: bool = Field(default=False, validation_alias="SMTP_TLS")
+    smtp_username: str | None = Field(default=None, validation_alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, validation_alias="SMTP_PASSWORD")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SMTP_TIMEOUT")
+
+    #: Who hears about applications and membership changes at the agency (comma-separated).
+    agency_emails: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="NOTIFICATIONS_AGENCY_EMAILS"
+    )
+    #: Share changes and new-member announcements wait this long to be sent as one email.
+    coalescing_window_seconds: float = Field(
+        default=180.0, ge=0, validation_alias="NOTIFICATIONS_COALESCING_WINDOW_SECONDS"
+    )
+    delivery_max_attempts: int = Field(
+        default=12, ge=1, validation_alias="NOTIFICATIONS_DELIVERY_MAX_ATTEMPTS"
+    )
+    delivery_backoff_seconds: float = Field(
+        default=30.0, gt=0, validation_alias="NOTIFICATIONS_DELIVERY_BACKOFF_SECONDS"
+    )
+    delivery_backoff_max_seconds: float = Field(
+        default=1800.0, gt=0, validation_alias="NOTIFICATIONS_DELIVERY_BACKOFF_MAX_SECONDS"
+    )
+    #: Emails handed to the SMTP server at once (each holds a database connection meanwhile).
+    sender_concurrency: int = Field(
+        default=4, ge=1, le=32, validation_alias="NOTIFICATIONS_SENDER_CONCURRENCY"
+    )
+    sender_poll_seconds: float = Field(
+        default=1.0, gt=0, validation_alias="NOTIFICATIONS_SENDER_POLL_SECONDS"
+    )
+
+    unsubscribe_secret: SecretStr = Field(
+        default=SecretStr(DEV_UNSUBSCRIBE_SECRET),
+        validation_alias="NOTIFICATIONS_UNSUBSCRIBE_SECRET",
+    )
+    #: Where people reach this service's API, for the links in emails.
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8004", validation_alias="NOTIFICATIONS_PUBLIC_URL"
+    )
+
+    consumer_group: str = Field(
+        default="notifications", validation_alias="NOTIFICATIONS_CONSUMER_GROUP"
+    )
+    registry_topic: str = Field(default=REGISTRY, validation_alias="NOTIFICATIONS_REGISTRY_TOPIC")
+    budget_topic: str = Field(default=BUDGET, validation_alias="NOTIFICATIONS_BUDGET_TOPIC")
+    notifications_topic: str = Field(default=NOTIFICATIONS, validation_alias="NOTIFICATIONS_TOPIC")
+
+    @field_validator("agency_emails", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _real_secret_in_production(self) -> "NotificationsSettings":
+        if self.env != "production":
+            return self
+        secret = self.unsubscribe_secret.get_secret_value()
+        if (
+            secret in {DEV_UNSUBSCRIBE_SECRET, *PLACEHOLDER_SECRETS}
+            or len(secret) < MIN_PRODUCTION_SECRET_LENGTH
+        ):
+            raise ValueError(
+                "NOTIFICATIONS_UNSUBSCRIBE_SECRET is a placeholder or shorter than "
+                f"{MIN_PRODUCTION_SECRET_LENGTH} characters: set a long random value "
+                "(e.g. `openssl rand -hex 32`) when CRNT_ENV=production"
+            )
+        return self

@@ -1,0 +1,76 @@
+"""The emails, rendered from Jinja2 templates: per kind a subject, a plain text and an HTML body.
+
+Files live in ``templates/``: ``<kind>.subject.txt``, ``<kind>.txt`` and ``<kind>.html``. HTML
+is autoescaped; text is not. Undefined variables are errors, so that a template that names a
+field the handler does not give fails in the tests, not in someone's mailbox.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from crnt_notifications import formatting
+from crnt_notifications.domain import Category, Kind
+
+CATEGORY_LABELS = {
+    Category.MEMBERSHIP: "adhésion de votre lieu",
+    Category.AGENCY: "suivi des adhésions",
+    Category.NETWORK: "nouveaux membres du réseau",
+    Category.BUDGET: "quote-part de budget de votre lieu",
+    Category.PROGRAMME: "programme de travail et actions",
+}
+
+#: A membership's state, as "Adhésion : active → suspendue" says it.
+STATUS_LABELS = {
+    "pending": "demandée",
+    "member": "active",
+    "rejected": "refusée",
+    "suspended": "suspendue",
+    "withdrawn": "retirée",
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+
+
+class Renderer:
+    def __init__(self) -> None:
+        self._environment = Environment(
+            loader=PackageLoader("crnt_notifications", "templates"),
+            autoescape=select_autoescape(["html"], default_for_string=False),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self._environment.filters.update(
+            euros=formatting.euros,
+            signed_euros=formatting.signed_euros,
+            date_fr=formatting.french_date,
+            datetime_fr=formatting.french_datetime,
+            status_fr=lambda status: STATUS_LABELS.get(status, status),
+        )
+
+    def render(
+        self, kind: Kind, context: dict[str, Any], *, unsubscribe_url: str | None
+    ) -> Rendered:
+        values = {
+            **context,
+            "kind": kind.value,
+            "category_label": CATEGORY_LABELS[kind.category],
+            "essential": kind.category.essential,
+            "unsubscribe_url": unsubscribe_url,
+        }
+        subject = self._environment.get_template(f"{kind}.subject.txt").render(values)
+        return Rendered(
+            # ASCII whitespace only: the no-break spaces of amounts must stay.
+            subject=re.sub(r"[ \t\r\n]+", " ", subject).strip(),
+            text=self._environment.get_template(f"{kind}.txt").render(values).strip() + "\n",
+            html=self._environment.get_template(f"{kind}.html").render(values),
+        )

@@ -1,0 +1,188 @@
+"""Coalescing: a centre's share changes and new-member announcements wait for their window and
+go as one email; a centre's own membership decisions never wait."""
+
+import asyncio
+
+import pytest
+from crnt_devstack.mailcatcher import MailCatcher
+from crnt_shared.contracts.budget import (
+    Cause,
+    CausingEvent,
+    CentreShareChanged,
+    CentreShareChangedData,
+)
+from crnt_shared.contracts.registry import CentreFacts, MembershipApproved
+from crnt_shared.testing import wait_until
+from fastapi import FastAPI
+
+from services.notifications.tests.notifications_testkit import (
+    CCPL,
+    Publish,
+    animators,
+    centre,
+    mails_to,
+    membership,
+    settle,
+    to,
+)
+
+pytestmark = pytest.mark.integration
+
+NNBSP, NBSP = "\u202f", "\u00a0"
+
+
+def share_changed(
+    facts: CentreFacts,
+    *,
+    version: int,
+    amount: str,
+    previous: str,
+    year: int = 2026,
+    causes: tuple[str, ...] = (),
+) -> CentreShareChanged:
+    change = f"{float(amount) - float(previous):.2f}"  # test data only: exact at this scale
+    data = CentreShareChangedData(
+        year=year,
+        version=version,
+        centre_id=facts.id,
+        centre_name=facts.nom,
+        epci_siren=facts.epci_siren,
+        member=True,
+        amount=amount,
+        previous=previous,
+        change=change,
+        cause=Cause(
+            kind="events",
+            event_count=len(causes) or 1,
+            events=[CausingEvent(id=facts.id, type=kind) for kind in causes],
+        ),
+    )
+    return CentreShareChanged.create(source="/crnt/budget", subject=str(facts.id), data=data)
+
+
+async def test_share_changes_of_a_window_make_one_email_then_count_from_it(
+    app: FastAPI, publish: Publish, mail: MailCatcher, window: float
+) -> None:
+    facts = centre("EPN de Lumbres", commune="Lumbres", epci=CCPL)
+    # The budget's events may come before the registry's: the notice waits for the centre.
+    await publish.budget(
+        share_changed(
+            facts,
+            version=2,
+            amount="1500.00",
+            previous="0.00",
+            causes=("fr.crnt.registry.membership.approved.v1",),
+        ),
+        share_changed(facts, version=3, amount="1500.00", previous="1500.00"),  # no change
+        share_changed(facts, version=4, amount="1234.56", previous="1500.00"),
+    )
+    await asyncio.sleep(window + 0.5)
+    await publish.registry(
+        membership(
+            MembershipApproved,
+            facts,
+            animators("alex@lumbres.example", "sam@lumbres.example"),
+            previous="pending",
+        )
+    )
+    await mails_to(mail, "alex@lumbres.example", 2)  # welcome, then the share
+    for address in ("alex@lumbres.example", "sam@lumbres.example"):
+        [share] = [m for m in await mails_to(mail, address, 2) if "Quote-part" in m.subject]
+        assert share.subject == f"Quote-part 2026 de EPN de Lumbres : 1{NNBSP}234,56{NBSP}€"
+        assert f"Nouveau montant : 1{NNBSP}234,56{NBSP}€" in share.text
+        assert f"Montant précédent : 0,00{NBSP}€" in share.text
+        assert f"Évolution : +1{NNBSP}234,56{NBSP}€" in share.text
+        assert "Version du budget estimatif : 4" in share.text
+        assert "- l'adhésion de votre lieu au réseau" in share.text
+        assert "- une nouvelle répartition entre les lieux membres" in share.text
+
+    mail._messages.clear()
+    await publish.budget(share_changed(facts, version=5, amount="1100.00", previous="1234.56"))
+    [later] = await mails_to(mail, "alex@lumbres.example")
+    assert f"Montant précédent : 1{NNBSP}234,56{NBSP}€" in later.text
+    assert f"Évolution : \u2212134,56{NBSP}€" in later.text
+    await settle(window)
+    assert len(mail.messages) == 2
+
+
+@pytest.fixture
+def window() -> float:
+    return 1.5
+
+
+BURST = 200
+
+
+@pytest.mark.parametrize("window", [8.0])
+async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
+    app: FastAPI, publish: Publish, mail: MailCatcher, window: float
+) -> None:
+    existing = [centre(f"Lieu historique {n}") for n in range(3)]
+    hands = {
+        facts.id: animators(f"a{n}@old.example", f"b{n}@old.example")
+        for n, facts in enumerate(existing)
+    }
+    await publish.registry(
+        *[membership(MembershipApproved, f, hands[f.id], previous="pending") for f in existing]
+    )
+    old_hands = [person.email for people in hands.values() for person in people]
+    for address in old_hands:  # the welcome, then the first announcement (the other two)
+        await mails_to(mail, address, 2, timeout=window + 10)
+    mail._messages.clear()
+
+    newcomers = [
+        centre(f"Nouveau lieu {n:03d}", commune="Lumbres", epci=CCPL) for n in range(BURST)
+    ]
+    approvals = [
+        membership(MembershipApproved, f, animators(f"n{n:03d}@new.example"), previous="pending")
+        for n, f in enumerate(newcomers)
+    ]
+    shares = [
+        share_changed(
+            f,
+            version=version,
+            amount=f"{10000 - version * 10}.00",
+            previous=f"{10000 - (version - 1) * 10}.00",
+        )
+        for version in range(2, BURST + 2)
+        for f in existing
+    ]
+    started = asyncio.get_running_loop().time()
+    await asyncio.gather(publish.registry(*approvals), publish.budget(*shares))
+
+    # Each new centre's animators: their welcome at once, never held by the window.
+    async def first_welcome() -> bool:
+        return any("Bienvenue" in m.subject for m in mail.messages)
+
+    await wait_until(first_welcome, timeout=window / 2, message="a welcome before the window")
+    assert not any("nouveaux membres" in m.subject for m in mail.messages)
+
+    # Each existing animator: one announcement of all 200, one share email.
+    for address in old_hands:
+        received = await mails_to(mail, address, 2, timeout=window + 30)
+        subjects = sorted(m.subject for m in received)
+        assert subjects[0] == f"{BURST} nouveaux membres dans le réseau"
+        news = received[[m.subject for m in received].index(subjects[0])]
+        assert news.text.count("- Nouveau lieu ") == BURST
+        share = next(m for m in received if m.subject.startswith("Quote-part"))
+        assert f"Nouveau montant : 7{NNBSP}990,00{NBSP}€" in share.text
+        assert f"Montant précédent : 9{NNBSP}990,00{NBSP}€" in share.text
+        assert f"Évolution : \u22122{NNBSP}000,00{NBSP}€" in share.text
+        assert f"Version du budget estimatif : {BURST + 1}" in share.text
+    assert asyncio.get_running_loop().time() - started < 2 * window + 30
+    await settle(2.0)
+    for address in old_hands:
+        assert len(to(mail, address)) == 2, address
+    # Welcomes go before the announcements: the window delays only the latter.
+    subjects = [m.subject for m in mail.messages]
+    last_welcome = max(i for i, subject in enumerate(subjects) if "Bienvenue" in subject)
+    first_news = min(i for i, subject in enumerate(subjects) if "nouveaux membres" in subject)
+    assert sum("Bienvenue" in subject for subject in subjects) == BURST
+    assert last_welcome < first_news
+    # Each newcomer: its welcome, and one announcement of the others (not itself).
+    for n in (0, BURST - 1):
+        received = to(mail, f"n{n:03d}@new.example")
+        assert len(received) == 2
+        news = next(m for m in received if "nouveaux membres" in m.subject)
+        assert f"Nouveau lieu {n:03d}" not in news.text
+        assert news.text.count("- Nouveau lieu ") == BURST - 1

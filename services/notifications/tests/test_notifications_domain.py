@@ -1,0 +1,148 @@
+"""The rules without I/O: recipients, categories, coalescing, backoff, SMTP failures."""
+
+import random
+from uuid import uuid4
+
+import aiosmtplib
+import pytest
+from crnt_notifications.domain import (
+    Backoff,
+    Category,
+    JoinedCentre,
+    Kind,
+    Recipient,
+    ShareChange,
+    distinct_recipients,
+    new_members_for,
+    share_change_reason,
+    should_send,
+    summarise_share_changes,
+)
+from crnt_notifications.mailer import classify, sender_domain
+
+
+def test_recipients_are_distinct_by_address_case_insensitively() -> None:
+    centre = uuid4()
+    people = distinct_recipients(
+        [
+            Recipient("Alex@Example.org", "Alex", centre),
+            Recipient("alex@example.org ", "Alex bis", uuid4()),
+            Recipient("sam@example.org", "Sam", centre),
+            Recipient("  ", "nobody"),
+        ]
+    )
+    assert people == [
+        Recipient("alex@example.org", "Alex", centre),
+        Recipient("sam@example.org", "Sam", centre),
+    ]
+
+
+def test_every_kind_has_a_category_and_only_two_kinds_are_coalesced() -> None:
+    assert {kind for kind in Kind if kind.coalesced} == {Kind.NEW_MEMBERS, Kind.SHARE_CHANGED}
+    decisions = [
+        Kind.MEMBERSHIP_WELCOME,
+        Kind.MEMBERSHIP_REJECTED,
+        Kind.MEMBERSHIP_SUSPENDED,
+        Kind.MEMBERSHIP_REINSTATED,
+        Kind.MEMBERSHIP_WITHDRAWN,
+    ]
+    assert all(kind.category is Category.MEMBERSHIP and not kind.coalesced for kind in decisions)
+
+
+def test_opting_out_never_silences_essential_categories() -> None:
+    everything = [category.value for category in Category]
+    assert should_send(Category.MEMBERSHIP, everything)
+    assert should_send(Category.AGENCY, everything)
+    assert not should_send(Category.NETWORK, ["network"])
+    assert not should_send(Category.BUDGET, ["budget"])
+    assert should_send(Category.BUDGET, ["network"])
+
+
+def joined(name: str) -> JoinedCentre:
+    return JoinedCentre(uuid4(), name, "Arques", "CAPSO")
+
+
+def test_new_members_listed_except_ones_own_centre_once_each() -> None:
+    a, b, c = joined("A"), joined("B"), joined("C")
+    assert new_members_for([], [a, b, a, c]) == [a, b, c]
+    assert new_members_for([b.centre_id], [a, b, c]) == [a, c]
+    assert new_members_for([a.centre_id], [a]) == []
+
+
+def change(version: int, amount: int, previous: int, cause: str = "x") -> ShareChange:
+    return ShareChange(version, amount, previous, cause)
+
+
+def test_a_burst_of_share_changes_gives_the_latest_amount_and_the_change_since() -> None:
+    changes = [change(3, 900, 1000, "b"), change(2, 1000, 1200, "a"), change(4, 800, 900, "b")]
+    summary = summarise_share_changes(changes, last_announced_cents=None)
+    assert summary is not None
+    assert (summary.version, summary.amount_cents, summary.previous_cents) == (4, 800, 1200)
+    assert summary.change_cents == -400
+    assert summary.causes == ("a", "b")
+
+
+def test_the_change_is_counted_from_the_last_email() -> None:
+    summary = summarise_share_changes([change(5, 700, 800)], last_announced_cents=1000)
+    assert summary is not None
+    assert (summary.previous_cents, summary.change_cents) == (1000, -300)
+
+
+def test_no_email_when_the_amount_ends_where_the_last_email_left_it() -> None:
+    assert summarise_share_changes([change(2, 900, 1000), change(3, 1000, 900)], None) is None
+    assert summarise_share_changes([change(2, 1000, 900)], last_announced_cents=1000) is None
+    assert summarise_share_changes([], None) is None
+
+
+def test_share_change_reasons() -> None:
+    approved = "fr.crnt.registry.membership.approved.v1"
+    assert "ne fait plus partie" in share_change_reason(
+        member=False, cause_kind="events", event_types=[]
+    )
+    assert "agence" in share_change_reason(member=True, cause_kind="manual", event_types=[])
+    assert "adhésion de votre lieu" in share_change_reason(
+        member=True, cause_kind="events", event_types=[approved]
+    )
+    assert "nouvelle répartition" in share_change_reason(
+        member=True, cause_kind="events", event_types=[]
+    )
+
+
+def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:
+    backoff = Backoff(base_seconds=1.0, max_seconds=10.0)
+    rng = random.Random(7)
+    for attempt, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (5, 10.0), (30, 10.0)]:
+        delays = {backoff.delay(attempt, rng) for _ in range(50)}
+        assert all(ceiling / 2 <= delay <= ceiling for delay in delays)
+        assert len(delays) > 1  # jittered
+
+
+def test_smtp_failures_temporary_or_permanent() -> None:
+    refused = classify(aiosmtplib.SMTPConnectError("Connection refused"))
+    assert (refused.permanent, refused.unreachable) == (False, True)
+    assert classify(ConnectionRefusedError()).unreachable
+    assert classify(aiosmtplib.SMTPServerDisconnected("gone")).unreachable
+    assert not classify(aiosmtplib.SMTPResponseException(451, "try later")).permanent
+    assert classify(aiosmtplib.SMTPResponseException(554, "rejected")).permanent
+    assert classify(aiosmtplib.SMTPDataError(552, "too big")).permanent
+    recipients = aiosmtplib.SMTPRecipientsRefused(
+        [aiosmtplib.SMTPRecipientRefused(550, "no such user", "x@example.org")]
+    )
+    assert classify(recipients).permanent
+    greylisted = aiosmtplib.SMTPRecipientsRefused(
+        [aiosmtplib.SMTPRecipientRefused(450, "greylisted", "x@example.org")]
+    )
+    assert not classify(greylisted).permanent
+    assert not classify(RuntimeError("unexpected")).permanent
+
+
+@pytest.mark.parametrize(
+    ("address", "domain"),
+    [
+        ("crnt@aud-stomer.fr", "aud-stomer.fr"),
+        ("CRNT <crnt@aud-stomer.fr>", "aud-stomer.fr"),
+        ("nobody", "crnt.invalid"),
+    ],
+)
+def test_message_ids_use_the_senders_domain(address: str, domain: str) -> None:
+    assert sender_domain(address) == domain

@@ -1,0 +1,248 @@
+"""Each row of the table for the registry's events: the right people get one email each, with
+the right content; a redelivered event sends nothing more."""
+
+import asyncio
+
+import httpx
+import pytest
+from crnt_devstack.mailcatcher import MailCatcher
+from crnt_notifications.domain import Kind
+from crnt_notifications.handlers import on_membership_changed
+from crnt_shared.contracts.registry import (
+    ApplicationSubmitted,
+    ApplicationSubmittedData,
+    MembershipApproved,
+    MembershipReinstated,
+    MembershipRejected,
+    MembershipSuspended,
+    MembershipWithdrawn,
+)
+from crnt_shared.events import utcnow
+from crnt_shared.testing import wait_until
+from fastapi import FastAPI
+
+from services.notifications.tests.notifications_testkit import (
+    AGENCY_EMAIL,
+    CCPL,
+    Publish,
+    animators,
+    centre,
+    mails_to,
+    membership,
+    settle,
+    to,
+    with_status,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_application_submitted_tells_the_agency_and_acknowledges_the_applicant(
+    app: FastAPI, publish: Publish, mail: MailCatcher
+) -> None:
+    facts = centre("EPN de Lumbres", status="pending", commune="Lumbres", epci=CCPL)
+    people = animators("alex@lumbres.example", "sam@lumbres.example")
+    event = ApplicationSubmitted.create(
+        source="/crnt/registry",
+        subject=str(facts.id),
+        data=ApplicationSubmittedData(
+            application_id=facts.id,
+            channel="form",
+            submitted_at=utcnow(),
+            centre=facts,
+            animators=people,
+        ),
+    )
+    await publish.registry(event)
+
+    [agency] = await mails_to(mail, AGENCY_EMAIL)
+    assert agency.subject == "Nouvelle demande d'adhésion : EPN de Lumbres (Lumbres)"
+    assert "Intercommunalité : CC du Pays de Lumbres" in agency.text
+    assert "- Alex <alex@lumbres.example>" in agency.text
+    assert "La demande attend votre décision" in agency.text
+    for address in ("alex@lumbres.example", "sam@lumbres.example"):
+        [ack] = await mails_to(mail, address)
+        assert ack.subject == "Votre demande d'adhésion au réseau a bien été reçue"
+        assert "« EPN de Lumbres » (Lumbres)" in ack.text
+        assert "Et maintenant ?" in ack.text
+        assert ack.sender["Address"] == "crnt@aud-stomer.example"
+        assert ack.message_id.endswith("@aud-stomer.example")
+    await settle()
+    assert len(mail.messages) == 3
+
+
+async def test_approval_welcomes_at_once_and_announces_the_new_member_to_the_others(
+    app: FastAPI, publish: Publish, mail: MailCatcher, window: float
+) -> None:
+    existing = centre("Médiathèque d'Arques")
+    old_hands = animators("lea@arques.example")
+    await publish.registry(membership(MembershipApproved, existing, old_hands, previous="pending"))
+    await mails_to(mail, "lea@arques.example")  # its own welcome
+    await asyncio.sleep(window + 0.5)  # its announcement had nobody else to tell
+    mail._messages.clear()
+
+    newcomer = centre("EPN de Lumbres", commune="Lumbres", epci=CCPL)
+    new_hands = animators("alex@lumbres.example")
+    started = asyncio.get_running_loop().time()
+    await publish.registry(membership(MembershipApproved, newcomer, new_hands, previous="pending"))
+
+    [welcome] = await mails_to(mail, "alex@lumbres.example")
+    assert asyncio.get_running_loop().time() - started < window, "the welcome waited"
+    assert welcome.subject == "Bienvenue dans le réseau : EPN de Lumbres est désormais membre"
+    assert "Intercommunalité : CC du Pays de Lumbres" in welcome.text
+    assert "Bienvenue !" in welcome.text
+    assert "unsubscribe" not in welcome.text
+    assert to(mail, "lea@arques.example") == []  # the announcement waits for its window
+
+    [news] = await mails_to(mail, "lea@arques.example")
+    assert news.subject == "Un nouveau membre dans le réseau : EPN de Lumbres"
+    assert "- EPN de Lumbres, Lumbres (CC du Pays de Lumbres)" in news.text
+    assert "http://notifications.test/api/v1/unsubscribe?token=" in news.text
+    assert news.headers["List-Unsubscribe"][0].startswith("<http://notifications.test/")
+    await settle(window)
+    assert len(to(mail, "alex@lumbres.example")) == 1  # not told about itself
+
+
+async def test_rejection_gives_the_reason(
+    app: FastAPI, publish: Publish, mail: MailCatcher
+) -> None:
+    facts = centre("Tiers-lieu de Wizernes", status="rejected", commune="Wizernes")
+    await publish.registry(
+        membership(
+            MembershipRejected,
+            facts,
+            animators("kim@wizernes.example"),
+            previous="pending",
+            reason="Le lieu n'accueille pas de public.",
+        )
+    )
+    [rejected] = await mails_to(mail, "kim@wizernes.example")
+    assert rejected.subject == "Votre demande d'adhésion au réseau n'a pas été retenue"
+    assert "Motif : Le lieu n'accueille pas de public." in rejected.text
+    assert "« Tiers-lieu de Wizernes » (Wizernes)" in rejected.text
+    await settle()
+    assert to(mail, AGENCY_EMAIL) == []
+
+
+@pytest.mark.parametrize(
+    ("contract", "status", "previous", "subject", "agency_subject", "sentence"),
+    [
+        (
+            MembershipSuspended,
+            "suspended",
+            "member",
+            "Adhésion suspendue : Cyber-base d'Aire",
+            "Adhésion suspendue : Cyber-base d'Aire (Aire-sur-la-Lys)",
+            "L'adhésion de « Cyber-base d'Aire » a été suspendue le",
+        ),
+        (
+            MembershipReinstated,
+            "member",
+            "suspended",
+            "Adhésion rétablie : Cyber-base d'Aire",
+            "Adhésion rétablie : Cyber-base d'Aire (Aire-sur-la-Lys)",
+            "L'adhésion de « Cyber-base d'Aire » a été rétablie le",
+        ),
+        (
+            MembershipWithdrawn,
+            "withdrawn",
+            "member",
+            "Retrait du réseau : Cyber-base d'Aire",
+            "Retrait du réseau : Cyber-base d'Aire (Aire-sur-la-Lys)",
+            "« Cyber-base d'Aire » a été retiré du réseau le",
+        ),
+    ],
+)
+async def test_suspension_reinstatement_withdrawal_tell_the_centre_and_the_agency(
+    app: FastAPI,
+    publish: Publish,
+    mail: MailCatcher,
+    contract: type,
+    status: str,
+    previous: str,
+    subject: str,
+    agency_subject: str,
+    sentence: str,
+) -> None:
+    facts = centre("Cyber-base d'Aire", status=status, commune="Aire-sur-la-Lys")
+    people = animators("noa@aire.example", "eli@aire.example")
+    await publish.registry(
+        membership(contract, facts, people, previous=previous, reason="Travaux de mise aux normes")
+    )
+    for address in ("noa@aire.example", "eli@aire.example"):
+        [message] = await mails_to(mail, address)
+        assert message.subject == subject
+        assert "Motif : Travaux de mise aux normes" in message.text
+    [agency] = await mails_to(mail, AGENCY_EMAIL)
+    assert agency.subject == agency_subject
+    assert sentence in agency.text
+    assert "Motif : Travaux de mise aux normes" in agency.text
+    await settle()
+    assert len(mail.messages) == 3
+
+
+async def test_the_same_event_twice_sends_one_email(
+    app: FastAPI,
+    publish: Publish,
+    mail: MailCatcher,
+    client: httpx.AsyncClient,
+    agency: dict[str, str],
+) -> None:
+    facts = centre("EPN de Blendecques", status="suspended", commune="Blendecques")
+    event = membership(
+        MembershipSuspended, facts, animators("rio@blendecques.example"), previous="member"
+    )
+    await publish.registry(event, event)
+    await mails_to(mail, "rio@blendecques.example")
+    await mails_to(mail, AGENCY_EMAIL)
+    await settle(1.0)
+    assert len(mail.messages) == 2
+    page = (
+        await client.get("/api/v1/deliveries", params={"event": str(event.id)}, headers=agency)
+    ).json()
+    assert page["total"] == 2
+    assert {item["status"] for item in page["items"]} == {"sent"}
+
+
+async def test_the_database_refuses_a_second_delivery_for_the_same_event_recipient_and_kind(
+    app: FastAPI,
+) -> None:
+    """Behind the inbox, the unique constraint: the handler run twice creates one delivery."""
+    runtime = app.state.runtime
+    facts = centre("EPN de Longuenesse", status="suspended", commune="Longuenesse")
+    event = membership(
+        MembershipSuspended, facts, animators("ana@longuenesse.example"), previous="member"
+    )
+    assert isinstance(event, MembershipSuspended)
+    for _ in range(2):
+        async with runtime.unit_of_work() as uow:
+            await on_membership_changed(event, uow, runtime.notifier)
+            await uow.commit()
+    async with runtime.unit_of_work() as uow:
+        rows = await uow.connection.fetch(
+            "SELECT recipient, kind FROM deliveries WHERE event_id = $1 ORDER BY kind", event.id
+        )
+    assert [(row["recipient"], row["kind"]) for row in rows] == [
+        (AGENCY_EMAIL, Kind.AGENCY_MEMBERSHIP_CHANGED),
+        ("ana@longuenesse.example", Kind.MEMBERSHIP_SUSPENDED),
+    ]
+
+
+async def test_read_model_follows_the_registry(app: FastAPI, publish: Publish) -> None:
+    facts = centre("EPN de Fauquembergues", status="pending", commune="Fauquembergues")
+    people = animators("max@fauq.example")
+    await publish.registry(
+        membership(MembershipApproved, with_status(facts, "member"), people, previous="pending")
+    )
+    runtime = app.state.runtime
+
+    async def recorded() -> bool:
+        async with runtime.unit_of_work() as uow:
+            row = await uow.connection.fetchrow(
+                "SELECT c.status, a.email FROM centres c JOIN animators a ON a.centre_id = c.id"
+                " WHERE c.id = $1",
+                facts.id,
+            )
+        return row is not None and (row["status"], row["email"]) == ("member", "max@fauq.example")
+
+    await wait_until(recorded, message="the centre in the read model")

@@ -1,0 +1,185 @@
+"""SMTP answers: 4xx is retried, 5xx fails at once and can be retried by the agency; each
+outcome is published (outbox → Kafka)."""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from crnt_notifications.settings import NotificationsSettings
+from crnt_shared.contracts.notifications import NOTIFICATIONS_EVENTS, DeliveryFailed, DeliverySent
+from crnt_shared.contracts.registry import MembershipSuspended
+from crnt_shared.events import Event, EventCatalog
+from crnt_shared.testing import wait_until
+from fastapi import FastAPI
+
+from services.notifications.tests.notifications_testkit import (
+    AGENCY_EMAIL,
+    Publish,
+    Topics,
+    animators,
+    centre,
+    deliveries,
+    make_settings,
+    membership,
+)
+
+pytestmark = pytest.mark.integration
+
+
+class PickyServer:
+    """An SMTP server that refuses ``bounce…`` for good (550) and greylists ``grey…`` once
+    (451) — until told to accept everyone."""
+
+    def __init__(self) -> None:
+        self.received: list[Envelope] = []
+        self.greylisted: set[str] = set()
+        self.accept_all = False
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
+    ) -> str:
+        if not self.accept_all and address.startswith("bounce"):
+            return "550 5.1.1 No such user here"
+        if address.startswith("grey") and address not in self.greylisted:
+            self.greylisted.add(address)
+            return "451 4.7.1 Greylisted, please try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.received.append(envelope)
+        return "250 Message accepted"
+
+    def to(self, address: str) -> list[Envelope]:
+        return [envelope for envelope in self.received if address in envelope.rcpt_tos]
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: SMTP(self, loop=loop), "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+@pytest.fixture
+async def picky() -> AsyncIterator[PickyServer]:
+    server = PickyServer()
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+def settings(  # this module's service talks to the picky server
+    database_url: str, kafka_bootstrap: str, topics: Topics, picky: PickyServer, window: float
+) -> NotificationsSettings:
+    return make_settings(database_url, kafka_bootstrap, topics, picky.port, window)
+
+
+@pytest.fixture
+async def published(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[list[Event]]:
+    """The events the service publishes on its (per-test) topic."""
+    consumer = AIOKafkaConsumer(
+        topics.notifications, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    catalog = EventCatalog(NOTIFICATIONS_EVENTS)
+    seen: list[Event] = []
+
+    async def read() -> None:
+        async for record in consumer:
+            event = catalog.decode(record.value)
+            if event is not None:
+                assert record.key == event.subject.encode()
+                seen.append(event)
+
+    task = asyncio.create_task(read())
+    try:
+        yield seen
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await consumer.stop()
+
+
+async def test_4xx_is_retried_5xx_fails_at_once_and_the_agency_can_retry(
+    app: FastAPI,
+    publish: Publish,
+    picky: PickyServer,
+    client: httpx.AsyncClient,
+    agency: dict[str, str],
+    published: list[Event],
+) -> None:
+    people = animators("ok@aire.example", "grey@aire.example", "bounce@aire.example")
+    event = membership(
+        MembershipSuspended,
+        centre("Cyber-base d'Aire", status="suspended"),
+        people,
+        previous="member",
+    )
+    await publish.registry(event)
+
+    async def settled() -> Any:
+        page = await deliveries(client, agency, event=str(event.id))
+        by_recipient = {item["recipient"]: item for item in page["items"]}
+        done = all(item["status"] in ("sent", "failed") for item in page["items"])
+        return by_recipient if page["total"] == 4 and done else None
+
+    outcome = await wait_until(settled, timeout=30, message="every delivery sent or failed")
+    assert (outcome["ok@aire.example"]["status"], outcome["ok@aire.example"]["attempts"]) == (
+        "sent",
+        1,
+    )
+    assert (outcome["grey@aire.example"]["status"], outcome["grey@aire.example"]["attempts"]) == (
+        "sent",
+        2,
+    )
+    bounced = outcome["bounce@aire.example"]
+    assert (bounced["status"], bounced["attempts"]) == ("failed", 1)
+    assert "550" in bounced["last_error"]
+    assert len(picky.to("grey@aire.example")) == 1
+    assert picky.to("bounce@aire.example") == []
+
+    async def outcomes_published() -> bool:
+        return len(published) >= 4
+
+    await wait_until(outcomes_published, message="delivery events on Kafka")
+    failed = [e for e in published if isinstance(e, DeliveryFailed)]
+    assert [(e.data.recipient, e.data.permanent) for e in failed] == [("bounce@aire.example", True)]
+    assert failed[0].subject == bounced["id"]
+    assert failed[0].data.event_id == event.id
+    sent = {e.data.recipient for e in published if isinstance(e, DeliverySent)}
+    assert sent == {"ok@aire.example", "grey@aire.example", AGENCY_EMAIL}
+
+    # A sent delivery cannot be retried; the failed one can, and now gets through.
+    refused = await client.post(
+        f"/api/v1/deliveries/{outcome['ok@aire.example']['id']}/retry", headers=agency
+    )
+    assert refused.status_code == 409
+    assert refused.headers["content-type"] == "application/problem+json"
+    picky.accept_all = True
+    retried = await client.post(f"/api/v1/deliveries/{bounced['id']}/retry", headers=agency)
+    assert retried.status_code == 202
+    assert retried.json()["status"] in ("pending", "sent")
+
+    async def delivered() -> bool:
+        return len(picky.to("bounce@aire.example")) == 1
+
+    await wait_until(delivered, message="the retried delivery")
+    detail = (await client.get(f"/api/v1/deliveries/{bounced['id']}", headers=agency)).json()
+    assert (detail["status"], detail["attempts"]) == ("sent", 1)
+    assert detail["subject"] == "Adhésion suspendue : Cyber-base d'Aire"
+    assert "Motif" in detail["body_text"]

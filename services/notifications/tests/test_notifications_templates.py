@@ -1,0 +1,164 @@
+"""Every kind renders a French subject, plain text and HTML; links and amounts are right."""
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from crnt_notifications.domain import Kind
+from crnt_notifications.links import InvalidToken, UnsubscribeLinks
+from crnt_notifications.templates import Renderer
+
+CENTRE = {
+    "nom": "Médiathèque <l'Escale>",
+    "adresse": "2 rue des Tanneurs",
+    "code_postal": "62510",
+    "commune": "Arques",
+    "epci_name": "CAPSO",
+    "typologie": ["BIB", "EPN"],
+    "workstations": 8,
+}
+AT = datetime(2026, 11, 24, 9, 15, tzinfo=UTC)
+
+CONTEXTS: dict[Kind, dict[str, Any]] = {
+    Kind.APPLICATION_RECEIVED: {
+        "centre": CENTRE,
+        "animators": [{"name": "Alex Dupont", "email": "alex@arques.example"}],
+        "submitted_at": AT,
+        "channel": "form",
+    },
+    Kind.APPLICATION_ACKNOWLEDGED: {"centre": CENTRE, "submitted_at": AT},
+    Kind.MEMBERSHIP_WELCOME: {"centre": CENTRE, "at": AT},
+    Kind.MEMBERSHIP_REJECTED: {"centre": CENTRE, "at": AT, "reason": "Hors du territoire"},
+    Kind.MEMBERSHIP_SUSPENDED: {"centre": CENTRE, "at": AT, "reason": "Travaux"},
+    Kind.MEMBERSHIP_REINSTATED: {"centre": CENTRE, "at": AT, "reason": None},
+    Kind.MEMBERSHIP_WITHDRAWN: {"centre": CENTRE, "at": AT, "reason": "Fermeture"},
+    Kind.AGENCY_MEMBERSHIP_CHANGED: {
+        "centre": CENTRE,
+        "at": AT,
+        "reason": "Travaux",
+        "by": "agency",
+        "previous_status": "member",
+        "status": "suspended",
+        "transition": "Adhésion suspendue",
+    },
+    Kind.NEW_MEMBERS: {
+        "centres": [
+            {"nom": "EPN de Lumbres", "commune": "Lumbres", "epci_name": "CCPL"},
+            {"nom": "Cyber-base d'Arques", "commune": "Arques", "epci_name": "CAPSO"},
+        ]
+    },
+    Kind.SHARE_CHANGED: {
+        "centre": {"nom": "EPN de Lumbres", "commune": "Lumbres"},
+        "year": 2026,
+        "version": 3,
+        "amount_cents": 123_456,
+        "previous_cents": 150_000,
+        "change_cents": -26_544,
+        "causes": ["l'adhésion de votre lieu au réseau"],
+    },
+}
+
+SUBJECTS = {
+    Kind.APPLICATION_RECEIVED: "Nouvelle demande d'adhésion : Médiathèque <l'Escale> (Arques)",
+    Kind.APPLICATION_ACKNOWLEDGED: "Votre demande d'adhésion au réseau a bien été reçue",
+    Kind.MEMBERSHIP_WELCOME: (
+        "Bienvenue dans le réseau : Médiathèque <l'Escale> est désormais membre"
+    ),
+    Kind.MEMBERSHIP_REJECTED: "Votre demande d'adhésion au réseau n'a pas été retenue",
+    Kind.MEMBERSHIP_SUSPENDED: "Adhésion suspendue : Médiathèque <l'Escale>",
+    Kind.MEMBERSHIP_REINSTATED: "Adhésion rétablie : Médiathèque <l'Escale>",
+    Kind.MEMBERSHIP_WITHDRAWN: "Retrait du réseau : Médiathèque <l'Escale>",
+    Kind.AGENCY_MEMBERSHIP_CHANGED: "Adhésion suspendue : Médiathèque <l'Escale> (Arques)",
+    Kind.NEW_MEMBERS: "2 nouveaux membres dans le réseau",
+    Kind.SHARE_CHANGED: "Quote-part 2026 de EPN de Lumbres : 1\u202f234,56\u00a0€",
+}
+
+
+def test_every_kind_has_a_context_here() -> None:
+    assert set(CONTEXTS) == set(Kind) == set(SUBJECTS)
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_every_kind_renders_subject_text_and_html(kind: Kind) -> None:
+    url = None if kind.category.essential else "https://crnt.example/api/v1/unsubscribe?token=t"
+    rendered = Renderer().render(
+        kind, {**CONTEXTS[kind], "recipient_name": "Alex Dupont"}, unsubscribe_url=url
+    )
+    assert rendered.subject == SUBJECTS[kind]
+    assert "\n" not in rendered.subject
+    assert rendered.text.startswith("Bonjour")
+    assert "Centre de Ressources Numériques Territorial" in rendered.text
+    assert rendered.html.startswith("<!DOCTYPE html>")
+    assert '<html lang="fr">' in rendered.html
+    assert "Bonjour" in rendered.html
+    assert "{{" not in rendered.text + rendered.html
+    if url:
+        assert url in rendered.text
+        assert f'href="{url}"' in rendered.html
+    else:
+        assert "toujours envoyé" in rendered.text
+        assert "unsubscribe" not in rendered.html
+
+
+def test_html_escapes_names_and_text_does_not() -> None:
+    rendered = Renderer().render(
+        Kind.MEMBERSHIP_WELCOME,
+        {**CONTEXTS[Kind.MEMBERSHIP_WELCOME], "recipient_name": None},
+        unsubscribe_url=None,
+    )
+    assert "Médiathèque &lt;l&#39;Escale&gt;" in rendered.html
+    assert "Médiathèque <l'Escale>" in rendered.text
+    assert rendered.text.startswith("Bonjour,\n")
+    assert "24 novembre 2026" in rendered.text
+
+
+def test_share_email_says_amount_previous_change_version_and_why() -> None:
+    rendered = Renderer().render(
+        Kind.SHARE_CHANGED,
+        {**CONTEXTS[Kind.SHARE_CHANGED], "recipient_name": "Sam"},
+        unsubscribe_url="https://x/u",
+    )
+    assert "Nouveau montant : 1\u202f234,56\u00a0€" in rendered.text
+    assert "Montant précédent : 1\u202f500,00\u00a0€" in rendered.text
+    assert "Évolution : \u2212265,44\u00a0€" in rendered.text
+    assert "Version du budget estimatif : 3" in rendered.text
+    assert "- l'adhésion de votre lieu au réseau" in rendered.text
+
+
+def test_one_new_member_is_named_in_the_subject() -> None:
+    context = {"centres": CONTEXTS[Kind.NEW_MEMBERS]["centres"][:1], "recipient_name": None}
+    rendered = Renderer().render(Kind.NEW_MEMBERS, context, unsubscribe_url="https://x/u")
+    assert rendered.subject == "Un nouveau membre dans le réseau : EPN de Lumbres"
+    assert "- EPN de Lumbres, Lumbres (CCPL)" in rendered.text
+
+
+def test_rejection_without_reason_says_so() -> None:
+    context = {**CONTEXTS[Kind.MEMBERSHIP_REJECTED], "reason": None, "recipient_name": None}
+    rendered = Renderer().render(Kind.MEMBERSHIP_REJECTED, context, unsubscribe_url=None)
+    assert "Motif : aucun motif n'a été précisé." in rendered.text
+
+
+def test_unsubscribe_tokens_round_trip_and_refuse_tampering() -> None:
+    from crnt_notifications.domain import Category
+
+    links = UnsubscribeLinks("s3cret", "https://crnt.example/")
+    token = links.token("Alex@Example.org", Category.BUDGET)
+    found = links.verify(token)
+    assert (found.email, found.category) == ("alex@example.org", Category.BUDGET)
+    assert links.url("alex@example.org", Category.BUDGET).startswith(
+        "https://crnt.example/api/v1/unsubscribe?token="
+    )
+    payload, _, signature = token.partition(".")
+    forged = UnsubscribeLinks("s3cret", "").token("someone@else.org", Category.BUDGET)
+    for bad in [
+        f"{forged.partition('.')[0]}.{signature}",
+        f"{payload}.{signature[:-2]}xx",
+        payload,
+        "",
+        f"{payload}.{uuid4().hex}",
+    ]:
+        with pytest.raises(InvalidToken):
+            links.verify(bad)
+    with pytest.raises(InvalidToken):
+        UnsubscribeLinks("another", "").verify(token)
