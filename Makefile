@@ -29,8 +29,9 @@ status: ## Show what runs
 run: install ## Start everything in the foreground; Ctrl-C stops it all
 	@$(STACK) run
 
+# Tests and benchmarks use topics of their own (crnt-test.*), never the ones `make run` reads.
 test: install ## The whole suite on the real Kafka and PostgreSQL (started if needed)
-	@$(STACK) with -- $(UV) run --frozen pytest $(PYTEST_ARGS)
+	@CRNT_TOPIC_PREFIX=crnt-test $(STACK) with -- $(UV) run --frozen pytest $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy --strict
 	@$(UV) run --frozen ruff check .
@@ -42,4 +43,4 @@ format: install ## Apply ruff's fixes and formatting
 	@$(UV) run --frozen ruff format .
 
 bench: install ## Print throughput and latency figures (not a test)
-	@$(STACK) with -- $(UV) run --frozen python -m bench
+	@CRNT_TOPIC_PREFIX=crnt-test $(STACK) with -- $(UV) run --frozen python -m bench

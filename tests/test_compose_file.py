@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 import yaml
-from crnt_shared.topics import all_topics
+from crnt_shared.topics import DEFAULT_PREFIX, all_topics
 from jsonschema import Draft201909Validator, validators
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -254,4 +254,4 @@ def test_kafka_init_creates_every_topic_the_system_declares(compose: Compose) ->
         topic: int(partitions)
         for topic, partitions in re.findall(r"^create (\S+) (\d+)$", script, re.MULTILINE)
     }
-    assert created == {spec.name: spec.partitions for spec in all_topics()}
+    assert created == {spec.name: spec.partitions for spec in all_topics(DEFAULT_PREFIX)}

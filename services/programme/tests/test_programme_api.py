@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
+from crnt_shared.topics import PROGRAMME
 
 pytestmark = pytest.mark.integration
 
@@ -483,4 +484,5 @@ async def test_the_openapi_and_asyncapi_documents(client: httpx.AsyncClient) -> 
     cost = openapi["components"]["schemas"]["ActionIn"]["properties"]["estimated_cost"]
     assert cost["type"] == "string"
     asyncapi = (await client.get(f"{API}/asyncapi.json")).json()
-    assert "crnt.programme.events:fr.crnt.programme.programme.validated.v1" in asyncapi["channels"]
+    channel = f"{PROGRAMME}:fr.crnt.programme.programme.validated.v1"
+    assert channel in asyncapi["channels"]

@@ -20,21 +20,26 @@ class TopicSpec:
     partitions: int = PARTITIONS
 
 
-PREFIX = os.environ.get("CRNT_TOPIC_PREFIX", "crnt")
-REGISTRY = f"{PREFIX}.registry.events"
-PROGRAMME = f"{PREFIX}.programme.events"
-BUDGET = f"{PREFIX}.budget.events"
-NOTIFICATIONS = f"{PREFIX}.notifications.events"
+DEFAULT_PREFIX = "crnt"
+PREFIX = os.environ.get("CRNT_TOPIC_PREFIX", DEFAULT_PREFIX)
+SERVICES = ("registry", "programme", "budget", "notifications")
 
-DOMAIN_TOPICS = (REGISTRY, PROGRAMME, BUDGET, NOTIFICATIONS)
+
+def domain_topics(prefix: str = PREFIX) -> tuple[str, ...]:
+    """The topic of each publishing service: ``<prefix>.<service>.events``."""
+    return tuple(f"{prefix}.{service}.events" for service in SERVICES)
+
+
+REGISTRY, PROGRAMME, BUDGET, NOTIFICATIONS = domain_topics()
 
 
 def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-def all_topics() -> list[TopicSpec]:
+def all_topics(prefix: str = PREFIX) -> list[TopicSpec]:
     """Every topic the system needs, dead-letter topics included."""
-    specs = [TopicSpec(name) for name in DOMAIN_TOPICS]
-    specs += [TopicSpec(dead_letter_topic(name), partitions=1) for name in DOMAIN_TOPICS]
+    names = domain_topics(prefix)
+    specs = [TopicSpec(name) for name in names]
+    specs += [TopicSpec(dead_letter_topic(name), partitions=1) for name in names]
     return specs

@@ -18,6 +18,7 @@ import argparse
 import logging
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -133,6 +134,7 @@ def run(ports: Ports) -> None:
         for service in present:
             processes.start(service)
         processes.wait_ready(present)
+        seed_demo(env)
         print_tour(ports, present)
         signal.signal(signal.SIGTERM, _interrupt)
         while all(process.poll() is None for process in processes.processes.values()):
@@ -146,8 +148,28 @@ def run(ports: Ports) -> None:
         _stop_started_by_us(before)
 
 
+def seed_demo(env: Mapping[str, str]) -> None:
+    """The demo territory, through the agency's CLI (idempotent); skipped with CRNT_NO_SEED=1."""
+    if env.get("CRNT_NO_SEED") == "1" or shutil.which("crnt", path=env.get("PATH")) is None:
+        return
+    tokens = {**services.DEV_TOKENS, **env}
+    print("seeding the demo territory (Pays de Saint-Omer) ...", flush=True)
+    status = subprocess.call(["crnt", "demo", "seed"], env=tokens)  # noqa: S607 - our CLI
+    if status != 0:
+        raise StackError("seeding the demo territory failed: read the error above")
+
+
 def _interrupt(*_: object) -> None:
     raise KeyboardInterrupt
+
+
+TOUR = (
+    "centres list --status member",
+    "budget shares 2026",
+    "budget versions 2026",
+    "programme report 2026",
+    "deliveries list",
+)
 
 
 def print_tour(ports: Ports, present: list[services.Service]) -> None:
@@ -156,7 +178,12 @@ def print_tour(ports: Ports, present: list[services.Service]) -> None:
         print(f"  {service.name:<14} {service.url}/docs")
     if mail.external_smtp_host() is None:
         print(f"  {'mail catcher':<14} {mail.http_url(ports)}/api/v1/messages")
-    print(f"\n  agency token: {services.DEV_TOKENS['CRNT_AGENCY_TOKEN']} (development only)\n")
+    print(f"\n  agency token: {services.DEV_TOKENS['CRNT_AGENCY_TOKEN']} (development only)")
+    print("\nTry the agency's CLI in another terminal (uv run crnt --help):")
+    print(f"  export CRNT_AGENCY_TOKEN={services.DEV_TOKENS['CRNT_AGENCY_TOKEN']}")
+    for command in TOUR:
+        print(f"  uv run crnt {command}")
+    print()
 
 
 COMMANDS: dict[str, Callable[[Ports], None]] = {

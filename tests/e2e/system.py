@@ -1,0 +1,101 @@
+"""The whole system under test: the four services as separate processes, on the real Kafka,
+PostgreSQL and mail catcher, with topics and databases of their own."""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from crnt_devstack.services import SERVICES, Service, ServiceProcesses
+from crnt_shared.testing import create_topics
+
+AGENCY_TOKEN = "e2e-agency-token"
+COPIL_TOKEN = "e2e-copil-token"
+PORT_OFFSET = 10_000  # 18001-18004: beside a `make run` on 8001-8004
+
+
+@dataclass
+class System:
+    prefix: str
+    services: dict[str, Service]
+    processes: ServiceProcesses
+    mail_url: str
+    agency: dict[str, str] = field(
+        default_factory=lambda: {"Authorization": f"Bearer {AGENCY_TOKEN}"}
+    )
+    copil: dict[str, str] = field(
+        default_factory=lambda: {"Authorization": f"Bearer {COPIL_TOKEN}"}
+    )
+
+    def url(self, service: str, path: str) -> str:
+        return f"{self.services[service].url}/api/v1{path}"
+
+    def restart(self, name: str) -> None:
+        self.processes.start(self.services[name])
+        self.processes.wait_ready([self.services[name]])
+
+    async def mails_to(self, address: str) -> list[dict[str, Any]]:
+        """Every mail for ``address``, with its text, oldest first."""
+        async with httpx.AsyncClient(base_url=self.mail_url, timeout=10) as client:
+            found = await client.get("/api/v1/search", params={"query": f"to:{address}"})
+            found.raise_for_status()
+            mails = []
+            for summary in reversed(found.json()["messages"]):
+                message = await client.get(f"/api/v1/message/{summary['ID']}")
+                message.raise_for_status()
+                mails.append(message.json())
+            return mails
+
+
+@asynccontextmanager
+async def running_system(
+    kafka_bootstrap: str, postgres_admin_url: str, log_dir: Path, **settings: str
+) -> AsyncIterator[System]:
+    prefix = f"e2e{uuid.uuid4().hex[:8]}"
+    await create_topics(
+        kafka_bootstrap,
+        {
+            f"{prefix}.{name}.events{suffix}": partitions
+            for name in ("registry", "programme", "budget", "notifications")
+            for suffix, partitions in (("", 6), (".dlq", 1))
+        },
+    )
+    base = postgres_admin_url.rpartition("/")[0]
+    admin = await asyncpg.connect(postgres_admin_url)
+    databases = {service.name: f"{prefix}_{service.name}" for service in SERVICES}
+    try:
+        for database in databases.values():
+            await admin.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await admin.close()
+    env = {
+        **os.environ,
+        "CRNT_ENV": "test",
+        "CRNT_TOPIC_PREFIX": prefix,
+        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "CRNT_AGENCY_TOKEN": AGENCY_TOKEN,
+        "CRNT_COPIL_TOKEN": COPIL_TOKEN,
+        **{f"{name.upper()}_DATABASE_URL": f"{base}/{db}" for name, db in databases.items()},
+        **settings,
+    }
+    services = {s.name: Service(s.name, s.port + PORT_OFFSET) for s in SERVICES}
+    processes = ServiceProcesses(env, log_dir)
+    try:
+        for service in services.values():
+            processes.start(service)
+        await asyncio.to_thread(processes.wait_ready, list(services.values()))
+        yield System(prefix, services, processes, os.environ["MAILCATCHER_URL"])
+    finally:
+        processes.stop_all()
+        admin = await asyncpg.connect(postgres_admin_url)
+        try:
+            for database in databases.values():
+                await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        finally:
+            await admin.close()
