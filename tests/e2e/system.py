@@ -3,6 +3,7 @@ PostgreSQL and mail catcher, with topics and databases of their own."""
 
 import asyncio
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,14 @@ from crnt_shared.testing import create_topics
 
 AGENCY_TOKEN = "e2e-agency-token"
 COPIL_TOKEN = "e2e-copil-token"
-PORT_OFFSET = 10_000  # 18001-18004: beside a `make run` on 8001-8004
+
+
+def free_port() -> int:
+    """A port nobody listens on now: several systems (and a `make run`) can run side by side."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
 
 
 @dataclass
@@ -84,7 +92,7 @@ async def running_system(
         **{f"{name.upper()}_DATABASE_URL": f"{base}/{db}" for name, db in databases.items()},
         **settings,
     }
-    services = {s.name: Service(s.name, s.port + PORT_OFFSET) for s in SERVICES}
+    services = {s.name: Service(s.name, free_port()) for s in SERVICES}
     processes = ServiceProcesses(env, log_dir)
     try:
         for service in services.values():
