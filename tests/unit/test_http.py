@@ -1,5 +1,6 @@
 """The HTTP conventions every service shares, on an app with one route (no I/O)."""
 
+import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -8,9 +9,11 @@ import pytest
 from crnt_shared.http import (
     PROBLEM_JSON,
     Conflict,
+    Problem,
     ReadinessCheck,
     Role,
     create_http_app,
+    problem_response,
     role_guard,
 )
 from fastapi import APIRouter, FastAPI
@@ -30,6 +33,17 @@ async def create_thing(body: Body) -> dict[str, str]:
     if body.name == "taken":
         raise Conflict("A thing named 'taken' exists already.")
     return {"name": body.name}
+
+
+@router.post("/things/{name}/archive", dependencies=[guard(Role.AGENCY)])
+async def archive_thing(name: str) -> dict[str, str]:
+    # Extension members named like the standard ones: they must not replace them.
+    raise Conflict(
+        f"The thing {name} is a member: it cannot be archived.",
+        status="member",
+        detail="not this one",
+        current_status="member",
+    )
 
 
 @asynccontextmanager
@@ -126,6 +140,42 @@ async def test_domain_conflicts_are_problems(client: httpx.AsyncClient) -> None:
     )
     assert response.status_code == 409
     assert response.json()["detail"] == "A thing named 'taken' exists already."
+
+
+def test_extension_members_may_be_named_like_the_problems_own_arguments() -> None:
+    problem = Conflict("x", status="member", title="t", current_status="member")
+    assert (problem.status, problem.title, problem.detail) == (409, "Conflict", "x")
+    assert problem.extra == {"status": "member", "title": "t", "current_status": "member"}
+    assert Problem(418, "Teapot", "short and stout", status="kettle").status == 418
+
+
+def test_extension_members_never_replace_the_standard_members() -> None:
+    response = problem_response(
+        409, "Conflict", "x", None, status="member", type="t", current_status="member"
+    )
+    assert response.status_code == 409
+    assert json.loads(bytes(response.body)) == {
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "x",
+        "current_status": "member",
+    }
+
+
+async def test_a_conflict_with_a_status_extension_keeps_the_http_status(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post("/api/v1/things/t1/archive", headers=AGENCY)
+    assert response.status_code == 409
+    assert response.headers["content-type"] == PROBLEM_JSON
+    body = response.json()
+    assert body["status"] == 409
+    assert body["title"] == "Conflict"
+    assert body["detail"] == "The thing t1 is a member: it cannot be archived."
+    assert body["instance"] == "/api/v1/things/t1/archive"
+    assert body["request_id"] == response.headers["x-request-id"]
+    assert body["current_status"] == "member"
 
 
 async def test_bodies_are_size_limited(client: httpx.AsyncClient) -> None:

@@ -27,7 +27,9 @@ from services.notifications.tests.notifications_testkit import (
 @pytest.fixture
 async def topics(kafka_bootstrap: str) -> Topics:
     base = f"test.notif.{uuid.uuid4().hex[:10]}"
-    names = Topics(f"{base}.registry", f"{base}.budget", f"{base}.notifications")
+    names = Topics(
+        f"{base}.registry", f"{base}.budget", f"{base}.notifications", f"{base}.programme"
+    )
     await create_topics(
         kafka_bootstrap,
         {
@@ -36,6 +38,8 @@ async def topics(kafka_bootstrap: str) -> Topics:
             names.budget: 3,
             f"{names.budget}.dlq": 1,
             names.notifications: 3,
+            names.programme: 3,
+            f"{names.programme}.dlq": 1,
         },
     )
     return names

@@ -14,6 +14,7 @@ from crnt_notifications.settings import NotificationsSettings
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipChangeData
 from crnt_shared.events import Event, utcnow
 from crnt_shared.testing import wait_until
+from fastapi import FastAPI
 
 AGENCY_TOKEN = "test-agency-token"
 COPIL_TOKEN = "test-copil-token"
@@ -27,6 +28,7 @@ class Topics:
     registry: str
     budget: str
     notifications: str
+    programme: str
 
 
 def make_settings(
@@ -57,6 +59,7 @@ def make_settings(
         consumer_group=f"notifications-{uuid.uuid4().hex[:8]}",
         registry_topic=topics.registry,
         budget_topic=topics.budget,
+        programme_topic=topics.programme,
         notifications_topic=topics.notifications,
     )
 
@@ -73,6 +76,9 @@ class Publish:
 
     async def budget(self, *events: Event) -> None:
         await self._send(self._topics.budget, events)
+
+    async def programme(self, *events: Event) -> None:
+        await self._send(self._topics.programme, events)
 
     async def _send(self, topic: str, events: Sequence[Event]) -> None:
         for event in events:
@@ -154,6 +160,33 @@ async def mails_to(
 
     await wait_until(arrived, timeout=timeout, message=f"{count} email(s) to {address}")
     return to(mail, address)
+
+
+async def handled(app: FastAPI, events: Sequence[Event], timeout: float = 60.0) -> None:
+    """Wait until the service has handled every one of ``events`` (they are in its inbox)."""
+    runtime = app.state.runtime
+    ids = [event.id for event in events]
+
+    async def all_in() -> bool:
+        async with runtime.unit_of_work() as uow:
+            count = await uow.connection.fetchval(
+                "SELECT count(*) FROM inbox WHERE event_id = ANY($1::uuid[])", ids
+            )
+        return bool(count == len(ids))
+
+    await wait_until(all_in, timeout=timeout, message=f"{len(ids)} event(s) handled")
+
+
+async def close_windows(app: FastAPI) -> None:
+    """Close every open coalescing window now, as if its time had run out, and wake the sender:
+    it seals the notices as it does when a window ends, whatever the machine's speed."""
+    runtime = app.state.runtime
+    async with runtime.unit_of_work() as uow:
+        await uow.connection.execute(
+            "UPDATE notices SET open_until = clock_timestamp() WHERE sealed_at IS NULL"
+        )
+        await uow.commit()
+    runtime.sender.wake()
 
 
 async def settle(seconds: float = 0.5) -> None:

@@ -20,6 +20,8 @@ from services.notifications.tests.notifications_testkit import (
     Publish,
     animators,
     centre,
+    close_windows,
+    handled,
     mails_to,
     membership,
     settle,
@@ -111,23 +113,31 @@ def window() -> float:
 
 
 BURST = 200
+#: Longer than the test itself: in the burst test, no window ends by the clock. The test closes
+#: them (``close_windows``) once every event of the burst is in the inbox, so that a slow
+#: machine cannot spread the burst over two windows; the end of a window by the clock is what
+#: the other tests of this module and of the registry's rows show.
+LONG_WINDOW = 600.0
 
 
-@pytest.mark.parametrize("window", [8.0])
+@pytest.mark.parametrize("window", [LONG_WINDOW])
 async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
-    app: FastAPI, publish: Publish, mail: MailCatcher, window: float
+    app: FastAPI, publish: Publish, mail: MailCatcher
 ) -> None:
     existing = [centre(f"Lieu historique {n}") for n in range(3)]
     hands = {
         facts.id: animators(f"a{n}@old.example", f"b{n}@old.example")
         for n, facts in enumerate(existing)
     }
-    await publish.registry(
-        *[membership(MembershipApproved, f, hands[f.id], previous="pending") for f in existing]
-    )
+    founders = [
+        membership(MembershipApproved, f, hands[f.id], previous="pending") for f in existing
+    ]
+    await publish.registry(*founders)
     old_hands = [person.email for people in hands.values() for person in people]
+    await handled(app, founders)
+    await close_windows(app)
     for address in old_hands:  # the welcome, then the first announcement (the other two)
-        await mails_to(mail, address, 2, timeout=window + 10)
+        await mails_to(mail, address, 2, timeout=60)
     mail._messages.clear()
 
     newcomers = [
@@ -147,19 +157,20 @@ async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
         for version in range(2, BURST + 2)
         for f in existing
     ]
-    started = asyncio.get_running_loop().time()
     await asyncio.gather(publish.registry(*approvals), publish.budget(*shares))
 
-    # Each new centre's animators: their welcome at once, never held by the window.
-    async def first_welcome() -> bool:
-        return any("Bienvenue" in m.subject for m in mail.messages)
+    # Each new centre's animators: their welcome at once, while the window is open.
+    async def welcomed() -> bool:
+        return sum("Bienvenue" in m.subject for m in mail.messages) >= BURST
 
-    await wait_until(first_welcome, timeout=window / 2, message="a welcome before the window")
-    assert not any("nouveaux membres" in m.subject for m in mail.messages)
+    await wait_until(welcomed, timeout=180, message=f"{BURST} welcomes")
+    await handled(app, [*approvals, *shares], timeout=180)
+    assert all("Bienvenue" in m.subject for m in mail.messages), "a window closed early"
 
-    # Each existing animator: one announcement of all 200, one share email.
+    # The window ends: each existing animator, one announcement of all 200 and one share email.
+    await close_windows(app)
     for address in old_hands:
-        received = await mails_to(mail, address, 2, timeout=window + 30)
+        received = await mails_to(mail, address, 2, timeout=120)
         subjects = sorted(m.subject for m in received)
         assert subjects[0] == f"{BURST} nouveaux membres dans le réseau"
         news = received[[m.subject for m in received].index(subjects[0])]
@@ -169,17 +180,19 @@ async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
         assert f"Montant précédent : 9{NNBSP}990,00{NBSP}€" in share.text
         assert f"Évolution : \u22122{NNBSP}000,00{NBSP}€" in share.text
         assert f"Version du budget estimatif : {BURST + 1}" in share.text
-    assert asyncio.get_running_loop().time() - started < 2 * window + 30
+
+    # Each newcomer: its welcome, and one announcement of the others (not itself).
+    async def announced() -> bool:
+        return all(len(to(mail, f"n{n:03d}@new.example")) >= 2 for n in range(BURST))
+
+    await wait_until(announced, timeout=120, message="the announcement to every newcomer")
     await settle(2.0)
     for address in old_hands:
         assert len(to(mail, address)) == 2, address
-    # Welcomes go before the announcements: the window delays only the latter.
     subjects = [m.subject for m in mail.messages]
-    last_welcome = max(i for i, subject in enumerate(subjects) if "Bienvenue" in subject)
-    first_news = min(i for i, subject in enumerate(subjects) if "nouveaux membres" in subject)
     assert sum("Bienvenue" in subject for subject in subjects) == BURST
-    assert last_welcome < first_news
-    # Each newcomer: its welcome, and one announcement of the others (not itself).
+    assert sum("nouveaux membres" in subject for subject in subjects) == len(old_hands) + BURST
+    assert len(subjects) == BURST + 2 * len(old_hands) + BURST
     for n in (0, BURST - 1):
         received = to(mail, f"n{n:03d}@new.example")
         assert len(received) == 2

@@ -1,6 +1,6 @@
 """Every kind renders a French subject, plain text and HTML; links and amounts are right."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -57,6 +57,60 @@ CONTEXTS: dict[Kind, dict[str, Any]] = {
         "change_cents": -26_544,
         "causes": ["l'adhésion de votre lieu au réseau"],
     },
+    Kind.PROGRAMME_VALIDATED: {
+        "year": 2026,
+        "version": 1,
+        "decided_on": date(2026, 1, 15),
+        "deciding_body": "Comité de pilotage",
+        "decision_reference": None,
+        "axes": [
+            {"axis": "ateliers", "amount_cents": 150_000, "count": 1},
+            {"axis": "nouvel_axe", "amount_cents": 0, "count": 0},
+        ],
+        "total_cents": 150_000,
+        "action_count": 1,
+        "centres": [
+            {
+                "nom": "Médiathèque <l'Escale>",
+                "actions": [
+                    {
+                        "title": "Ateliers <seniors>",
+                        "axis": "ateliers",
+                        "status": "planned",
+                        "starts_on": date(2026, 3, 2),
+                        "ends_on": date(2026, 6, 30),
+                        "estimated_cents": 150_000,
+                        "leads": False,
+                        "lead_name": None,
+                        "needs_lead": True,
+                        "others": ["EPN de Lumbres"],
+                    }
+                ],
+            }
+        ],
+    },
+    Kind.ACTION_STATUS_CHANGED: {
+        "action": {
+            "title": "Ateliers <seniors>",
+            "description": "Chaque semaine",
+            "axis": "ateliers",
+            "year": 2026,
+            "starts_on": date(2026, 3, 2),
+            "ends_on": date(2026, 6, 30),
+            "estimated_cents": 150_000,
+            "actual_cents": 142_000,
+            "progress": 100,
+            "progress_note": "12 séances",
+            "needs_lead": False,
+            "lead_name": "Médiathèque <l'Escale>",
+            "centres": ["Médiathèque <l'Escale>", "EPN de Lumbres"],
+        },
+        "centre": {"nom": "Médiathèque <l'Escale>", "leads": True},
+        "previous_status": "in_progress",
+        "status": "done",
+        "reason": None,
+        "at": AT,
+    },
 }
 
 SUBJECTS = {
@@ -72,6 +126,8 @@ SUBJECTS = {
     Kind.AGENCY_MEMBERSHIP_CHANGED: "Adhésion suspendue : Médiathèque <l'Escale> (Arques)",
     Kind.NEW_MEMBERS: "2 nouveaux membres dans le réseau",
     Kind.SHARE_CHANGED: "Quote-part 2026 de EPN de Lumbres : 1\u202f234,56\u00a0€",
+    Kind.PROGRAMME_VALIDATED: "Programme de travail 2026 du réseau validé",
+    Kind.ACTION_STATUS_CHANGED: "Action terminée : Ateliers <seniors>",
 }
 
 
@@ -131,6 +187,47 @@ def test_one_new_member_is_named_in_the_subject() -> None:
     rendered = Renderer().render(Kind.NEW_MEMBERS, context, unsubscribe_url="https://x/u")
     assert rendered.subject == "Un nouveau membre dans le réseau : EPN de Lumbres"
     assert "- EPN de Lumbres, Lumbres (CCPL)" in rendered.text
+
+
+def test_programme_email_names_axes_in_french_and_a_missing_lead() -> None:
+    rendered = Renderer().render(
+        Kind.PROGRAMME_VALIDATED,
+        {**CONTEXTS[Kind.PROGRAMME_VALIDATED], "recipient_name": None},
+        unsubscribe_url="https://x/u",
+    )
+    assert "validé le 15 janvier 2026 (Comité de pilotage)." in rendered.text
+    assert "- Ateliers communs : 1\u202f500,00\u00a0€ (1 action)" in rendered.text
+    assert "- nouvel_axe : 0,00\u00a0€ (aucune action)" in rendered.text  # added later
+    assert "Pilote : à désigner par l'agence ; avec aussi : EPN de Lumbres." in rendered.text
+    assert "Ateliers &lt;seniors&gt;" in rendered.html
+
+
+@pytest.mark.parametrize(
+    ("status", "subject", "sentence"),
+    [
+        ("in_progress", "Action démarrée", "a démarré le 24 novembre 2026"),
+        ("done", "Action terminée", "est terminée depuis le 24 novembre 2026"),
+        ("cancelled", "Action annulée", "a été annulée le 24 novembre 2026"),
+        ("planned", "Action programmée", "est désormais programmée"),
+        ("paused", "Action paused", "est désormais paused"),  # a state added later
+    ],
+)
+def test_each_new_state_of_an_action_has_its_words(
+    status: str, subject: str, sentence: str
+) -> None:
+    context = {**CONTEXTS[Kind.ACTION_STATUS_CHANGED], "status": status, "recipient_name": None}
+    rendered = Renderer().render(Kind.ACTION_STATUS_CHANGED, context, unsubscribe_url="https://x")
+    assert rendered.subject == f"{subject} : Ateliers <seniors>"
+    assert sentence in rendered.text
+    assert "que « Médiathèque <l'Escale> » pilote" in rendered.text
+    assert sentence in rendered.html
+    assert "Médiathèque &lt;l&#39;Escale&gt;" in rendered.html
+    assert "Coût réel : 1\u202f420,00\u00a0€" in rendered.text
+    if status == "cancelled":
+        assert "Motif : aucun motif n'a été précisé." in rendered.text
+        assert "Avancement" not in rendered.text
+    else:
+        assert "Avancement : 100\u202f% (12 séances)" in rendered.text
 
 
 def test_rejection_without_reason_says_so() -> None:

@@ -28,10 +28,19 @@ API_PREFIX = "/api/v1"
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
-class Problem(Exception):
-    """An error a client can act on, rendered as ``application/problem+json``."""
+#: The members :func:`problem_response` writes itself: RFC 9457's, and the request id.
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "request_id"})
 
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+
+class Problem(Exception):
+    """An error a client can act on, rendered as ``application/problem+json``.
+
+    ``status``, ``title`` and ``detail`` are positional-only, so that any name (``status``
+    included) can be an extension member in ``extra``; see :func:`problem_response` for what
+    becomes of an extension member named like a standard one.
+    """
+
+    def __init__(self, status: int, title: str, detail: str, /, **extra: Any) -> None:
         super().__init__(detail)
         self.status = status
         self.title = title
@@ -40,23 +49,31 @@ class Problem(Exception):
 
 
 class NotFound(Problem):
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, /) -> None:
         super().__init__(404, "Not found", detail)
 
 
 class Conflict(Problem):
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, /, **extra: Any) -> None:
         super().__init__(409, "Conflict", detail, **extra)
 
 
 class Unprocessable(Problem):
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, /, **extra: Any) -> None:
         super().__init__(422, "Invalid input", detail, **extra)
 
 
 def problem_response(
-    status: int, title: str, detail: str, request: Request | None = None, **extra: Any
+    status: int, title: str, detail: str, request: Request | None = None, /, **extra: Any
 ) -> JSONResponse:
+    """An RFC 9457 problem: ``type``, ``title``, ``status``, ``detail``, ``instance`` and the
+    request id, then the extension members of ``extra``.
+
+    An extension member never replaces a standard member (:data:`RESERVED_MEMBERS`): a client
+    must be able to trust ``status`` to be the HTTP status and ``detail`` to be the sentence.
+    Such a member is dropped (and logged: it is a mistake of the code that raised the problem);
+    name it for what it is instead, e.g. ``current_status``.
+    """
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     body["detail"] = detail
     if request is not None:
@@ -64,7 +81,10 @@ def problem_response(
         request_id = getattr(request.state, "request_id", None)
         if request_id:
             body["request_id"] = request_id
-    body.update(extra)
+    clashing = sorted(RESERVED_MEMBERS.intersection(extra))
+    if clashing:
+        log.warning("problem extension members dropped: they name standard members", names=clashing)
+    body.update((name, value) for name, value in extra.items() if name not in RESERVED_MEMBERS)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
+from crnt_shared.contracts.programme import AXES
+
 
 class Category(StrEnum):
     """What an email is about; a person can opt out of the categories that are not essential."""
@@ -38,6 +40,8 @@ class Kind(StrEnum):
     AGENCY_MEMBERSHIP_CHANGED = "agency_membership_changed"
     NEW_MEMBERS = "new_members"
     SHARE_CHANGED = "share_changed"
+    PROGRAMME_VALIDATED = "programme_validated"
+    ACTION_STATUS_CHANGED = "action_status_changed"
 
     @property
     def category(self) -> Category:
@@ -59,6 +63,8 @@ KIND_CATEGORY = {
     Kind.AGENCY_MEMBERSHIP_CHANGED: Category.AGENCY,
     Kind.NEW_MEMBERS: Category.NETWORK,
     Kind.SHARE_CHANGED: Category.BUDGET,
+    Kind.PROGRAMME_VALIDATED: Category.PROGRAMME,
+    Kind.ACTION_STATUS_CHANGED: Category.PROGRAMME,
 }
 
 
@@ -72,6 +78,9 @@ class Status(StrEnum):
 
 #: Centres whose animators hear the network's news and their budget share.
 HEARING_STATUSES = frozenset({"member", "suspended"})
+#: Centres whose animators hear the validated work programme: the members (a suspended centre
+#: leaves the network's actions and no longer receives its general information).
+PROGRAMME_STATUSES = frozenset({"member"})
 
 
 def normalise_email(address: str) -> str:
@@ -165,6 +174,31 @@ def summarise_share_changes(
         return None
     causes = tuple(dict.fromkeys(change.cause for change in ordered if change.cause))
     return ShareSummary(latest.version, latest.amount_cents, previous, causes)
+
+
+# The work programme
+
+
+def ordered_axes(axes: Iterable[str]) -> list[str]:
+    """The axes in the order of the deliberation, then those added later (alphabetically)."""
+    given = set(axes)
+    known = [axis for axis in AXES if axis in given]
+    return known + sorted(given - set(AXES))
+
+
+def axis_rank(axis: str) -> int:
+    return AXES.index(axis) if axis in AXES else len(AXES)
+
+
+def status_change_is_told(previous_status: str, status: str) -> bool:
+    """Whether the centres of an action hear of its new state by an email of its own.
+
+    ``proposed → planned`` is the adoption of the action: the validation of the programme makes
+    it (one status change per proposed action), and the programme-validated email, which lists
+    every centre's actions, tells it; an email per adopted action would only repeat it. Every
+    later change (started, done, cancelled) is told.
+    """
+    return not (previous_status == "proposed" and status == "planned") and previous_status != status
 
 
 # Retrying

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 THOUSANDS = "\u202f"
 BEFORE_UNIT = "\u00a0"
+BEFORE_PERCENT = "\u202f"
 MINUS = "\u2212"
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -57,6 +58,18 @@ def euros(cents: int) -> str:
 def signed_euros(cents: int) -> str:
     """A change: ``+1 234,56 €``, ``−12,00 €`` or ``0,00 €``."""
     return f"+{euros(cents)}" if cents > 0 else euros(cents)
+
+
+def percent(value: int) -> str:
+    """``40`` → ``40 %`` (a narrow no-break space before the sign)."""
+    return f"{value}{BEFORE_PERCENT}%"
+
+
+def count_fr(count: int, singular: str, plural: str, none: str) -> str:
+    """``count_fr(3, "action", "actions", "aucune action")`` → ``3 actions``."""
+    if count == 0:
+        return none
+    return f"{count} {singular if count == 1 else plural}"
 
 
 def french_date(day: date) -> str:

@@ -182,6 +182,19 @@ class Repository:
         )
         return [Recipient(row["email"], row["name"], row["centre_id"]) for row in rows]
 
+    async def animators_with_centre(self, statuses: Iterable[str]) -> list[tuple[Recipient, str]]:
+        """The animators of the centres in one of ``statuses``, each with its centre's name (an
+        address that animates two centres comes twice)."""
+        rows = await self.connection.fetch(
+            "SELECT a.email, a.name, a.centre_id, c.nom FROM animators a"
+            " JOIN centres c ON c.id = a.centre_id"
+            " WHERE c.status = ANY($1::text[]) ORDER BY a.email, c.nom, a.centre_id",
+            sorted(statuses),
+        )
+        return [
+            (Recipient(row["email"], row["name"], row["centre_id"]), row["nom"]) for row in rows
+        ]
+
     # Preferences
 
     async def opted_out(self, emails: Iterable[str]) -> dict[str, list[str]]:

@@ -8,7 +8,12 @@ from crnt_shared.db import MigrationSource
 from crnt_shared.runtime import ServiceRuntime, Subscription
 
 from crnt_notifications.domain import Backoff
-from crnt_notifications.handlers import Notifier, budget_handlers, registry_handlers
+from crnt_notifications.handlers import (
+    Notifier,
+    budget_handlers,
+    programme_handlers,
+    registry_handlers,
+)
 from crnt_notifications.links import UnsubscribeLinks
 from crnt_notifications.mailer import Mailer, sender_domain
 from crnt_notifications.sender import DeliverySender
@@ -38,8 +43,12 @@ class NotificationsRuntime(ServiceRuntime):
             subscriptions=[
                 Subscription(
                     settings.consumer_group,
-                    [settings.registry_topic, settings.budget_topic],
-                    {**registry_handlers(self.notifier), **budget_handlers(self.notifier)},
+                    [settings.registry_topic, settings.budget_topic, settings.programme_topic],
+                    {
+                        **registry_handlers(self.notifier),
+                        **budget_handlers(self.notifier),
+                        **programme_handlers(self.notifier),
+                    },
                 )
             ],
             published=NOTIFICATIONS_EVENTS,

@@ -4,7 +4,7 @@ the coalescing window, delivery retries, and the unsubscribe links."""
 from typing import Annotated
 
 from crnt_shared.settings import MIN_PRODUCTION_SECRET_LENGTH, PLACEHOLDER_SECRETS, ServiceSettings
-from crnt_shared.topics import BUDGET, NOTIFICATIONS, REGISTRY
+from crnt_shared.topics import BUDGET, NOTIFICATIONS, PROGRAMME, REGISTRY
 from pydantic import Field, PostgresDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
@@ -63,6 +63,9 @@ class NotificationsSettings(ServiceSettings):
     )
     registry_topic: str = Field(default=REGISTRY, validation_alias="NOTIFICATIONS_REGISTRY_TOPIC")
     budget_topic: str = Field(default=BUDGET, validation_alias="NOTIFICATIONS_BUDGET_TOPIC")
+    programme_topic: str = Field(
+        default=PROGRAMME, validation_alias="NOTIFICATIONS_PROGRAMME_TOPIC"
+    )
     notifications_topic: str = Field(default=NOTIFICATIONS, validation_alias="NOTIFICATIONS_TOPIC")
 
     @field_validator("agency_emails", mode="before")

@@ -31,6 +31,24 @@ STATUS_LABELS = {
     "withdrawn": "retirée",
 }
 
+#: The axes of the work programme, as the programme service names them.
+AXIS_LABELS = {
+    "communication": "Communication",
+    "ateliers": "Ateliers communs",
+    "evenements": "Évènements",
+    "formation": "Formation des animateurs",
+    "materiel_partage": "Acquisition de matériel partagé",
+}
+
+#: An action's state ("une action programmée, en cours, terminée, annulée").
+ACTION_STATUS_LABELS = {
+    "proposed": "proposée",
+    "planned": "programmée",
+    "in_progress": "en cours",
+    "done": "terminée",
+    "cancelled": "annulée",
+}
+
 
 @dataclass(frozen=True)
 class Rendered:
@@ -55,6 +73,10 @@ class Renderer:
             date_fr=formatting.french_date,
             datetime_fr=formatting.french_datetime,
             status_fr=lambda status: STATUS_LABELS.get(status, status),
+            axis_fr=lambda axis: AXIS_LABELS.get(axis, axis),
+            action_status_fr=lambda status: ACTION_STATUS_LABELS.get(status, status),
+            percent=formatting.percent,
+            count_fr=formatting.count_fr,
         )
 
     def render(
