@@ -213,6 +213,52 @@ async def test_apply_approve_share_withdraw(journey: Journey, kill_budget: bool)
     assert len(everything) == len(set(everything)) or _only_shares_repeat(everything), everything
     assert len([s for s in everything if s.startswith("Bienvenue")]) == 1
 
+    # The programme: drawn up by the agency, validated by the steering committee.
+    await wait_until(
+        lambda: programme_knows_members(journey, {"A", "B"}), message="programme read model"
+    )
+    action = await journey.call(
+        "POST",
+        "programme",
+        f"/programmes/{YEAR}/actions",
+        201,
+        json={
+            "axis": "ateliers",
+            "title": f"Ateliers smartphone {journey.run}",
+            "lead_centre_id": journey.centres["A"],
+            "participant_ids": [journey.centres["B"]],
+            "starts_on": f"{YEAR}-03-01",
+            "ends_on": f"{YEAR}-06-30",
+            "estimated_cost": "6000.00",
+        },
+    )
+    await journey.call("POST", "programme", f"/programmes/{YEAR}/submit")
+    validated = await journey.call(
+        "POST",
+        "programme",
+        f"/programmes/{YEAR}/validate",
+        201,
+        json={"deciding_body": "Comité de pilotage"},
+        headers=journey.system.copil,
+    )
+    assert validated["version"] == 1
+    subject = f"Programme de travail {YEAR} du réseau validé"
+    for key in ("A", "B"):
+        mail = await mail_with_subject(journey, key, subject)
+        assert action["title"] in mail["Text"]
+        assert euros("6000.00") in mail["Text"]
+    assert not [
+        m for m in await journey.system.mails_to(journey.animator("C")) if m["Subject"] == subject
+    ]
+
+
+async def programme_knows_members(journey: Journey, keys: set[str]) -> bool:
+    centres = await journey.call(
+        "GET", "programme", "/centres", params={"status": "member"}, headers={}
+    )
+    known = {c["id"] for c in centres}
+    return all(journey.centres[key] in known for key in keys)
+
 
 def _only_shares_repeat(found: list[str]) -> bool:
     """Share mails may repeat a subject (the same amount reached twice); nothing else may."""
