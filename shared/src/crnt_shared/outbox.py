@@ -22,6 +22,7 @@ from aiokafka.errors import KafkaError
 from crnt_shared.db import Connection, Pool, _lock_key
 from crnt_shared.events import CONTENT_TYPE
 from crnt_shared.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
+from crnt_shared.worker import Worker
 
 log = structlog.get_logger(__name__)
 
@@ -41,7 +42,7 @@ def new_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     )
 
 
-class OutboxRelay:
+class OutboxRelay(Worker):
     def __init__(
         self,
         pool: Pool,
@@ -58,38 +59,26 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._max_backoff = max_backoff_seconds
-        self._wake = asyncio.Event()
         self._producer: AIOKafkaProducer | None = None
         self._connection: Connection | None = None
-        self._task: asyncio.Task[None] | None = None
         self._last_stats = 0.0
         self._last_cleanup = 0.0
         self.kafka_ok = False
-
-    def wake(self) -> None:
-        """Called after a commit that wrote outbox rows."""
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"{self._service}-outbox-relay")
+        super().__init__(f"{service}-outbox-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await super().stop()
         await self._close_producer()
         await self._release_connection()
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         failures = 0
         while True:
             try:
                 published = await self.publish_once()
                 failures = 0
                 if published < self._batch_size:
-                    await self._wait_for_work()
+                    await self.sleep(self._poll_seconds)
             except asyncio.CancelledError:
                 raise
             except (KafkaError, *_TRANSIENT_DB_ERRORS) as error:
@@ -107,11 +96,6 @@ class OutboxRelay:
         await self._close_producer()
         await self._release_connection()
         await asyncio.sleep(delay)
-
-    async def _wait_for_work(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=self._poll_seconds)
-        self._wake.clear()
 
     async def publish_once(self) -> int:
         """Publish one batch of pending rows; returns how many were published."""

@@ -12,7 +12,6 @@ of burning every due delivery's attempts at once: an outage delays mail, and los
 """
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
@@ -26,6 +25,7 @@ from crnt_shared.contracts.notifications import (
 )
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import utcnow
+from crnt_shared.worker import Worker
 
 from crnt_notifications.domain import Backoff
 from crnt_notifications.handlers import Notifier, seal_due_notices
@@ -40,7 +40,7 @@ SendMail = Callable[[EmailMessage], Awaitable[None]]
 BuildMail = Callable[[Delivery], EmailMessage]
 
 
-class DeliverySender:
+class DeliverySender(Worker):
     def __init__(
         self,
         *,
@@ -63,25 +63,10 @@ class DeliverySender:
         self._poll_seconds = poll_seconds
         self._topic = topic
         self._concurrency = concurrency
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self._outages = 0
+        super().__init__("notifications-sender")
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="notifications-sender")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    def wake(self) -> None:
-        """Look for due work now (after a retry was requested, for instance)."""
-        self._wake.set()
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
         failures = 0
         while True:
             pause = self._poll_seconds
@@ -98,9 +83,7 @@ class DeliverySender:
                 failures += 1
                 pause = self._backoff.delay(failures)
                 log.exception("sender: unexpected error", retry_in=pause)
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=pause)
+            await self.sleep(pause)
 
     async def seal_due(self) -> int:
         total = 0
