@@ -4,6 +4,10 @@
   ``acks=all`` produce of the same payloads;
 * consume with inbox: events handled in a transaction with their inbox row and an effect,
   offsets committed after each, vs a raw aiokafka consumer reading the same records.
+
+Then the budget's figures (:mod:`bench.budget`). Sizes: ``BENCH_EVENTS`` here,
+``BENCH_BUDGET_SIZES`` and ``BENCH_BUDGET_BURST`` there; the defaults keep ``make bench`` within
+a few minutes on two cores.
 """
 
 import asyncio
@@ -19,6 +23,7 @@ from crnt_shared.outbox import OutboxRelay, new_producer
 from crnt_shared.testing import create_topics
 from faststream.kafka import KafkaBroker
 
+from bench import budget
 from tests.foundation.contracts import EFFECTS_SQL, PingData, Pinged, record_effect
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
@@ -109,7 +114,7 @@ async def consume_with_inbox(pool: asyncpg.Pool, bootstrap: str, topic: str, cou
     return elapsed
 
 
-async def main() -> None:
+async def foundation() -> None:
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     admin_url = os.environ["CRNT_TEST_ADMIN_DATABASE_URL"]
     name = f"bench_{uuid.uuid4().hex[:8]}"
@@ -155,6 +160,12 @@ async def main() -> None:
         await pool.close()
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+async def main() -> None:
+    await foundation()
+    print()
+    await budget.main()
 
 
 if __name__ == "__main__":

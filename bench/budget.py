@@ -4,7 +4,11 @@
   worst case: one centre's workstations change, so that every share moves and every centre
   gets an event), with its peak Python memory; it must grow linearly;
 * the time for the budget service to absorb a burst of 5,000 approvals from Kafka: every event
-  handled (inbox) and the shares recalculated, and how many recalculations that took.
+  handled (inbox) and the shares recalculated, and how many recalculations that took;
+* then, with those members, the time from a programme validation published on Kafka to the
+  version whose financing plan uses it.
+
+``make bench`` prints these after the foundation's figures (``bench/__main__.py``).
 """
 
 import asyncio
@@ -19,7 +23,15 @@ from crnt_budget import domain
 from crnt_budget.app import MIGRATIONS, create_app
 from crnt_budget.handlers import ConfigureBudget, configure_budget, recalculate_dirty_year
 from crnt_budget.settings import BudgetSettings
-from crnt_budget.testing import CAPSO, CCPL, Registry, centre, membership
+from crnt_budget.testing import (
+    CAPSO,
+    CCPL,
+    Programme,
+    Registry,
+    centre,
+    membership,
+    programme_validated,
+)
 from crnt_shared.contracts.registry import MembershipApproved
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
 from crnt_shared.testing import create_topics
@@ -127,8 +139,18 @@ async def one_recalculation(admin_url: str, members: int) -> None:
 
 async def burst(admin_url: str, bootstrap: str, count: int) -> None:
     url = await fresh_database(admin_url)
-    topic = f"bench.registry.{uuid.uuid4().hex[:8]}"
-    await create_topics(bootstrap, {topic: 6, f"{topic}.budget": 6, f"{topic}.dlq": 1})
+    run = uuid.uuid4().hex[:8]
+    topic, programme_topic = f"bench.registry.{run}", f"bench.programme.{run}"
+    await create_topics(
+        bootstrap,
+        {
+            topic: 6,
+            f"{topic}.dlq": 1,
+            f"{topic}.budget": 6,
+            programme_topic: 6,
+            f"{programme_topic}.dlq": 1,
+        },
+    )
     settings = BudgetSettings(
         _env_file=None,
         database_url=url,
@@ -138,15 +160,21 @@ async def burst(admin_url: str, bootstrap: str, count: int) -> None:
         log_json=False,
         log_level="WARNING",
         registry_topic=topic,
+        programme_topic=programme_topic,
         publish_topic=f"{topic}.budget",
+        consumer_group=f"bench-budget-{run}",
+        programme_consumer_group=f"bench-budget-programme-{run}",
     )
     app = create_app(settings)
     registry = Registry(bootstrap, topic)
+    programme = Programme(bootstrap, programme_topic)
     try:
         async with app.router.lifespan_context(app):
             runtime = app.state.runtime
             async with runtime.unit_of_work() as uow:
-                await configure_budget(ConfigureBudget(YEAR, CONFIG, "bench"), uow, topic)
+                await configure_budget(
+                    ConfigureBudget(YEAR, CONFIG, "bench"), uow, settings.publish_topic
+                )
             events = [
                 membership(MembershipApproved, centre(workstations=i % 9), "pending", "member")
                 for i in range(count)
@@ -172,14 +200,36 @@ async def burst(admin_url: str, bootstrap: str, count: int) -> None:
                 f" ({count / elapsed:6.0f} events/s) with"
                 f" {app.state.recalculator.runs} recalculation(s)"
             )
+            await programme.start()
+            started = time.perf_counter()
+            await programme.publish([programme_validated(YEAR, 1, {"ateliers": "40000.00"})])
+            while True:
+                async with runtime.pool.acquire() as connection:
+                    status = await connection.fetchval(
+                        "SELECT financing->>'status' FROM versions WHERE year = $1"
+                        " ORDER BY version DESC LIMIT 1",
+                        YEAR,
+                    )
+                if status != "awaiting_programme":
+                    break
+                await asyncio.sleep(0.01)
+            elapsed = time.perf_counter() - started
+            print(
+                f"programme validation -> plan in a new version ({count} members):"
+                f" {elapsed * 1000:6.0f} ms (financing plan {status})"
+            )
     finally:
         await registry.stop()
+        await programme.stop()
         await drop_database(admin_url, url)
 
 
 async def main() -> None:
     admin_url = os.environ["CRNT_TEST_ADMIN_DATABASE_URL"]
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    print(
+        f"budget bench: recalculations of {', '.join(map(str, SIZES))} members, a burst of {BURST}"
+    )
     for size in SIZES:
         await one_recalculation(admin_url, size)
     await burst(admin_url, bootstrap, BURST)

@@ -9,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from crnt_budget.app import create_app
 from crnt_budget.settings import BudgetSettings
-from crnt_budget.testing import BUDGET_CATALOG, Published, Registry
+from crnt_budget.testing import BUDGET_CATALOG, Programme, Published, Registry
 from crnt_shared.testing import create_topics
 from fastapi import FastAPI
 
@@ -26,8 +26,16 @@ async def budget_topic(topic: str, kafka_bootstrap: str) -> str:
 
 
 @pytest.fixture
+async def programme_topic(topic: str, kafka_bootstrap: str) -> str:
+    """Where this test's programme publishes, and its dead-letter twin."""
+    name = f"{topic}.programme"
+    await create_topics(kafka_bootstrap, {name: 3, f"{name}.dlq": 1})
+    return name
+
+
+@pytest.fixture
 def budget_settings(
-    database_url: str, kafka_bootstrap: str, topic: str, budget_topic: str
+    database_url: str, kafka_bootstrap: str, topic: str, budget_topic: str, programme_topic: str
 ) -> BudgetSettings:
     return BudgetSettings(
         _env_file=None,
@@ -40,6 +48,9 @@ def budget_settings(
         log_level="WARNING",
         outbox_poll_seconds=0.2,
         registry_topic=topic,
+        programme_topic=programme_topic,
+        consumer_group=f"budget-test-{topic}",
+        programme_consumer_group=f"budget-programme-test-{topic}",
         publish_topic=budget_topic,
         recalculation_debounce_seconds=0.15,
         recalculation_max_delay_seconds=2.0,
@@ -102,3 +113,14 @@ async def registry(kafka_bootstrap: str, topic: str) -> AsyncIterator[Registry]:
         yield registry
     finally:
         await registry.stop()
+
+
+@pytest.fixture
+async def programme(kafka_bootstrap: str, programme_topic: str) -> AsyncIterator[Programme]:
+    """Stands in for the programme service: publishes on this test's programme topic."""
+    programme = Programme(kafka_bootstrap, programme_topic)
+    await programme.start()
+    try:
+        yield programme
+    finally:
+        await programme.stop()

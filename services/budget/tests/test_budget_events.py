@@ -37,7 +37,7 @@ async def inbox_count(database_url: str) -> int:
     connection = await asyncpg.connect(database_url)
     try:
         count: int = await connection.fetchval(
-            "SELECT count(*) FROM inbox WHERE consumer = 'budget'"
+            "SELECT count(*) FROM inbox WHERE event_type LIKE 'fr.crnt.registry.%'"
         )
         return count
     finally:

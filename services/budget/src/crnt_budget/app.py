@@ -1,4 +1,11 @@
-"""Wiring: the budget's runtime, consumer, recalculator and HTTP app, built from its settings."""
+"""Wiring: the budget's runtime, consumers, recalculator and HTTP app, built from its settings.
+
+Two consumer groups: ``budget`` reads the registry's topic, ``budget-programme`` the programme's
+(``BUDGET_CONSUMER_GROUP`` and ``BUDGET_PROGRAMME_CONSUMER_GROUP``).
+Apart, each progresses at its own pace (a burst of approvals does not hold a programme
+validation back, a failing validation does not hold the memberships back) and has its own lag;
+both wake the same recalculator.
+"""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,12 +18,11 @@ from crnt_shared.runtime import ServiceRuntime, Subscription
 from fastapi import FastAPI
 
 from crnt_budget.api import build_router
-from crnt_budget.handlers import event_handlers
+from crnt_budget.handlers import event_handlers, programme_handlers
 from crnt_budget.recalculator import Recalculator
 from crnt_budget.settings import BudgetSettings
 
 SERVICE = "budget"
-GROUP_ID = "budget"
 MIGRATIONS = MigrationSource(SERVICE, files("crnt_budget") / "migrations")
 
 
@@ -31,7 +37,14 @@ def create_app(settings: BudgetSettings) -> FastAPI:
         service=SERVICE,
         settings=settings,
         migrations=MIGRATIONS,
-        subscriptions=[Subscription(GROUP_ID, [settings.registry_topic], event_handlers(wake))],
+        subscriptions=[
+            Subscription(settings.consumer_group, [settings.registry_topic], event_handlers(wake)),
+            Subscription(
+                settings.programme_consumer_group,
+                [settings.programme_topic],
+                programme_handlers(wake),
+            ),
+        ],
         published=BUDGET_EVENTS,
     )
     recalculator = Recalculator(
@@ -58,7 +71,7 @@ def create_app(settings: BudgetSettings) -> FastAPI:
             "The yearly budget of the network: the envelope shared among member centres, the"
             " financing plan (funders and the EPCIs' contribution against planned expenses),"
             " and every version of the shares of centres and EPCIs, recalculated on each"
-            " membership change."
+            " membership change and each validation of the work programme."
         ),
         lifespan=lifespan,
         routers=[build_router(runtime, settings)],

@@ -1,5 +1,5 @@
-"""The budget's use cases: reactions to the registry's events, the agency's configuration of a
-year, and the recalculation of a year's shares into a new version.
+"""The budget's use cases: reactions to the registry's and the programme's events, the agency's
+configuration of a year, and the recalculation of a year's shares into a new version.
 
 Reactions only update the read models and record the event as a *pending cause* of each open
 year (a budget of the event's year or later: the budgets of past years are history). The
@@ -12,6 +12,20 @@ is not. A suspended centre leaves the shares because a suspension stops its acti
 network (and the money would otherwise go to a centre that cannot use it); it comes back with
 its share on reinstatement. A centre update counts when it changes the workstations or the EPCI
 of a member.
+
+Programme validated: the planned expenses by axis of the validated programme (its
+``totals_by_axis``: the estimated costs of the actions not cancelled) replace the year's, and feed
+its financing plan. The latest version wins: a version older than (or the same as) the one
+applied, delivered late or again, changes nothing. A validation of a year without a budget is
+kept, and configuring that budget applies it (its first version shows the plan). A validation of
+a year with a budget is a pending cause of that year only (the programme is that year's, past
+or not), so that the recalculator writes a **new version whose cause is the programme-validated
+event**: the plan is part of every version, and each version names the programme version it is
+based on (``financing_plan.programme``), even when an amendment leaves the totals unchanged.
+The shares do not move (the envelope and the EPCIs' contribution are the agency's), so that
+version publishes the summary only, whose ``financing`` gives the status and the gap. An
+unbalanced plan is not refused: it is reported (``deficit`` or ``surplus`` with the gap, which is
+resources − expenses).
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +43,7 @@ from crnt_shared.contracts.budget import (
     SharesRecalculated,
     SharesRecalculatedData,
 )
+from crnt_shared.contracts.programme import ProgrammeValidated, cents_from_amount
 from crnt_shared.contracts.registry import (
     CentreFacts,
     CentreUpdated,
@@ -48,6 +63,7 @@ from crnt_budget.repository import (
     CentreRow,
     CentreShareRow,
     EpciShareRow,
+    ProgrammeRow,
     Repository,
     VersionRow,
 )
@@ -94,6 +110,48 @@ def event_handlers(on_dirty: Callable[[], None]) -> dict[type[Event], EventHandl
     handlers[EpciRegistered] = on_epci
     handlers[EpciUpdated] = on_epci
     return handlers
+
+
+def programme_handlers(on_dirty: Callable[[], None]) -> dict[type[Event], EventHandler]:
+    """The handlers of the budget's consumer of the programme's events (only the validation
+    matters here: action events are skipped)."""
+
+    async def on_programme_validated(event: Event, uow: UnitOfWork) -> None:
+        assert isinstance(event, ProgrammeValidated)
+        if await _apply_programme(event, uow):
+            on_dirty()
+
+    return {ProgrammeValidated: on_programme_validated}
+
+
+async def _apply_programme(event: ProgrammeValidated, uow: UnitOfWork) -> bool:
+    """Record the validated programme's planned expenses unless a newer version is applied;
+    returns whether the year's budget must be recalculated."""
+    data = event.data
+    expenses = {axis: cents_from_amount(amount) for axis, amount in data.totals_by_axis.items()}
+    negative = sorted(axis for axis, amount in expenses.items() if amount < 0)
+    if negative:
+        raise ValueError(
+            f"the programme {data.year} version {data.version} plans negative expenses on"
+            f" {', '.join(negative)}: the financing plan cannot use it"
+        )
+    repository = Repository(uow.connection)
+    await repository.lock_shares_shared()
+    programme = ProgrammeRow(
+        year=data.year,
+        version=data.version,
+        validated_at=data.validated_at,
+        decided_on=data.decided_on,
+        deciding_body=data.deciding_body,
+        total_cents=sum(expenses.values()),
+        event_id=event.id,
+    )
+    if not await repository.save_programme(programme, expenses):
+        return False  # this version or a newer one is applied already: the newer one stands
+    if await repository.budget(data.year) is None:
+        return False  # kept: configuring the year's budget applies it
+    await repository.add_cause([data.year], event.id, event.type, event.subject)
+    return True
 
 
 async def _apply_centre(
@@ -194,6 +252,7 @@ async def recalculate(
     members = await repository.members()
     epcis = await repository.sharing_epcis()
     expenses = await repository.planned_expenses(year)
+    programme = await repository.programme(year)
 
     previous_version = (
         await repository.version(year, budget.latest_version) if budget.latest_version else None
@@ -222,9 +281,12 @@ async def recalculate(
         [domain.Epci(e.siren, e.population) for e in epcis],
         domain_members,
     )
-    plan = domain.plan_to_json(
-        domain.financing_plan(config.funders, config.epci_contribution, expenses)
-    )
+    plan = {
+        **domain.plan_to_json(
+            domain.financing_plan(config.funders, config.epci_contribution, expenses)
+        ),
+        "programme": _programme_json(programme),
+    }
     centre_lines = domain.compare(
         centre_amounts, {key: row.amount_cents for key, row in previous_centres.items()}
     )
@@ -266,6 +328,18 @@ async def recalculate(
         _events(version, centre_rows, epci_rows, causes, manual_by), topic=publish_topic
     )
     return number
+
+
+def _programme_json(programme: ProgrammeRow | None) -> dict[str, Any] | None:
+    """Which validated programme the plan's expenses come from (``None``: none yet)."""
+    if programme is None:
+        return None
+    return {
+        "version": programme.version,
+        "validated_at": programme.validated_at.isoformat(),
+        "decided_on": programme.decided_on.isoformat(),
+        "deciding_body": programme.deciding_body,
+    }
 
 
 def _centre_row(

@@ -12,6 +12,7 @@ import contextlib
 
 import structlog
 from crnt_shared.runtime import ServiceRuntime
+from crnt_shared.worker import Worker
 
 from crnt_budget.handlers import recalculate_dirty_year
 from crnt_budget.repository import Repository
@@ -19,7 +20,7 @@ from crnt_budget.repository import Repository
 log = structlog.get_logger(__name__)
 
 
-class Recalculator:
+class Recalculator(Worker):
     def __init__(
         self,
         runtime: ServiceRuntime,
@@ -34,22 +35,8 @@ class Recalculator:
         self._debounce = debounce_seconds
         self._max_delay = max_delay_seconds
         self._poll = poll_seconds
-        self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
         self.runs = 0
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="budget-recalculator")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        super().__init__("budget-recalculator")
 
     async def run_pending(self) -> int:
         """Recalculate each year dirty now, once; returns how many were recalculated.
@@ -71,7 +58,7 @@ class Recalculator:
             log.info("shares recalculated", year=year)
         return done
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
         failures = 0
         while True:
             await self._wait()

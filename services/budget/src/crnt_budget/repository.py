@@ -1,10 +1,10 @@
-"""SQL over asyncpg: the read models of the registry, the budgets, their pending causes and their
-versions."""
+"""SQL over asyncpg: the read models of the registry and of the validated programme, the budgets,
+their pending causes and their versions."""
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -40,6 +40,19 @@ class BudgetRow:
     revision: int
     configured_at: datetime
     latest_version: int
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    """The validated programme version whose planned expenses a year's plan uses."""
+
+    year: int
+    version: int
+    validated_at: datetime
+    decided_on: date
+    deciding_body: str
+    total_cents: int
+    event_id: UUID
 
 
 @dataclass(frozen=True)
@@ -228,11 +241,55 @@ class Repository:
         ordered = sorted(rows, key=lambda row: (row["recorded_at"], row["event_id"]))
         return [CauseRow(row["event_id"], row["event_type"], row["subject"]) for row in ordered]
 
+    # The validated programme
+
+    async def save_programme(self, programme: ProgrammeRow, expenses: Mapping[str, int]) -> bool:
+        """Record a validated programme and its planned expenses by axis, unless the year has
+        this version or a newer one already; returns whether it was applied."""
+        applied = await self.connection.fetchval(
+            "INSERT INTO programmes (year, version, validated_at, decided_on, deciding_body,"
+            " total_cents, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (year) DO UPDATE SET version = excluded.version,"
+            " validated_at = excluded.validated_at, decided_on = excluded.decided_on,"
+            " deciding_body = excluded.deciding_body, total_cents = excluded.total_cents,"
+            " event_id = excluded.event_id, applied_at = clock_timestamp()"
+            " WHERE programmes.version < excluded.version RETURNING true",
+            programme.year,
+            programme.version,
+            programme.validated_at,
+            programme.decided_on,
+            programme.deciding_body,
+            programme.total_cents,
+            programme.event_id,
+        )
+        if not applied:
+            return False
+        await self.connection.execute(
+            "DELETE FROM planned_expenses WHERE year = $1", programme.year
+        )
+        await self.connection.executemany(
+            "INSERT INTO planned_expenses (year, axis, amount_cents) VALUES ($1, $2, $3)",
+            [(programme.year, axis, amount) for axis, amount in sorted(expenses.items())],
+        )
+        return True
+
+    async def programme(self, year: int) -> ProgrammeRow | None:
+        row = await self.connection.fetchrow(
+            "SELECT year, version, validated_at, decided_on, deciding_body, total_cents, event_id"
+            " FROM programmes WHERE year = $1",
+            year,
+        )
+        return None if row is None else ProgrammeRow(**dict(row))
+
     async def planned_expenses(self, year: int) -> dict[str, int] | None:
+        """The planned expenses by axis; ``None`` while no programme of the year is validated."""
         rows = await self.connection.fetch(
             "SELECT axis, amount_cents FROM planned_expenses WHERE year = $1", year
         )
-        return {row["axis"]: row["amount_cents"] for row in rows} if rows else None
+        if rows:
+            return {row["axis"]: row["amount_cents"] for row in rows}
+        known = await self.connection.fetchval("SELECT true FROM programmes WHERE year = $1", year)
+        return {} if known else None
 
     # Versions
 

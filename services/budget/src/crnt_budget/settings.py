@@ -1,8 +1,8 @@
 """The budget's settings: the shared ones, its database, its port, its topics and the pace of
-its recalculations."""
+its recalculations. The topics are settings so that tests run on topics of their own."""
 
 from crnt_shared.settings import ServiceSettings
-from crnt_shared.topics import BUDGET, REGISTRY
+from crnt_shared.topics import BUDGET, PROGRAMME, REGISTRY
 from pydantic import Field, PostgresDsn
 
 
@@ -10,7 +10,14 @@ class BudgetSettings(ServiceSettings):
     database_url: PostgresDsn = Field(validation_alias="BUDGET_DATABASE_URL")
     http_port: int = 8003
     registry_topic: str = Field(default=REGISTRY, validation_alias="BUDGET_REGISTRY_TOPIC")
+    programme_topic: str = Field(default=PROGRAMME, validation_alias="BUDGET_PROGRAMME_TOPIC")
     publish_topic: str = Field(default=BUDGET, validation_alias="BUDGET_PUBLISH_TOPIC")
+    #: The consumer groups of the registry's and the programme's topics (a group of their own
+    #: in each test and benchmark, so that runs never rebalance one another).
+    consumer_group: str = Field(default="budget", validation_alias="BUDGET_CONSUMER_GROUP")
+    programme_consumer_group: str = Field(
+        default="budget-programme", validation_alias="BUDGET_PROGRAMME_CONSUMER_GROUP"
+    )
     recalculation_debounce_seconds: float = Field(
         default=0.15,
         gt=0,

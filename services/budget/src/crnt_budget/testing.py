@@ -1,13 +1,23 @@
 """For tests and benchmarks of the budget (as ``crnt_shared.testing`` is for the foundation):
-registry events built with the registry's own contracts, a producer standing in for the
-registry, a collector of the budget's events, and a valid ``PUT /budgets/{year}`` body."""
+registry and programme events built with their services' own contracts, producers standing in
+for those services, a collector of the budget's events, and a valid ``PUT /budgets/{year}``
+body."""
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from crnt_shared.contracts.budget import BUDGET_EVENTS
+from crnt_shared.contracts.programme import (
+    AXES,
+    ProgrammeValidated,
+    ProgrammeValidatedData,
+    ValidatedAction,
+    amount_from_cents,
+    cents_from_amount,
+)
 from crnt_shared.contracts.registry import (
     CentreFacts,
     CentreUpdated,
@@ -20,6 +30,7 @@ from crnt_shared.events import Event, EventCatalog, utcnow
 
 BUDGET_CATALOG = EventCatalog(BUDGET_EVENTS)
 REGISTRY_SOURCE = "/crnt/registry"
+PROGRAMME_SOURCE = "/crnt/programme"
 CAPSO = ("200069037", "CA du Pays de Saint-Omer", 104_937)
 CCPL = ("246201016", "CC du Pays de Lumbres", 24_187)
 API = "/api/v1"
@@ -77,8 +88,42 @@ def epci_registered(epci: tuple[str, str, int]) -> Event:
     return EpciRegistered.create(source=REGISTRY_SOURCE, subject=epci[0], data=data)
 
 
-class Registry:
-    """Publishes registry events as the registry's relay would: keyed by subject."""
+def programme_validated(year: int, version: int, totals: Mapping[str, str]) -> Event:
+    """The programme's validation of ``year``'s ``version``, with one planned action per axis
+    of ``totals`` (euros, e.g. ``{"ateliers": "12000.00"}``); the other axes total ``0.00``."""
+    totals_by_axis = dict.fromkeys(AXES, "0.00") | dict(totals)
+    actions = [
+        ValidatedAction(
+            id=uuid.uuid4(),
+            axis=axis,
+            title=f"{axis} {year}",
+            status="planned",
+            lead_centre_id=None,
+            needs_lead=False,
+            participants=[],
+            starts_on=date(year, 1, 1),
+            ends_on=date(year, 12, 31),
+            estimated_cost=amount,
+        )
+        for axis, amount in totals_by_axis.items()
+        if cents_from_amount(amount) > 0
+    ]
+    data = ProgrammeValidatedData(
+        year=year,
+        version=version,
+        validated_at=utcnow(),
+        decided_on=date(year, 1, 15),
+        deciding_body="Comité de pilotage",
+        decision_reference=f"COPIL {year}-{version}",
+        totals_by_axis=totals_by_axis,
+        total=amount_from_cents(sum(cents_from_amount(a) for a in totals_by_axis.values())),
+        actions=actions,
+    )
+    return ProgrammeValidated.create(source=PROGRAMME_SOURCE, subject=str(year), data=data)
+
+
+class Publisher:
+    """Publishes events as a service's relay would: keyed by subject."""
 
     def __init__(self, bootstrap: str, topic: str) -> None:
         self._producer = AIOKafkaProducer(
@@ -101,6 +146,14 @@ class Registry:
         ]
         for future in futures:
             await future
+
+
+class Registry(Publisher):
+    """Stands in for the registry."""
+
+
+class Programme(Publisher):
+    """Stands in for the programme service."""
 
 
 def budget_body(**changes: Any) -> dict[str, Any]:
