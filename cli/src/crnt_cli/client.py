@@ -15,7 +15,7 @@ DEFAULT_URLS = {
 
 
 class CliError(Exception):
-    """Printed as one sentence; the command exits with status 1."""
+    """Printed as one sentence (``Error: …``); the command exits with status 1."""
 
     def __init__(self, message: str, status: int | None = None) -> None:
         super().__init__(message)

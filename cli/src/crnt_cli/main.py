@@ -4,11 +4,13 @@ URLs come from CRNT_REGISTRY_URL, CRNT_PROGRAMME_URL, CRNT_BUDGET_URL and
 CRNT_NOTIFICATIONS_URL (defaults: 127.0.0.1:8001-8004), the token from CRNT_AGENCY_TOKEN.
 """
 
+import functools
 import os
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -34,6 +36,28 @@ app.add_typer(demo, name="demo")
 
 NARROW_NBSP = "\u202f"
 console = Console()
+
+Command = TypeVar("Command", bound=Callable[..., None])
+
+
+def command(group: typer.Typer, name: str) -> Callable[[Command], Command]:
+    """Register a command whose CliError is one sentence on stderr and exit status 1."""
+
+    def register(function: Command) -> Command:
+        @functools.wraps(function)
+        def run(*args: Any, **kwargs: Any) -> None:
+            try:
+                function(*args, **kwargs)
+            except CliError as error:
+                errors.print(f"[red]Error:[/red] {error}", highlight=False)
+                raise typer.Exit(1) from None
+
+        group.command(name)(run)
+        return function
+
+    return register
+
+
 errors = Console(stderr=True)
 
 
@@ -63,7 +87,7 @@ def euros(amount: str | None) -> str:
 # Centres ----------------------------------------------------------------------------------
 
 
-@centres.command("list")
+@command(centres, "list")
 def centres_list(
     status: Annotated[str | None, typer.Option(help="pending, member, suspended, ...")] = None,
     epci: Annotated[str | None, typer.Option(help="SIREN of an EPCI")] = None,
@@ -84,7 +108,7 @@ def centres_list(
     )
 
 
-@centres.command("show")
+@command(centres, "show")
 def centres_show(centre_id: str) -> None:
     """A centre with its animators and its membership history."""
     centre = registry().json("GET", f"/centres/{centre_id}")
@@ -132,25 +156,25 @@ def _transition(centre_id: str, action: str, reason: str) -> None:
     console.print(f"{result.get('nom', centre_id)}: now [bold]{result['status']}[/bold]")
 
 
-@centres.command("suspend")
+@command(centres, "suspend")
 def centres_suspend(centre_id: str, reason: Annotated[str, typer.Option()]) -> None:
     """Suspend a member centre."""
     _transition(centre_id, "suspend", reason)
 
 
-@centres.command("reinstate")
+@command(centres, "reinstate")
 def centres_reinstate(centre_id: str, reason: Annotated[str, typer.Option()]) -> None:
     """Reinstate a suspended centre."""
     _transition(centre_id, "reinstate", reason)
 
 
-@centres.command("withdraw")
+@command(centres, "withdraw")
 def centres_withdraw(centre_id: str, reason: Annotated[str, typer.Option()]) -> None:
     """Withdraw a member or suspended centre from the network."""
     _transition(centre_id, "withdraw", reason)
 
 
-@centres.command("import")
+@command(centres, "import")
 def centres_import(path: Path) -> None:
     """Import a CSV in the national standard: each valid row becomes a pending application."""
     try:
@@ -169,7 +193,7 @@ def centres_import(path: Path) -> None:
     console.print(result)
 
 
-@centres.command("export")
+@command(centres, "export")
 def centres_export(
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
 ) -> None:
@@ -185,7 +209,7 @@ def centres_export(
 # Applications -----------------------------------------------------------------------------
 
 
-@applications.command("list")
+@command(applications, "list")
 def applications_list(status: str | None = "pending", limit: int = 100) -> None:
     """List applications (pending by default)."""
     page = registry().json("GET", "/applications", params={"status": status, "limit": limit})
@@ -202,14 +226,14 @@ def applications_list(status: str | None = "pending", limit: int = 100) -> None:
     table(f"Applications ({page['total']})", ["id", "centre", "name", "status", "submitted"], rows)
 
 
-@applications.command("approve")
+@command(applications, "approve")
 def applications_approve(application_id: str) -> None:
     """Approve an application: the centre becomes a member."""
     result = registry().json("POST", f"/applications/{application_id}/approve")
     console.print(f"centre {result['centre_id']}: now [bold]{result['status']}[/bold]")
 
 
-@applications.command("reject")
+@command(applications, "reject")
 def applications_reject(application_id: str, reason: Annotated[str, typer.Option()]) -> None:
     """Reject an application, with the reason the applicant will read."""
     result = registry().json(
@@ -225,7 +249,7 @@ def budget_service() -> Service:
     return Service.from_env("budget")
 
 
-@budget.command("configure")
+@command(budget, "configure")
 def budget_configure(
     year: int,
     envelope: Annotated[str, typer.Option(help="Shared among member centres, e.g. 30000.00")],
@@ -294,13 +318,13 @@ def _print_shares(data: dict[str, Any]) -> None:
     )
 
 
-@budget.command("shares")
+@command(budget, "shares")
 def budget_shares(year: int) -> None:
     """The latest shares of the centres and the EPCIs."""
     _print_shares(budget_service().json("GET", f"/budgets/{year}/shares"))
 
 
-@budget.command("versions")
+@command(budget, "versions")
 def budget_versions(year: int) -> None:
     """Every version of a year's shares, with its cause."""
     data = budget_service().json("GET", f"/budgets/{year}/versions")
@@ -322,7 +346,7 @@ def budget_versions(year: int) -> None:
     )
 
 
-@budget.command("diff")
+@command(budget, "diff")
 def budget_diff(year: int, first: int, second: int) -> None:
     """The change of each share between two versions."""
     service = budget_service()
@@ -351,7 +375,7 @@ def programme_service() -> Service:
     return Service.from_env("programme")
 
 
-@programme.command("show")
+@command(programme, "show")
 def programme_show(year: int) -> None:
     """The programme of a year: its status, totals by axis and actions."""
     data = programme_service().json("GET", f"/programmes/{year}")
@@ -389,7 +413,7 @@ def _lead_name(action: dict[str, Any]) -> str:
     return "(needs a lead)"
 
 
-@programme.command("report")
+@command(programme, "report")
 def programme_report(year: int) -> None:
     """État d'avancement: by axis, actions by status, planned vs actual cost, progress."""
     data = programme_service().json("GET", f"/programmes/{year}/report")
@@ -427,7 +451,7 @@ def programme_report(year: int) -> None:
 # Deliveries -------------------------------------------------------------------------------
 
 
-@deliveries.command("list")
+@command(deliveries, "list")
 def deliveries_list(
     status: Annotated[str | None, typer.Option(help="pending, sent, retrying, failed, ...")] = None,
     recipient: Annotated[str | None, typer.Option(help="an email address")] = None,
@@ -457,7 +481,7 @@ def deliveries_list(
     )
 
 
-@demo.command("seed")
+@command(demo, "seed")
 def demo_seed() -> None:
     """Seed the Pays de Saint-Omer: EPCIs, real places, fictitious animators, a 2026 budget and
     programme. Running it twice duplicates nothing."""
@@ -467,8 +491,4 @@ def demo_seed() -> None:
 
 
 def main() -> None:
-    try:
-        app()
-    except CliError as error:
-        errors.print(f"[red]error:[/red] {error}")
-        raise SystemExit(1) from None
+    app()
