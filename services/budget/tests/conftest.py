@@ -34,8 +34,19 @@ async def programme_topic(topic: str, kafka_bootstrap: str) -> str:
 
 
 @pytest.fixture
+def recalculation_quiet() -> tuple[float, float]:
+    """The recalculator's debounce and longest delay, in seconds (overridden per test)."""
+    return 0.15, 2.0
+
+
+@pytest.fixture
 def budget_settings(
-    database_url: str, kafka_bootstrap: str, topic: str, budget_topic: str, programme_topic: str
+    database_url: str,
+    kafka_bootstrap: str,
+    topic: str,
+    budget_topic: str,
+    programme_topic: str,
+    recalculation_quiet: tuple[float, float],
 ) -> BudgetSettings:
     return BudgetSettings(
         _env_file=None,
@@ -52,8 +63,8 @@ def budget_settings(
         consumer_group=f"budget-test-{topic}",
         programme_consumer_group=f"budget-programme-test-{topic}",
         publish_topic=budget_topic,
-        recalculation_debounce_seconds=0.15,
-        recalculation_max_delay_seconds=2.0,
+        recalculation_debounce_seconds=recalculation_quiet[0],
+        recalculation_max_delay_seconds=recalculation_quiet[1],
         recalculation_poll_seconds=0.5,
         consumer_backoff_seconds=0.05,
         max_body_bytes=200_000,

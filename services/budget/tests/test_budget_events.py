@@ -103,6 +103,9 @@ async def test_events_before_the_budget_are_kept_and_configuring_computes_at_onc
     assert keys == {str(YEAR)} | {str(c.id) for c in centres}
 
 
+# A second of quiet, 60 s at most: on a loaded machine the burst trickles in slowly, and the
+# bound below must not depend on how fast this machine handles it.
+@pytest.mark.parametrize("recalculation_quiet", [(1.0, 60.0)])
 async def test_a_burst_of_approvals_gives_few_recalculations_and_every_event_is_handled(
     client: httpx.AsyncClient,
     agency: dict[str, str],
