@@ -182,14 +182,20 @@ async def test_suspension_reinstatement_update_and_withdrawal_move_the_shares(
     await registry.publish([membership(MembershipWithdrawn, busier, "member", "withdrawn")])
     await wait_until(await amounts_are({b: "30000.00"}), message="withdrawn")
 
-    async def left_event() -> bool:
-        return any(
-            e.subject == a and not e.data.member and e.data.amount == "0.00"
+    def caused_by_withdrawal() -> list[CentreShareChanged]:
+        return [
+            e
             for e in published.of(CentreShareChanged)
-        )
+            if e.subject == a
+            and MembershipWithdrawn.event_type() in [c.type for c in e.data.cause.events]
+        ]
+
+    async def left_event() -> bool:
+        return bool(caused_by_withdrawal())
 
     await wait_until(left_event, message="a share-changed event for the withdrawn centre")
-    withdrawn = [e for e in published.of(CentreShareChanged) if e.subject == a][-1]
+    [withdrawn] = caused_by_withdrawal()
+    assert (withdrawn.data.member, withdrawn.data.amount) == (False, "0.00")
     assert withdrawn.data.cause.kind == "events"
     assert [c.type for c in withdrawn.data.cause.events] == [MembershipWithdrawn.event_type()]
 

@@ -158,15 +158,20 @@ class OutboxRelay(Worker):
         return self._connection
 
     async def _release_connection(self) -> None:
+        """Give the leader connection back, even when cancelled meanwhile: a connection never
+        released would keep the pool from closing. Releasing resets the session, which drops
+        the advisory lock too."""
         connection, self._connection = self._connection, None
         if connection is None:
             return
-        with contextlib.suppress(Exception):
-            await connection.execute(
-                "SELECT pg_advisory_unlock($1)", _lock_key("crnt.outbox-relay")
-            )
-        with contextlib.suppress(Exception):
-            await self._pool.release(connection)
+        try:
+            with contextlib.suppress(Exception):
+                await connection.execute(
+                    "SELECT pg_advisory_unlock($1)", _lock_key("crnt.outbox-relay")
+                )
+        finally:
+            with contextlib.suppress(Exception):
+                await self._pool.release(connection)
 
     async def _housekeeping(self, connection: Connection) -> None:
         now = time.monotonic()

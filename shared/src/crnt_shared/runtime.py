@@ -36,6 +36,7 @@ from crnt_shared.settings import ServiceSettings
 log = structlog.get_logger(__name__)
 
 DATABASE_WAIT_SECONDS = 60.0
+POOL_CLOSE_SECONDS = 10.0
 
 
 class ServiceRuntime:
@@ -151,8 +152,12 @@ class ServiceRuntime:
         if self.relay is not None:
             await self.relay.stop()
         if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+            pool, self._pool = self._pool, None
+            try:
+                await asyncio.wait_for(pool.close(), timeout=POOL_CLOSE_SECONDS)
+            except TimeoutError:
+                log.warning("database connections still busy at stop: terminated")
+                pool.terminate()
 
     async def _connect_broker(self) -> None:
         attempt = 0
