@@ -1,8 +1,6 @@
 """Each row of the table for the registry's events: the right people get one email each, with
 the right content; a redelivered event sends nothing more."""
 
-import asyncio
-
 import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
@@ -27,6 +25,7 @@ from services.notifications.tests.notifications_testkit import (
     Publish,
     animators,
     centre,
+    close_windows,
     mails_to,
     membership,
     settle,
@@ -71,6 +70,10 @@ async def test_application_submitted_tells_the_agency_and_acknowledges_the_appli
     assert len(mail.messages) == 3
 
 
+# A window of ten minutes that never ends by itself during the test: the welcome arriving at
+# all proves it does not wait for the window, whatever the machine's speed; the test closes
+# the window itself when it wants the announcement.
+@pytest.mark.parametrize("window", [600.0])
 async def test_approval_welcomes_at_once_and_announces_the_new_member_to_the_others(
     app: FastAPI, publish: Publish, mail: MailCatcher, window: float
 ) -> None:
@@ -78,28 +81,28 @@ async def test_approval_welcomes_at_once_and_announces_the_new_member_to_the_oth
     old_hands = animators("lea@arques.example")
     await publish.registry(membership(MembershipApproved, existing, old_hands, previous="pending"))
     await mails_to(mail, "lea@arques.example")  # its own welcome
-    await asyncio.sleep(window + 0.5)  # its announcement had nobody else to tell
+    await close_windows(app)  # its announcement had nobody else to tell
+    await settle()
     mail._messages.clear()
 
     newcomer = centre("EPN de Lumbres", commune="Lumbres", epci=CCPL)
     new_hands = animators("alex@lumbres.example")
-    started = asyncio.get_running_loop().time()
     await publish.registry(membership(MembershipApproved, newcomer, new_hands, previous="pending"))
 
     [welcome] = await mails_to(mail, "alex@lumbres.example")
-    assert asyncio.get_running_loop().time() - started < window, "the welcome waited"
     assert welcome.subject == "Bienvenue dans le réseau : EPN de Lumbres est désormais membre"
     assert "Intercommunalité : CC du Pays de Lumbres" in welcome.text
     assert "Bienvenue !" in welcome.text
     assert "unsubscribe" not in welcome.text
     assert to(mail, "lea@arques.example") == []  # the announcement waits for its window
+    await close_windows(app)
 
     [news] = await mails_to(mail, "lea@arques.example")
     assert news.subject == "Un nouveau membre dans le réseau : EPN de Lumbres"
     assert "- EPN de Lumbres, Lumbres (CC du Pays de Lumbres)" in news.text
     assert "http://notifications.test/api/v1/unsubscribe?token=" in news.text
     assert news.headers["List-Unsubscribe"][0].startswith("<http://notifications.test/")
-    await settle(window)
+    await settle()
     assert len(to(mail, "alex@lumbres.example")) == 1  # not told about itself
 
 
