@@ -103,6 +103,7 @@ class EventConsumer:
         topics: Sequence[str],
         handlers: Mapping[type[Event], EventHandler],
         pool: Pool,
+        on_publish: Sequence[Callable[[], None]] = (),
         on_commit: Sequence[Callable[[], None]] = (),
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -112,6 +113,7 @@ class EventConsumer:
         self._handlers = {contract.event_type(): handler for contract, handler in handlers.items()}
         self.catalog = EventCatalog(handlers)
         self._pool = pool
+        self._on_publish = on_publish
         self._on_commit = on_commit
         self._retry = retry or RetryPolicy()
         self._committer = OffsetCommitter(group_id)
@@ -230,7 +232,9 @@ class EventConsumer:
             return outcome
 
     async def _handle_once(self, event: Event) -> Outcome:
-        async with UnitOfWork(self._pool, on_commit=self._on_commit) as uow:
+        async with UnitOfWork(
+            self._pool, on_publish=self._on_publish, on_commit=self._on_commit
+        ) as uow:
             first_time = await uow.connection.fetchval(
                 "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)"
                 " ON CONFLICT DO NOTHING RETURNING true",

@@ -40,12 +40,20 @@ async def create_pool(dsn: str, *, max_size: int = 10) -> Pool:
 class UnitOfWork:
     """One transaction: rolled back unless :meth:`commit` is called.
 
-    Events added with :meth:`publish` are written to the outbox in the same transaction;
-    ``on_commit`` hooks (the relay's wake-up) run after a successful commit.
+    Events added with :meth:`publish` are written to the outbox in the same transaction.
+    After a successful commit, ``on_publish`` hooks (the relay's wake-up) run if it wrote
+    events, and ``on_commit`` hooks (a worker with work to pick up) run in any case.
     """
 
-    def __init__(self, pool: Pool, *, on_commit: Sequence[Callable[[], None]] = ()) -> None:
+    def __init__(
+        self,
+        pool: Pool,
+        *,
+        on_publish: Sequence[Callable[[], None]] = (),
+        on_commit: Sequence[Callable[[], None]] = (),
+    ) -> None:
         self._pool = pool
+        self._on_publish = on_publish
         self._on_commit = on_commit
         self._connection: Connection | None = None
         self._transaction: Any = None
@@ -80,16 +88,25 @@ class UnitOfWork:
             return
         try:
             if not self.committed:
-                await self._transaction.rollback()
+                try:
+                    await self._transaction.rollback()
+                except Exception:
+                    if exc is None:
+                        raise
+                    # The error (or the cancellation) that brought us here must not be replaced
+                    # by the rollback's: a swallowed cancellation keeps a task from stopping.
+                    # The connection is in doubt: close it rather than reuse it.
+                    log.warning("rollback failed after an error", error=repr(exc))
+                    connection.terminate()
         finally:
             await self._pool.release(connection)
 
     async def commit(self) -> None:
         await self._transaction.commit()
         self.committed = True
-        if self._published:
-            for hook in self._on_commit:
-                hook()
+        hooks = [*self._on_publish, *self._on_commit] if self._published else self._on_commit
+        for hook in hooks:
+            hook()
 
     async def publish(self, event: Event, *, topic: str | None = None) -> None:
         """Write ``event`` to the outbox, keyed by its subject (the aggregate id)."""

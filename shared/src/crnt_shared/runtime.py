@@ -62,6 +62,9 @@ class ServiceRuntime:
         self._broker_task: asyncio.Task[None] | None = None
         self.consumers: list[EventConsumer] = []
         self.broker_connected = False
+        #: Called after every commit of a request or an event handler: workers of the service
+        #: that pick up what those transactions wrote (e.g. the notifications' sender).
+        self.commit_hooks: list[Callable[[], None]] = []
         for contract in published:
             # Documentation of what the outbox relay publishes (AsyncAPI), by contract.
             self.broker.publisher(
@@ -77,10 +80,12 @@ class ServiceRuntime:
             raise RuntimeError(f"the {self.service} runtime has not started")
         return self._pool
 
-    def unit_of_work(self) -> UnitOfWork:
-        """A transaction whose outbox rows wake the relay right after commit."""
+    def unit_of_work(self, *, wake_workers: bool = True) -> UnitOfWork:
+        """A transaction whose outbox rows wake the relay right after commit, and whose commit
+        wakes the service's workers (``commit_hooks``) unless a worker itself commits it."""
         hooks = [self.relay.wake] if self.relay else []
-        return UnitOfWork(self.pool, on_commit=hooks)
+        workers = self.commit_hooks if wake_workers else []
+        return UnitOfWork(self.pool, on_publish=hooks, on_commit=workers)
 
     def asyncapi(self) -> dict[str, Any]:
         """The AsyncAPI 3.0 document of the topics this service consumes and publishes."""
@@ -131,7 +136,8 @@ class ServiceRuntime:
                 topics=subscription.topics,
                 handlers=subscription.handlers,
                 pool=self._pool,
-                on_commit=[self.relay.wake],
+                on_publish=[self.relay.wake],
+                on_commit=self.commit_hooks,
                 retry=retry,
             )
             consumer.register(self.broker)

@@ -23,11 +23,16 @@ class Worker(ABC):
         self._task = asyncio.create_task(self.run(), name=self.name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """Cancel the loop and wait for it to end; cancel again if a library turned the
+        cancellation into an error that the loop retried."""
+        task, self._task = self._task, None
+        if task is None:
+            return
+        while not task.done():
+            task.cancel()
+            await asyncio.wait({task}, timeout=1.0)
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            task.result()
 
     async def sleep(self, seconds: float) -> None:
         """Wait until woken or ``seconds`` have passed, whichever comes first.

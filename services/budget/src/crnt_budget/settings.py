@@ -18,14 +18,17 @@ class BudgetSettings(ServiceSettings):
     programme_consumer_group: str = Field(
         default="budget-programme", validation_alias="BUDGET_PROGRAMME_CONSUMER_GROUP"
     )
+    # One recalculation at 1,000 members publishes ~1,000 share events: batching approvals for
+    # a second (five at most) keeps a steady stream of them from flooding the consumers
+    # (measured by bench.e2e: at 0.15 s / 2 s, 5 approvals/s made 279 recalculations for 500).
     recalculation_debounce_seconds: float = Field(
-        default=0.15,
+        default=1.0,
         gt=0,
         validation_alias="BUDGET_RECALCULATION_DEBOUNCE_SECONDS",
         description="Quiet time after a membership change before the shares are recalculated.",
     )
     recalculation_max_delay_seconds: float = Field(
-        default=2.0,
+        default=5.0,
         gt=0,
         validation_alias="BUDGET_RECALCULATION_MAX_DELAY_SECONDS",
         description="Longest wait for quiet during a steady stream of changes.",

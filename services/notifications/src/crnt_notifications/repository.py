@@ -330,11 +330,13 @@ class Repository:
 
     async def lock_due_delivery(self) -> Delivery | None:
         """The next delivery to send, locked until the end of the transaction (another sender
-        skips it)."""
+        skips it). Essential mail (a centre's own membership, the agency's) goes first: a
+        coalesced round of thousands of share mails must not hold back a welcome."""
         row = await self.connection.fetchrow(
             f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
             " WHERE status IN ('pending', 'retrying') AND next_attempt_at <= clock_timestamp()"
-            " ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED"
+            " ORDER BY category NOT IN ('membership', 'agency'), next_attempt_at"
+            " LIMIT 1 FOR UPDATE SKIP LOCKED"
         )
         return _delivery(row) if row else None
 

@@ -1,5 +1,6 @@
 """The service's runtime: the shared one (pool, migrations, relay, consumers) plus the sender."""
 
+import functools
 from datetime import timedelta
 from importlib.resources import files
 
@@ -40,22 +41,27 @@ class NotificationsRuntime(ServiceRuntime):
             service=SERVICE,
             settings=settings,
             migrations=MIGRATIONS,
+            # Two consumer groups: a recalculation of the budget publishes one share event per
+            # centre (thousands at once); a group of its own keeps them from holding back the
+            # welcome of a new member or a suspension, which arrive on the registry's topic.
             subscriptions=[
                 Subscription(
                     settings.consumer_group,
-                    [settings.registry_topic, settings.budget_topic, settings.programme_topic],
-                    {
-                        **registry_handlers(self.notifier),
-                        **budget_handlers(self.notifier),
-                        **programme_handlers(self.notifier),
-                    },
-                )
+                    [settings.registry_topic, settings.programme_topic],
+                    {**registry_handlers(self.notifier), **programme_handlers(self.notifier)},
+                ),
+                Subscription(
+                    f"{settings.consumer_group}-budget",
+                    [settings.budget_topic],
+                    budget_handlers(self.notifier),
+                ),
             ],
             published=NOTIFICATIONS_EVENTS,
         )
         self.mailer = Mailer(settings)
         self.sender = DeliverySender(
-            unit_of_work=self.unit_of_work,
+            # Its own commits must not wake it again: that would be a busy loop.
+            unit_of_work=functools.partial(self.unit_of_work, wake_workers=False),
             notifier=self.notifier,
             build=self.mailer.build,
             send=self.mailer.send,
@@ -67,6 +73,7 @@ class NotificationsRuntime(ServiceRuntime):
             concurrency=settings.sender_concurrency,
             topic=settings.notifications_topic,
         )
+        self.commit_hooks.append(self.sender.wake)
 
     async def start(self) -> None:
         await super().start()

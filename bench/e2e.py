@@ -1,0 +1,809 @@
+"""End-to-end figures of the whole system: the four services as separate processes on the real
+Kafka, PostgreSQL and mail catcher (``tests.e2e.system``), driven over HTTP only, read from their
+APIs, their ``/metrics``, Kafka's committed offsets and the mailbox. Printed, never asserted.
+
+1. seed: ``BENCH_E2E_MEMBERS`` member centres (EPCIs with communes, one application with one
+   animator each, approvals, a 2026 budget), until the budget shares them all and every mail is
+   sent;
+2. latency: ``BENCH_E2E_APPROVALS`` approvals at ``BENCH_E2E_RATE`` per second, each timed from
+   the approve call returning to its welcome mail accepted by the mail catcher (``Created``);
+3. throughput: approvals at each rate of ``BENCH_E2E_STEPS`` for ``BENCH_E2E_STEP_SECONDS``; a
+   step is sustained when the consumers' lag (plus unpublished outbox rows) does not grow.
+
+``BENCH_E2E_WINDOW_SECONDS`` is the coalescing window of share-change and new-member mails.
+Run with ``CRNT_TOPIC_PREFIX=crnt-test`` inside ``crnt-stack with``, as ``make bench`` does:
+``python -m bench.e2e``.
+"""
+
+import asyncio
+import contextlib
+import functools
+import os
+import re
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from tests.e2e.system import System, running_system
+
+YEAR = 2026
+PARTITIONS = 6
+WELCOME, WELCOME_END = "Bienvenue dans le réseau : ", " est désormais membre"
+#: Which consumer group reads which of the system's topics (``<prefix>.<name>.events``).
+GROUPS = {
+    "budget": ("registry",),
+    "programme": ("registry",),
+    "notifications": ("registry", "programme"),
+    "notifications-budget": ("budget",),
+}
+SERVICES = ("registry", "programme", "budget", "notifications")
+EPCIS, COMMUNES_PER_EPCI = 12, 8
+BUDGET = {
+    "envelope": "300000.00",
+    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
+    "epci_contribution": "120000.00",
+    "epci_key": "population",
+    "funders": [
+        {"name": "Région (CRNT)", "amount": "150000.00"},
+        {"name": "FEDER", "rate": "0.5", "ceiling": "100000.00"},
+    ],
+}
+_METRIC = re.compile(r"^(crnt_[a-z_]+)\{[^}]*\}\s+(\S+)$")
+
+
+def _env_int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Config:
+    members: int = _env_int("BENCH_E2E_MEMBERS", 1000)
+    approvals: int = _env_int("BENCH_E2E_APPROVALS", 500)
+    rate: float = _env_float("BENCH_E2E_RATE", 5.0)
+    steps: tuple[float, ...] = tuple(
+        float(step) for step in os.environ.get("BENCH_E2E_STEPS", "5,10,20,40").split(",")
+    )
+    step_seconds: float = _env_float("BENCH_E2E_STEP_SECONDS", 20.0)
+    window: float = _env_float("BENCH_E2E_WINDOW_SECONDS", 60.0)
+    #: A step is sustained when its backlog grows by at most this many events.
+    lag_bound: int = _env_int("BENCH_E2E_LAG_BOUND", 200)
+    concurrency: int = _env_int("BENCH_E2E_CONCURRENCY", 16)
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char) * (2 if index % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+def with_check_digit(body: str) -> str:
+    return next(body + str(d) for d in range(10) if luhn_valid(body + str(d)))
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 100))
+    return ordered[int(rank) - 1]
+
+
+def figures(values: list[float]) -> str:
+    if not values:
+        return "no sample"
+    return (
+        f"p50 {percentile(values, 50):6.2f} s   p95 {percentile(values, 95):6.2f} s   "
+        f"p99 {percentile(values, 99):6.2f} s   max {max(values):6.2f} s"
+    )
+
+
+def clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Applicant:
+    application_id: str
+    email: str
+    approved_at: datetime | None = None
+    call_seconds: float | None = None
+
+
+@dataclass
+class Mailbox:
+    """Tails the mail catcher (newest first, down to the last ID seen): it keeps at most a few
+    thousand messages, fewer than the bench sends, so mails are read as they come. The bench's
+    own mails (recipients ending with ``marker``) are counted by kind and deleted by ID."""
+
+    client: httpx.AsyncClient
+    marker: str
+    last_id: int = 0
+    welcome: dict[str, datetime] = field(default_factory=dict)
+    kinds: Counter[str] = field(default_factory=Counter)
+    pending_delete: list[str] = field(default_factory=list)
+    deleted: int = 0
+    unseen_gaps: int = 0
+    can_delete: bool = True
+    _task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        newest = await self._page(0, 1)
+        self.last_id = max((int(m["ID"]) for m in newest), default=0)
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.poll()
+        await self.flush_deletions()
+
+    async def _page(self, start: int, limit: int) -> list[dict[str, Any]]:
+        response = await self.client.get(
+            "/api/v1/messages", params={"start": start, "limit": limit}
+        )
+        response.raise_for_status()
+        messages: list[dict[str, Any]] = response.json()["messages"]
+        return messages
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.poll()
+                await self.flush_deletions()
+            except httpx.HTTPError as error:
+                print(f"  (mail catcher: {error!r}; retrying)")
+            await asyncio.sleep(0.5)
+
+    async def poll(self) -> None:
+        fresh: dict[int, dict[str, Any]] = {}
+        start, limit = 0, 200
+        while True:
+            page = await self._page(start, limit)
+            reached = False
+            for message in page:
+                number = int(message["ID"])
+                if number <= self.last_id:
+                    reached = True
+                    break
+                fresh[number] = message
+            if reached or len(page) < limit:
+                if not reached and fresh and min(fresh) > self.last_id + 1 and self.last_id:
+                    self.unseen_gaps += min(fresh) - self.last_id - 1
+                break
+            start += limit
+        if not fresh:
+            return
+        self.last_id = max(fresh)
+        for number in sorted(fresh):
+            message = fresh[number]
+            recipients = [a["Address"].lower() for a in message["To"]]
+            if not any(r.endswith(self.marker) for r in recipients):
+                continue
+            kind = _kind(message["Subject"])
+            self.kinds[kind] += 1
+            if kind == "welcome":
+                created = datetime.fromisoformat(message["Created"])
+                for recipient in recipients:
+                    self.welcome.setdefault(recipient, created)
+            self.pending_delete.append(message["ID"])
+
+    async def flush_deletions(self) -> None:
+        if not self.can_delete or not self.pending_delete:
+            return
+        ids, self.pending_delete = self.pending_delete, []
+        response = await self.client.request("DELETE", "/api/v1/messages", json={"IDs": ids})
+        if response.status_code >= 400:
+            self.can_delete = False  # a catcher that only clears everything: leave it alone
+            return
+        self.deleted += len(ids)
+
+
+def _kind(subject: str) -> str:
+    if subject.startswith(WELCOME) and subject.endswith(WELCOME_END):
+        return "welcome"
+    if subject.startswith("Quote-part"):
+        return "share"
+    if "nouveau" in subject:
+        return "new members"
+    if "demande d'adhésion" in subject:
+        return "application"
+    return "other"
+
+
+@dataclass
+class Sample:
+    at: float
+    #: Per consumer group: records in its topics (end offsets) and records it handled
+    #: (committed offsets).
+    ends: dict[str, int]
+    handled: dict[str, int]
+    outbox: int
+    mail_backlog: int
+
+    @property
+    def lag(self) -> dict[str, int]:
+        return {group: self.ends[group] - self.handled[group] for group in self.ends}
+
+    @property
+    def backlog(self) -> int:
+        return sum(self.lag.values()) + self.outbox
+
+
+class Probe:
+    """The system's backlog: consumer lag from Kafka (end offsets minus committed offsets of
+    each group on this system's topics), outbox rows not yet published (``/metrics``) and the
+    deliveries waiting to be sent (notifications' API)."""
+
+    def __init__(self, system: System, client: httpx.AsyncClient, bootstrap: str) -> None:
+        self.system = system
+        self.client = client
+        self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        self.samples: list[Sample] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def partitions(self, name: str) -> list[TopicPartition]:
+        topic = f"{self.system.prefix}.{name}.events"
+        return [TopicPartition(topic, p) for p in range(PARTITIONS)]
+
+    async def start(self) -> None:
+        await self.admin.start()
+        await self.consumer.start()
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.consumer.stop()
+        await self.admin.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                self.samples.append(await self.sample())
+            except Exception as error:  # a probe that fails once must not stop the bench
+                print(f"  (probe failed: {error!r})")
+            await asyncio.sleep(1.0)
+
+    async def offsets(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Per group: the end offsets and the committed offsets, summed over its partitions."""
+        topics = {name for names in GROUPS.values() for name in names}
+        wanted = [tp for name in topics for tp in self.partitions(name)]
+        ends = await self.consumer.end_offsets(wanted)
+        produced: dict[str, int] = {}
+        handled: dict[str, int] = {}
+        for group, names in GROUPS.items():
+            partitions = [tp for name in names for tp in self.partitions(name)]
+            committed = await self.admin.list_consumer_group_offsets(group, partitions=partitions)
+            produced[group] = sum(ends[tp] for tp in partitions)
+            handled[group] = sum(
+                max(0, committed[tp].offset) if tp in committed else 0 for tp in partitions
+            )
+        return produced, handled
+
+    async def outbox(self) -> int:
+        total = 0.0
+        for name in SERVICES:
+            response = await self.client.get(f"{self.system.services[name].url}/metrics")
+            for line in response.text.splitlines():
+                match = _METRIC.match(line)
+                if match and match[1] == "crnt_outbox_pending_rows":
+                    total += float(match[2])
+        return int(total)
+
+    async def mail_backlog(self) -> int:
+        total = 0
+        for status in ("pending", "retrying"):
+            response = await self.client.get(
+                self.system.url("notifications", "/deliveries"),
+                params={"status": status, "limit": 1},
+                headers=self.system.agency,
+            )
+            response.raise_for_status()
+            total += int(response.json()["total"])
+        return total
+
+    async def sample(self) -> Sample:
+        (ends, handled), outbox, mails = await asyncio.gather(
+            self.offsets(), self.outbox(), self.mail_backlog()
+        )
+        return Sample(time.monotonic(), ends, handled, outbox, mails)
+
+    def between(self, start: float, end: float) -> list[Sample]:
+        return [s for s in self.samples if start <= s.at <= end]
+
+
+class Bench:
+    def __init__(self, system: System, client: httpx.AsyncClient, config: Config) -> None:
+        self.system = system
+        self.client = client
+        self.config = config
+        self.run = uuid.uuid4().hex[:6]
+        self.marker = f".{self.run}@example.org"
+        self.sequence = 0
+        self.errors: Counter[str] = Counter()
+
+    async def call(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
+        headers = kwargs.pop("headers", self.system.agency)
+        for attempt in range(5):
+            try:
+                response = await self.client.request(
+                    method, self.system.url(service, path), headers=headers, **kwargs
+                )
+            except httpx.TransportError as error:
+                self.errors[type(error).__name__] += 1
+                await asyncio.sleep(0.2 * 2**attempt)
+                continue
+            if response.status_code < 300:
+                return response.json()
+            if response.status_code < 500:
+                raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
+            self.errors[f"HTTP {response.status_code}"] += 1
+            await asyncio.sleep(0.2 * 2**attempt)
+        raise RuntimeError(f"{method} {path} kept failing")
+
+    async def gather(self, jobs: Iterable[Callable[[], Awaitable[Any]]]) -> list[Any]:
+        gate = asyncio.Semaphore(self.config.concurrency)
+
+        async def one(job: Callable[[], Awaitable[Any]]) -> Any:
+            async with gate:
+                return await job()
+
+        return list(await asyncio.gather(*(one(job) for job in jobs)))
+
+    def siren(self, index: int) -> str:
+        return with_check_digit(f"2{index + 10:07d}")
+
+    async def register_epcis(self) -> None:
+        async def register(index: int) -> None:
+            communes = [f"62{index * COMMUNES_PER_EPCI + c + 1:03d}" for c in range(8)]
+            await self.call(
+                "POST",
+                "registry",
+                "/epcis",
+                json={
+                    "siren": self.siren(index),
+                    "name": f"Communauté bench {index + 1}",
+                    "population": 20_000 + 7_919 * index,
+                    "communes": communes,
+                },
+            )
+
+        await self.gather(functools.partial(register, i) for i in range(EPCIS))
+
+    async def apply(self) -> Applicant:
+        self.sequence += 1
+        n = self.sequence
+        epci, commune = divmod(n % (EPCIS * COMMUNES_PER_EPCI), COMMUNES_PER_EPCI)
+        insee = f"62{epci * COMMUNES_PER_EPCI + commune + 1:03d}"
+        email = f"animation.{n:05d}{self.marker}"
+        created = await self.call(
+            "POST",
+            "registry",
+            "/applications",
+            headers={},
+            json={
+                "centre": {
+                    "nom": f"Lieu {self.run} n°{n}",
+                    "pivot": with_check_digit(f"{int(self.run, 16) % 10**7:07d}{n:06d}"),
+                    "adresse": f"{n} rue de la Médiation",
+                    "code_postal": "62500",
+                    "commune": f"Commune {insee}",
+                    "code_insee": insee,
+                    "typologie": ["EPN"],
+                    "workstations": 1 + n % 12,
+                },
+                "animators": [{"name": f"Animateur {n}", "email": email}],
+            },
+        )
+        return Applicant(created["id"], email)
+
+    async def applicants(self, count: int) -> list[Applicant]:
+        return await self.gather(self.apply for _ in range(count))
+
+    async def approve(self, applicant: Applicant) -> None:
+        started = time.perf_counter()
+        approved = await self.call(
+            "POST", "registry", f"/applications/{applicant.application_id}/approve"
+        )
+        applicant.approved_at = clock()
+        applicant.call_seconds = time.perf_counter() - started
+        assert approved["status"] == "member", approved
+
+    async def approve_at(self, applicants: list[Applicant], rate: float) -> float:
+        """Approve each at a steady ``rate``, calls overlapping if one is slow; returns the
+        achieved rate (approvals that returned per second of the schedule)."""
+        started = time.monotonic()
+        tasks = []
+        for index, applicant in enumerate(applicants):
+            delay = started + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(self.approve(applicant)))
+        await asyncio.gather(*tasks)
+        return len(applicants) / max(time.monotonic() - started, len(applicants) / rate)
+
+    async def versions(self) -> list[dict[str, Any]]:
+        try:
+            found = await self.call("GET", "budget", f"/budgets/{YEAR}/versions", headers={})
+        except RuntimeError:  # no budget yet
+            return []
+        items: list[dict[str, Any]] = found["items"]
+        return items
+
+    async def member_count(self) -> int:
+        versions = await self.versions()
+        return int(versions[-1]["member_count"]) if versions else 0
+
+    async def recalculations(self, since: int) -> tuple[int, int, int]:
+        """(versions after version ``since``, share changes they published, latest version)."""
+        newer = [v for v in await self.versions() if v["version"] > since]
+        latest = max((v["version"] for v in newer), default=since)
+        return len(newer), sum(int(v["changed_centres"]) for v in newer), latest
+
+    async def welcome_deliveries(self) -> dict[str, tuple[datetime, datetime | None]]:
+        """Each welcome delivery's recipient → (queued, sent) as the notifications service saw
+        them: the consumer's transaction, then the sender's after the SMTP server's answer."""
+        found: dict[str, tuple[datetime, datetime | None]] = {}
+        offset = 0
+        while True:
+            page = await self.call(
+                "GET",
+                "notifications",
+                "/deliveries",
+                params={"kind": "membership_welcome", "limit": 500, "offset": offset},
+            )
+            for item in page["items"]:
+                sent = item["sent_at"]
+                found[item["recipient"]] = (
+                    datetime.fromisoformat(item["created_at"]),
+                    datetime.fromisoformat(sent) if sent else None,
+                )
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                return found
+
+
+async def wait_for(
+    what: str, condition: Callable[[], Awaitable[bool]], timeout: float, interval: float = 1.0
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"gave up waiting for {what} after {timeout:.0f} s")
+        await asyncio.sleep(interval)
+
+
+async def settle(bench: Bench, probe: Probe, timeout: float) -> tuple[float, float]:
+    """Until no consumer lags and every outbox row is published, then until the coalescing
+    window of anything noticed meanwhile has closed and every mail is sent. Returns when the
+    consumers caught up and when the last mail went (monotonic)."""
+
+    async def quiet() -> bool:
+        return (await probe.sample()).backlog == 0
+
+    await wait_for("the consumers to catch up", quiet, timeout)
+    caught_up = time.monotonic()
+    await asyncio.sleep(bench.config.window + 1.5)
+
+    async def sent() -> bool:
+        sample = await probe.sample()
+        return sample.backlog == 0 and sample.mail_backlog == 0
+
+    await wait_for("every mail to be sent", sent, timeout)
+    return caught_up, time.monotonic()
+
+
+def step_sizes(config: Config) -> list[int]:
+    return [round(rate * config.step_seconds) for rate in config.steps]
+
+
+async def seed(bench: Bench, probe: Probe, mailbox: Mailbox) -> list[Applicant]:
+    """The network, then the applications the measured phases approve (submitted while the
+    seeding's mails go out: their acknowledgements are not part of any figure)."""
+    config = bench.config
+    started = time.monotonic()
+    await bench.register_epcis()
+    await bench.call("PUT", "budget", f"/budgets/{YEAR}", json=BUDGET)
+    applicants = await bench.applicants(config.members)
+    submitted = time.monotonic()
+    await bench.gather(functools.partial(bench.approve, a) for a in applicants)
+    approved = time.monotonic()
+    later = await bench.applicants(config.approvals + sum(step_sizes(config)))
+
+    async def all_members() -> bool:
+        return await bench.member_count() >= config.members
+
+    await wait_for(f"{config.members} members in the shares", all_members, 300)
+    shared = time.monotonic()
+    caught_up, done = await settle(bench, probe, 300)
+    print(
+        f"seeded {config.members} members in {done - started:.0f} s: {config.members} "
+        f"applications {submitted - started:.1f} s, approvals {approved - submitted:.1f} s "
+        f"({config.members / (approved - submitted):.0f}/s), all in the shares "
+        f"{shared - started:.0f} s after the start, consumers idle at {caught_up - started:.0f} s "
+        f"(with {len(later)} more applications for the next phases), window closed and every "
+        f"mail sent at {done - started:.0f} s"
+    )
+    print(f"  mails: {', '.join(f'{k} {v}' for k, v in mailbox.kinds.most_common())}")
+    return later
+
+
+def seconds(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds()
+
+
+async def latency(
+    bench: Bench, probe: Probe, mailbox: Mailbox, applicants: list[Applicant]
+) -> None:
+    config = bench.config
+    before = Counter(mailbox.kinds)
+    version = (await bench.versions())[-1]["version"]
+    started = time.monotonic()
+    achieved = await bench.approve_at(applicants, config.rate)
+    approving = time.monotonic() - started
+
+    async def arrived() -> bool:
+        return all(a.email in mailbox.welcome for a in applicants)
+
+    try:
+        await wait_for("every welcome mail", arrived, 150, interval=0.5)
+    except TimeoutError as error:
+        print(f"  ({error})")
+    window = probe.between(started, time.monotonic())
+    recalculations, changes, _ = await bench.recalculations(version)
+    deliveries = await bench.welcome_deliveries()
+    total, consumed, queued, calls = [], [], [], []
+    for a in applicants:
+        if a.approved_at is None or a.call_seconds is None:
+            continue
+        calls.append(a.call_seconds)
+        if a.email in mailbox.welcome:
+            total.append(seconds(mailbox.welcome[a.email], a.approved_at))
+        if a.email in deliveries:
+            created, sent = deliveries[a.email]
+            consumed.append(seconds(created, a.approved_at))
+            if sent is not None:
+                queued.append(seconds(sent, created))
+    during = Counter(mailbox.kinds)
+    during.subtract(before)
+    print(
+        f"latency: {len(applicants)} approvals at {config.rate:g}/s over {approving:.0f} s "
+        f"(achieved {achieved:.2f}/s); {len(total)}/{len(applicants)} welcome mails arrived"
+    )
+    for label, values in (
+        ("approve returned → welcome mail accepted", total),
+        ("  of which approve → delivery queued", consumed),
+        ("  and queued → sent (sender, SMTP)", queued),
+        ("the approve call itself", calls),
+    ):
+        print(f"  {label:<42} {figures(values)}")
+
+    def notifications_lag(sample: Any) -> int:
+        return int(sample.lag["notifications"] + sample.lag["notifications-budget"])
+
+    def notifications_handled(sample: Any) -> int:
+        return int(sample.handled["notifications"] + sample.handled["notifications-budget"])
+
+    peak_lag = max((notifications_lag(s) for s in window), default=0)
+    handled = (
+        (notifications_handled(window[-1]) - notifications_handled(window[0]))
+        / max(window[-1].at - window[0].at, 1e-9)
+        if len(window) > 1
+        else 0.0
+    )
+    peak_mail = max((s.mail_backlog for s in window), default=0)
+    print(
+        f"  meanwhile: {recalculations} budget recalculations published {changes} share "
+        f"changes; notifications handled {handled:.0f} events/s, its lag peaked at {peak_lag}; "
+        f"the sender also "
+        f"sent {during['share']} share and {during['new members']} new-member mails "
+        f"(coalesced), its backlog peaked at {peak_mail}"
+    )
+
+
+@dataclass
+class Step:
+    rate: float
+    approvals: int
+    achieved: float
+    start: Sample
+    end: Sample
+    calls: list[float]
+    recalculations: int
+    changes: int
+
+    def growth(self) -> int:
+        return self.end.backlog - self.start.backlog
+
+    def sustained(self, bound: int) -> bool:
+        return self.growth() <= bound
+
+
+def floor(samples: list[Sample], fallback: Sample) -> Sample:
+    """The least backlogged sample: a recalculation publishes one event per centre at once, so a
+    single sample may catch that burst in flight; the floor over a few seconds does not."""
+    return min(samples, key=lambda s: s.backlog, default=fallback)
+
+
+async def throughput(bench: Bench, probe: Probe, pool: list[Applicant]) -> None:
+    config = bench.config
+    print(
+        "throughput (events: records of the registry's and budget's topics arrived for, and "
+        "handled by, notifications)"
+    )
+    for line in TABLE_HEADER:
+        print("".join(f" {title:>{width}}" for title, width in zip(line, WIDTHS, strict=True)))
+    steps: list[Step] = []
+    version = (await bench.versions())[-1]["version"]
+    for rate, count in zip(config.steps, step_sizes(config), strict=True):
+        batch, pool = pool[:count], pool[count:]
+        began = time.monotonic()
+        start = floor(probe.between(began - 3.5, began), await probe.sample())
+        achieved = await bench.approve_at(batch, rate)
+        ended = time.monotonic()
+        await asyncio.sleep(3.5)  # the samples of the step's last seconds
+        end = floor(probe.between(ended - 3.5, ended + 3.5), await probe.sample())
+        recalculations, changes, version = await bench.recalculations(version)
+        calls = [a.call_seconds for a in batch if a.call_seconds is not None]
+        step = Step(rate, count, achieved, start, end, calls, recalculations, changes)
+        steps.append(step)
+        print_step(step, config.lag_bound)
+    sustained = [s.rate for s in steps if s.sustained(config.lag_bound)]
+    print(
+        "most approvals per second sustained: "
+        + (f"{max(sustained):g}/s" if sustained else f"none of {', '.join(map(str, config.steps))}")
+    )
+
+
+TABLE_HEADER = (
+    (
+        "rate",
+        "approvals",
+        "achieved",
+        "approve",
+        "budget",
+        "share",
+        "events",
+        "events",
+        "backlog",
+        "",
+        "mail backlog",
+        "sustained",
+    ),
+    (
+        "",
+        "",
+        "",
+        "p50",
+        "versions",
+        "changes",
+        "arrived",
+        "handled",
+        "start → end",
+        "growth",
+        "start → end",
+        "",
+    ),
+)
+WIDTHS = (10, 9, 8, 8, 8, 8, 9, 9, 21, 8, 15, 9)
+
+
+def print_step(step: Step, bound: int) -> None:
+    elapsed = max(step.end.at - step.start.at, 1e-9)
+
+    def per_second(values: dict[str, int], earlier: dict[str, int]) -> str:
+        return f"{(values['notifications'] - earlier['notifications']) / elapsed:.0f}/s"
+
+    cells = (
+        f"{step.rate:g}/s",
+        str(step.approvals),
+        f"{step.achieved:.2f}/s",
+        f"{percentile(step.calls, 50) if step.calls else 0:.3f} s",
+        str(step.recalculations),
+        str(step.changes),
+        per_second(step.end.ends, step.start.ends),
+        per_second(step.end.handled, step.start.handled),
+        f"{step.start.backlog} → {step.end.backlog}",
+        f"{step.growth():+d}",
+        f"{step.start.mail_backlog} → {step.end.mail_backlog}",
+        "yes" if step.sustained(bound) else "NO",
+    )
+    print("".join(f" {cell:>{width}}" for cell, width in zip(cells, WIDTHS, strict=True)))
+
+
+def header(config: Config, log_dir: Path) -> None:
+    rates = ", ".join(f"{rate:g}" for rate in config.steps)
+    lines = [
+        "end-to-end bench: the four services as separate processes on this machine's Kafka,",
+        f"PostgreSQL and mail catcher, {os.cpu_count()} CPUs shared by all of them and this driver",
+        f"  network     {config.members} member centres (one animator each, {EPCIS} EPCIs),",
+        f"              a {YEAR} budget shared among them",
+        f"  coalescing  share changes and new members are mailed per {config.window:g} s window",
+        "              (production default 180 s): each window that closes queues one mail per",
+        "              member's animator for each, in the same FIFO queue as the welcome mails",
+        f"  latency     {config.approvals} approvals at {config.rate:g}/s, each from the",
+        "              approve call returning to its welcome mail accepted by the catcher",
+        "              (Created), split where the delivery's row was queued by the consumer;",
+        "              nearest-rank percentiles",
+        f"  throughput  {config.step_seconds:g} s at each of {rates} approvals/s; backlog =",
+        "              consumer lag (Kafka: end - committed offsets of the groups budget,",
+        "              programme, notifications on this system's topics) + unpublished outbox",
+        "              rows, the floor over each step's first and last 3.5 s; sustained when it",
+        f"              grows by at most {config.lag_bound} events. The mail backlog (deliveries",
+        "              waiting) is shown apart: every closing window swings it by thousands.",
+        "              Steps follow each other without a pause, each inheriting the backlog of",
+        "              the one before: events arrived vs handled per second is the rate to read.",
+        f"  logs        {log_dir}",
+    ]
+    print("\n".join(lines))
+
+
+async def main() -> None:
+    config = Config()
+    bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+    admin_url = os.environ["CRNT_TEST_ADMIN_DATABASE_URL"]
+    log_dir = Path(tempfile.mkdtemp(prefix="crnt-bench-e2e-"))
+    header(config, log_dir)
+    began = time.monotonic()
+    settings = {
+        "NOTIFICATIONS_COALESCING_WINDOW_SECONDS": str(config.window),
+        "LOG_LEVEL": "WARNING",
+    }
+    async with (
+        running_system(bootstrap, admin_url, log_dir, **settings) as system,
+        httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as client,
+        httpx.AsyncClient(base_url=system.mail_url, timeout=30) as mail_client,
+    ):
+        print(f"system {system.prefix} ready in {time.monotonic() - began:.0f} s")
+        bench = Bench(system, client, config)
+        mailbox = Mailbox(mail_client, bench.marker)
+        probe = Probe(system, client, bootstrap)
+        await mailbox.start()
+        await probe.start()
+        try:
+            pool = await seed(bench, probe, mailbox)
+            await latency(bench, probe, mailbox, pool[: config.approvals])
+            await throughput(bench, probe, pool[config.approvals :])
+        finally:
+            await probe.stop()
+            await mailbox.stop()
+            print(
+                f"mailbox: {sum(mailbox.kinds.values())} bench mails read "
+                f"({', '.join(f'{k} {v}' for k, v in mailbox.kinds.most_common())}), "
+                + (
+                    f"{mailbox.deleted} deleted by ID"
+                    if mailbox.can_delete
+                    else "not deleted (the catcher cannot delete by ID)"
+                )
+                + (
+                    f"; {mailbox.unseen_gaps} messages evicted unread"
+                    if mailbox.unseen_gaps
+                    else ""
+                )
+                + (f"; retried HTTP errors {dict(bench.errors)}" if bench.errors else "")
+            )
+    print(f"total {time.monotonic() - began:.0f} s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
