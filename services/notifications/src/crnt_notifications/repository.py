@@ -85,6 +85,10 @@ class DeliveryFilters:
     event_id: UUID | None = None
 
 
+#: Sorts essential mail (a centre's own membership, the agency's) before routine mail; the
+#: same expression as the index ``deliveries_due_essential_first`` (migration 0002).
+_ROUTINE_LAST = "(category NOT IN ('membership', 'agency'))"
+
 _DELIVERY_COLUMNS = (
     "id, event_id, event_ids, recipient, kind, category, centre_id, subject, body_text,"
     " body_html, unsubscribe_url, status, attempts, next_attempt_at, last_error, message_id,"
@@ -335,7 +339,7 @@ class Repository:
         row = await self.connection.fetchrow(
             f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
             " WHERE status IN ('pending', 'retrying') AND next_attempt_at <= clock_timestamp()"
-            " ORDER BY category NOT IN ('membership', 'agency'), next_attempt_at"
+            f" ORDER BY {_ROUTINE_LAST}, next_attempt_at"
             " LIMIT 1 FOR UPDATE SKIP LOCKED"
         )
         return _delivery(row) if row else None

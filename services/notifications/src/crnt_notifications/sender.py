@@ -40,6 +40,10 @@ SendMail = Callable[[EmailMessage], Awaitable[None]]
 BuildMail = Callable[[Delivery], EmailMessage]
 
 
+#: The shortest time between two cycles of the sender, woken or not.
+MIN_CYCLE_SECONDS = 0.05
+
+
 class DeliverySender(Worker):
     def __init__(
         self,
@@ -83,7 +87,10 @@ class DeliverySender(Worker):
                 failures += 1
                 pause = self._backoff.delay(failures)
                 log.exception("sender: unexpected error", retry_in=pause)
-            await self.sleep(pause)
+            # Every commit of the consumer wakes the sender: at hundreds of events a second, a
+            # short breather between cycles keeps it from querying for each one.
+            await asyncio.sleep(MIN_CYCLE_SECONDS)
+            await self.sleep(max(pause - MIN_CYCLE_SECONDS, 0.0))
 
     async def seal_due(self) -> int:
         total = 0
