@@ -143,6 +143,10 @@ def run(ports: Ports) -> None:
     except KeyboardInterrupt:
         print("\nstopping ...", flush=True)
     finally:
+        # Ctrl-C reaches every process of the terminal, and uv forwards it too: a second
+        # interrupt must not cut the clean stop short and leave Kafka or PostgreSQL running.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         if processes is not None:
             processes.stop_all()
         _stop_started_by_us(before)
