@@ -10,11 +10,8 @@ from aiokafka import AIOKafkaConsumer
 from crnt_budget.app import create_app
 from crnt_budget.settings import BudgetSettings
 from crnt_budget.testing import BUDGET_CATALOG, Programme, Published, Registry
-from crnt_shared.testing import create_topics
+from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics
 from fastapi import FastAPI
-
-AGENCY_TOKEN = "test-agency-token"
-COPIL_TOKEN = "test-copil-token"
 
 
 @pytest.fixture
@@ -80,14 +77,8 @@ async def budget_app(budget_settings: BudgetSettings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(budget_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=budget_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://budget") as client:
+    async with app_client(budget_app, "budget") as client:
         yield client
-
-
-@pytest.fixture
-def agency() -> dict[str, str]:
-    return {"Authorization": f"Bearer {AGENCY_TOKEN}"}
 
 
 @pytest.fixture

@@ -13,11 +13,10 @@ from aiokafka import AIOKafkaProducer
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_notifications.app import create_app
 from crnt_notifications.settings import NotificationsSettings
-from crnt_shared.testing import create_topics, wait_until
+from crnt_shared.testing import app_client, create_topics, wait_until
 from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
-    AGENCY_TOKEN,
     Publish,
     Topics,
     make_settings,
@@ -94,14 +93,8 @@ def _consumers_assigned(app: FastAPI) -> Callable[[], Any]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://notifications") as client:
+    async with app_client(app, "notifications") as client:
         yield client
-
-
-@pytest.fixture
-def agency() -> dict[str, str]:
-    return {"Authorization": f"Bearer {AGENCY_TOKEN}"}
 
 
 @pytest.fixture

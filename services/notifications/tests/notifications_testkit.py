@@ -13,11 +13,9 @@ from crnt_devstack.mailcatcher import CaughtMessage, MailCatcher
 from crnt_notifications.settings import NotificationsSettings
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipChangeData
 from crnt_shared.events import Event, utcnow
-from crnt_shared.testing import wait_until
+from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, wait_until
 from fastapi import FastAPI
 
-AGENCY_TOKEN = "test-agency-token"
-COPIL_TOKEN = "test-copil-token"
 AGENCY_EMAIL = "crnt@agence.example"
 CAPSO = ("200069037", "CA du Pays de Saint-Omer")
 CCPL = ("246201016", "CC du Pays de Lumbres")

@@ -26,12 +26,9 @@ from crnt_shared.contracts.registry import (
 )
 from crnt_shared.events import Event
 from crnt_shared.runtime import ServiceRuntime
-from crnt_shared.testing import create_topics
+from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics
 from crnt_shared.topics import PROGRAMME
 from fastapi import FastAPI
-
-AGENCY_TOKEN = "test-agency-token"
-COPIL_TOKEN = "test-copil-token"
 
 MEMBERSHIP_EVENT: dict[str, type[Event]] = {
     "member": MembershipApproved,
@@ -70,20 +67,8 @@ async def app(settings: ProgrammeSettings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://programme") as client:
+    async with app_client(app, "programme") as client:
         yield client
-
-
-@pytest.fixture
-def agency() -> dict[str, str]:
-    """The headers of the agency's requests."""
-    return {"Authorization": f"Bearer {AGENCY_TOKEN}"}
-
-
-@pytest.fixture
-def copil() -> dict[str, str]:
-    return {"Authorization": f"Bearer {COPIL_TOKEN}"}
 
 
 def membership_event(centre_id: UUID, name: str, status: str, previous: str) -> Event:

@@ -6,12 +6,9 @@ import httpx
 import pytest
 from crnt_registry.app import create_app
 from crnt_registry.settings import RegistrySettings
-from crnt_shared.testing import create_topics
+from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics
 from crnt_shared.topics import REGISTRY
 from fastapi import FastAPI
-
-AGENCY_TOKEN = "test-agency-token"
-COPIL_TOKEN = "test-copil-token"
 
 
 @pytest.fixture
@@ -40,17 +37,5 @@ async def app(settings: RegistrySettings) -> AsyncIterator[FastAPI]:
 
 @pytest.fixture
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://registry") as client:
+    async with app_client(app, "registry") as client:
         yield client
-
-
-@pytest.fixture
-def agency() -> dict[str, str]:
-    """The headers of the agency's requests."""
-    return {"Authorization": f"Bearer {AGENCY_TOKEN}"}
-
-
-@pytest.fixture
-def copil() -> dict[str, str]:
-    return {"Authorization": f"Bearer {COPIL_TOKEN}"}

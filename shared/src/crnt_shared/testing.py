@@ -10,11 +10,18 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from fastapi import FastAPI
+
+#: The bearer tokens of every service under test.
+AGENCY_TOKEN = "test-agency-token"  # noqa: S105 - a test value
+COPIL_TOKEN = "test-copil-token"  # noqa: S105 - a test value
 
 HOW_TO = (
     "Tests need the real Kafka and PostgreSQL: run `make test` (it starts them without Docker), "
@@ -111,6 +118,26 @@ async def topic(kafka_bootstrap: str) -> str:
     name = f"test.{uuid.uuid4().hex[:12]}"
     await create_topics(kafka_bootstrap, {name: 3, f"{name}.dlq": 1})
     return name
+
+
+@pytest.fixture
+def agency() -> dict[str, str]:
+    """The headers of the agency's requests."""
+    return {"Authorization": f"Bearer {AGENCY_TOKEN}"}
+
+
+@pytest.fixture
+def copil() -> dict[str, str]:
+    """The headers of the steering committee's requests."""
+    return {"Authorization": f"Bearer {COPIL_TOKEN}"}
+
+
+@asynccontextmanager
+async def app_client(app: FastAPI, service: str) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client to a service's app in this process (its lifespan entered by the caller)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url=f"http://{service}") as client:
+        yield client
 
 
 async def create_topics(bootstrap: str, topics: dict[str, int]) -> None:
