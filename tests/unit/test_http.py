@@ -12,12 +12,13 @@ from crnt_shared.http import (
     Problem,
     ReadinessCheck,
     Role,
+    client_address,
     create_http_app,
     problem_response,
     role_guard,
 )
 from crnt_shared.ratelimit import TooManyRequests
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 
 guard = role_guard({Role.AGENCY: "agency-token", Role.COPIL: "copil-token"})
@@ -222,3 +223,29 @@ async def test_a_rate_limit_is_a_429_with_retry_after(client: httpx.AsyncClient)
 
 def test_a_rate_limit_asks_to_wait_at_least_a_second() -> None:
     assert TooManyRequests(0).retry_after == 1
+
+
+def _request(peer: str, forwarded: list[str]) -> Request:
+    headers = [(b"x-forwarded-for", value.encode()) for value in forwarded]
+    return Request({"type": "http", "client": (peer, 4321), "headers": headers})
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "client"),
+    [
+        ("203.0.113.7", [], (), "203.0.113.7"),
+        # An untrusted peer's header is not believed.
+        ("203.0.113.7", ["198.51.100.1"], (), "203.0.113.7"),
+        # The web front end names the client.
+        ("10.0.0.2", ["198.51.100.1"], ("10.0.0.2",), "198.51.100.1"),
+        # A client that writes the header itself only prepends to it.
+        ("10.0.0.2", ["6.6.6.6, 198.51.100.1"], ("10.0.0.2",), "198.51.100.1"),
+        # Through two trusted hops (a load balancer, then the web).
+        ("10.0.0.2", ["198.51.100.1", "10.0.0.9"], ("10.0.0.2", "10.0.0.9"), "198.51.100.1"),
+        ("10.0.0.2", [], ("10.0.0.2",), "10.0.0.2"),
+    ],
+)
+def test_the_client_address_believes_only_trusted_proxies(
+    peer: str, forwarded: list[str], trusted: tuple[str, ...], client: str
+) -> None:
+    assert client_address(_request(peer, forwarded), trusted) == client

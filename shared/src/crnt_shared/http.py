@@ -3,7 +3,7 @@
 import hmac
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from enum import StrEnum
 from typing import Annotated, Any
@@ -187,6 +187,26 @@ def role_guard(tokens: Mapping[Role, str]) -> Callable[..., Any]:
         return Depends(check)
 
     return guard
+
+
+def client_address(request: Request, trusted_proxies: Collection[str] = ()) -> str:
+    """The address of the client, for rate limits: the peer's, unless the peer is a trusted
+    proxy (the web front end, a load balancer), whose ``X-Forwarded-For`` then names it: the
+    right-most address there that is not itself a trusted proxy (the left part of the header
+    is the client's to write, so it is never believed)."""
+    peer = request.client.host if request.client else "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    forwarded = [
+        part.strip()
+        for header in request.headers.getlist("x-forwarded-for")
+        for part in header.split(",")
+        if part.strip()
+    ]
+    for address in reversed(forwarded):
+        if address not in trusted_proxies:
+            return address
+    return peer
 
 
 class RequestContextMiddleware:

@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from crnt_shared.http import PROBLEM_JSON, Problem, Role, role_guard
+from crnt_shared.http import PROBLEM_JSON, Problem, Role, client_address, role_guard
 from crnt_shared.ratelimit import RateLimiter
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -23,6 +23,7 @@ from crnt_registry.domain import (
     AnimatorDraft,
     CentreDraft,
     CodeInsee,
+    Confirmation,
     MembershipAction,
     MembershipStatus,
     Siren,
@@ -177,7 +178,7 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
     ) -> dict[str, Any]:
         submitter = AGENCY_ACCOUNT if by_agency else None
         if submitter is None:
-            client = request.client.host if request.client else "unknown"
+            client = client_address(request, settings.trusted_proxies)
             await RateLimiter(runtime.pool).check(
                 f"registry.applications:client:{client}",
                 limit=settings.applications_per_client,
@@ -194,11 +195,20 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
 
     @router.get("/applications", dependencies=[agency], tags=["applications"])
     async def list_applications(
-        status: ApplicationStatus | None = None, limit: Limit = 50, offset: Offset = 0
+        status: ApplicationStatus | None = None,
+        confirmation: Annotated[
+            Confirmation | None,
+            Query(description="`awaiting`: anonymous, no address confirmed yet."),
+        ] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         async def query(repository: Repository) -> dict[str, Any]:
             page = await repository.applications(
-                status=None if status is None else status.value, limit=limit, offset=offset
+                status=None if status is None else status.value,
+                confirmation=None if confirmation is None else confirmation.value,
+                limit=limit,
+                offset=offset,
             )
             items = []
             for application in page.items:

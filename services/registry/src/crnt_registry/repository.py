@@ -382,13 +382,16 @@ class Repository:
         return None if row is None else Application(**dict(row))
 
     async def applications(
-        self, *, status: str | None, limit: int, offset: int
+        self, *, status: str | None, limit: int, offset: int, confirmation: str | None = None
     ) -> Page[Application]:
+        where = (
+            " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR confirmation = $2)"
+        )
         rows = await self.connection.fetch(
-            "SELECT *, count(*) OVER () AS total FROM applications"
-            " WHERE ($1::text IS NULL OR status = $1)"
-            " ORDER BY submitted_at, id LIMIT $2 OFFSET $3",
+            f"SELECT *, count(*) OVER () AS total FROM applications{where}"
+            " ORDER BY submitted_at, id LIMIT $3 OFFSET $4",
             status,
+            confirmation,
             limit,
             offset,
         )
@@ -396,8 +399,7 @@ class Repository:
             total = rows[0]["total"]
         else:
             total = await self._count(
-                "SELECT count(*) FROM applications WHERE ($1::text IS NULL OR status = $1)",
-                status,
+                f"SELECT count(*) FROM applications{where}", status, confirmation
             )
         items = [Application(**{k: v for k, v in dict(r).items() if k != "total"}) for r in rows]
         return Page(items, total)
