@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from enum import StrEnum
 from typing import Annotated, Any
 
+import asyncpg
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -119,6 +120,12 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail, fields = _validation_detail(exc.errors())
         return problem_response(422, "Invalid input", detail, request, errors=fields)
 
+    async def on_unstorable(request: Request, exc: Exception) -> Response:
+        detail = unstorable_detail(exc)
+        if detail is None:
+            return await on_error(request, exc)
+        return problem_response(422, "Invalid input", detail, request)
+
     async def on_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", path=request.url.path)
         return problem_response(
@@ -132,7 +139,34 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(asyncpg.DataError, on_unstorable)
     app.add_exception_handler(Exception, on_error)
+
+
+_NUL = (
+    "A text of the request contains the NUL character (U+0000), which cannot be stored: "
+    "remove it and send the request again."
+)
+_TOO_LARGE = (
+    "A number of the request is too large to be stored (integers go from "
+    f"{-(2**63)} to {2**63 - 1}, counts and versions up to {2**31 - 1}): send a smaller one."
+)
+
+
+def unstorable_detail(error: Exception) -> str | None:
+    """The sentence for a value the database refuses to store, whatever the route, or None
+    for any other data error (ours: a 500).
+
+    PostgreSQL's text and jsonb cannot hold U+0000, and its integers have a range: such a
+    value is the client's to fix (422), not a failure of ours.
+    """
+    sqlstate = getattr(error, "sqlstate", None)
+    # An argument asyncpg cannot encode (its cause an OverflowError), or the server's refusal.
+    if isinstance(error.__cause__, OverflowError) or sqlstate == "22003":
+        return _TOO_LARGE
+    if sqlstate in {"22021", "22P05"}:  # character_not_in_repertoire, untranslatable_character
+        return _NUL
+    return None
 
 
 class Role(StrEnum):
@@ -192,10 +226,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
+        headers = _identifying_headers(scope["headers"])
         request_id = headers.get("x-request-id") or str(uuid.uuid4())
-        request_id = request_id[:128]
-        correlation_id = headers.get("x-correlation-id", request_id)[:128]
+        correlation_id = headers.get("x-correlation-id") or request_id
         scope.setdefault("state", {})["request_id"] = request_id
         set_correlation_id(correlation_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -248,6 +281,20 @@ class RequestContextMiddleware:
             f"The request body is larger than {self.max_body_bytes} bytes: send less at once.",
         )
         await response(scope, receive, send)
+
+
+_IDENTIFYING = frozenset({b"x-request-id", b"x-correlation-id", b"content-length"})
+
+
+def _identifying_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers this middleware reads, kept only when they are printable ASCII: a header
+    is bytes, and a client may send any (a request id it sent that way is replaced)."""
+    headers: dict[str, str] = {}
+    for key, value in raw:
+        name = key.lower()
+        if name in _IDENTIFYING and value.isascii() and value.decode().isprintable():
+            headers[name.decode()] = value.decode()[:128]
+    return headers
 
 
 class _BodyTooLarge(Exception):

@@ -108,7 +108,16 @@ def parse(content: bytes) -> tuple[list[Row], list[RowError]]:
     rows: list[Row] = []
     errors: list[RowError] = []
     line = reader.line_num
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise UnreadableFile(
+                f"line {line + 1} cannot be read as CSV ({error}): a value is larger than"
+                f" {csv.field_size_limit() // 1024} KiB or a quote is not closed"
+            ) from error
         start, line = line + 1, reader.line_num
         if None in record:
             errors.append(RowError(start, "the row has more values than the header has columns"))
