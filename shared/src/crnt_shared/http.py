@@ -301,6 +301,74 @@ class _BodyTooLarge(Exception):
     pass
 
 
+#: An RFC 9457 problem as :func:`problem_response` writes it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 9457 problem: `detail` is a sentence to act on.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "For invalid input: each field and what is wrong with it.",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+
+_PROBLEM_STATUSES = {
+    400: "Bad request",
+    401: "No bearer token, or not a valid one",
+    403: "The token's role may not do this",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "The body is too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+}
+_OPERATIONS = frozenset({"get", "put", "post", "patch", "delete"})
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Every problem the shared layer can answer, documented on each operation of an OpenAPI
+    document as ``application/problem+json`` (FastAPI documents its 422 as plain JSON of
+    another shape): 400, 404 and 422 everywhere, 401 and 403 where a token is read, 409 on
+    writes, 413 and 415 where there is a body."""
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _OPERATIONS or not path.startswith(API_PREFIX):
+                continue
+            statuses = {400, 404, 422}
+            if operation.get("security"):
+                statuses |= {401, 403}
+            if method != "get":
+                statuses.add(409)
+            if "requestBody" in operation:
+                statuses |= {413, 415}
+            responses = operation.setdefault("responses", {})
+            for status in sorted(statuses):
+                documented = responses.setdefault(
+                    str(status), {"description": _PROBLEM_STATUSES[status]}
+                )
+                documented["content"] = problem
+    return document
+
+
 def create_http_app(
     *,
     service: str,
@@ -313,6 +381,13 @@ def create_http_app(
 ) -> FastAPI:
     """A FastAPI app with the project's conventions; routers are mounted under ``/api/v1``."""
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="1.0.0")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=service, max_body_bytes=max_body_bytes)
     for router in routers:
@@ -322,7 +397,28 @@ def create_http_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["operations"], summary="Readiness: database and Kafka reachable")
+    readiness = {
+        "type": "object",
+        "required": ["status", "checks"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ready", "not ready"]},
+            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
+
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="Readiness: database and Kafka reachable",
+        response_class=JSONResponse,
+        responses={
+            200: {"content": {"application/json": {"schema": readiness}}},
+            503: {
+                "description": "A dependency is unavailable",
+                "content": {"application/json": {"schema": readiness}},
+            },
+        },
+    )
     async def ready() -> Response:
         results: dict[str, str] = {}
         for name, check in readiness_checks(app).items():
@@ -335,7 +431,13 @@ def create_http_app(
         body = {"status": "ready" if ok else "not ready", "checks": results}
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
