@@ -314,6 +314,8 @@ def test_header_text_keeps_no_break_spaces() -> None:
     assert (
         header_text("1\u202f234,00\u00a0€\u2028 de\x0bplus\x85 ") == "1\u202f234,00\u00a0€ de plus"
     )
+
+
 NNBSP = "\u202f"
 
 
