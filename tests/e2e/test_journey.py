@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from crnt_shared.testing import wait_until
+from stdnum import luhn
 
 from tests.e2e.system import System
 
@@ -27,7 +28,6 @@ BUDGET = {
         {"name": "FEDER", "rate": "0.5", "ceiling": "10000.00"},
     ],
 }
-# SIRETs with a valid Luhn checksum.
 PLACES = {
     "A": ("Cybercentre de Saint-Omer", "62765", "62500", "Saint-Omer", CAPSO, 8),
     "B": ("Espace numérique de Lumbres", "62534", "62380", "Lumbres", CCPL, 4),
@@ -36,15 +36,11 @@ PLACES = {
 
 
 def _siret(seed: int) -> str:
-    body = f"{seed:013d}"
-    for check in range(10):
-        digits = [int(d) for d in body + str(check)]
-        total = sum(
-            (d * 2 - 9 if d * 2 > 9 else d * 2) if i % 2 == 0 else d for i, d in enumerate(digits)
-        )
-        if total % 10 == 0:
-            return body + str(check)
-    raise AssertionError("unreachable")
+    """A SIRET whose SIREN (its first nine digits) and whole number pass their Luhn checks."""
+    siren = f"{seed % 10**8:08d}"
+    siren += luhn.calc_check_digit(siren)
+    nic = f"{seed // 10**8 % 10**4:04d}"
+    return siren + nic + luhn.calc_check_digit(siren + nic)
 
 
 class Journey:

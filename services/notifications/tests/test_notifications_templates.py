@@ -2,6 +2,7 @@
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 from uuid import uuid4
 
@@ -13,7 +14,8 @@ from crnt_notifications.links import (
     InvalidToken,
     UnsubscribeLinks,
 )
-from crnt_notifications.templates import Renderer
+from crnt_notifications.mailer import POLICY
+from crnt_notifications.templates import Renderer, header_text
 
 CENTRE = {
     "nom": "Médiathèque <l'Escale>",
@@ -281,6 +283,37 @@ def test_unsubscribe_tokens_round_trip_and_refuse_tampering() -> None:
             links.verify(bad)
     with pytest.raises(InvalidToken):
         UnsubscribeLinks("another", "").verify(token)
+
+
+def _renamed(value: Any, name: str) -> Any:
+    """``value`` with every centre named ``name``."""
+    if isinstance(value, dict):
+        return {k: name if k == "nom" else _renamed(v, name) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, name) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1b", "\r\n"])
+def test_a_name_with_a_line_separator_still_makes_a_subject_a_mail_can_carry(
+    kind: Kind, separator: str
+) -> None:
+    context = _renamed({**CONTEXTS[kind], "recipient_name": "Alex"}, f"Espace{separator}Arques")
+    rendered = Renderer().render(kind, context, unsubscribe_url=None)
+    assert separator not in rendered.subject
+    if "Espace" in rendered.subject:
+        assert "Espace Arques" in rendered.subject
+    message = EmailMessage(policy=POLICY)
+    message["Subject"] = rendered.subject
+    message.set_content(rendered.text)
+    assert b"Subject: " in message.as_bytes(policy=POLICY)
+
+
+def test_header_text_keeps_no_break_spaces() -> None:
+    assert (
+        header_text("1\u202f234,00\u00a0€\u2028 de\x0bplus\x85 ") == "1\u202f234,00\u00a0€ de plus"
+    )
 
 
 NNBSP = "\u202f"

@@ -72,7 +72,9 @@ class UnsubscribeLinks:
 
     def verify(self, token: str) -> Unsubscription:
         payload, _, signature = token.partition(".")
-        if not payload or not signature or not hmac.compare_digest(signature, self._sign(payload)):
+        # Bytes, not str: compare_digest refuses non-ASCII text, and a link can be mangled.
+        given = signature.encode("utf-8", "replace")
+        if not payload or not given or not hmac.compare_digest(given, self._sign(payload).encode()):
             raise InvalidToken("the unsubscribe link is not valid: it may have been altered")
         try:
             data = json.loads(_unb64(payload))
