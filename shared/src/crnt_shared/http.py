@@ -395,7 +395,14 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
                 documented = responses.setdefault(
                     str(status), {"description": _PROBLEM_STATUSES[status]}
                 )
-                documented["content"] = problem
+                # An operation's own media types for that status stay (an HTML page of the
+                # notifications' links); FastAPI's JSON validation error does not.
+                own = {
+                    media: body
+                    for media, body in documented.get("content", {}).items()
+                    if media != "application/json"
+                }
+                documented["content"] = {**own, **problem}
     return document
 
 
