@@ -17,7 +17,7 @@ from crnt_shared.http import (
     problem_response,
     role_guard,
 )
-from crnt_shared.ratelimit import TooManyRequests
+from crnt_shared.ratelimit import TooManyRequests, client_bucket
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 
@@ -249,3 +249,17 @@ def test_the_client_address_believes_only_trusted_proxies(
     peer: str, forwarded: list[str], trusted: tuple[str, ...], client: str
 ) -> None:
     assert client_address(_request(peer, forwarded), trusted) == client
+
+
+@pytest.mark.parametrize(
+    ("address", "bucket"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_ipv6_clients_are_counted_per_64(address: str, bucket: str) -> None:
+    assert client_bucket(address) == bucket

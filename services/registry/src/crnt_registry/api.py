@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from crnt_shared.http import PROBLEM_JSON, Problem, Role, client_address, role_guard
-from crnt_shared.ratelimit import RateLimiter
+from crnt_shared.ratelimit import RateLimiter, client_bucket
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -179,7 +179,7 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
     ) -> dict[str, Any]:
         submitter = AGENCY_ACCOUNT if by_agency else None
         if submitter is None:
-            client = client_address(request, settings.trusted_proxies)
+            client = client_bucket(client_address(request, settings.trusted_proxies))
             await RateLimiter(runtime.pool).check(
                 f"registry.applications:client:{client}",
                 limit=settings.applications_per_client,
