@@ -395,14 +395,13 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
                 documented = responses.setdefault(
                     str(status), {"description": _PROBLEM_STATUSES[status]}
                 )
-                # An operation's own media types for that status stay (an HTML page of the
-                # notifications' links); FastAPI's JSON validation error does not.
-                own = {
-                    media: body
-                    for media, body in documented.get("content", {}).items()
-                    if media != "application/json"
+                # A page for people (an HTML error page) stays documented beside the problem.
+                pages = {
+                    media: schema
+                    for media, schema in documented.get("content", {}).items()
+                    if media.startswith("text/")
                 }
-                documented["content"] = {**own, **problem}
+                documented["content"] = {**problem, **pages}
     return document
 
 

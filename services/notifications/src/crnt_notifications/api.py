@@ -7,7 +7,7 @@ page that asks to confirm (a mail scanner that opens links changes nothing); the
 
 import html
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from crnt_shared.contracts.notifications import AddressConfirmed, AddressConfirmedData
@@ -33,12 +33,7 @@ from crnt_notifications.templates import CATEGORY_LABELS
 
 MAX_PAGE = 500
 SOURCE = "/crnt/notifications"
-NNBSP = "\u202f"
-#: What a person who follows a confirmation link may get besides the page itself.
-LINK_PAGES: dict[int | str, dict[str, Any]] = {
-    400: {"description": "Not a valid link (a page)", "content": {"text/html": {}}},
-    410: {"description": "The link expired (a page)", "content": {"text/html": {}}},
-}  # before : ; ! ? and inside « », as French typography wants
+NNBSP = "\u202f"  # before : ; ! ? and inside « », as French typography wants
 RETRYABLE = frozenset({Status.FAILED, Status.RETRYING})
 
 Email = Annotated[
@@ -343,7 +338,10 @@ def build_router(
         tags=["confirmations"],
         response_class=HTMLResponse,
         summary="The page of a confirmation link: asks to confirm the address",
-        responses=LINK_PAGES,
+        responses={
+            400: {"description": "Not a valid link", "content": {"text/html": {}}},
+            410: {"description": "Expired", "content": {"text/html": {}}},
+        },
     )
     async def confirmation_page(token: ConfirmationToken) -> HTMLResponse:
         request = confirmation(token)
@@ -365,7 +363,10 @@ def build_router(
         tags=["confirmations"],
         response_class=HTMLResponse,
         summary="Confirm an address named in an application, with its signed link",
-        responses=LINK_PAGES,
+        responses={
+            400: {"description": "Not a valid link", "content": {"text/html": {}}},
+            410: {"description": "Expired", "content": {"text/html": {}}},
+        },
     )
     async def confirm(token: ConfirmationToken) -> HTMLResponse:
         request = confirmation(token)
