@@ -1,18 +1,16 @@
-"""The HTTP side every service shares: app factory, RFC 9457 problems, roles, request ids."""
+"""The HTTP side every service shares: app factory, RFC 9457 problems, request ids (who makes a
+request: :mod:`crnt_shared.auth`)."""
 
-import hmac
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -133,50 +131,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(Exception, on_error)
-
-
-class Role(StrEnum):
-    AGENCY = "agency"
-    COPIL = "copil"
-
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-def role_guard(tokens: Mapping[Role, str]) -> Callable[..., Any]:
-    """A dependency factory: ``Depends(guard(Role.AGENCY))`` admits that role's token only."""
-
-    def guard(*roles: Role) -> Any:
-        async def check(
-            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-        ) -> Role:
-            if credentials is None:
-                raise Problem(
-                    401,
-                    "Unauthorized",
-                    f"This action needs the {' or '.join(roles)} token: send it as "
-                    "'Authorization: Bearer <token>'.",
-                )
-            given = credentials.credentials.encode()
-            matched = None
-            for role, token in tokens.items():
-                # Compare with every token, always, in constant time.
-                if hmac.compare_digest(given, token.encode()) and matched is None:
-                    matched = role
-            if matched is None:
-                raise Problem(401, "Unauthorized", "The bearer token is not valid.")
-            if matched not in roles:
-                raise Problem(
-                    403,
-                    "Forbidden",
-                    f"This action is reserved to the {' or '.join(roles)} role; "
-                    f"your token is the {matched} token.",
-                )
-            return matched
-
-        return Depends(check)
-
-    return guard
 
 
 class RequestContextMiddleware:

@@ -7,7 +7,8 @@ JSON numbers are refused, since a float cannot carry a cent exactly.
 
 from typing import Annotated, Any, Literal
 
-from crnt_shared.http import NotFound, Role, role_guard
+from crnt_shared.auth import Role
+from crnt_shared.http import NotFound
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
@@ -135,13 +136,7 @@ _EXAMPLE = {
 
 def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter:
     router = APIRouter(tags=["budgets"])
-    guard = role_guard(
-        {
-            Role.AGENCY: settings.agency_token.get_secret_value(),
-            Role.COPIL: settings.copil_token.get_secret_value(),
-        }
-    )
-    agency = guard(Role.AGENCY)
+    agency = runtime.auth.require(Role.AGENCY)
 
     async def latest(repository: Repository, year: int) -> tuple[Any, VersionRow]:
         budget = await repository.budget(year)

@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from crnt_shared.http import Conflict, NotFound, Problem, Role, role_guard
+from crnt_shared.auth import Role
+from crnt_shared.http import Conflict, NotFound, Problem
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -135,13 +136,7 @@ def build_router(
     runtime: NotificationsRuntime, settings: NotificationsSettings, links: UnsubscribeLinks
 ) -> APIRouter:
     router = APIRouter()
-    guard = role_guard(
-        {
-            Role.AGENCY: settings.agency_token.get_secret_value(),
-            Role.COPIL: settings.copil_token.get_secret_value(),
-        }
-    )
-    agency = [guard(Role.AGENCY)]
+    agency = [runtime.auth.require(Role.AGENCY)]
 
     @router.get(
         "/deliveries",

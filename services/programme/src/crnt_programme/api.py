@@ -11,8 +11,9 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
+from crnt_shared.auth import Role
 from crnt_shared.contracts.programme import amount_from_cents, cents_from_amount
-from crnt_shared.http import NotFound, Role, role_guard
+from crnt_shared.http import NotFound
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import (
@@ -138,14 +139,8 @@ class ValidationIn(_Strict):
 
 
 def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRouter:
-    guard = role_guard(
-        {
-            Role.AGENCY: settings.agency_token.get_secret_value(),
-            Role.COPIL: settings.copil_token.get_secret_value(),
-        }
-    )
-    agency = guard(Role.AGENCY)
-    copil = guard(Role.COPIL)
+    agency = runtime.auth.require(Role.AGENCY)
+    copil = runtime.auth.require(Role.COPIL)
     router = APIRouter()
 
     async def run(handler: Callable[[Any, Any], Awaitable[T]], command: Any) -> T:

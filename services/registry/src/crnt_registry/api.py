@@ -10,10 +10,10 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from crnt_shared.http import PROBLEM_JSON, Problem, Role, role_guard
+from crnt_shared.auth import Actor, Role, forbidden
+from crnt_shared.http import PROBLEM_JSON, Problem
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from crnt_registry import csv_io, handlers
@@ -44,7 +44,6 @@ T = TypeVar("T")
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
-_bearer = HTTPBearer(auto_error=False)
 
 
 class _Strict(BaseModel):
@@ -106,23 +105,14 @@ class ApplicationStatus(StrEnum):
 
 def build_router(runtime: ServiceRuntime, settings: RegistrySettings) -> APIRouter:
     router = APIRouter()
-    guard = role_guard(
-        {
-            Role.AGENCY: settings.agency_token.get_secret_value(),
-            Role.COPIL: settings.copil_token.get_secret_value(),
-        }
-    )
-    agency = guard(Role.AGENCY)
-    agency_check = agency.dependency
-    assert agency_check is not None
+    agency = runtime.auth.require(Role.AGENCY)
 
-    async def maybe_agency(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> bool:
+    async def maybe_agency(actor: Annotated[Actor | None, Depends(runtime.auth.optional)]) -> bool:
         """Whether the agency's token came; a wrong token is refused, not ignored."""
-        if credentials is None:
+        if actor is None:
             return False
-        await agency_check(credentials)
+        if not actor.has(Role.AGENCY):
+            raise forbidden("This action is reserved to the agency role.")
         return True
 
     async def run(handler: Callable[[Any, Any], Awaitable[T]], command: Any) -> T:
