@@ -42,6 +42,7 @@ SERVICES = (
     Service("programme", 8002),
     Service("budget", 8003),
     Service("notifications", 8004),
+    Service("identity", 8005),
 )
 
 
