@@ -10,13 +10,12 @@ from crnt_identity.domain import (
     Person,
     digest,
     display_name_from,
-    person_id_for,
     safe_return_to,
     sign_in_html,
     sign_in_text,
     standing,
 )
-from crnt_shared.auth import Role
+from crnt_shared.auth import Role, person_id_for
 
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 

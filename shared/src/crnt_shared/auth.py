@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import jwt
 import jwt.algorithms
@@ -55,6 +55,15 @@ MAX_TOKEN_SECONDS = 900
 LEEWAY_SECONDS = 30
 #: An unknown ``kid`` reloads the keys from the database at most this often.
 RELOAD_SECONDS = 1.0
+
+
+#: People's ids are derived from their address (uuid5): the same person whatever their roles,
+#: and a service that knows an address (the registry, notifications) knows whose it is.
+PEOPLE_NAMESPACE = UUID("5b0f8c64-1d7e-4f57-9a43-52b8f1f0c2a1")
+
+
+def person_id_for(email: str) -> UUID:
+    return uuid5(PEOPLE_NAMESPACE, email.strip().lower())
 
 
 class Role(StrEnum):

@@ -3,7 +3,6 @@ and sessions, and the sign-in mail (in French)."""
 
 import hashlib
 import secrets
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,8 +13,6 @@ from crnt_shared.auth import Role
 
 #: A sign-in link works once, for this long.
 LINK_LIFETIME = timedelta(minutes=15)
-#: People's ids are derived from their address: the same person whatever their roles.
-PEOPLE_NAMESPACE = UUID("5b0f8c64-1d7e-4f57-9a43-52b8f1f0c2a1")
 #: Roles the agency grants; ``animator`` comes from the registry.
 GRANTED_ROLES = frozenset({Role.AGENCY, Role.COPIL})
 
@@ -40,10 +37,6 @@ class SessionEnded(RuleViolation):
 
 def normalise_email(address: str) -> str:
     return address.strip().lower()
-
-
-def person_id_for(email: str) -> UUID:
-    return uuid.uuid5(PEOPLE_NAMESPACE, normalise_email(email))
 
 
 def display_name_from(email: str) -> str:

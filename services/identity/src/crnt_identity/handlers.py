@@ -10,7 +10,7 @@ from datetime import timedelta
 from uuid import UUID, uuid4
 
 import structlog
-from crnt_shared.auth import Actor, Role, issue_token
+from crnt_shared.auth import Actor, Role, issue_token, person_id_for
 from crnt_shared.contracts.identity import (
     AccessRevoked,
     AccessRevokedData,
@@ -50,7 +50,6 @@ from crnt_identity.domain import (
     link_expires_at,
     new_secret,
     normalise_email,
-    person_id_for,
     standing,
 )
 from crnt_identity.repository import Repository
