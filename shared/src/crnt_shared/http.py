@@ -27,6 +27,10 @@ API_PREFIX = "/api/v1"
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
+#: A refusal does not echo the path: it can name a person (``/preferences/<address>``), and a
+#: refusal tells nothing about anyone.
+REFUSALS = frozenset({401, 403})
+
 #: The members :func:`problem_response` writes itself: RFC 9457's, and the request id.
 RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "request_id"})
 
@@ -76,7 +80,8 @@ def problem_response(
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     body["detail"] = detail
     if request is not None:
-        body["instance"] = request.url.path
+        if status not in REFUSALS:
+            body["instance"] = request.url.path
         request_id = getattr(request.state, "request_id", None)
         if request_id:
             body["request_id"] = request_id
