@@ -27,6 +27,7 @@ from crnt_registry.domain import (
     Siren,
     Text,
     needs_confirmation,
+    typology_warnings,
 )
 from crnt_registry.repository import (
     Animator,
@@ -197,6 +198,7 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
         return {
             **_application(submitted.application, submitted.centre),
             "animators": [_animator(a) for a in submitted.animators],
+            "warnings": typology_warnings(submitted.centre.facts.typologie),
         }
 
     @router.get("/applications", dependencies=[agency], tags=["applications"])
@@ -351,6 +353,7 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
                     "centre_id": None if dry_run else str(item.centre.id),
                     "nom": item.centre.facts.nom,
                     "epci_siren": item.centre.epci_siren,
+                    "warnings": typology_warnings(item.centre.facts.typologie),
                 }
                 for line, item in report.imported
             ],
