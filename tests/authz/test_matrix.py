@@ -459,6 +459,17 @@ ROWS: list[Row] = [
         400,
         url=_fill("/unsubscribe?token=not-a-signed-link"),
     ),
+    *[
+        _r(
+            "notifications",
+            method,
+            "/confirmations/{token}",
+            "open",
+            400,
+            url=_fill("/confirmations/not-a.signed-link"),
+        )
+        for method in ("GET", "POST")
+    ],
     # identity
     _r(
         "identity",
