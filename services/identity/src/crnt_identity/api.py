@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from crnt_shared.auth import Actor, Role
-from crnt_shared.http import Problem
+from crnt_shared.http import PROBLEM_JSON, Problem
 from crnt_shared.ratelimit import RateLimiter
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Request, Response
@@ -83,7 +83,12 @@ def build_router(
             return forwarded.split(",")[-1].strip() or peer
         return peer
 
-    @router.post("/sign-in", status_code=202, tags=["sign-in"])
+    @router.post(
+        "/sign-in",
+        status_code=202,
+        tags=["sign-in"],
+        responses={429: {"content": {PROBLEM_JSON: {}}, "description": "Too many requests: wait"}},
+    )
     async def sign_in(body: SignInIn, request: Request) -> dict[str, str]:
         """Mail a sign-in link; the same answer whether or not the address is known."""
         limiter = RateLimiter(runtime.pool)
@@ -109,7 +114,11 @@ def build_router(
         grant = await run(handlers.redeem, handlers.Redeem(body.token), policy)
         return _grant(grant)
 
-    @router.post("/sessions/refresh", tags=["sessions"])
+    @router.post(
+        "/sessions/refresh",
+        tags=["sessions"],
+        responses={401: {"content": {PROBLEM_JSON: {}}, "description": "The session ended"}},
+    )
     async def refresh(body: RefreshIn) -> dict[str, Any]:
         """A new access token for a session that has not ended."""
         grant = await run(handlers.refresh, handlers.Refresh(body.refresh_token), policy)
