@@ -32,7 +32,13 @@ SCHEMA_FILE = ROOT / "deploy" / "compose-spec.schema.json"
 POSTGRES_INIT_DIR = ROOT / "deploy" / "postgres-init"
 SCHEMA_SHA256 = "91ae91d24640d45634c9d4b5f4e3a5ce1b6b6da38bc06b27e2a04891f81f32da"
 
-APP_PORTS = {"registry": 8001, "programme": 8002, "budget": 8003, "notifications": 8004}
+APP_PORTS = {
+    "registry": 8001,
+    "programme": 8002,
+    "budget": 8003,
+    "notifications": 8004,
+    "identity": 8005,
+}
 ONE_SHOT_SERVICES = {"kafka-init"}
 
 Compose = dict[str, Any]

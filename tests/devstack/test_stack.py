@@ -147,6 +147,7 @@ def test_env_points_at_the_local_stack() -> None:
         "export PROGRAMME_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/programme",
         "export BUDGET_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/budget",
         "export NOTIFICATIONS_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/notifications",
+        "export IDENTITY_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/identity",
         "export CRNT_TEST_ADMIN_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/postgres",
         "export SMTP_HOST=127.0.0.1",
         "export SMTP_PORT=1025",

@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, PostgresDsn, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from crnt_shared.topics import IDENTITY
+
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "secret", "dev-agency-token", "dev-copil-token", "crnt"}
 )
@@ -27,6 +29,15 @@ class ServiceSettings(BaseSettings):
     database_url: PostgresDsn
     agency_token: SecretStr = Field(validation_alias="CRNT_AGENCY_TOKEN")
     copil_token: SecretStr = Field(validation_alias="CRNT_COPIL_TOKEN")
+    identity_jwks: str | None = Field(
+        default=None,
+        validation_alias="CRNT_IDENTITY_JWKS",
+        description="The identity service's public keys (JWKS as JSON, or a file's path).",
+    )
+    identity_topic: str = Field(default=IDENTITY, validation_alias="CRNT_IDENTITY_TOPIC")
+    identity_consumer_group: str | None = Field(
+        default=None, validation_alias="CRNT_IDENTITY_CONSUMER_GROUP"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

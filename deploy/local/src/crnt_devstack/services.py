@@ -21,6 +21,9 @@ READY_TIMEOUT = 60.0
 #: Development tokens: accepted because CRNT_ENV is not production (the settings refuse them
 #: there). Set CRNT_AGENCY_TOKEN / CRNT_COPIL_TOKEN to override.
 DEV_TOKENS = {"CRNT_AGENCY_TOKEN": "dev-agency-token", "CRNT_COPIL_TOKEN": "dev-copil-token"}
+#: The first people who may sign in (identity mails their links to the mail catcher). Set
+#: CRNT_AGENCY_EMAILS / CRNT_COPIL_EMAILS to override.
+DEV_PEOPLE = {"CRNT_AGENCY_EMAILS": "agence@example.org", "CRNT_COPIL_EMAILS": "copil@example.org"}
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ SERVICES = (
     Service("programme", 8002),
     Service("budget", 8003),
     Service("notifications", 8004),
+    Service("identity", 8005),
 )
 
 
@@ -67,7 +71,7 @@ class ServiceProcesses:
     processes: dict[str, "subprocess.Popen[bytes]"] = field(default_factory=dict)
 
     def start(self, service: Service) -> None:
-        env = {**DEV_TOKENS, **self.environ, "HTTP_PORT": str(service.port)}
+        env = {**DEV_TOKENS, **DEV_PEOPLE, **self.environ, "HTTP_PORT": str(service.port)}
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{service.name}.log").open("ab")
         self.processes[service.name] = subprocess.Popen(  # noqa: S603 - our own module
