@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crnt_shared.context import set_correlation_id
 from crnt_shared.metrics import HTTP_LATENCY
+from crnt_shared.ratelimit import TooManyRequests
 
 log = structlog.get_logger(__name__)
 
@@ -126,6 +127,14 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await on_error(request, exc)
         return problem_response(422, "Invalid input", detail, request)
 
+    async def on_too_many(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TooManyRequests)
+        response = problem_response(
+            429, "Too many requests", exc.detail, request, retry_after=exc.retry_after
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
     async def on_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", path=request.url.path)
         return problem_response(
@@ -140,6 +149,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(asyncpg.DataError, on_unstorable)
+    app.add_exception_handler(TooManyRequests, on_too_many)
     app.add_exception_handler(Exception, on_error)
 
 
