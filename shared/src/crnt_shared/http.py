@@ -375,7 +375,11 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
                 documented = responses.setdefault(
                     str(status), {"description": _PROBLEM_STATUSES[status]}
                 )
-                documented["content"] = problem
+                content = documented.setdefault("content", {})
+                # FastAPI's own 422 (another shape) goes; what a route documents (a page) stays.
+                if "HTTPValidationError" in str(content.get("application/json", "")):
+                    del content["application/json"]
+                content.update(problem)
     return document
 
 
