@@ -354,13 +354,11 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
                 documented = responses.setdefault(
                     str(status), {"description": _PROBLEM_STATUSES[status]}
                 )
-                # A page for people (an HTML error page) stays documented beside the problem.
-                pages = {
-                    media: schema
-                    for media, schema in documented.get("content", {}).items()
-                    if media.startswith("text/")
-                }
-                documented["content"] = {**problem, **pages}
+                content = documented.setdefault("content", {})
+                # FastAPI's own 422 (another shape) goes; what a route documents (a page) stays.
+                if "HTTPValidationError" in str(content.get("application/json", "")):
+                    del content["application/json"]
+                content.update(problem)
     return document
 
 

@@ -51,6 +51,16 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_max_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
+    def _one_token_per_role(self) -> "ServiceSettings":
+        # Equal tokens resolve every caller to the agency: the COPIL could never validate.
+        if self.agency_token.get_secret_value() == self.copil_token.get_secret_value():
+            raise ValueError(
+                "CRNT_AGENCY_TOKEN and CRNT_COPIL_TOKEN must differ: with equal tokens every "
+                "caller is the agency and the steering committee cannot act"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "ServiceSettings":
         if self.env != "production":
             return self
@@ -62,8 +72,6 @@ class ServiceSettings(BaseSettings):
                     "characters: set a long random value (e.g. `openssl rand -hex 32`) "
                     "when CRNT_ENV=production"
                 )
-        if self.agency_token.get_secret_value() == self.copil_token.get_secret_value():
-            raise ValueError("CRNT_AGENCY_TOKEN and CRNT_COPIL_TOKEN must differ in production")
         password = self.database_url.hosts()[0].get("password") or ""
         if password.lower() in PLACEHOLDER_SECRETS:
             raise ValueError("the database password is a placeholder: set a real one in production")

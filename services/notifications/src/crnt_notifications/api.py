@@ -8,7 +8,7 @@ page that asks to confirm (a mail scanner that opens links changes nothing); the
 
 import html
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from crnt_shared.auth import Actor, ActorKind, Role, forbidden, person_id_for
@@ -162,6 +162,13 @@ def _confirmation_refused(error: InvalidToken) -> HTMLResponse:
         " dans votre navigateur.</p>",
         status_code=400,
     )
+
+
+#: The pages a person's browser gets when a confirmation link is refused: HTML, not problems.
+LINK_PAGES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Not a valid link", "content": {"text/html": {}}},
+    410: {"description": "Expired", "content": {"text/html": {}}},
+}
 
 
 def build_router(
@@ -345,10 +352,7 @@ def build_router(
         tags=["confirmations"],
         response_class=HTMLResponse,
         summary="The page of a confirmation link: asks to confirm the address",
-        responses={
-            400: {"description": "Not a valid link", "content": {"text/html": {}}},
-            410: {"description": "Expired", "content": {"text/html": {}}},
-        },
+        responses=LINK_PAGES,
     )
     async def confirmation_page(token: ConfirmationToken) -> HTMLResponse:
         request = confirmation(token)
@@ -370,10 +374,7 @@ def build_router(
         tags=["confirmations"],
         response_class=HTMLResponse,
         summary="Confirm an address named in an application, with its signed link",
-        responses={
-            400: {"description": "Not a valid link", "content": {"text/html": {}}},
-            410: {"description": "Expired", "content": {"text/html": {}}},
-        },
+        responses=LINK_PAGES,
     )
     async def confirm(token: ConfirmationToken) -> HTMLResponse:
         request = confirmation(token)
