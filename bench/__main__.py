@@ -14,17 +14,18 @@ import asyncio
 import os
 import time
 import uuid
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
-from crnt_shared.consumer import EventConsumer
+from crnt_shared.consumer import Bulk, EventConsumer
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
 from crnt_shared.outbox import OutboxRelay, new_producer
 from crnt_shared.testing import create_topics
 from faststream.kafka import KafkaBroker
 
 from bench import budget
-from tests.foundation.contracts import EFFECTS_SQL, PingData, Pinged, record_effect
+from tests.foundation.contracts import EFFECTS_SQL, PingData, Pinged, record_effect, record_effects
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
 
@@ -92,14 +93,22 @@ async def relay_publish(
     return elapsed
 
 
-async def consume_with_inbox(pool: asyncpg.Pool, bootstrap: str, topic: str, count: int) -> float:
+async def consume_with_inbox(
+    pool: asyncpg.Pool,
+    bootstrap: str,
+    topic: str,
+    count: int,
+    max_batch: int,
+    handler: Any = record_effect,
+) -> float:
     broker = KafkaBroker(bootstrap, logger=None)
     EventConsumer(
         service="bench",
         group_id=f"bench-inbox-{uuid.uuid4().hex[:6]}",
         topics=[topic],
-        handlers={Pinged: record_effect},
+        handlers={Pinged: handler},
         pool=pool,
+        max_batch=max_batch,
     ).register(broker)
     started = time.perf_counter()
     await broker.start()
@@ -153,7 +162,25 @@ async def foundation() -> None:
         line(
             "consume with inbox (commits coalesced)",
             EVENTS,
-            await consume_with_inbox(pool, bootstrap, relay_topic, EVENTS),
+            await consume_with_inbox(pool, bootstrap, relay_topic, EVENTS, 1),
+            raw,
+        )
+        async with pool.acquire() as connection:
+            await connection.execute("TRUNCATE inbox")
+        line(
+            "consume with inbox (batched, handler per event)",
+            EVENTS,
+            await consume_with_inbox(pool, bootstrap, relay_topic, EVENTS, 500),
+            raw,
+        )
+        async with pool.acquire() as connection:
+            await connection.execute("TRUNCATE inbox")
+        line(
+            "consume with inbox (batched, bulk handler)",
+            EVENTS,
+            await consume_with_inbox(
+                pool, bootstrap, relay_topic, EVENTS, 500, Bulk(record_effects)
+            ),
             raw,
         )
     finally:

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from email.message import EmailMessage
 
 import structlog
-from crnt_shared.consumer import TRANSIENT_ERRORS
+from crnt_shared.consumer import is_transient
 from crnt_shared.contracts.notifications import (
     DeliveryFailed,
     DeliveryFailedData,
@@ -79,14 +79,13 @@ class DeliverySender(Worker):
                 pauses = await asyncio.gather(*(self.send_due() for _ in range(self._concurrency)))
                 pause = max((p for p in pauses if p is not None), default=self._poll_seconds)
                 failures = 0
-            except TRANSIENT_ERRORS as error:
+            except Exception as error:
                 failures += 1
                 pause = self._backoff.delay(failures)
-                log.warning("sender: database unavailable", error=repr(error), retry_in=pause)
-            except Exception:
-                failures += 1
-                pause = self._backoff.delay(failures)
-                log.exception("sender: unexpected error", retry_in=pause)
+                if is_transient(error):
+                    log.warning("sender: database unavailable", error=repr(error), retry_in=pause)
+                else:
+                    log.exception("sender: unexpected error", retry_in=pause)
             # Every commit of the consumer wakes the sender: at hundreds of events a second, a
             # short breather between cycles keeps it from querying for each one.
             await asyncio.sleep(MIN_CYCLE_SECONDS)
