@@ -83,7 +83,7 @@ async def relay_publish(
     while True:
         async with pool.acquire() as connection:
             pending = await connection.fetchval(
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+                "SELECT count(*) FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL"
             )
         if pending == 0:
             break
