@@ -33,6 +33,8 @@ from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, creat
 from crnt_shared.events import utcnow
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN
 
+from bench.memory import peak_rss_mib
+
 MAILS = int(os.environ.get("BENCH_MAILS", "3000"))
 
 TEXT = (
@@ -148,7 +150,8 @@ async def _send_all(
 
 
 async def measure(admin_url: str) -> dict[str, float]:
-    """Mails per second, now and before, over the same database and SMTP server."""
+    """Mails per second, now and before, over the same database and SMTP server, and the
+    SMTP server's peak resident memory."""
     name = f"bench_mail_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
@@ -185,6 +188,7 @@ async def measure(admin_url: str) -> dict[str, float]:
                 await connection.execute("TRUNCATE deliveries CASCADE")
             await _queue(pool, MAILS, links)
             rates[label] = MAILS / await _send_all(pool, settings, notifier, previous)
+        rates["sink_rss_mib"] = peak_rss_mib(sink.pid)
         return rates
     finally:
         await pool.close()
