@@ -53,6 +53,7 @@ from crnt_shared.metrics import (
     HANDLER_RETRIES,
 )
 from crnt_shared.topics import dead_letter_topic
+from crnt_shared.tracing import handling, handling_together
 
 log = structlog.get_logger(__name__)
 
@@ -394,10 +395,11 @@ class EventConsumer:
             if not first_time:
                 return Outcome.DUPLICATE
             handler = self._handlers[event.type]
-            if isinstance(handler, Bulk):
-                await handler.handle([event], uow)
-            else:
-                await handler(event, uow)
+            with handling(event.type, event.traceparent, self.group_id):
+                if isinstance(handler, Bulk):
+                    await handler.handle([event], uow)
+                else:
+                    await handler(event, uow)
             await uow.commit()
         return Outcome.HANDLED
 
@@ -426,9 +428,14 @@ class EventConsumer:
                 set_correlation_id(run[0][1].correlationid)
                 try:
                     if isinstance(handler, Bulk):
-                        await handler.handle([event for _, event in run], uow)
+                        together = [event for _, event in run]
+                        traceparents = [event.traceparent for event in together]
+                        with handling_together(run[0][1].type, traceparents, self.group_id):
+                            await handler.handle(together, uow)
                     else:
-                        await handler(run[0][1], uow)
+                        first = run[0][1]
+                        with handling(first.type, first.traceparent, self.group_id):
+                            await handler(first, uow)
                 except Exception as error:
                     # Which event of a bulk failed is unknown: none has a failure counted yet.
                     raise _BatchFailed(

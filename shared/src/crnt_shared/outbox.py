@@ -63,6 +63,16 @@ _REFUSALS = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeEr
 _HEADERS = [("content-type", CONTENT_TYPE.encode())]
 
 
+def _headers(row: Any) -> list[tuple[str, bytes]]:
+    """The record's headers: its content type, and its trace context (the CloudEvents Kafka
+    binding carries extensions as ``ce_`` headers; ``traceparent`` is also what W3C-aware
+    Kafka tooling reads)."""
+    traceparent = row["headers"].get("traceparent") if row["headers"] else None
+    if not traceparent:
+        return _HEADERS
+    return [*_HEADERS, ("traceparent", traceparent.encode())]
+
+
 def new_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers,
@@ -161,7 +171,7 @@ class OutboxRelay(Worker):
             while more or in_flight:
                 if more and len(in_flight) < self._pipeline:
                     rows = await connection.fetch(
-                        "SELECT id, topic, key, event_id, event_type, payload FROM outbox"
+                        "SELECT id, topic, key, event_id, event_type, payload, headers FROM outbox"
                         " WHERE published_at IS NULL AND rejected_at IS NULL AND id > $2"
                         " ORDER BY id LIMIT $1",
                         self._batch_size,
@@ -192,7 +202,10 @@ class OutboxRelay(Worker):
         for row in rows:
             try:
                 future = await producer.send(
-                    row["topic"], value=row["payload"], key=row["key"].encode(), headers=_HEADERS
+                    row["topic"],
+                    value=row["payload"],
+                    key=row["key"].encode(),
+                    headers=_headers(row),
                 )
             except _REFUSALS as error:  # larger than the producer may send: refused here
                 batch.refused.append((row, error))
