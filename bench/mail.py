@@ -22,7 +22,7 @@ import aiosmtplib
 import asyncpg
 from crnt_notifications.domain import Backoff, Category, Status
 from crnt_notifications.handlers import Notifier
-from crnt_notifications.links import UnsubscribeLinks
+from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.mailer import Mailer
 from crnt_notifications.repository import Delivery, NewDelivery, Repository
 from crnt_notifications.runtime import MIGRATIONS
@@ -178,6 +178,7 @@ async def measure(admin_url: str) -> dict[str, float]:
         notifier = Notifier(
             renderer=Renderer(),
             links=links,
+            confirmations=ConfirmationLinks("bench-unsubscribe-secret", "http://127.0.0.1:8004"),
             agency_emails=(),
             window=timedelta(seconds=0),
             message_domain="aud-stomer.example",

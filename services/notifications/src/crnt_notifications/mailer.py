@@ -11,7 +11,6 @@ and :class:`SmtpPool` keeps up to ``size`` connections open between mails.
 import asyncio
 import base64
 import binascii
-import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from crnt_shared.events import utcnow
 
 from crnt_notifications.repository import Delivery
 from crnt_notifications.settings import NotificationsSettings
+from crnt_notifications.templates import header_text
 
 log = structlog.get_logger(__name__)
 
@@ -59,18 +59,16 @@ def sender_domain(address: str) -> str:
     return (domain.strip(" >") if at else "") or "crnt.invalid"
 
 
-#: What ends a line somewhere: in a header, any of these would end it early or make it
-#: unbuildable (a centre named with U+2028 or a form feed).
-_LINE_BREAKS = re.compile(r"[ \t]*[\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]+[ \t]*")
 #: UTF-8 bytes per RFC 2047 encoded word: base64 of 45 bytes is 60 characters, and
 #: ``=?utf-8?b?…?=`` stays within the recommended 76 columns.
 _WORD_BYTES = 45
 
 
-def header_text(value: str) -> str:
-    """A header's text on one line: line breaks become spaces, and text that is not ASCII
-    becomes RFC 2047 encoded words (folded between words, never inside a character)."""
-    value = _LINE_BREAKS.sub(" ", value).strip()
+def encoded_header(value: str) -> str:
+    """A header's text on one line (:func:`header_text`: control characters and line
+    separators become spaces), as RFC 2047 encoded words when it is not ASCII, folded between
+    words, never inside a character."""
+    value = header_text(value)
     if value.isascii():
         return value
     words, chunk = [], b""
@@ -164,16 +162,16 @@ class Mailer:
         self._settings = settings
         name, address = parseaddr(settings.smtp_from)
         self._envelope_sender = address
-        self._from = header_text(formataddr((name, address), charset="utf-8"))
+        self._from = encoded_header(formataddr((name, address), charset="utf-8"))
         self._pool = SmtpPool(settings, settings.sender_concurrency)
 
     def build(self, delivery: Delivery) -> OutgoingMail:
-        recipient = _LINE_BREAKS.sub("", delivery.recipient).strip()
+        recipient = header_text(delivery.recipient)
         boundary = f"=_crnt_{delivery.id.hex}"
         headers = [
             f"From: {self._from}",
             f"To: {recipient}",
-            f"Subject: {header_text(delivery.subject)}",
+            f"Subject: {encoded_header(delivery.subject)}",
             f"Date: {format_datetime(utcnow())}",
             f"Message-ID: {delivery.message_id}",
             "MIME-Version: 1.0",
@@ -184,7 +182,7 @@ class Mailer:
         ]
         if delivery.unsubscribe_url:
             # Never folded nor encoded: a broken URL would unsubscribe no one.
-            headers.append(f"List-Unsubscribe: <{_LINE_BREAKS.sub('', delivery.unsubscribe_url)}>")
+            headers.append(f"List-Unsubscribe: <{header_text(delivery.unsubscribe_url)}>")
             headers.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
         headers.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
         part = "Content-Type: text/{}; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable"
