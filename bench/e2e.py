@@ -34,6 +34,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.memory import peak_rss_mib
 from tests.e2e.system import System, running_system
 
 YEAR = 2026
@@ -789,6 +790,15 @@ async def main() -> None:
         finally:
             await probe.stop()
             await mailbox.stop()
+            print(
+                "peak RSS (target < 300 MiB each): "
+                + ", ".join(
+                    f"{name} {peak_rss_mib(process.pid):.0f} MiB"
+                    for name, process in system.processes.processes.items()
+                    if process.poll() is None
+                )
+                + f", bench {peak_rss_mib():.0f} MiB"
+            )
             print(
                 f"mailbox: {sum(mailbox.kinds.values())} bench mails read "
                 f"({', '.join(f'{k} {v}' for k, v in mailbox.kinds.most_common())}), "

@@ -1,5 +1,6 @@
 """A contract used only to prove the mechanics: nothing domain-specific."""
 
+from collections.abc import Sequence
 from typing import Literal
 
 from crnt_shared.db import UnitOfWork
@@ -28,3 +29,13 @@ async def record_effect(event: Pinged, uow: UnitOfWork) -> None:
         "INSERT INTO effects (event_id, sequence) VALUES ($1, $2)", event.id, event.data.sequence
     )
     await uow.connection.execute("UPDATE counter SET total = total + 1 WHERE id = 1")
+
+
+async def record_effects(events: Sequence[Pinged], uow: UnitOfWork) -> None:
+    """The same effects for many pings at once: what a :class:`~crnt_shared.consumer.Bulk`
+    handler does with the events of one fetch."""
+    await uow.connection.executemany(
+        "INSERT INTO effects (event_id, sequence) VALUES ($1, $2)",
+        [(event.id, event.data.sequence) for event in events],
+    )
+    await uow.connection.execute("UPDATE counter SET total = total + $1 WHERE id = 1", len(events))

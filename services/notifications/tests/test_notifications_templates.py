@@ -3,6 +3,7 @@
 import re
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
+from email.policy import SMTP
 from typing import Any
 from uuid import uuid4
 
@@ -14,8 +15,10 @@ from crnt_notifications.links import (
     InvalidToken,
     UnsubscribeLinks,
 )
-from crnt_notifications.mailer import POLICY
 from crnt_notifications.templates import Renderer, header_text
+
+#: The standard library's SMTP policy, headers folded only past RFC 5322's hard limit.
+POLICY = SMTP.clone(max_line_length=998)
 
 CENTRE = {
     "nom": "Médiathèque <l'Escale>",

@@ -120,7 +120,10 @@ class UnitOfWork:
             destination = topic or event.topic
             if not destination:
                 raise ValueError(f"{event.type} has no topic: set it on the contract")
-            rows.append((event.id, destination, event.subject, event.type, event.to_json(), {}))
+            headers = {"traceparent": event.traceparent} if event.traceparent else {}
+            rows.append(
+                (event.id, destination, event.subject, event.type, event.to_json(), headers)
+            )
         await self.connection.executemany(
             "INSERT INTO outbox (event_id, topic, key, event_type, payload, headers)"
             " VALUES ($1, $2, $3, $4, $5, $6)",

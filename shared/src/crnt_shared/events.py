@@ -14,6 +14,7 @@ from uuid import UUID, uuid4
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from crnt_shared.context import current_correlation_id
+from crnt_shared.tracing import current_traceparent
 
 if TYPE_CHECKING:
     from crnt_shared.db import UnitOfWork
@@ -35,7 +36,8 @@ class Contract(BaseModel):
 
 
 class Event(BaseModel):
-    """The CloudEvents 1.0 envelope, with the ``correlationid``/``causationid`` extensions."""
+    """The CloudEvents 1.0 envelope, with the ``correlationid``/``causationid`` extensions and
+    the distributed-tracing one (``traceparent``)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -48,6 +50,8 @@ class Event(BaseModel):
     datacontenttype: str = "application/json"
     correlationid: str | None = None
     causationid: str | None = None
+    #: The CloudEvents distributed-tracing extension: the W3C trace context it was made in.
+    traceparent: str | None = None
     data: Any
 
     #: The Kafka topic where this event is published (set by each contract).
@@ -82,6 +86,7 @@ class Event(BaseModel):
             data=data,
             correlationid=correlation,
             causationid=str(cause.id) if cause else None,
+            traceparent=current_traceparent() or (cause.traceparent if cause else None),
         )
 
     def to_json(self) -> bytes:
@@ -119,7 +124,8 @@ class EventCatalog:
         if contract is None:
             return None
         try:
-            return contract.model_validate(envelope.model_dump())
+            # Parsed again by the contract, in pydantic's core: cheaper than dumping the envelope.
+            return contract.model_validate_json(raw)
         except ValidationError as error:
             raise EventDecodeError(
                 f"data does not match the contract {envelope.type}: {_summary(error)}"

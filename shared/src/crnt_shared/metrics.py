@@ -32,6 +32,11 @@ OUTBOX_OLDEST_AGE = Gauge(
 OUTBOX_PUBLISHED = Counter(
     "crnt_outbox_published_total", "Outbox rows published to Kafka.", ["service"]
 )
+OUTBOX_REJECTED = Counter(
+    "crnt_outbox_rejected_total",
+    "Outbox rows Kafka refused for good (too large): set aside, never published. Alert on any.",
+    ["service", "topic"],
+)
 HTTP_LATENCY = Histogram(
     "crnt_http_request_duration_seconds",
     "HTTP request latency.",

@@ -6,6 +6,16 @@
   producer is recreated, because aiokafka can stay stuck after a fatal producer error such as
   OutOfOrderSequenceNumber (aio-libs/aiokafka#1017). Retrying may publish a row twice, never
   zero times: consumers deduplicate with their inbox.
+* Several batches are in flight at once (``pipeline``): the next one is read and handed to the
+  producer while Kafka confirms the previous ones, and each is marked published once Kafka has
+  confirmed it and every batch before it. The producer keeps one request in flight per
+  partition, so that order per key holds across batches as within one.
+* A row Kafka refuses for good (an event larger than the broker accepts) is set aside
+  (``rejected_at``, with the reason), logged as an error and counted
+  (``crnt_outbox_rejected_total``), rather than retried forever in front of the rows behind it.
+  The producer's limit is the broker's default (``MAX_EVENT_BYTES``), so that such an event is
+  refused on this side, alone; should a topic accept less, the refused batch is sent again one
+  row at a time to find the culprit.
 * It is woken in-process right after a commit that wrote rows (``wake``), and polls as a
   fallback for rows written by other processes. No NOTIFY: it takes a global lock at commit.
 """
@@ -13,21 +23,54 @@
 import asyncio
 import contextlib
 import time
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 
 from crnt_shared.db import Connection, Pool, _lock_key
 from crnt_shared.events import CONTENT_TYPE
-from crnt_shared.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISHED
+from crnt_shared.metrics import (
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    OUTBOX_PUBLISHED,
+    OUTBOX_REJECTED,
+)
 from crnt_shared.worker import Worker
 
 log = structlog.get_logger(__name__)
 
 RETENTION = timedelta(days=7)
 _TRANSIENT_DB_ERRORS = (OSError, asyncio.TimeoutError)
+
+#: The largest event the relay hands to Kafka, envelope and headers included: the broker's
+#: default ``message.max.bytes`` (1,048,588) less a record batch's overhead.
+MAX_EVENT_BYTES = 1_048_576
+
+#: What Kafka says of a row it will never take, however often it is sent.
+_REFUSALS = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
+
+_HEADERS = [("content-type", CONTENT_TYPE.encode())]
+
+
+def _headers(row: Any) -> list[tuple[str, bytes]]:
+    """The record's headers: its content type, and its trace context (the CloudEvents Kafka
+    binding carries extensions as ``ce_`` headers; ``traceparent`` is also what W3C-aware
+    Kafka tooling reads)."""
+    traceparent = row["headers"].get("traceparent") if row["headers"] else None
+    if not traceparent:
+        return _HEADERS
+    return [*_HEADERS, ("traceparent", traceparent.encode())]
 
 
 def new_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
@@ -38,8 +81,24 @@ def new_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
         acks="all",
         linger_ms=5,
         request_timeout_ms=15_000,
-        max_request_size=4 * 1024 * 1024,
+        max_request_size=MAX_EVENT_BYTES,
     )
+
+
+@dataclass
+class _Batch:
+    """Rows handed to the producer, and Kafka's answer to come for each."""
+
+    sent: list[tuple[Any, "asyncio.Future[Any]"]] = field(default_factory=list)
+    refused: list[tuple[Any, BaseException]] = field(default_factory=list)
+
+
+class _Refused(Exception):
+    """Kafka refused rows of a batch on its side: which ones, only sending them alone tells."""
+
+    def __init__(self, rows: Sequence[Any]) -> None:
+        super().__init__(f"{len(rows)} rows refused by the broker")
+        self.rows = rows
 
 
 class OutboxRelay(Worker):
@@ -50,6 +109,7 @@ class OutboxRelay(Worker):
         bootstrap_servers: str,
         service: str,
         batch_size: int = 500,
+        pipeline: int = 4,
         poll_seconds: float = 1.0,
         max_backoff_seconds: float = 10.0,
     ) -> None:
@@ -57,6 +117,7 @@ class OutboxRelay(Worker):
         self._bootstrap_servers = bootstrap_servers
         self._service = service
         self._batch_size = batch_size
+        self._pipeline = pipeline
         self._poll_seconds = poll_seconds
         self._max_backoff = max_backoff_seconds
         self._producer: AIOKafkaProducer | None = None
@@ -98,33 +159,130 @@ class OutboxRelay(Worker):
         await asyncio.sleep(delay)
 
     async def publish_once(self) -> int:
-        """Publish one batch of pending rows; returns how many were published."""
+        """Publish the pending rows, up to ``pipeline`` batches in flight; returns how many
+        rows were published or set aside."""
         connection = await self._leader_connection()
         if connection is None:
             return 0
-        rows = await connection.fetch(
-            "SELECT id, topic, key, payload FROM outbox WHERE published_at IS NULL"
-            " ORDER BY id LIMIT $1",
-            self._batch_size,
-        )
         await self._housekeeping(connection)
-        if not rows:
-            return 0
+        in_flight: deque[_Batch] = deque()
+        done, after, more = 0, 0, True
+        try:
+            while more or in_flight:
+                if more and len(in_flight) < self._pipeline:
+                    rows = await connection.fetch(
+                        "SELECT id, topic, key, event_id, event_type, payload, headers FROM outbox"
+                        " WHERE published_at IS NULL AND rejected_at IS NULL AND id > $2"
+                        " ORDER BY id LIMIT $1",
+                        self._batch_size,
+                        after,
+                    )
+                    # A cycle ends after 50 batches at most, so that housekeeping runs.
+                    more = len(rows) == self._batch_size and done < 50 * self._batch_size
+                    if rows:
+                        after = rows[-1]["id"]
+                        in_flight.append(await self._send(rows))
+                        continue
+                if in_flight:
+                    try:
+                        done += await self._settle(connection, in_flight.popleft())
+                    except _Refused as refused:
+                        # The batches behind are sent again by the next cycle, after these.
+                        await self._close_producer()
+                        return done + await self._publish_alone(connection, refused.rows)
+        finally:
+            for batch in in_flight:
+                for _, future in batch.sent:
+                    future.cancel()
+        return done
+
+    async def _send(self, rows: Sequence[Any]) -> _Batch:
         producer = await self._ready_producer()
-        headers = [("content-type", CONTENT_TYPE.encode())]
-        futures = [
-            await producer.send(
-                row["topic"], value=row["payload"], key=row["key"].encode(), headers=headers
+        batch = _Batch()
+        for row in rows:
+            try:
+                future = await producer.send(
+                    row["topic"],
+                    value=row["payload"],
+                    key=row["key"].encode(),
+                    headers=_headers(row),
+                )
+            except _REFUSALS as error:  # larger than the producer may send: refused here
+                batch.refused.append((row, error))
+                continue
+            batch.sent.append((row, future))
+        return batch
+
+    async def _settle(self, connection: Connection, batch: _Batch) -> int:
+        """Wait for Kafka's answer to a batch; mark what it took, set aside what it refused."""
+        answers = await asyncio.gather(
+            *(future for _, future in batch.sent), return_exceptions=True
+        )
+        if any(isinstance(answer, _REFUSALS) for answer in answers):
+            # Those after a refused row in its partition fail too (OutOfOrderSequenceNumber):
+            # mark what Kafka took, then find the culprit by sending the others alone.
+            taken = [
+                (row, future)
+                for (row, future), answer in zip(batch.sent, answers, strict=True)
+                if not isinstance(answer, BaseException)
+            ]
+            await self._mark_published(connection, taken)
+            raise _Refused(
+                [
+                    row
+                    for (row, _), answer in zip(batch.sent, answers, strict=True)
+                    if isinstance(answer, BaseException)
+                ]
             )
-            for row in rows
-        ]
-        await asyncio.gather(*futures)
+        for answer in answers:
+            if isinstance(answer, BaseException):
+                raise answer
+        await self._set_aside(connection, batch.refused)
+        await self._mark_published(connection, batch.sent)
+        return len(batch.sent) + len(batch.refused)
+
+    async def _mark_published(
+        self, connection: Connection, sent: Sequence[tuple[Any, Any]]
+    ) -> None:
         await connection.execute(
             "UPDATE outbox SET published_at = clock_timestamp() WHERE id = ANY($1::bigint[])",
-            [row["id"] for row in rows],
+            [row["id"] for row, _ in sent],
         )
-        OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
+        OUTBOX_PUBLISHED.labels(self._service).inc(len(sent))
+
+    async def _publish_alone(self, connection: Connection, rows: Sequence[Any]) -> int:
+        """Send rows one at a time, waiting for each: those Kafka refuses are set aside."""
+        for row in rows:
+            batch = await self._send([row])
+            for sent, future in batch.sent:
+                try:
+                    await future
+                except _REFUSALS as error:
+                    batch.refused, batch.sent = [(sent, error)], []
+                    await self._close_producer()  # a fresh one for the rows after it
+            await self._settle(connection, batch)
         return len(rows)
+
+    async def _set_aside(
+        self, connection: Connection, refused: list[tuple[Any, BaseException]]
+    ) -> None:
+        for row, error in refused:
+            reason = f"{type(error).__name__}: {error}"[:2000]
+            await connection.execute(
+                "UPDATE outbox SET rejected_at = clock_timestamp(), rejection = $2 WHERE id = $1",
+                row["id"],
+                reason,
+            )
+            OUTBOX_REJECTED.labels(self._service, row["topic"]).inc()
+            log.error(
+                "outbox row refused by Kafka, set aside",
+                outbox_id=row["id"],
+                event_id=str(row["event_id"]),
+                event_type=row["event_type"],
+                topic=row["topic"],
+                size=len(row["payload"]),
+                error=reason,
+            )
 
     async def _ready_producer(self) -> AIOKafkaProducer:
         if self._producer is None:
@@ -180,13 +338,14 @@ class OutboxRelay(Worker):
             row = await connection.fetchrow(
                 "SELECT count(*) AS pending,"
                 " coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0) AS age"
-                " FROM outbox WHERE published_at IS NULL"
+                " FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL"
             )
             OUTBOX_PENDING.labels(self._service).set(row["pending"])
             OUTBOX_OLDEST_AGE.labels(self._service).set(float(row["age"]))
         if now - self._last_cleanup >= 3600:
             self._last_cleanup = now
             await connection.execute(
-                "DELETE FROM outbox WHERE published_at < clock_timestamp() - $1::interval",
+                "DELETE FROM outbox WHERE coalesce(published_at, rejected_at)"
+                " < clock_timestamp() - $1::interval",
                 RETENTION,
             )

@@ -33,6 +33,7 @@ from crnt_shared.http import ReadinessCheck
 from crnt_shared.logging import configure_logging
 from crnt_shared.outbox import OutboxRelay
 from crnt_shared.settings import ServiceSettings
+from crnt_shared.tracing import configure_tracing
 
 log = structlog.get_logger(__name__)
 
@@ -133,6 +134,7 @@ class ServiceRuntime:
 
     async def start(self) -> None:
         configure_logging(self.service, self.settings.log_level, self.settings.log_json)
+        configure_tracing(self.service)
         self._pool = await _wait_for_database(
             self.settings.database_url.unicode_string(), self.settings.db_pool_max_size
         )

@@ -85,4 +85,5 @@ class NotificationsRuntime(ServiceRuntime):
 
     async def stop(self) -> None:
         await self.sender.stop()
+        await self.mailer.close()
         await super().stop()

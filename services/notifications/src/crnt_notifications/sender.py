@@ -1,11 +1,16 @@
 """The sender: a task of the service's process that seals the notices whose window closed and
 sends the deliveries that are due, one transaction per email.
 
-Several workers send at once (``concurrency``); each takes a different delivery. The delivery's
-row stays locked (``FOR UPDATE SKIP LOCKED``) while its email is handed to the
-SMTP server, so that two replicas never send it both; its new status and the event telling
-about it commit together (outbox). A crash after the server accepted the email and before the
-commit sends it again, with the same Message-ID: at least once, and receivers can deduplicate.
+Several workers send at once (``concurrency``), each over a connection of the mailer's pool;
+each takes a different delivery. The delivery's row stays locked (``FOR UPDATE SKIP LOCKED``)
+while its email is handed to the SMTP server, so that two replicas never send it both; its new
+status and the event telling about it commit together (outbox).
+
+Delivery is at least once at the SMTP boundary: a crash after the server accepted the email
+and before the commit sends it again, with the same Message-ID (one per delivery), so that
+receivers can deduplicate. The window is kept to the commit alone: the status ``sent`` and
+its event are written before the email is handed over, under a savepoint that is rolled back
+should the server refuse it; once the server has said 250, only ``COMMIT`` remains.
 
 When the server cannot be reached, the sender pauses (exponential backoff with jitter) instead
 of burning every due delivery's attempts at once: an outage delays mail, and loses none.
@@ -13,10 +18,9 @@ of burning every due delivery's attempts at once: an outage delays mail, and los
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from email.message import EmailMessage
 
 import structlog
-from crnt_shared.consumer import TRANSIENT_ERRORS
+from crnt_shared.consumer import is_transient
 from crnt_shared.contracts.notifications import (
     DeliveryFailed,
     DeliveryFailedData,
@@ -29,15 +33,15 @@ from crnt_shared.worker import Worker
 
 from crnt_notifications.domain import Backoff
 from crnt_notifications.handlers import Notifier, seal_due_notices
-from crnt_notifications.mailer import SendFailure, classify
+from crnt_notifications.mailer import OutgoingMail, SendFailure, classify
 from crnt_notifications.repository import Delivery, Repository
 
 log = structlog.get_logger(__name__)
 
 SOURCE = "/crnt/notifications"
 
-SendMail = Callable[[EmailMessage], Awaitable[None]]
-BuildMail = Callable[[Delivery], EmailMessage]
+SendMail = Callable[[OutgoingMail], Awaitable[None]]
+BuildMail = Callable[[Delivery], OutgoingMail]
 
 
 #: The shortest time between two cycles of the sender, woken or not.
@@ -79,14 +83,13 @@ class DeliverySender(Worker):
                 pauses = await asyncio.gather(*(self.send_due() for _ in range(self._concurrency)))
                 pause = max((p for p in pauses if p is not None), default=self._poll_seconds)
                 failures = 0
-            except TRANSIENT_ERRORS as error:
+            except Exception as error:
                 failures += 1
                 pause = self._backoff.delay(failures)
-                log.warning("sender: database unavailable", error=repr(error), retry_in=pause)
-            except Exception:
-                failures += 1
-                pause = self._backoff.delay(failures)
-                log.exception("sender: unexpected error", retry_in=pause)
+                if is_transient(error):
+                    log.warning("sender: database unavailable", error=repr(error), retry_in=pause)
+                else:
+                    log.exception("sender: unexpected error", retry_in=pause)
             # Every commit of the consumer wakes the sender: at hundreds of events a second, a
             # short breather between cycles keeps it from querying for each one.
             await asyncio.sleep(MIN_CYCLE_SECONDS)
@@ -112,23 +115,29 @@ class DeliverySender(Worker):
                     return None
                 failure = await self._attempt(delivery, repository, uow)
                 await uow.commit()
-            if failure is not None and failure.unreachable:
+            if failure is None:
+                self._outages = 0
+                log.info("delivery sent", delivery_id=str(delivery.id), kind=delivery.kind)
+            elif failure.unreachable:
                 self._outages += 1
                 pause = self._backoff.delay(self._outages)
                 log.warning("SMTP server unreachable, pausing", error=failure.reason, pause=pause)
                 return pause
-            if failure is None:
-                self._outages = 0
 
     async def _attempt(
         self, delivery: Delivery, repository: Repository, uow: UnitOfWork
     ) -> SendFailure | None:
         attempts = delivery.attempts + 1
-        bound = log.bind(delivery_id=str(delivery.id), kind=delivery.kind, attempt=attempts)
+        mail = self._build(delivery)
+        await uow.connection.execute("SAVEPOINT before_send")
+        await repository.mark_sent(delivery.id, attempts)
+        await uow.publish(self._sent(delivery, attempts), topic=self._topic)
         try:
-            await self._send(self._build(delivery))
+            await self._send(mail)
         except Exception as error:
+            await uow.connection.execute("ROLLBACK TO SAVEPOINT before_send")
             failure = classify(error)
+            bound = log.bind(delivery_id=str(delivery.id), kind=delivery.kind, attempt=attempts)
             if failure.permanent or attempts >= self._max_attempts:
                 await repository.mark_failed(delivery.id, attempts, failure.reason)
                 await uow.publish(self._failed(delivery, attempts, failure), topic=self._topic)
@@ -138,9 +147,6 @@ class DeliverySender(Worker):
                 await repository.mark_retrying(delivery.id, attempts, delay, failure.reason)
                 bound.warning("delivery will be retried", error=failure.reason, retry_in=delay)
             return failure
-        await repository.mark_sent(delivery.id, attempts)
-        await uow.publish(self._sent(delivery, attempts), topic=self._topic)
-        bound.info("delivery sent")
         return None
 
     def _common(self, delivery: Delivery, attempts: int) -> dict[str, object]:

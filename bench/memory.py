@@ -1,0 +1,14 @@
+"""Peak resident memory of the processes a bench runs."""
+
+import resource
+
+
+def peak_rss_mib(pid: int | None = None) -> float:
+    """Peak resident memory (``VmHWM``) of a running process, this one by default, in MiB."""
+    if pid is None:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for entry in status:
+            if entry.startswith("VmHWM:"):
+                return int(entry.split()[1]) / 1024
+    return float("nan")
