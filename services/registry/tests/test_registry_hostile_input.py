@@ -3,7 +3,9 @@ PostgreSQL cannot hold, a header that is not UTF-8, a CSV field larger than the 
 limit."""
 
 import httpx
+import jsonschema
 import pytest
+from crnt_shared.http import PROBLEM_JSON
 
 from .test_registry_api import API, application, problem, register_epcis
 
@@ -48,3 +50,22 @@ async def test_a_csv_field_over_the_csv_limit_is_a_problem(
     )
     body = problem(response, 422)
     assert "line 2" in body["detail"]
+
+
+async def test_the_problems_of_a_refused_file_match_the_documented_schema(
+    client: httpx.AsyncClient, agency: dict[str, str]
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    documented = document["paths"][f"{API}/centres/import"]["post"]["responses"]["422"]
+    schema = documented["content"][PROBLEM_JSON]["schema"]
+    assert schema == {"$ref": "#/components/schemas/Problem"}
+    header = "id,pivot,nom,commune,code_postal,code_insee,adresse,date_maj\r\n"
+    row = "1,00000000000000,Lieu,Lumbres,6238,62534,1 rue,2026-01-05\r\n"
+    response = await client.post(
+        f"{API}/centres/import",
+        content=(header + row).encode(),
+        headers={**agency, "Content-Type": "text/csv"},
+    )
+    body = problem(response, 422)
+    assert body["errors"][0]["line"] == 2
+    jsonschema.validate(body, document["components"]["schemas"]["Problem"])

@@ -304,11 +304,16 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "request_id": {"type": "string"},
         "errors": {
             "type": "array",
-            "description": "For invalid input: each field and what is wrong with it.",
+            "description": "For invalid input: each field and what is wrong with it (`field`,"
+            " `message`), or each row of a file (`line`, `reason`).",
             "items": {
                 "type": "object",
-                "required": ["field", "message"],
-                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+                "properties": {
+                    "field": {"type": "string"},
+                    "message": {"type": "string"},
+                    "line": {"type": "integer"},
+                    "reason": {"type": "string"},
+                },
             },
         },
     },
