@@ -97,6 +97,12 @@ def with_check_digit(body: str) -> str:
     return next(body + str(d) for d in range(10) if luhn_valid(body + str(d)))
 
 
+def siret(seed: int) -> str:
+    """A SIRET whose SIREN (its first nine digits) and whole number pass their Luhn checks."""
+    siren = with_check_digit(f"{seed % 10**8:08d}")
+    return with_check_digit(siren + f"{seed // 10**8 % 10**4:04d}")
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile of a non-empty list."""
     ordered = sorted(values)
@@ -406,7 +412,7 @@ class Bench:
             json={
                 "centre": {
                     "nom": f"Lieu {self.run} n°{n}",
-                    "pivot": with_check_digit(f"{int(self.run, 16) % 10**7:07d}{n:06d}"),
+                    "pivot": siret(int(self.run, 16) % 10**6 * 10**6 + n),
                     "adresse": f"{n} rue de la Médiation",
                     "code_postal": "62500",
                     "commune": f"Commune {insee}",
