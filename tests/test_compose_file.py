@@ -266,13 +266,16 @@ def test_kafka_init_creates_every_topic_the_system_declares(compose: Compose) ->
 
 # --- The environment the file gives passes each service's production settings ---------------
 
-#: What the header of docker-compose.yml asks the operator to export.
-OPERATOR_SECRETS = {
-    "CRNT_AGENCY_TOKEN": "a" * 64,
-    "CRNT_COPIL_TOKEN": "c" * 64,
-    "POSTGRES_PASSWORD": "d" * 48,
-    "NOTIFICATIONS_UNSUBSCRIBE_SECRET": "e" * 64,
-}
+
+def operator_secrets() -> dict[str, str]:
+    """What the header of docker-compose.yml asks the operator to export, each a distinct
+    strong value (so that a secret the file requires but the header forgets fails the test)."""
+    header = COMPOSE_FILE.read_text(encoding="utf-8").split("\nservices:", 1)[0]
+    names = re.findall(r"(\w+)=\$\(openssl rand", header)
+    assert names, "the header of docker-compose.yml names no secret to export"
+    return {name: f"{index:02d}" + "s" * 62 for index, name in enumerate(names)}
+
+
 _INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
 
 
@@ -314,7 +317,7 @@ def test_the_compose_environment_passes_the_production_settings(
     compose: Compose, name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = {
-        key: interpolate(str(value), OPERATOR_SECRETS)
+        key: interpolate(str(value), operator_secrets())
         for key, value in environment(compose["services"][name]).items()
     }
     assert env["CRNT_ENV"] == "production"
@@ -333,8 +336,9 @@ def test_compose_refuses_to_start_without_a_secret_the_service_needs(
     compose: Compose, name: str
 ) -> None:
     values = environment(compose["services"][name]).values()
-    for secret in OPERATOR_SECRETS:
-        given = {key: value for key, value in OPERATOR_SECRETS.items() if key != secret}
+    secrets = operator_secrets()
+    for secret in secrets:
+        given = {key: value for key, value in secrets.items() if key != secret}
         needed = any(f"${{{secret}" in str(value) for value in values)
         if needed:
             joined = "\n".join(str(value) for value in values)
