@@ -88,13 +88,17 @@ def epci_registered(epci: tuple[str, str, int]) -> Event:
     return EpciRegistered.create(source=REGISTRY_SOURCE, subject=epci[0], data=data)
 
 
-def programme_validated(year: int, version: int, totals: Mapping[str, str]) -> Event:
+def programme_validated(
+    year: int, version: int, totals: Mapping[str, str], *, ids: Mapping[str, uuid.UUID] | None = None
+) -> Event:
     """The programme's validation of ``year``'s ``version``, with one planned action per axis
-    of ``totals`` (euros, e.g. ``{"ateliers": "12000.00"}``); the other axes total ``0.00``."""
+    of ``totals`` (euros, e.g. ``{"ateliers": "12000.00"}``); the other axes total ``0.00``.
+    Shared equipment is an investment, the other axes operating costs (their default nature);
+    ``ids`` gives the actions' ids by axis (new ones otherwise)."""
     totals_by_axis = dict.fromkeys(AXES, "0.00") | dict(totals)
     actions = [
         ValidatedAction(
-            id=uuid.uuid4(),
+            id=(ids or {}).get(axis) or uuid.uuid4(),
             axis=axis,
             title=f"{axis} {year}",
             status="planned",
@@ -160,7 +164,6 @@ def budget_body(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "envelope": "30000.00",
         "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-        "epci_contribution": "12000.00",
         "epci_key": "population",
         "funders": [{"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"}],
     }
