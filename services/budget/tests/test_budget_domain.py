@@ -30,6 +30,7 @@ from crnt_budget.domain import (
     parse_cents,
     parse_ratio,
 )
+from crnt_shared.contracts.programme import AXES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -246,7 +247,7 @@ DEMO_FUNDERS = [
         "FEDER",
         rate=Fraction(1, 2),
         ceiling=1_000_000,
-        base=Base(lines=tuple(axis for axis, _, _ in DEMO_ACTIONS)),
+        base=Base(axes=AXES),
     ),
     Funder(
         "Région Hauts-de-France (dotations des lieux)",

@@ -46,6 +46,8 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from crnt_shared.contracts.programme import AXES
+
 MAX_CENTS = 100_000_000_000_000  # one trillion euros: beyond any public budget
 _AMOUNT = re.compile(r"^(\d{1,15})(?:\.(\d{1,2}))?$")
 _RATIO = re.compile(r"^(\d{1,3})(?:\.(\d{1,12}))?$")
@@ -326,8 +328,8 @@ class FinancingPlan:
     investment_rule: InvestmentRule
 
     def by_axis(self) -> dict[str, tuple[int, int]]:
-        """Estimated and actual expenses of the programme's actions, by axis."""
-        totals: dict[str, tuple[int, int]] = {}
+        """Estimated and actual expenses of the programme's actions, by axis (every axis)."""
+        totals: dict[str, tuple[int, int]] = dict.fromkeys(AXES, (0, 0))
         for expense in self.expenses:
             if expense.axis is not None:
                 estimated, actual = totals.get(expense.axis, (0, 0))
@@ -667,7 +669,9 @@ def plan_to_json(plan: FinancingPlan) -> dict[str, Any]:
             }
             for e in plan.expenses
         ],
-        "planned_expenses": {axis: money(est) for axis, (est, _) in plan.by_axis().items()},
+        "planned_expenses": None
+        if plan.status is PlanStatus.AWAITING_PROGRAMME
+        else {axis: money(est) for axis, (est, _) in plan.by_axis().items()},
         "by_axis": {
             axis: {"estimated": money(est), "actual": money(act)}
             for axis, (est, act) in plan.by_axis().items()
