@@ -292,18 +292,27 @@ def to_pdf(document: Document) -> bytes:
     story += [Paragraph(escape(line), body) for line in document.facts]
     for table in document.tables:
         rows: list[list[object]] = [[Paragraph(escape(h), cell_style) for h in table.header]]
-        rows += [[Paragraph(escape(text(v)), cell_style) for v in values] for values in table.rows]
+        # Amounts and numbers stay on one line (a plain string never wraps); words may wrap.
+        rows += [
+            [
+                Paragraph(escape(text(v)), cell_style) if isinstance(v, str) else text(v)
+                for v in values
+            ]
+            for values in table.rows
+        ]
         if table.total is not None:
             rows.append([text(v) for v in table.total])
-        first = width * 0.4 if len(table.header) > 1 else width
-        others = (width - first) / max(1, len(table.header) - 1)
-        made = PdfTable(rows, colWidths=[first] + [others] * (len(table.header) - 1), repeatRows=1)
+        columns = len(table.header)
+        first = width if columns == 1 else width * (0.4 if columns <= 4 else 0.22)
+        others = (width - first) / max(1, columns - 1)
+        made = PdfTable(rows, colWidths=[first] + [others] * (columns - 1), repeatRows=1)
         style: list[Any] = [
             ("FONTNAME", (0, 0), (-1, -1), regular),
             ("FONTSIZE", (0, 0), (-1, -1), 8),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e3e3fd")),
             ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#929292")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
         ]
         if table.total is not None:
             style += [
