@@ -599,12 +599,13 @@ def _cause_json(causes: Sequence[CauseRow], manual_by: str | None) -> dict[str, 
     }
 
 
-def _cause(causes: Sequence[CauseRow], manual_by: str | None) -> Cause:
+def _cause(causes: Sequence[CauseRow], manual_by: str | None, every: Sequence[CauseRow]) -> Cause:
     return Cause(
         kind="events" if manual_by is None else "manual",
         by=manual_by,
-        event_count=len(causes),
+        event_count=len(every),
         events=[CausingEvent(id=c.event_id, type=c.event_type) for c in causes],
+        types=sorted({c.event_type for c in every}),
     )
 
 
@@ -625,9 +626,7 @@ def _events(
             year=version.year,
             version=version.version,
             computed_at=version.computed_at,
-            cause=_cause(causes[:MAX_CAUSE_EVENTS], manual_by).model_copy(
-                update={"event_count": len(causes)}
-            ),
+            cause=_cause(causes[:MAX_CAUSE_EVENTS], manual_by, causes),
             envelope=money(version.envelope_cents),
             allocated=money(version.allocated_cents),
             epci_contribution=money(version.epci_contribution_cents),
@@ -678,7 +677,7 @@ def _events(
                     amount=money(centre.amount_cents),
                     previous=money(centre.previous_cents),
                     change=money(centre.amount_cents - centre.previous_cents),
-                    cause=_cause(own, manual_by).model_copy(update={"event_count": len(causes)}),
+                    cause=_cause(own, manual_by, causes),
                 ),
             )
         )

@@ -28,6 +28,8 @@ from datetime import date, datetime
 from typing import ClassVar, Literal
 from uuid import UUID
 
+from pydantic import Field
+
 from crnt_shared.events import Contract, Event
 from crnt_shared.topics import BUDGET
 
@@ -55,6 +57,9 @@ class Cause(Contract):
     by: str | None = None
     event_count: int
     events: list[CausingEvent]
+    #: The distinct types of all the version's causing events (a handful), so that a centre's
+    #: event tells why others moved its dotation (a workstation update, arrivals, departures).
+    types: list[str] = Field(default_factory=list)
 
 
 class EpciShare(Contract):
