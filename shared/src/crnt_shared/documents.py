@@ -63,7 +63,8 @@ class Table:
 
 @dataclass(frozen=True)
 class Chart:
-    """Bars of amounts (cents) by label, one series or more (estimated, actual…)."""
+    """Bars by label, one series or more (estimated, actual…): amounts in cents when the unit
+    is €, plain counts otherwise."""
 
     title: str
     labels: Sequence[str]
@@ -232,7 +233,8 @@ def _chart(chart: Chart, regular: str, width: float) -> object:
     drawing.add(String(0, 215, chart.title, fontName=regular, fontSize=11))
     bars = VerticalBarChart()
     bars.x, bars.y, bars.width, bars.height = 50, 50, int(width - 170), 150
-    bars.data = [[value / 100 for value in values] for _, values in chart.series]
+    divisor = 100 if chart.unit == "€" else 1
+    bars.data = [[value / divisor for value in values] for _, values in chart.series]
     bars.categoryAxis.categoryNames = [label[:18] for label in chart.labels]
     bars.categoryAxis.labels.fontName = regular
     bars.categoryAxis.labels.fontSize = 7
