@@ -43,7 +43,6 @@ CONFIG = domain.config_from_json(
     {
         "envelope": "30000.00",
         "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-        "epci_contribution": "12000.00",
         "epci_key": "population",
     }
 )
