@@ -13,22 +13,24 @@ network (and the money would otherwise go to a centre that cannot use it); it co
 its share on reinstatement. A centre update counts when it changes the workstations or the EPCI
 of a member.
 
-Programme validated: the planned expenses by axis of the validated programme (its
-``totals_by_axis``: the estimated costs of the actions not cancelled) replace the year's, and feed
-its financing plan. The latest version wins: a version older than (or the same as) the one
-applied, delivered late or again, changes nothing. A validation of a year without a budget is
-kept, and configuring that budget applies it (its first version shows the plan). A validation of
-a year with a budget is a pending cause of that year only (the programme is that year's, past
-or not), so that the recalculator writes a **new version whose cause is the programme-validated
-event**: the plan is part of every version, and each version names the programme version it is
-based on (``financing_plan.programme``), even when an amendment leaves the totals unchanged.
-The shares do not move (the envelope and the EPCIs' contribution are the agency's), so that
-version publishes the summary only, whose ``financing`` gives the status and the gap. An
-unbalanced plan is not refused: it is reported (``deficit`` or ``surplus`` with the gap, which is
-resources − expenses).
+Programme validated: the actions of the validated programme (not cancelled; each with its axis,
+nature and estimate) replace the year's and are the plan's expenses with the network's lines and
+the dotations. The latest version wins: a version older than (or the same as) the one applied,
+delivered late or again, changes nothing. A validation of a year without a budget is kept, and
+configuring that budget applies it. A validation of a year with an open budget is a pending cause
+of that year only, so that the recalculator writes a **new version whose cause is the
+programme-validated event**; each version names the programme version it is based on
+(``financing_plan.programme``). The dotations do not move; the reste à charge, hence each EPCI's
+part, does. Progress reports (``action.updated``, ``action.status_changed``) bring each action's
+actual cost: a change is a cause of a new version (the plan's réalisé), never of a closed year.
+
+A version whose split lacks an input (:class:`~crnt_budget.domain.MissingInputs`) is not
+written: the causes are held and the budget records what it waits for; the next cause (the
+missing input arriving, or any change) computes again with all of them. A version that asks an
+EPCI more than its council voted publishes :class:`ParticipationExceeded` when that demand is new.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -448,7 +450,7 @@ async def recalculate(
     unchanged = (
         previous_version is not None
         and not changed
-        and [_comparable(r) for r in epci_rows] == [_comparable(r) for r in previous_epcis.values()]
+        and _comparable(epci_rows) == _comparable(previous_epcis.values())
         and previous_version.financing == financing
     )
     if manual_by is None and unchanged:
@@ -479,8 +481,14 @@ async def recalculate(
     return Outcome(number, [])
 
 
-def _comparable(row: EpciShareRow) -> tuple[Any, ...]:
-    return (row.siren, row.amount_cents, row.voted_cents, row.exceeds_voted)
+def _comparable(rows: Iterable[EpciShareRow]) -> dict[str, tuple[Any, ...]]:
+    """What a version says of the EPCIs, leaving out those it asks nothing of and that voted
+    nothing (a leaver's zero line is written once)."""
+    return {
+        row.siren: (row.amount_cents, row.voted_cents, row.exceeds_voted)
+        for row in rows
+        if row.amount_cents or row.voted_cents is not None
+    }
 
 
 def _newly_exceeded(
