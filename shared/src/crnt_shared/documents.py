@@ -49,6 +49,8 @@ def text(cell: Cell) -> str:
         return ""
     if isinstance(cell, Money):
         return euros(cell.cents)
+    if isinstance(cell, int):
+        return f"{cell:,}".replace(",", NBSP)
     return str(cell)
 
 
@@ -235,7 +237,9 @@ def _chart(chart: Chart, regular: str, width: float) -> object:
     bars.x, bars.y, bars.width, bars.height = 50, 50, int(width - 170), 150
     divisor = 100 if chart.unit == "€" else 1
     bars.data = [[value / divisor for value in values] for _, values in chart.series]
-    bars.categoryAxis.categoryNames = [label[:18] for label in chart.labels]
+    bars.categoryAxis.categoryNames = [
+        label if len(label) <= 18 else f"{label[:17]}…" for label in chart.labels
+    ]
     bars.categoryAxis.labels.fontName = regular
     bars.categoryAxis.labels.fontSize = 7
     bars.categoryAxis.labels.angle = 20
@@ -257,11 +261,38 @@ def _chart(chart: Chart, regular: str, width: float) -> object:
     return drawing
 
 
+def _widths(table: Table, width: float, regular: str, bold: str) -> list[float]:
+    """Each column at least as wide as its longest word (no word is cut), the room
+    left shared in proportion to what the contents would take (the first column, which names
+    things, may take more and wraps)."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    rows = [*table.rows, *([table.total] if table.total is not None else [])]
+    padding = 14.0  # the cell padding of reportlab tables, 6 pt each side, and a margin
+    least, wanted = [], []
+    for index, title in enumerate(table.header):
+        cells = [text(row[index]) for row in rows]
+        words = [stringWidth(w, bold, 8) for w in title.split()]
+        words += [stringWidth(w, regular, 8) for cell in cells for w in cell.split(" ")]
+        word = max(words, default=20.0) + padding
+        content = max((stringWidth(cell, regular, 8) for cell in cells), default=0.0)
+        cap = 170.0 if index == 0 else 90.0
+        least.append(word)
+        wanted.append(max(word, min(content, cap) + padding))
+    if sum(wanted) <= width:
+        return [w * width / sum(wanted) for w in wanted]
+    room = width - sum(least)
+    if room <= 0:
+        return [w * width / sum(least) for w in least]
+    extra = sum(w - m for w, m in zip(wanted, least, strict=True))
+    return [m + room * (w - m) / extra for w, m in zip(wanted, least, strict=True)]
+
+
 def to_pdf(document: Document) -> bytes:
     from xml.sax.saxutils import escape
 
     from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import cm
     from reportlab.platypus import (
@@ -279,9 +310,11 @@ def to_pdf(document: Document) -> bytes:
     body = ParagraphStyle("body", fontName=regular, fontSize=9, leading=12)
     cell_style = ParagraphStyle("cell", fontName=regular, fontSize=8, leading=10)
     buffer = io.BytesIO()
+    # Wide tables (the EPCIs' eight columns) need the width of a landscape page.
+    size = landscape(A4) if any(len(t.header) > 6 for t in document.tables) else A4
     page = SimpleDocTemplate(
         buffer,
-        pagesize=A4,
+        pagesize=size,
         title=document.title,
         author="crnt",
         leftMargin=1.8 * cm,
@@ -289,7 +322,7 @@ def to_pdf(document: Document) -> bytes:
         topMargin=1.5 * cm,
         bottomMargin=1.5 * cm,
     )
-    width = A4[0] - 3.6 * cm
+    width = size[0] - 3.6 * cm
     story: list[Any] = [Paragraph(escape(document.title), title_style)]
     story += [Paragraph(escape(line), body) for line in document.facts]
     for table in document.tables:
@@ -297,17 +330,14 @@ def to_pdf(document: Document) -> bytes:
         # Amounts and numbers stay on one line (a plain string never wraps); words may wrap.
         rows += [
             [
-                Paragraph(escape(text(v)), cell_style) if isinstance(v, str) else text(v)
+                Paragraph(escape(v), cell_style) if isinstance(v, str) and " " in v else text(v)
                 for v in values
             ]
             for values in table.rows
         ]
         if table.total is not None:
             rows.append([text(v) for v in table.total])
-        columns = len(table.header)
-        first = width if columns == 1 else width * (0.4 if columns <= 4 else 0.22)
-        others = (width - first) / max(1, columns - 1)
-        made = PdfTable(rows, colWidths=[first] + [others] * (columns - 1), repeatRows=1)
+        made = PdfTable(rows, colWidths=_widths(table, width, regular, bold), repeatRows=1)
         style: list[Any] = [
             ("FONTNAME", (0, 0), (-1, -1), regular),
             ("FONTSIZE", (0, 0), (-1, -1), 8),

@@ -4,9 +4,11 @@ centres' dotations, the version and its cause. Nothing here is typed by hand: ev
 the version's."""
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from crnt_shared.documents import MEDIA, Chart, Document, Money, Table, euros, percent, render
 
@@ -46,15 +48,55 @@ def _rate(ratio: str) -> str:
     return f"{shown}\u00a0%"
 
 
+CAUSE_LABELS = {
+    "fr.crnt.registry.membership.approved": "adhésion",
+    "fr.crnt.registry.membership.reinstated": "rétablissement",
+    "fr.crnt.registry.membership.suspended": "suspension",
+    "fr.crnt.registry.membership.withdrawn": "retrait",
+    "fr.crnt.registry.centre.updated": "mise à jour d'un lieu",
+    "fr.crnt.registry.epci.registered": "population d'un EPCI",
+    "fr.crnt.registry.epci.updated": "population d'un EPCI",
+    "fr.crnt.programme.programme.validated": "validation du programme",
+    "fr.crnt.programme.action.updated": "compte rendu d'avancement",
+    "fr.crnt.programme.action.status_changed": "compte rendu d'avancement",
+}
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _day(value: date) -> str:
+    number = "1er" if value.day == 1 else str(value.day)
+    return f"{number} {MONTHS[value.month - 1]} {value.year}"
+
+
+def _moment(value: datetime) -> str:
+    local = value.astimezone(PARIS)
+    return f"{_day(local.date())} à {local.hour}\u00a0h\u00a0{local.minute:02d}"
+
+
 def _cause(cause: dict[str, Any]) -> str:
     if cause.get("kind") == "manual":
         return "modification par l'agence"
     count = cause.get("event_count", 0)
-    return f"{count} évènement{'s' if count > 1 else ''} du réseau (adhésions, programme…)"
-
-
-def _date(value: Any) -> str:
-    return value.strftime("%d/%m/%Y") if value is not None else ""
+    kinds = dict.fromkeys(
+        CAUSE_LABELS.get(event["type"].rsplit(".", 1)[0], "autre évènement")
+        for event in cause.get("events", [])
+    )
+    what = f" ({', '.join(kinds)})" if kinds else ""
+    return f"{count} évènement{'s' if count > 1 else ''} du réseau{what}"
 
 
 def annex_document(
@@ -62,22 +104,28 @@ def annex_document(
 ) -> Document:
     plan = version.financing
     lines = plan.get("expense_lines", [])
-    by_axis = plan.get("by_axis", {})
+    # jsonb keeps no key order: the axes in the deliberation's order, then any added later.
+    given = plan.get("by_axis", {})
+    by_axis = {
+        axis: given[axis]
+        for axis in [*AXIS_LABELS, *sorted(set(given) - set(AXIS_LABELS))]
+        if axis in given
+    }
     by_nature = plan.get("by_nature", {})
     rule = plan.get("investment_rule", {})
     estimated, actual = _cents(plan["expenses"]) or 0, _cents(plan.get("actual_expenses")) or 0
     reste = _cents(plan.get("reste_a_charge")) or 0
     facts = [
         f"Version {version.version} du budget estimatif, calculée le"
-        f" {version.computed_at:%d/%m/%Y à %H:%M} (UTC) ; cause : {_cause(version.cause)}.",
+        f" {_moment(version.computed_at)} ; cause : {_cause(version.cause)}.",
         f"Plan de financement : {STATUS_LABELS.get(plan['status'], plan['status'])}.",
     ]
     if plan.get("programme"):
         programme = plan["programme"]
+        decided = date.fromisoformat(programme["decided_on"])
         facts.append(
-            f"Programme de travail : version {programme['version']}, validée par"
-            f" {programme['deciding_body']} le {programme['decided_on'][8:10]}/"
-            f"{programme['decided_on'][5:7]}/{programme['decided_on'][:4]}."
+            f"Programme de travail : version {programme['version']}, validée le {_day(decided)}"
+            f" ({programme['deciding_body']})."
         )
     tables = [
         Table(
@@ -86,7 +134,7 @@ def annex_document(
             [
                 [
                     line["label"],
-                    AXIS_LABELS.get(line["axis"] or "", "Réseau" if line["axis"] is None else ""),
+                    "—" if line["axis"] is None else AXIS_LABELS.get(line["axis"], line["axis"]),
                     NATURE_LABELS[line["nature"]],
                     _money(line["estimated"]),
                     _money(line["actual"]),
@@ -147,7 +195,9 @@ def annex_document(
                     None if e.voted_cents is None else Money(e.voted_cents),
                     None
                     if e.deliberation_number is None
-                    else f"n° {e.deliberation_number} du {_date(e.deliberation_date)}",
+                    else f"n°\u00a0{e.deliberation_number} du {_day(e.deliberation_date)}"
+                    if e.deliberation_date is not None
+                    else f"n°\u00a0{e.deliberation_number}",
                     Money(e.amount_cents),
                     "oui" if e.exceeds_voted else "non",
                 ]

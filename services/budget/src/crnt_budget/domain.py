@@ -337,7 +337,7 @@ class FinancingPlan:
                     estimated + expense.estimated,
                     actual + (expense.actual or 0),
                 )
-        return dict(sorted(totals.items()))
+        return totals  # the axes in the deliberation's order, then any added later
 
     def by_nature(self) -> dict[str, tuple[int, int]]:
         totals = {nature.value: (0, 0) for nature in Nature}
