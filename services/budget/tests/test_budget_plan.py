@@ -24,7 +24,11 @@ from crnt_budget.testing import (
     programme_validated,
 )
 from crnt_shared.contracts.budget import ParticipationExceeded, SharesRecalculated
-from crnt_shared.contracts.registry import EpciRegistered, MembershipApproved
+from crnt_shared.contracts.registry import (
+    EpciRegistered,
+    MembershipApproved,
+    MembershipWithdrawn,
+)
 from crnt_shared.testing import wait_until
 
 pytestmark = pytest.mark.integration
@@ -96,6 +100,28 @@ async def test_a_past_year_shares_among_the_centres_that_were_members_in_it(
     assert past.status_code == 200, past.text
     assert (past.json()["member_count"], past.json()["allocated"]) == (0, "0.00")
     assert past.json()["epcis"] == []
+
+
+async def test_a_centre_that_left_this_year_still_counts_in_the_year_it_was_a_member(
+    client: httpx.AsyncClient, agency: dict[str, str], registry: Registry
+) -> None:
+    """Approved on 1 June of last year, withdrawn today: last year's budget shares among it
+    (its whole envelope, 30,000.00), this year's no longer."""
+    facts = centre()
+    approved = membership(MembershipApproved, facts, "pending", "member")
+    dated = approved.data.model_copy(update={"at": datetime(YEAR - 1, 6, 1, tzinfo=UTC)})
+    withdrawn = membership(MembershipWithdrawn, facts, "member", "withdrawn")
+    await registry.publish([approved.model_copy(update={"data": dated}), withdrawn])
+
+    async def both_handled() -> dict[str, Any] | None:
+        past = await client.put(f"{API}/budgets/{YEAR - 1}", json=budget_body(), headers=agency)
+        body: dict[str, Any] = past.json()
+        return body if body["member_count"] == 1 else None
+
+    past = await wait_until(both_handled, message="the dated membership in last year's budget")
+    assert [(c["centre_id"], c["amount"]) for c in past["centres"]] == [(str(facts.id), "30000.00")]
+    now = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    assert (now.json()["member_count"], now.json()["centres"]) == (0, [])
 
 
 async def test_a_closed_year_never_changes(
