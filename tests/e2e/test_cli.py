@@ -1,6 +1,8 @@
 """The agency's CLI against the whole running system: the demo seed (twice), reads, errors."""
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from crnt_cli.main import app
@@ -49,7 +51,7 @@ async def test_the_demo_seed_builds_the_territory_once(cli: CliRunner) -> None:
 
 
 async def test_the_demo_plan_balances_and_its_documents_say_so(
-    cli: CliRunner, tmp_path: Path
+    cli: CliRunner, tmp_path: Path, system: System
 ) -> None:
     """The demo's 2026 plan: the actions 27,500.00 and the dotations 30,000.00; the Region's
     15,000.00, FEDER 50 % of the actions capped at 10,000.00 and the Region's 30,000.00 for
@@ -87,6 +89,30 @@ async def test_the_demo_plan_balances_and_its_documents_say_so(
     diff = run(cli, "budget", "diff", "2026", first, last)
     assert "reste à charge" in diff
     assert "CAPSO" in diff
+    # CAPSO's council voted 2,000.00: the next version asks 2,031.71, one mail to the agency;
+    # recording the same vote again asks the same: no second mail.
+    subject = "Budget 2026 : la participation demandée à Communauté d'agglomération du Pays"
+
+    async def agency_mails() -> list[dict[str, Any]]:
+        found = await system.mails_to("agence@example.org")
+        return [m for m in found if m["Subject"].startswith(subject)]
+
+    before = len(await agency_mails())
+    vote = ["--amount", "2000.00", "--number", "2026-042", "--date", "2026-03-12"]
+    voted = run(cli, "budget", "vote", "2026", "200069037", *vote)
+    assert "needed" in voted
+    run(cli, "budget", "vote", "2026", "200069037", *vote)
+
+    async def mailed() -> list[dict[str, Any]] | None:
+        found = await agency_mails()
+        return found if len(found) > before else None
+
+    [*_, mail] = await wait_until(mailed, timeout=60, message="the agency's mail")
+    assert "une nouvelle délibération est nécessaire" in mail["Text"]
+    assert f"participation votée 2{NNBSP}000,00{NBSP}€" in mail["Text"]
+    assert f"montant demandé 2{NNBSP}031,71{NBSP}€" in mail["Text"]
+    await asyncio.sleep(3)  # two coalescing windows: a second mail would be there
+    assert len(await agency_mails()) == before + 1
 
 
 async def test_errors_are_one_sentence_not_a_traceback(
