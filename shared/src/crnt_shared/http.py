@@ -375,7 +375,13 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
                 documented = responses.setdefault(
                     str(status), {"description": _PROBLEM_STATUSES[status]}
                 )
-                documented["content"] = problem
+                # A page for people (an HTML error page) stays documented beside the problem.
+                pages = {
+                    media: schema
+                    for media, schema in documented.get("content", {}).items()
+                    if media.startswith("text/")
+                }
+                documented["content"] = {**problem, **pages}
     return document
 
 

@@ -338,7 +338,10 @@ def build_router(
         tags=["confirmations"],
         response_class=HTMLResponse,
         summary="The page of a confirmation link: asks to confirm the address",
-        responses={400: {"description": "Not a valid link"}, 410: {"description": "Expired"}},
+        responses={
+            400: {"description": "Not a valid link", "content": {"text/html": {}}},
+            410: {"description": "Expired", "content": {"text/html": {}}},
+        },
     )
     async def confirmation_page(token: ConfirmationToken) -> HTMLResponse:
         request = confirmation(token)
@@ -360,7 +363,10 @@ def build_router(
         tags=["confirmations"],
         response_class=HTMLResponse,
         summary="Confirm an address named in an application, with its signed link",
-        responses={400: {"description": "Not a valid link"}, 410: {"description": "Expired"}},
+        responses={
+            400: {"description": "Not a valid link", "content": {"text/html": {}}},
+            410: {"description": "Expired", "content": {"text/html": {}}},
+        },
     )
     async def confirm(token: ConfirmationToken) -> HTMLResponse:
         request = confirmation(token)
