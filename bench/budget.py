@@ -99,6 +99,10 @@ async def one_recalculation(admin_url: str, members: int) -> None:
                     "as_of",
                 ],
             )
+            # Each member's membership period (a year shares among the centres members in it).
+            await connection.execute(
+                "INSERT INTO memberships (centre_id, since) SELECT centre_id, as_of FROM centres"
+            )
             for siren, name, population in (CAPSO, CCPL):
                 await connection.execute(
                     "INSERT INTO epcis VALUES ($1, $2, $3, true, now())", siren, name, population
