@@ -132,3 +132,23 @@ async def test_reading_what_does_not_exist_is_a_404_that_says_what_to_do(
     assert (await put(client, agency, budget_body())).status_code == 200
     assert (await client.get(f"{API}/budgets/{YEAR}/versions/7")).status_code == 404
     assert (await client.get(f"{API}/budgets/{YEAR}/versions/0")).status_code == 422
+
+
+async def test_a_reste_a_charge_with_nobody_to_pay_it_publishes_no_version(
+    client: httpx.AsyncClient, agency: dict[str, str]
+) -> None:
+    """1,000.00 of animation and no grant: 1,000.00 to pay, and no EPCI has a member centre.
+    No split is invented: no version, the budget says why, the shares answer 409."""
+    line = {"id": "animation", "label": "Animation du réseau", "estimated": "1000.00"}
+    body = budget_body(funders=[], network_lines=[line])
+    response = await put(client, agency, body)
+    assert response.status_code == 200, response.text
+    budget = response.json()
+    assert budget["version"] is None
+    assert budget["waiting"]["missing"] == [
+        f"no EPCI has a member centre in {YEAR}: nobody owes the reste à charge"
+    ]
+    shares = await client.get(f"{API}/budgets/{YEAR}/shares")
+    assert shares.status_code == 409
+    assert "nobody owes the reste à charge" in shares.json()["detail"]
+    assert (await client.get(f"{API}/budgets/{YEAR}/annex.pdf")).status_code == 409
