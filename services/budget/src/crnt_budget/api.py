@@ -10,8 +10,9 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
+from crnt_shared.auth import Actor, Role
 from crnt_shared.contracts.programme import AXES
-from crnt_shared.http import Conflict, NotFound, Role, role_guard
+from crnt_shared.http import Conflict, NotFound
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
@@ -28,7 +29,6 @@ from crnt_budget.repository import (
 )
 from crnt_budget.settings import BudgetSettings
 
-AGENCY = "agency"
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
@@ -236,13 +236,7 @@ VersionQuery = Annotated[
 
 def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter:
     router = APIRouter(tags=["budgets"])
-    guard = role_guard(
-        {
-            Role.AGENCY: settings.agency_token.get_secret_value(),
-            Role.COPIL: settings.copil_token.get_secret_value(),
-        }
-    )
-    agency = guard(Role.AGENCY)
+    agency = runtime.auth.require(Role.AGENCY)
 
     async def budget_of(repository: Repository, year: int) -> BudgetRow:
         budget = await repository.budget(year)
@@ -300,36 +294,36 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
 
     @router.put(
         "/budgets/{year}",
-        dependencies=[agency],
         summary="Configure or revise a year's budget (a new version of its plan and shares)",
         openapi_extra={"requestBody": {"content": {"application/json": {"example": _EXAMPLE}}}},
     )
-    async def put_budget(year: Year, body: BudgetIn) -> dict[str, Any]:
-        command = handlers.ConfigureBudget(year, body.to_domain(), by=AGENCY)
+    async def put_budget(
+        year: Year, actor: Annotated[Actor, agency], body: BudgetIn
+    ) -> dict[str, Any]:
+        command = handlers.ConfigureBudget(year, body.to_domain(), by=actor.label)
         await run(lambda uow: handlers.configure_budget(command, uow, settings.publish_topic))
         return await budget_view(year)
 
     @router.put(
         "/budgets/{year}/participations/{siren}",
-        dependencies=[agency],
         summary="Record the participation an EPCI's council voted (a new version compares it)",
     )
-    async def put_participation(year: Year, siren: Siren, body: ParticipationIn) -> dict[str, Any]:
+    async def put_participation(
+        year: Year, siren: Siren, actor: Annotated[Actor, agency], body: ParticipationIn
+    ) -> dict[str, Any]:
         command = handlers.RecordParticipation(
             year,
             ParticipationRow(siren, body.amount, body.deliberation_number, body.deliberation_date),
-            by=AGENCY,
+            by=actor.label,
         )
         await run(lambda uow: handlers.record_participation(command, uow, settings.publish_topic))
         return await budget_view(year)
 
     @router.post(
-        "/budgets/{year}/close",
-        dependencies=[agency],
-        summary="Close a year: nothing recalculates it afterwards",
+        "/budgets/{year}/close", summary="Close a year: nothing recalculates it afterwards"
     )
-    async def close(year: Year) -> dict[str, Any]:
-        command = handlers.CloseYear(year, by=AGENCY)
+    async def close(year: Year, actor: Annotated[Actor, agency]) -> dict[str, Any]:
+        command = handlers.CloseYear(year, by=actor.label)
         await run(lambda uow: handlers.close_year(command, uow))
         return await budget_view(year)
 
