@@ -43,7 +43,6 @@ CONFIG = domain.config_from_json(
     {
         "envelope": "30000.00",
         "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-        "epci_contribution": "12000.00",
         "epci_key": "population",
     }
 )
@@ -99,6 +98,10 @@ async def one_recalculation(admin_url: str, members: int) -> None:
                     "is_member",
                     "as_of",
                 ],
+            )
+            # Each member's membership period (a year shares among the centres members in it).
+            await connection.execute(
+                "INSERT INTO memberships (centre_id, since) SELECT centre_id, as_of FROM centres"
             )
             for siren, name, population in (CAPSO, CCPL):
                 await connection.execute(

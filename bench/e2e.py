@@ -52,7 +52,6 @@ EPCIS, COMMUNES_PER_EPCI = 12, 8
 BUDGET = {
     "envelope": "300000.00",
     "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_contribution": "120000.00",
     "epci_key": "population",
     "funders": [
         {"name": "Région (CRNT)", "amount": "150000.00"},

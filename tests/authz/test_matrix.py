@@ -142,10 +142,10 @@ def _fill(path: str) -> Callable[[dict[str, str]], str]:
 BUDGET = {
     "envelope": "30000.00",
     "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_contribution": "12000.00",
-    "epci_key": "population",
+    "epci_key": "member_centres",
     "funders": [{"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"}],
 }
+VOTE = {"amount": "2000.00", "deliberation_number": "2026-042", "deliberation_date": "2026-03-12"}
 
 
 def _action(lead: str) -> dict[str, Any]:
@@ -338,6 +338,14 @@ ROWS: list[Row] = [
     ),
     _r(
         "programme",
+        "GET",
+        "/programmes/{year}/report.{fmt}",
+        "open",
+        200,
+        url=_fill(f"/programmes/{YEAR}/report.ods"),
+    ),
+    _r(
+        "programme",
         "POST",
         "/programmes/{year}/submit",
         "agency",
@@ -389,6 +397,32 @@ ROWS: list[Row] = [
         body=lambda i, ids: BUDGET,
     ),
     _r("budget", "GET", "/budgets/{year}", "open", 200, url=_fill(f"/budgets/{YEAR}")),
+    _r(
+        "budget",
+        "PUT",
+        "/budgets/{year}/participations/{siren}",
+        "agency",
+        200,
+        url=_fill(f"/budgets/{YEAR}/participations/200069037"),
+        body=lambda i, ids: VOTE,
+    ),
+    _r(
+        "budget",
+        "POST",
+        "/budgets/{year}/close",
+        "agency",
+        404,
+        url=_fill(f"/budgets/{YEAR + 1}/close"),
+    ),
+    _r("budget", "GET", "/budgets/{year}/plan", "open", 200, url=_fill(f"/budgets/{YEAR}/plan")),
+    _r(
+        "budget",
+        "GET",
+        "/budgets/{year}/annex.{fmt}",
+        "open",
+        200,
+        url=_fill(f"/budgets/{YEAR}/annex.ods"),
+    ),
     _r(
         "budget", "GET", "/budgets/{year}/shares", "open", 200, url=_fill(f"/budgets/{YEAR}/shares")
     ),

@@ -1,12 +1,20 @@
 """The agency's CLI against the whole running system: the demo seed (twice), reads, errors."""
 
+import asyncio
+from pathlib import Path
+from typing import Any
+
 import pytest
 from crnt_cli.main import app
+from crnt_shared.testing import wait_until
+from openpyxl import load_workbook
+from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from tests.e2e.system import AGENCY_TOKEN, COPIL_TOKEN, System
 
 pytestmark = pytest.mark.integration
+NNBSP, NBSP = "\u202f", "\u00a0"
 
 
 @pytest.fixture
@@ -40,6 +48,71 @@ async def test_the_demo_seed_builds_the_territory_once(cli: CliRunner) -> None:
     assert "27\u202f500,00 €" in report
     versions = run(cli, "budget", "versions", "2026")
     assert "manual" in versions
+
+
+async def test_the_demo_plan_balances_and_its_documents_say_so(
+    cli: CliRunner, tmp_path: Path, system: System
+) -> None:
+    """The demo's 2026 plan: the actions 27,500.00 and the dotations 30,000.00; the Region's
+    15,000.00, FEDER 50 % of the actions capped at 10,000.00 and the Region's 30,000.00 for
+    the dotations; the reste à charge 2,500.00 by population: 250,000 × 104,937 / 129,124 =
+    203,171.45… and 250,000 × 24,187 / 129,124 = 46,828.54…, the cent left to the larger
+    remainder: CAPSO 2,031.71 €, CCPL 468.29 €."""
+    run(cli, "demo", "seed")
+
+    async def settled() -> str | None:
+        plan = run(cli, "budget", "plan", "2026")
+        return plan if "468,29 €" in plan else None
+
+    plan = await wait_until(settled, timeout=90, message="the demo plan with the programme")
+    assert "plan balanced" in plan
+    assert f"2{NNBSP}031,71 €" in plan
+    assert f"57{NNBSP}500,00 €" in plan
+    assert "20 % rule (CGCT L1111-10) holds" in plan
+    annex = tmp_path / "annexe.pdf"
+    run(cli, "budget", "annex", "2026", "--format", "pdf", "-o", str(annex))
+    text = "".join(page.extract_text() for page in PdfReader(annex).pages).replace(NBSP, " ")
+    assert "2 031,71 €" in text
+    assert "468,29 €" in text
+    xlsx = tmp_path / "annexe.xlsx"
+    run(cli, "budget", "annex", "2026", "--format", "xlsx", "-o", str(xlsx))
+    assert load_workbook(xlsx)["Reste à charge par EPCI"].max_row == 4  # header, 2, total
+    report = tmp_path / "bilan.pdf"
+    run(cli, "programme", "report", "2026", "--format", "pdf", "-o", str(report))
+    assert "27 500,00 €" in "".join(p.extract_text() for p in PdfReader(report).pages).replace(
+        NBSP, " "
+    )
+    versions = run(cli, "budget", "versions", "2026").splitlines()
+    cells = [line.split()[1] for line in versions if line.strip().startswith("│")]
+    numbers = [cell for cell in cells if cell.isdigit()]
+    first, last = numbers[0], numbers[-1]
+    diff = run(cli, "budget", "diff", "2026", first, last)
+    assert "reste à charge" in diff
+    assert "CAPSO" in diff
+    # CAPSO's council voted 2,000.00: the next version asks 2,031.71, one mail to the agency;
+    # recording the same vote again asks the same: no second mail.
+    subject = "Budget 2026 : la participation demandée à Communauté d'agglomération du Pays"
+
+    async def agency_mails() -> list[dict[str, Any]]:
+        found = await system.mails_to("agence@example.org")
+        return [m for m in found if m["Subject"].startswith(subject)]
+
+    before = len(await agency_mails())
+    vote = ["--amount", "2000.00", "--number", "2026-042", "--date", "2026-03-12"]
+    voted = run(cli, "budget", "vote", "2026", "200069037", *vote)
+    assert "needed" in voted
+    run(cli, "budget", "vote", "2026", "200069037", *vote)
+
+    async def mailed() -> list[dict[str, Any]] | None:
+        found = await agency_mails()
+        return found if len(found) > before else None
+
+    [*_, mail] = await wait_until(mailed, timeout=60, message="the agency's mail")
+    assert "une nouvelle délibération est nécessaire" in mail["Text"]
+    assert f"participation votée 2{NNBSP}000,00{NBSP}€" in mail["Text"]
+    assert f"montant demandé 2{NNBSP}031,71{NBSP}€" in mail["Text"]
+    await asyncio.sleep(3)  # two coalescing windows: a second mail would be there
+    assert len(await agency_mails()) == before + 1
 
 
 async def test_errors_are_one_sentence_not_a_traceback(

@@ -21,7 +21,6 @@ CAPSO, CCPL = "200069037", "246201016"
 BUDGET = {
     "envelope": "30000.00",
     "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_contribution": "12000.00",
     "epci_key": "population",
     "funders": [
         {"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"},
@@ -215,7 +214,9 @@ async def test_apply_approve_share_withdraw(journey: Journey, kill_budget: bool)
     # Half split equally (7,500 each), half by workstations 8:4 (10,000 / 5,000).
     await journey.wait_for_shares({"A": "17500.00", "B": "12500.00"})
     budget = await journey.call("GET", "budget", f"/budgets/{YEAR}", headers={})
-    assert sum(Decimal(e["amount"]) for e in budget["epcis"]) == Decimal("12000.00")
+    # The reste à charge: the dotations 30,000.00 − the Region's 15,000.00 − FEDER's 50 % of
+    # them capped at 10,000.00 (no programme yet).
+    assert sum(Decimal(e["amount"]) for e in budget["epcis"]) == Decimal("5000.00")
     versions = await journey.call("GET", "budget", f"/budgets/{YEAR}/versions", headers={})
     assert versions["items"][-1]["member_count"] == 2
 
@@ -224,10 +225,10 @@ async def test_apply_approve_share_withdraw(journey: Journey, kill_budget: bool)
 
     async def last_share_of_a() -> str | None:
         found = await journey.system.mails_to(journey.animator("A"))
-        shares = [s for s in subjects(found) if s.startswith(f"Quote-part {YEAR}")]
+        shares = [s for s in subjects(found) if s.startswith(f"Dotation {YEAR}")]
         return shares[-1] if shares else None
 
-    expected = f"Quote-part {YEAR} de {name['A']} : {euros('17500.00')}"
+    expected = f"Dotation {YEAR} de {name['A']} : {euros('17500.00')}"
 
     async def settled() -> bool:
         return await last_share_of_a() == expected
@@ -288,5 +289,5 @@ async def programme_knows_members(journey: Journey, keys: set[str]) -> bool:
 
 def _only_shares_repeat(found: list[str]) -> bool:
     """Share mails may repeat a subject (the same amount reached twice); nothing else may."""
-    others = [s for s in found if not s.startswith("Quote-part")]
+    others = [s for s in found if not s.startswith("Dotation")]
     return len(others) == len(set(others))

@@ -33,15 +33,31 @@ ANIMATORS = [
     "Chloé Bernard",
     "Antoine Roussel",
 ]
+#: The 2026 plan: the programme's actions (27,500.00) and the centres' dotations (30,000.00);
+#: the Region gives 15,000.00 and funds the dotations, FEDER half of the actions up to
+#: 10,000.00; the EPCIs owe the reste à charge, 2,500.00, by population (CAPSO 2,031.71,
+#: CCPL 468.29).
 BUDGET = {
     "envelope": "30000.00",
     "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_contribution": "12000.00",
     "epci_key": "population",
     "funders": [
         {"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"},
-        {"name": "FEDER", "rate": "0.5", "ceiling": "10000.00"},
+        {
+            "name": "FEDER",
+            "rate": "0.5",
+            "ceiling": "10000.00",
+            "base": {
+                "axes": ["communication", "ateliers", "evenements", "formation", "materiel_partage"]
+            },
+        },
+        {
+            "name": "Région Hauts-de-France (dotations des lieux)",
+            "rate": "1",
+            "base": {"lines": ["dotations"]},
+        },
     ],
+    "network_lines": [],
 }
 ACTIONS = [
     ("communication", "Site et réseaux sociaux communs du réseau", "4500.00"),

@@ -39,7 +39,11 @@ async def test_a_budget_is_configured_and_read_by_anyone(
     response = await put(client, agency, body)
     assert response.status_code == 200, response.text
     budget = response.json()
-    assert budget["configuration"] == {**body, "envelope": "30000.00"}
+    assert budget["configuration"] == {
+        **body,
+        "funders": [{"name": "FEDER", "rate": "0.5", "ceiling": "10000.00", "base": None}],
+        "network_lines": [],
+    }
     assert (budget["year"], budget["version"], budget["revision"]) == (YEAR, 1, 1)
     assert budget["centres"] == []
     assert budget["epcis"] == []
@@ -58,7 +62,26 @@ async def test_a_budget_is_configured_and_read_by_anyone(
         ({"envelope": "10.005"}, ("envelope", "more than 2 decimals")),
         ({"envelope": 30000.5}, ("envelope", "not numbers")),
         ({"envelope": 30000}, ("envelope", "not numbers")),
-        ({"epci_contribution": "douze mille"}, ("epci_contribution", "not an amount")),
+        ({"epci_contribution": "12000.00"}, ("epci_contribution", "reste à charge")),
+        ({"epci_key": "fixed_shares"}, ("fixed_shares", "a ratio per EPCI")),
+        ({"fixed_shares": {"200069037": "1"}}, ("fixed_shares go with epci_key fixed_shares",)),
+        (
+            {"epci_key": "fixed_shares", "fixed_shares": {"CAPSO": "1"}},
+            ("keyed by SIREN",),
+        ),
+        (
+            {"funders": [{"name": "F", "rate": "0.5", "base": {"axes": ["cuisine"]}}]},
+            ("unknown axes", "materiel_partage"),
+        ),
+        ({"funders": [{"name": "F", "amount": "1.00", "base": {}}]}, ("base without a rate",)),
+        (
+            {
+                "network_lines": [
+                    {"id": "dotations", "label": "D", "estimated": "1.00"},
+                ]
+            },
+            ("distinct and not 'dotations'",),
+        ),
         ({"centre_key": {"fixed_ratio": "1.5", "weight": "workstations"}}, ("greater than 1",)),
         ({"centre_key": {"fixed_ratio": "-0.1", "weight": "workstations"}}, ("not a ratio",)),
         ({"centre_key": {"fixed_ratio": 0.5, "weight": "workstations"}}, ("not numbers",)),
@@ -109,3 +132,23 @@ async def test_reading_what_does_not_exist_is_a_404_that_says_what_to_do(
     assert (await put(client, agency, budget_body())).status_code == 200
     assert (await client.get(f"{API}/budgets/{YEAR}/versions/7")).status_code == 404
     assert (await client.get(f"{API}/budgets/{YEAR}/versions/0")).status_code == 422
+
+
+async def test_a_reste_a_charge_with_nobody_to_pay_it_publishes_no_version(
+    client: httpx.AsyncClient, agency: dict[str, str]
+) -> None:
+    """1,000.00 of animation and no grant: 1,000.00 to pay, and no EPCI has a member centre.
+    No split is invented: no version, the budget says why, the shares answer 409."""
+    line = {"id": "animation", "label": "Animation du réseau", "estimated": "1000.00"}
+    body = budget_body(funders=[], network_lines=[line])
+    response = await put(client, agency, body)
+    assert response.status_code == 200, response.text
+    budget = response.json()
+    assert budget["version"] is None
+    assert budget["waiting"]["missing"] == [
+        f"no EPCI has a member centre in {YEAR}: nobody owes the reste à charge"
+    ]
+    shares = await client.get(f"{API}/budgets/{YEAR}/shares")
+    assert shares.status_code == 409
+    assert "nobody owes the reste à charge" in shares.json()["detail"]
+    assert (await client.get(f"{API}/budgets/{YEAR}/annex.pdf")).status_code == 409

@@ -1,29 +1,36 @@
 """The budget's rules: money, the largest-remainder allocation, the keys, the financing plan."""
 
 import random
+from datetime import date
 from fractions import Fraction
 
 import pytest
 from crnt_budget import domain
 from crnt_budget.domain import (
+    Base,
     BudgetConfig,
     CentreKey,
     CentreWeight,
-    Epci,
     EpciKey,
+    Expense,
+    ExpenseKind,
     Funder,
     InvalidAmount,
     Member,
+    MissingInputs,
+    Nature,
+    Payer,
     PlanStatus,
     allocate,
     centre_shares,
     compare,
-    epci_shares,
+    epci_split,
     financing_plan,
     format_cents,
     parse_cents,
     parse_ratio,
 )
+from crnt_shared.contracts.programme import AXES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -225,61 +232,131 @@ def test_centre_key_fully_fixed_is_an_equal_split() -> None:
     assert centre_shares(900, key, members(1, 2, 100)) == {"c000": 300, "c001": 300, "c002": 300}
 
 
-# EPCI key
+# The plan of the demo territory (cli/src/crnt_cli/demo.py)
+
+DEMO_ACTIONS = [
+    ("communication", Nature.FONCTIONNEMENT, 450_000),
+    ("ateliers", Nature.FONCTIONNEMENT, 600_000),
+    ("evenements", Nature.FONCTIONNEMENT, 550_000),
+    ("formation", Nature.FONCTIONNEMENT, 350_000),
+    ("materiel_partage", Nature.INVESTISSEMENT, 800_000),
+]
+DEMO_FUNDERS = [
+    Funder("Région Hauts-de-France (CRNT)", amount=1_500_000),
+    Funder(
+        "FEDER",
+        rate=Fraction(1, 2),
+        ceiling=1_000_000,
+        base=Base(axes=AXES),
+    ),
+    Funder(
+        "Région Hauts-de-France (dotations des lieux)",
+        rate=Fraction(1),
+        base=Base(lines=(domain.DOTATIONS,)),
+    ),
+]
+PAYS_DE_SAINT_OMER = [
+    Payer(CAPSO, "CAPSO", 104_937, 30),
+    Payer(CCPL, "CCPL", 24_187, 6),
+]
 
 
-def test_epci_key_by_population_gives_the_reference_split() -> None:
-    # CAPSO 104,937 and CCPL 24,187 inhabitants: 81.27 % / 18.73 %.
-    epcis = [Epci(CAPSO, 104_937), Epci(CCPL, 24_187)]
-    shares = epci_shares(1_200_000, EpciKey.POPULATION, epcis, [])
-    assert shares == {CAPSO: 975_221, CCPL: 224_779}  # 81.27 % / 18.73 %
-    assert sum(shares.values()) == 1_200_000
+def demo_expenses() -> list[Expense]:
+    actions = [
+        Expense(axis, axis, ExpenseKind.ACTION, axis, nature, cents)
+        for axis, nature, cents in DEMO_ACTIONS
+    ]
+    config = BudgetConfig(
+        envelope=3_000_000,
+        centre_key=CentreKey(Fraction(1, 2), CentreWeight.WORKSTATIONS),
+        epci_key=EpciKey.POPULATION,
+    )
+    return domain.expenses_of(config, actions, 3_000_000)
 
 
-def test_epci_key_by_member_centres_leaves_an_epci_without_member_out() -> None:
-    epcis = [Epci(CAPSO, 104_937), Epci(CCPL, 24_187), Epci("200000000", 1000)]
-    group = [*members(1, 1, 1), Member("z", CCPL, 3)]
-    shares = epci_shares(1000, EpciKey.MEMBER_CENTRES, epcis, group)
-    assert shares == {CAPSO: 750, CCPL: 250, "200000000": 0}
+def test_the_demo_plan_balances_and_capso_and_ccpl_owe_the_reste_a_charge_by_population() -> None:
+    """Expenses: the five actions 4,500 + 6,000 + 5,500 + 3,500 + 8,000 = 27,500.00 and the
+    dotations 30,000.00: 57,500.00. Grants: the Region 15,000.00; FEDER 50 % of the actions
+    (13,750.00) capped at 10,000.00; the Region's dotations 100 % of 30,000.00: 55,000.00.
+    Reste à charge: 57,500.00 − 55,000.00 = 2,500.00 = 250,000 cents.
 
-
-def test_epci_key_by_member_centres_with_no_member_anywhere_splits_equally() -> None:
-    epcis = [Epci(CAPSO, 1), Epci(CCPL, 1)]
-    assert epci_shares(1001, EpciKey.MEMBER_CENTRES, epcis, []) == {CAPSO: 501, CCPL: 500}
-
-
-def test_epci_with_an_unknown_population_weighs_nothing() -> None:
-    shares = epci_shares(100, EpciKey.POPULATION, [Epci(CAPSO, None), Epci(CCPL, 10)], [])
-    assert shares == {CAPSO: 0, CCPL: 100}
-
-
-# Financing plan
-
-
-def test_a_plan_awaits_the_programme_before_its_expenses_are_known() -> None:
-    plan = financing_plan([Funder("Région", amount=1_500_000)], 1_200_000, None)
-    assert plan.status is PlanStatus.AWAITING_PROGRAMME
-    assert (plan.expenses, plan.resources, plan.gap) == (0, 2_700_000, 2_700_000)
-
-
-def test_a_balanced_plan() -> None:
-    funders = [Funder("Région", amount=1_500_000), Funder("FEDER", rate=Fraction(1, 2))]
-    plan = financing_plan(funders, 500_000, {"communication": 1_000_000, "ateliers": 3_000_000})
-    assert plan.funders == [("Région", 1_500_000), ("FEDER", 2_000_000)]
+    By population (104,937 + 24,187 = 129,124 inhabitants):
+    CAPSO 250,000 × 104,937 / 129,124 = 203,171.45… → 203,171, remainder 0.45…;
+    CCPL 250,000 × 24,187 / 129,124 = 46,828.54… → 46,828, remainder 0.54…;
+    the one cent left goes to the larger remainder, CCPL: 2,031.71 € and 468.29 €.
+    """
+    plan = financing_plan(demo_expenses(), DEMO_FUNDERS, programme_known=True)
+    assert plan.estimated == 5_750_000
+    assert [amount for _, amount in plan.grants] == [1_500_000, 1_000_000, 3_000_000]
+    assert plan.reste_a_charge == 250_000
     assert plan.status is PlanStatus.BALANCED
-    assert plan.gap == 0
+    assert plan.granted + plan.reste_a_charge == plan.estimated
+    split = epci_split(250_000, EpciKey.POPULATION, PAYS_DE_SAINT_OMER, {}, 2026)
+    assert split == {CAPSO: 203_171, CCPL: 46_829}
+
+
+def test_the_demo_keeps_the_20_percent_rule() -> None:
+    """The investment: shared equipment, 8,000.00. The Region's 15,000.00 spread over all
+    57,500.00 of expenses gives it 15,000 × 8,000 / 57,500 = 2,086.95… → 2,086.96 (largest
+    remainder among the seven lines); FEDER's 10,000.00 over its 27,500.00 of actions gives it
+    10,000 × 8,000 / 27,500 = 2,909.09…; the dotations' grant covers none of it. Public grants
+    on it: 2,086.96 + 2,909.09 = 4,996.05; the owner keeps 3,003.95, 37.5 % ≥ 20 %."""
+    plan = financing_plan(demo_expenses(), DEMO_FUNDERS, programme_known=True)
+    rule = plan.investment_rule
+    assert rule.investment == 800_000
+    assert rule.grants == 499_605
+    assert (rule.owner_share, rule.holds) == (300_395, True)
+
+
+def test_an_investment_funded_beyond_80_percent_breaks_the_rule() -> None:
+    """10,000.00 of equipment: a 90 % rate on investments grants 9,000.00, leaving the owner
+    1,000.00, 10 % < 20 %."""
+    expenses = [
+        Expense(
+            "tablettes", "Tablettes", ExpenseKind.NETWORK, None, Nature.INVESTISSEMENT, 1_000_000
+        ),
+        Expense(
+            "animation", "Animation", ExpenseKind.NETWORK, None, Nature.FONCTIONNEMENT, 500_000
+        ),
+    ]
+    funder = Funder("FEDER", rate=Fraction(9, 10), base=Base(natures=(Nature.INVESTISSEMENT,)))
+    plan = financing_plan(expenses, [funder], programme_known=True)
+    assert [amount for _, amount in plan.grants] == [900_000]
+    assert plan.reste_a_charge == 600_000
+    assert (plan.investment_rule.owner_share, plan.investment_rule.holds) == (100_000, False)
+
+
+def test_without_investment_the_rule_does_not_apply() -> None:
+    expenses = [Expense("a", "A", ExpenseKind.NETWORK, None, Nature.FONCTIONNEMENT, 100)]
+    assert financing_plan(expenses, [], programme_known=True).investment_rule.holds is None
+
+
+def test_a_base_takes_the_expenses_matching_every_criterion_given() -> None:
+    """FEDER 50 % of the investments of the axis « matériel partagé »: only the 8,000.00."""
+    base = Base(natures=(Nature.INVESTISSEMENT,), axes=("materiel_partage",))
+    funder = Funder("FEDER", rate=Fraction(1, 2), base=base)
+    assert funder.contribution(demo_expenses()) == 400_000
+    with pytest.raises(ValueError, match="base"):
+        Funder("x", amount=1, base=base)
 
 
 def test_a_rate_is_capped_by_its_ceiling_and_rounded_down() -> None:
-    assert Funder("FEDER", rate=Fraction(1, 2), ceiling=1_000).contribution(10_000) == 1_000
-    assert Funder("FEDER", rate=Fraction(1, 3)).contribution(100) == 33
+    one = [Expense("a", "A", ExpenseKind.NETWORK, None, Nature.FONCTIONNEMENT, 10_000)]
+    assert Funder("FEDER", rate=Fraction(1, 2), ceiling=1_000).contribution(one) == 1_000
+    hundred = [Expense("a", "A", ExpenseKind.NETWORK, None, Nature.FONCTIONNEMENT, 100)]
+    assert Funder("FEDER", rate=Fraction(1, 3)).contribution(hundred) == 33
 
 
-def test_a_deficit_and_a_surplus_are_reported() -> None:
-    deficit = financing_plan([], 100, {"formation": 150})
-    assert (deficit.status, deficit.gap) == (PlanStatus.DEFICIT, -50)
-    surplus = financing_plan([], 200, {"formation": 150})
-    assert (surplus.status, surplus.gap) == (PlanStatus.SURPLUS, 50)
+def test_grants_beyond_the_expenses_leave_nothing_to_pay_and_say_so() -> None:
+    expenses = [Expense("a", "A", ExpenseKind.NETWORK, None, Nature.FONCTIONNEMENT, 150)]
+    plan = financing_plan(expenses, [Funder("Région", amount=200)], programme_known=True)
+    assert (plan.status, plan.reste_a_charge, plan.surplus) == (PlanStatus.OVER_FUNDED, 0, 50)
+
+
+def test_a_plan_without_programme_says_it_awaits_it() -> None:
+    plan = financing_plan(demo_expenses()[5:], [], programme_known=False)
+    assert plan.status is PlanStatus.AWAITING_PROGRAMME
+    assert plan.reste_a_charge == 3_000_000  # the dotations alone
 
 
 def test_a_funder_is_either_fixed_or_a_rate() -> None:
@@ -289,6 +366,48 @@ def test_a_funder_is_either_fixed_or_a_rate() -> None:
         Funder("x", amount=1, rate=Fraction(1, 2))
     with pytest.raises(ValueError, match="ceiling"):
         Funder("x", amount=1, ceiling=2)
+
+
+# The EPCI keys: only EPCIs with member centres pay, never a fallback
+
+
+def test_member_centres_key() -> None:
+    """1,000 cents, CAPSO 3 member centres, CCPL 1: 750 and 250."""
+    payers = [Payer(CAPSO, "CAPSO", None, 3), Payer(CCPL, "CCPL", None, 1)]
+    assert epci_split(1000, EpciKey.MEMBER_CENTRES, payers, {}, 2026) == {CAPSO: 750, CCPL: 250}
+
+
+def test_fixed_shares_key() -> None:
+    """1,001 cents at 2/3 and 1/3: 667.33… → 667 and 333.66… → 333 + the cent left (larger
+    remainder): 667 and 334."""
+    shares = {CAPSO: Fraction(2, 3), CCPL: Fraction(1, 3), "200000000": Fraction(1, 2)}
+    result = epci_split(1001, EpciKey.FIXED_SHARES, PAYS_DE_SAINT_OMER, shares, 2026)
+    assert result == {CAPSO: 667, CCPL: 334}
+
+
+def test_an_unknown_population_is_missing_not_a_zero() -> None:
+    payers = [Payer(CAPSO, "CAPSO", None, 3), Payer(CCPL, "CCPL", 24_187, 1)]
+    with pytest.raises(MissingInputs) as raised:
+        epci_split(100, EpciKey.POPULATION, payers, {}, 2026)
+    assert raised.value.missing == ["the population of CAPSO (SIREN 200069037) is unknown"]
+
+
+def test_a_fixed_share_not_given_is_missing() -> None:
+    with pytest.raises(MissingInputs, match="CCPL"):
+        epci_split(100, EpciKey.FIXED_SHARES, PAYS_DE_SAINT_OMER, {CAPSO: Fraction(1)}, 2026)
+
+
+def test_nobody_to_pay_a_reste_a_charge_is_missing() -> None:
+    with pytest.raises(MissingInputs, match="no EPCI has a member centre in 2026"):
+        epci_split(100, EpciKey.MEMBER_CENTRES, [], {}, 2026)
+    assert epci_split(0, EpciKey.MEMBER_CENTRES, [], {}, 2026) == {}
+
+
+def test_asking_more_than_voted_needs_a_new_deliberation() -> None:
+    voted = domain.Participation(CAPSO, 200_000, "2026-014", date(2026, 3, 12))
+    assert domain.exceeds(203_171, voted)
+    assert not domain.exceeds(200_000, voted)
+    assert not domain.exceeds(203_171, None)
 
 
 # Versions and configuration
@@ -307,12 +426,18 @@ def test_a_configuration_survives_its_json_round_trip() -> None:
     config = BudgetConfig(
         envelope=3_000_000,
         centre_key=CentreKey(Fraction(1, 2), CentreWeight.WORKSTATIONS),
-        epci_contribution=1_200_000,
-        epci_key=EpciKey.POPULATION,
+        epci_key=EpciKey.FIXED_SHARES,
         funders=(
             Funder("Région", amount=1_500_000),
             Funder("FEDER", rate=Fraction(3, 10), ceiling=500_000),
+            Funder("FEDER inv.", rate=Fraction(1, 2), base=Base(natures=(Nature.INVESTISSEMENT,))),
         ),
+        network_lines=(
+            domain.NetworkLine(
+                "animation", "Animation du réseau", Nature.FONCTIONNEMENT, 1_200_000
+            ),
+        ),
+        fixed_shares={CAPSO: Fraction(4, 5), CCPL: Fraction(1, 5)},
     )
     data = domain.config_to_json(config)
     assert data["envelope"] == "30000.00"

@@ -73,10 +73,15 @@ async def test_events_before_the_budget_are_kept_and_configuring_computes_at_onc
     async def all_handled() -> bool:
         return await inbox_count(database_url) == 5
 
+    """The dotations, 30,000.00, are the plan's only expense until the programme is validated;
+    the Region gives 15,000.00: the reste à charge is 15,000.00, by population
+    1,500,000 × 104,937 / 129,124 = 1,219,025.80… → 1,219,026 (the larger remainder takes the
+    cent left) for CAPSO, 1,500,000 × 24,187 / 129,124 = 280,974.19… → 280,974 for CCPL."""
     await wait_until(all_handled, message="the five registry events in the inbox")
     assert (await client.get(f"{API}/budgets/{YEAR}")).status_code == 404
 
-    response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    body = budget_body(epci_key="population")
+    response = await client.put(f"{API}/budgets/{YEAR}", json=body, headers=agency)
     assert response.status_code == 200, response.text
     budget = response.json()
     assert budget["version"] == 1
@@ -89,7 +94,8 @@ async def test_events_before_the_budget_are_kept_and_configuring_computes_at_onc
         str(centres[2].id): "12500.00",
     }
     epcis = {e["siren"]: e["amount"] for e in budget["epcis"]}
-    assert epcis == {CAPSO[0]: "9752.21", CCPL[0]: "2247.79"}
+    assert epcis == {CAPSO[0]: "12190.26", CCPL[0]: "2809.74"}
+    assert budget["financing_plan"]["reste_a_charge"] == "15000.00"
     assert budget["financing_plan"]["status"] == "awaiting_programme"
 
     async def events_out() -> bool:
@@ -132,7 +138,8 @@ async def test_a_burst_of_approvals_gives_few_recalculations_and_every_event_is_
     assert budget_app.state.recalculator.runs == len(recalculations)
     final = await shares(client)
     assert sum(cents(c["amount"]) for c in final["centres"]) == 3_000_000
-    assert sum(cents(e["amount"]) for e in final["epcis"]) == 1_200_000
+    # The reste à charge: the dotations 30,000.00 − the Region's 15,000.00.
+    assert sum(cents(e["amount"]) for e in final["epcis"]) == 1_500_000
 
     async def summaries_out() -> bool:
         return len(published.of(SharesRecalculated)) == len(versions)

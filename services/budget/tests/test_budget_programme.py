@@ -1,5 +1,6 @@
-"""Programme validations on real Kafka feed the financing plan in real PostgreSQL; the gap is
-reported in the budget and in the summary event of the version the validation causes."""
+"""Programme validations and progress reports on real Kafka feed the financing plan in real
+PostgreSQL: the actions are its expenses (estimated and actual), the EPCIs owe the reste à
+charge, and each version's summary event carries the plan's figures."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from crnt_budget.testing import (
     Programme,
     Published,
     Registry,
+    action_progressed,
     budget_body,
     centre,
     membership,
@@ -26,14 +28,14 @@ pytestmark = pytest.mark.integration
 
 YEAR = datetime.now(UTC).year
 VALIDATED = ProgrammeValidated.event_type()
-# Resources of budget_body(): the Region's 15,000.00 and the EPCIs' 12,000.00.
-DEFICIT_TOTALS = {
+# budget_body(): dotations 30,000.00, the Region's 15,000.00, the EPCIs by member centres.
+TOTALS = {
     "communication": "10000.00",
     "ateliers": "12000.00",
     "evenements": "5000.00",
     "formation": "3000.00",
     "materiel_partage": "2000.00",
-}  # 32,000.00: 5,000.00 more than the resources
+}  # 32,000.00
 
 
 async def handled_validations(database_url: str) -> int:
@@ -75,7 +77,7 @@ async def plan_of_programme(client: httpx.AsyncClient, version: int) -> dict[str
     return budget
 
 
-async def test_a_validated_programme_feeds_the_plan_and_the_deficit_is_reported(
+async def test_a_validated_programme_feeds_the_plan_and_the_epcis_owe_the_reste_a_charge(
     client: httpx.AsyncClient,
     agency: dict[str, str],
     registry: Registry,
@@ -83,6 +85,10 @@ async def test_a_validated_programme_feeds_the_plan_and_the_deficit_is_reported(
     published: Published,
     database_url: str,
 ) -> None:
+    """Version 1, no member: no dotation, nothing to pay (15,000.00 of grants for no expense).
+    Version 2, a CAPSO centre joins: the dotations 30,000.00 − 15,000.00 = 15,000.00, all
+    CAPSO's (the only EPCI with a member centre). Version 3, the programme's 32,000.00:
+    62,000.00 − 15,000.00 = 47,000.00 for CAPSO; the centre's dotation does not move."""
     response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
     assert response.status_code == 200, response.text
     plan = response.json()["financing_plan"]
@@ -91,6 +97,7 @@ async def test_a_validated_programme_feeds_the_plan_and_the_deficit_is_reported(
         None,
         None,
     )
+    assert plan["reste_a_charge"] == "0.00"
     member = centre(workstations=3)
     await registry.publish([membership(MembershipApproved, member, "pending", "member")])
 
@@ -98,44 +105,47 @@ async def test_a_validated_programme_feeds_the_plan_and_the_deficit_is_reported(
         return bool((await get_budget(client))["member_count"] == 1)
 
     await wait_until(member_in, message="the approval's version")
+    assert [e["amount"] for e in (await get_budget(client))["epcis"]] == ["15000.00"]
 
-    validation = programme_validated(YEAR, 1, DEFICIT_TOTALS)
+    validation = programme_validated(YEAR, 1, TOTALS)
     await programme.publish([validation])
     budget = await plan_of_programme(client, 1)
 
     assert budget["version"] == 3
     plan = budget["financing_plan"]
-    assert plan["status"] == "deficit"
-    assert plan["planned_expenses"] == DEFICIT_TOTALS
-    assert (plan["expenses"], plan["resources"], plan["gap"]) == (
-        "32000.00",
-        "27000.00",
-        "-5000.00",
+    assert plan["status"] == "balanced"
+    assert plan["planned_expenses"] == TOTALS
+    assert (plan["expenses"], plan["grants"], plan["reste_a_charge"], plan["gap"]) == (
+        "62000.00",
+        "15000.00",
+        "47000.00",
+        "0.00",
     )
+    assert plan["by_nature"] == {
+        "fonctionnement": {"estimated": "60000.00", "actual": "0.00"},
+        "investissement": {"estimated": "2000.00", "actual": "0.00"},
+    }
+    dotations = [line for line in plan["expense_lines"] if line["kind"] == "dotations"]
+    assert [(d["key"], d["estimated"]) for d in dotations] == [("dotations", "30000.00")]
     assert plan["programme"]["deciding_body"] == "Comité de pilotage"
-    assert budget["financing_status"] == "deficit"
-    assert budget["cause"]["kind"] == "events"
     assert budget["cause"]["events"] == [
         {"id": str(validation.id), "type": VALIDATED, "subject": str(YEAR)}
     ]
-    # The shares do not move: the plan changed, not the envelope nor the EPCIs' contribution.
     assert [(c["amount"], c["change"]) for c in budget["centres"]] == [("30000.00", "0.00")]
+    assert [(e["amount"], e["change"]) for e in budget["epcis"]] == [("47000.00", "32000.00")]
 
     async def summary_out() -> SharesRecalculated | None:
         found = [e for e in published.of(SharesRecalculated) if e.data.version == 3]
         return found[0] if found else None
 
     summary = await wait_until(summary_out, message="the summary of the programme's version")
-    assert summary.subject == str(YEAR)
     financing = summary.data.financing
-    assert (financing.status, financing.expenses, financing.resources, financing.gap) == (
-        "deficit",
-        "32000.00",
-        "27000.00",
-        "-5000.00",
+    assert (financing.status, financing.expenses, financing.reste_a_charge) == (
+        "balanced",
+        "62000.00",
+        "47000.00",
     )
-    assert summary.data.cause.kind == "events"
-    assert [(e.id, e.type) for e in summary.data.cause.events] == [(validation.id, VALIDATED)]
+    assert summary.data.epci_contribution == "47000.00"
     assert summary.data.changed_centres == 0
     connection = await asyncpg.connect(database_url)
     try:
@@ -147,46 +157,57 @@ async def test_a_validated_programme_feeds_the_plan_and_the_deficit_is_reported(
     assert share_events == 1  # the approval's, none for the programme's version
 
 
-async def test_a_balanced_plan_with_a_rate_funder(
+async def test_a_rate_of_an_eligible_base_with_a_ceiling(
     client: httpx.AsyncClient,
     agency: dict[str, str],
+    registry: Registry,
     programme: Programme,
-    published: Published,
 ) -> None:
-    # Resources: 15,000 + 25 % of the expenses + 12,000 (EPCIs) = expenses at 36,000.00.
+    """Expenses: ateliers 30,000.00 + formation 6,000.00 + shared equipment 4,000.00
+    (investment) + dotations 30,000.00 = 70,000.00. FEDER: 50 % of the operating costs of the
+    axes ateliers and formation (36,000.00) = 18,000.00, capped at 12,000.00; FEDER investment:
+    80 % of the investments, 3,200.00. Grants 15,000.00 + 12,000.00 + 3,200.00 = 30,200.00;
+    reste à charge 39,800.00. The 20 % rule: the Region's 15,000.00 spread over the 70,000.00
+    gives the equipment 15,000 × 4,000 / 70,000 = 857.14…; with FEDER's 3,200.00 the owner keeps
+    4,000.00 − 4,057.14 < 0: the rule does not hold."""
     funders = [
         {"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"},
-        {"name": "FEDER", "rate": "0.25", "ceiling": "20000.00"},
+        {
+            "name": "FEDER",
+            "rate": "0.5",
+            "ceiling": "12000.00",
+            "base": {"natures": ["fonctionnement"], "axes": ["ateliers", "formation"]},
+        },
+        {"name": "FEDER investissement", "rate": "0.8", "base": {"natures": ["investissement"]}},
     ]
     response = await client.put(
         f"{API}/budgets/{YEAR}", json=budget_body(funders=funders), headers=agency
     )
     assert response.status_code == 200, response.text
-    await programme.publish(
-        [programme_validated(YEAR, 1, {"ateliers": "30000.00", "formation": "6000.00"})]
-    )
-    budget = await plan_of_programme(client, 1)
+    await registry.publish([membership(MembershipApproved, centre(), "pending", "member")])
+    totals = {"ateliers": "30000.00", "formation": "6000.00", "materiel_partage": "4000.00"}
+    await programme.publish([programme_validated(YEAR, 1, totals)])
+
+    async def both_in() -> dict[str, Any] | None:
+        budget = await get_budget(client)
+        plan = budget["financing_plan"]
+        done = plan["programme"] is not None and budget["member_count"] == 1
+        return budget if done else None
+
+    budget = await wait_until(both_in, message="the member and the programme in the plan")
     plan = budget["financing_plan"]
-    assert (plan["status"], plan["gap"]) == ("balanced", "0.00")
-    assert plan["funders"] == [
-        {"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"},
-        {"name": "FEDER", "amount": "9000.00"},
+    assert [(f["name"], f["amount"]) for f in plan["funders"]] == [
+        ("Région Hauts-de-France (CRNT)", "15000.00"),
+        ("FEDER", "12000.00"),
+        ("FEDER investissement", "3200.00"),
     ]
-    assert plan["planned_expenses"] == {
-        "ateliers": "30000.00",
-        "communication": "0.00",
-        "evenements": "0.00",
-        "formation": "6000.00",
-        "materiel_partage": "0.00",
-    }
-    assert (plan["expenses"], plan["resources"]) == ("36000.00", "36000.00")
-
-    async def summary_out() -> bool:
-        return any(e.data.version == 2 for e in published.of(SharesRecalculated))
-
-    await wait_until(summary_out, message="the summary of the programme's version")
-    summary = next(e for e in published.of(SharesRecalculated) if e.data.version == 2)
-    assert (summary.data.financing.status, summary.data.financing.gap) == ("balanced", "0.00")
+    assert (plan["expenses"], plan["grants"], plan["reste_a_charge"]) == (
+        "70000.00",
+        "30200.00",
+        "39800.00",
+    )
+    assert plan["investment_rule"]["holds"] is False
+    assert plan["investment_rule"]["owner_share"] == "0.00"
 
 
 async def test_an_older_version_arriving_late_does_not_override_a_newer_one(
@@ -195,7 +216,10 @@ async def test_an_older_version_arriving_late_does_not_override_a_newer_one(
     programme: Programme,
     database_url: str,
 ) -> None:
-    response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    """No member: no dotation; 27,000.00 of actions − 15,000.00 = 12,000.00 to pay and nobody
+    to pay it would wait, so the Region gives 40,000.00 here: over-funded, nothing to pay."""
+    body = budget_body(funders=[{"name": "Région", "amount": "40000.00"}])
+    response = await client.put(f"{API}/budgets/{YEAR}", json=body, headers=agency)
     assert response.status_code == 200, response.text
     newer = programme_validated(YEAR, 2, {"ateliers": "27000.00"})
     older = programme_validated(YEAR, 1, {"ateliers": "50000.00"})
@@ -207,38 +231,36 @@ async def test_an_older_version_arriving_late_does_not_override_a_newer_one(
 
     await wait_until(all_handled, message="the three validations in the inbox")
     budget = await plan_of_programme(client, 2)
-    assert (budget["financing_plan"]["status"], budget["financing_plan"]["gap"]) == (
-        "balanced",
-        "0.00",
-    )
-    assert budget["financing_plan"]["planned_expenses"]["ateliers"] == "27000.00"
+    plan = budget["financing_plan"]
+    assert (plan["status"], plan["surplus"]) == ("over_funded", "13000.00")
+    assert plan["planned_expenses"]["ateliers"] == "27000.00"
     listed = await versions(client)
     assert [(v["version"], v["financing_status"]) for v in listed] == [
         (1, "awaiting_programme"),
-        (2, "balanced"),
+        (2, "over_funded"),
     ]
     assert budget["cause"]["events"] == [
         {"id": str(newer.id), "type": VALIDATED, "subject": str(YEAR)}
     ]
 
-    # A newer version still applies after the late one.
     await programme.publish([programme_validated(YEAR, 3, {"ateliers": "20000.00"})])
     budget = await plan_of_programme(client, 3)
-    plan = budget["financing_plan"]
-    assert (budget["version"], plan["status"], plan["gap"]) == (3, "surplus", "7000.00")
+    assert (budget["version"], budget["financing_plan"]["surplus"]) == (3, "20000.00")
 
 
 async def test_a_validation_before_the_budget_exists_is_applied_when_it_is_configured(
     client: httpx.AsyncClient,
     agency: dict[str, str],
+    registry: Registry,
     programme: Programme,
     published: Published,
     database_url: str,
 ) -> None:
+    await registry.publish([membership(MembershipApproved, centre(), "pending", "member")])
     await programme.publish(
         [
             programme_validated(YEAR, 1, {"communication": "1000.00"}),
-            programme_validated(YEAR, 2, DEFICIT_TOTALS),
+            programme_validated(YEAR, 2, TOTALS),
         ]
     )
 
@@ -248,23 +270,55 @@ async def test_a_validation_before_the_budget_exists_is_applied_when_it_is_confi
     await wait_until(both_handled, message="the two validations in the inbox")
     assert (await client.get(f"{API}/budgets/{YEAR}")).status_code == 404
 
+    async def member_known() -> bool:
+        connection = await asyncpg.connect(database_url)
+        try:
+            return bool(await connection.fetchval("SELECT count(*) FROM memberships"))
+        finally:
+            await connection.close()
+
+    await wait_until(member_known, message="the approval in the budget's read model")
     response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
     assert response.status_code == 200, response.text
     budget = response.json()
     assert budget["version"] == 1
     plan = budget["financing_plan"]
-    assert (plan["status"], plan["expenses"], plan["gap"]) == ("deficit", "32000.00", "-5000.00")
+    # 32,000.00 + 30,000.00 of dotations − 15,000.00.
+    assert (plan["status"], plan["expenses"], plan["reste_a_charge"]) == (
+        "balanced",
+        "62000.00",
+        "47000.00",
+    )
     assert plan["programme"]["version"] == 2
-    assert plan["planned_expenses"] == DEFICIT_TOTALS
+    assert plan["planned_expenses"] == TOTALS
 
     async def summary_out() -> bool:
         return bool(published.of(SharesRecalculated))
 
     await wait_until(summary_out, message="the summary of the first version")
     first = published.of(SharesRecalculated)[0]
-    assert (first.data.version, first.data.financing.status, first.data.financing.gap) == (
-        1,
-        "deficit",
-        "-5000.00",
-    )
-    assert len(await versions(client)) == 1
+    assert (first.data.version, first.data.financing.reste_a_charge) == (1, "47000.00")
+
+
+async def test_actual_costs_come_from_the_progress_reports(
+    client: httpx.AsyncClient,
+    agency: dict[str, str],
+    registry: Registry,
+    programme: Programme,
+) -> None:
+    """The workshops cost 4,250.50 so far: a new version shows it as their réalisé."""
+    await registry.publish([membership(MembershipApproved, centre(), "pending", "member")])
+    response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    assert response.status_code == 200, response.text
+    validation = programme_validated(YEAR, 1, TOTALS)
+    await programme.publish([validation])
+    await plan_of_programme(client, 1)
+    await programme.publish([action_progressed(validation, "ateliers", "4250.50")])
+
+    async def actual_in() -> dict[str, Any] | None:
+        plan = (await get_budget(client))["financing_plan"]
+        return plan if plan["by_axis"]["ateliers"]["actual"] == "4250.50" else None
+
+    plan = await wait_until(actual_in, message="the actual cost in the plan")
+    assert plan["actual_expenses"] == "4250.50"
+    assert plan["reste_a_charge"] == "47000.00"  # asked on the estimates, not the actuals

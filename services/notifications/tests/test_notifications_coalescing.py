@@ -2,6 +2,7 @@
 go as one email; a centre's own membership decisions never wait."""
 
 import asyncio
+from datetime import UTC, date, datetime
 
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
@@ -10,12 +11,16 @@ from crnt_shared.contracts.budget import (
     CausingEvent,
     CentreShareChanged,
     CentreShareChangedData,
+    ExceededParticipation,
+    ParticipationExceeded,
+    ParticipationExceededData,
 )
 from crnt_shared.contracts.registry import CentreFacts, MembershipApproved
 from crnt_shared.testing import wait_until
 from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
+    AGENCY_EMAIL,
     CCPL,
     Publish,
     animators,
@@ -89,8 +94,8 @@ async def test_share_changes_of_a_window_make_one_email_then_count_from_it(
     )
     await mails_to(mail, "alex@lumbres.example", 2)  # welcome, then the share
     for address in ("alex@lumbres.example", "sam@lumbres.example"):
-        [share] = [m for m in await mails_to(mail, address, 2) if "Quote-part" in m.subject]
-        assert share.subject == f"Quote-part 2026 de EPN de Lumbres : 1{NNBSP}234,56{NBSP}€"
+        [share] = [m for m in await mails_to(mail, address, 2) if "Dotation" in m.subject]
+        assert share.subject == f"Dotation 2026 de EPN de Lumbres : 1{NNBSP}234,56{NBSP}€"
         assert f"Nouveau montant : 1{NNBSP}234,56{NBSP}€" in share.text
         assert f"Montant précédent : 0,00{NBSP}€" in share.text
         assert f"Évolution : +1{NNBSP}234,56{NBSP}€" in share.text
@@ -175,7 +180,7 @@ async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
         assert subjects[0] == f"{BURST} nouveaux membres dans le réseau"
         news = received[[m.subject for m in received].index(subjects[0])]
         assert news.text.count("- Nouveau lieu ") == BURST
-        share = next(m for m in received if m.subject.startswith("Quote-part"))
+        share = next(m for m in received if m.subject.startswith("Dotation"))
         assert f"Nouveau montant : 7{NNBSP}990,00{NBSP}€" in share.text
         assert f"Montant précédent : 9{NNBSP}990,00{NBSP}€" in share.text
         assert f"Évolution : \u22122{NNBSP}000,00{NBSP}€" in share.text
@@ -199,3 +204,50 @@ async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
         news = next(m for m in received if "nouveaux membres" in m.subject)
         assert f"Nouveau lieu {n:03d}" not in news.text
         assert news.text.count("- Nouveau lieu ") == BURST - 1
+
+
+def exceeded(version: int, *epcis: tuple[str, str, str, str]) -> ParticipationExceeded:
+    data = ParticipationExceededData(
+        year=2026,
+        version=version,
+        computed_at=datetime(2026, 5, 1, tzinfo=UTC),
+        epcis=[
+            ExceededParticipation(
+                siren=siren,
+                name=name,
+                voted=voted,
+                asked=asked,
+                deliberation_number="2026-042",
+                deliberation_date=date(2026, 3, 12),
+            )
+            for siren, name, voted, asked in epcis
+        ],
+    )
+    return ParticipationExceeded.create(source="/crnt/budget", subject="2026", data=data)
+
+
+async def test_versions_over_a_voted_participation_make_one_mail_to_the_agency(
+    app: FastAPI, publish: Publish, mail: MailCatcher
+) -> None:
+    """Two versions in one window ask CAPSO more than its 12,000.00; the second also CCPL:
+    one mail names both, with the latest demands (CAPSO 15,500.00, CCPL 3,100.00)."""
+    capso = ("200069037", "CAPSO", "12000.00", "15000.00")
+    await publish.budget(
+        exceeded(4, capso),
+        exceeded(5, (*capso[:3], "15500.00"), ("246201016", "CCPL", "3000.00", "3100.00")),
+    )
+    await close_windows(app)
+    [message] = await mails_to(mail, AGENCY_EMAIL, 1)
+    assert message.subject == (
+        "Budget 2026 : 2 participations demandées dépassent les participations votées"
+    )
+    assert "une nouvelle délibération est nécessaire" in message.text
+    assert (
+        f"- CAPSO (SIREN 200069037) : participation votée 12{NNBSP}000,00{NBSP}€ (délibération"
+        f" n° 2026-042 du 12 mars 2026), montant demandé 15{NNBSP}500,00{NBSP}€, soit"
+        f" 3{NNBSP}500,00{NBSP}€ de plus." in message.text
+    )
+    assert f"montant demandé 3{NNBSP}100,00{NBSP}€" in message.text
+    assert "version 5" in message.text
+    await settle(1.0)
+    assert len(to(mail, AGENCY_EMAIL)) == 1

@@ -8,11 +8,13 @@ import pytest
 from crnt_notifications.domain import (
     Backoff,
     Category,
+    ExceededParticipation,
     JoinedCentre,
     Kind,
     Recipient,
     ShareChange,
     distinct_recipients,
+    latest_exceeded,
     new_members_for,
     share_change_reason,
     should_send,
@@ -37,8 +39,12 @@ def test_recipients_are_distinct_by_address_case_insensitively() -> None:
     ]
 
 
-def test_every_kind_has_a_category_and_only_two_kinds_are_coalesced() -> None:
-    assert {kind for kind in Kind if kind.coalesced} == {Kind.NEW_MEMBERS, Kind.SHARE_CHANGED}
+def test_every_kind_has_a_category_and_only_three_kinds_are_coalesced() -> None:
+    assert {kind for kind in Kind if kind.coalesced} == {
+        Kind.NEW_MEMBERS,
+        Kind.SHARE_CHANGED,
+        Kind.PARTICIPATION_EXCEEDED,
+    }
     decisions = [
         Kind.MEMBERSHIP_WELCOME,
         Kind.MEMBERSHIP_REJECTED,
@@ -106,6 +112,36 @@ def test_share_change_reasons() -> None:
     assert "nouvelle répartition" in share_change_reason(
         member=True, cause_kind="events", event_types=[]
     )
+
+
+def test_a_workstation_update_is_not_told_as_arrivals_or_departures() -> None:
+    own = share_change_reason(member=True, cause_kind="events", event_types=[updated_type()])
+    assert own == "la mise à jour du nombre de postes publics de votre lieu"
+    other = share_change_reason(
+        member=True, cause_kind="events", event_types=[], version_types=[updated_type()]
+    )
+    assert other == "la mise à jour du nombre de postes publics d'un autre lieu membre"
+    assert "arrivée" not in other
+    assert "départ" not in other
+    leaving = share_change_reason(
+        member=True,
+        cause_kind="events",
+        event_types=[],
+        version_types=["fr.crnt.registry.membership.withdrawn.v1", updated_type()],
+    )
+    assert leaving.endswith("(départ de lieux du réseau)")
+
+
+def updated_type() -> str:
+    return "fr.crnt.registry.centre.updated.v1"
+
+
+def test_the_agency_hears_the_latest_demand_of_each_epci() -> None:
+    def item(version: int, siren: str, asked: int) -> ExceededParticipation:
+        return ExceededParticipation(version, siren, siren, 100, asked, "1", "2026-03-12")
+
+    latest = latest_exceeded([item(5, "b", 300), item(4, "a", 200), item(4, "b", 250)])
+    assert [(e.siren, e.version, e.asked_cents) for e in latest] == [("a", 4, 200), ("b", 5, 300)]
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap() -> None:

@@ -76,6 +76,20 @@ CONTEXTS: dict[Kind, dict[str, Any]] = {
         "change_cents": -26_544,
         "causes": ["l'adhésion de votre lieu au réseau"],
     },
+    Kind.PARTICIPATION_EXCEEDED: {
+        "year": 2026,
+        "version": 4,
+        "epcis": [
+            {
+                "siren": "200069037",
+                "name": "CAPSO",
+                "voted_cents": 1_200_000,
+                "asked_cents": 1_500_000,
+                "deliberation_number": "2026-042",
+                "deliberation_date": date(2026, 3, 12),
+            }
+        ],
+    },
     Kind.PROGRAMME_VALIDATED: {
         "year": 2026,
         "version": 1,
@@ -147,7 +161,10 @@ SUBJECTS = {
     Kind.MEMBERSHIP_WITHDRAWN: "Retrait du réseau : Médiathèque <l'Escale>",
     Kind.AGENCY_MEMBERSHIP_CHANGED: "Adhésion suspendue : Médiathèque <l'Escale> (Arques)",
     Kind.NEW_MEMBERS: "2 nouveaux membres dans le réseau",
-    Kind.SHARE_CHANGED: "Quote-part 2026 de EPN de Lumbres : 1\u202f234,56\u00a0€",
+    Kind.SHARE_CHANGED: "Dotation 2026 de EPN de Lumbres : 1\u202f234,56\u00a0€",
+    Kind.PARTICIPATION_EXCEEDED: (
+        "Budget 2026 : la participation demandée à CAPSO dépasse sa participation votée"
+    ),
     Kind.PROGRAMME_VALIDATED: "Programme de travail 2026 du réseau validé",
     Kind.ACTION_STATUS_CHANGED: "Action terminée : Ateliers <seniors>",
 }

@@ -1,21 +1,32 @@
 """The budget's HTTP API under ``/api/v1``: thin adapters from requests to handlers.
 
-``PUT /budgets/{year}`` needs the agency's token; every read is open (public-sector data).
+Writes (``PUT /budgets/{year}``, participations, closing) need the agency's token; every read
+is open (public-sector data).
 Amounts are decimal strings of euros with at most 2 decimals, ratios decimal strings in [0, 1]:
 JSON numbers are refused, since a float cannot carry a cent exactly.
 """
 
+import re
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from crnt_shared.auth import Actor, Role
-from crnt_shared.http import NotFound
+from crnt_shared.contracts.programme import AXES
+from crnt_shared.http import Conflict, NotFound
 from crnt_shared.runtime import ServiceRuntime
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError
 
-from crnt_budget import domain, handlers
-from crnt_budget.repository import CentreShareRow, EpciShareRow, Repository, VersionRow
+from crnt_budget import documents, domain, handlers
+from crnt_budget.repository import (
+    BudgetRow,
+    CentreShareRow,
+    EpciShareRow,
+    ParticipationRow,
+    Repository,
+    VersionRow,
+)
 from crnt_budget.settings import BudgetSettings
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
@@ -80,11 +91,40 @@ class CentreKeyIn(_Strict):
     )
 
 
+Nature = Literal["fonctionnement", "investissement"]
+
+
+class BaseIn(_Strict):
+    """The expenses a rate applies to: those matching every criterion given."""
+
+    natures: list[Nature] = Field(default_factory=list)
+    axes: list[str] = Field(default_factory=list, description=f"Among {', '.join(AXES)}.")
+
+    @model_validator(mode="after")
+    def _known_axes(self) -> "BaseIn":
+        unknown = sorted(set(self.axes) - set(AXES))
+        if unknown:
+            raise ValueError(f"unknown axes {unknown}: the axes are {', '.join(AXES)}")
+        return self
+
+    lines: list[str] = Field(
+        default_factory=list, description="Keys of network lines, or `dotations`."
+    )
+
+    def to_domain(self) -> domain.Base:
+        return domain.Base(
+            natures=tuple(domain.Nature(n) for n in self.natures),
+            axes=tuple(self.axes),
+            lines=tuple(self.lines),
+        )
+
+
 class FunderIn(_Strict):
     name: str = Field(min_length=1, max_length=200)
     amount: OptionalMoney = Field(default=None, description="A fixed amount…")
-    rate: OptionalRatio = Field(default=None, description="…or a rate of the eligible expenses")
+    rate: OptionalRatio = Field(default=None, description="…or a rate of an eligible base")
     ceiling: OptionalMoney = Field(default=None, description="capped by this (with a rate).")
+    base: BaseIn | None = Field(default=None, description="What the rate applies to; all if none.")
 
     @model_validator(mode="after")
     def _one_way(self) -> "FunderIn":
@@ -92,21 +132,64 @@ class FunderIn(_Strict):
             raise ValueError(f"funder {self.name!r} needs exactly one of an amount or a rate")
         if self.ceiling is not None and self.rate is None:
             raise ValueError(f"funder {self.name!r} has a ceiling without a rate")
+        if self.base is not None and self.rate is None:
+            raise ValueError(f"funder {self.name!r} has an eligible base without a rate")
         return self
 
     def to_domain(self) -> domain.Funder:
         rate = None if self.rate is None else domain.parse_ratio(self.rate)
-        return domain.Funder(self.name, amount=self.amount, rate=rate, ceiling=self.ceiling)
+        base = domain.Base() if self.base is None else self.base.to_domain()
+        return domain.Funder(
+            self.name, amount=self.amount, rate=rate, ceiling=self.ceiling, base=base
+        )
+
+
+class NetworkLineIn(_Strict):
+    id: str = Field(min_length=1, max_length=60, pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    label: str = Field(min_length=1, max_length=200)
+    nature: Nature = "fonctionnement"
+    estimated: Money
+    actual: OptionalMoney = None
 
 
 class BudgetIn(_Strict):
-    envelope: Money = Field(description="The envelope shared among the member centres.")
+    envelope: Money = Field(description="The centres' dotations: shared among member centres.")
     centre_key: CentreKeyIn
-    epci_contribution: Money = Field(
-        description="What the EPCIs pay together (reste à charge), split by `epci_key`."
+    epci_key: Literal["population", "member_centres", "fixed_shares"] = Field(
+        description="How the reste à charge is split among the EPCIs that have member centres."
     )
-    epci_key: Literal["population", "member_centres"]
+    fixed_shares: dict[str, Ratio] | None = Field(
+        default=None, description="With `fixed_shares`: each EPCI's share by SIREN."
+    )
     funders: list[FunderIn] = Field(default_factory=list, max_length=50)
+    network_lines: list[NetworkLineIn] = Field(default_factory=list, max_length=100)
+    epci_contribution: Any = Field(
+        default=None,
+        description="Refused: the EPCIs' contribution is the reste à charge, computed.",
+        json_schema_extra={"deprecated": True},
+    )
+
+    @model_validator(mode="after")
+    def _coherent(self) -> "BudgetIn":
+        if self.epci_contribution is not None:
+            raise ValueError(
+                "epci_contribution is no longer given: the EPCIs pay the reste à charge"
+                " (expenses − grants), computed by the plan; remove the field"
+            )
+        ids = [line.id for line in self.network_lines]
+        if len(set(ids)) != len(ids) or domain.DOTATIONS in ids:
+            raise ValueError(
+                f"network line ids must be distinct and not {domain.DOTATIONS!r}: {ids}"
+            )
+        if self.epci_key == "fixed_shares" and not self.fixed_shares:
+            raise ValueError("epci_key fixed_shares needs fixed_shares: a ratio per EPCI SIREN")
+        if self.epci_key != "fixed_shares" and self.fixed_shares:
+            raise ValueError("fixed_shares go with epci_key fixed_shares")
+        if self.fixed_shares:
+            bad = [siren for siren in self.fixed_shares if not re.fullmatch(r"\d{9}", siren)]
+            if bad:
+                raise ValueError(f"fixed_shares are keyed by SIREN (9 digits): {bad}")
+        return self
 
     def to_domain(self) -> domain.BudgetConfig:
         return domain.BudgetConfig(
@@ -115,69 +198,177 @@ class BudgetIn(_Strict):
                 domain.parse_ratio(self.centre_key.fixed_ratio),
                 domain.CentreWeight(self.centre_key.weight),
             ),
-            epci_contribution=self.epci_contribution,
             epci_key=domain.EpciKey(self.epci_key),
             funders=tuple(funder.to_domain() for funder in self.funders),
+            network_lines=tuple(
+                domain.NetworkLine(
+                    line.id, line.label, domain.Nature(line.nature), line.estimated, line.actual
+                )
+                for line in self.network_lines
+            ),
+            fixed_shares=None
+            if self.fixed_shares is None
+            else {s: domain.parse_ratio(r) for s, r in self.fixed_shares.items()},
         )
+
+
+class ParticipationIn(_Strict):
+    amount: Money = Field(description="The participation the council voted for the year.")
+    deliberation_number: str = Field(min_length=1, max_length=100)
+    deliberation_date: date
 
 
 _EXAMPLE = {
     "envelope": "30000.00",
     "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_contribution": "12000.00",
     "epci_key": "population",
     "funders": [
         {"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"},
-        {"name": "FEDER", "rate": "0.5", "ceiling": "10000.00"},
+        {"name": "FEDER", "rate": "0.5", "ceiling": "10000.00", "base": {"lines": []}},
     ],
+    "network_lines": [],
 }
+Siren = Annotated[str, Path(pattern=r"^\d{9}$", description="The EPCI's SIREN.")]
+VersionQuery = Annotated[
+    int | None, Query(ge=1, description="The version; the latest when not given.")
+]
 
 
 def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter:
     router = APIRouter(tags=["budgets"])
     agency = runtime.auth.require(Role.AGENCY)
 
-    async def latest(repository: Repository, year: int) -> tuple[Any, VersionRow]:
+    async def budget_of(repository: Repository, year: int) -> BudgetRow:
         budget = await repository.budget(year)
-        if budget is None or budget.latest_version == 0:
-            raise NotFound(
-                f"There is no budget for {year} yet: the agency configures it with "
-                f"PUT /api/v1/budgets/{year}."
+        if budget is None:
+            raise NotFound(str(domain.NoBudget(year)))
+        return budget
+
+    async def latest(repository: Repository, year: int) -> tuple[BudgetRow, VersionRow]:
+        budget = await budget_of(repository, year)
+        if budget.latest_version == 0:
+            missing = (budget.waiting or {}).get("missing", [])
+            raise Conflict(
+                f"The {year} budget has no version yet: it waits for "
+                + "; ".join(missing or ["its first computation"])
+                + "."
             )
         version = await repository.version(year, budget.latest_version)
         assert version is not None
         return budget, version
 
+    async def chosen(repository: Repository, year: int, number: int | None) -> VersionRow:
+        if number is None:
+            return (await latest(repository, year))[1]
+        found = await repository.version(year, number)
+        if found is None:
+            raise NotFound(f"The budget of {year} has no version {number}.")
+        return found
+
     async def budget_view(year: int) -> dict[str, Any]:
         async with runtime.pool.acquire() as connection:
             repository = Repository(connection)
-            budget, version = await latest(repository, year)
+            budget = await budget_of(repository, year)
+            head = {
+                "year": year,
+                "revision": budget.revision,
+                "configured_at": budget.configured_at,
+                "closed_at": budget.closed_at,
+                "waiting": budget.waiting,
+            }
+            if budget.latest_version == 0:
+                return {**head, "version": None, "configuration": budget.configuration}
+            version = await repository.version(year, budget.latest_version)
+            assert version is not None
             view = await _version_view(repository, version)
-        return {
-            "year": year,
-            "revision": budget.revision,
-            "configured_at": budget.configured_at,
-            **view,
-        }
+        return {**view, **head}
+
+    async def run(call: Any) -> Any:
+        try:
+            async with runtime.unit_of_work() as uow:
+                return await call(uow)
+        except domain.YearClosed as error:
+            raise Conflict(str(error)) from error
+        except domain.NoBudget as error:
+            raise NotFound(str(error)) from error
 
     @router.put(
         "/budgets/{year}",
-        summary="Configure or revise a year's budget (a new version of its shares)",
+        summary="Configure or revise a year's budget (a new version of its plan and shares)",
         openapi_extra={"requestBody": {"content": {"application/json": {"example": _EXAMPLE}}}},
     )
     async def put_budget(
         year: Year, actor: Annotated[Actor, agency], body: BudgetIn
     ) -> dict[str, Any]:
         command = handlers.ConfigureBudget(year, body.to_domain(), by=actor.label)
-        async with runtime.unit_of_work() as uow:
-            await handlers.configure_budget(command, uow, settings.publish_topic)
+        await run(lambda uow: handlers.configure_budget(command, uow, settings.publish_topic))
+        return await budget_view(year)
+
+    @router.put(
+        "/budgets/{year}/participations/{siren}",
+        summary="Record the participation an EPCI's council voted (a new version compares it)",
+    )
+    async def put_participation(
+        year: Year, siren: Siren, actor: Annotated[Actor, agency], body: ParticipationIn
+    ) -> dict[str, Any]:
+        command = handlers.RecordParticipation(
+            year,
+            ParticipationRow(siren, body.amount, body.deliberation_number, body.deliberation_date),
+            by=actor.label,
+        )
+        await run(lambda uow: handlers.record_participation(command, uow, settings.publish_topic))
+        return await budget_view(year)
+
+    @router.post(
+        "/budgets/{year}/close", summary="Close a year: nothing recalculates it afterwards"
+    )
+    async def close(year: Year, actor: Annotated[Actor, agency]) -> dict[str, Any]:
+        command = handlers.CloseYear(year, by=actor.label)
+        await run(lambda uow: handlers.close_year(command, uow))
         return await budget_view(year)
 
     @router.get("/budgets/{year}", summary="A year's budget: configuration, plan, latest shares")
     async def get_budget(year: Year) -> dict[str, Any]:
         return await budget_view(year)
 
-    @router.get("/budgets/{year}/shares", summary="The latest shares of centres and EPCIs")
+    @router.get("/budgets/{year}/plan", summary="The financing plan of a version")
+    async def get_plan(year: Year, version: VersionQuery = None) -> dict[str, Any]:
+        async with runtime.pool.acquire() as connection:
+            repository = Repository(connection)
+            found = await chosen(repository, year, version)
+            epcis = await repository.epci_shares(year, found.version)
+        return {
+            "year": year,
+            "version": found.version,
+            "computed_at": found.computed_at,
+            "cause": found.cause,
+            **found.financing,
+            "epcis": [_epci(e) for e in epcis],
+        }
+
+    @router.get(
+        "/budgets/{year}/annex.{fmt}",
+        summary="The budget annex a council votes (ODS, XLSX or PDF) for a version",
+        response_class=Response,
+        responses={200: {"content": {media: {} for media in documents.MEDIA.values()}}},
+    )
+    async def annex(
+        year: Year, fmt: Literal["ods", "xlsx", "pdf"], version: VersionQuery = None
+    ) -> Response:
+        async with runtime.pool.acquire() as connection:
+            repository = Repository(connection)
+            found = await chosen(repository, year, version)
+            epcis = await repository.epci_shares(year, found.version)
+            centres = await repository.centre_shares(year, found.version)
+        content = documents.annex(found, epcis, centres, fmt)
+        filename = f"budget-{year}-v{found.version}-annexe.{fmt}"
+        return Response(
+            content,
+            media_type=documents.MEDIA[fmt],
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
+
+    @router.get("/budgets/{year}/shares", summary="The latest dotations and EPCI parts")
     async def get_shares(year: Year) -> dict[str, Any]:
         async with runtime.pool.acquire() as connection:
             repository = Repository(connection)
@@ -191,23 +382,21 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
             "cause": view["cause"],
         }
 
-    @router.get("/budgets/{year}/versions", summary="Every version of a year's shares")
+    @router.get("/budgets/{year}/versions", summary="Every version of a year's budget")
     async def list_versions(year: Year) -> dict[str, Any]:
         async with runtime.pool.acquire() as connection:
             repository = Repository(connection)
-            await latest(repository, year)
+            await budget_of(repository, year)
             versions = await repository.versions(year)
         return {"year": year, "items": [_version_summary(v) for v in versions]}
 
-    @router.get("/budgets/{year}/versions/{version}", summary="One version of a year's shares")
+    @router.get("/budgets/{year}/versions/{version}", summary="One version of a year's budget")
     async def get_version(
         year: Year, version: Annotated[int, Path(ge=1, description="The version number.")]
     ) -> dict[str, Any]:
         async with runtime.pool.acquire() as connection:
             repository = Repository(connection)
-            found = await repository.version(year, version)
-            if found is None:
-                raise NotFound(f"The budget of {year} has no version {version}.")
+            found = await chosen(repository, year, version)
             return await _version_view(repository, found)
 
     return router
@@ -226,6 +415,7 @@ def _version_summary(version: VersionRow) -> dict[str, Any]:
         "member_count": version.member_count,
         "changed_centres": version.changed_centres,
         "financing_status": version.financing["status"],
+        "reste_a_charge": version.financing.get("reste_a_charge"),
     }
 
 
@@ -260,6 +450,13 @@ def _centre(row: CentreShareRow) -> dict[str, Any]:
 
 def _epci(row: EpciShareRow) -> dict[str, Any]:
     money = domain.format_cents
+    voted = None
+    if row.voted_cents is not None:
+        voted = {
+            "amount": money(row.voted_cents),
+            "deliberation_number": row.deliberation_number,
+            "deliberation_date": row.deliberation_date,
+        }
     return {
         "siren": row.siren,
         "name": row.name,
@@ -268,4 +465,6 @@ def _epci(row: EpciShareRow) -> dict[str, Any]:
         "amount": money(row.amount_cents),
         "previous": money(row.previous_cents),
         "change": money(row.amount_cents - row.previous_cents),
+        "voted": voted,
+        "exceeds_voted": row.exceeds_voted,
     }

@@ -68,10 +68,11 @@ def create_app(settings: BudgetSettings) -> FastAPI:
         service=SERVICE,
         title="crnt budget",
         description=(
-            "The yearly budget of the network: the envelope shared among member centres, the"
-            " financing plan (funders and the EPCIs' contribution against planned expenses),"
-            " and every version of the shares of centres and EPCIs, recalculated on each"
-            " membership change and each validation of the work programme."
+            "The yearly budget of the network: the financing plan (the programme's actions,"
+            " the network's lines and the centres' dotations against the grants), the reste à"
+            " charge each EPCI owes against what its council voted, every version, recalculated"
+            " on each membership change, validation and progress report of the programme, and"
+            " the budget annex (ODS, XLSX, PDF) of any version."
         ),
         lifespan=lifespan,
         routers=[build_router(runtime, settings)],

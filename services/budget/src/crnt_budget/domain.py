@@ -20,23 +20,33 @@ parts are not rounded separately: each centre's exact quota is
 ``envelope × (r / n + (1 − r) × w_i / W)``, and the allocation rounds the sum once. With
 ``W = 0`` (no member declares a workstation) the weighted part is split equally.
 
-**EPCI key**: the EPCIs' contribution (reste à charge) split by ``population`` or by
-``member_centres`` (the number of member centres in each EPCI: an EPCI with none pays nothing,
-unless no EPCI has any, in which case they share equally).
+**The financing plan** (:func:`financing_plan`). Expenses: the validated programme's actions
+(each with its axis and nature, *fonctionnement* or *investissement*, estimated and actual), the
+lines the agency enters for the network, and the centres' dotations (the envelope allocated,
+so that plan and dotations agree). Resources: the funders, each a fixed amount or a rate of an
+eligible base (natures, axes or lines) rounded down to the cent and capped by a ceiling; then
+the **reste à charge** = expenses − grants, which the EPCIs pay: the plan balances by
+construction. The 20 % rule (CGCT L1111-10) is reported: the grants spread over the expenses
+their bases cover must leave the owner at least a fifth of the investments.
 
-**Financing plan**: resources (funders + the EPCIs' contribution) against the planned expenses
-by axis (from the validated work programme); the gap is reported, never hidden. A funder gives a
-fixed amount, or a rate of the eligible expenses (all planned expenses), rounded down to the cent
-and capped by its ceiling.
+**EPCI key** (:func:`epci_split`): the reste à charge among the EPCIs that have member centres in
+the year, by ``population``, by ``member_centres`` or by ``fixed_shares`` (ratios the agency
+gives), exact to the cent. Missing inputs (an unknown population, a fixed share not given,
+nobody to pay) are never replaced by a fallback: :class:`MissingInputs` says what is missing and
+no version is published until it is given.
 """
 
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 from typing import Any
+
+from crnt_shared.contracts.programme import AXES
 
 MAX_CENTS = 100_000_000_000_000  # one trillion euros: beyond any public budget
 _AMOUNT = re.compile(r"^(\d{1,15})(?:\.(\d{1,2}))?$")
@@ -45,6 +55,24 @@ _RATIO = re.compile(r"^(\d{1,3})(?:\.(\d{1,12}))?$")
 
 class InvalidAmount(ValueError):
     """A sentence a person can act on."""
+
+
+class NoBudget(LookupError):
+    def __init__(self, year: int) -> None:
+        super().__init__(
+            f"There is no budget for {year} yet: the agency configures it with"
+            f" PUT /api/v1/budgets/{year}."
+        )
+
+
+class YearClosed(Exception):
+    """A closed year never changes (HTTP 409)."""
+
+    def __init__(self, year: int, closed_at: Any) -> None:
+        super().__init__(
+            f"the {year} budget was closed on {closed_at:%Y-%m-%d}: its last version is its"
+            " account and nothing changes it any more"
+        )
 
 
 def parse_cents(text: str) -> int:
@@ -127,11 +155,6 @@ class CentreWeight(StrEnum):
     NONE = "none"
 
 
-class EpciKey(StrEnum):
-    POPULATION = "population"
-    MEMBER_CENTRES = "member_centres"
-
-
 @dataclass(frozen=True)
 class CentreKey:
     fixed_ratio: Fraction
@@ -143,12 +166,6 @@ class Member:
     centre_id: str
     epci_siren: str
     workstations: int
-
-
-@dataclass(frozen=True)
-class Epci:
-    siren: str
-    population: int | None
 
 
 def centre_shares(envelope: int, key: CentreKey, members: Sequence[Member]) -> dict[str, int]:
@@ -173,82 +190,295 @@ def member_counts(members: Iterable[Member]) -> dict[str, int]:
     return counts
 
 
-def epci_shares(
-    contribution: int, key: EpciKey, epcis: Sequence[Epci], members: Sequence[Member]
-) -> dict[str, int]:
-    """Each EPCI's part of the contribution; an unknown population weighs nothing."""
-    if key is EpciKey.POPULATION:
-        return allocate(contribution, ((e.siren, e.population or 0) for e in epcis))
-    counts = member_counts(members)
-    return allocate(contribution, ((e.siren, counts.get(e.siren, 0)) for e in epcis))
+# The financing plan
+
+
+class Nature(StrEnum):
+    """FEDER, the Region and the CGCT tell operating costs from investments."""
+
+    FONCTIONNEMENT = "fonctionnement"
+    INVESTISSEMENT = "investissement"
+
+
+class ExpenseKind(StrEnum):
+    ACTION = "action"  # an action of the validated work programme
+    NETWORK = "network"  # a line the agency enters (animation of the network, …)
+    DOTATIONS = "dotations"  # the centres' dotations: the envelope shared among members
+
+
+#: The key of the dotations line, usable in a funder's eligible base.
+DOTATIONS = "dotations"
+DOTATIONS_LABEL = "Dotations des lieux membres"
+
+
+@dataclass(frozen=True)
+class NetworkLine:
+    """An expense of the network itself, entered by the agency."""
+
+    id: str
+    label: str
+    nature: Nature
+    estimated: int
+    actual: int | None = None
+
+
+@dataclass(frozen=True)
+class Expense:
+    """One line of the plan's expenses, estimated and actual (réalisé, ``None``: not yet)."""
+
+    key: str
+    label: str
+    kind: ExpenseKind
+    axis: str | None
+    nature: Nature
+    estimated: int
+    actual: int | None = None
+
+
+@dataclass(frozen=True)
+class Base:
+    """What a rate applies to: the expenses matching every criterion given (natures, axes of
+    the programme's actions, line keys); no criterion at all: every expense."""
+
+    natures: tuple[Nature, ...] = ()
+    axes: tuple[str, ...] = ()
+    lines: tuple[str, ...] = ()
+
+    def covers(self, expense: Expense) -> bool:
+        return (
+            (not self.natures or expense.nature in self.natures)
+            and (not self.axes or expense.axis in self.axes)
+            and (not self.lines or expense.key in self.lines)
+        )
+
+    @property
+    def everything(self) -> bool:
+        return not (self.natures or self.axes or self.lines)
 
 
 @dataclass(frozen=True)
 class Funder:
-    """A fixed ``amount``, or a ``rate`` of the eligible expenses capped by ``ceiling``."""
+    """A fixed ``amount``, or a ``rate`` of an eligible ``base`` capped by ``ceiling``."""
 
     name: str
     amount: int | None = None
     rate: Fraction | None = None
     ceiling: int | None = None
+    base: Base = Base()
 
     def __post_init__(self) -> None:
         if (self.amount is None) == (self.rate is None):
             raise ValueError(f"funder {self.name!r} needs either an amount or a rate")
         if self.ceiling is not None and self.rate is None:
             raise ValueError(f"funder {self.name!r}: a ceiling goes with a rate")
+        if not self.base.everything and self.rate is None:
+            raise ValueError(f"funder {self.name!r}: an eligible base goes with a rate")
 
-    def contribution(self, eligible_expenses: int) -> int:
+    def eligible(self, expenses: Sequence[Expense]) -> list[Expense]:
+        return [expense for expense in expenses if self.base.covers(expense)]
+
+    def contribution(self, expenses: Sequence[Expense]) -> int:
+        """The grant: the amount, or the rate of the eligible estimate rounded down to the cent
+        and capped."""
         if self.amount is not None:
             return self.amount
         assert self.rate is not None
-        granted = eligible_expenses * self.rate.numerator // self.rate.denominator
+        base = sum(expense.estimated for expense in self.eligible(expenses))
+        granted = base * self.rate.numerator // self.rate.denominator
         return granted if self.ceiling is None else min(granted, self.ceiling)
 
 
 class PlanStatus(StrEnum):
-    BALANCED = "balanced"
-    DEFICIT = "deficit"  # expenses exceed resources
-    SURPLUS = "surplus"  # resources exceed expenses
-    AWAITING_PROGRAMME = "awaiting_programme"  # no validated programme: expenses unknown
+    BALANCED = "balanced"  # expenses = grants + reste à charge
+    OVER_FUNDED = "over_funded"  # the grants alone exceed the expenses: nothing left to pay
+    AWAITING_PROGRAMME = "awaiting_programme"  # no validated programme: its actions are missing
+
+
+#: CGCT L1111-10: the public project owner keeps at least 20 % of an investment.
+OWNER_MINIMUM = Fraction(1, 5)
+
+
+@dataclass(frozen=True)
+class InvestmentRule:
+    """The 20 % rule: the grants are spread over the expenses each funder's base covers (a fixed
+    amount over every expense) in proportion to their estimates; what the investments keep to
+    pay, ``owner_share``, must be at least 20 % of them. ``holds`` is ``None`` without any
+    investment."""
+
+    investment: int
+    grants: int
+    owner_share: int
+    holds: bool | None
+
+    @property
+    def owner_ratio(self) -> Fraction | None:
+        return None if self.investment == 0 else Fraction(self.owner_share, self.investment)
 
 
 @dataclass(frozen=True)
 class FinancingPlan:
-    expenses_by_axis: dict[str, int] | None
-    funders: list[tuple[str, int]]
-    epci_contribution: int
     status: PlanStatus
-    expenses: int
-    resources: int
-    gap: int  # resources − expenses: negative is a deficit
+    expenses: tuple[Expense, ...]
+    grants: tuple[tuple[Funder, int], ...]
+    estimated: int
+    actual: int
+    granted: int
+    reste_a_charge: int  # expenses − grants, what the EPCIs pay (0 when over-funded)
+    surplus: int  # grants − expenses when they exceed them
+    investment_rule: InvestmentRule
+
+    def by_axis(self) -> dict[str, tuple[int, int]]:
+        """Estimated and actual expenses of the programme's actions, by axis (every axis)."""
+        totals: dict[str, tuple[int, int]] = dict.fromkeys(AXES, (0, 0))
+        for expense in self.expenses:
+            if expense.axis is not None:
+                estimated, actual = totals.get(expense.axis, (0, 0))
+                totals[expense.axis] = (
+                    estimated + expense.estimated,
+                    actual + (expense.actual or 0),
+                )
+        return totals  # the axes in the deliberation's order, then any added later
+
+    def by_nature(self) -> dict[str, tuple[int, int]]:
+        totals = {nature.value: (0, 0) for nature in Nature}
+        for expense in self.expenses:
+            estimated, actual = totals[expense.nature.value]
+            totals[expense.nature.value] = (
+                estimated + expense.estimated,
+                actual + (expense.actual or 0),
+            )
+        return totals
+
+
+def _investment_rule(
+    expenses: Sequence[Expense], grants: Sequence[tuple[Funder, int]]
+) -> InvestmentRule:
+    investment = sum(e.estimated for e in expenses if e.nature is Nature.INVESTISSEMENT)
+    on_investment = 0
+    for funder, granted in grants:
+        eligible = [e for e in funder.eligible(expenses) if e.estimated > 0]
+        spread = allocate(granted, ((e.key, e.estimated) for e in eligible)) if eligible else {}
+        on_investment += sum(
+            spread.get(e.key, 0) for e in eligible if e.nature is Nature.INVESTISSEMENT
+        )
+    owner = max(0, investment - on_investment)
+    holds = None if investment == 0 else Fraction(owner, investment) >= OWNER_MINIMUM
+    return InvestmentRule(investment, on_investment, owner, holds)
 
 
 def financing_plan(
-    funders: Sequence[Funder], epci_contribution: int, expenses_by_axis: Mapping[str, int] | None
+    expenses: Sequence[Expense], funders: Sequence[Funder], *, programme_known: bool
 ) -> FinancingPlan:
-    """Resources against planned expenses; ``None`` expenses: no programme validated yet."""
-    expenses = sum(expenses_by_axis.values()) if expenses_by_axis is not None else 0
-    granted = [(funder.name, funder.contribution(expenses)) for funder in funders]
-    resources = sum(amount for _, amount in granted) + epci_contribution
-    gap = resources - expenses
-    if expenses_by_axis is None:
+    """Expenses against grants; the reste à charge is what remains, so the plan balances by
+    construction (unless the grants alone exceed the expenses: then it is over-funded)."""
+    estimated = sum(expense.estimated for expense in expenses)
+    grants = tuple((funder, funder.contribution(expenses)) for funder in funders)
+    granted = sum(amount for _, amount in grants)
+    reste = max(0, estimated - granted)
+    surplus = max(0, granted - estimated)
+    if not programme_known:
         status = PlanStatus.AWAITING_PROGRAMME
-    elif gap == 0:
-        status = PlanStatus.BALANCED
     else:
-        status = PlanStatus.SURPLUS if gap > 0 else PlanStatus.DEFICIT
+        status = PlanStatus.OVER_FUNDED if surplus else PlanStatus.BALANCED
     return FinancingPlan(
-        expenses_by_axis=None
-        if expenses_by_axis is None
-        else dict(sorted(expenses_by_axis.items())),
-        funders=granted,
-        epci_contribution=epci_contribution,
         status=status,
-        expenses=expenses,
-        resources=resources,
-        gap=gap,
+        expenses=tuple(expenses),
+        grants=grants,
+        estimated=estimated,
+        actual=sum(expense.actual or 0 for expense in expenses),
+        granted=granted,
+        reste_a_charge=reste,
+        surplus=surplus,
+        investment_rule=_investment_rule(expenses, grants),
     )
+
+
+# The reste à charge among the EPCIs
+
+
+class EpciKey(StrEnum):
+    POPULATION = "population"
+    MEMBER_CENTRES = "member_centres"
+    FIXED_SHARES = "fixed_shares"
+
+
+@dataclass(frozen=True)
+class Payer:
+    """An EPCI that has member centres in the year: it owes part of the reste à charge."""
+
+    siren: str
+    name: str
+    population: int | None
+    member_centres: int
+
+
+class MissingInputs(Exception):
+    """The split cannot be computed: the version waits, and says what is missing."""
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        super().__init__("; ".join(missing))
+        self.missing = list(missing)
+
+
+def epci_split(
+    reste_a_charge: int,
+    key: EpciKey,
+    payers: Sequence[Payer],
+    fixed_shares: Mapping[str, Fraction],
+    year: int,
+) -> dict[str, int]:
+    """Each paying EPCI's part of the reste à charge, exact to the cent (largest remainder).
+
+    Never a fallback: an unknown population, a fixed share not given, or nobody to pay a
+    reste à charge raise :class:`MissingInputs` (nothing is published until it is given).
+    """
+    if not payers:
+        if reste_a_charge == 0:
+            return {}
+        raise MissingInputs(
+            [f"no EPCI has a member centre in {year}: nobody owes the reste à charge"]
+        )
+    if key is EpciKey.POPULATION:
+        unknown = [p for p in payers if p.population is None]
+        if unknown:
+            raise MissingInputs(
+                [f"the population of {p.name} (SIREN {p.siren}) is unknown" for p in unknown]
+            )
+        weights = {p.siren: p.population or 0 for p in payers}
+        if not any(weights.values()):
+            raise MissingInputs(["the populations of the paying EPCIs are all zero"])
+    elif key is EpciKey.MEMBER_CENTRES:
+        weights = {p.siren: p.member_centres for p in payers}
+    else:
+        absent = [p for p in payers if p.siren not in fixed_shares]
+        if absent:
+            raise MissingInputs(
+                [f"no fixed share is given for {p.name} (SIREN {p.siren})" for p in absent]
+            )
+        shares = {p.siren: fixed_shares[p.siren] for p in payers}
+        common = math.lcm(*(share.denominator for share in shares.values()))
+        weights = {siren: int(share * common) for siren, share in shares.items()}
+        if not any(weights.values()):
+            raise MissingInputs(["the fixed shares of the paying EPCIs are all zero"])
+    return allocate(reste_a_charge, weights.items())
+
+
+@dataclass(frozen=True)
+class Participation:
+    """What an EPCI's council voted: the amount, the deliberation's number and date."""
+
+    siren: str
+    amount: int
+    deliberation_number: str
+    deliberation_date: date
+
+
+def exceeds(asked: int, voted: Participation | None) -> bool:
+    """Asking more than the council voted needs a new deliberation."""
+    return voted is not None and asked > voted.amount
+
+
+# The configuration
 
 
 @dataclass(frozen=True)
@@ -257,9 +487,35 @@ class BudgetConfig:
 
     envelope: int
     centre_key: CentreKey
-    epci_contribution: int
     epci_key: EpciKey
     funders: tuple[Funder, ...] = ()
+    network_lines: tuple[NetworkLine, ...] = ()
+    fixed_shares: Mapping[str, Fraction] | None = None
+
+
+def expenses_of(config: BudgetConfig, actions: Sequence[Expense], dotations: int) -> list[Expense]:
+    """The plan's lines: the programme's actions, the network's lines, the dotations."""
+    lines = [
+        Expense(
+            key=line.id,
+            label=line.label,
+            kind=ExpenseKind.NETWORK,
+            axis=None,
+            nature=line.nature,
+            estimated=line.estimated,
+            actual=line.actual,
+        )
+        for line in config.network_lines
+    ]
+    dotation = Expense(
+        key=DOTATIONS,
+        label=DOTATIONS_LABEL,
+        kind=ExpenseKind.DOTATIONS,
+        axis=None,
+        nature=Nature.FONCTIONNEMENT,
+        estimated=dotations,
+    )
+    return [*actions, *lines, dotation]
 
 
 @dataclass(frozen=True)
@@ -282,6 +538,20 @@ def compare(current: Mapping[str, int], previous: Mapping[str, int]) -> list[Lin
     return [Line(key, current.get(key, 0), previous.get(key, 0)) for key in sorted(keys)]
 
 
+def _money_or_none(cents: int | None) -> str | None:
+    return None if cents is None else format_cents(cents)
+
+
+def _base_json(base: Base) -> dict[str, list[str]] | None:
+    if base.everything:
+        return None
+    return {
+        "natures": [nature.value for nature in base.natures],
+        "axes": list(base.axes),
+        "lines": list(base.lines),
+    }
+
+
 def config_to_json(config: BudgetConfig) -> dict[str, object]:
     """The configuration in its public shape (decimal strings), as ``PUT /budgets/{year}``
     takes it."""
@@ -291,56 +561,149 @@ def config_to_json(config: BudgetConfig) -> dict[str, object]:
             funders.append({"name": funder.name, "amount": format_cents(funder.amount)})
         else:
             assert funder.rate is not None
-            ceiling = None if funder.ceiling is None else format_cents(funder.ceiling)
             funders.append(
-                {"name": funder.name, "rate": format_ratio(funder.rate), "ceiling": ceiling}
+                {
+                    "name": funder.name,
+                    "rate": format_ratio(funder.rate),
+                    "ceiling": _money_or_none(funder.ceiling),
+                    "base": _base_json(funder.base),
+                }
             )
-    return {
+    body: dict[str, object] = {
         "envelope": format_cents(config.envelope),
         "centre_key": {
             "fixed_ratio": format_ratio(config.centre_key.fixed_ratio),
             "weight": config.centre_key.weight.value,
         },
-        "epci_contribution": format_cents(config.epci_contribution),
         "epci_key": config.epci_key.value,
         "funders": funders,
+        "network_lines": [
+            {
+                "id": line.id,
+                "label": line.label,
+                "nature": line.nature.value,
+                "estimated": format_cents(line.estimated),
+                "actual": _money_or_none(line.actual),
+            }
+            for line in config.network_lines
+        ],
     }
+    if config.fixed_shares is not None:
+        body["fixed_shares"] = {
+            siren: format_ratio(share) for siren, share in sorted(config.fixed_shares.items())
+        }
+    return body
+
+
+def _base_from_json(data: Mapping[str, Any] | None) -> Base:
+    if not data:
+        return Base()
+    return Base(
+        natures=tuple(Nature(n) for n in data.get("natures") or ()),
+        axes=tuple(data.get("axes") or ()),
+        lines=tuple(data.get("lines") or ()),
+    )
+
+
+def _optional(data: Mapping[str, Any], name: str) -> int | None:
+    value = data.get(name)
+    return None if value is None else parse_cents(value)
 
 
 def config_from_json(data: Mapping[str, Any]) -> BudgetConfig:
     funders = tuple(
         Funder(
             name=item["name"],
-            amount=None if item.get("amount") is None else parse_cents(item["amount"]),
+            amount=_optional(item, "amount"),
             rate=None if item.get("rate") is None else parse_ratio(item["rate"]),
-            ceiling=None if item.get("ceiling") is None else parse_cents(item["ceiling"]),
+            ceiling=_optional(item, "ceiling"),
+            base=_base_from_json(item.get("base")),
         )
         for item in data.get("funders", [])
     )
+    lines = tuple(
+        NetworkLine(
+            id=item["id"],
+            label=item["label"],
+            nature=Nature(item["nature"]),
+            estimated=parse_cents(item["estimated"]),
+            actual=_optional(item, "actual"),
+        )
+        for item in data.get("network_lines", [])
+    )
+    shares = data.get("fixed_shares")
     return BudgetConfig(
         envelope=parse_cents(data["envelope"]),
         centre_key=CentreKey(
             parse_ratio(data["centre_key"]["fixed_ratio"]),
             CentreWeight(data["centre_key"]["weight"]),
         ),
-        epci_contribution=parse_cents(data["epci_contribution"]),
         epci_key=EpciKey(data["epci_key"]),
         funders=funders,
+        network_lines=lines,
+        fixed_shares=None
+        if shares is None
+        else {siren: parse_ratio(share) for siren, share in shares.items()},
     )
 
 
-def plan_to_json(plan: FinancingPlan) -> dict[str, object]:
-    expenses = plan.expenses_by_axis
+def plan_to_json(plan: FinancingPlan) -> dict[str, Any]:
+    """The plan as each version keeps it: lines, totals by axis and nature, grants, the reste
+    à charge and the 20 % rule. ``expenses``, ``resources`` and ``gap`` keep their meaning
+    (totals, resources − expenses)."""
+    money = format_cents
+    rule = plan.investment_rule
+    ratio = rule.owner_ratio
+    resources = plan.granted + plan.reste_a_charge
     return {
         "status": plan.status.value,
-        "planned_expenses": None
-        if expenses is None
-        else {axis: format_cents(amount) for axis, amount in expenses.items()},
-        "expenses": format_cents(plan.expenses),
-        "funders": [
-            {"name": name, "amount": format_cents(amount)} for name, amount in plan.funders
+        "expense_lines": [
+            {
+                "key": e.key,
+                "label": e.label,
+                "kind": e.kind.value,
+                "axis": e.axis,
+                "nature": e.nature.value,
+                "estimated": money(e.estimated),
+                "actual": _money_or_none(e.actual),
+            }
+            for e in plan.expenses
         ],
-        "epci_contribution": format_cents(plan.epci_contribution),
-        "resources": format_cents(plan.resources),
-        "gap": format_cents(plan.gap),
+        "planned_expenses": None
+        if plan.status is PlanStatus.AWAITING_PROGRAMME
+        else {axis: money(est) for axis, (est, _) in plan.by_axis().items()},
+        "by_axis": {
+            axis: {"estimated": money(est), "actual": money(act)}
+            for axis, (est, act) in plan.by_axis().items()
+        },
+        "by_nature": {
+            nature: {"estimated": money(est), "actual": money(act)}
+            for nature, (est, act) in plan.by_nature().items()
+        },
+        "expenses": money(plan.estimated),
+        "actual_expenses": money(plan.actual),
+        "funders": [
+            {
+                "name": funder.name,
+                "amount": money(amount),
+                "rate": None if funder.rate is None else format_ratio(funder.rate),
+                "ceiling": _money_or_none(funder.ceiling),
+                "base": _base_json(funder.base),
+            }
+            for funder, amount in plan.grants
+        ],
+        "grants": money(plan.granted),
+        "reste_a_charge": money(plan.reste_a_charge),
+        "epci_contribution": money(plan.reste_a_charge),
+        "surplus": money(plan.surplus),
+        "resources": money(resources),
+        "gap": money(resources - plan.estimated),
+        "investment_rule": {
+            "rule": "CGCT L1111-10",
+            "investment": money(rule.investment),
+            "grants": money(rule.grants),
+            "owner_share": money(rule.owner_share),
+            "owner_ratio": None if ratio is None else f"{float(ratio):.4f}",
+            "holds": rule.holds,
+        },
     }

@@ -13,22 +13,24 @@ network (and the money would otherwise go to a centre that cannot use it); it co
 its share on reinstatement. A centre update counts when it changes the workstations or the EPCI
 of a member.
 
-Programme validated: the planned expenses by axis of the validated programme (its
-``totals_by_axis``: the estimated costs of the actions not cancelled) replace the year's, and feed
-its financing plan. The latest version wins: a version older than (or the same as) the one
-applied, delivered late or again, changes nothing. A validation of a year without a budget is
-kept, and configuring that budget applies it (its first version shows the plan). A validation of
-a year with a budget is a pending cause of that year only (the programme is that year's, past
-or not), so that the recalculator writes a **new version whose cause is the programme-validated
-event**: the plan is part of every version, and each version names the programme version it is
-based on (``financing_plan.programme``), even when an amendment leaves the totals unchanged.
-The shares do not move (the envelope and the EPCIs' contribution are the agency's), so that
-version publishes the summary only, whose ``financing`` gives the status and the gap. An
-unbalanced plan is not refused: it is reported (``deficit`` or ``surplus`` with the gap, which is
-resources − expenses).
+Programme validated: the actions of the validated programme (not cancelled; each with its axis,
+nature and estimate) replace the year's and are the plan's expenses with the network's lines and
+the dotations. The latest version wins: a version older than (or the same as) the one applied,
+delivered late or again, changes nothing. A validation of a year without a budget is kept, and
+configuring that budget applies it. A validation of a year with an open budget is a pending cause
+of that year only, so that the recalculator writes a **new version whose cause is the
+programme-validated event**; each version names the programme version it is based on
+(``financing_plan.programme``). The dotations do not move; the reste à charge, hence each EPCI's
+part, does. Progress reports (``action.updated``, ``action.status_changed``) bring each action's
+actual cost: a change is a cause of a new version (the plan's réalisé), never of a closed year.
+
+A version whose split lacks an input (:class:`~crnt_budget.domain.MissingInputs`) is not
+written: the causes are held and the budget records what it waits for; the next cause (the
+missing input arriving, or any change) computes again with all of them. A version that asks an
+EPCI more than its council voted publishes :class:`ParticipationExceeded` when that demand is new.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,11 +41,21 @@ from crnt_shared.contracts.budget import (
     CentreShareChanged,
     CentreShareChangedData,
     EpciShare,
+    ExceededParticipation,
     FinancingSummary,
+    ParticipationExceeded,
+    ParticipationExceededData,
     SharesRecalculated,
     SharesRecalculatedData,
 )
-from crnt_shared.contracts.programme import ProgrammeValidated, cents_from_amount
+from crnt_shared.contracts.programme import (
+    NATURES,
+    ActionStatusChanged,
+    ActionUpdated,
+    ProgrammeValidated,
+    cents_from_amount,
+    default_nature,
+)
 from crnt_shared.contracts.registry import (
     CentreFacts,
     CentreUpdated,
@@ -59,10 +71,13 @@ from crnt_shared.events import Event, EventHandler, utcnow
 
 from crnt_budget import domain
 from crnt_budget.repository import (
+    ActionRow,
+    BudgetRow,
     CauseRow,
     CentreRow,
     CentreShareRow,
     EpciShareRow,
+    ParticipationRow,
     ProgrammeRow,
     Repository,
     VersionRow,
@@ -113,43 +128,83 @@ def event_handlers(on_dirty: Callable[[], None]) -> dict[type[Event], EventHandl
 
 
 def programme_handlers(on_dirty: Callable[[], None]) -> dict[type[Event], EventHandler]:
-    """The handlers of the budget's consumer of the programme's events (only the validation
-    matters here: action events are skipped)."""
+    """The handlers of the budget's consumer of the programme's events: the validation gives
+    the plan's actions, the progress reports their actual costs."""
 
     async def on_programme_validated(event: Event, uow: UnitOfWork) -> None:
         assert isinstance(event, ProgrammeValidated)
         if await _apply_programme(event, uow):
             on_dirty()
 
-    return {ProgrammeValidated: on_programme_validated}
+    async def on_action_changed(event: Event, uow: UnitOfWork) -> None:
+        assert isinstance(event, ActionUpdated | ActionStatusChanged)
+        action = event.data.action
+        actual = None if action.actual_cost is None else cents_from_amount(action.actual_cost)
+        repository = Repository(uow.connection)
+        await repository.lock_shares_shared()
+        year = await repository.record_actual(action.id, actual, event.time)
+        if year is None:
+            return
+        budget = await repository.budget(year)
+        if budget is None or budget.closed_at is not None:
+            return
+        await repository.add_cause([year], event.id, event.type, event.subject)
+        on_dirty()
+
+    return {
+        ProgrammeValidated: on_programme_validated,
+        ActionUpdated: on_action_changed,
+        ActionStatusChanged: on_action_changed,
+    }
 
 
 async def _apply_programme(event: ProgrammeValidated, uow: UnitOfWork) -> bool:
     """Record the validated programme's planned expenses unless a newer version is applied;
     returns whether the year's budget must be recalculated."""
     data = event.data
-    expenses = {axis: cents_from_amount(amount) for axis, amount in data.totals_by_axis.items()}
-    negative = sorted(axis for axis, amount in expenses.items() if amount < 0)
-    if negative:
-        raise ValueError(
-            f"the programme {data.year} version {data.version} plans negative expenses on"
-            f" {', '.join(negative)}: the financing plan cannot use it"
-        )
     repository = Repository(uow.connection)
     await repository.lock_shares_shared()
+    known = {row.action_id: row.actual_cents for row in await repository.actions(data.year)}
+    actions = [
+        ActionRow(
+            action_id=action.id,
+            axis=action.axis,
+            nature=action.nature or default_nature(action.axis),
+            title=action.title,
+            estimated_cents=cents_from_amount(action.estimated_cost),
+            actual_cents=(
+                cents_from_amount(action.actual_cost)
+                if action.actual_cost is not None
+                else known.get(action.id)
+            ),
+        )
+        for action in data.actions
+        if action.status != "cancelled"
+    ]
+    wrong = sorted(
+        a.title
+        for a in actions
+        if a.estimated_cents < 0 or (a.actual_cents or 0) < 0 or a.nature not in NATURES
+    )
+    if wrong:
+        raise ValueError(
+            f"the programme {data.year} version {data.version} has actions with a negative cost"
+            f" or an unknown nature ({', '.join(wrong)}): the financing plan cannot use it"
+        )
     programme = ProgrammeRow(
         year=data.year,
         version=data.version,
         validated_at=data.validated_at,
         decided_on=data.decided_on,
         deciding_body=data.deciding_body,
-        total_cents=sum(expenses.values()),
+        total_cents=sum(a.estimated_cents for a in actions),
         event_id=event.id,
     )
-    if not await repository.save_programme(programme, expenses):
+    if not await repository.save_programme(programme, actions):
         return False  # this version or a newer one is applied already: the newer one stands
-    if await repository.budget(data.year) is None:
-        return False  # kept: configuring the year's budget applies it
+    budget = await repository.budget(data.year)
+    if budget is None or budget.closed_at is not None:
+        return False  # kept: configuring the year's budget applies it; a closed year stays
     await repository.add_cause([data.year], event.id, event.type, event.subject)
     return True
 
@@ -175,6 +230,8 @@ async def _apply_centre(
         as_of=event.time,
     )
     await repository.save_centre(current, status="member" if is_member else facts.status)
+    at = getattr(event.data, "at", None) or event.time
+    await repository.sync_membership(facts.id, is_member, at)
     if not (is_member or (previous is not None and previous.is_member)):
         return False
     if (
@@ -193,7 +250,7 @@ async def _mark_dirty(repository: Repository, event: Event) -> bool:
     return bool(years)
 
 
-# The agency's configuration
+# The agency's commands
 
 
 @dataclass(frozen=True)
@@ -203,18 +260,79 @@ class ConfigureBudget:
     by: str
 
 
-async def configure_budget(command: ConfigureBudget, uow: UnitOfWork, publish_topic: str) -> int:
-    """Create or revise a year's budget and compute its shares at once; returns the version."""
+@dataclass(frozen=True)
+class RecordParticipation:
+    year: int
+    participation: ParticipationRow
+    by: str
+
+
+@dataclass(frozen=True)
+class CloseYear:
+    year: int
+    by: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A new version, or ``None`` with what the version waits for."""
+
+    version: int | None
+    waiting: list[str]
+
+
+async def _open_budget(repository: Repository, year: int) -> BudgetRow:
+    budget = await repository.budget(year, for_update=True)
+    if budget is None:
+        raise domain.NoBudget(year)
+    if budget.closed_at is not None:
+        raise domain.YearClosed(year, budget.closed_at)
+    return budget
+
+
+async def configure_budget(
+    command: ConfigureBudget, uow: UnitOfWork, publish_topic: str
+) -> Outcome:
+    """Create or revise a year's budget and compute its version at once (or say what it waits
+    for)."""
     repository = Repository(uow.connection)
     await repository.lock_shares_exclusive()
+    budget = await repository.budget(command.year, for_update=True)
+    if budget is not None and budget.closed_at is not None:
+        raise domain.YearClosed(command.year, budget.closed_at)
     await repository.save_budget(command.year, domain.config_to_json(command.config))
     absorbed = await repository.take_causes(command.year)
-    version = await recalculate(
+    outcome = await recalculate(
         uow, command.year, absorbed, manual_by=command.by, publish_topic=publish_topic
     )
-    assert version is not None
     await uow.commit()
-    return version
+    return outcome
+
+
+async def record_participation(
+    command: RecordParticipation, uow: UnitOfWork, publish_topic: str
+) -> Outcome:
+    """An EPCI's council voted its participation: a new version compares it with what is
+    asked."""
+    repository = Repository(uow.connection)
+    await repository.lock_shares_exclusive()
+    await _open_budget(repository, command.year)
+    await repository.save_participation(command.year, command.participation)
+    absorbed = await repository.take_causes(command.year)
+    outcome = await recalculate(
+        uow, command.year, absorbed, manual_by=command.by, publish_topic=publish_topic
+    )
+    await uow.commit()
+    return outcome
+
+
+async def close_year(command: CloseYear, uow: UnitOfWork) -> None:
+    """After the closing nothing recalculates the year: its last version is its account."""
+    repository = Repository(uow.connection)
+    await repository.lock_shares_exclusive()
+    await _open_budget(repository, command.year)
+    await repository.close(command.year, command.by)
+    await uow.commit()
 
 
 # Recalculation
@@ -231,8 +349,26 @@ async def recalculate_dirty_year(uow: UnitOfWork, year: int, publish_topic: str)
     causes = await repository.take_causes(year)
     if not causes:
         return False
+    budget = await repository.budget(year)
+    if budget is None or budget.closed_at is not None:
+        return True  # a closed year never changes: its causes are dropped
     await recalculate(uow, year, causes, manual_by=None, publish_topic=publish_topic)
     return True
+
+
+def _expenses(actions: Sequence[ActionRow]) -> list[domain.Expense]:
+    return [
+        domain.Expense(
+            key=str(a.action_id),
+            label=a.title,
+            kind=domain.ExpenseKind.ACTION,
+            axis=a.axis,
+            nature=domain.Nature(a.nature),
+            estimated=a.estimated_cents,
+            actual=a.actual_cents,
+        )
+        for a in actions
+    ]
 
 
 async def recalculate(
@@ -242,17 +378,48 @@ async def recalculate(
     *,
     manual_by: str | None,
     publish_topic: str,
-) -> int | None:
-    """Compute the year's shares; write a new version and its events when a manual change
-    asks for it or when something changed. Returns the new version, or ``None``."""
+) -> Outcome:
+    """Compute the year's plan, dotations and EPCI parts; write a new version and its events
+    when a manual change asks for it or when something changed. Missing inputs: no version,
+    the causes are held and the budget says what it waits for."""
     repository = Repository(uow.connection)
     budget = await repository.budget(year, for_update=True)
     assert budget is not None
     config = domain.config_from_json(budget.configuration)
-    members = await repository.members()
-    epcis = await repository.sharing_epcis()
-    expenses = await repository.planned_expenses(year)
+    members = await repository.members(year)
     programme = await repository.programme(year)
+    actions = await repository.actions(year)
+    voted = await repository.participations(year)
+
+    domain_members = [
+        domain.Member(str(m.centre_id), m.epci_siren, m.workstations) for m in members
+    ]
+    centre_amounts = domain.centre_shares(config.envelope, config.centre_key, domain_members)
+    expenses = domain.expenses_of(config, _expenses(actions), sum(centre_amounts.values()))
+    plan = domain.financing_plan(expenses, config.funders, programme_known=programme is not None)
+    counts = domain.member_counts(domain_members)
+    known = await repository.epcis(counts)
+    names = {m.epci_siren: m.epci_name for m in members}
+    payers = [
+        domain.Payer(
+            siren=siren,
+            name=known[siren].name if siren in known else names[siren],
+            population=known[siren].population if siren in known else None,
+            member_centres=count,
+        )
+        for siren, count in sorted(counts.items())
+    ]
+    try:
+        epci_amounts = domain.epci_split(
+            plan.reste_a_charge, config.epci_key, payers, config.fixed_shares or {}, year
+        )
+    except domain.MissingInputs as missing:
+        await repository.set_waiting(
+            year, {"missing": missing.missing, "since": utcnow().isoformat()}
+        )
+        await repository.hold_causes(year, causes)
+        return Outcome(None, missing.missing)
+    await repository.set_waiting(year, None)
 
     previous_version = (
         await repository.version(year, budget.latest_version) if budget.latest_version else None
@@ -270,64 +437,98 @@ async def recalculate(
         if previous_version
         else {}
     )
-
-    domain_members = [
-        domain.Member(str(m.centre_id), m.epci_siren, m.workstations) for m in members
-    ]
-    centre_amounts = domain.centre_shares(config.envelope, config.centre_key, domain_members)
-    epci_amounts = domain.epci_shares(
-        config.epci_contribution,
-        config.epci_key,
-        [domain.Epci(e.siren, e.population) for e in epcis],
-        domain_members,
-    )
-    plan = {
-        **domain.plan_to_json(
-            domain.financing_plan(config.funders, config.epci_contribution, expenses)
-        ),
-        "programme": _programme_json(programme),
-    }
+    financing = {**domain.plan_to_json(plan), "programme": _programme_json(programme)}
     centre_lines = domain.compare(
         centre_amounts, {key: row.amount_cents for key, row in previous_centres.items()}
     )
     epci_lines = domain.compare(
         epci_amounts, {key: row.amount_cents for key, row in previous_epcis.items()}
     )
+    by_siren = {p.siren: p for p in payers}
+    epci_rows = [_epci_row(line, by_siren, previous_epcis, voted) for line in epci_lines]
     changed = [line for line in centre_lines if line.change]
     unchanged = (
         previous_version is not None
         and not changed
-        and not any(line.change for line in epci_lines)
-        and previous_version.financing == plan
+        and _comparable(epci_rows) == _comparable(previous_epcis.values())
+        and previous_version.financing == financing
     )
     if manual_by is None and unchanged:
-        return None
+        return Outcome(None, [])
 
     by_id = {str(m.centre_id): m for m in members}
     centre_rows = [_centre_row(line, by_id, previous_centres) for line in centre_lines]
-    epci_by_siren = {e.siren: e for e in epcis}
-    counts = domain.member_counts(domain_members)
-    epci_rows = [_epci_row(line, epci_by_siren, previous_epcis, counts) for line in epci_lines]
     number = budget.latest_version + 1
-    cause = _cause_json(causes, manual_by)
     version = VersionRow(
         year=year,
         version=number,
         computed_at=utcnow(),
-        cause=cause,
+        cause=_cause_json(causes, manual_by),
         configuration=budget.configuration,
-        financing=plan,
+        financing=financing,
         envelope_cents=config.envelope,
         allocated_cents=sum(centre_amounts.values()),
-        epci_contribution_cents=config.epci_contribution,
+        epci_contribution_cents=plan.reste_a_charge,
         member_count=len(members),
         changed_centres=len(changed),
     )
     await repository.add_version(version, centre_rows, epci_rows)
-    await uow.publish_many(
-        _events(version, centre_rows, epci_rows, causes, manual_by), topic=publish_topic
+    events = _events(version, centre_rows, epci_rows, causes, manual_by)
+    exceeded = _newly_exceeded(version, epci_rows, previous_epcis)
+    if exceeded is not None:
+        events.append(exceeded)
+    await uow.publish_many(events, topic=publish_topic)
+    return Outcome(number, [])
+
+
+def _comparable(rows: Iterable[EpciShareRow]) -> dict[str, tuple[Any, ...]]:
+    """What a version says of the EPCIs, leaving out those it asks nothing of and that voted
+    nothing (a leaver's zero line is written once)."""
+    return {
+        row.siren: (row.amount_cents, row.voted_cents, row.exceeds_voted)
+        for row in rows
+        if row.amount_cents or row.voted_cents is not None
+    }
+
+
+def _newly_exceeded(
+    version: VersionRow, rows: Sequence[EpciShareRow], previous: Mapping[str, EpciShareRow]
+) -> Event | None:
+    """The EPCIs asked more than voted, when one of them is newly so or asked another amount
+    than by the previous version: the agency hears it once per change, not at every
+    version."""
+    over = [row for row in rows if row.exceeds_voted]
+    fresh = [
+        row
+        for row in over
+        if row.siren not in previous
+        or not previous[row.siren].exceeds_voted
+        or previous[row.siren].amount_cents != row.amount_cents
+        or previous[row.siren].voted_cents != row.voted_cents
+    ]
+    if not fresh:
+        return None
+    money = domain.format_cents
+    return ParticipationExceeded.create(
+        source=SOURCE,
+        subject=str(version.year),
+        data=ParticipationExceededData(
+            year=version.year,
+            version=version.version,
+            computed_at=version.computed_at,
+            epcis=[
+                ExceededParticipation(
+                    siren=row.siren,
+                    name=row.name,
+                    voted=money(row.voted_cents or 0),
+                    asked=money(row.amount_cents),
+                    deliberation_number=row.deliberation_number or "",
+                    deliberation_date=row.deliberation_date or version.computed_at.date(),
+                )
+                for row in over
+            ],
+        ),
     )
-    return number
 
 
 def _programme_json(programme: ProgrammeRow | None) -> dict[str, Any] | None:
@@ -370,20 +571,28 @@ def _centre_row(
 
 def _epci_row(
     line: domain.Line,
-    epcis: Mapping[str, Any],
+    payers: Mapping[str, domain.Payer],
     previous: Mapping[str, EpciShareRow],
-    counts: Mapping[str, int],
+    voted: Mapping[str, ParticipationRow],
 ) -> EpciShareRow:
-    current = epcis.get(line.key)
-    name = current.name if current is not None else previous[line.key].name
-    population = current.population if current is not None else previous[line.key].population
+    payer = payers.get(line.key)
+    before = previous.get(line.key)
+    name = payer.name if payer is not None else before.name if before is not None else line.key
+    population = payer.population if payer is not None else None
+    if payer is None and before is not None:
+        population = before.population
+    vote = voted.get(line.key)
     return EpciShareRow(
         siren=line.key,
         name=name,
         population=population,
-        member_centres=counts.get(line.key, 0),
+        member_centres=0 if payer is None else payer.member_centres,
         amount_cents=line.amount,
         previous_cents=line.previous,
+        voted_cents=None if vote is None else vote.amount_cents,
+        deliberation_number=None if vote is None else vote.deliberation_number,
+        deliberation_date=None if vote is None else vote.deliberation_date,
+        exceeds_voted=vote is not None and line.amount > vote.amount_cents,
     )
 
 
@@ -398,12 +607,13 @@ def _cause_json(causes: Sequence[CauseRow], manual_by: str | None) -> dict[str, 
     }
 
 
-def _cause(causes: Sequence[CauseRow], manual_by: str | None) -> Cause:
+def _cause(causes: Sequence[CauseRow], manual_by: str | None, every: Sequence[CauseRow]) -> Cause:
     return Cause(
         kind="events" if manual_by is None else "manual",
         by=manual_by,
-        event_count=len(causes),
+        event_count=len(every),
         events=[CausingEvent(id=c.event_id, type=c.event_type) for c in causes],
+        types=sorted({c.event_type for c in every}),
     )
 
 
@@ -424,9 +634,7 @@ def _events(
             year=version.year,
             version=version.version,
             computed_at=version.computed_at,
-            cause=_cause(causes[:MAX_CAUSE_EVENTS], manual_by).model_copy(
-                update={"event_count": len(causes)}
-            ),
+            cause=_cause(causes[:MAX_CAUSE_EVENTS], manual_by, causes),
             envelope=money(version.envelope_cents),
             allocated=money(version.allocated_cents),
             epci_contribution=money(version.epci_contribution_cents),
@@ -439,6 +647,8 @@ def _events(
                     amount=money(e.amount_cents),
                     previous=money(e.previous_cents),
                     change=money(e.amount_cents - e.previous_cents),
+                    voted=None if e.voted_cents is None else money(e.voted_cents),
+                    exceeds_voted=e.exceeds_voted,
                 )
                 for e in epcis
             ],
@@ -447,6 +657,9 @@ def _events(
                 expenses=financing["expenses"],
                 resources=financing["resources"],
                 gap=financing["gap"],
+                grants=financing["grants"],
+                reste_a_charge=financing["reste_a_charge"],
+                investment_rule_holds=financing["investment_rule"]["holds"],
             ),
         ),
     )
@@ -472,7 +685,7 @@ def _events(
                     amount=money(centre.amount_cents),
                     previous=money(centre.previous_cents),
                     change=money(centre.amount_cents - centre.previous_cents),
-                    cause=_cause(own, manual_by).model_copy(update={"event_count": len(causes)}),
+                    cause=_cause(own, manual_by, causes),
                 ),
             )
         )

@@ -2,7 +2,7 @@
 their pending causes and their versions."""
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -40,6 +40,29 @@ class BudgetRow:
     revision: int
     configured_at: datetime
     latest_version: int
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    waiting: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """An action of a year's validated programme, as the plan uses it."""
+
+    action_id: UUID
+    axis: str
+    nature: str
+    title: str
+    estimated_cents: int
+    actual_cents: int | None
+
+
+@dataclass(frozen=True)
+class ParticipationRow:
+    siren: str
+    amount_cents: int
+    deliberation_number: str
+    deliberation_date: date
 
 
 @dataclass(frozen=True)
@@ -96,8 +119,19 @@ class EpciShareRow:
     member_centres: int
     amount_cents: int
     previous_cents: int
+    voted_cents: int | None = None
+    deliberation_number: str | None = None
+    deliberation_date: date | None = None
+    exceeds_voted: bool = False
 
 
+_BUDGET_COLUMNS = (
+    "year, configuration, revision, configured_at, latest_version, closed_at, closed_by, waiting"
+)
+_EPCI_SHARE_COLUMNS = (
+    "siren, name, population, member_centres, amount_cents, previous_cents, voted_cents,"
+    " deliberation_number, deliberation_date, exceeds_voted"
+)
 _VERSION_COLUMNS = (
     "year, version, computed_at, cause, configuration, financing, envelope_cents,"
     " allocated_cents, epci_contribution_cents, member_count, changed_centres"
@@ -175,27 +209,49 @@ class Repository:
             return (None, False)
         return (previous["population"], previous["registered"])
 
-    async def members(self) -> list[CentreRow]:
+    async def sync_membership(self, centre_id: UUID, is_member: bool, at: datetime) -> None:
+        """Open a membership period when the centre joins, close it when it leaves."""
+        if is_member:
+            await self.connection.execute(
+                "INSERT INTO memberships (centre_id, since) SELECT $1, $2 WHERE NOT EXISTS"
+                " (SELECT 1 FROM memberships WHERE centre_id = $1 AND until IS NULL)"
+                " ON CONFLICT DO NOTHING",
+                centre_id,
+                at,
+            )
+        else:
+            await self.connection.execute(
+                "UPDATE memberships SET until = greatest(since, $2)"
+                " WHERE centre_id = $1 AND until IS NULL",
+                centre_id,
+                at,
+            )
+
+    async def members(self, year: int) -> list[CentreRow]:
+        """The centres that were members in ``year``: at its end, or now while it runs."""
         rows = await self.connection.fetch(
-            "SELECT centre_id, name, epci_siren, epci_name, workstations, is_member, as_of"
-            " FROM centres WHERE is_member"
+            "WITH cut AS (SELECT least(clock_timestamp(),"
+            " make_timestamptz($1 + 1, 1, 1, 0, 0, 0, 'Europe/Paris')) AS at)"
+            " SELECT c.centre_id, c.name, c.epci_siren, c.epci_name, c.workstations,"
+            " true AS is_member, c.as_of FROM centres c, cut WHERE EXISTS (SELECT 1"
+            " FROM memberships m WHERE m.centre_id = c.centre_id AND m.since <= cut.at"
+            " AND (m.until IS NULL OR m.until > cut.at))",
+            year,
         )
         return [CentreRow(**dict(row)) for row in rows]
 
-    async def sharing_epcis(self) -> list[EpciRow]:
-        """The registered EPCIs, and those of member centres that the registry has not
-        described yet."""
+    async def epcis(self, sirens: Iterable[str]) -> dict[str, EpciRow]:
         rows = await self.connection.fetch(
-            "SELECT siren, name, population FROM epcis WHERE registered"
-            " OR siren IN (SELECT epci_siren FROM centres WHERE is_member)"
+            "SELECT siren, name, population FROM epcis WHERE siren = ANY($1::text[])",
+            list(sirens),
         )
-        return [EpciRow(**dict(row)) for row in rows]
+        return {row["siren"]: EpciRow(**dict(row)) for row in rows}
 
     # Budgets and their pending causes
 
     async def budget(self, year: int, *, for_update: bool = False) -> BudgetRow | None:
         row = await self.connection.fetchrow(
-            "SELECT year, configuration, revision, configured_at, latest_version FROM budgets"
+            f"SELECT {_BUDGET_COLUMNS} FROM budgets"
             f" WHERE year = $1{' FOR UPDATE' if for_update else ''}",
             year,
         )
@@ -214,10 +270,33 @@ class Repository:
         return revision
 
     async def years_from(self, year: int) -> list[int]:
+        """The open (not closed) budgets of ``year`` and later."""
         rows = await self.connection.fetch(
-            "SELECT year FROM budgets WHERE year >= $1 ORDER BY year", year
+            "SELECT year FROM budgets WHERE year >= $1 AND closed_at IS NULL ORDER BY year", year
         )
         return [row["year"] for row in rows]
+
+    async def close(self, year: int, by: str) -> None:
+        await self.connection.execute(
+            "UPDATE budgets SET closed_at = clock_timestamp(), closed_by = $2 WHERE year = $1",
+            year,
+            by,
+        )
+        await self.connection.execute("DELETE FROM pending_causes WHERE year = $1", year)
+
+    async def set_waiting(self, year: int, waiting: dict[str, Any] | None) -> None:
+        await self.connection.execute(
+            "UPDATE budgets SET waiting = $2 WHERE year = $1", year, waiting
+        )
+
+    async def hold_causes(self, year: int, causes: Sequence[CauseRow]) -> None:
+        """Put the causes of a version that waits back, held: they go with the next version,
+        which the next cause (the missing input given, or any other change) starts."""
+        await self.connection.executemany(
+            "INSERT INTO pending_causes (year, event_id, event_type, subject, held)"
+            " VALUES ($1, $2, $3, $4, true) ON CONFLICT DO NOTHING",
+            [(year, c.event_id, c.event_type, c.subject) for c in causes],
+        )
 
     async def add_cause(
         self, years: Sequence[int], event_id: UUID, event_type: str, subject: str
@@ -229,7 +308,9 @@ class Repository:
         )
 
     async def dirty_years(self) -> list[int]:
-        rows = await self.connection.fetch("SELECT DISTINCT year FROM pending_causes ORDER BY year")
+        rows = await self.connection.fetch(
+            "SELECT DISTINCT year FROM pending_causes WHERE NOT held ORDER BY year"
+        )
         return [row["year"] for row in rows]
 
     async def take_causes(self, year: int) -> list[CauseRow]:
@@ -243,9 +324,10 @@ class Repository:
 
     # The validated programme
 
-    async def save_programme(self, programme: ProgrammeRow, expenses: Mapping[str, int]) -> bool:
-        """Record a validated programme and its planned expenses by axis, unless the year has
-        this version or a newer one already; returns whether it was applied."""
+    async def save_programme(self, programme: ProgrammeRow, actions: Sequence[ActionRow]) -> bool:
+        """Record a validated programme and its actions, unless the year has this version or a
+        newer one already; returns whether it was applied. Actual costs already known are kept
+        by the caller in ``actions``."""
         applied = await self.connection.fetchval(
             "INSERT INTO programmes (year, version, validated_at, decided_on, deciding_body,"
             " total_cents, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -265,11 +347,23 @@ class Repository:
         if not applied:
             return False
         await self.connection.execute(
-            "DELETE FROM planned_expenses WHERE year = $1", programme.year
+            "DELETE FROM programme_actions WHERE year = $1", programme.year
         )
         await self.connection.executemany(
-            "INSERT INTO planned_expenses (year, axis, amount_cents) VALUES ($1, $2, $3)",
-            [(programme.year, axis, amount) for axis, amount in sorted(expenses.items())],
+            "INSERT INTO programme_actions (year, action_id, axis, nature, title,"
+            " estimated_cents, actual_cents) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            [
+                (
+                    programme.year,
+                    a.action_id,
+                    a.axis,
+                    a.nature,
+                    a.title,
+                    a.estimated_cents,
+                    a.actual_cents,
+                )
+                for a in actions
+            ],
         )
         return True
 
@@ -281,15 +375,52 @@ class Repository:
         )
         return None if row is None else ProgrammeRow(**dict(row))
 
-    async def planned_expenses(self, year: int) -> dict[str, int] | None:
-        """The planned expenses by axis; ``None`` while no programme of the year is validated."""
+    async def actions(self, year: int) -> list[ActionRow]:
         rows = await self.connection.fetch(
-            "SELECT axis, amount_cents FROM planned_expenses WHERE year = $1", year
+            "SELECT action_id, axis, nature, title, estimated_cents, actual_cents"
+            " FROM programme_actions WHERE year = $1 ORDER BY axis, title, action_id",
+            year,
         )
-        if rows:
-            return {row["axis"]: row["amount_cents"] for row in rows}
-        known = await self.connection.fetchval("SELECT true FROM programmes WHERE year = $1", year)
-        return {} if known else None
+        return [ActionRow(**dict(row)) for row in rows]
+
+    async def record_actual(
+        self, action_id: UUID, actual_cents: int | None, as_of: datetime
+    ) -> int | None:
+        """Record an action's actual cost from its progress; returns the year when it
+        changed."""
+        year: int | None = await self.connection.fetchval(
+            "UPDATE programme_actions SET actual_cents = $2, actual_as_of = $3"
+            " WHERE action_id = $1 AND actual_cents IS DISTINCT FROM $2"
+            " AND (actual_as_of IS NULL OR actual_as_of <= $3) RETURNING year",
+            action_id,
+            actual_cents,
+            as_of,
+        )
+        return year
+
+    # Participations voted
+
+    async def save_participation(self, year: int, participation: ParticipationRow) -> None:
+        await self.connection.execute(
+            "INSERT INTO participations (year, siren, amount_cents, deliberation_number,"
+            " deliberation_date) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (year, siren) DO UPDATE"
+            " SET amount_cents = excluded.amount_cents,"
+            " deliberation_number = excluded.deliberation_number,"
+            " deliberation_date = excluded.deliberation_date, recorded_at = clock_timestamp()",
+            year,
+            participation.siren,
+            participation.amount_cents,
+            participation.deliberation_number,
+            participation.deliberation_date,
+        )
+
+    async def participations(self, year: int) -> dict[str, ParticipationRow]:
+        rows = await self.connection.fetch(
+            "SELECT siren, amount_cents, deliberation_number, deliberation_date"
+            " FROM participations WHERE year = $1",
+            year,
+        )
+        return {row["siren"]: ParticipationRow(**dict(row)) for row in rows}
 
     # Versions
 
@@ -354,19 +485,14 @@ class Repository:
                     e.member_centres,
                     e.amount_cents,
                     e.previous_cents,
+                    e.voted_cents,
+                    e.deliberation_number,
+                    e.deliberation_date,
+                    e.exceeds_voted,
                 )
                 for e in epcis
             ],
-            columns=[
-                "year",
-                "version",
-                "siren",
-                "name",
-                "population",
-                "member_centres",
-                "amount_cents",
-                "previous_cents",
-            ],
+            columns=["year", "version", *_EPCI_SHARE_COLUMNS.replace(" ", "").split(",")],
         )
         await self.connection.execute(
             "UPDATE budgets SET latest_version = $2 WHERE year = $1", version.year, version.version
@@ -398,7 +524,7 @@ class Repository:
 
     async def epci_shares(self, year: int, version: int) -> list[EpciShareRow]:
         rows = await self.connection.fetch(
-            "SELECT siren, name, population, member_centres, amount_cents, previous_cents"
+            f"SELECT {_EPCI_SHARE_COLUMNS}"
             " FROM epci_shares WHERE year = $1 AND version = $2 ORDER BY siren",
             year,
             version,

@@ -12,6 +12,9 @@ from aiokafka import AIOKafkaProducer
 from crnt_shared.contracts.budget import BUDGET_EVENTS
 from crnt_shared.contracts.programme import (
     AXES,
+    ActionFacts,
+    ActionUpdated,
+    ActionUpdatedData,
     ProgrammeValidated,
     ProgrammeValidatedData,
     ValidatedAction,
@@ -88,13 +91,21 @@ def epci_registered(epci: tuple[str, str, int]) -> Event:
     return EpciRegistered.create(source=REGISTRY_SOURCE, subject=epci[0], data=data)
 
 
-def programme_validated(year: int, version: int, totals: Mapping[str, str]) -> Event:
+def programme_validated(
+    year: int,
+    version: int,
+    totals: Mapping[str, str],
+    *,
+    ids: Mapping[str, uuid.UUID] | None = None,
+) -> Event:
     """The programme's validation of ``year``'s ``version``, with one planned action per axis
-    of ``totals`` (euros, e.g. ``{"ateliers": "12000.00"}``); the other axes total ``0.00``."""
+    of ``totals`` (euros, e.g. ``{"ateliers": "12000.00"}``); the other axes total ``0.00``.
+    Shared equipment is an investment, the other axes operating costs (their default nature);
+    ``ids`` gives the actions' ids by axis (new ones otherwise)."""
     totals_by_axis = dict.fromkeys(AXES, "0.00") | dict(totals)
     actions = [
         ValidatedAction(
-            id=uuid.uuid4(),
+            id=(ids or {}).get(axis) or uuid.uuid4(),
             axis=axis,
             title=f"{axis} {year}",
             status="planned",
@@ -120,6 +131,30 @@ def programme_validated(year: int, version: int, totals: Mapping[str, str]) -> E
         actions=actions,
     )
     return ProgrammeValidated.create(source=PROGRAMME_SOURCE, subject=str(year), data=data)
+
+
+def action_progressed(validation: Event, axis: str, actual: str) -> Event:
+    """The programme's report that the action of ``axis`` in ``validation`` cost ``actual``."""
+    assert isinstance(validation, ProgrammeValidated)
+    action = next(a for a in validation.data.actions if a.axis == axis)
+    facts = ActionFacts(
+        id=action.id,
+        year=validation.data.year,
+        axis=action.axis,
+        title=action.title,
+        description="",
+        status="in_progress",
+        lead_centre_id=None,
+        needs_lead=True,
+        participants=[],
+        starts_on=action.starts_on,
+        ends_on=action.ends_on,
+        estimated_cost=action.estimated_cost,
+        actual_cost=actual,
+        progress=50,
+    )
+    data = ActionUpdatedData(action=facts, changed=["actual_cost"], by="agency", at=utcnow())
+    return ActionUpdated.create(source=PROGRAMME_SOURCE, subject=str(action.id), data=data)
 
 
 class Publisher:
@@ -160,8 +195,7 @@ def budget_body(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "envelope": "30000.00",
         "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-        "epci_contribution": "12000.00",
-        "epci_key": "population",
+        "epci_key": "member_centres",
         "funders": [{"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"}],
     }
     body.update(changes)

@@ -15,7 +15,7 @@ class Category(StrEnum):
     MEMBERSHIP = "membership"  # decisions about one's own centre: always sent
     AGENCY = "agency"  # the agency's work: applications and membership changes
     NETWORK = "network"  # new members of the network
-    BUDGET = "budget"  # one's centre's budget share
+    BUDGET = "budget"  # one's centre's dotation
     PROGRAMME = "programme"  # the work programme and its actions
 
     @property
@@ -43,6 +43,7 @@ class Kind(StrEnum):
     SHARE_CHANGED = "share_changed"
     PROGRAMME_VALIDATED = "programme_validated"
     ACTION_STATUS_CHANGED = "action_status_changed"
+    PARTICIPATION_EXCEEDED = "participation_exceeded"
 
     @property
     def category(self) -> Category:
@@ -50,7 +51,7 @@ class Kind(StrEnum):
 
     @property
     def coalesced(self) -> bool:
-        return self in (Kind.NEW_MEMBERS, Kind.SHARE_CHANGED)
+        return self in (Kind.NEW_MEMBERS, Kind.SHARE_CHANGED, Kind.PARTICIPATION_EXCEEDED)
 
 
 KIND_CATEGORY = {
@@ -68,6 +69,7 @@ KIND_CATEGORY = {
     Kind.SHARE_CHANGED: Category.BUDGET,
     Kind.PROGRAMME_VALIDATED: Category.PROGRAMME,
     Kind.ACTION_STATUS_CHANGED: Category.PROGRAMME,
+    Kind.PARTICIPATION_EXCEEDED: Category.AGENCY,
 }
 
 
@@ -219,21 +221,69 @@ class Backoff:
         return (rng or random).uniform(ceiling / 2, ceiling)
 
 
-# Why a share changed, in the words of the email
+# Why a dotation changed, in the words of the email
 
 _APPROVED = "fr.crnt.registry.membership.approved"
 _REINSTATED = "fr.crnt.registry.membership.reinstated"
+_ARRIVALS = {_APPROVED, _REINSTATED}
+_DEPARTURES = {"fr.crnt.registry.membership.suspended", "fr.crnt.registry.membership.withdrawn"}
+_UPDATED = "fr.crnt.registry.centre.updated"
 
 
-def share_change_reason(*, member: bool, cause_kind: str, event_types: Iterable[str]) -> str:
-    """One sentence saying why a centre's share changed, from the budget's ``cause``."""
+def _unversioned(types: Iterable[str]) -> set[str]:
+    return {event_type.rsplit(".", 1)[0] for event_type in types}
+
+
+def share_change_reason(
+    *,
+    member: bool,
+    cause_kind: str,
+    event_types: Iterable[str],
+    version_types: Iterable[str] = (),
+) -> str:
+    """One sentence saying why a centre's dotation changed, from the budget's ``cause``: the
+    centre's own events (``event_types``) first, then those of the whole version."""
     if not member:
-        return "votre lieu ne fait plus partie de la répartition du budget"
+        return "votre lieu ne fait plus partie de la répartition des dotations"
     if cause_kind == "manual":
         return "le budget ou ses clés de répartition ont été modifiés par l'agence"
-    types = {event_type.rsplit(".", 1)[0] for event_type in event_types}
-    if _APPROVED in types:
+    own = _unversioned(event_types)
+    if _APPROVED in own:
         return "l'adhésion de votre lieu au réseau"
-    if _REINSTATED in types:
+    if _REINSTATED in own:
         return "le rétablissement de l'adhésion de votre lieu"
-    return "une nouvelle répartition entre les lieux membres (arrivées ou départs dans le réseau)"
+    if _UPDATED in own:
+        return "la mise à jour du nombre de postes publics de votre lieu"
+    version = _unversioned(version_types)
+    arrivals, departures = bool(version & _ARRIVALS), bool(version & _DEPARTURES)
+    updates = _UPDATED in version
+    if updates and not (arrivals or departures):
+        return "la mise à jour du nombre de postes publics d'un autre lieu membre"
+    if arrivals and departures:
+        return "une nouvelle répartition entre les lieux membres (arrivées et départs)"
+    if arrivals:
+        return "une nouvelle répartition entre les lieux membres (arrivée de nouveaux lieux)"
+    if departures:
+        return "une nouvelle répartition entre les lieux membres (départ de lieux du réseau)"
+    return "une nouvelle répartition entre les lieux membres"
+
+
+@dataclass(frozen=True)
+class ExceededParticipation:
+    """One EPCI asked more than its council voted, in one version."""
+
+    version: int
+    siren: str
+    name: str
+    voted_cents: int
+    asked_cents: int
+    deliberation_number: str
+    deliberation_date: str
+
+
+def latest_exceeded(items: Iterable[ExceededParticipation]) -> list[ExceededParticipation]:
+    """Per EPCI, what the latest version of the window asks, by name."""
+    latest: dict[str, ExceededParticipation] = {}
+    for item in sorted(items, key=lambda i: i.version):
+        latest[item.siren] = item
+    return sorted(latest.values(), key=lambda i: i.name)

@@ -4,13 +4,13 @@ rendered content commit together with the inbox record, or not at all."""
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import structlog
-from crnt_shared.contracts.budget import CentreShareChanged
+from crnt_shared.contracts.budget import CentreShareChanged, ParticipationExceeded
 from crnt_shared.contracts.programme import (
     ActionFacts,
     ActionStatusChanged,
@@ -41,6 +41,7 @@ from crnt_shared.events import Event, EventHandler, utcnow
 from crnt_notifications.domain import (
     HEARING_STATUSES,
     PROGRAMME_STATUSES,
+    ExceededParticipation,
     JoinedCentre,
     Kind,
     Recipient,
@@ -48,6 +49,7 @@ from crnt_notifications.domain import (
     Status,
     axis_rank,
     distinct_recipients,
+    latest_exceeded,
     new_members_for,
     ordered_axes,
     share_change_reason,
@@ -378,11 +380,41 @@ async def on_share_changed(event: CentreShareChanged, uow: UnitOfWork, notifier:
             member=data.member,
             cause_kind=data.cause.kind,
             event_types=[causing.type for causing in data.cause.events],
+            version_types=data.cause.types,
         ),
     }
     await Repository(uow.connection).add_to_notice(
         kind=Kind.SHARE_CHANGED,
         key=f"{data.centre_id}:{data.year}",
+        event_id=event.id,
+        data=item,
+        open_until=utcnow() + notifier.window,
+    )
+
+
+async def on_participation_exceeded(
+    event: ParticipationExceeded, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """A version asks EPCIs more than voted: the agency hears it once per window and year."""
+    data = event.data
+    item = {
+        "year": data.year,
+        "version": data.version,
+        "epcis": [
+            {
+                "siren": epci.siren,
+                "name": epci.name,
+                "voted_cents": cents_from_decimal(epci.voted),
+                "asked_cents": cents_from_decimal(epci.asked),
+                "deliberation_number": epci.deliberation_number,
+                "deliberation_date": epci.deliberation_date.isoformat(),
+            }
+            for epci in data.epcis
+        ],
+    }
+    await Repository(uow.connection).add_to_notice(
+        kind=Kind.PARTICIPATION_EXCEEDED,
+        key=f"participation:{data.year}",
         event_id=event.id,
         data=item,
         open_until=utcnow() + notifier.window,
@@ -543,6 +575,8 @@ async def seal_due_notices(uow: UnitOfWork, notifier: Notifier, *, limit: int = 
             repository, notifier, notice, items
         ):
             continue
+        elif notice.kind == Kind.PARTICIPATION_EXCEEDED:
+            await _announce_exceeded(repository, notifier, items)
         await repository.seal_notice(notice.id)
         sealed += 1
     return sealed
@@ -635,6 +669,42 @@ async def _announce_share(
     return True
 
 
+async def _announce_exceeded(
+    repository: Repository, notifier: Notifier, items: Sequence[NoticeItem]
+) -> None:
+    """One mail to the agency: per EPCI, the latest demand of the window against its vote."""
+    if not items:
+        return
+    exceeded = latest_exceeded(
+        ExceededParticipation(
+            version=int(item.data["version"]),
+            siren=epci["siren"],
+            name=epci["name"],
+            voted_cents=int(epci["voted_cents"]),
+            asked_cents=int(epci["asked_cents"]),
+            deliberation_number=epci["deliberation_number"],
+            deliberation_date=epci["deliberation_date"],
+        )
+        for item in items
+        for epci in item.data["epcis"]
+    )
+    await notifier.deliver(
+        repository,
+        kind=Kind.PARTICIPATION_EXCEEDED,
+        event_id=items[0].event_id,
+        event_ids=[item.event_id for item in items],
+        recipients=notifier.agency(),
+        context={
+            "year": int(items[0].data["year"]),
+            "version": max(int(item.data["version"]) for item in items),
+            "epcis": [
+                {**e.__dict__, "deliberation_date": date.fromisoformat(e.deliberation_date)}
+                for e in exceeded
+            ],
+        },
+    )
+
+
 def _bind(
     handler: Callable[[E, UnitOfWork, Notifier], Awaitable[None]], notifier: Notifier
 ) -> EventHandler:
@@ -659,7 +729,10 @@ def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
 
 
 def budget_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
-    return {CentreShareChanged: _bind(on_share_changed, notifier)}
+    return {
+        CentreShareChanged: _bind(on_share_changed, notifier),
+        ParticipationExceeded: _bind(on_participation_exceeded, notifier),
+    }
 
 
 def programme_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:

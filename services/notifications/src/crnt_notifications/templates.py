@@ -16,9 +16,9 @@ from crnt_notifications.domain import Category, Kind
 
 CATEGORY_LABELS = {
     Category.MEMBERSHIP: "adhésion de votre lieu",
-    Category.AGENCY: "suivi des adhésions",
+    Category.AGENCY: "suivi des adhésions et du budget",
     Category.NETWORK: "nouveaux membres du réseau",
-    Category.BUDGET: "quote-part de budget de votre lieu",
+    Category.BUDGET: "dotation de votre lieu",
     Category.PROGRAMME: "programme de travail et actions",
 }
 

@@ -11,14 +11,15 @@ Amounts are euros as decimal strings (``"1234.56"``), in and out.
 import re
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from crnt_shared.auth import Actor, Role, forbidden, require_centre
 from crnt_shared.contracts.programme import amount_from_cents, cents_from_amount
+from crnt_shared.documents import MEDIA, render
 from crnt_shared.http import NotFound
 from crnt_shared.runtime import ServiceRuntime
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -30,15 +31,20 @@ from pydantic import (
 )
 
 from crnt_programme import handlers
+from crnt_programme.documents import report_document
 from crnt_programme.domain import (
     AXIS_LABELS,
     Action,
     ActionStatus,
     Axis,
     Centre,
+    Indicators,
     Membership,
+    Nature,
+    format_hours,
     mean_progress,
     report,
+    report_by_centre,
     totals_by_axis,
 )
 from crnt_programme.repository import HistoryEntry, Programme, Repository, Version
@@ -91,6 +97,11 @@ class ActionIn(_Strict):
     starts_on: date
     ends_on: date
     estimated_cost: Euros
+    nature: Nature | None = Field(
+        default=None,
+        description="fonctionnement or investissement; by default shared equipment is an"
+        " investment, every other axis an operating cost.",
+    )
 
 
 class ActionPatch(_Strict):
@@ -104,6 +115,7 @@ class ActionPatch(_Strict):
     starts_on: date | None = None
     ends_on: date | None = None
     estimated_cost: Euros | None = None
+    nature: Nature | None = None
 
     @model_validator(mode="after")
     def _no_nulls(self) -> "ActionPatch":
@@ -120,15 +132,45 @@ class StatusIn(_Strict):
     reason: LongText | None = None
 
 
+_HOURS = re.compile(r"^\d{1,6}(\.\d)?$")
+
+
+def _hours_to_tenths(value: Any) -> int:
+    if not isinstance(value, str) or not _HOURS.match(value.strip()):
+        raise ValueError('give hours as a string with at most one decimal, such as "12.5"')
+    whole, _, tenth = value.strip().partition(".")
+    return int(whole) * 10 + int(tenth or 0)
+
+
+Hours = Annotated[
+    int,
+    PlainValidator(_hours_to_tenths),
+    WithJsonSchema({"type": "string", "pattern": _HOURS.pattern, "examples": ["12.5"]}),
+]
+
+
+class IndicatorsIn(_Strict):
+    """Totals so far (not increments): each report replaces the previous figures."""
+
+    sessions: int = Field(default=0, ge=0, le=1_000_000, description="Sessions held.")
+    people_reached: int = Field(default=0, ge=0, le=10_000_000, description="People reached.")
+    hours: Hours = Field(default=0, description='Hours of activity, e.g. "12.5".')
+
+    def to_domain(self) -> Indicators:
+        return Indicators(self.sessions, self.people_reached, self.hours)
+
+
 class ProgressIn(_Strict):
     progress: int | None = Field(default=None, ge=0, le=100, description="In percent.")
     note: LongText | None = Field(default=None, description="État d'avancement, in words.")
     actual_cost: Euros | None = Field(default=None, description="What the action cost so far.")
+    indicators: IndicatorsIn | None = Field(default=None, description="What it achieved so far.")
 
     @model_validator(mode="after")
     def _something(self) -> "ProgressIn":
-        if self.progress is None and self.note is None and self.actual_cost is None:
-            raise ValueError("give progress, note or actual_cost")
+        given = (self.progress, self.note, self.actual_cost, self.indicators)
+        if all(value is None for value in given):
+            raise ValueError("give progress, note, actual_cost or indicators")
         return self
 
 
@@ -181,6 +223,7 @@ def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRou
             estimated_cost_cents=body.estimated_cost,
             by=actor.label,
             actor=actor.ref,
+            nature=body.nature,
         )
         return await action_out(await run(handlers.propose_action, command))
 
@@ -247,6 +290,7 @@ def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRou
             actual_cost_cents=None if body.actual_cost is None else body.actual_cost,
             by=actor.label,
             actor=actor.ref,
+            indicators=None if body.indicators is None else body.indicators.to_domain(),
         )
         return await action_out(await run(handlers.report_action_progress, command))
 
@@ -274,36 +318,31 @@ def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRou
 
     @router.get("/programmes/{year}/report", tags=["programmes"])
     async def programme_report(year: Year) -> dict[str, Any]:
-        """By axis: actions by status, planned vs actual cost, progress (état d'avancement)."""
+        """By axis and by centre: actions by status, planned vs actual cost, progress (état
+        d'avancement) and indicators (sessions, people reached, hours)."""
         programme, actions, centres = await _whole(read, year)
-        rows = report(actions)
-        return {
-            **_programme(programme),
-            "axes": [
-                {
-                    "axis": row.axis.value,
-                    "label": AXIS_LABELS[row.axis],
-                    "actions": row.actions,
-                    "by_status": {status.value: n for status, n in row.by_status.items()},
-                    "planned_cost": amount_from_cents(row.planned_cents),
-                    "actual_cost": amount_from_cents(row.actual_cents),
-                    "progress": row.progress,
-                }
-                for row in rows
-            ],
-            "overall": {
-                "actions": len(actions),
-                "by_status": {
-                    status.value: sum(row.by_status[status] for row in rows)
-                    for status in ActionStatus
-                },
-                "planned_cost": amount_from_cents(sum(row.planned_cents for row in rows)),
-                "actual_cost": amount_from_cents(sum(row.actual_cents for row in rows)),
-                "progress": mean_progress(actions),
-                "needing_a_lead": sum(1 for action in actions if action.needs_lead),
-            },
-            "actions": [_action(action, centres) for action in actions],
-        }
+        leads = {a.lead_centre_id for a in actions if a.lead_centre_id is not None}
+        named = {**centres, **await read(lambda r: r.centres(leads))}
+        return _report(programme, actions, named)
+
+    @router.get(
+        "/programmes/{year}/report.{fmt}",
+        tags=["programmes"],
+        response_class=Response,
+        responses={200: {"content": {MEDIA["ods"]: {}, MEDIA["pdf"]: {}}}},
+    )
+    async def programme_report_document(year: Year, fmt: Literal["ods", "pdf"]) -> Response:
+        """The progress and activity report (bilan) of the year, as a spreadsheet or a PDF
+        with its charts."""
+        programme, actions, centres = await _whole(read, year)
+        leads = {a.lead_centre_id for a in actions if a.lead_centre_id is not None}
+        named = {**centres, **await read(lambda r: r.centres(leads))}
+        content = render(report_document(_report(programme, actions, named)), fmt)
+        return Response(
+            content,
+            media_type=MEDIA[fmt],
+            headers={"Content-Disposition": f'attachment; filename="programme-{year}-bilan.{fmt}"'},
+        )
 
     @router.post("/programmes/{year}/submit", tags=["programmes"])
     async def submit(year: Year, actor: Annotated[Actor, agency]) -> dict[str, Any]:
@@ -359,6 +398,67 @@ def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRou
         return [{"id": str(c.id), "name": c.name, "status": c.status} for c in found]
 
     return router
+
+
+def _indicators_out(indicators: Indicators) -> dict[str, Any]:
+    return {
+        "sessions": indicators.sessions,
+        "people_reached": indicators.people_reached,
+        "hours": format_hours(indicators.hours_tenths),
+    }
+
+
+def _report(
+    programme: Programme, actions: list[Action], centres: dict[UUID, Centre]
+) -> dict[str, Any]:
+    rows = report(actions)
+    overall = Indicators()
+    for row in rows:
+        overall += row.indicators
+    return {
+        **_programme(programme),
+        "axes": [
+            {
+                "axis": row.axis.value,
+                "label": AXIS_LABELS[row.axis],
+                "actions": row.actions,
+                "by_status": {status.value: n for status, n in row.by_status.items()},
+                "planned_cost": amount_from_cents(row.planned_cents),
+                "actual_cost": amount_from_cents(row.actual_cents),
+                "progress": row.progress,
+                "indicators": _indicators_out(row.indicators),
+            }
+            for row in rows
+        ],
+        "centres": [
+            {
+                "centre_id": None if row.centre_id is None else str(row.centre_id),
+                "name": "Actions sans lieu pilote"
+                if row.centre_id is None
+                else centres[row.centre_id].name
+                if row.centre_id in centres
+                else str(row.centre_id),
+                "actions": row.actions,
+                "done": row.done,
+                "planned_cost": amount_from_cents(row.planned_cents),
+                "actual_cost": amount_from_cents(row.actual_cents),
+                "indicators": _indicators_out(row.indicators),
+            }
+            for row in report_by_centre(actions)
+        ],
+        "overall": {
+            "actions": len(actions),
+            "by_status": {
+                status.value: sum(row.by_status[status] for row in rows) for status in ActionStatus
+            },
+            "planned_cost": amount_from_cents(sum(row.planned_cents for row in rows)),
+            "actual_cost": amount_from_cents(sum(row.actual_cents for row in rows)),
+            "progress": mean_progress(actions),
+            "needing_a_lead": sum(1 for action in actions if action.needs_lead),
+            "indicators": _indicators_out(overall),
+        },
+        "actions": [_action(action, centres) for action in actions],
+    }
 
 
 async def _found(read: Callable[[Any], Awaitable[Any]], action_id: UUID) -> Action:

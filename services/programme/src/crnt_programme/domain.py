@@ -48,6 +48,41 @@ AXIS_LABELS: Mapping[Axis, str] = {
 }
 
 
+class Nature(StrEnum):
+    """What an action is in the financing plan."""
+
+    FONCTIONNEMENT = "fonctionnement"
+    INVESTISSEMENT = "investissement"
+
+
+def default_nature(axis: "Axis") -> Nature:
+    """Shared equipment is an investment; every other axis an operating cost."""
+    return Nature.INVESTISSEMENT if axis is Axis.MATERIEL_PARTAGE else Nature.FONCTIONNEMENT
+
+
+@dataclass(frozen=True)
+class Indicators:
+    """What an action achieved so far, as its progress reports give it (totals, not
+    increments): sessions held, people reached, hours of activity in tenths."""
+
+    sessions: int = 0
+    people_reached: int = 0
+    hours_tenths: int = 0
+
+    def __add__(self, other: "Indicators") -> "Indicators":
+        return Indicators(
+            self.sessions + other.sessions,
+            self.people_reached + other.people_reached,
+            self.hours_tenths + other.hours_tenths,
+        )
+
+
+def format_hours(tenths: int) -> str:
+    """``125`` → ``"12.5"``; ``120`` → ``"12"``."""
+    whole, tenth = divmod(tenths, 10)
+    return f"{whole}.{tenth}" if tenth else str(whole)
+
+
 class RuleViolation(Exception):
     """A command that the current state does not allow (HTTP 409)."""
 
@@ -172,6 +207,8 @@ class Action:
     actual_cost_cents: int | None = None
     progress: int = 0
     progress_note: str | None = None
+    nature: Nature = Nature.FONCTIONNEMENT
+    indicators: Indicators = Indicators()
 
     @property
     def centre_ids(self) -> tuple[UUID, ...]:
@@ -210,10 +247,15 @@ def change_status(action: Action, target: ActionStatus) -> Action:
 
 
 def report_progress(
-    action: Action, progress: int | None, note: str | None, actual_cost_cents: int | None
+    action: Action,
+    progress: int | None,
+    note: str | None,
+    actual_cost_cents: int | None,
+    indicators: Indicators | None = None,
 ) -> Action:
-    """État d'avancement: progress, a note and the cost so far; a done action stays at 100 %
-    but may still receive its final cost and notes; a cancelled one changes no more."""
+    """État d'avancement: progress, a note, the cost and the indicators so far (totals); a done
+    action stays at 100 % but may still receive its final cost, indicators and notes; a
+    cancelled one changes no more."""
     if action.status is ActionStatus.CANCELLED:
         raise RuleViolation(
             f"action {action.id} is cancelled: its progress can no longer change",
@@ -235,6 +277,7 @@ def report_progress(
         actual_cost_cents=(
             action.actual_cost_cents if actual_cost_cents is None else actual_cost_cents
         ),
+        indicators=action.indicators if indicators is None else indicators,
     )
 
 
@@ -383,6 +426,42 @@ class AxisReport:
     planned_cents: int
     actual_cents: int
     progress: int
+    indicators: Indicators = Indicators()
+
+
+@dataclass(frozen=True)
+class CentreReport:
+    """An action's figures go to the centre that leads it (the one that reports on it)."""
+
+    centre_id: UUID | None  # None: actions that need a new lead
+    actions: int
+    done: int
+    planned_cents: int
+    actual_cents: int
+    indicators: Indicators
+
+
+def report_by_centre(actions: Sequence[Action]) -> list[CentreReport]:
+    groups: dict[UUID | None, list[Action]] = {}
+    for action in actions:
+        if action.status is not ActionStatus.CANCELLED:
+            groups.setdefault(action.lead_centre_id, []).append(action)
+    rows = []
+    for centre_id, mine in groups.items():
+        indicators = Indicators()
+        for action in mine:
+            indicators += action.indicators
+        rows.append(
+            CentreReport(
+                centre_id=centre_id,
+                actions=len(mine),
+                done=sum(action.status is ActionStatus.DONE for action in mine),
+                planned_cents=sum(action.estimated_cost_cents for action in mine),
+                actual_cents=sum(action.actual_cost_cents or 0 for action in mine),
+                indicators=indicators,
+            )
+        )
+    return sorted(rows, key=lambda row: str(row.centre_id))
 
 
 def report(actions: Sequence[Action]) -> list[AxisReport]:
@@ -392,8 +471,11 @@ def report(actions: Sequence[Action]) -> list[AxisReport]:
     for axis in Axis:
         mine = [action for action in actions if action.axis is axis]
         by_status = dict.fromkeys(ActionStatus, 0)
+        indicators = Indicators()
         for action in mine:
             by_status[action.status] += 1
+            if action.status is not ActionStatus.CANCELLED:
+                indicators += action.indicators
         rows.append(
             AxisReport(
                 axis=axis,
@@ -402,6 +484,7 @@ def report(actions: Sequence[Action]) -> list[AxisReport]:
                 planned_cents=totals_by_axis(mine)[axis],
                 actual_cents=sum(action.actual_cost_cents or 0 for action in mine),
                 progress=mean_progress(mine),
+                indicators=indicators,
             )
         )
     return rows

@@ -28,6 +28,7 @@ from crnt_shared.contracts.programme import (
     ValidatedAction,
     amount_from_cents,
 )
+from crnt_shared.contracts.programme import Indicators as ContractIndicators
 from crnt_shared.contracts.registry import (
     ApplicationSubmitted,
     CentreUpdated,
@@ -47,17 +48,21 @@ from crnt_programme.domain import (
     ActionStatus,
     Axis,
     Centre,
+    Indicators,
     InvalidAction,
     Membership,
+    Nature,
     ProgrammeCommand,
     change_status,
     check_centres,
     check_cost,
     check_dates,
+    default_nature,
     distinct_participants,
     ensure_content_editable,
     ensure_open,
     ensure_submittable,
+    format_hours,
     leave,
     next_programme_status,
     report_progress,
@@ -77,6 +82,7 @@ EDITABLE_FIELDS = (
     "starts_on",
     "ends_on",
     "estimated_cost_cents",
+    "nature",
 )
 
 
@@ -96,6 +102,7 @@ class ProposeAction:
     estimated_cost_cents: int
     by: str
     actor: ActorRef | None = None
+    nature: Nature | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +130,7 @@ class ReportProgress:
     actual_cost_cents: int | None
     by: str
     actor: ActorRef | None = None
+    indicators: Indicators | None = None
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,7 @@ async def propose_action(command: ProposeAction, uow: UnitOfWork) -> Action:
         starts_on=command.starts_on,
         ends_on=command.ends_on,
         estimated_cost_cents=command.estimated_cost_cents,
+        nature=command.nature or default_nature(command.axis),
     )
     centres = await repository.centres(action.centre_ids)
     check_centres(action.centre_ids, centres)
@@ -269,7 +278,9 @@ async def change_action_status(command: ChangeActionStatus, uow: UnitOfWork) -> 
 async def report_action_progress(command: ReportProgress, uow: UnitOfWork) -> Action:
     repository = Repository(uow.connection)
     current = await _action(repository, command.action_id, for_update=True)
-    reported = report_progress(current, command.progress, command.note, command.actual_cost_cents)
+    reported = report_progress(
+        current, command.progress, command.note, command.actual_cost_cents, command.indicators
+    )
     at = utcnow()
     await repository.record(
         reported.id,
@@ -281,13 +292,16 @@ async def report_action_progress(command: ReportProgress, uow: UnitOfWork) -> Ac
                 "progress": reported.progress,
                 "note": command.note,
                 "actual_cost": _amount(command.actual_cost_cents),
+                "indicators": None
+                if command.indicators is None
+                else _indicators(command.indicators),
             },
             command,
         ),
     )
     changed = [
         name
-        for name in ("progress", "progress_note", "actual_cost_cents")
+        for name in ("progress", "progress_note", "actual_cost_cents", "indicators")
         if getattr(reported, name) != getattr(current, name)
     ]
     if changed:
@@ -564,7 +578,17 @@ def action_facts(action: Action, centres: Mapping[UUID, Centre]) -> ActionFacts:
         actual_cost=_amount(action.actual_cost_cents),
         progress=action.progress,
         progress_note=action.progress_note,
+        nature=action.nature.value,
+        indicators=ContractIndicators(**_indicators(action.indicators)),
     )
+
+
+def _indicators(indicators: Indicators) -> dict[str, Any]:
+    return {
+        "sessions": indicators.sessions,
+        "people_reached": indicators.people_reached,
+        "hours": format_hours(indicators.hours_tenths),
+    }
 
 
 def _validated(action: Action, centres: Mapping[UUID, Centre]) -> ValidatedAction:
@@ -579,6 +603,8 @@ def _validated(action: Action, centres: Mapping[UUID, Centre]) -> ValidatedActio
         starts_on=action.starts_on,
         ends_on=action.ends_on,
         estimated_cost=amount_from_cents(action.estimated_cost_cents),
+        nature=action.nature.value,
+        actual_cost=_amount(action.actual_cost_cents),
     )
 
 
@@ -598,7 +624,7 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     def convert(value: Any) -> Any:
         if isinstance(value, UUID | date):
             return str(value)
-        if isinstance(value, Axis):
+        if isinstance(value, Axis | Nature):
             return value.value
         if isinstance(value, Sequence) and not isinstance(value, str):
             return [convert(item) for item in value]

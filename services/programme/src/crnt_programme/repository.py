@@ -8,7 +8,15 @@ from uuid import UUID
 
 from crnt_shared.db import Connection
 
-from crnt_programme.domain import Action, ActionStatus, Axis, Centre, ProgrammeStatus
+from crnt_programme.domain import (
+    Action,
+    ActionStatus,
+    Axis,
+    Centre,
+    Indicators,
+    Nature,
+    ProgrammeStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,8 @@ class HistoryEntry:
 
 _ACTION_COLUMNS = (
     "id, year, axis, title, description, lead_centre_id, participant_ids, starts_on, ends_on,"
-    " estimated_cost_cents, status, needs_lead, actual_cost_cents, progress, progress_note"
+    " estimated_cost_cents, status, needs_lead, actual_cost_cents, progress, progress_note,"
+    " nature, sessions, people_reached, hours_tenths"
 )
 
 
@@ -62,6 +71,8 @@ def _action(row: Mapping[str, Any]) -> Action:
         actual_cost_cents=row["actual_cost_cents"],
         progress=row["progress"],
         progress_note=row["progress_note"],
+        nature=Nature(row["nature"]),
+        indicators=Indicators(row["sessions"], row["people_reached"], row["hours_tenths"]),
     )
 
 
@@ -220,7 +231,8 @@ class Repository:
     async def add_action(self, action: Action) -> None:
         await self.connection.execute(
             f"INSERT INTO actions ({_ACTION_COLUMNS})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
+            " $18, $19)",
             *_action_values(action),
         )
 
@@ -229,7 +241,8 @@ class Repository:
             "UPDATE actions SET year = $2, axis = $3, title = $4, description = $5,"
             " lead_centre_id = $6, participant_ids = $7, starts_on = $8, ends_on = $9,"
             " estimated_cost_cents = $10, status = $11, needs_lead = $12,"
-            " actual_cost_cents = $13, progress = $14, progress_note = $15, updated_at = now()"
+            " actual_cost_cents = $13, progress = $14, progress_note = $15, nature = $16,"
+            " sessions = $17, people_reached = $18, hours_tenths = $19, updated_at = now()"
             " WHERE id = $1",
             *_action_values(action),
         )
@@ -272,4 +285,8 @@ def _action_values(action: Action) -> Sequence[Any]:
         action.actual_cost_cents,
         action.progress,
         action.progress_note,
+        action.nature.value,
+        action.indicators.sessions,
+        action.indicators.people_reached,
+        action.indicators.hours_tenths,
     )

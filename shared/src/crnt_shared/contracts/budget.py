@@ -5,8 +5,14 @@ Each recalculation of a year's shares (a new, immutable version) publishes:
 * one :class:`SharesRecalculated` summary, keyed by the year: totals, each EPCI's amount and
   change, counts, the financing plan's figures and the cause (its first
   :data:`MAX_CAUSE_EVENTS` events and their count);
-* one :class:`CentreShareChanged` per centre whose amount changed (joined, left, or
-  re-weighted), keyed by the centre id.
+* one :class:`CentreShareChanged` per centre whose dotation changed (joined, left, or
+  re-weighted), keyed by the centre id;
+* one :class:`ParticipationExceeded`, keyed by the year, when the version asks an EPCI more
+  than its council voted (or more than the last version that asked it too much): a new
+  deliberation is needed.
+
+The EPCIs' ``epci_contribution`` is the plan's reste à charge (expenses − grants), computed,
+never typed in: what each EPCI owes is its part by the year's key.
 
 Why two kinds: at 50,000 members one recalculation changes 50,000 shares; a single event
 listing them would weigh megabytes, beyond Kafka's default 1 MB message limit, and every
@@ -18,9 +24,11 @@ The full list of a version stays available at ``GET /api/v1/budgets/{year}/versi
 Money is a decimal string of euros with two decimals ("1234.56"), never a float.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import ClassVar, Literal
 from uuid import UUID
+
+from pydantic import Field
 
 from crnt_shared.events import Contract, Event
 from crnt_shared.topics import BUDGET
@@ -49,21 +57,31 @@ class Cause(Contract):
     by: str | None = None
     event_count: int
     events: list[CausingEvent]
+    #: The distinct types of all the version's causing events (a handful), so that a centre's
+    #: event tells why others moved its dotation (a workstation update, arrivals, departures).
+    types: list[str] = Field(default_factory=list)
 
 
 class EpciShare(Contract):
+    """What the version asks an EPCI (its part of the reste à charge)."""
+
     siren: str
     name: str
     amount: Money
     previous: Money
     change: Money
+    voted: Money | None = None  # what its council voted for the year, if it did
+    exceeds_voted: bool = False  # asked more than voted: a new deliberation is needed
 
 
 class FinancingSummary(Contract):
-    status: str  # `balanced`, `deficit`, `surplus` or `awaiting_programme`
+    status: str  # `balanced`, `over_funded` or `awaiting_programme`
     expenses: Money
     resources: Money
-    gap: Money  # resources − expenses
+    gap: Money  # resources − expenses (0.00 when balanced)
+    grants: Money | None = None
+    reste_a_charge: Money | None = None
+    investment_rule_holds: bool | None = None  # CGCT L1111-10; None: no investment
 
 
 class SharesRecalculatedData(Contract):
@@ -93,6 +111,22 @@ class CentreShareChangedData(Contract):
     cause: Cause
 
 
+class ExceededParticipation(Contract):
+    siren: str
+    name: str
+    voted: Money
+    asked: Money
+    deliberation_number: str
+    deliberation_date: date
+
+
+class ParticipationExceededData(Contract):
+    year: int
+    version: int
+    computed_at: datetime
+    epcis: list[ExceededParticipation]
+
+
 class _BudgetEvent(Event):
     topic: ClassVar[str] = BUDGET
 
@@ -106,8 +140,8 @@ class SharesRecalculated(_BudgetEvent):
 
 
 class CentreShareChanged(_BudgetEvent):
-    """A centre's share of a year's envelope changed in a new version (it joined, left, or the
-    weights moved). Keyed by the centre id."""
+    """A centre's dotation (its share of the year's envelope) changed in a new version (it
+    joined, left, or the weights moved). Keyed by the centre id."""
 
     type: Literal["fr.crnt.budget.centre.share.changed.v1"] = (
         "fr.crnt.budget.centre.share.changed.v1"
@@ -115,5 +149,19 @@ class CentreShareChanged(_BudgetEvent):
     data: CentreShareChangedData
 
 
+class ParticipationExceeded(_BudgetEvent):
+    """A version asks one or more EPCIs more than their councils voted: a new deliberation is
+    needed. Keyed by the year."""
+
+    type: Literal["fr.crnt.budget.participation.exceeded.v1"] = (
+        "fr.crnt.budget.participation.exceeded.v1"
+    )
+    data: ParticipationExceededData
+
+
 #: Every contract the budget publishes (for a consumer's catalog and the AsyncAPI document).
-BUDGET_EVENTS: tuple[type[Event], ...] = (SharesRecalculated, CentreShareChanged)
+BUDGET_EVENTS: tuple[type[Event], ...] = (
+    SharesRecalculated,
+    CentreShareChanged,
+    ParticipationExceeded,
+)

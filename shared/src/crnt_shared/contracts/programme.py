@@ -36,6 +36,15 @@ AXES: tuple[str, ...] = ("communication", "ateliers", "evenements", "formation",
 #: ``proposed → planned → in_progress → done``; ``cancelled`` from any state but ``done``.
 ACTION_STATUSES: tuple[str, ...] = ("proposed", "planned", "in_progress", "done", "cancelled")
 
+#: An action's nature in the financing plan: an operating cost or an investment.
+NATURES: tuple[str, ...] = ("fonctionnement", "investissement")
+
+
+def default_nature(axis: str) -> str:
+    """Shared equipment is an investment; every other axis is an operating cost."""
+    return "investissement" if axis == "materiel_partage" else "fonctionnement"
+
+
 #: Euros with exactly two decimals, e.g. ``"1234.56"``.
 Amount = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["1234.56"])]
 
@@ -56,6 +65,14 @@ def cents_from_amount(amount: str) -> int:
     if not value.is_finite() or value != value.to_integral_value():
         raise ValueError(f"{amount!r} is not a whole number of cents")
     return int(value)
+
+
+class Indicators(Contract):
+    """What an action achieved, as its progress reports tell it."""
+
+    sessions: int = Field(default=0, ge=0, description="Sessions (séances) held.")
+    people_reached: int = Field(default=0, ge=0, description="People reached.")
+    hours: str = Field(default="0", description="Hours of activity, a decimal string.")
 
 
 class Participant(Contract):
@@ -88,6 +105,10 @@ class ActionFacts(Contract):
     actual_cost: Amount | None = None
     progress: int = Field(ge=0, le=100, description="État d'avancement, in percent.")
     progress_note: str | None = None
+    nature: str | None = Field(
+        default=None, description=f"One of {', '.join(NATURES)}; absent: by its axis."
+    )
+    indicators: Indicators | None = None
 
     @property
     def participant_centre_ids(self) -> list[UUID]:
@@ -152,6 +173,10 @@ class ValidatedAction(Contract):
     starts_on: date
     ends_on: date
     estimated_cost: Amount
+    nature: str | None = Field(
+        default=None, description=f"One of {', '.join(NATURES)}; absent: by its axis."
+    )
+    actual_cost: Amount | None = None
 
 
 class ProgrammeValidatedData(Contract):
