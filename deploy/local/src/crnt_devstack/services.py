@@ -27,6 +27,8 @@ DEV_TOKENS = {"CRNT_AGENCY_TOKEN": "dev-agency-token", "CRNT_COPIL_TOKEN": "dev-
 class Service:
     name: str
     port: int
+    #: What a person opens first: the pages of the web, the OpenAPI of the others.
+    entry: str = "/docs"
 
     @property
     def module(self) -> str:
@@ -35,6 +37,10 @@ class Service:
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
+
+    @property
+    def entry_url(self) -> str:
+        return f"{self.url}{self.entry}"
 
 
 SERVICES = (
@@ -45,9 +51,13 @@ SERVICES = (
 )
 
 
+#: The web front end: no database, no topic; it calls the services above over HTTP.
+WEB = Service("web", int(os.environ.get("WEB_PORT") or 8000), entry="/")
+
+
 def installed() -> list[Service]:
-    """The services whose package is installed in this environment."""
-    return [service for service in SERVICES if importlib.util.find_spec(service.module)]
+    """The services whose package is installed in this environment, the web first."""
+    return [service for service in (WEB, *SERVICES) if importlib.util.find_spec(service.module)]
 
 
 def ready(service: Service) -> bool:

@@ -179,9 +179,9 @@ TOUR = (
 def print_tour(ports: Ports, present: list[services.Service]) -> None:
     print("\ncrnt is running. Ctrl-C stops everything.\n")
     for service in present:
-        print(f"  {service.name:<14} {service.url}/docs")
+        print(f"  {service.name:<14} {service.entry_url}")
     if mail.external_smtp_host() is None:
-        print(f"  {'mail catcher':<14} {mail.http_url(ports)}/api/v1/messages")
+        print(f"  {'mail catcher':<14} {mail.http_url(ports)}/")
     print(f"\n  agency token: {services.DEV_TOKENS['CRNT_AGENCY_TOKEN']} (development only)")
     print("\nTry the agency's CLI in another terminal (uv run crnt --help):")
     print(f"  export CRNT_AGENCY_TOKEN={services.DEV_TOKENS['CRNT_AGENCY_TOKEN']}")
