@@ -36,6 +36,11 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^input should be less than or equal to (\d+)", r"Saisissez au plus \1."),
         (r"^input should be a valid date", "Saisissez une date (jj/mm/aaaa)."),
         (r"^list should have at least 1 item", "Ajoutez au moins un élément."),
+        (
+            r"neither a SIRET",
+            "Saisissez un SIRET (14 chiffres) ou un numéro RNA (W suivi de 9 chiffres) ;"
+            " 00000000000000 si le SIRET n’est pas connu.",
+        ),
     )
 )
 
