@@ -396,11 +396,12 @@ class Bench:
         epci, commune = divmod(n % (EPCIS * COMMUNES_PER_EPCI), COMMUNES_PER_EPCI)
         insee = f"62{epci * COMMUNES_PER_EPCI + commune + 1:03d}"
         email = f"animation.{n:05d}{self.marker}"
+        # Entered by the agency: an anonymous application is rate-limited and its address must
+        # confirm before any mail (crnt_registry.domain.needs_confirmation).
         created = await self.call(
             "POST",
             "registry",
             "/applications",
-            headers={},
             json={
                 "centre": {
                     "nom": f"Lieu {self.run} n°{n}",

@@ -2,6 +2,7 @@
 APIs and the mailbox out. Four services as separate processes on the real Kafka, PostgreSQL
 and mail catcher."""
 
+import re
 import uuid
 from decimal import Decimal
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from crnt_shared.testing import wait_until
+from stdnum import luhn
 
 from tests.e2e.system import System
 
@@ -26,7 +28,6 @@ BUDGET = {
         {"name": "FEDER", "rate": "0.5", "ceiling": "10000.00"},
     ],
 }
-# SIRETs with a valid Luhn checksum.
 PLACES = {
     "A": ("Cybercentre de Saint-Omer", "62765", "62500", "Saint-Omer", CAPSO, 8),
     "B": ("Espace numérique de Lumbres", "62534", "62380", "Lumbres", CCPL, 4),
@@ -35,15 +36,11 @@ PLACES = {
 
 
 def _siret(seed: int) -> str:
-    body = f"{seed:013d}"
-    for check in range(10):
-        digits = [int(d) for d in body + str(check)]
-        total = sum(
-            (d * 2 - 9 if d * 2 > 9 else d * 2) if i % 2 == 0 else d for i, d in enumerate(digits)
-        )
-        if total % 10 == 0:
-            return body + str(check)
-    raise AssertionError("unreachable")
+    """A SIRET whose SIREN (its first nine digits) and whole number pass their Luhn checks."""
+    siren = f"{seed % 10**8:08d}"
+    siren += luhn.calc_check_digit(siren)
+    nic = f"{seed // 10**8 % 10**4:04d}"
+    return siren + nic + luhn.calc_check_digit(siren + nic)
 
 
 class Journey:
@@ -86,6 +83,28 @@ class Journey:
         created = await self.call("POST", "registry", "/applications", 201, json=body, headers={})
         self.applications[key] = created["id"]
         self.centres[key] = created["centre_id"]
+        await self.confirm(key)
+
+    async def confirm(self, key: str) -> None:
+        """An anonymous application: its animator follows the link of the one mail it got,
+        and the registry hears of it before the agency decides."""
+        request = await mail_with_subject(
+            self, key, f"Confirmez votre adresse pour la demande d'adhésion de {self.name(key)}"
+        )
+        path = confirmation_path(request["Text"])
+        confirmed = await self.client.post(self.system.url("notifications", path))
+        assert confirmed.status_code == 200, confirmed.text
+
+        async def registry_knows() -> bool:
+            application = await self.call(
+                "GET", "registry", f"/applications/{self.applications[key]}"
+            )
+            return bool(application["confirmation"] == "confirmed")
+
+        await wait_until(registry_knows, timeout=60, message=f"{key}'s address confirmed")
+
+    def name(self, key: str) -> str:
+        return f"{PLACES[key][0]} {self.run}"
 
     async def approve(self, key: str) -> None:
         approved = await self.call(
@@ -133,6 +152,13 @@ async def mail_with_subject(journey: Journey, key: str, subject: str) -> dict[st
         return found[0] if found else None
 
     return await wait_until(arrived, timeout=90, message=f"{subject!r} to {address}")  # type: ignore[no-any-return]
+
+
+def confirmation_path(text: str) -> str:
+    """The path of the confirmation link in a mail (its host is the public URL's)."""
+    match = re.search(r"/api/v1(/confirmations/[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)", text)
+    assert match, text
+    return match.group(1)
 
 
 def subjects(found: list[dict[str, Any]]) -> list[str]:

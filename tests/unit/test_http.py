@@ -16,6 +16,7 @@ from crnt_shared.http import (
     problem_response,
     role_guard,
 )
+from crnt_shared.ratelimit import TooManyRequests
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel, Field
 
@@ -44,6 +45,11 @@ async def archive_thing(name: str) -> dict[str, str]:
         detail="not this one",
         current_status="member",
     )
+
+
+@router.post("/knock")
+async def knock() -> None:
+    raise TooManyRequests(42)
 
 
 @asynccontextmanager
@@ -202,3 +208,17 @@ async def test_readiness_reports_each_dependency(client: httpx.AsyncClient) -> N
     assert (await client.get("/health")).status_code == 200
     metrics = await client.get("/metrics")
     assert "crnt_http_request_duration_seconds" in metrics.text
+
+
+async def test_a_rate_limit_is_a_429_with_retry_after(client: httpx.AsyncClient) -> None:
+    response = await client.post("/api/v1/knock")
+    assert response.status_code == 429
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["retry-after"] == "42"
+    body = response.json()
+    assert body["retry_after"] == 42
+    assert body["detail"] == "Too many requests of this kind from you: retry in 42 s."
+
+
+def test_a_rate_limit_asks_to_wait_at_least_a_second() -> None:
+    assert TooManyRequests(0).retry_after == 1

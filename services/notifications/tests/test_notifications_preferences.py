@@ -155,3 +155,13 @@ async def test_preferences_api_validates_and_needs_the_agency(
         return bool(got["opted_out"] == ["budget", "network"] and got["updated_at"])
 
     await wait_until(stored)
+
+
+@pytest.mark.parametrize("token", ["ébranlé.signature-é", "payload.sïgnature", "x\x00yyyyyyyyyy"])
+async def test_a_mangled_unsubscribe_token_is_an_invalid_link_not_a_500(
+    client: httpx.AsyncClient, token: str
+) -> None:
+    for method in ("GET", "POST"):
+        refused = await client.request(method, f"{API}/unsubscribe", params={"token": token})
+        assert refused.status_code == 400, refused.text
+        assert "link" in refused.json()["detail"]

@@ -1,14 +1,22 @@
 """Every kind renders a French subject, plain text and HTML; links and amounts are right."""
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any
 from uuid import uuid4
 
 import pytest
 from crnt_notifications.domain import Kind
 from crnt_notifications.formatting import of_place
-from crnt_notifications.links import InvalidToken, UnsubscribeLinks
-from crnt_notifications.templates import Renderer
+from crnt_notifications.links import (
+    ConfirmationLinks,
+    ExpiredToken,
+    InvalidToken,
+    UnsubscribeLinks,
+)
+from crnt_notifications.mailer import POLICY
+from crnt_notifications.templates import Renderer, header_text
 
 CENTRE = {
     "nom": "Médiathèque <l'Escale>",
@@ -21,7 +29,15 @@ CENTRE = {
 }
 AT = datetime(2026, 11, 24, 9, 15, tzinfo=UTC)
 
+CONFIRMATION_URL = "https://crnt.example/api/v1/confirmations/abc.def"
+
 CONTEXTS: dict[Kind, dict[str, Any]] = {
+    Kind.ADDRESS_CONFIRMATION: {
+        "centre": CENTRE,
+        "email": "alex@arques.example",
+        "expires_at": AT,
+        "confirmation_url": CONFIRMATION_URL,
+    },
     Kind.APPLICATION_RECEIVED: {
         "centre": CENTRE,
         "animators": [{"name": "Alex Dupont", "email": "alex@arques.example"}],
@@ -115,6 +131,9 @@ CONTEXTS: dict[Kind, dict[str, Any]] = {
 }
 
 SUBJECTS = {
+    Kind.ADDRESS_CONFIRMATION: (
+        "Confirmez votre adresse pour la demande d'adhésion de Médiathèque <l'Escale>"
+    ),
     Kind.APPLICATION_RECEIVED: "Nouvelle demande d'adhésion\u202f: Médiathèque <l'Escale> (Arques)",
     Kind.APPLICATION_ACKNOWLEDGED: "Votre demande d'adhésion au réseau a bien été reçue",
     Kind.MEMBERSHIP_WELCOME: (
@@ -156,6 +175,11 @@ def test_every_kind_renders_subject_text_and_html(kind: Kind) -> None:
     if url:
         assert url in rendered.text
         assert f'href="{url}"' in rendered.html
+    elif kind is Kind.ADDRESS_CONFIRMATION:
+        # Not "always sent": it is the one mail sent until the address confirms.
+        assert "aucun autre message ne lui est envoyé" in rendered.text
+        assert "aucun autre message ne lui est envoyé" in rendered.html
+        assert "toujours envoyé" not in rendered.text + rendered.html
     else:
         assert "toujours envoyé" in rendered.text
         assert "unsubscribe" not in rendered.html
@@ -361,3 +385,92 @@ def test_mails_get_the_french_typography() -> None:
     assert f"«{NN}" in rendered.text
     assert f"{NN}»" in rendered.text
     assert "https://x/u?token=t" in rendered.text  # links untouched
+
+
+def _renamed(value: Any, name: str) -> Any:
+    """``value`` with every centre named ``name``."""
+    if isinstance(value, dict):
+        return {k: name if k == "nom" else _renamed(v, name) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, name) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85", "\x0b", "\x0c", "\x1b", "\r\n"])
+def test_a_name_with_a_line_separator_still_makes_a_subject_a_mail_can_carry(
+    kind: Kind, separator: str
+) -> None:
+    context = _renamed({**CONTEXTS[kind], "recipient_name": "Alex"}, f"Espace{separator}Arques")
+    rendered = Renderer().render(kind, context, unsubscribe_url=None)
+    assert separator not in rendered.subject
+    if "Espace" in rendered.subject:
+        assert "Espace Arques" in rendered.subject
+    message = EmailMessage(policy=POLICY)
+    message["Subject"] = rendered.subject
+    message.set_content(rendered.text)
+    assert b"Subject: " in message.as_bytes(policy=POLICY)
+
+
+def test_header_text_keeps_no_break_spaces() -> None:
+    assert (
+        header_text("1\u202f234,00\u00a0€\u2028 de\x0bplus\x85 ") == "1\u202f234,00\u00a0€ de plus"
+    )
+
+
+NNBSP = "\u202f"
+
+
+def test_the_confirmation_request_says_what_to_do_in_french() -> None:
+    rendered = Renderer().render(
+        Kind.ADDRESS_CONFIRMATION,
+        {**CONTEXTS[Kind.ADDRESS_CONFIRMATION], "recipient_name": "Alex Dupont"},
+        unsubscribe_url=None,
+    )
+    text = re.sub(r"[ \n]+", " ", rendered.text)  # the lines are wrapped
+    assert "Votre adresse alex@arques.example a été indiquée" in text
+    assert f"pour «{NNBSP}Médiathèque <l'Escale>{NNBSP}» (Arques)" in text
+    assert f"avant le 24 novembre 2026 à 10\u00a0h\u00a015 en ouvrant ce lien{NNBSP}:" in text
+    assert CONFIRMATION_URL in rendered.text
+    assert f'href="{CONFIRMATION_URL}"' in rendered.html
+    assert (
+        f"Vous n'êtes pas à l'origine de cette demande{NNBSP}? Ignorez ce message{NNBSP}:" in text
+    )
+    # Narrow no-break spaces only, before the French high punctuation of this mail.
+    for text_or_html in (rendered.text, rendered.html):
+        for mark in ":?!;":
+            assert f" {mark}" not in text_or_html.replace("https:", "")
+
+
+def test_confirmation_tokens_round_trip_expire_and_refuse_tampering() -> None:
+    links = ConfirmationLinks("s3cret", "https://crnt.example/")
+    application = uuid4()
+    expires = datetime(2026, 12, 15, 9, 30, tzinfo=UTC)
+    token = links.token(application, "Alex@Example.org", expires)
+    found = links.verify(token, expires - timedelta(seconds=1))
+    assert (found.application_id, found.email, found.expires_at) == (
+        application,
+        "alex@example.org",
+        expires,
+    )
+    assert links.url(application, "alex@example.org", expires) == (
+        f"https://crnt.example/api/v1/confirmations/{token}"
+    )
+    assert "alex" not in token  # not readable at a glance
+    assert str(application) not in token
+    with pytest.raises(ExpiredToken) as expired:
+        links.verify(token, expires)
+    assert expired.value.expired_at == expires
+    payload, _, signature = token.partition(".")
+    other = links.token(uuid4(), "alex@example.org", expires)
+    for bad in [f"{other.partition('.')[0]}.{signature}", f"{payload}.{signature[:-2]}xx", ""]:
+        with pytest.raises(InvalidToken):
+            links.verify(bad, expires - timedelta(days=1))
+    # Another secret, or an unsubscribe token made with the same secret, is refused.
+    with pytest.raises(InvalidToken):
+        ConfirmationLinks("another", "").verify(token, expires - timedelta(days=1))
+    from crnt_notifications.domain import Category
+
+    unsubscribe = UnsubscribeLinks("s3cret", "").token("alex@example.org", Category.BUDGET)
+    with pytest.raises(InvalidToken):
+        links.verify(unsubscribe, expires - timedelta(days=1))

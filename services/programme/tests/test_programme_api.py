@@ -486,3 +486,9 @@ async def test_the_openapi_and_asyncapi_documents(client: httpx.AsyncClient) -> 
     asyncapi = (await client.get(f"{API}/asyncapi.json")).json()
     channel = f"{PROGRAMME}:fr.crnt.programme.programme.validated.v1"
     assert channel in asyncapi["channels"]
+
+
+async def test_a_version_beyond_postgresql_integers_is_a_422(client: httpx.AsyncClient) -> None:
+    for version in ("2147483648", "9223372036854775808"):
+        body = problem(await client.get(f"{API}/programmes/2025/versions/{version}"), 422)
+        assert "too large" in body["detail"]

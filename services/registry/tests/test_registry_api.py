@@ -246,7 +246,10 @@ async def test_the_placeholder_pivot_is_never_a_duplicate(
         ({"code_postal": "6238"}, "centre.code_postal"),
         ({"code_insee": "20534"}, "centre.code_insee"),
         ({"workstations": -1}, "centre.workstations"),
-        ({"typologie": ["CYBER"]}, "centre.typologie"),
+        (
+            {"typologie": ["X" * 101]},
+            "centre.typologie",
+        ),  # unknown codes are kept: see national_data
         ({"services": ["Yoga"]}, "centre.services"),
         ({"horaires": "lundi 9h-12h"}, "centre.horaires"),
         ({"nom": ""}, "centre.nom"),

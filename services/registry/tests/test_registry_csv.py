@@ -68,3 +68,47 @@ def test_invalid_rows_are_reported_with_their_line_and_reason() -> None:
     assert [error.line for error in errors] == [3, 6]
     assert "pivot: SIRET 43493312300028 fails its checksum" in errors[0].reason
     assert "code_postal" in errors[1].reason
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised_and_read_back() -> None:
+    [row], _ = parse((DATA / "exemple-valide.csv").read_bytes())
+    now = datetime.now(UTC)
+    hostile = {
+        "nom": '=HYPERLINK("http://evil.example","Cliquez")',
+        "adresse": "+1+cmd|' /C calc'!A0",
+        "complement_adresse": "-2+3",
+        "presentation_resume": "@SUM(1+1)*cmd|' /C calc'!A0",
+        "longitude": -1.5,
+    }
+    # Validated as an import would, so that the facts compare with what the import reads.
+    facts = type(row.centre).model_validate({**row.centre.model_dump(), **hostile})
+    # Validation strips these, but a row stored before that rule could still hold them.
+    whitespace_first = {
+        "presentation_detail": "\tTab first",
+        "structure_parente": "\rCarriage return first",
+    }
+    hostile |= whitespace_first
+    stored = facts.model_copy(update=whitespace_first)
+    centre = Centre(
+        id=uuid4(),
+        status=MembershipStatus.MEMBER,
+        facts=stored,
+        epci_siren="200067213",
+        epci_name="CU du Grand Reims",
+        date_maj=date(2024, 4, 2),
+        created_at=now,
+        updated_at=now,
+    )
+    exported = render([centre])
+    rendered = next(csv.DictReader(io.StringIO(exported, newline="")))
+    for name, value in hostile.items():
+        if isinstance(value, str):
+            assert rendered[name] == f"'{value}", name
+    assert rendered["longitude"] == "-1.5"  # a number is no formula: left as it is
+    assert rendered["telephone"].startswith("+33")
+    [again], errors = parse(exported.encode())
+    assert errors == []
+    # The quote is the export's, not the place's.
+    assert again.centre == facts.model_copy(
+        update={name: value.strip() for name, value in whitespace_first.items()}
+    )

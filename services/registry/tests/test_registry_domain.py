@@ -3,6 +3,7 @@
 import pytest
 from crnt_registry.domain import (
     PIVOT_PLACEHOLDER,
+    TYPOLOGIES,
     AnimatorDraft,
     CentreDraft,
     EpciMismatch,
@@ -16,6 +17,7 @@ from crnt_registry.domain import (
     next_status,
     resolve_epci,
     siret_valid,
+    typology_warnings,
     validate_code_insee,
     validate_code_postal,
     validate_horaires,
@@ -36,6 +38,7 @@ ALLOWED = {
     (S.SUSPENDED, A.REINSTATE): S.MEMBER,
     (S.MEMBER, A.WITHDRAW): S.WITHDRAWN,
     (S.SUSPENDED, A.WITHDRAW): S.WITHDRAWN,
+    (S.PENDING, A.EXPIRE): S.EXPIRED,
 }
 
 
@@ -148,8 +151,8 @@ def test_postal_and_insee_codes() -> None:
 
 def test_typologie_and_vocabularies() -> None:
     assert validate_typologie(["EPN", "BIB", "EPN", " CS "]) == ["EPN", "BIB", "CS"]
-    with pytest.raises(ValueError, match="unknown typology EPX"):
-        validate_typologie(["EPX"])
+    with pytest.raises(ValueError, match="short code"):
+        validate_typologie(["X" * 101])
     check = vocabulary("services")
     assert check(["Aide aux démarches administratives"]) == ["Aide aux démarches administratives"]
     with pytest.raises(ValueError, match="not a value of the standard's services list"):
@@ -184,6 +187,35 @@ def test_opening_hours_in_osm_syntax(hours: str) -> None:
 )
 def test_opening_hours_mistakes_are_named(hours: str, says: str) -> None:
     with pytest.raises(ValueError, match=says):
+        validate_horaires(hours)
+
+
+@pytest.mark.parametrize(
+    "national", ["CFP", "EPI", "FABRIQUE", "MDH", "RELAIS_LECTURE", "BIB", "TIERS_LIEUX"]
+)
+def test_the_national_cartographys_typologies_are_kept_and_the_unknown_ones_warned(
+    national: str,
+) -> None:
+    assert validate_typologie(["EPN", national]) == ["EPN", national]
+    warnings = typology_warnings(["EPN", national])
+    if national in TYPOLOGIES:
+        assert warnings == []
+    else:
+        [warning] = warnings
+        assert f"{national} is not a data·inclusion code; it was kept" in warning
+
+
+def test_a_siret_whose_siren_fails_its_check_digit_is_refused() -> None:
+    # The 14 digits pass Luhn, the SIREN 100000000 does not.
+    assert not siret_valid("10000000000008")
+    with pytest.raises(ValueError, match="SIREN 100000000, which fails its checksum"):
+        validate_pivot("10000000000008")
+    assert validate_pivot(PIVOT_PLACEHOLDER) == PIVOT_PLACEHOLDER
+
+
+@pytest.mark.parametrize("hours", ["Mo-Fr 25:00-26:00", "Mo 24:00-25:00", "Mo 9h"])
+def test_opening_hours_the_real_parser_refuses(hours: str) -> None:
+    with pytest.raises(ValueError, match="OpenStreetMap"):
         validate_horaires(hours)
 
 

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from enum import StrEnum
 from typing import Annotated, Any
 
+import asyncpg
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -19,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crnt_shared.context import set_correlation_id
 from crnt_shared.metrics import HTTP_LATENCY
+from crnt_shared.ratelimit import TooManyRequests
 
 log = structlog.get_logger(__name__)
 
@@ -119,6 +121,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail, fields = _validation_detail(exc.errors())
         return problem_response(422, "Invalid input", detail, request, errors=fields)
 
+    async def on_unstorable(request: Request, exc: Exception) -> Response:
+        detail = unstorable_detail(exc)
+        if detail is None:
+            return await on_error(request, exc)
+        return problem_response(422, "Invalid input", detail, request)
+
+    async def on_too_many(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, TooManyRequests)
+        response = problem_response(
+            429, "Too many requests", exc.detail, request, retry_after=exc.retry_after
+        )
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
     async def on_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", path=request.url.path)
         return problem_response(
@@ -132,7 +148,35 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Problem, on_problem)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(asyncpg.DataError, on_unstorable)
+    app.add_exception_handler(TooManyRequests, on_too_many)
     app.add_exception_handler(Exception, on_error)
+
+
+_NUL = (
+    "A text of the request contains the NUL character (U+0000), which cannot be stored: "
+    "remove it and send the request again."
+)
+_TOO_LARGE = (
+    "A number of the request is too large to be stored (integers go from "
+    f"{-(2**63)} to {2**63 - 1}, counts and versions up to {2**31 - 1}): send a smaller one."
+)
+
+
+def unstorable_detail(error: Exception) -> str | None:
+    """The sentence for a value the database refuses to store, whatever the route, or None
+    for any other data error (ours: a 500).
+
+    PostgreSQL's text and jsonb cannot hold U+0000, and its integers have a range: such a
+    value is the client's to fix (422), not a failure of ours.
+    """
+    sqlstate = getattr(error, "sqlstate", None)
+    # An argument asyncpg cannot encode (its cause an OverflowError), or the server's refusal.
+    if isinstance(error.__cause__, OverflowError) or sqlstate == "22003":
+        return _TOO_LARGE
+    if sqlstate in {"22021", "22P05"}:  # character_not_in_repertoire, untranslatable_character
+        return _NUL
+    return None
 
 
 class Role(StrEnum):
@@ -192,10 +236,9 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {key.decode().lower(): value.decode() for key, value in scope["headers"]}
+        headers = _identifying_headers(scope["headers"])
         request_id = headers.get("x-request-id") or str(uuid.uuid4())
-        request_id = request_id[:128]
-        correlation_id = headers.get("x-correlation-id", request_id)[:128]
+        correlation_id = headers.get("x-correlation-id") or request_id
         scope.setdefault("state", {})["request_id"] = request_id
         set_correlation_id(correlation_id)
         structlog.contextvars.bind_contextvars(request_id=request_id)
@@ -250,8 +293,96 @@ class RequestContextMiddleware:
         await response(scope, receive, send)
 
 
+_IDENTIFYING = frozenset({b"x-request-id", b"x-correlation-id", b"content-length"})
+
+
+def _identifying_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:
+    """The headers this middleware reads, kept only when they are printable ASCII: a header
+    is bytes, and a client may send any (a request id it sent that way is replaced)."""
+    headers: dict[str, str] = {}
+    for key, value in raw:
+        name = key.lower()
+        if name in _IDENTIFYING and value.isascii() and value.decode().isprintable():
+            headers[name.decode()] = value.decode()[:128]
+    return headers
+
+
 class _BodyTooLarge(Exception):
     pass
+
+
+#: An RFC 9457 problem as :func:`problem_response` writes it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "An RFC 9457 problem: `detail` is a sentence to act on.",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "For invalid input: each field and what is wrong with it.",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+
+_PROBLEM_STATUSES = {
+    400: "Bad request",
+    401: "No bearer token, or not a valid one",
+    403: "The token's role may not do this",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "The body is too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+}
+_OPERATIONS = frozenset({"get", "put", "post", "patch", "delete"})
+
+
+def document_problems(document: dict[str, Any]) -> dict[str, Any]:
+    """Every problem the shared layer can answer, documented on each operation of an OpenAPI
+    document as ``application/problem+json`` (FastAPI documents its 422 as plain JSON of
+    another shape): 400, 404 and 422 everywhere, 401 and 403 where a token is read, 409 on
+    writes, 413 and 415 where there is a body."""
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, item in document.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in _OPERATIONS or not path.startswith(API_PREFIX):
+                continue
+            statuses = {400, 404, 422}
+            if operation.get("security"):
+                statuses |= {401, 403}
+            if method != "get":
+                statuses.add(409)
+            if "requestBody" in operation:
+                statuses |= {413, 415}
+            responses = operation.setdefault("responses", {})
+            for status in sorted(statuses):
+                documented = responses.setdefault(
+                    str(status), {"description": _PROBLEM_STATUSES[status]}
+                )
+                # A page for people (an HTML error page) stays documented beside the problem.
+                pages = {
+                    media: schema
+                    for media, schema in documented.get("content", {}).items()
+                    if media.startswith("text/")
+                }
+                documented["content"] = {**problem, **pages}
+    return document
 
 
 def create_http_app(
@@ -266,6 +397,13 @@ def create_http_app(
 ) -> FastAPI:
     """A FastAPI app with the project's conventions; routers are mounted under ``/api/v1``."""
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="1.0.0")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware, service=service, max_body_bytes=max_body_bytes)
     for router in routers:
@@ -275,7 +413,28 @@ def create_http_app(
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["operations"], summary="Readiness: database and Kafka reachable")
+    readiness = {
+        "type": "object",
+        "required": ["status", "checks"],
+        "properties": {
+            "status": {"type": "string", "enum": ["ready", "not ready"]},
+            "checks": {"type": "object", "additionalProperties": {"type": "string"}},
+        },
+    }
+
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="Readiness: database and Kafka reachable",
+        response_class=JSONResponse,
+        responses={
+            200: {"content": {"application/json": {"schema": readiness}}},
+            503: {
+                "description": "A dependency is unavailable",
+                "content": {"application/json": {"schema": readiness}},
+            },
+        },
+    )
     async def ready() -> Response:
         results: dict[str, str] = {}
         for name, check in readiness_checks(app).items():
@@ -288,7 +447,13 @@ def create_http_app(
         body = {"status": "ready" if ok else "not ready", "checks": results}
         return JSONResponse(body, status_code=200 if ok else 503)
 
-    @app.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        summary="Prometheus metrics",
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    )
     async def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

@@ -1,7 +1,8 @@
 """The notifications service's HTTP API under ``/api/v1``: thin adapters.
 
-Deliveries and preferences show personal data: the agency's token only. The unsubscribe
-endpoint needs no token: its signed link is the proof.
+Deliveries and preferences show personal data: the agency's token only. The unsubscribe and
+confirmation endpoints need no token: their signed link is the proof. Their GET only shows a
+page that asks to confirm (a mail scanner that opens links changes nothing); the POST acts.
 """
 
 import html
@@ -9,19 +10,30 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
+from crnt_shared.contracts.notifications import AddressConfirmed, AddressConfirmedData
+from crnt_shared.events import utcnow
 from crnt_shared.http import Conflict, NotFound, Problem, Role, role_guard
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crnt_notifications.domain import Category, Kind, Status, normalise_email
-from crnt_notifications.links import InvalidToken, UnsubscribeLinks
+from crnt_notifications.formatting import french_datetime
+from crnt_notifications.links import (
+    ConfirmationLinks,
+    ConfirmationRequest,
+    ExpiredToken,
+    InvalidToken,
+    UnsubscribeLinks,
+)
 from crnt_notifications.repository import Delivery, DeliveryFilters, Repository
 from crnt_notifications.runtime import NotificationsRuntime
 from crnt_notifications.settings import NotificationsSettings
 from crnt_notifications.templates import CATEGORY_LABELS
 
 MAX_PAGE = 500
+SOURCE = "/crnt/notifications"
+NNBSP = "\u202f"  # before : ; ! ? and inside « », as French typography wants
 RETRYABLE = frozenset({Status.FAILED, Status.RETRYING})
 
 Email = Annotated[
@@ -131,8 +143,30 @@ def _page(title: str, body: str, status_code: int = 200) -> HTMLResponse:
     )
 
 
+def _confirmation_refused(error: InvalidToken) -> HTMLResponse:
+    if isinstance(error, ExpiredToken):
+        return _page(
+            "Lien expiré",
+            f"<p>Ce lien de confirmation a expiré le {french_datetime(error.expired_at)}{NNBSP}:"
+            " la demande d'adhésion qu'il concernait n'est plus en attente.</p>"
+            "<p>Si votre lieu souhaite toujours rejoindre le réseau, déposez une nouvelle"
+            " demande.</p>",
+            status_code=410,
+        )
+    return _page(
+        "Lien non valide",
+        f"<p>Ce lien de confirmation n'est pas valide{NNBSP}: il a peut-être été coupé ou"
+        " modifié.</p><p>Ouvrez le lien complet depuis le message reçu, ou copiez-le en entier"
+        " dans votre navigateur.</p>",
+        status_code=400,
+    )
+
+
 def build_router(
-    runtime: NotificationsRuntime, settings: NotificationsSettings, links: UnsubscribeLinks
+    runtime: NotificationsRuntime,
+    settings: NotificationsSettings,
+    links: UnsubscribeLinks,
+    confirmations: ConfirmationLinks,
 ) -> APIRouter:
     router = APIRouter()
     guard = role_guard(
@@ -281,6 +315,85 @@ def build_router(
             f"<p>Vous ne recevrez plus les messages « {label} » à l'adresse "
             f"<strong>{html.escape(email)}</strong>.</p>"
             "<p>Les messages concernant l'adhésion de votre lieu vous seront toujours envoyés.</p>",
+        )
+
+    ConfirmationToken = Annotated[
+        str,
+        Path(
+            min_length=10,
+            max_length=2000,
+            pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
+            description="From the confirmation email.",
+        ),
+    ]
+
+    def confirmation(token: str) -> ConfirmationRequest | HTMLResponse:
+        try:
+            return confirmations.verify(token, utcnow())
+        except InvalidToken as error:
+            return _confirmation_refused(error)
+
+    @router.get(
+        "/confirmations/{token}",
+        tags=["confirmations"],
+        response_class=HTMLResponse,
+        summary="The page of a confirmation link: asks to confirm the address",
+        responses={
+            400: {"description": "Not a valid link", "content": {"text/html": {}}},
+            410: {"description": "Expired", "content": {"text/html": {}}},
+        },
+    )
+    async def confirmation_page(token: ConfirmationToken) -> HTMLResponse:
+        request = confirmation(token)
+        if isinstance(request, HTMLResponse):
+            return request
+        email = html.escape(request.email)
+        return _page(
+            "Confirmer votre adresse",
+            f"<p>Confirmez-vous que l'adresse <strong>{email}</strong> est bien la vôtre et que"
+            f" vous êtes à l'origine de la demande d'adhésion au réseau{NNBSP}?</p>"
+            # No action: the form posts to this very URL, token included.
+            '<form method="post"><button type="submit">Confirmer mon adresse</button></form>'
+            "<p>Si vous n'êtes pas à l'origine de cette demande, fermez simplement cette page"
+            f"{NNBSP}: vous ne recevrez aucun autre message.</p>",
+        )
+
+    @router.post(
+        "/confirmations/{token}",
+        tags=["confirmations"],
+        response_class=HTMLResponse,
+        summary="Confirm an address named in an application, with its signed link",
+        responses={
+            400: {"description": "Not a valid link", "content": {"text/html": {}}},
+            410: {"description": "Expired", "content": {"text/html": {}}},
+        },
+    )
+    async def confirm(token: ConfirmationToken) -> HTMLResponse:
+        request = confirmation(token)
+        if isinstance(request, HTMLResponse):
+            return request
+        async with runtime.unit_of_work() as uow:
+            at = await Repository(uow.connection).record_confirmation(
+                request.application_id, request.email
+            )
+            if at is not None:
+                await uow.publish(
+                    AddressConfirmed.create(
+                        source=SOURCE,
+                        subject=str(request.application_id),
+                        data=AddressConfirmedData(
+                            application_id=request.application_id, email=request.email, at=at
+                        ),
+                    ),
+                    topic=settings.notifications_topic,
+                )
+            await uow.commit()
+        email = html.escape(request.email)
+        return _page(
+            "Adresse confirmée",
+            f"<p>Merci{NNBSP}! L'adresse <strong>{email}</strong> est confirmée.</p>"
+            "<p>Vous allez recevoir l'accusé de réception de la demande d'adhésion, puis la"
+            " décision du Centre de Ressources Numériques Territorial.</p>",
         )
 
     return router

@@ -20,7 +20,7 @@ def create_app(settings: NotificationsSettings) -> FastAPI:
             " each person's preferences."
         ),
         lifespan=runtime.lifespan,
-        routers=[build_router(runtime, settings, runtime.links)],
+        routers=[build_router(runtime, settings, runtime.links, runtime.confirmations)],
         readiness_checks=runtime.readiness_checks,
         max_body_bytes=settings.max_body_bytes,
     )

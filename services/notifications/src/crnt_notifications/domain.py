@@ -30,6 +30,7 @@ OPTIONAL_CATEGORIES = tuple(category for category in Category if not category.es
 class Kind(StrEnum):
     """One kind of email: one template (subject, text, HTML)."""
 
+    ADDRESS_CONFIRMATION = "address_confirmation"
     APPLICATION_RECEIVED = "application_received"
     APPLICATION_ACKNOWLEDGED = "application_acknowledged"
     MEMBERSHIP_WELCOME = "membership_welcome"
@@ -53,6 +54,8 @@ class Kind(StrEnum):
 
 
 KIND_CATEGORY = {
+    # The one mail an address named in an anonymous application receives before it confirms.
+    Kind.ADDRESS_CONFIRMATION: Category.MEMBERSHIP,
     Kind.APPLICATION_RECEIVED: Category.AGENCY,
     Kind.APPLICATION_ACKNOWLEDGED: Category.MEMBERSHIP,
     Kind.MEMBERSHIP_WELCOME: Category.MEMBERSHIP,

@@ -4,7 +4,7 @@ rendered content commit together with the inbox record, or not at all."""
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
@@ -23,6 +23,7 @@ from crnt_shared.contracts.registry import (
     AnimatorFacts,
     AnimatorRemoved,
     AnimatorUpdated,
+    ApplicationAddressConfirmed,
     ApplicationSubmitted,
     CentreFacts,
     CentreUpdated,
@@ -55,7 +56,7 @@ from crnt_notifications.domain import (
     summarise_share_changes,
 )
 from crnt_notifications.formatting import cents_from_decimal
-from crnt_notifications.links import UnsubscribeLinks
+from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.repository import NewDelivery, Notice, NoticeItem, Repository
 from crnt_notifications.templates import Renderer
 
@@ -75,6 +76,7 @@ class Notifier:
 
     renderer: Renderer
     links: UnsubscribeLinks
+    confirmations: ConfirmationLinks
     agency_emails: tuple[str, ...]
     window: timedelta
     message_domain: str
@@ -134,14 +136,21 @@ class Notifier:
 
 
 def _animators(animators: Sequence[AnimatorFacts], centre_id: UUID) -> list[Recipient]:
-    return [Recipient(animator.email, animator.name, centre_id) for animator in animators]
+    """The animators who may be mailed: those whose address is confirmed (an anonymous
+    application's addresses hear nothing but their confirmation request until they confirm)."""
+    return [
+        Recipient(animator.email, animator.name, centre_id)
+        for animator in animators
+        if animator.confirmed
+    ]
 
 
 async def _record_centre(
     repository: Repository, centre: CentreFacts, animators: Sequence[AnimatorFacts]
 ) -> None:
+    """The centre and the animators it may mail later (news, shares, programme)."""
     await repository.upsert_centre(centre)
-    await repository.replace_animators(centre.id, animators)
+    await repository.replace_animators(centre.id, [a for a in animators if a.confirmed])
 
 
 # The registry's events
@@ -154,15 +163,16 @@ async def on_epci(event: EpciRegistered | EpciUpdated, uow: UnitOfWork, _: Notif
 async def on_application_submitted(
     event: ApplicationSubmitted, uow: UnitOfWork, notifier: Notifier
 ) -> None:
+    """Entered by the agency: it hears of it and the animators get their acknowledgement.
+    Anonymous: the addresses the registry lists get their one confirmation request, and
+    nobody hears anything more until an address confirms (see on_address_confirmed)."""
     repository = Repository(uow.connection)
     data = event.data
     await _record_centre(repository, data.centre, data.animators)
-    context = {
-        "centre": data.centre.model_dump(),
-        "animators": [animator.model_dump() for animator in data.animators],
-        "submitted_at": data.submitted_at,
-        "channel": data.channel,
-    }
+    if data.confirmation_required:
+        await _request_confirmations(repository, event, notifier)
+        return
+    context = _application_context(data.centre, data.animators, data.submitted_at, data.channel)
     await notifier.deliver(
         repository,
         kind=Kind.APPLICATION_RECEIVED,
@@ -179,6 +189,81 @@ async def on_application_submitted(
         context=context,
         centre_id=data.centre.id,
     )
+
+
+def _application_context(
+    centre: CentreFacts, animators: Sequence[AnimatorFacts], submitted_at: datetime, channel: str
+) -> dict[str, Any]:
+    return {
+        "centre": centre.model_dump(),
+        "animators": [animator.model_dump() for animator in animators],
+        "submitted_at": submitted_at,
+        "channel": channel,
+    }
+
+
+async def _request_confirmations(
+    repository: Repository, event: ApplicationSubmitted, notifier: Notifier
+) -> None:
+    data = event.data
+    expires_at = data.expires_at
+    if expires_at is None:
+        log.warning("anonymous application without expiry: nobody asked", event_id=str(event.id))
+        return
+    asked = set(data.confirmation_requested)
+    recipients = [
+        Recipient(animator.email, animator.name, data.centre.id)
+        for animator in data.animators
+        if animator.id in asked
+    ]
+
+    def context(person: Recipient) -> Mapping[str, Any]:
+        url = notifier.confirmations.url(data.application_id, person.email, expires_at)
+        return {
+            "centre": data.centre.model_dump(),
+            "email": person.email,
+            "expires_at": expires_at,
+            "confirmation_url": url,
+        }
+
+    await notifier.deliver(
+        repository,
+        kind=Kind.ADDRESS_CONFIRMATION,
+        event_id=event.id,
+        recipients=recipients,
+        context=context,
+        centre_id=data.centre.id,
+    )
+
+
+async def on_address_confirmed(
+    event: ApplicationAddressConfirmed, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """An address of an anonymous application confirmed it (the registry says so): it gets
+    the acknowledgement the application was holding; the first one tells the agency too."""
+    repository = Repository(uow.connection)
+    data = event.data
+    await _record_centre(repository, data.centre, data.animators)
+    if data.application_status != "pending":
+        return  # decided meanwhile: the decision's own mail said what there is to say
+    context = _application_context(data.centre, data.animators, data.submitted_at, data.channel)
+    await notifier.deliver(
+        repository,
+        kind=Kind.APPLICATION_ACKNOWLEDGED,
+        event_id=event.id,
+        recipients=_animators([data.animator], data.centre.id),
+        context=context,
+        centre_id=data.centre.id,
+    )
+    if data.first:
+        await notifier.deliver(
+            repository,
+            kind=Kind.APPLICATION_RECEIVED,
+            event_id=event.id,
+            recipients=notifier.agency(),
+            context=context,
+            centre_id=data.centre.id,
+        )
 
 
 MembershipEvent = (
@@ -264,7 +349,10 @@ async def on_animator_changed(
 ) -> None:
     repository = Repository(uow.connection)
     await repository.upsert_centre(event.data.centre)
-    await repository.upsert_animator(event.data.centre.id, event.data.animator)
+    if event.data.animator.confirmed:
+        await repository.upsert_animator(event.data.centre.id, event.data.animator)
+    else:
+        await repository.remove_animator(event.data.animator.id)
 
 
 async def on_animator_removed(event: AnimatorRemoved, uow: UnitOfWork, _: Notifier) -> None:
@@ -561,6 +649,7 @@ def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
         EpciRegistered: _bind(on_epci, notifier),
         EpciUpdated: _bind(on_epci, notifier),
         ApplicationSubmitted: _bind(on_application_submitted, notifier),
+        ApplicationAddressConfirmed: _bind(on_address_confirmed, notifier),
         **{contract: _bind(on_membership_changed, notifier) for contract in DECISION_KIND},
         CentreUpdated: _bind(on_centre_updated, notifier),
         AnimatorAdded: _bind(on_animator_changed, notifier),

@@ -1,8 +1,12 @@
-"""Signed unsubscribe links: who opts out of what, signed with the service's secret.
+"""Signed links, with the service's secret: unsubscribe links and address confirmation links.
 
-A token is ``<payload>.<signature>``, both base64url without padding: the payload is the JSON
-``{"e": email, "c": category}``, the signature its HMAC-SHA256. Tokens do not expire: an
-unsubscribe link in an old email must still work.
+A token is ``<payload>.<signature>``, both base64url without padding: the payload is a JSON
+object, the signature its HMAC-SHA256 under a key derived from the secret for that use (an
+unsubscribe token is never a confirmation token). Unsubscribe tokens (``{"e": email,
+"c": category}``) do not expire: an unsubscribe link in an old email must still work.
+Confirmation tokens (``{"a": application id, "e": email, "x": expiry}``) expire with the
+application they confirm. Nothing is stored: the signature is the proof, so no secret ever
+leaves this service (not in an event, not in the database but inside the mail itself).
 """
 
 import base64
@@ -10,13 +14,23 @@ import hashlib
 import hmac
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urlencode
+from uuid import UUID
 
 from crnt_notifications.domain import Category, normalise_email
 
 
 class InvalidToken(ValueError):
     """The token was not made by this service (tampered, truncated, or another secret)."""
+
+
+class ExpiredToken(InvalidToken):
+    """The token was made by this service but its time is over."""
+
+    def __init__(self, message: str, expired_at: datetime) -> None:
+        super().__init__(message)
+        self.expired_at = expired_at
 
 
 @dataclass(frozen=True)
@@ -58,10 +72,66 @@ class UnsubscribeLinks:
 
     def verify(self, token: str) -> Unsubscription:
         payload, _, signature = token.partition(".")
-        if not payload or not signature or not hmac.compare_digest(signature, self._sign(payload)):
+        # Bytes, not str: compare_digest refuses non-ASCII text, and a link can be mangled.
+        given = signature.encode("utf-8", "replace")
+        if not payload or not given or not hmac.compare_digest(given, self._sign(payload).encode()):
             raise InvalidToken("the unsubscribe link is not valid: it may have been altered")
         try:
             data = json.loads(_unb64(payload))
             return Unsubscription(normalise_email(data["e"]), Category(data["c"]))
         except (ValueError, KeyError, TypeError) as error:
             raise InvalidToken("the unsubscribe link is not valid") from error
+
+
+@dataclass(frozen=True)
+class ConfirmationRequest:
+    application_id: UUID
+    email: str
+    expires_at: datetime
+
+
+class ConfirmationLinks:
+    """Links that confirm an address named in an anonymous application."""
+
+    def __init__(self, secret: str, public_base_url: str) -> None:
+        self._key = hashlib.sha256(b"crnt-confirmation\x00" + secret.encode()).digest()
+        self._base = public_base_url.rstrip("/")
+
+    def _sign(self, payload: str) -> str:
+        return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
+
+    def token(self, application_id: UUID, email: str, expires_at: datetime) -> str:
+        payload = _b64(
+            json.dumps(
+                {
+                    "a": str(application_id),
+                    "e": normalise_email(email),
+                    "x": int(expires_at.timestamp()),
+                },
+                sort_keys=True,
+                separators=(",", ":"),
+            ).encode()
+        )
+        return f"{payload}.{self._sign(payload)}"
+
+    def url(self, application_id: UUID, email: str, expires_at: datetime) -> str:
+        return f"{self._base}/api/v1/confirmations/{self.token(application_id, email, expires_at)}"
+
+    def verify(self, token: str, now: datetime) -> ConfirmationRequest:
+        payload, _, signature = token.partition(".")
+        if not payload or not signature or not hmac.compare_digest(signature, self._sign(payload)):
+            raise InvalidToken(
+                "the confirmation link is not valid: it may have been cut or altered"
+            )
+        try:
+            data = json.loads(_unb64(payload))
+            request = ConfirmationRequest(
+                UUID(data["a"]),
+                normalise_email(data["e"]),
+                datetime.fromtimestamp(int(data["x"]), UTC),
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise InvalidToken("the confirmation link is not valid") from error
+        if now >= request.expires_at:
+            raise ExpiredToken("the confirmation link has expired", request.expires_at)
+        return request

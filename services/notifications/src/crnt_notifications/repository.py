@@ -233,6 +233,18 @@ class Repository:
             category,
         )
 
+    # Address confirmations
+
+    async def record_confirmation(self, application_id: UUID, email: str) -> datetime | None:
+        """When this address confirmed this application now; None if it had already."""
+        confirmed: datetime | None = await self.connection.fetchval(
+            "INSERT INTO address_confirmations (application_id, email) VALUES ($1, $2)"
+            " ON CONFLICT DO NOTHING RETURNING confirmed_at",
+            application_id,
+            normalise_email(email),
+        )
+        return confirmed
+
     # Coalesced notices
 
     async def add_to_notice(

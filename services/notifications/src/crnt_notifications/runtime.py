@@ -15,7 +15,7 @@ from crnt_notifications.handlers import (
     programme_handlers,
     registry_handlers,
 )
-from crnt_notifications.links import UnsubscribeLinks
+from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.mailer import Mailer, sender_domain
 from crnt_notifications.sender import DeliverySender
 from crnt_notifications.settings import NotificationsSettings
@@ -30,9 +30,13 @@ class NotificationsRuntime(ServiceRuntime):
         self.links = UnsubscribeLinks(
             settings.unsubscribe_secret.get_secret_value(), settings.public_base_url
         )
+        self.confirmations = ConfirmationLinks(
+            settings.unsubscribe_secret.get_secret_value(), settings.public_base_url
+        )
         self.notifier = Notifier(
             renderer=Renderer(agency=settings.agency_name, contact=settings.contact),
             links=self.links,
+            confirmations=self.confirmations,
             agency_emails=tuple(settings.agency_emails),
             window=timedelta(seconds=settings.coalescing_window_seconds),
             message_domain=sender_domain(settings.smtp_from),

@@ -51,6 +51,19 @@ ACTION_STATUS_LABELS = {
 }
 
 
+#: Control characters (C0, DEL, C1 such as U+0085) and the Unicode line and paragraph
+#: separators: Python's email package reads any of them as a line break, and a header value
+#: with a line break cannot be written.
+_NOT_IN_A_HEADER = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(text: str) -> str:
+    """Text that can go into a mail header on one line: every control character and line
+    separator (U+2028, U+0085, VT, FF, CR, LF, tab…) becomes one space. The no-break spaces of
+    amounts and French punctuation stay."""
+    return _NOT_IN_A_HEADER.sub(" ", text).strip()
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -103,8 +116,7 @@ class Renderer:
         }
         subject = self._environment.get_template(f"{kind}.subject.txt").render(values)
         return Rendered(
-            # ASCII whitespace only: the no-break spaces of amounts must stay.
-            subject=typography.text(re.sub(r"[ \t\r\n]+", " ", subject).strip()),
+            subject=typography.text(header_text(subject)),
             text=typography.text(
                 self._environment.get_template(f"{kind}.txt").render(values).strip() + "\n"
             ),

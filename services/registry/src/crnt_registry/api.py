@@ -1,8 +1,9 @@
 """The registry's HTTP API under ``/api/v1``: thin adapters from requests to handlers.
 
-Writes need the agency's token, except ``POST /applications`` (a centre asks to join). Reads of
-centres' and EPCIs' public facts are open; animators (personal data) and applications need the
-agency's token.
+Writes need the agency's token, except ``POST /applications`` (a centre asks to join; without a
+token it is rate-limited per client and its addresses must confirm). Reads of centres' and
+EPCIs' public facts are open; animators (personal data) and applications need the agency's
+token.
 """
 
 from collections.abc import Awaitable, Callable
@@ -11,13 +12,14 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from crnt_shared.http import PROBLEM_JSON, Problem, Role, role_guard
-from crnt_shared.runtime import ServiceRuntime
+from crnt_shared.ratelimit import RateLimiter
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from crnt_registry import csv_io, handlers
 from crnt_registry.domain import (
+    AGENCY_ACCOUNT,
     AnimatorDraft,
     CentreDraft,
     CodeInsee,
@@ -25,6 +27,7 @@ from crnt_registry.domain import (
     MembershipStatus,
     Siren,
     Text,
+    typology_warnings,
 )
 from crnt_registry.repository import (
     Animator,
@@ -35,6 +38,7 @@ from crnt_registry.repository import (
     Page,
     Repository,
 )
+from crnt_registry.runtime import RegistryRuntime
 from crnt_registry.settings import RegistrySettings
 
 AGENCY = "agency"
@@ -102,9 +106,10 @@ class ApplicationStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
+    EXPIRED = "expired"
 
 
-def build_router(runtime: ServiceRuntime, settings: RegistrySettings) -> APIRouter:
+def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRouter:
     router = APIRouter()
     guard = role_guard(
         {
@@ -124,6 +129,8 @@ def build_router(runtime: ServiceRuntime, settings: RegistrySettings) -> APIRout
             return False
         await agency_check(credentials)
         return True
+
+    policy = runtime.policy
 
     async def run(handler: Callable[[Any, Any], Awaitable[T]], command: Any) -> T:
         async with runtime.unit_of_work() as uow:
@@ -159,13 +166,32 @@ def build_router(runtime: ServiceRuntime, settings: RegistrySettings) -> APIRout
 
     # Applications
 
-    @router.post("/applications", status_code=201, tags=["applications"])
-    async def submit_application(body: ApplicationIn) -> dict[str, Any]:
-        command = handlers.SubmitApplication(body.centre, body.animators)
+    @router.post(
+        "/applications",
+        status_code=201,
+        tags=["applications"],
+        summary="A centre asks to join (anonymous: rate-limited, its addresses must confirm)",
+        responses={429: {"content": {PROBLEM_JSON: {}}, "description": "Too many from you"}},
+    )
+    async def submit_application(
+        body: ApplicationIn, request: Request, by_agency: Annotated[bool, Depends(maybe_agency)]
+    ) -> dict[str, Any]:
+        submitter = AGENCY_ACCOUNT if by_agency else None
+        if submitter is None:
+            client = request.client.host if request.client else "unknown"
+            await RateLimiter(runtime.pool).check(
+                f"registry.applications:client:{client}",
+                limit=settings.applications_per_client,
+                per=settings.applications_client_window,
+            )
+        command = handlers.SubmitApplication(
+            body.centre, body.animators, submitter=submitter, policy=policy
+        )
         submitted = await run(handlers.submit_and_commit, command)
         return {
             **_application(submitted.application, submitted.centre),
             "animators": [_animator(a) for a in submitted.animators],
+            "warnings": typology_warnings(submitted.centre.facts.typologie),
         }
 
     @router.get("/applications", dependencies=[agency], tags=["applications"])
@@ -314,6 +340,7 @@ def build_router(runtime: ServiceRuntime, settings: RegistrySettings) -> APIRout
                     "centre_id": None if dry_run else str(item.centre.id),
                     "nom": item.centre.facts.nom,
                     "epci_siren": item.centre.epci_siren,
+                    "warnings": typology_warnings(item.centre.facts.typologie),
                 }
                 for line, item in report.imported
             ],
@@ -473,12 +500,20 @@ def _application(application: Application, centre: Centre) -> dict[str, Any]:
         "decided_at": application.decided_at.isoformat() if application.decided_at else None,
         "decided_by": application.decided_by,
         "reason": application.reason,
+        "confirmation": application.confirmation.value,
+        "expires_at": application.expires_at.isoformat() if application.expires_at else None,
         "centre": _centre(centre),
     }
 
 
 def _animator(animator: Animator) -> dict[str, Any]:
-    return {"id": str(animator.id), "name": animator.name, "email": animator.email}
+    return {
+        "id": str(animator.id),
+        "name": animator.name,
+        "email": animator.email,
+        "confirmed": animator.confirmed,
+        "confirmed_at": animator.confirmed_at.isoformat() if animator.confirmed_at else None,
+    }
 
 
 def _history(entry: HistoryEntry, personal: bool) -> dict[str, Any]:

@@ -1,25 +1,16 @@
 """Wiring: the registry's runtime, HTTP app and error mapping, built from its settings."""
 
-from importlib.resources import files
-
-from crnt_shared.contracts.registry import REGISTRY_EVENTS
-from crnt_shared.db import MigrationSource
 from crnt_shared.http import create_http_app, problem_response
-from crnt_shared.runtime import ServiceRuntime
 from fastapi import FastAPI, Request, Response
 
 from crnt_registry.api import build_router
 from crnt_registry.domain import RuleViolation
+from crnt_registry.runtime import SERVICE, RegistryRuntime
 from crnt_registry.settings import RegistrySettings
-
-SERVICE = "registry"
-MIGRATIONS = MigrationSource(SERVICE, files("crnt_registry") / "migrations")
 
 
 def create_app(settings: RegistrySettings) -> FastAPI:
-    runtime = ServiceRuntime(
-        service=SERVICE, settings=settings, migrations=MIGRATIONS, published=REGISTRY_EVENTS
-    )
+    runtime = RegistryRuntime(settings)
     app = create_http_app(
         service=SERVICE,
         title="crnt registry",

@@ -7,6 +7,7 @@ its ``code_insee`` and starts with no animators and 0 workstations, which the ag
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -108,12 +109,23 @@ def parse(content: bytes) -> tuple[list[Row], list[RowError]]:
     rows: list[Row] = []
     errors: list[RowError] = []
     line = reader.line_num
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise UnreadableFile(
+                f"line {line + 1} cannot be read as CSV ({error}): a value is larger than"
+                f" {csv.field_size_limit() // 1024} KiB or a quote is not closed"
+            ) from error
         start, line = line + 1, reader.line_num
         if None in record:
             errors.append(RowError(start, "the row has more values than the header has columns"))
             continue
-        values = {name: (value or "").strip() for name, value in record.items() if name}
+        values = {
+            name: _unneutralised((value or "").strip()) for name, value in record.items() if name
+        }
         if not any(values.values()):
             continue
         problems = [
@@ -172,5 +184,26 @@ def _cell(name: str, centre_id: str, facts: dict[str, Any]) -> str:
     if value is None:
         return ""
     if isinstance(value, list):
-        return SEPARATOR.join(str(item) for item in value)
-    return str(value)
+        return neutralise(SEPARATOR.join(str(item) for item in value))
+    return neutralise(str(value))
+
+
+#: What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet shows as text, never runs: OWASP's defence against CSV injection is
+    a single quote before a cell that starts with = + - @ tab or CR (the csv writer quotes and
+    doubles the double quotes). A plain number (-1.5, +33321…) is no formula and stays."""
+    if cell.startswith(FORMULA_TRIGGERS) and not _NUMBER.match(cell):
+        return f"'{cell}"
+    return cell
+
+
+def _unneutralised(cell: str) -> str:
+    """The value :func:`neutralise` exported, so that an export imports back unchanged."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_TRIGGERS):
+        return cell[1:]
+    return cell

@@ -3,13 +3,17 @@ membership state machine, and the centre as the standard ``standard-mediation-nu
 names its fields."""
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
+# The stub of opening-hours-py does not declare ParserError.
+from opening_hours import OpeningHours, ParserError  # type: ignore[attr-defined]
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from stdnum.fr import siren as stdnum_siren
+from stdnum.fr import siret as stdnum_siret
 
 #: What the national data uses when a place's SIRET is unknown: shared by many places, so it is
 #: never a key and never a duplicate.
@@ -24,28 +28,17 @@ _CODE_INSEE = re.compile(r"^([013-9]\d|2[AB1-9])\d{3}$")
 _TELEPHONE = re.compile(r"^(\+33|\+590|\+594|\+262|\+596|\+269|\+687|\+689|\+508|\+681)\d{6,9}$")
 
 
-def luhn_valid(digits: str) -> bool:
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
 def siret_valid(siret: str) -> bool:
-    if len(siret) != 14 or not _DIGITS.match(siret):
-        return False
-    if luhn_valid(siret):
-        return True
-    # La Poste's SIRETs: the sum of the 14 digits is a multiple of 5 (INSEE's exception).
-    return siret.startswith(LA_POSTE_SIREN) and sum(int(char) for char in siret) % 5 == 0
+    """INSEE's checks (python-stdnum): the SIREN's Luhn digit, then the SIRET's, with La Poste's
+    exception (its establishments share one SIREN and their digits add up to a multiple of 5)."""
+    return bool(stdnum_siret.is_valid(siret)) and len(siret) == 14
 
 
 def validate_siren(value: str) -> str:
     siren = value.replace(" ", "")
     if len(siren) != 9 or not _DIGITS.match(siren):
         raise ValueError(f"a SIREN has 9 digits; '{value}' does not")
-    if not luhn_valid(siren):
+    if not stdnum_siren.is_valid(siren):
         raise ValueError(f"SIREN {siren} fails its checksum (Luhn): check for a mistyped digit")
     return siren
 
@@ -55,6 +48,11 @@ def validate_pivot(value: str) -> str:
     if pivot == PIVOT_PLACEHOLDER or _RNA.match(pivot):
         return pivot
     if len(pivot) == 14 and _DIGITS.match(pivot):
+        if not pivot.startswith(LA_POSTE_SIREN) and not stdnum_siren.is_valid(pivot[:9]):
+            raise ValueError(
+                f"SIRET {pivot} starts with SIREN {pivot[:9]}, which fails its checksum (Luhn):"
+                " check for a mistyped digit in the first nine"
+            )
         if not siret_valid(pivot):
             raise ValueError(f"SIRET {pivot} fails its checksum (Luhn): check for a mistyped digit")
         return pivot
@@ -268,15 +266,37 @@ def _distinct(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(value.strip() for value in values if value.strip()))
 
 
+#: How long a typology code may be: codes are short words (EPN, TIERS_LIEUX, RELAIS_LECTURE).
+TYPOLOGY_MAX_LENGTH = 100
+
+
 def validate_typologie(values: list[str]) -> list[str]:
+    """The standard leaves ``typologie`` free: the national cartography uses codes beyond
+    data·inclusion's list (CFP, EPI, FABRIQUE, MDH, RELAIS_LECTURE…). Every code is kept;
+    :func:`unknown_typologies` names the ones to warn about."""
     values = _distinct(values)
-    unknown = [value for value in values if value not in TYPOLOGIES]
-    if unknown:
+    too_long = [value for value in values if len(value) > TYPOLOGY_MAX_LENGTH]
+    if too_long:
         raise ValueError(
-            f"unknown typology {', '.join(unknown)}: use data·inclusion codes such as EPN, BIB,"
-            " CS, CCAS, MUNI, TIERS_LIEUX, ASSO"
+            f"a typology is a short code (at most {TYPOLOGY_MAX_LENGTH} characters) such as EPN,"
+            f" BIB or TIERS_LIEUX; '{too_long[0][:40]}…' is not one"
         )
     return values
+
+
+def unknown_typologies(values: Iterable[str]) -> list[str]:
+    return [value for value in values if value not in TYPOLOGIES]
+
+
+def typology_warnings(values: Iterable[str]) -> list[str]:
+    """A sentence for the typologies that are not data·inclusion's: kept, but worth a look."""
+    unknown = unknown_typologies(values)
+    if not unknown:
+        return []
+    return [
+        f"typologie: {', '.join(unknown)} is not a data·inclusion code; it was kept as given,"
+        " check it is not a misspelling of EPN, BIB, CS, CCAS, MUNI, TIERS_LIEUX, ASSO…"
+    ]
 
 
 def vocabulary(field: str) -> Callable[[list[str]], list[str]]:
@@ -295,7 +315,8 @@ def vocabulary(field: str) -> Callable[[list[str]], list[str]]:
     return check
 
 
-# OpenStreetMap opening_hours: a sanity check of its basic syntax, not a full parser.
+# OpenStreetMap opening_hours: a first pass that names the usual mistakes in a sentence, then
+# the real parser (opening-hours-py) for the rest, e.g. the times of 'Mo-Fr 25:00-26:00'.
 _OSM_WORDS = frozenset(
     [
         "Mo",
@@ -365,6 +386,16 @@ def validate_horaires(value: str) -> str:
                 if hours > 48 or minutes > 59:
                     raise ValueError(f"opening hours: {match['time']} is not a time of day")
             position = match.end()
+    try:
+        OpeningHours(text)
+    except ParserError as error:
+        found = re.search(r"--> \d+:(\d+)", str(error))
+        column = int(found[1]) if found else 1
+        raise ValueError(
+            f"opening hours '{text}' are not in the OpenStreetMap syntax from character {column}"
+            f" ('{text[column - 1 : column + 11]}'): times go from 00:00 to 24:00 (a closing time"
+            " up to 48:00 past midnight), e.g. 'Mo-Fr 09:00-12:00,14:00-18:30; Sa 08:30-12:00'"
+        ) from error
     return text
 
 
@@ -404,7 +435,9 @@ class CentreDraft(BaseModel):
         description="Taken from the EPCI whose communes include code_insee if left out.",
     )
     typologie: Annotated[list[str], AfterValidator(validate_typologie)] = Field(
-        default_factory=list, json_schema_extra=_enum_items(TYPOLOGIES)
+        default_factory=list,
+        description="Free in the standard: data·inclusion's codes or others (with a warning).",
+        examples=[["EPN", "TIERS_LIEUX"]],
     )
     workstations: int = Field(default=0, ge=0, le=10_000, description="Public workstations.")
     horaires: Annotated[str, AfterValidator(validate_horaires)] | None = None
@@ -484,6 +517,7 @@ class MembershipStatus(StrEnum):
     REJECTED = "rejected"
     SUSPENDED = "suspended"
     WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
 
 
 class MembershipAction(StrEnum):
@@ -492,6 +526,7 @@ class MembershipAction(StrEnum):
     SUSPEND = "suspend"
     REINSTATE = "reinstate"
     WITHDRAW = "withdraw"
+    EXPIRE = "expire"
 
 
 @dataclass(frozen=True)
@@ -519,6 +554,10 @@ TRANSITIONS: dict[MembershipAction, Transition] = {
         MembershipStatus.WITHDRAWN,
         "withdrawn",
     ),
+    # An anonymous application that no address confirmed in time (the registry's own act).
+    MembershipAction.EXPIRE: Transition(
+        (MembershipStatus.PENDING,), MembershipStatus.EXPIRED, "expired"
+    ),
 }
 
 #: States in which a centre holds its SIRET/RNA: another application with it is a duplicate.
@@ -526,7 +565,9 @@ HOLDS_PIVOT = frozenset(
     {MembershipStatus.PENDING, MembershipStatus.MEMBER, MembershipStatus.SUSPENDED}
 )
 #: Closed records: their facts and animators no longer change.
-CLOSED = frozenset({MembershipStatus.REJECTED, MembershipStatus.WITHDRAWN})
+CLOSED = frozenset(
+    {MembershipStatus.REJECTED, MembershipStatus.WITHDRAWN, MembershipStatus.EXPIRED}
+)
 #: States in which a centre belongs to the network and must keep an animator to hear from it.
 IN_NETWORK = frozenset({MembershipStatus.MEMBER, MembershipStatus.SUSPENDED})
 
@@ -605,3 +646,79 @@ def resolve_epci(code_insee: str, declared: str | None, listed: str | None) -> s
             " or code_insee"
         )
     return declared
+
+
+# No open relay: whose applications hold their mail until the addresses named confirm.
+
+
+class Submitter(Protocol):
+    """Who submits an application: the shape of ``crnt_shared.auth``'s ``Actor``."""
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def roles(self) -> Collection[str]: ...
+
+    @property
+    def centres(self) -> Collection[Any]: ...
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """A static token's account (the agency's, for the CLI and automation)."""
+
+    name: str
+    roles: tuple[str, ...]
+    kind: str = "service"
+    centres: tuple[Any, ...] = ()
+
+
+AGENCY_ACCOUNT = ServiceAccount("agency", ("agency",))
+
+
+def needs_confirmation(submitter: Submitter | None) -> bool:
+    """The one place that says whose applications must wait for their addresses to confirm:
+    everyone's (``None``: anonymous) but the agency's (its staff or its service account) and
+    an animator's of a member centre (a signed-in person whose token lists the member centres
+    they animate)."""
+    if submitter is None:
+        return True
+    roles = set(submitter.roles)
+    if "agency" in roles:
+        return False
+    return not (submitter.kind == "person" and "animator" in roles and len(submitter.centres) > 0)
+
+
+class Confirmation(StrEnum):
+    """Where an application stands with its addresses."""
+
+    NOT_REQUIRED = "not_required"  # entered by someone trusted: its addresses are confirmed
+    AWAITING = "awaiting"  # anonymous, and no address has confirmed yet
+    CONFIRMED = "confirmed"  # at least one address confirmed: someone is behind it
+
+
+def expires_at(submitted_at: datetime, days: float) -> datetime:
+    """When an anonymous application that no address confirms expires."""
+    return submitted_at + timedelta(days=days)
+
+
+def accepts_confirmation(application_status: str) -> bool:
+    """An address may confirm until its application expired (a decision taken meanwhile does
+    not stop it: the agency may approve before the animator clicks)."""
+    return application_status != "expired"
+
+
+def after_confirmation(current: Confirmation) -> tuple[Confirmation, bool]:
+    """The application's confirmation once one more address confirmed, and whether that
+    address is its first (the agency hears about the application then)."""
+    if current is Confirmation.AWAITING:
+        return Confirmation.CONFIRMED, True
+    return current, False
+
+
+def expiry_reason(days: float) -> str:
+    """The history's and the event's reason, in the users' language."""
+    shown = f"{days:g}".replace(".", ",")
+    unit = "jour" if days <= 1 else "jours"
+    return f"Aucune adresse de la demande n'a été confirmée dans le délai de {shown} {unit}."

@@ -2,18 +2,23 @@
 state change and the one event describing it, or nothing at all."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import asyncpg
+import structlog
+from crnt_shared.contracts.notifications import AddressConfirmed
 from crnt_shared.contracts.registry import (
+    AddressConfirmedData,
     AnimatorAdded,
     AnimatorChangeData,
     AnimatorFacts,
     AnimatorRemoved,
     AnimatorUpdated,
+    ApplicationAddressConfirmed,
+    ApplicationExpired,
     ApplicationSubmitted,
     ApplicationSubmittedData,
     CentreFacts,
@@ -35,20 +40,32 @@ from crnt_shared.http import Conflict, NotFound, Unprocessable
 from pydantic import ValidationError
 
 from crnt_registry.domain import (
+    AGENCY_ACCOUNT,
     PIVOT_PLACEHOLDER,
     AnimatorDraft,
     CentreDraft,
+    Confirmation,
     MembershipAction,
     MembershipStatus,
+    Submitter,
+    accepts_confirmation,
+    after_confirmation,
     ensure_animator_removable,
     ensure_approvable,
     ensure_open,
+    expires_at,
+    expiry_reason,
+    needs_confirmation,
     next_status,
     resolve_epci,
 )
 from crnt_registry.repository import Animator, Application, Centre, Epci, Repository
 
+log = structlog.get_logger(__name__)
+
 SOURCE = "/crnt/registry"
+#: Who the history names for what the registry does by itself (an expiry).
+REGISTRY_ACTOR = "registry"
 
 MEMBERSHIP_EVENT: dict[MembershipAction, type[Event]] = {
     MembershipAction.APPROVE: MembershipApproved,
@@ -56,7 +73,17 @@ MEMBERSHIP_EVENT: dict[MembershipAction, type[Event]] = {
     MembershipAction.SUSPEND: MembershipSuspended,
     MembershipAction.REINSTATE: MembershipReinstated,
     MembershipAction.WITHDRAW: MembershipWithdrawn,
+    MembershipAction.EXPIRE: ApplicationExpired,
 }
+
+
+@dataclass(frozen=True)
+class ConfirmationPolicy:
+    """How long an anonymous application waits for an address to confirm, and how long an
+    address that was asked to confirm is not asked again (settings)."""
+
+    expire_after_days: float = 14.0
+    resend_after: timedelta = timedelta(hours=24)
 
 
 # Commands
@@ -80,6 +107,16 @@ class SubmitApplication:
     centre: CentreDraft
     animators: list[AnimatorDraft]
     channel: str = "form"
+    #: Who submits; None is anonymous (the public form), whose addresses must confirm.
+    submitter: Submitter | None = None
+    policy: ConfirmationPolicy = ConfirmationPolicy()
+
+
+@dataclass(frozen=True)
+class ExpireApplications:
+    now: datetime
+    policy: ConfirmationPolicy = ConfirmationPolicy()
+    batch: int = 100
 
 
 @dataclass(frozen=True)
@@ -202,12 +239,26 @@ async def submit_application(command: SubmitApplication, uow: UnitOfWork) -> Sub
     await _ensure_pivot_free(repository, facts.pivot, exclude=None)
     _ensure_distinct_emails(command.animators)
     centre_id, application_id = uuid4(), uuid4()
+    required = needs_confirmation(command.submitter)
+    now = utcnow()
     try:
         await repository.add_centre(centre_id, facts, _epci_of(facts), facts.date_maj or _today())
-        application = await repository.add_application(application_id, centre_id, command.channel)
+        application = await repository.add_application(
+            application_id,
+            centre_id,
+            command.channel,
+            confirmation=Confirmation.AWAITING if required else Confirmation.NOT_REQUIRED,
+            expires_at=expires_at(now, command.policy.expire_after_days) if required else None,
+        )
         for draft in command.animators:
             await repository.add_animator(
-                Animator(id=uuid4(), centre_id=centre_id, name=draft.name, email=draft.email)
+                Animator(
+                    id=uuid4(),
+                    centre_id=centre_id,
+                    name=draft.name,
+                    email=draft.email,
+                    confirmed_at=None if required else now,
+                )
             )
     except asyncpg.UniqueViolationError as error:
         raise Conflict(
@@ -225,6 +276,16 @@ async def submit_application(command: SubmitApplication, uow: UnitOfWork) -> Sub
     )
     centre = await _centre(repository, centre_id)
     animators = await repository.animators(centre_id)
+    # One confirmation request per address, unless one was asked within the resend window (by
+    # this application or another): then that address hears nothing more.
+    asked = [
+        animator.id
+        for animator in animators
+        if required
+        and await repository.claim_confirmation_request(
+            animator.email, application_id, resend_after=command.policy.resend_after
+        )
+    ]
     await uow.publish(
         ApplicationSubmitted.create(
             source=SOURCE,
@@ -235,6 +296,9 @@ async def submit_application(command: SubmitApplication, uow: UnitOfWork) -> Sub
                 submitted_at=application.submitted_at,
                 centre=centre_facts(centre),
                 animators=animator_facts(animators),
+                confirmation_required=required,
+                confirmation_requested=asked,
+                expires_at=application.expires_at,
             ),
         )
     )
@@ -245,6 +309,73 @@ async def submit_and_commit(command: SubmitApplication, uow: UnitOfWork) -> Subm
     submitted = await submit_application(command, uow)
     await uow.commit()
     return submitted
+
+
+async def confirm_address(event: AddressConfirmed, uow: UnitOfWork) -> None:
+    """An address followed its confirmation link (told by the notifications service): it is
+    confirmed for that application, and the mail flow held for it goes on."""
+    repository = Repository(uow.connection)
+    data = event.data
+    application = await repository.application(data.application_id, for_update=True)
+    if application is None or application.confirmation is Confirmation.NOT_REQUIRED:
+        log.info("confirmation of an unknown application ignored", event_id=str(event.id))
+        return
+    if not accepts_confirmation(application.status):
+        log.info("confirmation after the application expired ignored", event_id=str(event.id))
+        return
+    centre = await _centre(repository, application.centre_id, for_update=True)
+    animators = await repository.animators(centre.id)
+    confirming = next((a for a in animators if a.email.lower() == data.email.strip().lower()), None)
+    if confirming is None or confirming.confirmed:
+        return  # removed meanwhile, or confirmed already: nothing more to do
+    confirmed = replace(confirming, confirmed_at=data.at)
+    await repository.update_animator(confirmed)
+    confirmation, first = after_confirmation(application.confirmation)
+    if confirmation is not application.confirmation:
+        await repository.set_confirmation(application.id, confirmation)
+    animators = await repository.animators(centre.id)
+    await uow.publish(
+        ApplicationAddressConfirmed.create(
+            source=SOURCE,
+            subject=str(centre.id),
+            data=AddressConfirmedData(
+                application_id=application.id,
+                application_status=application.status,
+                first=first,
+                animator=_facts(confirmed),
+                at=data.at,
+                channel=application.channel,
+                submitted_at=application.submitted_at,
+                centre=centre_facts(centre),
+                animators=animator_facts(animators),
+            ),
+        )
+    )
+
+
+async def expire_applications(command: ExpireApplications, uow: UnitOfWork) -> int:
+    """Anonymous applications that no address confirmed before their expiry become
+    ``expired`` (application and centre), each with its history line and event. Returns how
+    many; the caller repeats while a full batch came."""
+    repository = Repository(uow.connection)
+    expired = await repository.expired_applications(command.now, limit=command.batch)
+    reason = expiry_reason(command.policy.expire_after_days)
+    for application in expired:
+        await _apply_transition(
+            repository,
+            uow,
+            application.centre_id,
+            MembershipAction.EXPIRE,
+            actor=REGISTRY_ACTOR,
+            reason=reason,
+            application=application,
+        )
+        await repository.decide_application(
+            application.id, "expired", REGISTRY_ACTOR, reason, command.now
+        )
+    await repository.forget_confirmation_requests(command.now - command.policy.resend_after)
+    await uow.commit()
+    return len(expired)
 
 
 async def decide_application(command: DecideApplication, uow: UnitOfWork) -> Centre:
@@ -290,6 +421,23 @@ async def _transition(
     reason: str | None,
     application: Application | None,
 ) -> Centre:
+    changed = await _apply_transition(
+        repository, uow, centre_id, action, actor=actor, reason=reason, application=application
+    )
+    await uow.commit()
+    return changed
+
+
+async def _apply_transition(
+    repository: Repository,
+    uow: UnitOfWork,
+    centre_id: UUID,
+    action: MembershipAction,
+    *,
+    actor: str,
+    reason: str | None,
+    application: Application | None,
+) -> Centre:
     centre = await _centre(repository, centre_id, for_update=True)
     status = next_status(centre.status, action)
     animators = await repository.animators(centre_id)
@@ -325,7 +473,6 @@ async def _transition(
         ),
     )
     await uow.publish(event)
-    await uow.commit()
     return changed
 
 
@@ -409,11 +556,13 @@ async def add_animator(command: AddAnimator, uow: UnitOfWork) -> Animator:
     ensure_open(centre.status, "animators")
     animators = await repository.animators(centre.id)
     _ensure_email_free(animators, command.animator.email, exclude=None)
+    # Entered by the agency: the address needs no confirmation.
     animator = Animator(
         id=uuid4(),
         centre_id=centre.id,
         name=command.animator.name,
         email=command.animator.email,
+        confirmed_at=utcnow(),
     )
     try:
         await repository.add_animator(animator)
@@ -429,11 +578,14 @@ async def update_animator(command: UpdateAnimator, uow: UnitOfWork) -> Animator:
     ensure_open(centre.status, "animators")
     animators = await repository.animators(centre.id)
     current = _animator(animators, command.animator_id, centre.id)
+    email = command.email or current.email
     updated = Animator(
         id=current.id,
         centre_id=centre.id,
         name=command.name or current.name,
-        email=command.email or current.email,
+        email=email,
+        # A new address entered by the agency needs no confirmation.
+        confirmed_at=current.confirmed_at if email == current.email else utcnow(),
     )
     if updated == current:
         return current
@@ -464,7 +616,7 @@ async def _publish_animator(
 ) -> None:
     data = AnimatorChangeData(
         centre=centre_facts(centre),
-        animator=AnimatorFacts(id=animator.id, name=animator.name, email=animator.email),
+        animator=_facts(animator),
         previous_email=previous_email,
     )
     await uow.publish(contract.create(source=SOURCE, subject=str(centre.id), data=data))
@@ -533,7 +685,13 @@ def centre_facts(centre: Centre) -> CentreFacts:
 
 
 def animator_facts(animators: Sequence[Animator]) -> list[AnimatorFacts]:
-    return [AnimatorFacts(id=a.id, name=a.name, email=a.email) for a in animators]
+    return [_facts(animator) for animator in animators]
+
+
+def _facts(animator: Animator) -> AnimatorFacts:
+    return AnimatorFacts(
+        id=animator.id, name=animator.name, email=animator.email, confirmed=animator.confirmed
+    )
 
 
 def invalid(error: ValidationError, *, prefix: str) -> Unprocessable:
@@ -556,6 +714,8 @@ def invalid(error: ValidationError, *, prefix: str) -> Unprocessable:
 class ImportCentres:
     rows: list["ImportRow"]
     dry_run: bool = False
+    #: The import is the agency's (its route needs the agency): no confirmation.
+    submitter: Submitter = AGENCY_ACCOUNT
 
 
 @dataclass(frozen=True)
@@ -580,7 +740,13 @@ async def import_centres(command: ImportCentres, uow: UnitOfWork) -> ImportRepor
         await savepoint.start()
         try:
             submitted = await submit_application(
-                SubmitApplication(centre=row.centre, animators=[], channel="import"), uow
+                SubmitApplication(
+                    centre=row.centre,
+                    animators=[],
+                    channel="import",
+                    submitter=command.submitter,
+                ),
+                uow,
             )
         except (Conflict, Unprocessable) as problem:
             await savepoint.rollback()

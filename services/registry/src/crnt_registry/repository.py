@@ -1,8 +1,9 @@
 """The registry's SQL, over one asyncpg connection (the unit of work's)."""
 
+import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from crnt_registry.domain import (
     DETAIL_FIELDS,
     PIVOT_PLACEHOLDER,
     CentreDraft,
+    Confirmation,
     MembershipStatus,
 )
 
@@ -43,6 +45,12 @@ class Animator:
     centre_id: UUID
     name: str
     email: str
+    #: When the address was confirmed (at entry for what the agency enters); None until then.
+    confirmed_at: datetime | None = None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.confirmed_at is not None
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,11 @@ class Application:
     decided_at: datetime | None
     decided_by: str | None
     reason: str | None
+    confirmation: Confirmation = Confirmation.NOT_REQUIRED
+    expires_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "confirmation", Confirmation(self.confirmation))
 
 
 @dataclass(frozen=True)
@@ -104,6 +117,11 @@ def _centre(row: Any) -> Centre:
 def _details(facts: CentreDraft) -> dict[str, Any]:
     dumped = facts.model_dump(mode="json", include=set(DETAIL_FIELDS))
     return {name: value for name, value in dumped.items() if value not in (None, [])}
+
+
+def email_hash(email: str) -> bytes:
+    """What the registry keeps of an address once its application is gone: a digest."""
+    return hashlib.sha256(email.strip().lower().encode()).digest()
 
 
 class Repository:
@@ -287,16 +305,66 @@ class Repository:
     # Applications and history
 
     async def add_application(
-        self, application_id: UUID, centre_id: UUID, channel: str
+        self,
+        application_id: UUID,
+        centre_id: UUID,
+        channel: str,
+        *,
+        confirmation: Confirmation = Confirmation.NOT_REQUIRED,
+        expires_at: datetime | None = None,
     ) -> Application:
         row = await self.connection.fetchrow(
-            "INSERT INTO applications (id, centre_id, status, channel)"
-            " VALUES ($1, $2, 'pending', $3) RETURNING *",
+            "INSERT INTO applications (id, centre_id, status, channel, confirmation, expires_at)"
+            " VALUES ($1, $2, 'pending', $3, $4, $5) RETURNING *",
             application_id,
             centre_id,
             channel,
+            confirmation.value,
+            expires_at,
         )
         return Application(**dict(row))
+
+    async def set_confirmation(self, application_id: UUID, confirmation: Confirmation) -> None:
+        await self.connection.execute(
+            "UPDATE applications SET confirmation = $2 WHERE id = $1",
+            application_id,
+            confirmation.value,
+        )
+
+    async def expired_applications(self, now: datetime, *, limit: int) -> list[Application]:
+        """Pending applications no address confirmed before their expiry, locked (and skipped
+        by another replica's expirer)."""
+        rows = await self.connection.fetch(
+            "SELECT * FROM applications WHERE status = 'pending' AND confirmation = 'awaiting'"
+            " AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+            now,
+            limit,
+        )
+        return [Application(**dict(row)) for row in rows]
+
+    async def claim_confirmation_request(
+        self, email: str, application_id: UUID, *, resend_after: timedelta
+    ) -> bool:
+        """Whether a confirmation request may be mailed to ``email`` now: none was within
+        ``resend_after``. Claims it if so. Atomic under concurrent applications: the second
+        waits on the first's row and then finds it recent."""
+        claimed = await self.connection.fetchval(
+            "INSERT INTO confirmation_requests AS r (email_hash, application_id, requested_at)"
+            " VALUES ($1, $2, statement_timestamp())"
+            " ON CONFLICT (email_hash) DO UPDATE"
+            " SET application_id = EXCLUDED.application_id, requested_at = EXCLUDED.requested_at"
+            " WHERE r.requested_at <= EXCLUDED.requested_at - $3::interval"
+            " RETURNING true",
+            email_hash(email),
+            application_id,
+            resend_after,
+        )
+        return bool(claimed)
+
+    async def forget_confirmation_requests(self, older_than: datetime) -> None:
+        await self.connection.execute(
+            "DELETE FROM confirmation_requests WHERE requested_at < $1", older_than
+        )
 
     async def application(
         self, application_id: UUID, *, for_update: bool = False
@@ -383,19 +451,23 @@ class Repository:
 
     async def add_animator(self, animator: Animator) -> None:
         await self.connection.execute(
-            "INSERT INTO animators (id, centre_id, name, email) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO animators (id, centre_id, name, email, confirmed_at)"
+            " VALUES ($1, $2, $3, $4, $5)",
             animator.id,
             animator.centre_id,
             animator.name,
             animator.email,
+            animator.confirmed_at,
         )
 
     async def update_animator(self, animator: Animator) -> None:
         await self.connection.execute(
-            "UPDATE animators SET name = $2, email = $3, updated_at = now() WHERE id = $1",
+            "UPDATE animators SET name = $2, email = $3, confirmed_at = $4, updated_at = now()"
+            " WHERE id = $1",
             animator.id,
             animator.name,
             animator.email,
+            animator.confirmed_at,
         )
 
     async def remove_animator(self, animator_id: UUID) -> None:
@@ -403,7 +475,7 @@ class Repository:
 
     async def animators(self, centre_id: UUID) -> list[Animator]:
         rows = await self.connection.fetch(
-            "SELECT id, centre_id, name, email FROM animators WHERE centre_id = $1"
+            "SELECT id, centre_id, name, email, confirmed_at FROM animators WHERE centre_id = $1"
             " ORDER BY created_at, id",
             centre_id,
         )

@@ -1,5 +1,6 @@
 """What the notifications service publishes on ``crnt.notifications.events``: the fate of each
-email. The key (``subject``) is the delivery id."""
+email (key: the delivery id), and the addresses that confirmed an application (key: the
+application id)."""
 
 from datetime import datetime
 from typing import ClassVar, Literal
@@ -59,5 +60,21 @@ class DeliveryFailed(_NotificationsEvent):
     data: DeliveryFailedData
 
 
+class AddressConfirmedData(Contract):
+    application_id: UUID
+    email: str
+    at: datetime
+
+
+class AddressConfirmed(_NotificationsEvent):
+    """A person followed the signed link of a confirmation request: this address is behind
+    this application (key: the application id). The link's secret is not in it."""
+
+    type: Literal["fr.crnt.notifications.address.confirmed.v1"] = (
+        "fr.crnt.notifications.address.confirmed.v1"
+    )
+    data: AddressConfirmedData
+
+
 #: Every contract the notifications service publishes.
-NOTIFICATIONS_EVENTS: tuple[type[Event], ...] = (DeliverySent, DeliveryFailed)
+NOTIFICATIONS_EVENTS: tuple[type[Event], ...] = (DeliverySent, DeliveryFailed, AddressConfirmed)

@@ -14,8 +14,8 @@ from pydantic import Field
 from crnt_shared.events import Contract, Event
 from crnt_shared.topics import REGISTRY
 
-#: ``pending``, ``member``, ``rejected``, ``suspended`` or ``withdrawn``; a plain string so that
-#: a consumer is not broken by a state added later.
+#: ``pending``, ``member``, ``rejected``, ``suspended``, ``withdrawn`` or ``expired``; a plain
+#: string so that a consumer is not broken by a state added later.
 MembershipStatus = str
 
 
@@ -23,6 +23,11 @@ class AnimatorFacts(Contract):
     id: UUID
     name: str
     email: str
+    confirmed: bool = Field(
+        default=True,
+        description="`false` while the address, named in an anonymous application, has not"
+        " confirmed it: nobody mails it anything but the one confirmation request.",
+    )
 
 
 class CentreFacts(Contract):
@@ -55,6 +60,31 @@ class EpciData(Contract):
 class ApplicationSubmittedData(Contract):
     application_id: UUID
     channel: str = Field(description="`form` (POST /applications) or `import` (CSV)")
+    submitted_at: datetime
+    centre: CentreFacts
+    animators: list[AnimatorFacts]
+    confirmation_required: bool = Field(
+        default=False,
+        description="`true` for an anonymous application: its addresses hear nothing until"
+        " they confirm (see `application.address_confirmed`), the agency neither.",
+    )
+    confirmation_requested: list[UUID] = Field(
+        default_factory=list,
+        description="The animators (ids) to ask now, once, to confirm their address; an"
+        " address asked within the resend window (by any application) is not listed.",
+    )
+    expires_at: datetime | None = Field(
+        default=None, description="When the application expires if no address confirms."
+    )
+
+
+class AddressConfirmedData(Contract):
+    application_id: UUID
+    application_status: str = Field(description="`pending`, or the decision taken meanwhile.")
+    first: bool = Field(description="`true` when it is the application's first confirmed address.")
+    animator: AnimatorFacts
+    at: datetime
+    channel: str
     submitted_at: datetime
     centre: CentreFacts
     animators: list[AnimatorFacts]
@@ -104,12 +134,35 @@ class EpciUpdated(_RegistryEvent):
 
 
 class ApplicationSubmitted(_RegistryEvent):
-    """A centre asked to join, by the form or a CSV import; it is pending (key: centre id)."""
+    """A centre asked to join, by the form or a CSV import; it is pending (key: centre id).
+
+    Anonymous, its addresses must confirm: those in `confirmation_requested` are asked to.
+    """
 
     type: Literal["fr.crnt.registry.application.submitted.v1"] = (
         "fr.crnt.registry.application.submitted.v1"
     )
     data: ApplicationSubmittedData
+
+
+class ApplicationAddressConfirmed(_RegistryEvent):
+    """An address of an anonymous application confirmed it; the mail flow may go on (key:
+    centre id)."""
+
+    type: Literal["fr.crnt.registry.application.address_confirmed.v1"] = (
+        "fr.crnt.registry.application.address_confirmed.v1"
+    )
+    data: AddressConfirmedData
+
+
+class ApplicationExpired(_RegistryEvent):
+    """An anonymous application no address confirmed in time expired; the centre is
+    `expired` (key: centre id)."""
+
+    type: Literal["fr.crnt.registry.application.expired.v1"] = (
+        "fr.crnt.registry.application.expired.v1"
+    )
+    data: MembershipChangeData
 
 
 class MembershipApproved(_RegistryEvent):
@@ -198,6 +251,8 @@ REGISTRY_EVENTS: tuple[type[Event], ...] = (
     EpciRegistered,
     EpciUpdated,
     ApplicationSubmitted,
+    ApplicationAddressConfirmed,
+    ApplicationExpired,
     *MEMBERSHIP_EVENTS,
     CentreUpdated,
     AnimatorAdded,

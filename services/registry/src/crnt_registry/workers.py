@@ -1,0 +1,61 @@
+"""The registry's background task: the expirer.
+
+Every ``poll`` seconds it expires the anonymous applications that no address confirmed in time
+(in batches, each batch one transaction: states, history and events together; replicas skip
+each other's locked rows) and purges the rate limits whose window ended. Started and stopped
+with the service, like the other services' workers.
+"""
+
+import asyncio
+
+import structlog
+from crnt_shared.events import utcnow
+from crnt_shared.ratelimit import RateLimiter
+from crnt_shared.runtime import ServiceRuntime
+from crnt_shared.worker import Worker
+
+from crnt_registry.handlers import ConfirmationPolicy, ExpireApplications, expire_applications
+
+log = structlog.get_logger(__name__)
+
+BATCH = 100
+
+
+class ApplicationExpirer(Worker):
+    def __init__(
+        self, runtime: ServiceRuntime, *, policy: ConfirmationPolicy, poll_seconds: float
+    ) -> None:
+        self._runtime = runtime
+        self._policy = policy
+        self._poll = poll_seconds
+        super().__init__("registry-expirer")
+
+    async def expire_due(self) -> int:
+        """Expire every application due now; returns how many."""
+        total = 0
+        while True:
+            command = ExpireApplications(utcnow(), self._policy, BATCH)
+            async with self._runtime.unit_of_work() as uow:
+                done = await expire_applications(command, uow)
+            total += done
+            if done < BATCH:
+                break
+        if total:
+            log.info("unconfirmed applications expired", count=total)
+        await RateLimiter(self._runtime.pool).purge()
+        return total
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            pause = self._poll
+            try:
+                await self.expire_due()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # nothing expired is lost: the next round retries
+                failures += 1
+                pause = min(self._poll, 0.5 * 2 ** min(failures, 8))
+                log.exception("expiry failed", error=repr(error), retry_in=pause)
+            await self.sleep(pause)
