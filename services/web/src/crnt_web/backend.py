@@ -109,8 +109,13 @@ class Backend:
         content: bytes | None = None,
         content_type: str | None = None,
         request_id: str | None = None,
+        forwarded_for: str | None = None,
     ) -> httpx.Response:
         headers: dict[str, str] = {}
+        if forwarded_for:
+            # The person's address, not the web's: the services limit anonymous writes per
+            # client (uvicorn trusts this header from the addresses in FORWARDED_ALLOW_IPS).
+            headers["X-Forwarded-For"] = forwarded_for
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if content_type:

@@ -154,14 +154,25 @@ async def apply(request: Request) -> Response:
     form = await request.form()
     try:
         created = await backend(request).post(
-            "registry", "/applications", json=application_body(form)
+            "registry",
+            "/applications",
+            json=application_body(form),
+            forwarded_for=request.client.host if request.client else None,
         )
     except ApiError as error:
         context = _application_context(
             await epcis(request), values_of(form), listed(form, "centre.services")
         )
-        context.update(errors=error.fields, detail=error.detail)
-        return pages(request).response(request, "public/apply.html", context, status_code=400)
+        detail = error.detail
+        if error.status == 429:
+            detail = (
+                "Trop de demandes envoyées depuis votre connexion : rien n’a été enregistré."
+                " Réessayez dans une heure, ou écrivez à l’agence."
+            )
+        context.update(errors=error.fields, detail=detail)
+        return pages(request).response(
+            request, "public/apply.html", context, status_code=error.status
+        )
     request.session["applied"] = {"nom": created["centre"]["nom"]}
     return RedirectResponse("/adherer/merci", status_code=303)
 
