@@ -49,9 +49,11 @@ def chromium() -> str:
 
 
 @asynccontextmanager
-async def web_process(system: System, log_dir: Path, **settings: str) -> AsyncIterator[str]:
+async def web_process(
+    system: System, log_dir: Path, port: int | None = None, **settings: str
+) -> AsyncIterator[str]:
     """The web service, as its own process, calling the system's services."""
-    web = Service("web", free_port(), entry="/")
+    web = Service("web", port or free_port(), entry="/")
     env = {
         **os.environ,
         "CRNT_ENV": "test",
