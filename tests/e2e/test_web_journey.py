@@ -18,7 +18,7 @@ import pytest
 from crnt_shared.testing import wait_until
 from playwright.async_api import BrowserContext, Page
 
-from tests.e2e.browser import ROOT, Browser, running_browser, web_process
+from tests.e2e.browser import ROOT, SCREENSHOTS, Browser, running_browser, web_process
 from tests.e2e.system import System, free_port, running_system
 
 pytestmark = pytest.mark.integration
@@ -36,7 +36,6 @@ BUDGET = {
     "epci_key": "population",
     "funders": [{"name": "Région Hauts-de-France", "amount": "9000.00"}],
 }
-LINK = re.compile(r"http://127\.0\.0\.1:\d+/connexion/lien\?jeton=[A-Za-z0-9_\-]+")
 
 
 def siret(seed: int) -> str:
@@ -146,8 +145,7 @@ async def _sign_in(browser: Browser, system: System, email: str, home: str) -> B
     inbox = await context.new_page()
     await inbox.goto(f"{system.mail_url}/?q=to:{email}")
     await inbox.get_by_role("link", name=re.compile("connexion", re.IGNORECASE)).first.click()
-    link = inbox.get_by_role("link", name=LINK)
-    await link.first.click()
+    await inbox.locator('a[href*="/connexion/lien?jeton="]').first.click()
     await inbox.wait_for_url("**/connexion/lien?jeton=*")
     await browser.check(inbox)
     await inbox.get_by_role("button", name="Me connecter").click()
@@ -157,7 +155,13 @@ async def _sign_in(browser: Browser, system: System, email: str, home: str) -> B
 
 
 async def _notice(browser: Browser, page: Page, text: str) -> None:
-    await page.wait_for_selector(f"[role=status] >> text={text}")
+    """The message a page shows after a change; a screenshot of the page when it is not."""
+    try:
+        await page.wait_for_selector(f"[role=status] >> text={text}")
+    except Exception:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOTS / "echec.png"), full_page=True)
+        raise
     await browser.check(page)
 
 

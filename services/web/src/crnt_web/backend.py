@@ -46,6 +46,7 @@ _MESSAGES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 def french_message(message: str) -> str:
+    message = message.removeprefix("Value error, ")
     for pattern, french in _MESSAGES:
         match = pattern.search(message)
         if match:
