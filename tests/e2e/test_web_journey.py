@@ -18,16 +18,16 @@ import pytest
 from crnt_shared.testing import wait_until
 from playwright.async_api import BrowserContext, Page
 
-from tests.e2e.browser import ROOT, SCREENSHOTS, Browser, running_browser, web_process
+from tests.e2e.browser import SCREENSHOTS, Browser, running_browser, web_process
 from tests.e2e.system import System, free_port, running_system
 
 pytestmark = pytest.mark.integration
 
 RUN = uuid.uuid4().hex[:6]
 YEAR = date.today().year
-AGENT = f"lea.martin.{RUN}@agence.example.org"
-COPIL = f"paul.roux.{RUN}@copil.example.org"
-ANIMATOR = f"claire.dupont.{RUN}@saint-omer.example.org"
+AGENT = f"lea.martin@agence-{RUN}.example.org"
+COPIL = f"paul.roux@copil-{RUN}.example.org"
+ANIMATOR = f"claire.dupont@saint-omer-{RUN}.example.org"
 CAPSO = "200069037"
 BUDGET = {
     "envelope": "15000.00",
@@ -97,7 +97,13 @@ async def _territory(system: System) -> None:
         assert created.status_code in (201, 409), created.text
         put = await client.put(system.url("budget", f"/budgets/{YEAR}"), json=BUDGET)
         assert put.status_code == 200, put.text
-        other = await _apply(client, system, "Médiathèque de l’Aa", 4, f"marc.{RUN}@aa.example.org")
+        other = await _apply(
+            client,
+            system,
+            "Médiathèque de l’Aa",
+            4,
+            ("Marc Petit", f"marc.petit@aa-{RUN}.example.org"),
+        )
         approved = await client.post(
             system.url("registry", f"/applications/{other['id']}/approve"), json={}
         )
@@ -105,13 +111,17 @@ async def _territory(system: System) -> None:
 
 
 async def _apply(
-    client: httpx.AsyncClient, system: System, name: str, workstations: int, email: str
+    client: httpx.AsyncClient,
+    system: System,
+    name: str,
+    workstations: int,
+    animator: tuple[str, str],
 ) -> dict[str, Any]:
     response = await client.post(
         system.url("registry", "/applications"),
         json={
             "centre": {
-                "nom": f"{name} {RUN}",
+                "nom": name,
                 "pivot": siret(int(uuid.uuid4().int % 10**8)),
                 "adresse": "1 place de la Mairie",
                 "code_postal": "62500",
@@ -120,7 +130,7 @@ async def _apply(
                 "workstations": workstations,
                 "typologie": ["EPN"],
             },
-            "animators": [{"name": name.split()[0], "email": email}],
+            "animators": [{"name": animator[0], "email": animator[1]}],
         },
     )
     assert response.status_code == 201, response.text
@@ -168,7 +178,9 @@ async def _notice(browser: Browser, page: Page, text: str) -> None:
 async def test_the_journey_in_the_browser(journey: tuple[System, Browser]) -> None:
     system, browser = journey
     async with httpx.AsyncClient(timeout=30, headers=system.agency) as client:
-        application = await _apply(client, system, "Cybercentre de Saint-Omer", 8, ANIMATOR)
+        application = await _apply(
+            client, system, "Cybercentre de Saint-Omer", 8, ("Claire Dupont", ANIMATOR)
+        )
     centre_name = application["centre"]["nom"]
     centre_id = application["centre_id"]
 
@@ -180,7 +192,7 @@ async def test_the_journey_in_the_browser(journey: tuple[System, Browser]) -> No
     await page.get_by_role("link", name=centre_name).click()
     await page.wait_for_url(f"**/agence/demandes/{application['id']}")
     await browser.check(page, shot="agence-demande")
-    await page.screenshot(path=str(ROOT / "docs" / "web-agence.png"))
+    await page.screenshot(path=str(SCREENSHOTS / "agence-demande-ecran.png"))  # for the README
     await page.get_by_role("button", name="Approuver l’adhésion").click()
     await page.wait_for_url(f"**/agence/lieux/{centre_id}")
     await _notice(browser, page, "est membre du réseau")

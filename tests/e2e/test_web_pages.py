@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.browser import Browser, running_browser, seed_demo, web_process
+from tests.e2e.browser import SCREENSHOTS, Browser, running_browser, seed_demo, web_process
 from tests.e2e.system import System, running_system
 
 pytestmark = pytest.mark.integration
@@ -66,6 +66,7 @@ async def test_every_public_page_passes_axe(browser: Browser, seeded: tuple[Syst
 async def test_the_budget_shows_each_chart_with_its_table(browser: Browser) -> None:
     context = await browser.person()
     page = await browser.visit(await context.new_page(), "/budget?annee=2026")
+    await page.screenshot(path=str(SCREENSHOTS / "budget-ecran.png"))  # for the README
     assert await page.locator("svg[role=img] title").count() == 3
     captions = await page.locator("table caption").all_inner_texts()
     assert "Quote-part 2026 par intercommunalité" in captions
