@@ -118,7 +118,7 @@ async def test_the_application_form_shows_refusals_beside_their_fields(
     assert await page.get_by_label("Nom du lieu").input_value() == "Espace numérique du Haut-Pont"
     await browser.check(page, shot="adhesion-erreurs")
 
-    await page.get_by_label("SIRET de la structure").fill("21620902500016")
+    await page.get_by_label("SIRET de la structure").fill("21620765400007")
     await page.get_by_label("Courriel (personne 1)").fill("ines.caron@example.org")
     await page.get_by_role("button", name="Envoyer la demande").click()
     await page.wait_for_url("**/adherer/merci")
