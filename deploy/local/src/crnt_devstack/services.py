@@ -21,6 +21,9 @@ READY_TIMEOUT = 60.0
 #: Development tokens: accepted because CRNT_ENV is not production (the settings refuse them
 #: there). Set CRNT_AGENCY_TOKEN / CRNT_COPIL_TOKEN to override.
 DEV_TOKENS = {"CRNT_AGENCY_TOKEN": "dev-agency-token", "CRNT_COPIL_TOKEN": "dev-copil-token"}
+#: The first people of the demo (identity reads them at start), whom the tour invites to sign
+#: in on the web. Set CRNT_AGENCY_EMAILS / CRNT_COPIL_EMAILS to override.
+DEV_PEOPLE = {"CRNT_AGENCY_EMAILS": "agence@example.org", "CRNT_COPIL_EMAILS": "copil@example.org"}
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,9 @@ class ServiceProcesses:
     processes: dict[str, "subprocess.Popen[bytes]"] = field(default_factory=dict)
 
     def start(self, service: Service) -> None:
-        env = {**DEV_TOKENS, **self.environ, "HTTP_PORT": str(service.port)}
+        # The mailed sign-in links lead to the web, wherever WEB_PORT put it.
+        links = {"IDENTITY_SIGN_IN_URL": f"{WEB.url}/connexion/lien"}
+        env = {**DEV_TOKENS, **DEV_PEOPLE, **links, **self.environ, "HTTP_PORT": str(service.port)}
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{service.name}.log").open("ab")
         self.processes[service.name] = subprocess.Popen(  # noqa: S603 - our own module

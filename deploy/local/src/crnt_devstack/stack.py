@@ -182,6 +182,15 @@ def print_tour(ports: Ports, present: list[services.Service]) -> None:
         print(f"  {service.name:<14} {service.entry_url}")
     if mail.external_smtp_host() is None:
         print(f"  {'mail catcher':<14} {mail.http_url(ports)}/")
+    if services.WEB in present:
+        people = {**services.DEV_PEOPLE, **os.environ}
+        print(
+            f"\nSign in on the web ({services.WEB.url}/connexion) as"
+            f" {people['CRNT_AGENCY_EMAILS'].split(',')[0]} (agency) or"
+            f" {people['CRNT_COPIL_EMAILS'].split(',')[0]} (steering committee), or as an"
+            " animator of a member centre (their addresses are on the agency's pages);"
+            f" the link arrives in the mail catcher ({mail.http_url(ports)}/)."
+        )
     print(f"\n  agency token: {services.DEV_TOKENS['CRNT_AGENCY_TOKEN']} (development only)")
     print("\nTry the agency's CLI in another terminal (uv run crnt --help):")
     print(f"  export CRNT_AGENCY_TOKEN={services.DEV_TOKENS['CRNT_AGENCY_TOKEN']}")
