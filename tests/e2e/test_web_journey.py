@@ -73,6 +73,9 @@ async def journey(
         NOTIFICATIONS_AGENCY_EMAILS=AGENT,
         NOTIFICATIONS_COALESCING_WINDOW_SECONDS="1",
         IDENTITY_SIGN_IN_URL=f"http://127.0.0.1:{web_port}/connexion/lien",
+        # Tokens as short as identity allows: the agency's session outlives several of them,
+        # so the web must refresh them on its own for the journey to go through.
+        IDENTITY_ACCESS_TOKEN_SECONDS="30",
     ) as system:
         await _territory(system)
         started = time.perf_counter()

@@ -96,6 +96,7 @@ def store_sign_in(request: Request, tokens: dict[str, Any]) -> None:
         "access_token": tokens["access_token"],
         "refresh_token": tokens.get("refresh_token") or previous.get("refresh_token"),
         "expires_at": int(time.time()) + int(tokens.get("expires_in", 900)),
+        "lifetime": int(tokens.get("expires_in", 900)),
         "person": {
             "id": str(person.get("id", "")),
             "display_name": str(person.get("display_name", "")),
@@ -131,7 +132,9 @@ async def current_person(request: Request) -> Person | None:
     auth = request.session.get("auth")
     if not isinstance(auth, dict) or "access_token" not in auth:
         return None
-    if int(auth.get("expires_at", 0)) - REFRESH_MARGIN_SECONDS <= time.time():
+    # Refreshed a little before it expires: a minute, or a quarter of a short token's life.
+    margin = min(REFRESH_MARGIN_SECONDS, int(auth.get("lifetime", 900)) // 4)
+    if int(auth.get("expires_at", 0)) - margin <= time.time():
         backend: Backend = request.app.state.backend
         refresh = auth.get("refresh_token")
         if not refresh:
