@@ -275,3 +275,112 @@ async def test_the_journey_in_the_browser(journey: tuple[System, Browser]) -> No
     await page.wait_for_url("**/connexion?retour=%2Fagence")
     for context in (agency, animator, copil):
         await context.close()
+
+
+async def test_the_agency_back_office_in_the_browser(
+    journey: tuple[System, Browser], tmp_path: Path
+) -> None:
+    """The agency's other pages: reject with a reason, suspend / reinstate / withdraw, the CSV
+    import with its report of refused lines, the export, people, the budget and its versions,
+    the mails; and an animator's mail preferences."""
+    system, browser = journey
+    async with httpx.AsyncClient(timeout=30, headers=system.agency) as client:
+        refused = await _apply(
+            client,
+            system,
+            "Tiers-lieu des Bruyères",
+            2,
+            ("Inès Caron", f"ines@tl-{RUN}.example.org"),
+        )
+        member = await _apply(
+            client, system, "Cybercentre de Saint-Omer", 6, ("Claire Dupont", ANIMATOR)
+        )
+        approved = await client.post(
+            system.url("registry", f"/applications/{member['id']}/approve"), json={}
+        )
+        assert approved.status_code == 200, approved.text
+    agency = await _sign_in(browser, system, AGENT, "/agence")
+    page = agency.pages[-1]
+
+    # Reject with a reason.
+    await browser.visit(page, f"/agence/demandes/{refused['id']}")
+    await page.get_by_label("Raison du refus").fill("Le lieu n’accueille pas de public.")
+    await page.get_by_role("button", name="Refuser la demande").click()
+    await _notice(browser, page, "La demande est refusée")
+    await browser.visit(page, "/agence/demandes?statut=rejected")
+    assert await page.get_by_role("link", name="Tiers-lieu des Bruyères").count() == 1
+
+    # Suspend, reinstate, withdraw, each with its reason; the history says it all.
+    centre = f"/agence/lieux/{member['centre_id']}"
+    await browser.visit(page, "/agence/lieux?statut=member")
+    await page.get_by_role("link", name="Cybercentre de Saint-Omer").click()
+    await page.wait_for_url(f"**{centre}")
+    for field, reason, button, notice in (
+        ("Raison de la suspension", "Travaux", "Suspendre le lieu", "Le lieu est suspendu"),
+        ("Raison de la réintégration", "Réouvert", "Réintégrer le lieu", "de nouveau membre"),
+        ("Raison du retrait", "Fermeture", "Retirer le lieu du réseau", "a quitté le réseau"),
+    ):
+        await page.get_by_label(field).fill(reason)
+        await page.get_by_role("button", name=button).click()
+        await _notice(browser, page, notice)
+    history = await page.locator("table", has_text="Historique").inner_text()
+    for reason in ("Travaux", "Réouvert", "Fermeture"):
+        assert reason in history
+
+    # The CSV import: refused lines reported, nothing imported; then a file that goes in.
+    source = Path("services/registry/tests/data/pays-de-saint-omer-lieux.csv").resolve()
+    await browser.visit(page, "/agence/import")
+    await page.get_by_label("Fichier CSV").set_input_files(str(source))
+    await page.get_by_role("button", name="Envoyer le fichier").click()
+    await page.wait_for_selector("text=Le fichier n’a pas été importé")
+    refused_lines = page.locator("table", has_text="Lignes refusées").locator("tbody tr")
+    assert await refused_lines.count() == 6  # the places outside Saint-Omer, whose EPCI is unknown
+    await browser.check(page, shot="agence-import-refus")
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    saint_omer = tmp_path / "saint-omer.csv"
+    saint_omer.write_text(lines[0] + "".join(line for line in lines[1:] if ',"62765",' in line))
+    await page.get_by_label("Fichier CSV").set_input_files(str(saint_omer))
+    await page.get_by_role("button", name="Envoyer le fichier").click()
+    await page.wait_for_selector("text=2 demandes créées")
+    await browser.check(page)
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name=re.compile("Télécharger les lieux membres")).click()
+    exported = Path(await (await download.value).path()).read_text(encoding="utf-8")
+    assert "Médiathèque de l’Aa" in exported
+    assert "Cybercentre de Saint-Omer" not in exported  # withdrawn
+
+    # People: a COPIL member added by the agency.
+    await browser.visit(page, "/agence/personnes")
+    await page.get_by_label("Nom").fill("Sophie Lefebvre")
+    await page.get_by_label("Courriel").fill(f"sophie@copil-{RUN}.example.org")
+    await page.get_by_label("Comité de pilotage").check()
+    await page.get_by_role("button", name="Ajouter").click()
+    await _notice(browser, page, "peut désormais se connecter")
+    assert await page.get_by_role("cell", name="Sophie Lefebvre").count() == 1
+
+    # The budget: a new configuration makes a new version; two versions compared.
+    await browser.visit(page, "/agence/budget")
+    await page.get_by_label("Enveloppe répartie entre les lieux membres (€)").fill("18000,00")
+    await page.get_by_role("button", name="Enregistrer le budget").click()
+    await _notice(browser, page, "Le budget")
+    await page.get_by_label("Comparer la version").select_option("1")
+    await page.get_by_role("button", name="Comparer").click()
+    await page.wait_for_selector("text=De la version 1 à la version")
+    await browser.check(page, shot="agence-budget")
+
+    # The mails, and the other pages of the back office.
+    for path in ("/agence/envois?statut=", "/agence/epci", "/agence/lieux", "/agence"):
+        await browser.visit(page, path)
+
+    # An animator's mail preferences (of the other member centre).
+    animator = await _sign_in(
+        browser, system, f"marc.petit@aa-{RUN}.example.org", "/mon-espace/lieux/"
+    )
+    mine = animator.pages[-1]
+    await browser.visit(mine, "/mon-espace/preferences")
+    await mine.get_by_label("Nouveaux membres du réseau").uncheck()
+    await mine.get_by_role("button", name="Enregistrer").click()
+    await _notice(browser, mine, "Vos préférences sont enregistrées")
+    assert not await mine.get_by_label("Nouveaux membres du réseau").is_checked()
+    for context in (agency, animator):
+        await context.close()
