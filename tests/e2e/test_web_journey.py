@@ -18,7 +18,7 @@ import pytest
 from crnt_shared.testing import wait_until
 from playwright.async_api import BrowserContext, Page
 
-from tests.e2e.browser import SCREENSHOTS, Browser, running_browser, web_process
+from tests.e2e.browser import ROOT, SCREENSHOTS, Browser, running_browser, web_process
 from tests.e2e.system import System, free_port, running_system
 
 pytestmark = pytest.mark.integration
@@ -148,7 +148,7 @@ async def _sign_in(browser: Browser, system: System, email: str, home: str) -> B
     before = len(await system.mails_to(email))
     await page.get_by_label("Adresse électronique").fill(email)
     await page.get_by_role("button", name="Recevoir un lien de connexion").click()
-    await page.wait_for_selector("text=Consultez votre messagerie")
+    await _see(page, "text=Consultez votre messagerie")
     await browser.check(page)
 
     async def mailed() -> bool:
@@ -167,14 +167,19 @@ async def _sign_in(browser: Browser, system: System, email: str, home: str) -> B
     return context
 
 
-async def _notice(browser: Browser, page: Page, text: str) -> None:
-    """The message a page shows after a change; a screenshot of the page when it is not."""
+async def _see(page: Page, selector: str) -> None:
+    """Wait for ``selector``; keep a screenshot of the page when it does not come."""
     try:
-        await page.wait_for_selector(f"[role=status] >> text={text}")
+        await page.wait_for_selector(selector)
     except Exception:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(SCREENSHOTS / "echec.png"), full_page=True)
         raise
+
+
+async def _notice(browser: Browser, page: Page, text: str) -> None:
+    """The message a page shows after a change, and axe on that page."""
+    await _see(page, f"[role=status] >> text={text}")
     await browser.check(page)
 
 
@@ -328,24 +333,24 @@ async def test_the_agency_back_office_in_the_browser(
         assert reason in history
 
     # The CSV import: refused lines reported, nothing imported; then a file that goes in.
-    source = Path("services/registry/tests/data/pays-de-saint-omer-lieux.csv").resolve()
+    source = ROOT / "services" / "registry" / "tests" / "data" / "pays-de-saint-omer-lieux.csv"
     await browser.visit(page, "/agence/import")
     await page.get_by_label("Fichier CSV").set_input_files(str(source))
     await page.get_by_role("button", name="Envoyer le fichier").click()
-    await page.wait_for_selector("text=Le fichier n’a pas été importé")
+    await _see(page, "text=Le fichier n’a pas été importé")
     refused_lines = page.locator("table", has_text="Lignes refusées").locator("tbody tr")
     assert await refused_lines.count() == 6  # the places outside Saint-Omer, whose EPCI is unknown
     await browser.check(page, shot="agence-import-refus")
     lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
     saint_omer = tmp_path / "saint-omer.csv"
-    saint_omer.write_text(lines[0] + "".join(line for line in lines[1:] if ',"62765",' in line))
+    saint_omer.write_text(lines[0] + "".join(line for line in lines[1:] if ",62765," in line))
     await page.get_by_label("Fichier CSV").set_input_files(str(saint_omer))
     await page.get_by_role("button", name="Envoyer le fichier").click()
-    await page.wait_for_selector("text=2 demandes créées")
+    await _see(page, "text=2 demandes créées")
     await browser.check(page)
     async with page.expect_download() as download:
         await page.get_by_role("link", name=re.compile("Télécharger les lieux membres")).click()
-    exported = Path(await (await download.value).path()).read_text(encoding="utf-8")
+    exported = (await (await download.value).path()).read_text(encoding="utf-8")
     assert "Médiathèque de l’Aa" in exported
     assert "Cybercentre de Saint-Omer" not in exported  # withdrawn
 
@@ -353,10 +358,10 @@ async def test_the_agency_back_office_in_the_browser(
     await browser.visit(page, "/agence/personnes")
     await page.get_by_label("Nom").fill("Sophie Lefebvre")
     await page.get_by_label("Courriel").fill(f"sophie@copil-{RUN}.example.org")
-    await page.get_by_label("Comité de pilotage").check()
+    await page.locator("label[for=role-copil]").click()  # the DSFR draws the radio on its label
     await page.get_by_role("button", name="Ajouter").click()
     await _notice(browser, page, "peut désormais se connecter")
-    assert await page.get_by_role("cell", name="Sophie Lefebvre").count() == 1
+    assert await page.get_by_role("cell", name="Sophie Lefebvre", exact=True).count() == 1
 
     # The budget: a new configuration makes a new version; two versions compared.
     await browser.visit(page, "/agence/budget")
@@ -365,7 +370,7 @@ async def test_the_agency_back_office_in_the_browser(
     await _notice(browser, page, "Le budget")
     await page.get_by_label("Comparer la version").select_option("1")
     await page.get_by_role("button", name="Comparer").click()
-    await page.wait_for_selector("text=De la version 1 à la version")
+    await _see(page, "text=De la version 1 à la version")
     await browser.check(page, shot="agence-budget")
 
     # The mails, and the other pages of the back office.
@@ -378,7 +383,7 @@ async def test_the_agency_back_office_in_the_browser(
     )
     mine = animator.pages[-1]
     await browser.visit(mine, "/mon-espace/preferences")
-    await mine.get_by_label("Nouveaux membres du réseau").uncheck()
+    await mine.locator("label", has_text="Nouveaux membres du réseau").click()
     await mine.get_by_role("button", name="Enregistrer").click()
     await _notice(browser, mine, "Vos préférences sont enregistrées")
     assert not await mine.get_by_label("Nouveaux membres du réseau").is_checked()
