@@ -18,13 +18,13 @@ install: tools ## Create .venv with every package (uv.lock, frozen) and the web'
 	@$(UV) sync --frozen --quiet
 	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --silent
 
-up: install ## Start Kafka, PostgreSQL and the mail catcher, detached (idempotent)
+up: install ## Start Kafka, PostgreSQL, the mail catcher and every service, detached (idempotent)
 	@$(STACK) up
 
 down: ## Stop what `make up` started
 	@$(STACK) down
 
-status: ## Show what runs
+status: ## Show what runs, with pids and health
 	@$(STACK) status
 
 run: install ## Start everything in the foreground; Ctrl-C stops it all

@@ -16,6 +16,7 @@ created by the init script, and the topics that ``crnt_shared.topics`` declares.
 import copy
 import hashlib
 import json
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +33,13 @@ SCHEMA_FILE = ROOT / "deploy" / "compose-spec.schema.json"
 POSTGRES_INIT_DIR = ROOT / "deploy" / "postgres-init"
 SCHEMA_SHA256 = "91ae91d24640d45634c9d4b5f4e3a5ce1b6b6da38bc06b27e2a04891f81f32da"
 
-APP_PORTS = {"registry": 8001, "programme": 8002, "budget": 8003, "notifications": 8004}
+APP_PORTS = {
+    "registry": 8001,
+    "programme": 8002,
+    "budget": 8003,
+    "notifications": 8004,
+    "identity": 8005,
+}
 ONE_SHOT_SERVICES = {"kafka-init"}
 
 Compose = dict[str, Any]
@@ -255,3 +262,92 @@ def test_kafka_init_creates_every_topic_the_system_declares(compose: Compose) ->
         for topic, partitions in re.findall(r"^create (\S+) (\d+)$", script, re.MULTILINE)
     }
     assert created == {spec.name: spec.partitions for spec in all_topics(DEFAULT_PREFIX)}
+
+
+# --- The environment the file gives passes each service's production settings ---------------
+
+#: What the header of docker-compose.yml asks the operator to export.
+OPERATOR_SECRETS = {
+    "CRNT_AGENCY_TOKEN": "a" * 64,
+    "CRNT_COPIL_TOKEN": "c" * 64,
+    "POSTGRES_PASSWORD": "d" * 48,
+    "NOTIFICATIONS_UNSUBSCRIBE_SECRET": "e" * 64,
+}
+_INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:-|:\?)(?P<arg>[^}]*))?\}")
+
+
+def interpolate(value: str, given: dict[str, str]) -> str:
+    """Compose's ``${VAR}``, ``${VAR:-default}`` and ``${VAR:?message}`` (a ``$$`` is a ``$``)."""
+
+    def one(match: re.Match[str]) -> str:
+        name, op, arg = match["name"], match["op"], match["arg"]
+        if given.get(name):
+            return given[name]
+        if op == ":-":
+            return str(arg)
+        if op == ":?":
+            raise LookupError(f"Compose refuses to start: {arg}")
+        return ""
+
+    return _INTERPOLATION.sub(one, value).replace("$$", "$")
+
+
+def settings_class(name: str) -> type[Any]:
+    import importlib
+
+    from crnt_shared.settings import ServiceSettings
+
+    module = importlib.import_module(f"crnt_{name}.settings")
+    [cls] = [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, ServiceSettings)
+        and value is not ServiceSettings
+        and value.__module__ == module.__name__
+    ]
+    return cls
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_the_compose_environment_passes_the_production_settings(
+    compose: Compose, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {
+        key: interpolate(str(value), OPERATOR_SECRETS)
+        for key, value in environment(compose["services"][name]).items()
+    }
+    assert env["CRNT_ENV"] == "production"
+    # The container's environment only: nothing from this machine's, no .env file.
+    for variable in list(os.environ):
+        monkeypatch.delenv(variable)
+    for variable, value in env.items():
+        monkeypatch.setenv(variable, value)
+    settings = settings_class(name)(_env_file=None)
+    assert settings.env == "production"
+    assert settings.agency_token.get_secret_value() != settings.copil_token.get_secret_value()
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_compose_refuses_to_start_without_a_secret_the_service_needs(
+    compose: Compose, name: str
+) -> None:
+    values = environment(compose["services"][name]).values()
+    for secret in OPERATOR_SECRETS:
+        given = {key: value for key, value in OPERATOR_SECRETS.items() if key != secret}
+        needed = any(f"${{{secret}" in str(value) for value in values)
+        if needed:
+            joined = "\n".join(str(value) for value in values)
+            with pytest.raises(LookupError, match="Compose refuses to start"):
+                interpolate(joined, given)
+
+
+@pytest.mark.parametrize("name", sorted(APP_PORTS))
+def test_env_example_gives_each_role_its_own_token(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Equal tokens would make every caller the agency: the steering committee could not act.
+    for variable in list(os.environ):
+        monkeypatch.delenv(variable)
+    settings = settings_class(name)(_env_file=ROOT / ".env.example")
+    assert settings.agency_token.get_secret_value() != settings.copil_token.get_secret_value()

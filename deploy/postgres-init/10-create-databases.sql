@@ -6,3 +6,4 @@ CREATE DATABASE registry;
 CREATE DATABASE programme;
 CREATE DATABASE budget;
 CREATE DATABASE notifications;
+CREATE DATABASE identity;

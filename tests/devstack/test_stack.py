@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from crnt_devstack import kafka, mail, paths, postgres, stack
+from crnt_devstack import kafka, mail, paths, postgres, services, stack
 from crnt_devstack.errors import StackError
 from crnt_devstack.ports import Ports, ensure_port_free, port_is_free
 from crnt_devstack.process import (
@@ -129,11 +129,15 @@ def test_down_and_status_are_harmless_when_nothing_runs(
     assert stack.main(["status"]) == 0
 
     lines = capsys.readouterr().out.splitlines()
+    names = [service.name for service in services.installed()]
+    assert lines[: len(names)] == [f"{name}: not running" for name in reversed(names)]
+    lines = lines[len(names) :]
     assert lines[:3] == ["mailcatcher: not running", "kafka: not running", "postgres: not running"]
     assert [line.split()[:2] for line in lines[3:]] == [
         ["kafka", "stopped"],
         ["postgres", "stopped"],
         ["mailcatcher", "stopped"],
+        *([name, "stopped"] for name in names),
     ]
 
 
@@ -142,11 +146,13 @@ def test_down_and_status_are_harmless_when_nothing_runs(
 
 def test_env_points_at_the_local_stack() -> None:
     assert stack.env_lines(Ports(), {}) == [
+        *(f"export {s.url_variable}=http://127.0.0.1:{s.port}" for s in services.SERVICES),
         "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092",
         "export REGISTRY_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/registry",
         "export PROGRAMME_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/programme",
         "export BUDGET_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/budget",
         "export NOTIFICATIONS_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/notifications",
+        "export IDENTITY_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/identity",
         "export CRNT_TEST_ADMIN_DATABASE_URL=postgresql://crnt:crnt@127.0.0.1:5433/postgres",
         "export SMTP_HOST=127.0.0.1",
         "export SMTP_PORT=1025",
@@ -319,10 +325,10 @@ def test_the_state_dir_is_in_the_repository_unless_overridden(
 
 def test_status_lines() -> None:
     assert ComponentStatus("kafka", 42, "127.0.0.1:9092").line() == (
-        "kafka        running  pid 42      127.0.0.1:9092"
+        "kafka          running  pid 42      127.0.0.1:9092"
     )
     assert ComponentStatus("postgres", None, "127.0.0.1:5433").line() == (
-        "postgres     stopped              127.0.0.1:5433"
+        "postgres       stopped              127.0.0.1:5433"
     )
 
 

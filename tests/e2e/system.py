@@ -70,7 +70,7 @@ async def running_system(
         kafka_bootstrap,
         {
             f"{prefix}.{name}.events{suffix}": partitions
-            for name in ("registry", "programme", "budget", "notifications")
+            for name in ("registry", "programme", "budget", "notifications", "identity")
             for suffix, partitions in (("", 6), (".dlq", 1))
         },
     )

@@ -281,8 +281,10 @@ async def test_two_replicas_migrating_at_once_apply_each_migration_once(
     finally:
         await first.close()
         await second.close()
-    assert sorted(len(names) for names in applied) == [0, 1]
-    assert rows == 1
+    shared = len([entry for entry in SHARED_MIGRATIONS.iterdir() if entry.name.endswith(".sql")])
+    assert shared >= 1
+    assert sorted(len(names) for names in applied) == [0, shared]
+    assert rows == shared
 
 
 async def test_migrations_applied_twice_change_nothing(pool: asyncpg.Pool) -> None:

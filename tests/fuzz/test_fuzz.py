@@ -2,7 +2,7 @@
 system (the services as separate processes): no 5xx, and no response that the document does not
 describe (status, media type, body), for valid and invalid requests alike.
 
-Every service of the devstack's list is fuzzed. ``CRNT_FUZZ_EXAMPLES`` (default 40) bounds the
+Every service of the devstack's list is fuzzed. ``CRNT_FUZZ_EXAMPLES`` (default 30) bounds the
 examples per operation and generation mode (valid, then invalid requests).
 """
 
@@ -31,7 +31,7 @@ from tests.e2e.system import System, running_system
 
 pytestmark = pytest.mark.integration
 
-EXAMPLES = int(os.environ.get("CRNT_FUZZ_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("CRNT_FUZZ_EXAMPLES", "30"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,

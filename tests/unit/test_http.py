@@ -6,21 +6,23 @@ from contextlib import asynccontextmanager
 
 import httpx
 import pytest
+from crnt_shared.auth import Authenticator, KeyRing, Role
 from crnt_shared.http import (
     PROBLEM_JSON,
     Conflict,
     Problem,
     ReadinessCheck,
-    Role,
+    client_address,
     create_http_app,
     problem_response,
-    role_guard,
 )
-from crnt_shared.ratelimit import TooManyRequests
-from fastapi import APIRouter, FastAPI
+from crnt_shared.ratelimit import TooManyRequests, client_bucket
+from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 
-guard = role_guard({Role.AGENCY: "agency-token", Role.COPIL: "copil-token"})
+auth = Authenticator(
+    service_tokens={Role.AGENCY: "agency-token", Role.COPIL: "copil-token"}, keys=KeyRing({})
+)
 router = APIRouter()
 
 
@@ -29,14 +31,14 @@ class Body(BaseModel):
     workstations: int = Field(ge=0)
 
 
-@router.post("/things", dependencies=[guard(Role.AGENCY)])
+@router.post("/things", dependencies=[auth.require(Role.AGENCY)])
 async def create_thing(body: Body) -> dict[str, str]:
     if body.name == "taken":
         raise Conflict("A thing named 'taken' exists already.")
     return {"name": body.name}
 
 
-@router.post("/things/{name}/archive", dependencies=[guard(Role.AGENCY)])
+@router.post("/things/{name}/archive", dependencies=[auth.require(Role.AGENCY)])
 async def archive_thing(name: str) -> dict[str, str]:
     # Extension members named like the standard ones: they must not replace them.
     raise Conflict(
@@ -103,7 +105,7 @@ async def test_the_request_id_and_correlation_id_are_echoed(client: httpx.AsyncC
 @pytest.mark.parametrize(
     ("headers", "status", "detail"),
     [
-        ({}, 401, "needs the agency token"),
+        ({}, 401, "needs a token of the agency role"),
         ({"Authorization": "Bearer nope"}, 401, "not valid"),
         ({"Authorization": "Bearer copil-token"}, 403, "reserved to the agency role"),
     ],
@@ -117,6 +119,8 @@ async def test_tokens_and_roles(
     assert response.status_code == status
     assert response.headers["content-type"] == PROBLEM_JSON
     assert detail in response.json()["detail"]
+    # A refusal does not echo the path (it can name a person).
+    assert "instance" not in response.json()
 
 
 async def test_invalid_input_names_the_field(client: httpx.AsyncClient) -> None:
@@ -222,3 +226,43 @@ async def test_a_rate_limit_is_a_429_with_retry_after(client: httpx.AsyncClient)
 
 def test_a_rate_limit_asks_to_wait_at_least_a_second() -> None:
     assert TooManyRequests(0).retry_after == 1
+
+
+def _request(peer: str, forwarded: list[str]) -> Request:
+    headers = [(b"x-forwarded-for", value.encode()) for value in forwarded]
+    return Request({"type": "http", "client": (peer, 4321), "headers": headers})
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "trusted", "client"),
+    [
+        ("203.0.113.7", [], (), "203.0.113.7"),
+        # An untrusted peer's header is not believed.
+        ("203.0.113.7", ["198.51.100.1"], (), "203.0.113.7"),
+        # The web front end names the client.
+        ("10.0.0.2", ["198.51.100.1"], ("10.0.0.2",), "198.51.100.1"),
+        # A client that writes the header itself only prepends to it.
+        ("10.0.0.2", ["6.6.6.6, 198.51.100.1"], ("10.0.0.2",), "198.51.100.1"),
+        # Through two trusted hops (a load balancer, then the web).
+        ("10.0.0.2", ["198.51.100.1", "10.0.0.9"], ("10.0.0.2", "10.0.0.9"), "198.51.100.1"),
+        ("10.0.0.2", [], ("10.0.0.2",), "10.0.0.2"),
+    ],
+)
+def test_the_client_address_believes_only_trusted_proxies(
+    peer: str, forwarded: list[str], trusted: tuple[str, ...], client: str
+) -> None:
+    assert client_address(_request(peer, forwarded), trusted) == client
+
+
+@pytest.mark.parametrize(
+    ("address", "bucket"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:1:2:aaaa::1", "2001:db8:1:2::/64"),
+        ("2001:db8:1:2:bbbb::9", "2001:db8:1:2::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("unknown", "unknown"),
+    ],
+)
+def test_ipv6_clients_are_counted_per_64(address: str, bucket: str) -> None:
+    assert client_bucket(address) == bucket

@@ -18,8 +18,17 @@ def test_tokens_have_no_default(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_placeholders_are_accepted_in_development() -> None:
-    settings = make(database_url=DB, CRNT_AGENCY_TOKEN="changeme", CRNT_COPIL_TOKEN="changeme")
+    settings = make(database_url=DB, CRNT_AGENCY_TOKEN="changeme", CRNT_COPIL_TOKEN="change-me")
     assert settings.env == "development"
+
+
+def test_equal_tokens_are_refused_everywhere() -> None:
+    # Every caller would resolve to the agency: the steering committee could not validate.
+    for env in ("development", "test", "production"):
+        with pytest.raises(ValidationError, match="must differ"):
+            make(
+                database_url=DB, CRNT_ENV=env, CRNT_AGENCY_TOKEN="x" * 30, CRNT_COPIL_TOKEN="x" * 30
+            )
 
 
 @pytest.mark.parametrize(

@@ -219,11 +219,13 @@ def applications_list(status: str | None = "pending", limit: int = 100) -> None:
             a.get("centre_id"),
             (a.get("centre") or {}).get("nom", a.get("nom")),
             a["status"],
+            a.get("confirmation"),
             a.get("submitted_at"),
         ]
         for a in page["items"]
     ]
-    table(f"Applications ({page['total']})", ["id", "centre", "name", "status", "submitted"], rows)
+    columns = ["id", "centre", "name", "status", "addresses", "submitted"]
+    table(f"Applications ({page['total']})", columns, rows)
 
 
 @command(applications, "approve")

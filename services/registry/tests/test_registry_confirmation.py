@@ -42,11 +42,20 @@ def expiry_seconds() -> float:
 
 
 @pytest.fixture
+def trusted_proxies() -> list[str]:
+    return []
+
+
+@pytest.fixture
 def relay_settings(
-    settings: RegistrySettings, confirmations_topic: str, expiry_seconds: float
+    settings: RegistrySettings,
+    confirmations_topic: str,
+    expiry_seconds: float,
+    trusted_proxies: list[str],
 ) -> RegistrySettings:
     return settings.model_copy(
         update={
+            "trusted_proxies": trusted_proxies,
             "applications_per_client": 4,
             "notifications_topic": confirmations_topic,
             "consumer_group": f"registry-{uuid.uuid4().hex[:8]}",
@@ -115,6 +124,14 @@ async def test_an_address_is_asked_once_however_many_applications_name_it(
     assert resubmitted.data.confirmation_requested == [uuid.UUID(sam["id"])]
 
     # The agency sees which addresses are confirmed, on the application and the centre.
+    awaiting = await relay.get(
+        f"{API}/applications", params={"confirmation": "awaiting"}, headers=agency
+    )
+    assert awaiting.json()["total"] == 2
+    none = await relay.get(
+        f"{API}/applications", params={"confirmation": "confirmed"}, headers=agency
+    )
+    assert (none.json()["total"], none.json()["items"]) == (0, [])
     seen = (await relay.get(f"{API}/applications/{body['id']}", headers=agency)).json()
     assert seen["confirmation"] == "awaiting"
     assert [(a["email"], a["confirmed"]) for a in seen["animators"]] == [(CAMILLE, False)]
@@ -165,6 +182,26 @@ async def test_anonymous_applications_are_limited_per_client(
     # The refusal wrote nothing.
     listed = await relay.get(f"{API}/applications", headers=agency)
     assert listed.json()["total"] == 4
+
+
+@pytest.mark.parametrize("trusted_proxies", [["127.0.0.1"]])
+async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_limit(
+    relay: httpx.AsyncClient, agency: dict[str, str]
+) -> None:
+    await register_epcis(relay, agency)
+
+    async def submit(client: str, index: int) -> int:
+        response = await relay.post(
+            f"{API}/applications",
+            json=named("00000000000000", f"f{index}@example.net"),
+            headers={"X-Forwarded-For": client},
+        )
+        return response.status_code
+
+    assert [await submit("198.51.100.1", index) for index in range(5)] == [201] * 4 + [429]
+    assert await submit("198.51.100.2", 9) == 201
+    # Prepending a made-up address does not escape the limit.
+    assert await submit("6.6.6.6, 198.51.100.1", 10) == 429
 
 
 async def test_a_burst_is_refused_with_retry_after(

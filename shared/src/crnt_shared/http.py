@@ -1,19 +1,17 @@
-"""The HTTP side every service shares: app factory, RFC 9457 problems, roles, request ids."""
+"""The HTTP side every service shares: app factory, RFC 9457 problems, request ids (who makes a
+request: :mod:`crnt_shared.auth`)."""
 
-import hmac
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +27,10 @@ API_PREFIX = "/api/v1"
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
+
+#: A refusal does not echo the path: it can name a person (``/preferences/<address>``), and a
+#: refusal tells nothing about anyone.
+REFUSALS = frozenset({401, 403})
 
 #: The members :func:`problem_response` writes itself: RFC 9457's, and the request id.
 RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "request_id"})
@@ -79,7 +81,8 @@ def problem_response(
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
     body["detail"] = detail
     if request is not None:
-        body["instance"] = request.url.path
+        if status not in REFUSALS:
+            body["instance"] = request.url.path
         request_id = getattr(request.state, "request_id", None)
         if request_id:
             body["request_id"] = request_id
@@ -179,48 +182,24 @@ def unstorable_detail(error: Exception) -> str | None:
     return None
 
 
-class Role(StrEnum):
-    AGENCY = "agency"
-    COPIL = "copil"
-
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-def role_guard(tokens: Mapping[Role, str]) -> Callable[..., Any]:
-    """A dependency factory: ``Depends(guard(Role.AGENCY))`` admits that role's token only."""
-
-    def guard(*roles: Role) -> Any:
-        async def check(
-            credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-        ) -> Role:
-            if credentials is None:
-                raise Problem(
-                    401,
-                    "Unauthorized",
-                    f"This action needs the {' or '.join(roles)} token: send it as "
-                    "'Authorization: Bearer <token>'.",
-                )
-            given = credentials.credentials.encode()
-            matched = None
-            for role, token in tokens.items():
-                # Compare with every token, always, in constant time.
-                if hmac.compare_digest(given, token.encode()) and matched is None:
-                    matched = role
-            if matched is None:
-                raise Problem(401, "Unauthorized", "The bearer token is not valid.")
-            if matched not in roles:
-                raise Problem(
-                    403,
-                    "Forbidden",
-                    f"This action is reserved to the {' or '.join(roles)} role; "
-                    f"your token is the {matched} token.",
-                )
-            return matched
-
-        return Depends(check)
-
-    return guard
+def client_address(request: Request, trusted_proxies: Collection[str] = ()) -> str:
+    """The address of the client, for rate limits: the peer's, unless the peer is a trusted
+    proxy (the web front end, a load balancer), whose ``X-Forwarded-For`` then names it: the
+    right-most address there that is not itself a trusted proxy (the left part of the header
+    is the client's to write, so it is never believed)."""
+    peer = request.client.host if request.client else "unknown"
+    if peer not in trusted_proxies:
+        return peer
+    forwarded = [
+        part.strip()
+        for header in request.headers.getlist("x-forwarded-for")
+        for part in header.split(",")
+        if part.strip()
+    ]
+    for address in reversed(forwarded):
+        if address not in trusted_proxies:
+            return address
+    return peer
 
 
 class RequestContextMiddleware:
@@ -375,13 +354,11 @@ def document_problems(document: dict[str, Any]) -> dict[str, Any]:
                 documented = responses.setdefault(
                     str(status), {"description": _PROBLEM_STATUSES[status]}
                 )
-                # A page for people (an HTML error page) stays documented beside the problem.
-                pages = {
-                    media: schema
-                    for media, schema in documented.get("content", {}).items()
-                    if media.startswith("text/")
-                }
-                documented["content"] = {**problem, **pages}
+                content = documented.setdefault("content", {})
+                # FastAPI's own 422 (another shape) goes; what a route documents (a page) stays.
+                if "HTTPValidationError" in str(content.get("application/json", "")):
+                    del content["application/json"]
+                content.update(problem)
     return document
 
 

@@ -15,6 +15,7 @@ ended are deleted by :meth:`RateLimiter.purge`.
 """
 
 import hashlib
+import ipaddress
 import math
 from datetime import timedelta
 
@@ -57,6 +58,20 @@ class TooManyRequests(Exception):
 def hash_key(key: str) -> bytes:
     """What the table stores of a key: its SHA-256 digest."""
     return hashlib.sha256(f"crnt.ratelimit:{key}".encode()).digest()
+
+
+def client_bucket(address: str) -> str:
+    """What a per-client limit counts: an IPv4 address, or an IPv6 address's /64 (a subscriber
+    usually gets a whole /64, and could otherwise take a new address for each request)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
 
 
 class RateLimiter:

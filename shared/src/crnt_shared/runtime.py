@@ -18,6 +18,7 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
+from crnt_shared.auth import AUTH_HANDLERS, Authenticator, Role, database_authenticator, read_jwks
 from crnt_shared.consumer import EventConsumer, RetryPolicy
 from crnt_shared.db import (
     SHARED_MIGRATIONS,
@@ -48,13 +49,34 @@ class ServiceRuntime:
         migrations: MigrationSource | None = None,
         subscriptions: Sequence["Subscription"] = (),
         published: Sequence[type[Event]] = (),
+        identity_events: bool = True,
     ) -> None:
+        """Tokens are verified with the keys and revocations that identity announces, which a
+        subscription of the service's own records (``identity_events=False``: identity itself,
+        which records its own in the same tables)."""
         self.service = service
         self.settings = settings
         self._migrations = [MigrationSource("shared", SHARED_MIGRATIONS)]
         if migrations is not None:
             self._migrations.append(migrations)
-        self._subscriptions = subscriptions
+        self._subscriptions = list(subscriptions)
+        if identity_events:
+            self._subscriptions.append(
+                Subscription(
+                    settings.identity_consumer_group or f"{service}-identity",
+                    [settings.identity_topic],
+                    AUTH_HANDLERS,
+                )
+            )
+        #: Who makes each request: ``runtime.auth.require(Role.AGENCY)`` and the like.
+        self.auth: Authenticator = database_authenticator(
+            service_tokens={
+                Role.AGENCY: settings.agency_token.get_secret_value(),
+                Role.COPIL: settings.copil_token.get_secret_value(),
+            },
+            jwks=read_jwks(settings.identity_jwks),
+            pool=lambda: self.pool,
+        )
         self._published = published
         self.broker = KafkaBroker(settings.kafka_bootstrap_servers, client_id=service, logger=None)
         self._pool: Pool | None = None

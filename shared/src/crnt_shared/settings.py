@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import Field, PostgresDsn, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from crnt_shared.topics import IDENTITY
+
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "secret", "dev-agency-token", "dev-copil-token", "crnt"}
 )
@@ -27,6 +29,15 @@ class ServiceSettings(BaseSettings):
     database_url: PostgresDsn
     agency_token: SecretStr = Field(validation_alias="CRNT_AGENCY_TOKEN")
     copil_token: SecretStr = Field(validation_alias="CRNT_COPIL_TOKEN")
+    identity_jwks: str | None = Field(
+        default=None,
+        validation_alias="CRNT_IDENTITY_JWKS",
+        description="The identity service's public keys (JWKS as JSON, or a file's path).",
+    )
+    identity_topic: str = Field(default=IDENTITY, validation_alias="CRNT_IDENTITY_TOPIC")
+    identity_consumer_group: str | None = Field(
+        default=None, validation_alias="CRNT_IDENTITY_CONSUMER_GROUP"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
@@ -40,6 +51,16 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_max_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
+    def _one_token_per_role(self) -> "ServiceSettings":
+        # Equal tokens resolve every caller to the agency: the COPIL could never validate.
+        if self.agency_token.get_secret_value() == self.copil_token.get_secret_value():
+            raise ValueError(
+                "CRNT_AGENCY_TOKEN and CRNT_COPIL_TOKEN must differ: with equal tokens every "
+                "caller is the agency and the steering committee cannot act"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "ServiceSettings":
         if self.env != "production":
             return self
@@ -51,8 +72,6 @@ class ServiceSettings(BaseSettings):
                     "characters: set a long random value (e.g. `openssl rand -hex 32`) "
                     "when CRNT_ENV=production"
                 )
-        if self.agency_token.get_secret_value() == self.copil_token.get_secret_value():
-            raise ValueError("CRNT_AGENCY_TOKEN and CRNT_COPIL_TOKEN must differ in production")
         password = self.database_url.hosts()[0].get("password") or ""
         if password.lower() in PLACEHOLDER_SECRETS:
             raise ValueError("the database password is a placeholder: set a real one in production")

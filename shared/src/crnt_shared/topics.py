@@ -22,7 +22,7 @@ class TopicSpec:
 
 DEFAULT_PREFIX = "crnt"
 PREFIX = os.environ.get("CRNT_TOPIC_PREFIX", DEFAULT_PREFIX)
-SERVICES = ("registry", "programme", "budget", "notifications")
+SERVICES = ("registry", "programme", "budget", "notifications", "identity")
 
 
 def domain_topics(prefix: str = PREFIX) -> tuple[str, ...]:
@@ -30,7 +30,7 @@ def domain_topics(prefix: str = PREFIX) -> tuple[str, ...]:
     return tuple(f"{prefix}.{service}.events" for service in SERVICES)
 
 
-REGISTRY, PROGRAMME, BUDGET, NOTIFICATIONS = domain_topics()
+REGISTRY, PROGRAMME, BUDGET, NOTIFICATIONS, IDENTITY = domain_topics()
 
 
 def dead_letter_topic(topic: str) -> str:

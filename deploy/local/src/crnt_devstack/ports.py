@@ -11,7 +11,7 @@ from crnt_devstack.errors import StackError
 HOST = "127.0.0.1"
 
 
-def _env_port(environ: Mapping[str, str], name: str, default: int) -> int:
+def env_port(environ: Mapping[str, str], name: str, default: int) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
         return default
@@ -45,11 +45,11 @@ class Ports:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Ports":
         env = os.environ if environ is None else environ
         return cls(
-            kafka=_env_port(env, "KAFKA_PORT", cls.kafka),
-            kafka_controller=_env_port(env, "KAFKA_CONTROLLER_PORT", cls.kafka_controller),
-            postgres=_env_port(env, "PG_PORT", cls.postgres),
-            smtp=_env_port(env, "MAILCATCHER_SMTP_PORT", cls.smtp),
-            mail_http=_env_port(env, "MAILCATCHER_HTTP_PORT", cls.mail_http),
+            kafka=env_port(env, "KAFKA_PORT", cls.kafka),
+            kafka_controller=env_port(env, "KAFKA_CONTROLLER_PORT", cls.kafka_controller),
+            postgres=env_port(env, "PG_PORT", cls.postgres),
+            smtp=env_port(env, "MAILCATCHER_SMTP_PORT", cls.smtp),
+            mail_http=env_port(env, "MAILCATCHER_HTTP_PORT", cls.mail_http),
         ).check_distinct()
 
     def check_distinct(self) -> "Ports":

@@ -31,7 +31,7 @@ from crnt_devstack.process import ComponentStatus, pid_alive, read_pid, tail
 
 ROLE = "crnt"
 PASSWORD = "crnt"  # noqa: S105 - the local test stack's documented password
-DATABASES = ("registry", "programme", "budget", "notifications")
+DATABASES = ("registry", "programme", "budget", "notifications", "identity")
 ADMIN_DATABASE = "postgres"
 SUPERUSER = "postgres"  # the bootstrap superuser of the cluster, reached through the socket
 SYSTEM_USER = "postgres"  # who runs the server when crnt-stack runs as root

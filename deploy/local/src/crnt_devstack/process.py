@@ -129,5 +129,5 @@ class ComponentStatus:
 
     def line(self) -> str:
         state = f"running  pid {self.pid:<7}" if self.pid is not None else "stopped  " + " " * 11
-        text = f"{self.name:<12} {state} {self.address}"
+        text = f"{self.name:<14} {state} {self.address}"
         return f"{text}  ({self.note})" if self.note else text

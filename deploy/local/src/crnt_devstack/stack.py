@@ -1,13 +1,15 @@
-"""``crnt-stack``: Kafka, PostgreSQL and a mail catcher for development and tests, without Docker.
+"""``crnt-stack``: Kafka, PostgreSQL, a mail catcher and the services, without Docker.
 
-    crnt-stack up       start what does not run yet and wait until it answers (idempotent)
+    crnt-stack up       start what does not run yet, the services included, detached, and wait
+                        until it answers (idempotent; a service that died is started again)
     crnt-stack down     stop everything (harmless when nothing runs)
-    crnt-stack status   one line per component
+    crnt-stack status   one line per component and service, with its pid and health
     crnt-stack env      ``export`` lines for the services and tests: eval "$(crnt-stack env)"
     crnt-stack with -- COMMAND...
-                        run COMMAND with the stack up and its environment set; stop afterwards
-                        what this call started (CRNT_KEEP_STACK=1 keeps it)
-    crnt-stack run      the stack and the four services in the foreground; Ctrl-C stops all
+                        run COMMAND with Kafka, PostgreSQL and the mail catcher up and their
+                        environment set; stop afterwards what this call started
+                        (CRNT_KEEP_STACK=1 keeps it). The tests start services of their own.
+    crnt-stack run      the stack and the services in the foreground; Ctrl-C stops all
 
 Ports come from KAFKA_PORT, KAFKA_CONTROLLER_PORT, PG_PORT, MAILCATCHER_SMTP_PORT and
 MAILCATCHER_HTTP_PORT; state (data, logs, pid files) lives in ``<repo>/.local`` or
@@ -31,8 +33,13 @@ from crnt_devstack.ports import HOST, Ports
 
 
 def env_lines(ports: Ports, environ: Mapping[str, str]) -> list[str]:
-    """``export NAME=value`` lines pointing the services and tests at the stack."""
-    values = env_values(ports, environ)
+    """``export NAME=value`` lines pointing the services, the tests and the CLI at the stack."""
+    urls = {
+        service.url_variable: service.url
+        for service in services.installed(environ)
+        if service.name != services.WEB.name  # nothing calls the web's API
+    }
+    values = {**urls, **env_values(ports, environ)}
     return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
 
 
@@ -63,7 +70,7 @@ def check_ports(ports: Ports) -> None:
         mail.check_ports(ports)
 
 
-def up(ports: Ports) -> None:
+def up_infrastructure(ports: Ports) -> None:
     check_ports(ports)
     kafka.start(ports)
     postgres.start(ports)
@@ -71,9 +78,26 @@ def up(ports: Ports) -> None:
     print('stack is up; eval "$(uv run crnt-stack env)" points the services at it')
 
 
+def detached() -> services.DetachedServices:
+    env = services.environment(env_values(Ports.from_env(), os.environ))
+    return services.DetachedServices(paths.state_dir(), env)
+
+
+def up(ports: Ports) -> None:
+    """Like ``docker compose up -d``: the infrastructure, then every service, detached."""
+    up_infrastructure(ports)
+    detached().up(services.installed())
+    print("services are up: make status shows them, make down stops everything")
+
+
 def down(ports: Ports) -> None:
     failures: list[str] = []
-    stops: list[Callable[[], None]] = [mail.stop, kafka.stop, postgres.stop]
+    stops: list[Callable[[], None]] = [
+        lambda: detached().down(services.installed()),
+        mail.stop,
+        kafka.stop,
+        postgres.stop,
+    ]
     for stop in stops:
         try:
             stop()
@@ -86,6 +110,9 @@ def down(ports: Ports) -> None:
 def status(ports: Ports) -> None:
     for component in (kafka.status(ports), postgres.status(ports), mail.status(ports)):
         print(component.line())
+    running = detached()
+    for service in services.installed():
+        print(running.status(service).line())
 
 
 def env(ports: Ports) -> None:
@@ -115,7 +142,7 @@ def with_stack(ports: Ports, command: Sequence[str]) -> int:
         raise StackError("nothing to run: crnt-stack with -- COMMAND [ARGS...]")
     before = _running()
     try:
-        up(ports)
+        up_infrastructure(ports)
         env = services.environment(env_values(ports, os.environ))
         return subprocess.call(list(command), env=env)  # noqa: S603 - the caller's command
     finally:
@@ -127,10 +154,16 @@ def run(ports: Ports) -> None:
     before = _running()
     processes = None
     try:
-        up(ports)
+        present = services.installed()
+        alive = [service.name for service in present if detached().running(service)]
+        if alive:
+            raise StackError(
+                f"{', '.join(alive)} already run detached (make up): use them as they are, "
+                "or make down first"
+            )
+        up_infrastructure(ports)
         env = services.environment(env_values(ports, os.environ))
         processes = services.ServiceProcesses(env, paths.state_dir() / "logs")
-        present = services.installed()
         for service in present:
             processes.start(service)
         processes.wait_ready(present)
@@ -182,10 +215,11 @@ def print_tour(ports: Ports, present: list[services.Service]) -> None:
         print(f"  {service.name:<14} {service.entry_url}")
     if mail.external_smtp_host() is None:
         print(f"  {'mail catcher':<14} {mail.http_url(ports)}/")
-    if services.WEB in present:
+    web = next((service for service in present if service.name == services.WEB.name), None)
+    if web is not None:
         people = {**services.DEV_PEOPLE, **os.environ}
         print(
-            f"\nSign in on the web ({services.WEB.url}/connexion) as"
+            f"\nSign in on the web ({web.url}/connexion) as"
             f" {people['CRNT_AGENCY_EMAILS'].split(',')[0]} (agency) or"
             f" {people['CRNT_COPIL_EMAILS'].split(',')[0]} (steering committee), or as an"
             " animator of a member centre (their addresses are on the agency's pages);"

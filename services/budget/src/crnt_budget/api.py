@@ -7,7 +7,8 @@ JSON numbers are refused, since a float cannot carry a cent exactly.
 
 from typing import Annotated, Any, Literal
 
-from crnt_shared.http import NotFound, Role, role_guard
+from crnt_shared.auth import Actor, Role
+from crnt_shared.http import NotFound
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Path
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
@@ -17,7 +18,6 @@ from crnt_budget import domain, handlers
 from crnt_budget.repository import CentreShareRow, EpciShareRow, Repository, VersionRow
 from crnt_budget.settings import BudgetSettings
 
-AGENCY = "agency"
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
@@ -135,13 +135,7 @@ _EXAMPLE = {
 
 def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter:
     router = APIRouter(tags=["budgets"])
-    guard = role_guard(
-        {
-            Role.AGENCY: settings.agency_token.get_secret_value(),
-            Role.COPIL: settings.copil_token.get_secret_value(),
-        }
-    )
-    agency = guard(Role.AGENCY)
+    agency = runtime.auth.require(Role.AGENCY)
 
     async def latest(repository: Repository, year: int) -> tuple[Any, VersionRow]:
         budget = await repository.budget(year)
@@ -168,12 +162,13 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
 
     @router.put(
         "/budgets/{year}",
-        dependencies=[agency],
         summary="Configure or revise a year's budget (a new version of its shares)",
         openapi_extra={"requestBody": {"content": {"application/json": {"example": _EXAMPLE}}}},
     )
-    async def put_budget(year: Year, body: BudgetIn) -> dict[str, Any]:
-        command = handlers.ConfigureBudget(year, body.to_domain(), by=AGENCY)
+    async def put_budget(
+        year: Year, actor: Annotated[Actor, agency], body: BudgetIn
+    ) -> dict[str, Any]:
+        command = handlers.ConfigureBudget(year, body.to_domain(), by=actor.label)
         async with runtime.unit_of_work() as uow:
             await handlers.configure_budget(command, uow, settings.publish_topic)
         return await budget_view(year)

@@ -1,18 +1,20 @@
 """The notifications service's HTTP API under ``/api/v1``: thin adapters.
 
-Deliveries and preferences show personal data: the agency's token only. The unsubscribe and
+Deliveries show personal data: the agency only. Preferences: the agency, or the person whose
+address it is (a signed-in animator or COPIL member sets their own). The unsubscribe and
 confirmation endpoints need no token: their signed link is the proof. Their GET only shows a
 page that asks to confirm (a mail scanner that opens links changes nothing); the POST acts.
 """
 
 import html
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
+from crnt_shared.auth import Actor, ActorKind, Role, forbidden, person_id_for
 from crnt_shared.contracts.notifications import AddressConfirmed, AddressConfirmedData
 from crnt_shared.events import utcnow
-from crnt_shared.http import Conflict, NotFound, Problem, Role, role_guard
+from crnt_shared.http import Conflict, NotFound, Problem
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -162,6 +164,13 @@ def _confirmation_refused(error: InvalidToken) -> HTMLResponse:
     )
 
 
+#: The pages a person's browser gets when a confirmation link is refused: HTML, not problems.
+LINK_PAGES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "Not a valid link", "content": {"text/html": {}}},
+    410: {"description": "Expired", "content": {"text/html": {}}},
+}
+
+
 def build_router(
     runtime: NotificationsRuntime,
     settings: NotificationsSettings,
@@ -169,13 +178,16 @@ def build_router(
     confirmations: ConfirmationLinks,
 ) -> APIRouter:
     router = APIRouter()
-    guard = role_guard(
-        {
-            Role.AGENCY: settings.agency_token.get_secret_value(),
-            Role.COPIL: settings.copil_token.get_secret_value(),
-        }
-    )
-    agency = [guard(Role.AGENCY)]
+    agency = [runtime.auth.require(Role.AGENCY)]
+    signed_in = runtime.auth.require(Role.AGENCY, Role.COPIL, Role.ANIMATOR)
+
+    def own_or_agency(actor: Actor, email: str) -> None:
+        """The agency, or the person whose address it is (their id derives from it)."""
+        if actor.has(Role.AGENCY):
+            return
+        if actor.kind is ActorKind.PERSON and actor.id == str(person_id_for(email)):
+            return
+        raise forbidden("A person sets their own mail preferences only; the agency sets anyone's.")
 
     @router.get(
         "/deliveries",
@@ -245,10 +257,10 @@ def build_router(
     @router.get(
         "/preferences/{email}",
         tags=["preferences"],
-        dependencies=agency,
-        summary="What a person receives",
+        summary="What a person receives (the agency, or the person)",
     )
-    async def get_preferences(email: Email) -> Preferences:
+    async def get_preferences(email: Email, actor: Annotated[Actor, signed_in]) -> Preferences:
+        own_or_agency(actor, email)
         async with runtime.unit_of_work() as uow:
             opted_out, updated_at = await Repository(uow.connection).preferences(email)
         return _preferences(normalise_email(email), opted_out, updated_at)
@@ -256,10 +268,12 @@ def build_router(
     @router.put(
         "/preferences/{email}",
         tags=["preferences"],
-        dependencies=agency,
-        summary="Set the categories a person opted out of",
+        summary="Set the categories a person opted out of (the agency, or the person)",
     )
-    async def put_preferences(email: Email, body: PreferencesIn) -> Preferences:
+    async def put_preferences(
+        email: Email, actor: Annotated[Actor, signed_in], body: PreferencesIn
+    ) -> Preferences:
+        own_or_agency(actor, email)
         async with runtime.unit_of_work() as uow:
             repository = Repository(uow.connection)
             await repository.set_preferences(email, [category.value for category in body.opted_out])
@@ -338,10 +352,7 @@ def build_router(
         tags=["confirmations"],
         response_class=HTMLResponse,
         summary="The page of a confirmation link: asks to confirm the address",
-        responses={
-            400: {"description": "Not a valid link", "content": {"text/html": {}}},
-            410: {"description": "Expired", "content": {"text/html": {}}},
-        },
+        responses=LINK_PAGES,
     )
     async def confirmation_page(token: ConfirmationToken) -> HTMLResponse:
         request = confirmation(token)
@@ -363,10 +374,7 @@ def build_router(
         tags=["confirmations"],
         response_class=HTMLResponse,
         summary="Confirm an address named in an application, with its signed link",
-        responses={
-            400: {"description": "Not a valid link", "content": {"text/html": {}}},
-            410: {"description": "Expired", "content": {"text/html": {}}},
-        },
+        responses=LINK_PAGES,
     )
     async def confirm(token: ConfirmationToken) -> HTMLResponse:
         request = confirmation(token)

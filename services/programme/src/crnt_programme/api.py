@@ -1,7 +1,10 @@
 """The programme's HTTP API under ``/api/v1``: thin adapters from requests to handlers.
 
-Writes need the agency's token, except the validation, which needs the steering committee's
-(COPIL). The programme, its actions, versions and report are public-sector data: open reads.
+Writes need the agency (a person or its service account), except: the validation, which needs
+the steering committee (a COPIL member or its service account); and an animator of a member
+centre, who proposes actions their centre leads, has their centre take part in an action, and
+reports the progress of the actions their centre leads. Every write records who made it. The
+programme, its actions, versions and report are public-sector data: open reads.
 Amounts are euros as decimal strings (``"1234.56"``), in and out.
 """
 
@@ -11,8 +14,9 @@ from datetime import date
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
+from crnt_shared.auth import Actor, Role, forbidden, require_centre
 from crnt_shared.contracts.programme import amount_from_cents, cents_from_amount
-from crnt_shared.http import NotFound, Role, role_guard
+from crnt_shared.http import NotFound
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Body, Path, Query
 from pydantic import (
@@ -39,9 +43,6 @@ from crnt_programme.domain import (
 )
 from crnt_programme.repository import HistoryEntry, Programme, Repository, Version
 from crnt_programme.settings import ProgrammeSettings
-
-AGENCY = Role.AGENCY.value
-COPIL = Role.COPIL.value
 
 T = TypeVar("T")
 
@@ -131,6 +132,10 @@ class ProgressIn(_Strict):
         return self
 
 
+class ParticipationIn(_Strict):
+    centre_id: UUID = Field(description="The centre that takes part (the animator's own).")
+
+
 class ValidationIn(_Strict):
     deciding_body: Text = "Comité de pilotage"
     decided_on: date | None = Field(default=None, description="The meeting's date; today if none.")
@@ -138,14 +143,9 @@ class ValidationIn(_Strict):
 
 
 def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRouter:
-    guard = role_guard(
-        {
-            Role.AGENCY: settings.agency_token.get_secret_value(),
-            Role.COPIL: settings.copil_token.get_secret_value(),
-        }
-    )
-    agency = guard(Role.AGENCY)
-    copil = guard(Role.COPIL)
+    agency = runtime.auth.require(Role.AGENCY)
+    copil = runtime.auth.require(Role.COPIL)
+    agency_or_animator = runtime.auth.require(Role.AGENCY, Role.ANIMATOR)
     router = APIRouter()
 
     async def run(handler: Callable[[Any, Any], Awaitable[T]], command: Any) -> T:
@@ -162,11 +162,13 @@ def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRou
 
     # Actions
 
-    @router.post(
-        "/programmes/{year}/actions", status_code=201, dependencies=[agency], tags=["actions"]
-    )
-    async def propose_action(year: Year, body: ActionIn) -> dict[str, Any]:
-        """Add an action to the year's programme (created as a draft if it does not exist)."""
+    @router.post("/programmes/{year}/actions", status_code=201, tags=["actions"])
+    async def propose_action(
+        year: Year, actor: Annotated[Actor, agency_or_animator], body: ActionIn
+    ) -> dict[str, Any]:
+        """Add an action to the year's programme (created as a draft if it does not exist);
+        an animator proposes one that their centre leads (proposed: the agency plans it)."""
+        require_centre(actor, body.lead_centre_id)
         command = handlers.ProposeAction(
             year=year,
             axis=body.axis,
@@ -177,7 +179,8 @@ def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRou
             starts_on=body.starts_on,
             ends_on=body.ends_on,
             estimated_cost_cents=body.estimated_cost,
-            by=AGENCY,
+            by=actor.label,
+            actor=actor.ref,
         )
         return await action_out(await run(handlers.propose_action, command))
 
@@ -190,32 +193,60 @@ def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRou
         await _found(read, action_id)
         return [_history(entry) for entry in await read(lambda r: r.history(action_id))]
 
-    @router.patch("/actions/{action_id}", dependencies=[agency], tags=["actions"])
-    async def edit_action(action_id: UUID, body: ActionPatch) -> dict[str, Any]:
+    @router.patch("/actions/{action_id}", tags=["actions"])
+    async def edit_action(
+        action_id: UUID, actor: Annotated[Actor, agency], body: ActionPatch
+    ) -> dict[str, Any]:
         """Change an action's content (programme draft or amending), or name a new lead."""
         changes: dict[str, Any] = {
             name: getattr(body, name) for name in body.model_fields_set if name != "estimated_cost"
         }
         if "estimated_cost" in body.model_fields_set:
             changes["estimated_cost_cents"] = body.estimated_cost
-        command = handlers.EditAction(action_id, changes, by=AGENCY)
+        command = handlers.EditAction(action_id, changes, by=actor.label, actor=actor.ref)
         return await action_out(await run(handlers.edit_action, command))
 
-    @router.post("/actions/{action_id}/status", dependencies=[agency], tags=["actions"])
-    async def change_status(action_id: UUID, body: StatusIn) -> dict[str, Any]:
+    @router.post("/actions/{action_id}/participants", tags=["actions"], summary="Ask to take part")
+    async def take_part(
+        action_id: UUID, actor: Annotated[Actor, agency_or_animator], body: ParticipationIn
+    ) -> dict[str, Any]:
+        """A centre takes part in an action (its animator asks; the agency is told by the
+        action's update)."""
+        require_centre(actor, body.centre_id)
+        current = await _found(read, action_id)
+        if body.centre_id in current.centre_ids:
+            return await action_out(current)
+        changes = {"participant_ids": (*current.participant_ids, body.centre_id)}
+        command = handlers.EditAction(action_id, changes, by=actor.label, actor=actor.ref)
+        return await action_out(await run(handlers.edit_action, command))
+
+    @router.post("/actions/{action_id}/status", tags=["actions"])
+    async def change_status(
+        action_id: UUID, actor: Annotated[Actor, agency], body: StatusIn
+    ) -> dict[str, Any]:
         """proposed → planned → in_progress → done; cancelled unless done."""
-        command = handlers.ChangeActionStatus(action_id, body.status, body.reason, by=AGENCY)
+        command = handlers.ChangeActionStatus(
+            action_id, body.status, body.reason, by=actor.label, actor=actor.ref
+        )
         return await action_out(await run(handlers.change_action_status, command))
 
-    @router.patch("/actions/{action_id}/progress", dependencies=[agency], tags=["actions"])
-    async def report_progress(action_id: UUID, body: ProgressIn) -> dict[str, Any]:
-        """État d'avancement: progress in percent, a note, the cost so far."""
+    @router.patch("/actions/{action_id}/progress", tags=["actions"])
+    async def report_progress(
+        action_id: UUID, actor: Annotated[Actor, agency_or_animator], body: ProgressIn
+    ) -> dict[str, Any]:
+        """État d'avancement: progress in percent, a note, the cost so far (the agency, or an
+        animator of the lead centre)."""
+        if not actor.has(Role.AGENCY):
+            lead = (await _found(read, action_id)).lead_centre_id
+            if lead is None or not actor.animates(lead):
+                raise forbidden("Only the agency and the animators of the lead centre report it.")
         command = handlers.ReportProgress(
             action_id,
             progress=body.progress,
             note=body.note,
             actual_cost_cents=None if body.actual_cost is None else body.actual_cost,
-            by=AGENCY,
+            by=actor.label,
+            actor=actor.ref,
         )
         return await action_out(await run(handlers.report_action_progress, command))
 
@@ -274,23 +305,23 @@ def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRou
             "actions": [_action(action, centres) for action in actions],
         }
 
-    @router.post("/programmes/{year}/submit", dependencies=[agency], tags=["programmes"])
-    async def submit(year: Year) -> dict[str, Any]:
+    @router.post("/programmes/{year}/submit", tags=["programmes"])
+    async def submit(year: Year, actor: Annotated[Actor, agency]) -> dict[str, Any]:
         """Submit the programme (draft or amending) to the steering committee."""
-        command = handlers.SubmitProgramme(year, by=AGENCY)
+        command = handlers.SubmitProgramme(year, by=actor.label, actor=actor.ref)
         return _programme(await run(handlers.submit_programme, command))
 
-    @router.post("/programmes/{year}/amend", dependencies=[agency], tags=["programmes"])
-    async def amend(year: Year) -> dict[str, Any]:
+    @router.post("/programmes/{year}/amend", tags=["programmes"])
+    async def amend(year: Year, actor: Annotated[Actor, agency]) -> dict[str, Any]:
         """Open an amendment of the validated programme: its actions can change again."""
-        command = handlers.AmendProgramme(year, by=AGENCY)
+        command = handlers.AmendProgramme(year, by=actor.label, actor=actor.ref)
         return _programme(await run(handlers.amend_programme, command))
 
-    @router.post(
-        "/programmes/{year}/validate", status_code=201, dependencies=[copil], tags=["programmes"]
-    )
+    @router.post("/programmes/{year}/validate", status_code=201, tags=["programmes"])
     async def validate(
-        year: Year, body: Annotated[ValidationIn | None, Body()] = None
+        year: Year,
+        actor: Annotated[Actor, copil],
+        body: Annotated[ValidationIn | None, Body()] = None,
     ) -> dict[str, Any]:
         """The steering committee validates the submitted programme: a new immutable version."""
         given = body or ValidationIn()
@@ -299,7 +330,8 @@ def build_router(runtime: ServiceRuntime, settings: ProgrammeSettings) -> APIRou
             deciding_body=given.deciding_body,
             decided_on=given.decided_on,
             decision_reference=given.decision_reference,
-            by=COPIL,
+            by=actor.label,
+            actor=actor.ref,
         )
         return (await run(handlers.validate_programme, command)).snapshot
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.contracts.programme import (
     ActionFacts,
     ActionLeadMissing,
@@ -94,6 +95,7 @@ class ProposeAction:
     ends_on: date
     estimated_cost_cents: int
     by: str
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,7 @@ class EditAction:
     action_id: UUID
     changes: Mapping[str, Any]
     by: str
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class ChangeActionStatus:
     status: ActionStatus
     reason: str | None
     by: str
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -118,12 +122,14 @@ class ReportProgress:
     note: str | None
     actual_cost_cents: int | None
     by: str
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
 class SubmitProgramme:
     year: int
     by: str
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -133,12 +139,14 @@ class ValidateProgramme:
     decided_on: date | None
     decision_reference: str | None
     by: str
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
 class AmendProgramme:
     year: int
     by: str
+    actor: ActorRef | None = None
 
 
 # Actions
@@ -166,12 +174,16 @@ async def propose_action(command: ProposeAction, uow: UnitOfWork) -> Action:
     check_centres(action.centre_ids, centres)
     await repository.add_action(action)
     at = utcnow()
-    await repository.record(action.id, "proposed", command.by, at, _jsonable(_content(action)))
+    await repository.record(
+        action.id, "proposed", command.by, at, _with_actor(_jsonable(_content(action)), command)
+    )
     await uow.publish(
         ActionProposed.create(
             source=SOURCE,
             subject=str(action.id),
-            data=ActionProposedData(action=action_facts(action, centres), by=command.by, at=at),
+            data=ActionProposedData(
+                action=action_facts(action, centres), by=command.by, at=at, actor=command.actor
+            ),
         )
     )
     await uow.commit()
@@ -220,7 +232,7 @@ async def edit_action(command: EditAction, uow: UnitOfWork) -> Action:
         "updated",
         command.by,
         at,
-        {"changes": {name: [before[name], after[name]] for name in changed}},
+        _with_actor({"changes": {name: [before[name], after[name]] for name in changed}}, command),
     )
     removed = [centre for centre in current.centre_ids if centre not in edited.centre_ids]
     await uow.publish(
@@ -234,6 +246,7 @@ async def edit_action(command: EditAction, uow: UnitOfWork) -> Action:
                 removed_participants=_participants(removed, current, centres),
                 by=command.by,
                 at=at,
+                actor=command.actor,
             ),
         )
     )
@@ -246,7 +259,9 @@ async def change_action_status(command: ChangeActionStatus, uow: UnitOfWork) -> 
     current = await _action(repository, command.action_id, for_update=True)
     changed = change_status(current, command.status)
     at = utcnow()
-    await _publish_status_change(repository, uow, current, changed, command.reason, command.by, at)
+    await _publish_status_change(
+        repository, uow, current, changed, command.reason, command.by, at, command.actor
+    )
     await uow.commit()
     return changed
 
@@ -261,11 +276,14 @@ async def report_action_progress(command: ReportProgress, uow: UnitOfWork) -> Ac
         "progress",
         command.by,
         at,
-        {
-            "progress": reported.progress,
-            "note": command.note,
-            "actual_cost": _amount(command.actual_cost_cents),
-        },
+        _with_actor(
+            {
+                "progress": reported.progress,
+                "note": command.note,
+                "actual_cost": _amount(command.actual_cost_cents),
+            },
+            command,
+        ),
     )
     changed = [
         name
@@ -284,6 +302,7 @@ async def report_action_progress(command: ReportProgress, uow: UnitOfWork) -> Ac
                     changed=[name.removesuffix("_cents") for name in changed],
                     by=command.by,
                     at=at,
+                    actor=command.actor,
                 ),
             )
         )
@@ -326,7 +345,9 @@ async def validate_programme(command: ValidateProgramme, uow: UnitOfWork) -> Ver
         if action.status is ActionStatus.PROPOSED:
             planned = change_status(action, ActionStatus.PLANNED)
             reason = f"adopted by {command.deciding_body} on {decided_on.isoformat()}"
-            await _publish_status_change(repository, uow, action, planned, reason, command.by, at)
+            await _publish_status_change(
+                repository, uow, action, planned, reason, command.by, at, command.actor
+            )
             action = planned
         actions.append(action)
     centres = await repository.centres({c for action in actions for c in action.centre_ids})
@@ -347,6 +368,7 @@ async def validate_programme(command: ValidateProgramme, uow: UnitOfWork) -> Ver
         decided_on=decided_on,
         deciding_body=command.deciding_body,
         decision_reference=command.decision_reference,
+        validated_by=command.actor,
         totals_by_axis={axis.value: amount_from_cents(cents) for axis, cents in totals.items()},
         total=amount_from_cents(sum(totals.values())),
         actions=[_validated(action, centres) for action in actions],
@@ -483,15 +505,17 @@ async def _publish_status_change(
     reason: str | None,
     by: str,
     at: datetime,
+    actor: ActorRef | None = None,
 ) -> None:
     await repository.save_action(after)
-    await repository.record(
-        after.id,
-        "status",
-        by,
-        at,
-        {"previous_status": before.status.value, "status": after.status.value, "reason": reason},
-    )
+    details: dict[str, Any] = {
+        "previous_status": before.status.value,
+        "status": after.status.value,
+        "reason": reason,
+    }
+    if actor is not None:
+        details["by_actor"] = actor.model_dump()
+    await repository.record(after.id, "status", by, at, details)
     centres = await repository.centres(after.centre_ids)
     await uow.publish(
         ActionStatusChanged.create(
@@ -504,6 +528,7 @@ async def _publish_status_change(
                 reason=reason,
                 by=by,
                 at=at,
+                actor=actor,
             ),
         )
     )
@@ -580,3 +605,9 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
         return value
 
     return {name: convert(value) for name, value in values.items()}
+
+
+def _with_actor(details: dict[str, Any], command: Any) -> dict[str, Any]:
+    """History details with who made the change (``by_actor``: id and display name)."""
+    actor = getattr(command, "actor", None)
+    return details if actor is None else {**details, "by_actor": actor.model_dump()}

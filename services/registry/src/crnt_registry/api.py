@@ -11,22 +11,23 @@ from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from crnt_shared.http import PROBLEM_JSON, Problem, Role, role_guard
-from crnt_shared.ratelimit import RateLimiter
+from crnt_shared.auth import Actor, Role, forbidden, person_id_for, require_centre
+from crnt_shared.http import PROBLEM_JSON, Problem, client_address
+from crnt_shared.ratelimit import RateLimiter, client_bucket
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from crnt_registry import csv_io, handlers
 from crnt_registry.domain import (
-    AGENCY_ACCOUNT,
     AnimatorDraft,
     CentreDraft,
     CodeInsee,
+    Confirmation,
     MembershipAction,
     MembershipStatus,
     Siren,
     Text,
+    needs_confirmation,
     typology_warnings,
 )
 from crnt_registry.repository import (
@@ -41,14 +42,25 @@ from crnt_registry.repository import (
 from crnt_registry.runtime import RegistryRuntime
 from crnt_registry.settings import RegistrySettings
 
-AGENCY = "agency"
+#: What an animator of a centre may change of it: its own facts, never its identity or EPCI.
+ANIMATOR_EDITABLE = frozenset(
+    {
+        "workstations",
+        "horaires",
+        "services",
+        "telephone",
+        "courriels",
+        "site_web",
+        "presentation_resume",
+        "presentation_detail",
+    }
+)
 MAX_PAGE = 500
 
 T = TypeVar("T")
 
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size.")]
 Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
-_bearer = HTTPBearer(auto_error=False)
 
 
 class _Strict(BaseModel):
@@ -111,24 +123,20 @@ class ApplicationStatus(StrEnum):
 
 def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRouter:
     router = APIRouter()
-    guard = role_guard(
-        {
-            Role.AGENCY: settings.agency_token.get_secret_value(),
-            Role.COPIL: settings.copil_token.get_secret_value(),
-        }
-    )
-    agency = guard(Role.AGENCY)
-    agency_check = agency.dependency
-    assert agency_check is not None
+    agency = runtime.auth.require(Role.AGENCY)
+    #: The agency, or an animator (whose centre each route checks with ``for_centre``).
+    agency_or_animator = runtime.auth.require(Role.AGENCY, Role.ANIMATOR)
+    maybe_actor = Depends(runtime.auth.optional)
 
-    async def maybe_agency(
-        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-    ) -> bool:
-        """Whether the agency's token came; a wrong token is refused, not ignored."""
-        if credentials is None:
-            return False
-        await agency_check(credentials)
-        return True
+    async def for_centre(actor: Actor, centre_id: UUID) -> None:
+        """The agency, or an animator of this centre while it is a member (checked here, in
+        the registry's own data, so that a withdrawn centre's animators are refused at once)."""
+        if actor.has(Role.AGENCY):
+            return
+        require_centre(actor, centre_id, agency_too=False)
+        centre = await read(lambda r: r.centre(centre_id))
+        if centre is None or centre.status is not MembershipStatus.MEMBER:
+            raise forbidden("Only the animators of a member centre act for it.")
 
     policy = runtime.policy
 
@@ -174,11 +182,11 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
         responses={429: {"content": {PROBLEM_JSON: {}}, "description": "Too many from you"}},
     )
     async def submit_application(
-        body: ApplicationIn, request: Request, by_agency: Annotated[bool, Depends(maybe_agency)]
+        body: ApplicationIn, request: Request, actor: Annotated[Actor | None, maybe_actor]
     ) -> dict[str, Any]:
-        submitter = AGENCY_ACCOUNT if by_agency else None
-        if submitter is None:
-            client = request.client.host if request.client else "unknown"
+        submitter = actor
+        if needs_confirmation(submitter):
+            client = client_bucket(client_address(request, settings.trusted_proxies))
             await RateLimiter(runtime.pool).check(
                 f"registry.applications:client:{client}",
                 limit=settings.applications_per_client,
@@ -196,11 +204,20 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
 
     @router.get("/applications", dependencies=[agency], tags=["applications"])
     async def list_applications(
-        status: ApplicationStatus | None = None, limit: Limit = 50, offset: Offset = 0
+        status: ApplicationStatus | None = None,
+        confirmation: Annotated[
+            Confirmation | None,
+            Query(description="`awaiting`: anonymous, no address confirmed yet."),
+        ] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> dict[str, Any]:
         async def query(repository: Repository) -> dict[str, Any]:
             page = await repository.applications(
-                status=None if status is None else status.value, limit=limit, offset=offset
+                status=None if status is None else status.value,
+                confirmation=None if confirmation is None else confirmation.value,
+                limit=limit,
+                offset=offset,
             )
             items = []
             for application in page.items:
@@ -227,23 +244,29 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
 
         return await read(query)
 
-    @router.post(
-        "/applications/{application_id}/approve", dependencies=[agency], tags=["applications"]
-    )
+    @router.post("/applications/{application_id}/approve", tags=["applications"])
     async def approve(
-        application_id: UUID, body: Annotated[Decision | None, Body()] = None
+        application_id: UUID,
+        actor: Annotated[Actor, agency],
+        body: Annotated[Decision | None, Body()] = None,
     ) -> dict[str, Any]:
-        by = (body.by if body else None) or AGENCY
-        command = handlers.DecideApplication(application_id, MembershipAction.APPROVE, by)
+        by = (body.by if body else None) or actor.label
+        command = handlers.DecideApplication(
+            application_id, MembershipAction.APPROVE, by, by=actor.ref
+        )
         centre = await run(handlers.decide_application, command)
         return {"application_id": str(application_id), **_decision(centre)}
 
-    @router.post(
-        "/applications/{application_id}/reject", dependencies=[agency], tags=["applications"]
-    )
-    async def reject(application_id: UUID, body: Reasoned) -> dict[str, Any]:
+    @router.post("/applications/{application_id}/reject", tags=["applications"])
+    async def reject(
+        application_id: UUID, actor: Annotated[Actor, agency], body: Reasoned
+    ) -> dict[str, Any]:
         command = handlers.DecideApplication(
-            application_id, MembershipAction.REJECT, body.by or AGENCY, body.reason
+            application_id,
+            MembershipAction.REJECT,
+            body.by or actor.label,
+            body.reason,
+            by=actor.ref,
         )
         centre = await run(handlers.decide_application, command)
         return {"application_id": str(application_id), **_decision(centre)}
@@ -348,8 +371,12 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
 
     @router.get("/centres/{centre_id}", tags=["centres"])
     async def get_centre(
-        centre_id: UUID, personal: Annotated[bool, Depends(maybe_agency)]
+        centre_id: UUID, actor: Annotated[Actor | None, maybe_actor]
     ) -> dict[str, Any]:
+        """Public facts and history; the agency and the centre's animators also see who made
+        each change and the animators."""
+        personal = actor is not None and (actor.has(Role.AGENCY) or actor.animates(centre_id))
+
         async def query(repository: Repository) -> dict[str, Any]:
             centre = await repository.centre(centre_id)
             if centre is None:
@@ -365,9 +392,10 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
 
         return await read(query)
 
-    @router.patch("/centres/{centre_id}", dependencies=[agency], tags=["centres"])
+    @router.patch("/centres/{centre_id}", tags=["centres"])
     async def update_centre(
         centre_id: UUID,
+        actor: Annotated[Actor, agency_or_animator],
         changes: Annotated[
             dict[str, Any],
             Body(
@@ -376,7 +404,17 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
             ),
         ],
     ) -> dict[str, Any]:
-        command = handlers.UpdateCentre(centre_id, changes)
+        """The agency changes any field; an animator of the centre its own facts only
+        (workstations, opening hours, services, contact and presentation fields)."""
+        await for_centre(actor, centre_id)
+        if not actor.has(Role.AGENCY):
+            others = sorted(set(changes) - ANIMATOR_EDITABLE)
+            if others:
+                raise forbidden(
+                    f"An animator changes the centre's own facts only; {', '.join(others)}"
+                    " can be changed by the agency."
+                )
+        command = handlers.UpdateCentre(centre_id, changes, by=actor.ref)
         return _centre(await run(handlers.update_centre, command))
 
     for action in (MembershipAction.SUSPEND, MembershipAction.REINSTATE, MembershipAction.WITHDRAW):
@@ -384,8 +422,12 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
 
     # Animators
 
-    @router.get("/centres/{centre_id}/animators", dependencies=[agency], tags=["animators"])
-    async def list_animators(centre_id: UUID) -> dict[str, Any]:
+    @router.get("/centres/{centre_id}/animators", tags=["animators"])
+    async def list_animators(
+        centre_id: UUID, actor: Annotated[Actor, agency_or_animator]
+    ) -> dict[str, Any]:
+        await for_centre(actor, centre_id)
+
         async def query(repository: Repository) -> list[Animator]:
             if await repository.centre(centre_id) is None:
                 raise Problem(404, "Not found", f"There is no centre {centre_id}.")
@@ -397,32 +439,53 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
     @router.post(
         "/centres/{centre_id}/animators",
         status_code=201,
-        dependencies=[agency],
         tags=["animators"],
     )
-    async def add_animator(centre_id: UUID, body: AnimatorDraft) -> dict[str, Any]:
-        animator = await run(handlers.add_animator, handlers.AddAnimator(centre_id, body))
+    async def add_animator(
+        centre_id: UUID, actor: Annotated[Actor, agency_or_animator], body: AnimatorDraft
+    ) -> dict[str, Any]:
+        """The agency, or an animator of the centre, adds a colleague."""
+        await for_centre(actor, centre_id)
+        command = handlers.AddAnimator(centre_id, body, by=actor.ref)
+        animator = await run(handlers.add_animator, command)
         return _animator(animator)
 
     @router.patch(
         "/centres/{centre_id}/animators/{animator_id}",
-        dependencies=[agency],
         tags=["animators"],
     )
     async def update_animator(
-        centre_id: UUID, animator_id: UUID, body: AnimatorPatch
+        centre_id: UUID,
+        animator_id: UUID,
+        actor: Annotated[Actor, agency_or_animator],
+        body: AnimatorPatch,
     ) -> dict[str, Any]:
-        command = handlers.UpdateAnimator(centre_id, animator_id, body.name, body.email)
+        await for_centre(actor, centre_id)
+        command = handlers.UpdateAnimator(
+            centre_id, animator_id, body.name, body.email, by=actor.ref
+        )
         return _animator(await run(handlers.update_animator, command))
 
     @router.delete(
         "/centres/{centre_id}/animators/{animator_id}",
         status_code=204,
-        dependencies=[agency],
         tags=["animators"],
     )
-    async def remove_animator(centre_id: UUID, animator_id: UUID) -> Response:
-        await run(handlers.remove_animator, handlers.RemoveAnimator(centre_id, animator_id))
+    async def remove_animator(
+        centre_id: UUID, animator_id: UUID, actor: Annotated[Actor, agency_or_animator]
+    ) -> Response:
+        """The agency, or an animator of the centre, removes a colleague (not themselves)."""
+        await for_centre(actor, centre_id)
+        if not actor.has(Role.AGENCY):
+            animators = await read(lambda r: r.animators(centre_id))
+            if any(
+                a.id == animator_id and str(person_id_for(a.email)) == actor.id for a in animators
+            ):
+                raise forbidden(
+                    "An animator cannot remove themselves: ask a colleague or the agency."
+                )
+        command = handlers.RemoveAnimator(centre_id, animator_id, by=actor.ref)
+        await run(handlers.remove_animator, command)
         return Response(status_code=204)
 
     return router
@@ -434,8 +497,12 @@ def _membership_route(
     run: Callable[[Any, Any], Awaitable[Any]],
     action: MembershipAction,
 ) -> None:
-    async def change(centre_id: UUID, body: Reasoned) -> dict[str, Any]:
-        command = handlers.ChangeMembership(centre_id, action, body.by or AGENCY, body.reason)
+    async def change(
+        centre_id: UUID, actor: Annotated[Actor, agency], body: Reasoned
+    ) -> dict[str, Any]:
+        command = handlers.ChangeMembership(
+            centre_id, action, body.by or actor.label, body.reason, by=actor.ref
+        )
         centre = await run(handlers.change_membership, command)
         return _decision(centre)
 
@@ -443,7 +510,6 @@ def _membership_route(
         f"/centres/{{centre_id}}/{action.value}",
         change,
         methods=["POST"],
-        dependencies=[agency],
         tags=["membership"],
         name=f"{action.value}_centre",
         summary=f"{action.value.capitalize()} a centre's membership",
@@ -526,4 +592,5 @@ def _history(entry: HistoryEntry, personal: bool) -> dict[str, Any]:
     }
     if personal:
         view["by"] = entry.actor
+        view["by_actor"] = entry.actor_ref
     return view

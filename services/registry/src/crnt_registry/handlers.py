@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 import structlog
+from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.contracts.notifications import AddressConfirmed
 from crnt_shared.contracts.registry import (
     AddressConfirmedData,
@@ -125,6 +126,7 @@ class DecideApplication:
     action: MembershipAction
     actor: str
     reason: str | None = None
+    by: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -133,18 +135,21 @@ class ChangeMembership:
     action: MembershipAction
     actor: str
     reason: str
+    by: ActorRef | None = None
 
 
 @dataclass(frozen=True)
 class UpdateCentre:
     centre_id: UUID
     changes: dict[str, Any]
+    by: ActorRef | None = None
 
 
 @dataclass(frozen=True)
 class AddAnimator:
     centre_id: UUID
     animator: AnimatorDraft
+    by: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -153,12 +158,14 @@ class UpdateAnimator:
     animator_id: UUID
     name: str | None = None
     email: str | None = None
+    by: ActorRef | None = None
 
 
 @dataclass(frozen=True)
 class RemoveAnimator:
     centre_id: UUID
     animator_id: UUID
+    by: ActorRef | None = None
 
 
 # Results
@@ -394,6 +401,7 @@ async def decide_application(command: DecideApplication, uow: UnitOfWork) -> Cen
         actor=command.actor,
         reason=command.reason,
         application=application,
+        by=command.by,
     )
 
 
@@ -408,6 +416,7 @@ async def change_membership(command: ChangeMembership, uow: UnitOfWork) -> Centr
         actor=command.actor,
         reason=command.reason,
         application=application,
+        by=command.by,
     )
 
 
@@ -420,9 +429,17 @@ async def _transition(
     actor: str,
     reason: str | None,
     application: Application | None,
+    by: ActorRef | None = None,
 ) -> Centre:
     changed = await _apply_transition(
-        repository, uow, centre_id, action, actor=actor, reason=reason, application=application
+        repository,
+        uow,
+        centre_id,
+        action,
+        actor=actor,
+        reason=reason,
+        application=application,
+        by=by,
     )
     await uow.commit()
     return changed
@@ -437,6 +454,7 @@ async def _apply_transition(
     actor: str,
     reason: str | None,
     application: Application | None,
+    by: ActorRef | None = None,
 ) -> Centre:
     centre = await _centre(repository, centre_id, for_update=True)
     status = next_status(centre.status, action)
@@ -453,6 +471,7 @@ async def _apply_transition(
         reason=reason,
         actor=actor,
         at=at,
+        actor_ref=by,
     )
     if application is not None and action in (MembershipAction.APPROVE, MembershipAction.REJECT):
         decision = "approved" if action is MembershipAction.APPROVE else "rejected"
@@ -470,6 +489,7 @@ async def _apply_transition(
             at=at,
             centre=centre_facts(changed),
             animators=animator_facts(animators),
+            actor=by,
         ),
     )
     await uow.publish(event)
@@ -513,6 +533,7 @@ async def update_centre(command: UpdateCentre, uow: UnitOfWork) -> Centre:
                 changed=changed,
                 centre=centre_facts(updated),
                 animators=animator_facts(animators),
+                actor=command.by,
             ),
         )
     )
@@ -568,7 +589,7 @@ async def add_animator(command: AddAnimator, uow: UnitOfWork) -> Animator:
         await repository.add_animator(animator)
     except asyncpg.UniqueViolationError as error:
         raise Conflict(f"An animator of this centre has the email {animator.email}.") from error
-    await _publish_animator(uow, AnimatorAdded, centre, animator)
+    await _publish_animator(uow, AnimatorAdded, centre, animator, by=command.by)
     return animator
 
 
@@ -592,7 +613,9 @@ async def update_animator(command: UpdateAnimator, uow: UnitOfWork) -> Animator:
     _ensure_email_free(animators, updated.email, exclude=current.id)
     await repository.update_animator(updated)
     previous = current.email if current.email != updated.email else None
-    await _publish_animator(uow, AnimatorUpdated, centre, updated, previous_email=previous)
+    await _publish_animator(
+        uow, AnimatorUpdated, centre, updated, previous_email=previous, by=command.by
+    )
     return updated
 
 
@@ -604,7 +627,7 @@ async def remove_animator(command: RemoveAnimator, uow: UnitOfWork) -> None:
     animator = _animator(animators, command.animator_id, centre.id)
     ensure_animator_removable(centre.status, len(animators))
     await repository.remove_animator(animator.id)
-    await _publish_animator(uow, AnimatorRemoved, centre, animator)
+    await _publish_animator(uow, AnimatorRemoved, centre, animator, by=command.by)
 
 
 async def _publish_animator(
@@ -613,11 +636,13 @@ async def _publish_animator(
     centre: Centre,
     animator: Animator,
     previous_email: str | None = None,
+    by: ActorRef | None = None,
 ) -> None:
     data = AnimatorChangeData(
         centre=centre_facts(centre),
         animator=_facts(animator),
         previous_email=previous_email,
+        actor=by,
     )
     await uow.publish(contract.create(source=SOURCE, subject=str(centre.id), data=data))
     await uow.commit()

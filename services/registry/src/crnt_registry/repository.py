@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Generic, TypeVar
 from uuid import UUID
 
+from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.db import Connection
 
 from crnt_registry.domain import (
@@ -78,6 +79,8 @@ class HistoryEntry:
     reason: str | None
     actor: str
     at: datetime
+    #: ``{kind, id, name}``: who, a person or a service account (none before people signed in).
+    actor_ref: dict[str, str] | None = None
 
 
 T = TypeVar("T")
@@ -382,13 +385,16 @@ class Repository:
         return None if row is None else Application(**dict(row))
 
     async def applications(
-        self, *, status: str | None, limit: int, offset: int
+        self, *, status: str | None, limit: int, offset: int, confirmation: str | None = None
     ) -> Page[Application]:
+        where = (
+            " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR confirmation = $2)"
+        )
         rows = await self.connection.fetch(
-            "SELECT *, count(*) OVER () AS total FROM applications"
-            " WHERE ($1::text IS NULL OR status = $1)"
-            " ORDER BY submitted_at, id LIMIT $2 OFFSET $3",
+            f"SELECT *, count(*) OVER () AS total FROM applications{where}"
+            " ORDER BY submitted_at, id LIMIT $3 OFFSET $4",
             status,
+            confirmation,
             limit,
             offset,
         )
@@ -396,8 +402,7 @@ class Repository:
             total = rows[0]["total"]
         else:
             total = await self._count(
-                "SELECT count(*) FROM applications WHERE ($1::text IS NULL OR status = $1)",
-                status,
+                f"SELECT count(*) FROM applications{where}", status, confirmation
             )
         items = [Application(**{k: v for k, v in dict(r).items() if k != "total"}) for r in rows]
         return Page(items, total)
@@ -425,11 +430,12 @@ class Repository:
         reason: str | None,
         actor: str,
         at: datetime,
+        actor_ref: ActorRef | None = None,
     ) -> None:
         await self.connection.execute(
             "INSERT INTO membership_history"
-            " (centre_id, action, previous_status, status, reason, actor, at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            " (centre_id, action, previous_status, status, reason, actor, at, actor_ref)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             centre_id,
             action,
             None if previous is None else previous.value,
@@ -437,11 +443,13 @@ class Repository:
             reason,
             actor,
             at,
+            None if actor_ref is None else actor_ref.model_dump(),
         )
 
     async def history(self, centre_id: UUID) -> list[HistoryEntry]:
         rows = await self.connection.fetch(
-            "SELECT action, previous_status, status, reason, actor, at FROM membership_history"
+            "SELECT action, previous_status, status, reason, actor, at, actor_ref"
+            " FROM membership_history"
             " WHERE centre_id = $1 ORDER BY id",
             centre_id,
         )

@@ -2,10 +2,12 @@
 anonymous applications' addresses and the rate limit of anonymous applications."""
 
 from datetime import timedelta
+from typing import Annotated
 
 from crnt_shared.settings import ServiceSettings
 from crnt_shared.topics import NOTIFICATIONS
-from pydantic import Field, PostgresDsn
+from pydantic import Field, PostgresDsn, field_validator
+from pydantic_settings import NoDecode
 
 
 class RegistrySettings(ServiceSettings):
@@ -18,6 +20,10 @@ class RegistrySettings(ServiceSettings):
     )
     applications_client_window_seconds: float = Field(
         default=3600.0, gt=0, validation_alias="REGISTRY_APPLICATIONS_CLIENT_WINDOW_SECONDS"
+    )
+    #: Peers whose X-Forwarded-For names the client (the web front end, a load balancer).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="REGISTRY_TRUSTED_PROXIES"
     )
     #: An anonymous application that no address confirmed expires after this many days.
     unconfirmed_application_days: float = Field(
@@ -36,6 +42,13 @@ class RegistrySettings(ServiceSettings):
     notifications_topic: str = Field(
         default=NOTIFICATIONS, validation_alias="REGISTRY_NOTIFICATIONS_TOPIC"
     )
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def applications_client_window(self) -> timedelta:

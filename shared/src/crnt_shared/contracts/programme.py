@@ -25,6 +25,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.events import Contract, Event
 from crnt_shared.topics import PROGRAMME
 
@@ -95,8 +96,11 @@ class ActionFacts(Contract):
 
 class ActionProposedData(Contract):
     action: ActionFacts
-    by: str = Field(description="Who made the change: `agency`, or a centre later.")
+    by: str = Field(description="Who made the change: a display name, or `agency`.")
     at: datetime
+    actor: ActorRef | None = Field(
+        default=None, description="Who: a person (id, display name) or a service account."
+    )
 
 
 class ActionUpdatedData(Contract):
@@ -110,6 +114,9 @@ class ActionUpdatedData(Contract):
     reason: str | None = None
     by: str
     at: datetime
+    actor: ActorRef | None = Field(
+        default=None, description="Who: a person (id, display name) or a service account."
+    )
 
 
 class ActionStatusChangedData(Contract):
@@ -119,6 +126,9 @@ class ActionStatusChangedData(Contract):
     reason: str | None = None
     by: str
     at: datetime
+    actor: ActorRef | None = Field(
+        default=None, description="Who: a person (id, display name) or a service account."
+    )
 
 
 class ActionLeadMissingData(Contract):
@@ -159,6 +169,9 @@ class ProgrammeValidatedData(Contract):
     decided_on: date = Field(description="The date of the deciding body's meeting.")
     deciding_body: str = Field(examples=["Comité de pilotage"])
     decision_reference: str | None = None
+    validated_by: ActorRef | None = Field(
+        default=None, description="Who recorded the decision: a COPIL member, or a service account."
+    )
     totals_by_axis: dict[str, Amount]
     total: Amount
     actions: list[ValidatedAction]

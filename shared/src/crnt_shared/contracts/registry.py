@@ -11,6 +11,7 @@ from uuid import UUID
 
 from pydantic import Field
 
+from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.events import Contract, Event
 from crnt_shared.topics import REGISTRY
 
@@ -101,18 +102,27 @@ class MembershipChangeData(Contract):
     at: datetime
     centre: CentreFacts
     animators: list[AnimatorFacts]
+    actor: ActorRef | None = Field(
+        default=None, description="Who: a person (id, display name) or a service account."
+    )
 
 
 class CentreUpdatedData(Contract):
     changed: list[str]
     centre: CentreFacts
     animators: list[AnimatorFacts]
+    actor: ActorRef | None = Field(
+        default=None, description="Who: a person (id, display name) or a service account."
+    )
 
 
 class AnimatorChangeData(Contract):
     centre: CentreFacts
     animator: AnimatorFacts
     previous_email: str | None = None
+    actor: ActorRef | None = Field(
+        default=None, description="Who: a person (id, display name) or a service account."
+    )
 
 
 class _RegistryEvent(Event):

@@ -1,0 +1,1 @@
+"""The identity service: people and roles, sign-in by mailed link, signed tokens, keys."""

@@ -1,0 +1,279 @@
+"""Identity's SQL (asyncpg): people, the registry's read model, links, sessions and keys."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from crnt_shared.auth import Role
+from crnt_shared.db import Connection
+
+from crnt_identity.domain import Animation, Person
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_pem: bytes
+    public_jwk: dict[str, Any]
+    created_at: datetime
+    signs_from: datetime
+    retired_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Session:
+    id: UUID
+    person_id: UUID
+    expires_at: datetime
+    ended_at: datetime | None
+
+
+def _person(row: Any) -> Person:
+    return Person(
+        row["id"],
+        row["email"],
+        row["display_name"],
+        frozenset(Role(role) for role in row["roles"]),
+        row["removed_at"] is not None,
+    )
+
+
+class Repository:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+    # People
+
+    async def person(self, person_id: UUID, *, lock: bool = False) -> Person | None:
+        sql = "SELECT * FROM people WHERE id = $1" + (" FOR UPDATE" if lock else "")
+        row = await self.connection.fetchrow(sql, person_id)
+        return None if row is None else _person(row)
+
+    async def person_by_email(self, email: str) -> Person | None:
+        row = await self.connection.fetchrow("SELECT * FROM people WHERE email = $1", email)
+        return None if row is None else _person(row)
+
+    async def people(self) -> list[Person]:
+        rows = await self.connection.fetch(
+            "SELECT * FROM people WHERE removed_at IS NULL AND roles <> '{}' ORDER BY email"
+        )
+        return [_person(row) for row in rows]
+
+    async def insert_person(
+        self, person_id: UUID, email: str, display_name: str, roles: frozenset[Role]
+    ) -> bool:
+        """Add a person unless the address is known (even removed); whether it was added."""
+        status = await self.connection.execute(
+            "INSERT INTO people (id, email, display_name, roles) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (email) DO NOTHING",
+            person_id,
+            email,
+            display_name,
+            sorted(roles),
+        )
+        return bool(status.endswith(" 1"))
+
+    async def grant(
+        self, person_id: UUID, roles: frozenset[Role], display_name: str | None
+    ) -> None:
+        await self.connection.execute(
+            "UPDATE people"
+            " SET roles = ARRAY(SELECT DISTINCT unnest(roles || $2::text[]) ORDER BY 1),"
+            " display_name = COALESCE($3, display_name) WHERE id = $1",
+            person_id,
+            sorted(roles),
+            display_name,
+        )
+
+    async def remove_person(self, person_id: UUID, at: datetime) -> None:
+        await self.connection.execute(
+            "UPDATE people SET removed_at = $2, roles = '{}' WHERE id = $1", person_id, at
+        )
+
+    async def restore_person(self, person_id: UUID) -> None:
+        await self.connection.execute(
+            "UPDATE people SET removed_at = NULL WHERE id = $1", person_id
+        )
+
+    # The registry's read model
+
+    async def animations(self, email: str) -> list[Animation]:
+        rows = await self.connection.fetch(
+            "SELECT a.centre_id, a.name, c.status = 'member' AS member"
+            " FROM animators a JOIN centres c ON c.id = a.centre_id"
+            " WHERE a.email = $1 ORDER BY c.name, a.centre_id",
+            email,
+        )
+        return [Animation(row["centre_id"], row["name"], row["member"]) for row in rows]
+
+    async def upsert_centre(self, centre_id: UUID, name: str, status: str) -> str | None:
+        """Record a centre's status; returns the previous one (``None`` if new)."""
+        previous = await self.connection.fetchval(
+            "SELECT status FROM centres WHERE id = $1 FOR UPDATE", centre_id
+        )
+        await self.connection.execute(
+            "INSERT INTO centres (id, name, status) VALUES ($1, $2, $3)"
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status",
+            centre_id,
+            name,
+            status,
+        )
+        return None if previous is None else str(previous)
+
+    async def centre_emails(self, centre_id: UUID) -> list[str]:
+        rows = await self.connection.fetch(
+            "SELECT email FROM animators WHERE centre_id = $1", centre_id
+        )
+        return [row["email"] for row in rows]
+
+    async def replace_animators(
+        self, centre_id: UUID, animators: list[tuple[UUID, str, str]]
+    ) -> list[str]:
+        """Set a centre's animators (id, email, name); returns the addresses that left it."""
+        before = set(await self.centre_emails(centre_id))
+        await self.connection.execute("DELETE FROM animators WHERE centre_id = $1", centre_id)
+        await self.connection.executemany(
+            "INSERT INTO animators (centre_id, animator_id, email, name) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT DO NOTHING",
+            [(centre_id, animator_id, email, name) for animator_id, email, name in animators],
+        )
+        return sorted(before - {email for _, email, _ in animators})
+
+    async def upsert_animator(
+        self, centre_id: UUID, animator_id: UUID, email: str, name: str
+    ) -> None:
+        await self.connection.execute(
+            "INSERT INTO animators (centre_id, animator_id, email, name) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (centre_id, animator_id)"
+            " DO UPDATE SET email = excluded.email, name = excluded.name",
+            centre_id,
+            animator_id,
+            email,
+            name,
+        )
+
+    async def delete_animator(self, centre_id: UUID, animator_id: UUID) -> None:
+        await self.connection.execute(
+            "DELETE FROM animators WHERE centre_id = $1 AND animator_id = $2",
+            centre_id,
+            animator_id,
+        )
+
+    # Links
+
+    async def insert_link(
+        self, secret_hash: bytes, person_id: UUID, return_to: str | None, expires_at: datetime
+    ) -> None:
+        await self.connection.execute(
+            "INSERT INTO sign_in_links (secret_hash, person_id, return_to, expires_at)"
+            " VALUES ($1, $2, $3, $4)",
+            secret_hash,
+            person_id,
+            return_to,
+            expires_at,
+        )
+
+    async def use_link(self, secret_hash: bytes, now: datetime) -> tuple[UUID, str | None] | None:
+        """Mark a valid link used (once, even under concurrent redeems); its person."""
+        row = await self.connection.fetchrow(
+            "UPDATE sign_in_links SET used_at = $2"
+            " WHERE secret_hash = $1 AND used_at IS NULL AND expires_at > $2"
+            " RETURNING person_id, return_to",
+            secret_hash,
+            now,
+        )
+        return None if row is None else (row["person_id"], row["return_to"])
+
+    async def purge_links(self, now: datetime) -> None:
+        await self.connection.execute("DELETE FROM sign_in_links WHERE expires_at < $1", now)
+
+    # Sessions
+
+    async def insert_session(
+        self, session_id: UUID, person_id: UUID, refresh_hash: bytes, expires_at: datetime
+    ) -> None:
+        await self.connection.execute(
+            "INSERT INTO sessions (id, person_id, refresh_hash, expires_at)"
+            " VALUES ($1, $2, $3, $4)",
+            session_id,
+            person_id,
+            refresh_hash,
+            expires_at,
+        )
+
+    async def session_by_refresh(self, refresh_hash: bytes) -> Session | None:
+        row = await self.connection.fetchrow(
+            "SELECT id, person_id, expires_at, ended_at FROM sessions WHERE refresh_hash = $1",
+            refresh_hash,
+        )
+        return None if row is None else Session(**dict(row))
+
+    async def end_session(self, session_id: UUID, at: datetime, reason: str) -> None:
+        await self.connection.execute(
+            "UPDATE sessions SET ended_at = $2, end_reason = $3 WHERE id = $1 AND ended_at IS NULL",
+            session_id,
+            at,
+            reason,
+        )
+
+    async def end_sessions_of(self, person_id: UUID, at: datetime, reason: str) -> int:
+        status = await self.connection.execute(
+            "UPDATE sessions SET ended_at = $2, end_reason = $3"
+            " WHERE person_id = $1 AND ended_at IS NULL",
+            person_id,
+            at,
+            reason,
+        )
+        return int(status.split()[-1])
+
+    # Keys
+
+    async def signing_keys(self) -> list[SigningKey]:
+        rows = await self.connection.fetch("SELECT * FROM signing_keys ORDER BY created_at")
+        return [SigningKey(**dict(row)) for row in rows]
+
+    async def insert_signing_key(self, key: SigningKey) -> None:
+        await self.connection.execute(
+            "INSERT INTO signing_keys (kid, private_pem, public_jwk, created_at, signs_from)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            key.kid,
+            key.private_pem,
+            key.public_jwk,
+            key.created_at,
+            key.signs_from,
+        )
+
+    async def retire_signing_key(self, kid: str, at: datetime) -> None:
+        await self.connection.execute(
+            "UPDATE signing_keys SET retired_at = $2 WHERE kid = $1", kid, at
+        )
+
+    async def lock_keys(self) -> None:
+        """One replica at a time creates or retires keys."""
+        await self.connection.execute("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+
+    # What identity knows of its own keys and revocations, as every service does
+
+    async def record_key(self, kid: str, jwk: dict[str, Any], signs_from: datetime) -> None:
+        await self.connection.execute(
+            "INSERT INTO identity_keys (kid, jwk, signs_from) VALUES ($1, $2, $3)"
+            " ON CONFLICT (kid) DO NOTHING",
+            kid,
+            jwk,
+            signs_from,
+        )
+
+    async def record_retired_key(self, kid: str, at: datetime) -> None:
+        await self.connection.execute(
+            "UPDATE identity_keys SET retired_at = $2 WHERE kid = $1", kid, at
+        )
+
+    async def record_revocation(self, person_id: UUID, revoked_before: datetime) -> None:
+        await self.connection.execute(
+            "INSERT INTO access_revocations (person_id, revoked_before) VALUES ($1, $2)"
+            " ON CONFLICT (person_id) DO UPDATE SET revoked_before ="
+            " GREATEST(access_revocations.revoked_before, excluded.revoked_before)",
+            str(person_id),
+            revoked_before,
+        )

@@ -1,0 +1,46 @@
+"""Identity's background task: keeps a signing key, rotates and retires keys on time, and
+purges the rate-limit counters whose window ended."""
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+from crnt_shared.ratelimit import RateLimiter
+from crnt_shared.runtime import ServiceRuntime
+from crnt_shared.worker import Worker
+
+from crnt_identity import handlers
+from crnt_identity.settings import IdentitySettings
+
+log = structlog.get_logger(__name__)
+
+
+def key_policy(settings: IdentitySettings, *, announce_all: bool) -> handlers.MaintainKeys:
+    return handlers.MaintainKeys(
+        passphrase=settings.key_passphrase.get_secret_value(),
+        rotation=timedelta(days=settings.key_rotation_days),
+        announce_ahead=timedelta(seconds=settings.key_announce_seconds),
+        token_seconds=settings.access_token_seconds,
+        announce_all=announce_all,
+    )
+
+
+class KeyKeeper(Worker):
+    def __init__(self, runtime: ServiceRuntime, settings: IdentitySettings) -> None:
+        super().__init__("identity-keys")
+        self._runtime = runtime
+        self._settings = settings
+
+    async def run(self) -> None:
+        while True:
+            await self.sleep(self._settings.key_check_seconds)
+            try:
+                async with self._runtime.unit_of_work() as uow:
+                    await handlers.maintain_keys(
+                        key_policy(self._settings, announce_all=False), uow
+                    )
+                await RateLimiter(self._runtime.pool).purge()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("signing keys not maintained, retrying", error=repr(error))

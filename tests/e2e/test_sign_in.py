@@ -1,0 +1,201 @@
+"""Sign-in on the real stack: the five services as separate processes, the real Kafka,
+PostgreSQL and mail catcher. A person asks for a link, reads the mail, redeems the link, and
+their token is accepted by the registry and the programme, which verify it with the keys
+identity announced on Kafka; an animator the agency removes is refused at once."""
+
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from crnt_shared.testing import wait_until
+
+from tests.e2e.system import System, running_system
+
+pytestmark = pytest.mark.integration
+
+RUN = uuid.uuid4().hex[:6]
+AGENCY_EMAIL = f"lea.martin.{RUN}@agence.example.org"
+ANIMATOR_EMAIL = f"claire.dupont.{RUN}@arques.example.org"
+COLLEAGUE_EMAIL = f"marc.petit.{RUN}@arques.example.org"
+JETON = re.compile(r"jeton=([A-Za-z0-9_\-]+)")
+
+
+@pytest.fixture
+async def system(
+    kafka_bootstrap: str, postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[System]:
+    logs: Path = tmp_path_factory.mktemp("e2e-sign-in-logs")
+    async with running_system(
+        kafka_bootstrap,
+        postgres_admin_url,
+        logs,
+        CRNT_AGENCY_EMAILS=AGENCY_EMAIL,
+        NOTIFICATIONS_AGENCY_EMAILS=AGENCY_EMAIL,
+        IDENTITY_SIGN_IN_URL="http://127.0.0.1:8000/connexion/lien",
+    ) as system:
+        yield system
+
+
+async def sign_in(system: System, client: httpx.AsyncClient, address: str) -> dict[str, Any]:
+    """Ask for a link, find it in the mail catcher, redeem it."""
+    before = len(await system.mails_to(address))
+    asked = await client.post(system.url("identity", "/sign-in"), json={"email": address})
+    assert asked.status_code == 202, asked.text
+
+    async def mailed() -> list[dict[str, Any]] | None:
+        mails = await system.mails_to(address)
+        return mails if len(mails) > before else None
+
+    mails = await wait_until(mailed, timeout=30, message=f"the sign-in mail to {address}")
+    mail = mails[-1]
+    assert mail["Subject"] == "Votre lien de connexion au réseau des cybercentres"
+    found = JETON.search(mail["Text"])
+    assert found, mail["Text"]
+    assert "http://127.0.0.1:8000/connexion/lien?jeton=" in mail["Text"]
+    redeemed = await client.post(
+        system.url("identity", "/sign-in/redeem"), json={"token": found.group(1)}
+    )
+    assert redeemed.status_code == 200, redeemed.text
+    grant: dict[str, Any] = redeemed.json()
+    return grant
+
+
+def bearer(grant: dict[str, Any]) -> dict[str, str]:
+    return {"Authorization": f"Bearer {grant['access_token']}"}
+
+
+async def test_a_signed_in_person_acts_and_a_removed_animator_is_refused_at_once(
+    system: System,
+) -> None:
+    async with httpx.AsyncClient(timeout=30) as client:
+        lea = await sign_in(system, client, AGENCY_EMAIL)
+        assert lea["person"]["roles"] == ["agency"]
+        as_lea = bearer(lea)
+
+        # The registry verifies Léa's token with the key identity announced on Kafka.
+        epci: dict[str, Any] = {
+            "siren": "200069037",
+            "name": "CA du Pays de Saint-Omer",
+            "population": 104937,
+            "communes": ["62040"],
+        }
+
+        async def registered() -> bool:
+            response = await client.post(
+                system.url("registry", "/epcis"), json=epci, headers=as_lea
+            )
+            assert response.status_code in (201, 401), response.text
+            return response.status_code == 201
+
+        await wait_until(registered, timeout=30, message="the registry knows identity's key")
+        application = {
+            "centre": {
+                "nom": "Cybercentre d'Arques",
+                "pivot": "00000000000000",
+                "adresse": "2 rue des Tanneurs",
+                "code_postal": "62510",
+                "commune": "Arques",
+                "code_insee": "62040",
+                "typologie": ["EPN"],
+                "workstations": 6,
+            },
+            "animators": [
+                {"name": "Claire Dupont", "email": ANIMATOR_EMAIL},
+                {"name": "Marc Petit", "email": COLLEAGUE_EMAIL},
+            ],
+        }
+        submitted = await client.post(
+            system.url("registry", "/applications"), json=application, headers=as_lea
+        )
+        assert submitted.status_code == 201, submitted.text
+        centre_id = submitted.json()["centre_id"]
+        marc_id = next(
+            a["id"] for a in submitted.json()["animators"] if a["email"] == COLLEAGUE_EMAIL
+        )
+        approved = await client.post(
+            system.url("registry", f"/applications/{submitted.json()['id']}/approve"),
+            headers=as_lea,
+        )
+        assert approved.status_code == 200, approved.text
+        history = (
+            await client.get(system.url("registry", f"/centres/{centre_id}"), headers=as_lea)
+        ).json()["history"]
+        name = lea["person"]["display_name"]
+        assert history[-1]["by"] == name
+        assert history[-1]["by_actor"] == {
+            "kind": "person",
+            "id": lea["person"]["id"],
+            "name": name,
+        }
+
+        # Identity learns from the registry's events that Marc animates a member centre.
+        async def marc_signed_in() -> dict[str, Any] | None:
+            try:
+                return await sign_in(system, client, COLLEAGUE_EMAIL)
+            except Exception:
+                return None
+
+        marc = await wait_until(marc_signed_in, timeout=60, message="Marc may sign in")
+        assert marc["person"]["roles"] == ["animator"]
+        assert marc["person"]["centres"] == [centre_id]
+        as_marc = bearer(marc)
+        patched = await client.patch(
+            system.url("registry", f"/centres/{centre_id}"),
+            json={"workstations": 9},
+            headers=as_marc,
+        )
+        assert patched.status_code == 200, patched.text
+        action = {
+            "axis": "ateliers",
+            "title": "Ateliers numériques seniors",
+            "lead_centre_id": centre_id,
+            "starts_on": "2026-03-01",
+            "ends_on": "2026-06-30",
+            "estimated_cost": "800.00",
+        }
+
+        async def proposed() -> dict[str, Any] | None:
+            response = await client.post(
+                system.url("programme", "/programmes/2026/actions"), json=action, headers=as_marc
+            )
+            return response.json() if response.status_code == 201 else None
+
+        created = await wait_until(proposed, timeout=30, message="the programme accepts Marc")
+        assert created["status"] == "proposed"
+        history = (
+            await client.get(system.url("programme", f"/actions/{created['id']}/history"))
+        ).json()
+        assert history[0]["by"] == "Marc Petit"
+        assert history[0]["by_actor"]["id"] == marc["person"]["id"]
+
+        # The agency removes Marc: his token is refused by the registry and the programme.
+        removed = await client.delete(
+            system.url("registry", f"/centres/{centre_id}/animators/{marc_id}"), headers=as_lea
+        )
+        assert removed.status_code == 204, removed.text
+        started = time.monotonic()
+
+        async def refused() -> bool:
+            registry = await client.get(
+                system.url("registry", f"/centres/{centre_id}/animators"), headers=as_marc
+            )
+            programme = await client.patch(
+                system.url("programme", f"/actions/{created['id']}/progress"),
+                json={"progress": 10},
+                headers=as_marc,
+            )
+            return registry.status_code == 401 and programme.status_code == 401
+
+        await wait_until(refused, timeout=10, interval=0.05, message="Marc refused")
+        elapsed = time.monotonic() - started
+        print(f"removed animator refused by registry and programme after {elapsed:.2f} s")
+        refreshed = await client.post(
+            system.url("identity", "/sessions/refresh"),
+            json={"refresh_token": marc["refresh_token"]},
+        )
+        assert refreshed.status_code == 401
