@@ -11,11 +11,12 @@ STACK := $(UV) run --frozen crnt-stack
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-tools: ## Install what the machine lacks: uv, Java, Maven, PostgreSQL
+tools: ## Install what the machine lacks: uv, Java, Maven, PostgreSQL, Node.js, Chromium
 	@bash deploy/local/install-prerequisites.sh
 
-install: tools ## Create .venv with every package (uv.lock, frozen)
+install: tools ## Create .venv with every package (uv.lock, frozen) and the web's assets (npm ci)
 	@$(UV) sync --frozen --quiet
+	@[ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --silent
 
 up: install ## Start Kafka, PostgreSQL, the mail catcher and every service, detached (idempotent)
 	@$(STACK) up

@@ -39,7 +39,7 @@ from tests.e2e.system import System, running_system
 
 YEAR = 2026
 PARTITIONS = 6
-WELCOME, WELCOME_END = "Bienvenue dans le réseau : ", " est désormais membre"
+WELCOME, WELCOME_END = "Bienvenue dans le réseau\u202f: ", " est désormais membre"
 #: Which consumer group reads which of the system's topics (``<prefix>.<name>.events``).
 GROUPS = {
     "budget": ("registry",),
@@ -224,7 +224,7 @@ class Mailbox:
 def _kind(subject: str) -> str:
     if subject.startswith(WELCOME) and subject.endswith(WELCOME_END):
         return "welcome"
-    if subject.startswith("Quote-part"):
+    if subject.startswith("Dotation"):
         return "share"
     if "nouveau" in subject:
         return "new members"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from crnt_devstack.services import SERVICES, DetachedServices, Service, installed
+from crnt_devstack.services import SERVICES, WEB, DetachedServices, Service, installed
 from crnt_shared.testing import create_topics
 
 from tests.e2e.system import free_port
@@ -57,7 +57,7 @@ async def environ(kafka_bootstrap: str, postgres_admin_url: str) -> AsyncIterato
 def test_services_are_configured_from_the_one_list() -> None:
     ports = {"REGISTRY_HTTP_PORT": "18001"}
     found = {service.name: service.port for service in installed(ports)}
-    assert found == {s.name: 18001 if s.name == "registry" else s.port for s in SERVICES}
+    assert found == {s.name: 18001 if s.name == "registry" else s.port for s in (WEB, *SERVICES)}
 
 
 async def test_up_is_idempotent_restarts_a_dead_service_and_down_stops_all(

@@ -276,3 +276,36 @@ async def test_main_serves_and_exits_cleanly_on_sigterm() -> None:
             await process.wait()
     assert process.returncode == 0, stderr.decode()
     assert "received ID=1 from=budget@crnt.example" in stderr.decode()
+
+
+async def test_html_view_lists_and_reads_mails(
+    api: httpx.AsyncClient, catcher: MailCatcher
+) -> None:
+    message = EmailMessage()
+    message["From"], message["To"] = "identite@crnt.example", "elodie@saint-omer.example"
+    message["Subject"] = "Votre lien de connexion"
+    message.set_content("Ouvrez http://127.0.0.1:8000/connexion/lien?jeton=abc&x=1 pour entrer.\n")
+    message.add_alternative("<p>Bonjour <script>alert(1)</script></p>", subtype="html")
+    await send(catcher, message, relance())
+
+    inbox = await api.get("/")
+    assert inbox.status_code == 200
+    assert inbox.headers["content-type"].startswith("text/html")
+    assert "2 courriels" in inbox.text
+    assert inbox.text.index("Relance budget 2025") < inbox.text.index("Votre lien de connexion")
+    searched = await api.get("/", params={"q": "subject:lien"})
+    assert "Votre lien de connexion" in searched.text
+    assert "Relance budget" not in searched.text
+
+    first = catcher.messages[0]
+    page = await api.get(f"/view/{first.id}")
+    assert page.status_code == 200
+    link = "http://127.0.0.1:8000/connexion/lien?jeton=abc&amp;x=1"
+    assert f'<a href="{link}">{link}</a>' in page.text
+    assert f'src="/view/{first.id}.html"' in page.text
+    assert "sandbox" in page.text
+
+    part = await api.get(f"/view/{first.id}.html")
+    assert "<script>" in part.text  # shown as sent, but the page may run nothing:
+    assert part.headers["content-security-policy"].startswith("sandbox")
+    assert (await api.get("/view/999")).status_code == 404

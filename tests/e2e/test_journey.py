@@ -189,7 +189,7 @@ async def test_apply_approve_share_withdraw(journey: Journey, kill_budget: bool)
     await journey.approve("A")
     await journey.wait_for_shares({"A": "30000.00"})
     welcome = await mail_with_subject(
-        journey, "A", f"Bienvenue dans le réseau : {name['A']} est désormais membre"
+        journey, "A", f"Bienvenue dans le réseau\u202f: {name['A']} est désormais membre"
     )
     assert "Saint-Omer" in welcome["Text"]
 
@@ -220,7 +220,7 @@ async def test_apply_approve_share_withdraw(journey: Journey, kill_budget: bool)
     versions = await journey.call("GET", "budget", f"/budgets/{YEAR}/versions", headers={})
     assert versions["items"][-1]["member_count"] == 2
 
-    withdrawn = await mail_with_subject(journey, "C", f"Retrait du réseau : {name['C']}")
+    withdrawn = await mail_with_subject(journey, "C", f"Retrait du réseau\u202f: {name['C']}")
     assert "Fermeture du lieu" in withdrawn["Text"]
 
     async def last_share_of_a() -> str | None:
@@ -228,7 +228,7 @@ async def test_apply_approve_share_withdraw(journey: Journey, kill_budget: bool)
         shares = [s for s in subjects(found) if s.startswith(f"Dotation {YEAR}")]
         return shares[-1] if shares else None
 
-    expected = f"Dotation {YEAR} de {name['A']} : {euros('17500.00')}"
+    expected = f"Dotation {YEAR} du {name['A']}\u202f: {euros('17500.00')}"
 
     async def settled() -> bool:
         return await last_share_of_a() == expected

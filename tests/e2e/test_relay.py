@@ -122,7 +122,7 @@ async def test_five_applications_mail_an_outside_address_once_until_it_confirms(
     assert "est confirmée" in confirmed.text
     await wait_for_mail(system, victim, ACKNOWLEDGED)
     agency = await wait_for_mail(
-        system, "agence@example.org", f"Nouvelle demande d'adhésion : Lieu {run} n°0"
+        system, "agence@example.org", f"Nouvelle demande d'adhésion\u202f: Lieu {run} n°0"
     )
     assert victim in agency["Text"]
 
@@ -169,5 +169,7 @@ async def test_a_burst_from_one_client_is_refused_with_retry_after(
     assert entered.status_code == 201, entered.text
     assert entered.json()["confirmation"] == "not_required"
     await wait_for_mail(system, f"saisi.{run}@lumbres.example", ACKNOWLEDGED)
-    await wait_for_mail(system, "agence@example.org", f"Nouvelle demande d'adhésion : Saisi {run}")
+    await wait_for_mail(
+        system, "agence@example.org", f"Nouvelle demande d'adhésion\u202f: Saisi {run}"
+    )
     assert await subjects_to(system, f"saisi.{run}@lumbres.example") == [ACKNOWLEDGED]

@@ -95,19 +95,19 @@ async def test_share_changes_of_a_window_make_one_email_then_count_from_it(
     await mails_to(mail, "alex@lumbres.example", 2)  # welcome, then the share
     for address in ("alex@lumbres.example", "sam@lumbres.example"):
         [share] = [m for m in await mails_to(mail, address, 2) if "Dotation" in m.subject]
-        assert share.subject == f"Dotation 2026 de EPN de Lumbres : 1{NNBSP}234,56{NBSP}€"
-        assert f"Nouveau montant : 1{NNBSP}234,56{NBSP}€" in share.text
-        assert f"Montant précédent : 0,00{NBSP}€" in share.text
-        assert f"Évolution : +1{NNBSP}234,56{NBSP}€" in share.text
-        assert "Version du budget estimatif : 4" in share.text
+        assert share.subject == f"Dotation 2026 de l’EPN de Lumbres\u202f: 1{NNBSP}234,56{NBSP}€"
+        assert f"Nouveau montant\u202f: 1{NNBSP}234,56{NBSP}€" in share.text
+        assert f"Montant précédent\u202f: 0,00{NBSP}€" in share.text
+        assert f"Évolution\u202f: +1{NNBSP}234,56{NBSP}€" in share.text
+        assert "Version du budget estimatif\u202f: 4" in share.text
         assert "- l'adhésion de votre lieu au réseau" in share.text
         assert "- une nouvelle répartition entre les lieux membres" in share.text
 
     mail._messages.clear()
     await publish.budget(share_changed(facts, version=5, amount="1100.00", previous="1234.56"))
     [later] = await mails_to(mail, "alex@lumbres.example")
-    assert f"Montant précédent : 1{NNBSP}234,56{NBSP}€" in later.text
-    assert f"Évolution : \u2212134,56{NBSP}€" in later.text
+    assert f"Montant précédent\u202f: 1{NNBSP}234,56{NBSP}€" in later.text
+    assert f"Évolution\u202f: \u2212134,56{NBSP}€" in later.text
     await settle(window)
     assert len(mail.messages) == 2
 
@@ -181,10 +181,10 @@ async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
         news = received[[m.subject for m in received].index(subjects[0])]
         assert news.text.count("- Nouveau lieu ") == BURST
         share = next(m for m in received if m.subject.startswith("Dotation"))
-        assert f"Nouveau montant : 7{NNBSP}990,00{NBSP}€" in share.text
-        assert f"Montant précédent : 9{NNBSP}990,00{NBSP}€" in share.text
-        assert f"Évolution : \u22122{NNBSP}000,00{NBSP}€" in share.text
-        assert f"Version du budget estimatif : {BURST + 1}" in share.text
+        assert f"Nouveau montant\u202f: 7{NNBSP}990,00{NBSP}€" in share.text
+        assert f"Montant précédent\u202f: 9{NNBSP}990,00{NBSP}€" in share.text
+        assert f"Évolution\u202f: \u22122{NNBSP}000,00{NBSP}€" in share.text
+        assert f"Version du budget estimatif\u202f: {BURST + 1}" in share.text
 
     # Each newcomer: its welcome, and one announcement of the others (not itself).
     async def announced() -> bool:

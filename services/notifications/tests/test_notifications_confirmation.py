@@ -179,7 +179,7 @@ async def test_a_confirmed_address_gets_its_acknowledgement_and_the_agency_hears
     [_, ack] = await mails_to(mail, "alex@lumbres.example", count=2)
     assert ack.subject == "Votre demande d'adhésion au réseau a bien été reçue"
     [agency] = await mails_to(mail, AGENCY_EMAIL)
-    assert agency.subject == "Nouvelle demande d'adhésion : EPN de Lumbres (Lumbres)"
+    assert agency.subject == "Nouvelle demande d'adhésion\u202f: EPN de Lumbres (Lumbres)"
     lines = agency.text.splitlines()
     assert "- Alex <alex@lumbres.example>" in lines
     assert "- Sam <sam@lumbres.example> (adresse non confirmée)" in lines

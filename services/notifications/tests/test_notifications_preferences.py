@@ -54,7 +54,7 @@ async def test_opted_out_recipients_are_suppressed_but_hear_their_own_membership
         )
     )
     [news] = await mails_to(mail, "tom@arques.example")
-    assert news.subject == "Un nouveau membre dans le réseau : EPN de Lumbres"
+    assert news.subject == "Un nouveau membre dans le réseau\u202f: EPN de Lumbres"
     await settle(0.5)
     assert to(mail, "lea@arques.example") == []
     suppressed = (
@@ -76,7 +76,7 @@ async def test_opted_out_recipients_are_suppressed_but_hear_their_own_membership
         )
     )
     [decision] = await mails_to(mail, "lea@arques.example")
-    assert decision.subject == "Adhésion suspendue : Médiathèque d'Arques"
+    assert decision.subject == "Adhésion suspendue\u202f: Médiathèque d'Arques"
 
 
 async def test_the_unsubscribe_link_opts_out_and_a_tampered_one_is_refused(

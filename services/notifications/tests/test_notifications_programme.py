@@ -196,12 +196,12 @@ async def test_a_validated_programme_tells_each_member_animator_its_centres_acti
     await publish.programme(event, event)  # delivered twice
 
     axes = [
-        f"- Communication : 0,00{NBSP}€ (aucune action)",
-        f"- Ateliers communs : 1{NNBSP}500,00{NBSP}€ (1 action)",
-        f"- Évènements : 1{NNBSP}234,56{NBSP}€ (1 action)",
-        f"- Formation des animateurs : 0,00{NBSP}€ (aucune action)",
-        f"- Acquisition de matériel partagé : 0,00{NBSP}€ (aucune action)",
-        f"Total : 2{NNBSP}734,56{NBSP}€",
+        f"- Communication\u202f: 0,00{NBSP}€ (aucune action)",
+        f"- Ateliers communs\u202f: 1{NNBSP}500,00{NBSP}€ (1 action)",
+        f"- Évènements\u202f: 1{NNBSP}234,56{NBSP}€ (1 action)",
+        f"- Formation des animateurs\u202f: 0,00{NBSP}€ (aucune action)",
+        f"- Acquisition de matériel partagé\u202f: 0,00{NBSP}€ (aucune action)",
+        f"Total\u202f: 2{NNBSP}734,56{NBSP}€",
     ]
     for address in ("lea@arques.example", "tom@arques.example"):
         [message] = await mails_to(mail, address)
@@ -211,22 +211,22 @@ async def test_a_validated_programme_tells_each_member_animator_its_centres_acti
             "Le programme de travail 2026 du réseau a été validé le 15 janvier 2026"
             " (Comité de pilotage, COPIL-2026-01)." in text
         )
-        assert "Le programme par axe (2 actions, coûts estimés) :" in text
+        assert "Le programme par axe (2 actions, coûts estimés)\u202f:" in text
         assert "\n".join(axes) in text
-        assert "Les actions auxquelles « Médiathèque d'Arques » participe :" in text
+        assert "Les actions auxquelles «\u202fMédiathèque d'Arques\u202f» participe\u202f:" in text
         assert "- Ateliers numériques pour les seniors (Ateliers communs)" in text
-        assert f"Du 2 mars 2026 au 30 juin 2026, coût estimé : 1{NNBSP}500,00{NBSP}€" in text
-        assert "Votre lieu pilote cette action, avec : EPN de Lumbres." in text
+        assert f"Du 2 mars 2026 au 30 juin 2026, coût estimé\u202f: 1{NNBSP}500,00{NBSP}€" in text
+        assert "Votre lieu pilote cette action, avec\u202f: EPN de Lumbres." in text
         assert "- Formation aux démarches en ligne (Formation des animateurs)" in text
-        assert "Action annulée : elle n'aura pas lieu" in text
+        assert "Action annulée\u202f: elle n'aura pas lieu" in text
         assert "Fête du numérique" not in text  # Arques does not take part
         assert "http://notifications.test/api/v1/unsubscribe?token=" in text
         assert "Médiathèque d&#39;Arques" in message.html
         assert f"<strong>2{NNBSP}734,56{NBSP}€</strong>" in message.html
 
     [lumbres] = await mails_to(mail, "alex@lumbres.example")
-    assert "Les actions auxquelles « EPN de Lumbres » participe :" in lumbres.text
-    assert "Pilote : Médiathèque d'Arques." in lumbres.text  # the seniors' workshops
+    assert "Les actions auxquelles «\u202fEPN de Lumbres\u202f» participe\u202f:" in lumbres.text
+    assert "Pilote\u202f: Médiathèque d'Arques." in lumbres.text  # the seniors' workshops
     assert "- Fête du numérique (Évènements)" in lumbres.text
     assert "Du 3 octobre 2026 au 31 janvier 2027" in lumbres.text
     assert "Votre lieu pilote cette action." in lumbres.text  # the party, alone
@@ -234,12 +234,15 @@ async def test_a_validated_programme_tells_each_member_animator_its_centres_acti
     assert lumbres.text.index("Ateliers numériques") < lumbres.text.index("Fête du numérique")
 
     [both] = await mails_to(mail, "sam@both.example")  # one email, both centres in it
-    assert "Les actions auxquelles « Médiathèque d'Arques » participe :" in both.text
-    assert "Les actions auxquelles « EPN de Lumbres » participe :" in both.text
+    assert "Les actions auxquelles «\u202fMédiathèque d'Arques\u202f» participe\u202f:" in both.text
+    assert "Les actions auxquelles «\u202fEPN de Lumbres\u202f» participe\u202f:" in both.text
 
     [none] = await mails_to(mail, "kim@wizernes.example")
     assert "\n".join(axes) in none.text
-    assert "« Tiers-lieu de Wizernes » ne participe à aucune action de ce programme." in none.text
+    assert (
+        "«\u202fTiers-lieu de Wizernes\u202f» ne participe à aucune action de ce programme."
+        in none.text
+    )
 
     await settle(1.0)
     assert to(mail, "noa@aire.example") == []  # suspended: not a member now
@@ -255,7 +258,7 @@ async def test_an_amended_programme_says_its_version(
     await network.known_by(app, publish)
     await publish.programme(programme_validated([seniors], version=2))
     [message] = await mails_to(mail, "kim@wizernes.example")
-    assert message.subject == "Programme de travail 2026 modifié : version 2 validée"
+    assert message.subject == "Programme de travail 2026 modifié\u202f: version 2 validée"
     assert "Voici sa version 2, qui remplace la précédente." in message.text
 
 
@@ -278,23 +281,23 @@ async def test_an_action_status_change_tells_the_centres_taking_part_only(
 
     for address in ("lea@arques.example", "tom@arques.example", "alex@lumbres.example"):
         [message] = await mails_to(mail, address)
-        assert message.subject == "Action annulée : Ateliers numériques pour les seniors"
-        assert "État : programmée → annulée" in message.text
-        assert "Motif : Pas de salle disponible." in message.text
-        assert "Période : du 2 mars 2026 au 30 juin 2026" in message.text
-        assert "Pilote : Médiathèque d'Arques" in message.text
-        assert "Lieux participants : Médiathèque d'Arques, EPN de Lumbres" in message.text
-        assert f"Coût estimé : 1{NNBSP}500,00{NBSP}€" in message.text
+        assert message.subject == "Action annulée\u202f: Ateliers numériques pour les seniors"
+        assert "État\u202f: programmée → annulée" in message.text
+        assert "Motif\u202f: Pas de salle disponible." in message.text
+        assert "Période\u202f: du 2 mars 2026 au 30 juin 2026" in message.text
+        assert "Pilote\u202f: Médiathèque d'Arques" in message.text
+        assert "Lieux participants\u202f: Médiathèque d'Arques, EPN de Lumbres" in message.text
+        assert f"Coût estimé\u202f: 1{NNBSP}500,00{NBSP}€" in message.text
         assert "Avancement" not in message.text
     [arques] = to(mail, "lea@arques.example")
     assert (
-        "L'action « Ateliers numériques pour les seniors », que « Médiathèque d'Arques »"
-        " pilote, a été annulée le" in arques.text
+        "L'action «\u202fAteliers numériques pour les seniors\u202f»,"
+        " que «\u202fMédiathèque d'Arques\u202f» pilote, a été annulée le" in arques.text
     )
     [lumbres] = to(mail, "alex@lumbres.example")
-    assert "à laquelle « EPN de Lumbres » participe, a été annulée le" in lumbres.text
+    assert "à laquelle «\u202fEPN de Lumbres\u202f» participe, a été annulée le" in lumbres.text
     [both] = await mails_to(mail, "sam@both.example")  # two centres taking part: one email
-    assert "que « Médiathèque d'Arques » pilote" in both.text
+    assert "que «\u202fMédiathèque d'Arques\u202f» pilote" in both.text
 
     await settle(1.0)
     assert to(mail, "kim@wizernes.example") == []
@@ -308,10 +311,10 @@ async def test_an_action_status_change_tells_the_centres_taking_part_only(
     started = status_changed(seniors, previous="planned", status="in_progress")
     await publish.programme(started)
     [message] = await mails_to(mail, "alex@lumbres.example")
-    assert message.subject == "Action démarrée : Ateliers numériques pour les seniors"
+    assert message.subject == "Action démarrée\u202f: Ateliers numériques pour les seniors"
     assert "a démarré le" in message.text
     assert "elle est désormais en cours" in message.text
-    assert f"Avancement : 0{NNBSP}%" in message.text
+    assert f"Avancement\u202f: 0{NNBSP}%" in message.text
 
 
 async def test_animators_opted_out_of_the_programme_get_none_of_it(
@@ -334,7 +337,7 @@ async def test_animators_opted_out_of_the_programme_get_none_of_it(
     )
     received = await mails_to(mail, "lea@arques.example", 2)
     assert sorted(m.subject for m in received) == [
-        "Action terminée : Ateliers numériques pour les seniors",
+        "Action terminée\u202f: Ateliers numériques pour les seniors",
         "Programme de travail 2026 du réseau validé",
     ]
     assert "programme de travail et actions" in received[0].text  # what the link opts out of

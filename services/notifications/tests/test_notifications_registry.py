@@ -55,15 +55,15 @@ async def test_application_submitted_tells_the_agency_and_acknowledges_the_appli
     await publish.registry(event)
 
     [agency] = await mails_to(mail, AGENCY_EMAIL)
-    assert agency.subject == "Nouvelle demande d'adhésion : EPN de Lumbres (Lumbres)"
-    assert "Intercommunalité : CC du Pays de Lumbres" in agency.text
+    assert agency.subject == "Nouvelle demande d'adhésion\u202f: EPN de Lumbres (Lumbres)"
+    assert "Intercommunalité\u202f: CC du Pays de Lumbres" in agency.text
     assert "- Alex <alex@lumbres.example>" in agency.text
     assert "La demande attend votre décision" in agency.text
     for address in ("alex@lumbres.example", "sam@lumbres.example"):
         [ack] = await mails_to(mail, address)
         assert ack.subject == "Votre demande d'adhésion au réseau a bien été reçue"
-        assert "« EPN de Lumbres » (Lumbres)" in ack.text
-        assert "Et maintenant ?" in ack.text
+        assert "«\u202fEPN de Lumbres\u202f» (Lumbres)" in ack.text
+        assert "Et maintenant\u202f?" in ack.text
         assert ack.sender["Address"] == "crnt@aud-stomer.example"
         assert ack.message_id.endswith("@aud-stomer.example")
     await settle()
@@ -90,15 +90,15 @@ async def test_approval_welcomes_at_once_and_announces_the_new_member_to_the_oth
     await publish.registry(membership(MembershipApproved, newcomer, new_hands, previous="pending"))
 
     [welcome] = await mails_to(mail, "alex@lumbres.example")
-    assert welcome.subject == "Bienvenue dans le réseau : EPN de Lumbres est désormais membre"
-    assert "Intercommunalité : CC du Pays de Lumbres" in welcome.text
-    assert "Bienvenue !" in welcome.text
+    assert welcome.subject == "Bienvenue dans le réseau\u202f: EPN de Lumbres est désormais membre"
+    assert "Intercommunalité\u202f: CC du Pays de Lumbres" in welcome.text
+    assert "Bienvenue\u202f!" in welcome.text
     assert "unsubscribe" not in welcome.text
     assert to(mail, "lea@arques.example") == []  # the announcement waits for its window
     await close_windows(app)
 
     [news] = await mails_to(mail, "lea@arques.example")
-    assert news.subject == "Un nouveau membre dans le réseau : EPN de Lumbres"
+    assert news.subject == "Un nouveau membre dans le réseau\u202f: EPN de Lumbres"
     assert "- EPN de Lumbres, Lumbres (CC du Pays de Lumbres)" in news.text
     assert "http://notifications.test/api/v1/unsubscribe?token=" in news.text
     assert news.headers["List-Unsubscribe"][0].startswith("<http://notifications.test/")
@@ -121,8 +121,8 @@ async def test_rejection_gives_the_reason(
     )
     [rejected] = await mails_to(mail, "kim@wizernes.example")
     assert rejected.subject == "Votre demande d'adhésion au réseau n'a pas été retenue"
-    assert "Motif : Le lieu n'accueille pas de public." in rejected.text
-    assert "« Tiers-lieu de Wizernes » (Wizernes)" in rejected.text
+    assert "Motif\u202f: Le lieu n'accueille pas de public." in rejected.text
+    assert "«\u202fTiers-lieu de Wizernes\u202f» (Wizernes)" in rejected.text
     await settle()
     assert to(mail, AGENCY_EMAIL) == []
 
@@ -134,25 +134,25 @@ async def test_rejection_gives_the_reason(
             MembershipSuspended,
             "suspended",
             "member",
-            "Adhésion suspendue : Cyber-base d'Aire",
-            "Adhésion suspendue : Cyber-base d'Aire (Aire-sur-la-Lys)",
-            "L'adhésion de « Cyber-base d'Aire » a été suspendue le",
+            "Adhésion suspendue\u202f: Cyber-base d'Aire",
+            "Adhésion suspendue\u202f: Cyber-base d'Aire (Aire-sur-la-Lys)",
+            "L'adhésion de «\u202fCyber-base d'Aire\u202f» a été suspendue le",
         ),
         (
             MembershipReinstated,
             "member",
             "suspended",
-            "Adhésion rétablie : Cyber-base d'Aire",
-            "Adhésion rétablie : Cyber-base d'Aire (Aire-sur-la-Lys)",
-            "L'adhésion de « Cyber-base d'Aire » a été rétablie le",
+            "Adhésion rétablie\u202f: Cyber-base d'Aire",
+            "Adhésion rétablie\u202f: Cyber-base d'Aire (Aire-sur-la-Lys)",
+            "L'adhésion de «\u202fCyber-base d'Aire\u202f» a été rétablie le",
         ),
         (
             MembershipWithdrawn,
             "withdrawn",
             "member",
-            "Retrait du réseau : Cyber-base d'Aire",
-            "Retrait du réseau : Cyber-base d'Aire (Aire-sur-la-Lys)",
-            "« Cyber-base d'Aire » a été retiré du réseau le",
+            "Retrait du réseau\u202f: Cyber-base d'Aire",
+            "Retrait du réseau\u202f: Cyber-base d'Aire (Aire-sur-la-Lys)",
+            "«\u202fCyber-base d'Aire\u202f» a été retiré du réseau le",
         ),
     ],
 )
@@ -175,11 +175,11 @@ async def test_suspension_reinstatement_withdrawal_tell_the_centre_and_the_agenc
     for address in ("noa@aire.example", "eli@aire.example"):
         [message] = await mails_to(mail, address)
         assert message.subject == subject
-        assert "Motif : Travaux de mise aux normes" in message.text
+        assert "Motif\u202f: Travaux de mise aux normes" in message.text
     [agency] = await mails_to(mail, AGENCY_EMAIL)
     assert agency.subject == agency_subject
     assert sentence in agency.text
-    assert "Motif : Travaux de mise aux normes" in agency.text
+    assert "Motif\u202f: Travaux de mise aux normes" in agency.text
     await settle()
     assert len(mail.messages) == 3
 

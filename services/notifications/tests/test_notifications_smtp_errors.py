@@ -181,5 +181,5 @@ async def test_4xx_is_retried_5xx_fails_at_once_and_the_agency_can_retry(
     await wait_until(delivered, message="the retried delivery")
     detail = (await client.get(f"/api/v1/deliveries/{bounced['id']}", headers=agency)).json()
     assert (detail["status"], detail["attempts"]) == ("sent", 1)
-    assert detail["subject"] == "Adhésion suspendue : Cyber-base d'Aire"
+    assert detail["subject"] == "Adhésion suspendue\u202f: Cyber-base d'Aire"
     assert "Motif" in detail["body_text"]

@@ -9,6 +9,7 @@ from uuid import uuid4
 
 import pytest
 from crnt_notifications.domain import Kind
+from crnt_notifications.formatting import of_place
 from crnt_notifications.links import (
     ConfirmationLinks,
     ExpiredToken,
@@ -150,23 +151,23 @@ SUBJECTS = {
     Kind.ADDRESS_CONFIRMATION: (
         "Confirmez votre adresse pour la demande d'adhésion de Médiathèque <l'Escale>"
     ),
-    Kind.APPLICATION_RECEIVED: "Nouvelle demande d'adhésion : Médiathèque <l'Escale> (Arques)",
+    Kind.APPLICATION_RECEIVED: "Nouvelle demande d'adhésion\u202f: Médiathèque <l'Escale> (Arques)",
     Kind.APPLICATION_ACKNOWLEDGED: "Votre demande d'adhésion au réseau a bien été reçue",
     Kind.MEMBERSHIP_WELCOME: (
-        "Bienvenue dans le réseau : Médiathèque <l'Escale> est désormais membre"
+        "Bienvenue dans le réseau\u202f: Médiathèque <l'Escale> est désormais membre"
     ),
     Kind.MEMBERSHIP_REJECTED: "Votre demande d'adhésion au réseau n'a pas été retenue",
-    Kind.MEMBERSHIP_SUSPENDED: "Adhésion suspendue : Médiathèque <l'Escale>",
-    Kind.MEMBERSHIP_REINSTATED: "Adhésion rétablie : Médiathèque <l'Escale>",
-    Kind.MEMBERSHIP_WITHDRAWN: "Retrait du réseau : Médiathèque <l'Escale>",
-    Kind.AGENCY_MEMBERSHIP_CHANGED: "Adhésion suspendue : Médiathèque <l'Escale> (Arques)",
+    Kind.MEMBERSHIP_SUSPENDED: "Adhésion suspendue\u202f: Médiathèque <l'Escale>",
+    Kind.MEMBERSHIP_REINSTATED: "Adhésion rétablie\u202f: Médiathèque <l'Escale>",
+    Kind.MEMBERSHIP_WITHDRAWN: "Retrait du réseau\u202f: Médiathèque <l'Escale>",
+    Kind.AGENCY_MEMBERSHIP_CHANGED: "Adhésion suspendue\u202f: Médiathèque <l'Escale> (Arques)",
     Kind.NEW_MEMBERS: "2 nouveaux membres dans le réseau",
-    Kind.SHARE_CHANGED: "Dotation 2026 de EPN de Lumbres : 1\u202f234,56\u00a0€",
+    Kind.SHARE_CHANGED: "Dotation 2026 de l’EPN de Lumbres\u202f: 1\u202f234,56\u00a0€",
     Kind.PARTICIPATION_EXCEEDED: (
-        "Budget 2026 : la participation demandée à CAPSO dépasse sa participation votée"
+        "Budget 2026\u202f: la participation demandée à CAPSO dépasse sa participation votée"
     ),
     Kind.PROGRAMME_VALIDATED: "Programme de travail 2026 du réseau validé",
-    Kind.ACTION_STATUS_CHANGED: "Action terminée : Ateliers <seniors>",
+    Kind.ACTION_STATUS_CHANGED: "Action terminée\u202f: Ateliers <seniors>",
 }
 
 
@@ -184,6 +185,9 @@ def test_every_kind_renders_subject_text_and_html(kind: Kind) -> None:
     assert "\n" not in rendered.subject
     assert rendered.text.startswith("Bonjour")
     assert "Centre de Ressources Numériques Territorial" in rendered.text
+    for body in (rendered.text, rendered.html):  # the agency and a contact in every footer
+        assert "développement de la région de Saint-Omer" in body
+        assert "crnt@example.org" in body
     assert rendered.html.startswith("<!DOCTYPE html>")
     assert '<html lang="fr">' in rendered.html
     assert "Bonjour" in rendered.html
@@ -204,7 +208,7 @@ def test_every_kind_renders_subject_text_and_html(kind: Kind) -> None:
 def test_html_escapes_names_and_text_does_not() -> None:
     rendered = Renderer().render(
         Kind.MEMBERSHIP_WELCOME,
-        {**CONTEXTS[Kind.MEMBERSHIP_WELCOME], "recipient_name": None},
+        _context(Kind.MEMBERSHIP_WELCOME),
         unsubscribe_url=None,
     )
     assert "Médiathèque &lt;l&#39;Escale&gt;" in rendered.html
@@ -219,30 +223,33 @@ def test_share_email_says_amount_previous_change_version_and_why() -> None:
         {**CONTEXTS[Kind.SHARE_CHANGED], "recipient_name": "Sam"},
         unsubscribe_url="https://x/u",
     )
-    assert "Nouveau montant : 1\u202f234,56\u00a0€" in rendered.text
-    assert "Montant précédent : 1\u202f500,00\u00a0€" in rendered.text
-    assert "Évolution : \u2212265,44\u00a0€" in rendered.text
-    assert "Version du budget estimatif : 3" in rendered.text
+    assert "Nouveau montant\u202f: 1\u202f234,56\u00a0€" in rendered.text
+    assert "Montant précédent\u202f: 1\u202f500,00\u00a0€" in rendered.text
+    assert "Évolution\u202f: \u2212265,44\u00a0€" in rendered.text
+    assert "Version du budget estimatif\u202f: 3" in rendered.text
     assert "- l'adhésion de votre lieu au réseau" in rendered.text
 
 
 def test_one_new_member_is_named_in_the_subject() -> None:
     context = {"centres": CONTEXTS[Kind.NEW_MEMBERS]["centres"][:1], "recipient_name": None}
     rendered = Renderer().render(Kind.NEW_MEMBERS, context, unsubscribe_url="https://x/u")
-    assert rendered.subject == "Un nouveau membre dans le réseau : EPN de Lumbres"
+    assert rendered.subject == "Un nouveau membre dans le réseau\u202f: EPN de Lumbres"
     assert "- EPN de Lumbres, Lumbres (CCPL)" in rendered.text
 
 
 def test_programme_email_names_axes_in_french_and_a_missing_lead() -> None:
     rendered = Renderer().render(
         Kind.PROGRAMME_VALIDATED,
-        {**CONTEXTS[Kind.PROGRAMME_VALIDATED], "recipient_name": None},
+        _context(Kind.PROGRAMME_VALIDATED),
         unsubscribe_url="https://x/u",
     )
     assert "validé le 15 janvier 2026 (Comité de pilotage)." in rendered.text
-    assert "- Ateliers communs : 1\u202f500,00\u00a0€ (1 action)" in rendered.text
-    assert "- nouvel_axe : 0,00\u00a0€ (aucune action)" in rendered.text  # added later
-    assert "Pilote : à désigner par l'agence ; avec aussi : EPN de Lumbres." in rendered.text
+    assert "- Ateliers communs\u202f: 1\u202f500,00\u00a0€ (1 action)" in rendered.text
+    assert "- nouvel_axe\u202f: 0,00\u00a0€ (aucune action)" in rendered.text  # added later
+    assert (
+        "Pilote\u202f: à désigner par l'agence\u202f; avec aussi\u202f: EPN de Lumbres."
+        in rendered.text
+    )
     assert "Ateliers &lt;seniors&gt;" in rendered.html
 
 
@@ -261,23 +268,23 @@ def test_each_new_state_of_an_action_has_its_words(
 ) -> None:
     context = {**CONTEXTS[Kind.ACTION_STATUS_CHANGED], "status": status, "recipient_name": None}
     rendered = Renderer().render(Kind.ACTION_STATUS_CHANGED, context, unsubscribe_url="https://x")
-    assert rendered.subject == f"{subject} : Ateliers <seniors>"
+    assert rendered.subject == f"{subject}\u202f: Ateliers <seniors>"
     assert sentence in rendered.text
-    assert "que « Médiathèque <l'Escale> » pilote" in rendered.text
+    assert "que «\u202fMédiathèque <l'Escale>\u202f» pilote" in rendered.text
     assert sentence in rendered.html
     assert "Médiathèque &lt;l&#39;Escale&gt;" in rendered.html
-    assert "Coût réel : 1\u202f420,00\u00a0€" in rendered.text
+    assert "Coût réel\u202f: 1\u202f420,00\u00a0€" in rendered.text
     if status == "cancelled":
-        assert "Motif : aucun motif n'a été précisé." in rendered.text
+        assert "Motif\u202f: aucun motif n'a été précisé." in rendered.text
         assert "Avancement" not in rendered.text
     else:
-        assert "Avancement : 100\u202f% (12 séances)" in rendered.text
+        assert "Avancement\u202f: 100\u202f% (12 séances)" in rendered.text
 
 
 def test_rejection_without_reason_says_so() -> None:
     context = {**CONTEXTS[Kind.MEMBERSHIP_REJECTED], "reason": None, "recipient_name": None}
     rendered = Renderer().render(Kind.MEMBERSHIP_REJECTED, context, unsubscribe_url=None)
-    assert "Motif : aucun motif n'a été précisé." in rendered.text
+    assert "Motif\u202f: aucun motif n'a été précisé." in rendered.text
 
 
 def test_unsubscribe_tokens_round_trip_and_refuse_tampering() -> None:
@@ -303,6 +310,101 @@ def test_unsubscribe_tokens_round_trip_and_refuse_tampering() -> None:
             links.verify(bad)
     with pytest.raises(InvalidToken):
         UnsubscribeLinks("another", "").verify(token)
+
+
+NN = "\u202f"
+
+
+def _context(kind: Kind) -> dict[str, Any]:
+    return {**CONTEXTS[kind], "recipient_name": None}
+
+
+@pytest.mark.parametrize(
+    ("name", "said"),
+    [
+        ("Centre social Inter Générations", "du Centre social Inter Générations"),
+        ("Médiathèque d'Arques", "de la Médiathèque d'Arques"),
+        ("Espace numérique de Lumbres", "de l’Espace numérique de Lumbres"),
+        ("EPN de Lumbres", "de l’EPN de Lumbres"),
+        ("Le Cyber-Espace", "du Cyber-Espace"),
+        ("La Station", "de la Station"),
+        ("Les Ateliers du Haut-Pont", "des Ateliers du Haut-Pont"),
+        ("L'Escale", "de l’Escale"),
+        ("France services de Lumbres", "de « France services de Lumbres »"),
+    ],
+)
+def test_a_place_is_named_with_its_article(name: str, said: str) -> None:
+    assert of_place(name) == said
+
+
+def test_share_subject_uses_the_article_of_the_name() -> None:
+    context = {
+        **CONTEXTS[Kind.SHARE_CHANGED],
+        "centre": {"nom": "Centre social Inter Générations"},
+        "recipient_name": None,
+    }
+    rendered = Renderer().render(Kind.SHARE_CHANGED, context, unsubscribe_url="https://x/u")
+    assert rendered.subject.startswith("Dotation 2026 du Centre social Inter Générations" + NN)
+
+
+def test_the_footer_names_the_configured_agency_and_contact() -> None:
+    renderer = Renderer(agency="Agence du Pays de Lumbres", contact="contact@lumbres.example")
+    rendered = renderer.render(
+        Kind.MEMBERSHIP_WELCOME,
+        _context(Kind.MEMBERSHIP_WELCOME),
+        unsubscribe_url=None,
+    )
+    assert f"Contact{NN}: contact@lumbres.example" in rendered.text
+    assert 'href="mailto:contact@lumbres.example"' in rendered.html
+    assert "Agence du Pays de Lumbres" in rendered.html
+
+
+def test_reinstatement_does_not_promise_the_actions_back() -> None:
+    rendered = Renderer().render(
+        Kind.MEMBERSHIP_REINSTATED,
+        _context(Kind.MEMBERSHIP_REINSTATED),
+        unsubscribe_url=None,
+    )
+    for body in (rendered.text, rendered.html):
+        assert "sa quote-part de budget" in body
+        assert "ne lui sont pas rendues d'elles-mêmes" in body
+        assert "ses actions, ses informations" not in body
+
+
+def test_suspension_says_the_network_news_still_come() -> None:
+    rendered = Renderer().render(
+        Kind.MEMBERSHIP_SUSPENDED,
+        _context(Kind.MEMBERSHIP_SUSPENDED),
+        unsubscribe_url=None,
+    )
+    for body in (rendered.text, rendered.html):
+        assert "Vous continuez de recevoir les informations du réseau" in body
+        assert "n'en reçoit plus les informations" not in body
+
+
+def test_an_imported_application_says_it_names_no_animator_yet() -> None:
+    context = {
+        **CONTEXTS[Kind.APPLICATION_RECEIVED],
+        "channel": "import",
+        "animators": [],
+        "recipient_name": None,
+    }
+    rendered = Renderer().render(Kind.APPLICATION_RECEIVED, context, unsubscribe_url=None)
+    for body in (rendered.text, rendered.html):
+        assert "aucun pour le moment (le fichier du standard national ne nomme pas" in body
+    assert f"Animateurs et animatrices{NN}:\n\n" not in rendered.text
+
+
+def test_mails_get_the_french_typography() -> None:
+    rendered = Renderer().render(
+        Kind.SHARE_CHANGED,
+        _context(Kind.SHARE_CHANGED),
+        unsubscribe_url="https://x/u?token=t",
+    )
+    assert f"Nouveau montant{NN}: 1{NN}234,56\u00a0€" in rendered.text
+    assert f"«{NN}" in rendered.text
+    assert f"{NN}»" in rendered.text
+    assert "https://x/u?token=t" in rendered.text  # links untouched
 
 
 def _renamed(value: Any, name: str) -> Any:
@@ -348,7 +450,7 @@ def test_the_confirmation_request_says_what_to_do_in_french() -> None:
     text = re.sub(r"[ \n]+", " ", rendered.text)  # the lines are wrapped
     assert "Votre adresse alex@arques.example a été indiquée" in text
     assert f"pour «{NNBSP}Médiathèque <l'Escale>{NNBSP}» (Arques)" in text
-    assert f"avant le 24 novembre 2026 à 10 h 15 en ouvrant ce lien{NNBSP}:" in text
+    assert f"avant le 24 novembre 2026 à 10\u00a0h\u00a015 en ouvrant ce lien{NNBSP}:" in text
     assert CONFIRMATION_URL in rendered.text
     assert f'href="{CONFIRMATION_URL}"' in rendered.html
     assert (

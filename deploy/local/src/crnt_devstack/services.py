@@ -14,7 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from crnt_devstack.errors import StackError
@@ -35,6 +35,10 @@ DEV_PEOPLE = {"CRNT_AGENCY_EMAILS": "agence@example.org", "CRNT_COPIL_EMAILS": "
 class Service:
     name: str
     port: int
+    #: What a person opens first: the pages of the web, the OpenAPI of the others.
+    entry: str = "/docs"
+    #: The variable that moves its port, when not ``<NAME>_HTTP_PORT`` (the web's WEB_PORT).
+    port_env: str | None = None
 
     @property
     def module(self) -> str:
@@ -45,12 +49,16 @@ class Service:
         return f"http://{HOST}:{self.port}"
 
     @property
+    def entry_url(self) -> str:
+        return f"{self.url}{self.entry}"
+
+    @property
     def port_variable(self) -> str:
-        return f"{self.name.upper()}_HTTP_PORT"
+        return self.port_env or f"{self.name.upper()}_HTTP_PORT"
 
     @property
     def url_variable(self) -> str:
-        """Where the agency's CLI finds it."""
+        """Where the agency's CLI (and the web) finds it."""
         return f"CRNT_{self.name.upper()}_URL"
 
 
@@ -63,14 +71,31 @@ SERVICES = (
 )
 
 
+#: The web front end: no database, no topic; it calls the services above over HTTP. Not in
+#: SERVICES (which get a database each, and their OpenAPI fuzzed), but started with them.
+WEB = Service("web", 8000, entry="/", port_env="WEB_PORT")
+
+
 def installed(environ: Mapping[str, str] | None = None) -> list[Service]:
-    """The services whose package is installed in this environment, on their configured ports."""
+    """The services whose package is installed in this environment, on their configured ports,
+    the web first."""
     env = os.environ if environ is None else environ
     return [
-        Service(service.name, env_port(env, service.port_variable, service.port))
-        for service in SERVICES
+        replace(service, port=env_port(env, service.port_variable, service.port))
+        for service in (WEB, *SERVICES)
         if importlib.util.find_spec(service.module)
     ]
+
+
+def web_links(environ: Mapping[str, str]) -> dict[str, str]:
+    """What the web and identity need to find each other: the services' URLs (for the web) and
+    the web page the mailed sign-in links lead to (for identity), wherever the ports are."""
+    present = installed(environ)
+    links = {s.url_variable: s.url for s in present if s.name != WEB.name}
+    web = next((service for service in present if service.name == WEB.name), None)
+    if web is not None:
+        links["IDENTITY_SIGN_IN_URL"] = f"{web.url}/connexion/lien"
+    return links
 
 
 def ready(service: Service) -> bool:
@@ -90,7 +115,13 @@ class ServiceProcesses:
     processes: dict[str, "subprocess.Popen[bytes]"] = field(default_factory=dict)
 
     def start(self, service: Service) -> None:
-        env = {**DEV_TOKENS, **DEV_PEOPLE, **self.environ, "HTTP_PORT": str(service.port)}
+        env = {
+            **DEV_TOKENS,
+            **DEV_PEOPLE,
+            **web_links(self.environ),
+            **self.environ,
+            "HTTP_PORT": str(service.port),
+        }
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{service.name}.log").open("ab")
         self.processes[service.name] = subprocess.Popen(  # noqa: S603 - our own module
@@ -164,7 +195,13 @@ class DetachedServices:
                 self.log(service).replace(self.previous_log(service))
             ensure_port_free(service.port, service.port_variable, f"the {service.name} service")
             self.pid_file(service).parent.mkdir(parents=True, exist_ok=True)
-            env = {**DEV_TOKENS, **self.environ, "HTTP_PORT": str(service.port)}
+            env = {
+                **DEV_TOKENS,
+                **DEV_PEOPLE,
+                **web_links(self.environ),
+                **self.environ,
+                "HTTP_PORT": str(service.port),
+            }
             started[service.name] = spawn_detached(
                 [sys.executable, "-m", service.module],
                 log_path=self.log(service),

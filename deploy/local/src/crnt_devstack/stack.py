@@ -34,7 +34,11 @@ from crnt_devstack.ports import HOST, Ports
 
 def env_lines(ports: Ports, environ: Mapping[str, str]) -> list[str]:
     """``export NAME=value`` lines pointing the services, the tests and the CLI at the stack."""
-    urls = {service.url_variable: service.url for service in services.installed(environ)}
+    urls = {
+        service.url_variable: service.url
+        for service in services.installed(environ)
+        if service.name != services.WEB.name  # nothing calls the web's API
+    }
     values = {**urls, **env_values(ports, environ)}
     return [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
 
@@ -208,9 +212,19 @@ TOUR = (
 def print_tour(ports: Ports, present: list[services.Service]) -> None:
     print("\ncrnt is running. Ctrl-C stops everything.\n")
     for service in present:
-        print(f"  {service.name:<14} {service.url}/docs")
+        print(f"  {service.name:<14} {service.entry_url}")
     if mail.external_smtp_host() is None:
-        print(f"  {'mail catcher':<14} {mail.http_url(ports)}/api/v1/messages")
+        print(f"  {'mail catcher':<14} {mail.http_url(ports)}/")
+    web = next((service for service in present if service.name == services.WEB.name), None)
+    if web is not None:
+        people = {**services.DEV_PEOPLE, **os.environ}
+        print(
+            f"\nSign in on the web ({web.url}/connexion) as"
+            f" {people['CRNT_AGENCY_EMAILS'].split(',')[0]} (agency) or"
+            f" {people['CRNT_COPIL_EMAILS'].split(',')[0]} (steering committee), or as an"
+            " animator of a member centre (their addresses are on the agency's pages);"
+            f" the link arrives in the mail catcher ({mail.http_url(ports)}/)."
+        )
     print(f"\n  agency token: {services.DEV_TOKENS['CRNT_AGENCY_TOKEN']} (development only)")
     print("\nTry the agency's CLI in another terminal (uv run crnt --help):")
     print(f"  export CRNT_AGENCY_TOKEN={services.DEV_TOKENS['CRNT_AGENCY_TOKEN']}")

@@ -82,3 +82,44 @@ def french_datetime(moment: datetime) -> str:
     """``24 novembre 2026 à 14 h 05``, in the time of metropolitan France."""
     local = moment.astimezone(PARIS)
     return f"{french_date(local.date())} à {local.hour} h {local.minute:02d}"
+
+
+#: The first word of a place's name and its gender: "du Centre social…", "de la Médiathèque…".
+_MASCULINE = frozenset(
+    {"centre", "cybercentre", "point", "pôle", "relais", "club", "foyer", "tiers-lieu", "lieu"}
+    | {"bureau", "local", "service", "secours", "cyber-centre", "fablab", "garage", "musée"}
+)
+_FEMININE = frozenset(
+    {"médiathèque", "maison", "bibliothèque", "mairie", "cyberbase", "cyber-base", "mission"}
+    | {"association", "ludothèque", "salle", "structure", "régie", "communauté", "commune"}
+    | {"fédération", "ligue", "résidence", "micro-folie", "cité", "ressourcerie"}
+)
+_ELIDED = frozenset(
+    {"espace", "atelier", "epn", "office", "hôtel", "accueil", "antenne", "agence", "école"}
+    | {"établissement", "ehpad", "institut", "observatoire", "union", "amicale", "université"}
+)
+_APOSTROPHES = ("'", "’")
+
+
+def of_place(name: str) -> str:
+    """ "de" before a place's name, with its article: ``du Centre social X``, ``de la
+    Médiathèque Y``, ``de l’Espace Z``, ``des Ateliers…``; ``de « France services… »`` when the
+    name's first word does not say (a neutral wording rather than a wrong article)."""
+    words = name.split(maxsplit=1)
+    first = words[0].casefold() if words else ""
+    rest = words[1] if len(words) > 1 else ""
+    if first == "le" and rest:
+        return f"du {rest}"
+    if first == "les" and rest:
+        return f"des {rest}"
+    if first == "la" and rest:
+        return f"de la {rest}"
+    if first[:2] in ("l'", "l’") and len(first) > 2:
+        return f"de l’{name[2:]}"
+    if first in _MASCULINE:
+        return f"du {name}"
+    if first in _FEMININE:
+        return f"de la {name}"
+    if first in _ELIDED:
+        return f"de l’{name}"
+    return f"de « {name} »"

@@ -34,7 +34,7 @@ class NotificationsRuntime(ServiceRuntime):
             settings.unsubscribe_secret.get_secret_value(), settings.public_base_url
         )
         self.notifier = Notifier(
-            renderer=Renderer(),
+            renderer=Renderer(agency=settings.agency_name, contact=settings.contact),
             links=self.links,
             confirmations=self.confirmations,
             agency_emails=tuple(settings.agency_emails),

@@ -28,6 +28,14 @@ class NotificationsSettings(ServiceSettings):
     agency_emails: Annotated[list[str], NoDecode] = Field(
         default_factory=list, validation_alias="NOTIFICATIONS_AGENCY_EMAILS"
     )
+    #: Who signs every mail, and the address its footer gives as the contact (by default the
+    #: first of NOTIFICATIONS_AGENCY_EMAILS, else SMTP_FROM).
+    agency_name: str = Field(
+        default="Agence d'urbanisme et de développement de la région de Saint-Omer",
+        min_length=1,
+        validation_alias="NOTIFICATIONS_AGENCY_NAME",
+    )
+    contact_email: str | None = Field(default=None, validation_alias="NOTIFICATIONS_CONTACT_EMAIL")
     #: Share changes and new-member announcements wait this long to be sent as one email.
     coalescing_window_seconds: float = Field(
         default=180.0, ge=0, validation_alias="NOTIFICATIONS_COALESCING_WINDOW_SECONDS"
@@ -95,3 +103,7 @@ class NotificationsSettings(ServiceSettings):
                 "(e.g. `openssl rand -hex 32`) when CRNT_ENV=production"
             )
         return self
+
+    @property
+    def contact(self) -> str:
+        return self.contact_email or next(iter(self.agency_emails), None) or self.smtp_from

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from crnt_shared import typography
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from crnt_notifications import formatting
@@ -70,8 +71,16 @@ class Rendered:
     html: str
 
 
+#: Who signs every mail, and whom to write to (NOTIFICATIONS_AGENCY_NAME, ..._CONTACT_EMAIL).
+DEFAULT_AGENCY = "Agence d'urbanisme et de développement de la région de Saint-Omer"
+DEFAULT_CONTACT = "crnt@example.org"
+
+
 class Renderer:
-    def __init__(self) -> None:
+    """Every mail through one French typography filter (``crnt_shared.typography``)."""
+
+    def __init__(self, *, agency: str = DEFAULT_AGENCY, contact: str = DEFAULT_CONTACT) -> None:
+        self.agency, self.contact = agency, contact
         self._environment = Environment(
             loader=PackageLoader("crnt_notifications", "templates"),
             autoescape=select_autoescape(["html"], default_for_string=False),
@@ -90,6 +99,7 @@ class Renderer:
             action_status_fr=lambda status: ACTION_STATUS_LABELS.get(status, status),
             percent=formatting.percent,
             count_fr=formatting.count_fr,
+            of_place=formatting.of_place,
         )
 
     def render(
@@ -101,10 +111,14 @@ class Renderer:
             "category_label": CATEGORY_LABELS[kind.category],
             "essential": kind.category.essential,
             "unsubscribe_url": unsubscribe_url,
+            "agency_name": self.agency,
+            "contact_email": self.contact,
         }
         subject = self._environment.get_template(f"{kind}.subject.txt").render(values)
         return Rendered(
-            subject=header_text(subject),
-            text=self._environment.get_template(f"{kind}.txt").render(values).strip() + "\n",
-            html=self._environment.get_template(f"{kind}.html").render(values),
+            subject=typography.text(header_text(subject)),
+            text=typography.text(
+                self._environment.get_template(f"{kind}.txt").render(values).strip() + "\n"
+            ),
+            html=typography.html(self._environment.get_template(f"{kind}.html").render(values)),
         )

@@ -1,0 +1,169 @@
+"""How the pages say amounts, dates and states, in French (the mails say them the same way)."""
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+MEMBERSHIP = {
+    "pending": "Demande en attente",
+    "member": "Membre",
+    "rejected": "Refusée",
+    "suspended": "Suspendue",
+    "withdrawn": "Retirée",
+}
+APPLICATION = {"pending": "En attente", "approved": "Approuvée", "rejected": "Refusée"}
+PROGRAMME = {
+    "draft": "En préparation",
+    "submitted": "Soumis au comité de pilotage",
+    "validated": "Validé",
+    "amending": "En cours de modification",
+}
+ACTION = {
+    "proposed": "Proposée",
+    "planned": "Programmée",
+    "in_progress": "En cours",
+    "done": "Terminée",
+    "cancelled": "Annulée",
+}
+AXES = {
+    "communication": "Communication",
+    "ateliers": "Ateliers communs",
+    "evenements": "Évènements",
+    "formation": "Formation des animateurs",
+    "materiel_partage": "Acquisition de matériel partagé",
+}
+DELIVERY = {
+    "pending": "À envoyer",
+    "coalescing": "Regroupé",
+    "retrying": "Nouvel essai prévu",
+    "sent": "Envoyé",
+    "failed": "Échec",
+    "suppressed": "Non envoyé (désabonnement)",
+}
+#: The DSFR badge of each state (colours never carry the meaning alone: the text does).
+BADGES = {
+    "member": "success",
+    "approved": "success",
+    "validated": "success",
+    "done": "success",
+    "sent": "success",
+    "pending": "new",
+    "submitted": "new",
+    "proposed": "new",
+    "planned": "info",
+    "in_progress": "info",
+    "draft": "info",
+    "amending": "info",
+    "suspended": "warning",
+    "retrying": "warning",
+    "rejected": "error",
+    "withdrawn": "error",
+    "failed": "error",
+    "cancelled": "error",
+}
+TYPOLOGIES = {
+    "EPN": "Espace public numérique",
+    "BIB": "Bibliothèque, médiathèque",
+    "CS": "Centre social",
+    "MJC": "Maison des jeunes et de la culture",
+    "FS": "France services",
+    "MUNI": "Mairie",
+    "TIERS_LIEUX": "Tiers-lieu",
+    "ASSO": "Association",
+}
+
+
+def cents(amount: Any) -> int:
+    """Integer cents of an API amount ("1234.56"); 0 for nothing."""
+    if amount in (None, ""):
+        return 0
+    try:
+        value = Decimal(str(amount)) * 100
+    except InvalidOperation:
+        return 0
+    return int(value.to_integral_value())
+
+
+def _group(digits: str) -> str:
+    groups: list[str] = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    return "\u202f".join(groups)
+
+
+def euros(amount: Any) -> str:
+    """``"1234.56"`` → ``1 234,56 €``; a real minus sign before a negative amount."""
+    value = cents(amount)
+    sign = "\u2212" if value < 0 else ""
+    whole, fraction = divmod(abs(value), 100)
+    return f"{sign}{_group(str(whole))},{fraction:02d}\u00a0€"
+
+
+def signed_euros(amount: Any) -> str:
+    return f"+{euros(amount)}" if cents(amount) > 0 else euros(amount)
+
+
+def number(value: Any) -> str:
+    try:
+        return _group(str(int(value)))
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def percent(value: Any) -> str:
+    return f"{value}\u202f%"
+
+
+def _moment(value: Any) -> datetime | date | None:
+    if isinstance(value, datetime | date):
+        return value
+    if not value:
+        return None
+    text = str(value)
+    try:
+        return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def date_fr(value: Any) -> str:
+    """``2026-12-01`` → ``1er décembre 2026``."""
+    moment = _moment(value)
+    if moment is None:
+        return str(value or "")
+    if isinstance(moment, datetime):
+        moment = moment.astimezone(PARIS).date() if moment.tzinfo else moment.date()
+    day = "1er" if moment.day == 1 else str(moment.day)
+    return f"{day} {MONTHS[moment.month - 1]} {moment.year}"
+
+
+def datetime_fr(value: Any) -> str:
+    """``1er décembre 2026 à 14 h 05`` (Paris time)."""
+    moment = _moment(value)
+    if not isinstance(moment, datetime):
+        return date_fr(value)
+    local = moment.astimezone(PARIS) if moment.tzinfo else moment
+    return f"{date_fr(local)} à {local.hour}\u00a0h\u00a0{local.minute:02d}"
+
+
+def label(mapping: dict[str, str], value: Any) -> str:
+    return mapping.get(str(value), str(value))

@@ -1,0 +1,80 @@
+"""The web's settings: where the services answer, the session's secret, its port.
+
+The web keeps no database and reads no Kafka topic: it is a backend-for-frontend that calls
+the services' HTTP APIs on behalf of the signed-in person.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from crnt_shared.settings import MIN_PRODUCTION_SECRET_LENGTH, PLACEHOLDER_SECRETS
+from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SESSION_SECRET = "dev-web-session-secret"  # noqa: S105 - refused in production
+
+
+def _default_assets() -> Path:
+    """``node_modules`` at the repository root, where ``make install`` runs ``npm ci``."""
+    for parent in Path(__file__).resolve().parents:
+        if (parent / "package.json").is_file():
+            return parent / "node_modules"
+    return Path.cwd() / "node_modules"
+
+
+class WebSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "test", "production"] = Field(
+        default="development", validation_alias="CRNT_ENV"
+    )
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    registry_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8001"), validation_alias="CRNT_REGISTRY_URL"
+    )
+    programme_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8002"), validation_alias="CRNT_PROGRAMME_URL"
+    )
+    budget_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8003"), validation_alias="CRNT_BUDGET_URL"
+    )
+    notifications_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8004"), validation_alias="CRNT_NOTIFICATIONS_URL"
+    )
+    identity_url: AnyHttpUrl = Field(
+        default=AnyHttpUrl("http://127.0.0.1:8005"), validation_alias="CRNT_IDENTITY_URL"
+    )
+    session_secret: SecretStr = Field(
+        default=SecretStr(DEV_SESSION_SECRET), validation_alias="WEB_SESSION_SECRET"
+    )
+    session_max_age_seconds: int = Field(
+        default=12 * 3600, gt=0, validation_alias="WEB_SESSION_MAX_AGE_SECONDS"
+    )
+    assets_dir: Path = Field(default_factory=_default_assets, validation_alias="WEB_ASSETS_DIR")
+    mail_catcher_url: AnyHttpUrl | None = Field(
+        default=None,
+        validation_alias=AliasChoices("WEB_MAIL_CATCHER_URL", "MAILCATCHER_URL"),
+        description="Shown on the sign-in page in development: where the mailed link arrives.",
+    )
+    api_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="WEB_API_TIMEOUT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> "WebSettings":
+        secret = self.session_secret.get_secret_value()
+        if self.production and (
+            secret in PLACEHOLDER_SECRETS | {DEV_SESSION_SECRET}
+            or len(secret) < MIN_PRODUCTION_SECRET_LENGTH
+        ):
+            raise ValueError(
+                "WEB_SESSION_SECRET is a placeholder or shorter than "
+                f"{MIN_PRODUCTION_SECRET_LENGTH} characters: set a long random value "
+                "(e.g. `openssl rand -hex 32`) when CRNT_ENV=production"
+            )
+        return self

@@ -1,0 +1,134 @@
+"""The public pages in Chromium, in front of the real services seeded with the demo territory:
+every page passes axe, the search updates in place, the application form shows the registry's
+refusals beside the fields they concern."""
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.e2e.browser import SCREENSHOTS, Browser, running_browser, seed_demo, web_process
+from tests.e2e.system import System, running_system
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def seeded(
+    kafka_bootstrap: str, postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[System, Path]]:
+    logs: Path = tmp_path_factory.mktemp("web-logs")
+    async with running_system(kafka_bootstrap, postgres_admin_url, logs) as system:
+        seed_demo(system)
+        yield system, logs
+
+
+@pytest.fixture(scope="module")
+async def browser(seeded: tuple[System, Path]) -> AsyncIterator[Browser]:
+    system, logs = seeded
+    started = time.perf_counter()
+    async with web_process(system, logs) as url, running_browser(url) as browser:
+        yield browser
+        print(
+            f"\nbrowser: {len(browser.checked)} pages checked by axe, 0 violations,"
+            f" in {time.perf_counter() - started:.1f} s"
+        )
+
+
+async def test_every_public_page_passes_axe(browser: Browser, seeded: tuple[System, Path]) -> None:
+    system, _ = seeded
+    async with httpx.AsyncClient() as client:
+        found = await client.get(system.url("registry", "/centres"), params={"status": "member"})
+    members = found.json()
+    place = members["items"][0]
+    context = await browser.person()
+    page = await context.new_page()
+    for path, shot in (
+        ("/", "accueil"),
+        ("/lieux", "lieux"),
+        (f"/lieux/{place['id']}", None),
+        ("/adherer", None),
+        ("/programme", "programme"),
+        ("/budget?annee=2026", "budget"),
+        ("/accessibilite", None),
+        ("/mentions-legales", None),
+        ("/connexion", None),
+    ):
+        await browser.visit(page, path, shot=shot)
+    await browser.visit(page, "/nulle-part", status=404)
+    heading = await page.locator("h1").inner_text()
+    assert heading == "Page non trouvée"
+    await context.close()
+
+
+async def test_the_budget_shows_each_chart_with_its_table(browser: Browser) -> None:
+    context = await browser.person()
+    page = await browser.visit(await context.new_page(), "/budget?annee=2026")
+    await page.screenshot(path=str(SCREENSHOTS / "budget-ecran.png"))  # for the README
+    assert await page.locator("svg[role=img] title").count() == 3
+    captions = await page.locator("table caption").all_inner_texts()
+    assert "Quote-part 2026 par intercommunalité" in captions
+    capso = page.locator("tr", has_text="Pays de Saint-Omer (CAPSO)")
+    assert "\u00a0€" in await capso.inner_text()  # amounts never break before the euro sign
+    await context.close()
+
+
+async def test_searching_places_updates_the_list_in_place(browser: Browser) -> None:
+    context = await browser.person()
+    page = await browser.visit(await context.new_page(), "/lieux")
+    everything = await page.locator("#resultats tbody tr").count()
+    assert everything > 3
+    await page.get_by_label("Nom, adresse ou code postal").fill("Lumbres")
+    await page.wait_for_url("**/lieux?q=Lumbres**")
+    rows = page.locator("#resultats tbody tr")
+    await page.wait_for_function(
+        "n => document.querySelectorAll('#resultats tbody tr').length < n", arg=everything
+    )
+    assert all("Lumbres" in text for text in await rows.all_inner_texts())
+    await browser.check(page)
+    await page.get_by_label("Intercommunalité").select_option(
+        label="Communauté de communes du Pays de Lumbres (CCPL)"
+    )
+    await page.wait_for_url("**epci=246201016**")
+    await context.close()
+
+
+async def test_the_application_form_shows_refusals_beside_their_fields(
+    browser: Browser, seeded: tuple[System, Path]
+) -> None:
+    system, _ = seeded
+    context = await browser.person()
+    page = await browser.visit(await context.new_page(), "/adherer")
+    await page.get_by_label("Nom du lieu").fill("Espace numérique du Haut-Pont")
+    await page.get_by_label("SIRET de la structure").fill("123")
+    await page.locator("#centre-adresse").fill("2 rue du Haut-Pont")
+    await page.get_by_label("Code postal").fill("62500")
+    await page.locator("#centre-commune").fill("Saint-Omer")
+    await page.get_by_label("Code INSEE de la commune").fill("62765")
+    await page.get_by_label("Nom (personne 1)").fill("Inès Caron")
+    await page.get_by_label("Courriel (personne 1)").fill("pas-une-adresse")
+    await page.get_by_role("button", name="Envoyer la demande").click()
+    await page.wait_for_selector("#erreurs")
+    siret_error = page.locator("#centre-pivot-error")
+    assert await siret_error.count() == 1
+    assert await page.get_by_label("SIRET de la structure").get_attribute("aria-invalid") == "true"
+    assert await page.locator("#animators-0-email-error").inner_text()
+    assert await page.get_by_label("Nom du lieu").input_value() == "Espace numérique du Haut-Pont"
+    await browser.check(page, shot="adhesion-erreurs")
+
+    await page.get_by_label("SIRET de la structure").fill("21620765400007")
+    await page.get_by_label("Courriel (personne 1)").fill("ines.caron@example.org")
+    await page.get_by_role("button", name="Envoyer la demande").click()
+    await page.wait_for_url("**/adherer/merci")
+    await browser.check(page)
+    async with httpx.AsyncClient() as client:
+        found = await client.get(
+            system.url("registry", "/applications"),
+            params={"status": "pending", "limit": 500},
+            headers=system.agency,
+        )
+    pending = found.json()
+    assert "Espace numérique du Haut-Pont" in [a["centre"]["nom"] for a in pending["items"]]
+    await context.close()
