@@ -173,6 +173,25 @@ async def test_a_signed_in_person_acts_and_a_removed_animator_is_refused_at_once
         assert history[0]["by"] == "Marc Petit"
         assert history[0]["by_actor"]["id"] == marc["person"]["id"]
 
+        # Marc adds a colleague: the agency is told, by mail, who did it.
+        added = await client.post(
+            system.url("registry", f"/centres/{centre_id}/animators"),
+            json={"name": "Sophie Lefebvre", "email": f"sophie.{RUN}@arques.example.org"},
+            headers=as_marc,
+        )
+        assert added.status_code == 201, added.text
+
+        async def agency_told() -> list[dict[str, Any]]:
+            return [
+                mail
+                for mail in await system.mails_to(AGENCY_EMAIL)
+                if mail["Subject"].startswith("Équipe d’animation modifiée")
+            ]
+
+        told = await wait_until(agency_told, timeout=30, message="the agency told of the team")
+        assert "Marc Petit, animateur ou animatrice de" in told[0]["Text"]
+        assert "Sophie Lefebvre" in told[0]["Text"]
+
         # The agency removes Marc: his token is refused by the registry and the programme.
         removed = await client.delete(
             system.url("registry", f"/centres/{centre_id}/animators/{marc_id}"), headers=as_lea
