@@ -62,6 +62,12 @@ CONTEXTS: dict[Kind, dict[str, Any]] = {
         "status": "suspended",
         "transition": "Adhésion suspendue",
     },
+    Kind.AGENCY_TEAM_CHANGED: {
+        "centre": CENTRE,
+        "animator": {"name": "Marc Petit", "email": "marc.petit@arques.example"},
+        "by": "Claire Dupont",
+        "added": True,
+    },
     Kind.NEW_MEMBERS: {
         "centres": [
             {"nom": "EPN de Lumbres", "commune": "Lumbres", "epci_name": "CCPL"},
@@ -161,6 +167,7 @@ SUBJECTS = {
     Kind.MEMBERSHIP_REINSTATED: "Adhésion rétablie\u202f: Médiathèque <l'Escale>",
     Kind.MEMBERSHIP_WITHDRAWN: "Retrait du réseau\u202f: Médiathèque <l'Escale>",
     Kind.AGENCY_MEMBERSHIP_CHANGED: "Adhésion suspendue\u202f: Médiathèque <l'Escale> (Arques)",
+    Kind.AGENCY_TEAM_CHANGED: "Équipe d’animation modifiée\u202f: Médiathèque <l'Escale> (Arques)",
     Kind.NEW_MEMBERS: "2 nouveaux membres dans le réseau",
     Kind.SHARE_CHANGED: "Dotation 2026 de l’EPN de Lumbres\u202f: 1\u202f234,56\u00a0€",
     Kind.PARTICIPATION_EXCEEDED: (
@@ -366,7 +373,9 @@ def test_reinstatement_does_not_promise_the_actions_back() -> None:
         unsubscribe_url=None,
     )
     for body in (rendered.text, rendered.html):
-        assert "sa quote-part de budget" in body
+        # A centre receives a dotation: "quote-part" is what an EPCI pays.
+        assert "sa dotation" in body
+        assert "quote-part" not in body
         assert "ne lui sont pas rendues d'elles-mêmes" in body
         assert "ses actions, ses informations" not in body
 
@@ -439,6 +448,21 @@ def test_header_text_keeps_no_break_spaces() -> None:
 
 
 NNBSP = "\u202f"
+
+
+def test_the_agency_hears_who_changed_a_team() -> None:
+    rendered = Renderer().render(
+        Kind.AGENCY_TEAM_CHANGED,
+        {**CONTEXTS[Kind.AGENCY_TEAM_CHANGED], "recipient_name": None},
+        unsubscribe_url="https://crnt.example/u",
+    )
+    text = re.sub(r"[ \n]+", " ", rendered.text)
+    assert (
+        f"Claire Dupont, animateur ou animatrice de «{NNBSP}Médiathèque <l'Escale>{NNBSP}»" in text
+    )
+    assert "a ajouté Marc Petit (marc.petit@arques.example) à l’équipe d’animation" in text
+    assert "Marc Petit" in rendered.html
+    assert "&lt;l&#39;Escale&gt;" in rendered.html or "&lt;l'Escale&gt;" in rendered.html
 
 
 def test_the_confirmation_request_says_what_to_do_in_french() -> None:

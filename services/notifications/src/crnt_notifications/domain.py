@@ -39,6 +39,7 @@ class Kind(StrEnum):
     MEMBERSHIP_REINSTATED = "membership_reinstated"
     MEMBERSHIP_WITHDRAWN = "membership_withdrawn"
     AGENCY_MEMBERSHIP_CHANGED = "agency_membership_changed"
+    AGENCY_TEAM_CHANGED = "agency_team_changed"
     NEW_MEMBERS = "new_members"
     SHARE_CHANGED = "share_changed"
     PROGRAMME_VALIDATED = "programme_validated"
@@ -65,6 +66,8 @@ KIND_CATEGORY = {
     Kind.MEMBERSHIP_REINSTATED: Category.MEMBERSHIP,
     Kind.MEMBERSHIP_WITHDRAWN: Category.MEMBERSHIP,
     Kind.AGENCY_MEMBERSHIP_CHANGED: Category.AGENCY,
+    # An animator added or removed a colleague: the agency is told.
+    Kind.AGENCY_TEAM_CHANGED: Category.AGENCY,
     Kind.NEW_MEMBERS: Category.NETWORK,
     Kind.SHARE_CHANGED: Category.BUDGET,
     Kind.PROGRAMME_VALIDATED: Category.PROGRAMME,

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import structlog
+from crnt_shared.auth import person_id_for
 from crnt_shared.contracts.budget import CentreShareChanged, ParticipationExceeded
 from crnt_shared.contracts.programme import (
     ActionFacts,
@@ -347,18 +348,51 @@ async def on_centre_updated(event: CentreUpdated, uow: UnitOfWork, _: Notifier) 
 
 
 async def on_animator_changed(
-    event: AnimatorAdded | AnimatorUpdated, uow: UnitOfWork, _: Notifier
+    event: AnimatorAdded | AnimatorUpdated, uow: UnitOfWork, notifier: Notifier
 ) -> None:
     repository = Repository(uow.connection)
     await repository.upsert_centre(event.data.centre)
+    if isinstance(event, AnimatorAdded):
+        await _tell_agency_of_team_change(event, repository, notifier, added=True)
     if event.data.animator.confirmed:
         await repository.upsert_animator(event.data.centre.id, event.data.animator)
     else:
         await repository.remove_animator(event.data.animator.id)
 
 
-async def on_animator_removed(event: AnimatorRemoved, uow: UnitOfWork, _: Notifier) -> None:
-    await Repository(uow.connection).remove_animator(event.data.animator.id)
+async def on_animator_removed(event: AnimatorRemoved, uow: UnitOfWork, notifier: Notifier) -> None:
+    repository = Repository(uow.connection)
+    await _tell_agency_of_team_change(event, repository, notifier, added=False)
+    await repository.remove_animator(event.data.animator.id)
+
+
+async def _tell_agency_of_team_change(
+    event: AnimatorAdded | AnimatorRemoved,
+    repository: Repository,
+    notifier: Notifier,
+    *,
+    added: bool,
+) -> None:
+    """When an animator of the centre (not the agency) changed its team, the agency hears."""
+    actor = event.data.actor
+    if actor is None or actor.kind != "person":
+        return
+    team = await repository.animators_of(event.data.centre.id)
+    if not any(str(person_id_for(member.email)) == actor.id for member in team):
+        return
+    await notifier.deliver(
+        repository,
+        kind=Kind.AGENCY_TEAM_CHANGED,
+        event_id=event.id,
+        recipients=notifier.agency(),
+        context={
+            "centre": event.data.centre.model_dump(),
+            "animator": event.data.animator.model_dump(),
+            "by": actor.name,
+            "added": added,
+        },
+        centre_id=event.data.centre.id,
+    )
 
 
 # The budget's events
