@@ -239,7 +239,7 @@ async def test_versions_over_a_voted_participation_make_one_mail_to_the_agency(
     await close_windows(app)
     [message] = await mails_to(mail, AGENCY_EMAIL, 1)
     assert message.subject == (
-        "Budget 2026 : 2 participations demandées dépassent les participations votées"
+        "Budget 2026\u202f: 2 participations demandées dépassent les participations votées"
     )
     assert "une nouvelle délibération est nécessaire" in message.text
     assert (

@@ -353,8 +353,10 @@ def to_pdf(document: Document) -> bytes:
             ]
         made.setStyle(TableStyle(style))
         story.append(KeepTogether([Paragraph(escape(table.title), heading), Spacer(1, 4), made]))
+    # A chart with nothing to draw (a year with no line yet) is left out: its table says so.
     for chart in document.charts:
-        story += [Spacer(1, 10), _chart(chart, regular, width)]
+        if chart.labels and any(values for _, values in chart.series):
+            story += [Spacer(1, 10), _chart(chart, regular, width)]
     if document.notes:
         story.append(Spacer(1, 8))
         story += [Paragraph(escape(note), body) for note in document.notes]
