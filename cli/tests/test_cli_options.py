@@ -1,6 +1,7 @@
 """The CLI's own behaviour, without a service: its version, its choices and their completion,
 and its amounts, which must read exactly as the mails write them."""
 
+from enum import StrEnum
 from importlib import metadata
 
 import pytest
@@ -37,7 +38,9 @@ def test_version_prints_the_installed_version() -> None:
         (choices.EpciKey, BudgetEpciKey),
     ],
 )
-def test_each_choice_is_what_the_service_accepts(ours: type, theirs: type) -> None:
+def test_each_choice_is_what_the_service_accepts(
+    ours: type[StrEnum], theirs: type[StrEnum]
+) -> None:
     assert [value.value for value in ours] == [value.value for value in theirs]
 
 

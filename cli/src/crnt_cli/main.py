@@ -115,8 +115,17 @@ def print_json(data: Any) -> None:
 
 
 def progress(*columns: str | ProgressColumn) -> Progress:
-    """A progress bar on stderr, drawn only when stderr is a terminal (scripts see nothing)."""
-    return Progress(*columns, console=errors, disable=not errors.is_terminal, transient=True)
+    """A progress bar on stderr, drawn only when stderr is a terminal (scripts see nothing).
+    What the command prints meanwhile goes above the bar when stdout is that terminal too, and
+    to stdout untouched when it is a file or a pipe."""
+    return Progress(
+        *columns,
+        console=errors,
+        disable=not errors.is_terminal,
+        transient=True,
+        redirect_stdout=console.is_terminal,
+        redirect_stderr=False,
+    )
 
 
 def registry() -> Service:
