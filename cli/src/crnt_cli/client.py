@@ -1,6 +1,7 @@
 """HTTP to the services, with errors a person can read instead of tracebacks."""
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +41,7 @@ class Service:
         *,
         json: Any = None,
         params: dict[str, Any] | None = None,
-        content: bytes | None = None,
+        content: bytes | Iterable[bytes] | None = None,
         headers: dict[str, str] | None = None,
         timeout: float = 30.0,
     ) -> httpx.Response:

@@ -8,10 +8,12 @@ import csv
 import io
 import time
 import unicodedata
+from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
 from rich.console import Console
+from rich.progress import Progress, TaskID
 
 from crnt_cli.client import CliError, Service
 
@@ -87,34 +89,57 @@ def _exists(call: Any) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Steps:
+    """The seed's progress: one step per EPCI, the budget, the import, each approval and the
+    programme (the approvals are counted once the import has said how many there are)."""
+
+    progress: Progress
+    task: TaskID
+
+    def expect(self, count: int) -> None:
+        self.progress.update(self.task, total=count)
+
+    def more(self, count: int) -> None:
+        [task] = [t for t in self.progress.tasks if t.id == self.task]
+        self.expect(int(task.total or 0) + count)
+
+    def done(self, what: str) -> None:
+        """One more step done; ``what`` says which."""
+        self.progress.update(self.task, advance=1, description=what)
+
+
 def seed(
     console: Console,
     registry: Service,
     budget: Service,
     programme: Service,
     copil_token: str | None,
+    steps: Steps,
 ) -> None:
+    steps.expect(len(EPCIS) + 3)
     communes: dict[str, list[str]] = {siren: [] for siren in EPCIS}
     for row in csv.DictReader(io.StringIO((DATA / "communes-epci.csv").read_text("utf-8"))):
         communes.setdefault(row["epci_siren"], []).append(row["code_insee"])
     for siren, (name, population) in EPCIS.items():
-        if _exists(lambda s=siren: registry.json("GET", f"/epcis/{s}")):
-            continue
-        registry.json(
-            "POST",
-            "/epcis",
-            json={
-                "siren": siren,
-                "name": name,
-                "population": population,
-                "communes": communes[siren],
-            },
-        )
-        console.print(f"EPCI {name}: registered")
+        if not _exists(lambda s=siren: registry.json("GET", f"/epcis/{s}")):
+            registry.json(
+                "POST",
+                "/epcis",
+                json={
+                    "siren": siren,
+                    "name": name,
+                    "population": population,
+                    "communes": communes[siren],
+                },
+            )
+            console.print(f"EPCI {name}: registered")
+        steps.done(f"EPCI {siren}")
 
     if not _exists(lambda: budget.json("GET", f"/budgets/{YEAR}")):
         budget.json("PUT", f"/budgets/{YEAR}", json=BUDGET)
         console.print(f"budget {YEAR}: configured")
+    steps.done(f"budget {YEAR}")
 
     if registry.json("GET", "/centres", params={"limit": 1})["total"] == 0:
         csv_bytes = (DATA / "pays-de-saint-omer-lieux.csv").read_bytes()
@@ -122,7 +147,9 @@ def seed(
             "POST", "/centres/import", content=csv_bytes, headers={"Content-Type": "text/csv"}
         )
         console.print(f"places of the territory imported: {result['imported']} applications")
+    steps.done("places of the territory")
     pending = registry.json("GET", "/applications", params={"status": "pending", "limit": 200})
+    steps.more(len(pending["items"]))
     for index, application in enumerate(pending["items"]):
         centre = application["centre"]
         animators = registry.json("GET", f"/centres/{centre['id']}/animators")
@@ -135,8 +162,10 @@ def seed(
             )
         registry.json("POST", f"/applications/{application['id']}/approve")
         console.print(f"member: {centre['nom']}")
+        steps.done(f"member: {centre['nom']}")
 
     _seed_programme(console, registry, programme, copil_token)
+    steps.done(f"programme {YEAR}")
 
 
 def _seed_programme(

@@ -2,25 +2,53 @@
 
 URLs come from CRNT_REGISTRY_URL, CRNT_PROGRAMME_URL, CRNT_BUDGET_URL and
 CRNT_NOTIFICATIONS_URL (defaults: 127.0.0.1:8001-8004), the token from CRNT_AGENCY_TOKEN.
+Every list and show takes ``--json``: what the service answered, and nothing else on stdout.
 """
 
 import functools
+import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
+from importlib import metadata
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from crnt_shared import typography
+from crnt_shared.contracts.programme import cents_from_amount
+from crnt_shared.documents import euros as document_euros
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    SpinnerColumn,
+    TextColumn,
+)
 from rich.table import Table
 
+from crnt_cli.choices import (
+    AnnexFormat,
+    ApplicationStatus,
+    CentreStatus,
+    CentreWeight,
+    DeliveryKind,
+    DeliveryStatus,
+    EpciKey,
+    ReportFormat,
+    choice,
+)
 from crnt_cli.client import CliError, Service
-from crnt_cli.demo import seed
+from crnt_cli.demo import Steps, seed
 
-app = typer.Typer(help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False)
+# rich_markup_mode=None: a usage error is click's plain "Error: …" sentence, not a framed panel.
+app = typer.Typer(
+    help=__doc__, no_args_is_help=True, pretty_exceptions_enable=False, rich_markup_mode=None
+)
 centres = typer.Typer(help="Member centres and their membership.", no_args_is_help=True)
 applications = typer.Typer(help="Applications to join the network.", no_args_is_help=True)
 budget = typer.Typer(help="The yearly budget and its shares.", no_args_is_help=True)
@@ -34,7 +62,6 @@ app.add_typer(programme, name="programme")
 app.add_typer(deliveries, name="deliveries")
 app.add_typer(demo, name="demo")
 
-NARROW_NBSP = "\u202f"
 console = Console()
 
 Command = TypeVar("Command", bound=Callable[..., None])
@@ -60,6 +87,46 @@ def command(group: typer.Typer, name: str) -> Callable[[Command], Command]:
 
 errors = Console(stderr=True)
 
+#: ``--json``: print the service's answer as JSON instead of tables.
+AsJson = Annotated[
+    bool, typer.Option("--json", help="Print what the service answered, as JSON, and only that.")
+]
+UPLOAD_CHUNK = 64 * 1024
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"crnt {metadata.version('crnt-cli')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    pass
+
+
+def print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def progress(*columns: str | ProgressColumn) -> Progress:
+    """A progress bar on stderr, drawn only when stderr is a terminal (scripts see nothing).
+    What the command prints meanwhile goes above the bar when stdout is that terminal too, and
+    to stdout untouched when it is a file or a pipe."""
+    return Progress(
+        *columns,
+        console=errors,
+        disable=not errors.is_terminal,
+        transient=True,
+        redirect_stdout=console.is_terminal,
+        redirect_stderr=False,
+    )
+
 
 def registry() -> Service:
     return Service.from_env("registry")
@@ -74,14 +141,12 @@ def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
     console.print(view)
 
 
-def euros(amount: str | None) -> str:
-    """'1234.5' → '1 234,50 €' (French format)."""
+def euros(amount: str | Decimal | None) -> str:
+    """``"1234.5"`` → ``1 234,50 €`` as the mails write it: the shared amount, with the shared
+    French typography (narrow no-break spaces between thousands, a no-break space before €)."""
     if amount is None:
         return ""
-    value = Decimal(amount)
-    whole, _, cents = f"{abs(value):,.2f}".partition(".")
-    sign = "-" if value < 0 else ""
-    return f"{sign}{whole.replace(',', NARROW_NBSP)},{cents} €"
+    return typography.text(document_euros(cents_from_amount(str(amount))))
 
 
 # Centres ----------------------------------------------------------------------------------
@@ -89,14 +154,20 @@ def euros(amount: str | None) -> str:
 
 @command(centres, "list")
 def centres_list(
-    status: Annotated[str | None, typer.Option(help="pending, member, suspended, ...")] = None,
+    status: Annotated[
+        str | None, typer.Option(**choice(CentreStatus, "A membership status."))
+    ] = None,
     epci: Annotated[str | None, typer.Option(help="SIREN of an EPCI")] = None,
     limit: int = 100,
+    as_json: AsJson = False,
 ) -> None:
     """List centres."""
     page = registry().json(
         "GET", "/centres", params={"status": status, "epci_siren": epci, "limit": limit}
     )
+    if as_json:
+        print_json(page)
+        return
     rows = [
         [c["id"], c["nom"], c["commune"], c.get("epci_siren"), c.get("workstations"), c["status"]]
         for c in page["items"]
@@ -109,9 +180,12 @@ def centres_list(
 
 
 @command(centres, "show")
-def centres_show(centre_id: str) -> None:
+def centres_show(centre_id: str, as_json: AsJson = False) -> None:
     """A centre with its animators and its membership history."""
     centre = registry().json("GET", f"/centres/{centre_id}")
+    if as_json:
+        print_json(centre)
+        return
     facts = [
         [key, centre.get(key)]
         for key in (
@@ -175,21 +249,33 @@ def centres_withdraw(centre_id: str, reason: Annotated[str, typer.Option()]) -> 
 
 
 @command(centres, "import")
-def centres_import(path: Path) -> None:
+def centres_import(path: Path, as_json: AsJson = False) -> None:
     """Import a CSV in the national standard: each valid row becomes a pending application."""
     try:
         content = path.read_bytes()
     except OSError as error:
         raise CliError(f"cannot read {path}: {error.strerror}") from None
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=errors) as bar:
-        bar.add_task(f"importing {path.name} ({len(content)} bytes)", total=None)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), DownloadColumn())
+    with progress(*columns) as bar:
+        task = bar.add_task(f"sending {path.name}", total=len(content))
+
+        def chunks() -> Iterator[bytes]:
+            for start in range(0, len(content), UPLOAD_CHUNK):
+                chunk = content[start : start + UPLOAD_CHUNK]
+                yield chunk
+                bar.advance(task, len(chunk))
+            bar.update(task, description=f"the registry checks the rows of {path.name}")
+
         result = registry().json(
             "POST",
             "/centres/import",
-            content=content,
-            headers={"Content-Type": "text/csv"},
+            content=chunks(),
+            headers={"Content-Type": "text/csv", "Content-Length": str(len(content))},
             timeout=300.0,
         )
+    if as_json:
+        print_json(result)
+        return
     console.print(result)
 
 
@@ -210,9 +296,18 @@ def centres_export(
 
 
 @command(applications, "list")
-def applications_list(status: str | None = "pending", limit: int = 100) -> None:
+def applications_list(
+    status: Annotated[
+        str, typer.Option(**choice(ApplicationStatus, "An application's status."))
+    ] = ApplicationStatus.PENDING,
+    limit: int = 100,
+    as_json: AsJson = False,
+) -> None:
     """List applications (pending by default)."""
     page = registry().json("GET", "/applications", params={"status": status, "limit": limit})
+    if as_json:
+        print_json(page)
+        return
     rows = [
         [
             a["id"],
@@ -256,10 +351,12 @@ def budget_configure(
     year: int,
     envelope: Annotated[str, typer.Option(help="Centres' dotations, e.g. 30000.00")],
     fixed_ratio: Annotated[str, typer.Option(help="Part split equally, 0 to 1")] = "0.5",
-    weight: Annotated[str, typer.Option(help="workstations or none")] = "workstations",
+    weight: Annotated[
+        str, typer.Option(**choice(CentreWeight, "The centres' weight."))
+    ] = CentreWeight.WORKSTATIONS,
     epci_key: Annotated[
-        str, typer.Option(help="population, member_centres or fixed_shares")
-    ] = "population",
+        str, typer.Option(**choice(EpciKey, "How the EPCIs share what is left."))
+    ] = EpciKey.POPULATION,
     funder: Annotated[
         list[str] | None,
         typer.Option(help="NAME=AMOUNT, or NAME=RATE@CEILING (NAME=RATE@ without a ceiling)"),
@@ -395,19 +492,27 @@ def _print_epcis(epcis: list[dict[str, Any]]) -> None:
 
 
 @command(budget, "shares")
-def budget_shares(year: int) -> None:
+def budget_shares(year: int, as_json: AsJson = False) -> None:
     """The latest dotations of the centres and parts of the EPCIs."""
-    _print_shares(budget_service().json("GET", f"/budgets/{year}/shares"))
+    data = budget_service().json("GET", f"/budgets/{year}/shares")
+    if as_json:
+        print_json(data)
+        return
+    _print_shares(data)
 
 
 @command(budget, "plan")
 def budget_plan(
     year: int,
     version: Annotated[int | None, typer.Option(help="A version; the latest if none")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """The financing plan: expenses (estimated and actual), grants, the reste à charge and what
     each EPCI owes, voted against asked, and the 20 % rule."""
     plan = budget_service().json("GET", f"/budgets/{year}/plan", params={"version": version})
+    if as_json:
+        print_json(plan)
+        return
     console.print(f"Budget {year}, version {plan['version']}: plan [bold]{plan['status']}[/bold]")
     table(
         "Expenses",
@@ -452,12 +557,12 @@ def budget_plan(
 def budget_annex(
     year: int,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the file")],
-    format: Annotated[str, typer.Option(help="ods, xlsx or pdf")] = "pdf",
+    format: Annotated[
+        str, typer.Option(**choice(AnnexFormat, "The document's format."))
+    ] = AnnexFormat.PDF,
     version: Annotated[int | None, typer.Option(help="A version; the latest if none")] = None,
 ) -> None:
     """The budget annex a council votes, generated by the budget service for a version."""
-    if format not in ("ods", "xlsx", "pdf"):
-        raise CliError(f"--format {format!r}: choose ods, xlsx or pdf")
     response = budget_service().request(
         "GET", f"/budgets/{year}/annex.{format}", params={"version": version}
     )
@@ -488,9 +593,12 @@ def budget_close(year: int) -> None:
 
 
 @command(budget, "versions")
-def budget_versions(year: int) -> None:
+def budget_versions(year: int, as_json: AsJson = False) -> None:
     """Every version of a year's budget, with its cause."""
     data = budget_service().json("GET", f"/budgets/{year}/versions")
+    if as_json:
+        print_json(data)
+        return
     table(
         f"Budget {year}: versions",
         ["version", "computed", "cause", "events", "members", "changed", "plan", "reste à charge"],
@@ -526,11 +634,15 @@ def _changes(
 
 
 @command(budget, "diff")
-def budget_diff(year: int, first: int, second: int) -> None:
-    """What changed between two versions: the plan, each EPCI's part, each dotation."""
+def budget_diff(year: int, first: int, second: int, as_json: AsJson = False) -> None:
+    """What changed between two versions: the plan, each EPCI's part, each dotation
+    (``--json``: both versions as the service gave them, ``{"before": …, "after": …}``)."""
     service = budget_service()
     before = service.json("GET", f"/budgets/{year}/versions/{first}")
     after = service.json("GET", f"/budgets/{year}/versions/{second}")
+    if as_json:
+        print_json({"before": before, "after": after})
+        return
     title = f"Budget {year}: version {first} → {second}"
     plan_rows = []
     for label, name in (
@@ -567,9 +679,12 @@ def programme_service() -> Service:
 
 
 @command(programme, "show")
-def programme_show(year: int) -> None:
+def programme_show(year: int, as_json: AsJson = False) -> None:
     """The programme of a year: its status, totals by axis and actions."""
     data = programme_service().json("GET", f"/programmes/{year}")
+    if as_json:
+        print_json(data)
+        return
     console.print(
         f"Programme {year}: [bold]{data['status']}[/bold]"
         + (f", version {data['version']}" if data.get("version") else "")
@@ -608,14 +723,16 @@ def _lead_name(action: dict[str, Any]) -> str:
 def programme_report(
     year: int,
     format: Annotated[
-        str | None, typer.Option(help="pdf or ods: write the report document (with -o)")
+        str | None,
+        typer.Option(**choice(ReportFormat, "Write the report document (with -o)")),
     ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+    as_json: AsJson = False,
 ) -> None:
     """État d'avancement and bilan: by axis and by lead centre, actions by status, planned vs
     actual cost, progress and indicators; ``--format pdf -o FILE`` writes the document."""
     if format is not None or output is not None:
-        if format not in ("pdf", "ods") or output is None:
+        if format is None or output is None:
             raise CliError("write the report with --format pdf|ods -o FILE")
         response = programme_service().request("GET", f"/programmes/{year}/report.{format}")
         output.write_bytes(response.content)
@@ -624,6 +741,9 @@ def programme_report(
         )
         return
     data = programme_service().json("GET", f"/programmes/{year}/report")
+    if as_json:
+        print_json(data)
+        return
 
     def indicators(values: dict[str, Any]) -> str:
         return (
@@ -683,10 +803,15 @@ def programme_report(
 
 @command(deliveries, "list")
 def deliveries_list(
-    status: Annotated[str | None, typer.Option(help="pending, sent, retrying, failed, ...")] = None,
+    status: Annotated[
+        str | None, typer.Option(**choice(DeliveryStatus, "A delivery status."))
+    ] = None,
     recipient: Annotated[str | None, typer.Option(help="an email address")] = None,
-    kind: Annotated[str | None, typer.Option(help="the kind of mail")] = None,
+    kind: Annotated[
+        str | None, typer.Option(**choice(DeliveryKind, "The kind of mail", metavar="KIND"))
+    ] = None,
     limit: int = 50,
+    as_json: AsJson = False,
 ) -> None:
     """Emails and their delivery status."""
     page = Service.from_env("notifications").json(
@@ -694,6 +819,9 @@ def deliveries_list(
         "/deliveries",
         params={"status": status, "recipient": recipient, "kind": kind, "limit": limit},
     )
+    if as_json:
+        print_json(page)
+        return
     items = page["items"] if isinstance(page, dict) else page
     table(
         f"Deliveries ({page.get('total', len(items)) if isinstance(page, dict) else len(items)})",
@@ -716,7 +844,11 @@ def demo_seed() -> None:
     """Seed the Pays de Saint-Omer: EPCIs, real places, fictitious animators, a 2026 budget and
     programme. Running it twice duplicates nothing."""
     copil = os.environ.get("CRNT_COPIL_TOKEN")
-    seed(console, registry(), budget_service(), programme_service(), copil)
+    with progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn()
+    ) as bar:
+        steps = Steps(bar, bar.add_task("seeding the demo territory", total=None))
+        seed(console, registry(), budget_service(), programme_service(), copil, steps)
     console.print("[green]demo territory ready[/green]")
 
 
