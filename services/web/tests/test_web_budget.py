@@ -3,7 +3,7 @@
 from typing import Any
 
 from crnt_web.api.agency import _base_key, _base_options, _budget_values, budget_body
-from crnt_web.formatting import missing, ratio_percent
+from crnt_web.formatting import missing, ratio_percent, share_of
 from starlette.datastructures import FormData
 
 
@@ -119,3 +119,10 @@ def test_what_a_version_waits_for_is_said_in_french() -> None:
 def test_a_ratio_reads_as_a_percentage() -> None:
     assert ratio_percent("0.3750") == "37,5\u202f%"
     assert ratio_percent("1") == "100,0\u202f%"
+
+
+def test_a_share_is_computed_from_the_amounts() -> None:
+    """3,003.95 of 8,000.00 is 37.549… %: 37,5 %, where the API's ratio 0.3755 would say 37,6."""
+    assert share_of("3003.95", "8000.00") == "37,5\u202f%"
+    assert share_of("637.50", "1200.00") == "53,1\u202f%"
+    assert share_of("1", "0") == "—"

@@ -354,7 +354,8 @@ def to_pdf(document: Document) -> bytes:
         made.setStyle(TableStyle(style))
         story.append(KeepTogether([Paragraph(escape(table.title), heading), Spacer(1, 4), made]))
     for chart in document.charts:
-        story += [Spacer(1, 10), _chart(chart, regular, width)]
+        if chart.labels:  # a chart of nothing (no EPCI pays yet…) would crash reportlab
+            story += [Spacer(1, 10), _chart(chart, regular, width)]
     if document.notes:
         story.append(Spacer(1, 8))
         story += [Paragraph(escape(note), body) for note in document.notes]

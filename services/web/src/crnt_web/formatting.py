@@ -2,7 +2,7 @@
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -218,7 +218,17 @@ def ratio_percent(value: Any) -> str:
         share = Decimal(str(value)) * 100
     except InvalidOperation:
         return str(value)
-    return f"{share:.1f}".replace(".", ",") + "\u202f%"
+    rounded = share.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{rounded}".replace(".", ",") + "\u202f%"
+
+
+def share_of(part: Any, whole: Any) -> str:
+    """``part`` as a percentage of ``whole``, from the amounts themselves (an already rounded
+    ratio rounded again could say 37,6 % for 37,549… %)."""
+    total = cents(whole)
+    if not total:
+        return "—"
+    return ratio_percent(Decimal(cents(part)) / Decimal(total))
 
 
 def missing(message: Any) -> str:

@@ -38,6 +38,7 @@ class Pages:
             plan_status=lambda v: formatting.label(formatting.PLAN_STATUS, v),
             expense_kind=lambda v: formatting.label(formatting.EXPENSE_KIND, v),
             ratio_percent=formatting.ratio_percent,
+            share_of=formatting.share_of,
             missing=formatting.missing,
             hours=lambda v: str(v).replace(".", ","),
             badge=lambda v: formatting.BADGES.get(str(v), "info"),
