@@ -32,9 +32,16 @@ CAPSO = "200069037"
 BUDGET = {
     "envelope": "15000.00",
     "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_contribution": "6000.00",
     "epci_key": "population",
     "funders": [{"name": "Région Hauts-de-France", "amount": "9000.00"}],
+    "network_lines": [
+        {
+            "id": "animation",
+            "label": "Animation du réseau",
+            "nature": "fonctionnement",
+            "estimated": "3000.00",
+        }
+    ],
 }
 
 
@@ -236,11 +243,21 @@ async def test_the_journey_in_the_browser(journey: tuple[System, Browser]) -> No
     await mine.get_by_label("Début").fill(f"{YEAR}-03-01")
     await mine.get_by_label("Fin").fill(f"{YEAR}-06-30")
     await mine.get_by_label("Coût prévu (€)").fill("1200,00")
+    await mine.get_by_label("Nature de la dépense").select_option("fonctionnement")
     await mine.get_by_role("button", name="Proposer l’action").click()
     await _notice(browser, mine, "est proposée")
+    card = mine.locator(".fr-card", has_text=f"Ateliers seniors {RUN}")
+    assert "fonctionnement, coût prévu 1\u202f200,00\u00a0€" in await card.inner_text()
 
-    # The agency plans it and submits the programme.
+    # The agency makes it an investment (tablets bought for the workshops), plans it and
+    # submits the programme.
     await browser.visit(page, "/agence/programme")
+    await page.get_by_label("Nature de la dépense").select_option("investissement")
+    await page.get_by_role(
+        "button", name=re.compile(f"^Enregistrer la modification .*Ateliers seniors {RUN}")
+    ).click()
+    await _notice(browser, page, "est modifiée")
+    assert "investissement, coût prévu" in await page.content()
     await page.get_by_role(
         "button", name=re.compile(f"^Programmer .*Ateliers seniors {RUN}")
     ).click()
@@ -261,11 +278,18 @@ async def test_the_journey_in_the_browser(journey: tuple[System, Browser]) -> No
     await browser.visit(mine, "/mon-espace/programme")
     await mine.get_by_label("Avancement (%)").fill("40")
     await mine.get_by_label("Où en est l’action").fill("Deux séances sur cinq")
+    await mine.get_by_label("Dépensé (€)").fill("450,00")
+    await mine.get_by_label("Séances tenues").fill("2")
+    await mine.get_by_label("Personnes touchées").fill("14")
+    await mine.get_by_label("Heures d’activité").fill("4,5")
     await mine.get_by_role(
         "button", name=re.compile(f"^Enregistrer l’avancement .*Ateliers seniors {RUN}")
     ).click()
     await _notice(browser, mine, "40")
     assert "Deux séances sur cinq" in await mine.content()
+    assert "2 séances tenues, 14 personnes touchées, 4,5 heures" in await mine.content()
+
+    await _the_plan(browser, system, page)
 
     # Someone without the role: a clear refusal, not a blank page.
     await browser.visit(mine, "/agence", status=403)
@@ -280,6 +304,83 @@ async def test_the_journey_in_the_browser(journey: tuple[System, Browser]) -> No
     await page.wait_for_url("**/connexion?retour=%2Fagence")
     for context in (agency, animator, copil):
         await context.close()
+
+
+async def _the_plan(browser: Browser, system: System, page: Page) -> None:
+    """The validated programme is in the plan: expenses 15,000 (dotations) + 3,000 (network)
+    + 1,200 (the action, an investment, 450 spent) = 19,200; the Region's 9,000 leave a reste
+    à charge of 10,200, all CAPSO's (the only EPCI with member centres). The 20 % rule: the
+    Region's fixed amount is spread over every expense, 9,000 × 1,200 / 19,200 = 562.50 on the
+    investment, which keeps 637.50 (53.1 %). CAPSO's council voted 8,000: the version asks
+    more, a new deliberation is needed. The annex and the report come through the web; then
+    the year is closed."""
+    await browser.visit(page, "/agence/budget")
+
+    async def balanced() -> bool:
+        await page.reload()
+        return await page.locator(".fr-badge", has_text="Équilibré").count() == 1
+
+    await wait_until(balanced, timeout=45, interval=1, message="the plan with the programme")
+    resources = await page.locator("table", has_text="Ressources").inner_text()
+    assert "10\u202f200,00\u00a0€" in resources
+    assert (
+        "19\u202f200,00\u00a0€" in await page.locator("table", has_text="par nature").inner_text()
+    )
+    rule = await page.locator("#regle-20").inner_text()
+    assert "Respectée" in rule
+    assert "637,50\u00a0€" in rule
+    assert "53,1\u202f%" in rule
+    await browser.check(page)
+
+    # CAPSO's council voted less than this version asks.
+    await page.get_by_label("Intercommunalité", exact=True).select_option(CAPSO)
+    await page.get_by_label("Montant voté (€)").fill("8000,00")
+    await page.get_by_label("Numéro de la délibération").fill(f"D-{YEAR}-042")
+    await page.get_by_label("Date de la délibération").fill(f"{YEAR}-01-20")
+    await page.get_by_role("button", name="Enregistrer la participation votée").click()
+    await _notice(browser, page, "La participation votée par CAPSO est enregistrée")
+    capso = page.locator("table", has_text="Quote-part").locator("tr", has_text="CAPSO")
+    row = await capso.first.inner_text()
+    assert "8\u202f000,00\u00a0€" in row
+    assert f"D-{YEAR}-042" in row
+    assert "nouvelle délibération nécessaire" in row
+    await page.get_by_role("heading", name="Ressources par financeur").scroll_into_view_if_needed()
+    await page.screenshot(path=str(SCREENSHOTS / "agence-budget-ecran.png"))  # for the README
+
+    # The annex, as the budget service made it, through the web.
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name=re.compile(r"Annexe budgétaire \(XLSX\)")).click()
+    annex = await download.value
+    assert re.fullmatch(rf"budget-{YEAR}-v\d+-annexe\.xlsx", annex.suggested_filename)
+    assert (await annex.path()).read_bytes()[:2] == b"PK"  # a zip: the OOXML workbook
+    async with httpx.AsyncClient(base_url=browser.base_url) as client:
+        pdf = await client.get(f"/budget/{YEAR}/annexe.pdf")
+        assert pdf.status_code == 200, pdf.text
+        assert pdf.headers["content-type"] == "application/pdf"
+        assert pdf.content.startswith(b"%PDF")
+        ods = await client.get(f"/programme/{YEAR}/bilan.ods")
+        assert ods.status_code == 200, ods.text
+        assert ods.headers["content-type"] == "application/vnd.oasis.opendocument.spreadsheet"
+        assert f'filename="programme-{YEAR}-bilan.ods"' in ods.headers["content-disposition"]
+
+    # The programme's report: the indicators by axis.
+    await browser.visit(page, "/agence/programme")
+    indicators = await page.locator("table", has_text="Indicateurs").inner_text()
+    assert "14" in indicators
+    assert "4,5" in indicators
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name=re.compile(r"Bilan du programme \(PDF\)")).click()
+    assert (await download.value).suggested_filename == f"programme-{YEAR}-bilan.pdf"
+
+    # Closing the year, once confirmed: nothing recalculates it afterwards.
+    await browser.visit(page, "/agence/budget")
+    await page.locator("label[for=confirm-cloture]").click()
+    await page.get_by_role("button", name=f"Clore l’exercice {YEAR}").click()
+    await _notice(browser, page, f"L’exercice {YEAR} est clos")
+    assert await page.get_by_role("button", name="Enregistrer le budget").count() == 0
+    async with httpx.AsyncClient(timeout=30, headers=system.agency) as client:
+        budget = (await client.get(system.url("budget", f"/budgets/{YEAR}"))).json()
+    assert budget["closed_at"]
 
 
 async def test_the_agency_back_office_in_the_browser(
@@ -365,9 +466,17 @@ async def test_the_agency_back_office_in_the_browser(
 
     # The budget: a new configuration makes a new version; two versions compared.
     await browser.visit(page, "/agence/budget")
+    assert await page.get_by_label("Ligne 1", exact=True).input_value() == "Animation du réseau"
     await page.get_by_label("Enveloppe répartie entre les lieux membres (€)").fill("18000,00")
+    await page.get_by_label("Ligne 2", exact=True).fill("Communication du réseau")
+    await page.get_by_label("Prévu (€, ligne 2)").fill("500,00")
     await page.get_by_role("button", name="Enregistrer le budget").click()
     await _notice(browser, page, "Le budget")
+    # No validated programme yet: the plan says so; dotations 18,000 + lines 3,500 − 9,000.
+    assert await page.locator(".fr-badge", has_text="En attente du programme validé").count()
+    assert (
+        "12\u202f500,00\u00a0€" in await page.locator("table", has_text="Ressources").inner_text()
+    )
     await page.get_by_label("Comparer la version").select_option("1")
     await page.get_by_role("button", name="Comparer").click()
     await _see(page, "text=De la version 1 à la version")

@@ -2,6 +2,7 @@
 every page passes axe, the search updates in place, the application form shows the registry's
 refusals beside the fields they concern."""
 
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -64,14 +65,75 @@ async def test_every_public_page_passes_axe(browser: Browser, seeded: tuple[Syst
 
 
 async def test_the_budget_shows_each_chart_with_its_table(browser: Browser) -> None:
+    """The demo's 2026 plan (README): expenses 57,500.00, grants 55,000.00, a reste à charge of
+    2,500.00 split by population, CAPSO 2,031.71 and CCPL 468.29; the 20 % rule holds with
+    37.5 % kept by the owner."""
     context = await browser.person()
     page = await browser.visit(await context.new_page(), "/budget?annee=2026")
-    await page.screenshot(path=str(SCREENSHOTS / "budget-ecran.png"))  # for the README
     assert await page.locator("svg[role=img] title").count() == 3
     captions = await page.locator("table caption").all_inner_texts()
-    assert "Quote-part 2026 par intercommunalité" in captions
+    for caption in (
+        "Quote-part 2026 par intercommunalité",
+        "Ressources 2026 par financeur",
+        "Dépenses 2026 par nature",
+        "Actions du programme 2026 par axe",
+        "Dotation 2026 par lieu membre",
+    ):
+        assert caption in captions
+    assert await page.locator(".fr-badge", has_text="Équilibré").count() == 1
     capso = page.locator("tr", has_text="Pays de Saint-Omer (CAPSO)")
-    assert "\u00a0€" in await capso.inner_text()  # amounts never break before the euro sign
+    assert "2\u202f031,71\u00a0€" in await capso.inner_text()  # never broken before the €
+    ccpl = page.locator("tr", has_text="Pays de Lumbres (CCPL)")
+    assert "468,29\u00a0€" in await ccpl.inner_text()
+    resources = await page.locator("table", has_text="Ressources 2026").inner_text()
+    assert "2\u202f500,00\u00a0€" in resources
+    assert "57\u202f500,00\u00a0€" in resources
+    rule = await page.locator("#regle-20").inner_text()
+    assert "Respectée" in rule
+    assert "37,5\u202f%" in rule
+    await page.get_by_role("heading", name="Ressources par financeur").scroll_into_view_if_needed()
+    await page.screenshot(path=str(SCREENSHOTS / "budget-ecran.png"))  # for the README
+    await context.close()
+
+
+async def test_the_documents_come_from_the_services_through_the_web(
+    browser: Browser, seeded: tuple[System, Path]
+) -> None:
+    """The annex (ODS, XLSX, PDF) and the programme's report (ODS, PDF): the service's
+    document, type and file name, unchanged; a version that does not exist is a French 404 page."""
+    system, _ = seeded
+    context = await browser.person()
+    page = await browser.visit(await context.new_page(), "/budget?annee=2026")
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name=re.compile(r"Annexe budgétaire \(ODS\)")).click()
+    assert re.fullmatch(r"budget-2026-v\d+-annexe\.ods", (await download.value).suggested_filename)
+    await browser.visit(page, "/programme?annee=2026")
+    async with page.expect_download() as download:
+        await page.get_by_role("link", name=re.compile(r"Bilan du programme \(PDF\)")).click()
+    assert (await download.value).suggested_filename == "programme-2026-bilan.pdf"
+    async with (
+        httpx.AsyncClient(base_url=browser.base_url, timeout=60) as web,
+        httpx.AsyncClient(timeout=60) as services,
+    ):
+        for path, source in (
+            ("/budget/2026/annexe.ods", system.url("budget", "/budgets/2026/annex.ods")),
+            ("/budget/2026/annexe.xlsx", system.url("budget", "/budgets/2026/annex.xlsx")),
+            ("/budget/2026/annexe.pdf?version=1", system.url("budget", "/budgets/2026/annex.pdf")),
+            ("/programme/2026/bilan.ods", system.url("programme", "/programmes/2026/report.ods")),
+            ("/programme/2026/bilan.pdf", system.url("programme", "/programmes/2026/report.pdf")),
+        ):
+            params = {"version": "1"} if "version=1" in path else {}
+            ours, theirs = await web.get(path), await services.get(source, params=params)
+            assert ours.status_code == theirs.status_code == 200, (path, ours.text[:200])
+            for header in ("content-type", "content-disposition"):
+                assert ours.headers[header] == theirs.headers[header], (path, header)
+            # The same document (each generation dates itself: the bytes differ by the date).
+            magic = b"%PDF" if ".pdf" in path else b"PK"  # a PDF, or the zip of ODF / OOXML
+            assert ours.content.startswith(magic), path
+            assert abs(len(ours.content) - len(theirs.content)) < 64, path
+        missing = await web.get("/budget/2026/annexe.pdf?version=999")
+        assert missing.status_code == 404
+        assert "Page non trouvée" in missing.text or "version 999" in missing.text
     await context.close()
 
 

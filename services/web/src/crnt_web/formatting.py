@@ -1,7 +1,8 @@
 """How the pages say amounts, dates and states, in French (the mails say them the same way)."""
 
+import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,6 +50,45 @@ AXES = {
     "formation": "Formation des animateurs",
     "materiel_partage": "Acquisition de matériel partagé",
 }
+NATURES = {"fonctionnement": "Fonctionnement", "investissement": "Investissement"}
+#: The financing plan's state (``GET /budgets/{year}``, ``financing_status``).
+PLAN_STATUS = {
+    "balanced": "Équilibré",
+    "over_funded": "Subventions supérieures aux dépenses",
+    "awaiting_programme": "En attente du programme validé",
+}
+EXPENSE_KIND = {
+    "action": "Action du programme",
+    "network": "Ligne du réseau",
+    "dotations": "Dotations des lieux",
+}
+#: What a budget version waits for (``waiting.missing``), in French; any other as it comes.
+_MISSING: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern), french)
+    for pattern, french in (
+        (
+            r"^the population of (.+) \(SIREN (\d{9})\) is unknown$",
+            r"la population de \1 (SIREN \2), inconnue ;"
+            " renseignez-la dans la fiche de l’intercommunalité",
+        ),
+        (
+            r"^no fixed share is given for (.+) \(SIREN (\d{9})\)$",
+            r"la part fixe de \1 (SIREN \2), non donnée dans la configuration",
+        ),
+        (
+            r"^no EPCI has a member centre in (\d{4}): nobody owes the reste à charge$",
+            r"un lieu membre en \1 : aucune intercommunalité ne porte le reste à charge",
+        ),
+        (
+            r"^the populations of the paying EPCIs are all zero$",
+            "la population des intercommunalités : toutes sont à zéro",
+        ),
+        (
+            r"^the fixed shares of the paying EPCIs are all zero$",
+            "des parts fixes non nulles : toutes sont à zéro",
+        ),
+    )
+)
 DELIVERY = {
     "pending": "À envoyer",
     "coalescing": "Regroupé",
@@ -59,6 +99,9 @@ DELIVERY = {
 }
 #: The DSFR badge of each state (colours never carry the meaning alone: the text does).
 BADGES = {
+    "balanced": "success",
+    "over_funded": "warning",
+    "awaiting_programme": "info",
     "member": "success",
     "approved": "success",
     "validated": "success",
@@ -167,3 +210,32 @@ def datetime_fr(value: Any) -> str:
 
 def label(mapping: dict[str, str], value: Any) -> str:
     return mapping.get(str(value), str(value))
+
+
+def ratio_percent(value: Any) -> str:
+    """A ratio in [0, 1] as a percentage: ``"0.2500"`` → ``25,0 %``."""
+    try:
+        share = Decimal(str(value)) * 100
+    except InvalidOperation:
+        return str(value)
+    rounded = share.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return f"{rounded}".replace(".", ",") + "\u202f%"
+
+
+def share_of(part: Any, whole: Any) -> str:
+    """``part`` as a percentage of ``whole``, from the amounts themselves (an already rounded
+    ratio rounded again could say 37,6 % for 37,549… %)."""
+    total = cents(whole)
+    if not total:
+        return "—"
+    return ratio_percent(Decimal(cents(part)) / Decimal(total))
+
+
+def missing(message: Any) -> str:
+    """What a budget version waits for, said in French."""
+    text = str(message)
+    for pattern, french in _MISSING:
+        found = pattern.match(text)
+        if found:
+            return found.expand(french)
+    return text

@@ -34,6 +34,13 @@ class Pages:
             axis=lambda v: formatting.label(formatting.AXES, v),
             delivery_status=lambda v: formatting.label(formatting.DELIVERY, v),
             typology=lambda v: formatting.label(formatting.TYPOLOGIES, v),
+            nature=lambda v: formatting.label(formatting.NATURES, v),
+            plan_status=lambda v: formatting.label(formatting.PLAN_STATUS, v),
+            expense_kind=lambda v: formatting.label(formatting.EXPENSE_KIND, v),
+            ratio_percent=formatting.ratio_percent,
+            share_of=formatting.share_of,
+            missing=formatting.missing,
+            hours=lambda v: str(v).replace(".", ","),
             badge=lambda v: formatting.BADGES.get(str(v), "info"),
             role=lambda v: ROLE_LABELS.get(str(v), str(v)),
         )
@@ -41,6 +48,7 @@ class Pages:
             bars=charts.bars,
             Bar=charts.Bar,
             axes=formatting.AXES,
+            natures=formatting.NATURES,
             csrf_field=CSRF_FIELD,
             mail_catcher_url=mail_catcher_url,
         )

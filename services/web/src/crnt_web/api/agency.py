@@ -1,10 +1,14 @@
 """The agency's back-office: applications, centres, CSV, EPCIs, people, budget, programme and
 deliveries. Every call carries the signed-in agency person's token."""
 
+import json
+import re
+import unicodedata
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from crnt_web.api.common import (
     PAGE_SIZE,
@@ -21,7 +25,7 @@ from crnt_web.api.common import (
 )
 from crnt_web.api.public import SERVICES, epcis
 from crnt_web.backend import ApiError
-from crnt_web.formatting import ACTION, MEMBERSHIP, cents
+from crnt_web.formatting import ACTION, AXES, MEMBERSHIP, NATURES, cents, euros
 from crnt_web.pages import notify
 from crnt_web.session import Person, require
 
@@ -417,20 +421,48 @@ async def budget(
     year = annee or this_year()
     api = backend(request)
     current = await api.optional("budget", f"/budgets/{year}")
-    versions = (await api.get("budget", f"/budgets/{year}/versions"))["items"] if current else []
     diff = None
-    if current and de and a:
+    if current and current.get("version") and de and a:
         diff = _diff(
             await api.get("budget", f"/budgets/{year}/versions/{de}"),
             await api.get("budget", f"/budgets/{year}/versions/{a}"),
         )
-    context = {"year": year, "budget": current, "versions": versions, "diff": diff}
-    context["values"] = _budget_values(current)
+    context = await _budget_context(request, year, current)
+    context.update(diff=diff, values=_budget_values(current))
     return pages(request).response(request, "agency/budget.html", context)
 
 
+async def _budget_context(
+    request: Request, year: int, current: dict[str, Any] | None
+) -> dict[str, Any]:
+    api = backend(request)
+    versions = (await api.get("budget", f"/budgets/{year}/versions"))["items"] if current else []
+    territories = sorted(await epcis(request), key=lambda e: str(e["name"]).casefold())
+    configuration = (current or {}).get("configuration") or {}
+    return {
+        "year": year,
+        "budget": current,
+        "versions": versions,
+        "diff": None,
+        "epci_options": [(e["siren"], e["name"]) for e in territories],
+        "base_options": _base_options(configuration.get("funders") or []),
+        "funder_rows": FUNDER_ROWS,
+        "line_rows": max(LINE_ROWS, len(configuration.get("network_lines") or []) + 1),
+        "participation": {},
+        "participation_errors": {},
+    }
+
+
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
-    """Each centre's and EPCI's amount in two versions, and the change."""
+    """Each centre's and EPCI's amount in two versions, the plan's totals, and the change."""
+
+    def change(was: Any, now: Any) -> dict[str, str]:
+        was_cents, now_cents = cents(was), cents(now)
+        return {
+            "before": f"{was_cents / 100:.2f}",
+            "after": f"{now_cents / 100:.2f}",
+            "change": f"{(now_cents - was_cents) / 100:.2f}",
+        }
 
     def rows(key: str, ident: str) -> list[dict[str, Any]]:
         old = {item[ident]: item for item in before[key]}
@@ -440,24 +472,57 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
             old.keys() | new.keys(), key=lambda i: (new.get(i) or old[i])["name"]
         ):
             was, now = old.get(item_id), new.get(item_id)
-            was_cents = cents(was["amount"]) if was else 0
-            now_cents = cents(now["amount"]) if now else 0
-            out.append(
-                {
-                    "name": (now or was or {})["name"],
-                    "before": f"{was_cents / 100:.2f}",
-                    "after": f"{now_cents / 100:.2f}",
-                    "change": f"{(now_cents - was_cents) / 100:.2f}",
-                }
-            )
+            amounts = change(was["amount"] if was else None, now["amount"] if now else None)
+            out.append({"name": (now or was or {})["name"], **amounts})
         return out
 
+    old_plan, new_plan = before.get("financing_plan") or {}, after.get("financing_plan") or {}
+    plan = [
+        {"name": label, **change(old_plan.get(key), new_plan.get(key))}
+        for key, label in (
+            ("expenses", "Dépenses prévues"),
+            ("grants", "Subventions"),
+            ("reste_a_charge", "Reste à charge des intercommunalités"),
+        )
+    ]
     return {
         "from": before["version"],
         "to": after["version"],
+        "plan": plan,
         "centres": rows("centres", "centre_id"),
         "epcis": rows("epcis", "siren"),
     }
+
+
+FUNDER_ROWS = 4
+LINE_ROWS = 2
+#: The eligible bases a rate can apply to, offered on the form (any other one already in the
+#: configuration is offered too, as it is).
+BASES: tuple[tuple[dict[str, list[str]] | None, str], ...] = (
+    (None, "Toutes les dépenses"),
+    ({"axes": list(AXES)}, "Les actions du programme"),
+    ({"natures": ["fonctionnement"]}, "Les dépenses de fonctionnement"),
+    ({"natures": ["investissement"]}, "Les dépenses d’investissement"),
+    *(({"axes": [axis]}, f"Les actions de l’axe « {label} »") for axis, label in AXES.items()),
+    ({"lines": ["dotations"]}, "Les dotations des lieux"),
+)
+
+
+def _base_key(base: dict[str, Any] | None) -> str:
+    """A base as the form's option value: its JSON, criteria without values left out."""
+    kept = {k: sorted(v) for k, v in (base or {}).items() if v}
+    return json.dumps(kept, sort_keys=True, ensure_ascii=False) if kept else ""
+
+
+def _base_options(funders: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    options = [(_base_key(base), label) for base, label in BASES]
+    known = {value for value, _ in options}
+    for funder in funders:
+        key = _base_key(funder.get("base"))
+        if funder.get("rate") and key not in known:
+            options.append((key, f"Assiette enregistrée : {key}"))
+            known.add(key)
+    return options
 
 
 def _budget_values(current: dict[str, Any] | None) -> dict[str, Any]:
@@ -465,28 +530,40 @@ def _budget_values(current: dict[str, Any] | None) -> dict[str, Any]:
         return {"fixed_ratio": "0.5", "weight": "workstations", "epci_key": "population"}
     configuration = current.get("configuration") or {}
     key = configuration.get("centre_key") or {}
-    values = {
-        "envelope": configuration.get("envelope", current.get("envelope", "")),
-        "epci_contribution": configuration.get(
-            "epci_contribution", current.get("epci_contribution", "")
-        ),
+    values: dict[str, Any] = {
+        "envelope": configuration.get("envelope", ""),
         "fixed_ratio": key.get("fixed_ratio", "0.5"),
         "weight": key.get("weight", "workstations"),
         "epci_key": configuration.get("epci_key", "population"),
     }
+    for siren, share in (configuration.get("fixed_shares") or {}).items():
+        values[f"fixed_shares.{siren}"] = share
     for index, funder in enumerate(configuration.get("funders") or []):
         for field in ("name", "amount", "rate", "ceiling"):
             values[f"funders.{index}.{field}"] = funder.get(field) or ""
+        values[f"funders.{index}.base"] = _base_key(funder.get("base"))
+    for index, line in enumerate(configuration.get("network_lines") or []):
+        for field in ("id", "label", "nature", "estimated", "actual"):
+            values[f"network_lines.{index}.{field}"] = line.get(field) or ""
     return values
 
 
-FUNDER_ROWS = 4
+def _decimal(form: FormData, name: str) -> str:
+    return text(form, name).replace(",", ".").replace(" ", "").replace("\u202f", "")
 
 
-@router.post("/budget", response_class=HTMLResponse)
-async def configure_budget(request: Request, person: Agency) -> Response:
-    form = await request.form()
-    year = integer(form, "year") or this_year()
+def _line_id(label: str, taken: set[str]) -> str:
+    """A network line's key from its label: ``Animation du réseau`` → ``animation-du-reseau``."""
+    plain = unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:50] or "ligne"
+    found, counter = slug, 2
+    while found in taken or found == "dotations":
+        found, counter = f"{slug}-{counter}", counter + 1
+    return found
+
+
+def budget_body(form: FormData) -> dict[str, Any]:
+    """The configuration the form describes, as ``PUT /budgets/{year}`` takes it."""
     funders = []
     for index in range(FUNDER_ROWS):
         name = text(form, f"funders.{index}.name")
@@ -494,37 +571,137 @@ async def configure_budget(request: Request, person: Agency) -> Response:
             continue
         funder: dict[str, Any] = {"name": name}
         for field in ("amount", "rate", "ceiling"):
-            value = text(form, f"funders.{index}.{field}").replace(",", ".").replace(" ", "")
-            if value:
+            if value := _decimal(form, f"funders.{index}.{field}"):
                 funder[field] = value
+        base = text(form, f"funders.{index}.base")
+        if base and "rate" in funder:
+            funder["base"] = json.loads(base)
         funders.append(funder)
-    body = {
-        "envelope": text(form, "envelope").replace(",", ".").replace(" ", ""),
+    lines: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    rows = integer(form, "line_rows")
+    for index in range(min(rows, 100) if isinstance(rows, int) else LINE_ROWS):
+        label = text(form, f"network_lines.{index}.label")
+        if not label:
+            continue
+        line_id = text(form, f"network_lines.{index}.id") or _line_id(label, taken)
+        taken.add(line_id)
+        line: dict[str, Any] = {
+            "id": line_id,
+            "label": label,
+            "nature": text(form, f"network_lines.{index}.nature") or "fonctionnement",
+            "estimated": _decimal(form, f"network_lines.{index}.estimated"),
+        }
+        if actual := _decimal(form, f"network_lines.{index}.actual"):
+            line["actual"] = actual
+        lines.append(line)
+    epci_key = text(form, "epci_key")
+    body: dict[str, Any] = {
+        "envelope": _decimal(form, "envelope"),
         "centre_key": {
-            "fixed_ratio": text(form, "fixed_ratio").replace(",", "."),
+            "fixed_ratio": _decimal(form, "fixed_ratio"),
             "weight": text(form, "weight"),
         },
-        "epci_contribution": text(form, "epci_contribution").replace(",", ".").replace(" ", ""),
-        "epci_key": text(form, "epci_key"),
+        "epci_key": epci_key,
         "funders": funders,
+        "network_lines": lines,
     }
+    if epci_key == "fixed_shares":
+        body["fixed_shares"] = {
+            str(name).removeprefix("fixed_shares."): _decimal(form, str(name))
+            for name in form
+            if str(name).startswith("fixed_shares.") and _decimal(form, str(name))
+        }
+    return body
+
+
+@router.post("/budget", response_class=HTMLResponse)
+async def configure_budget(request: Request, person: Agency) -> Response:
+    form = await request.form()
+    year = _year(form)
+    try:
+        body = budget_body(form)
+    except (ValueError, json.JSONDecodeError):
+        body = None
+    if body is None:
+        notify(request, "Le formulaire n’est pas lisible : rechargez la page.", "error")
+        return _back(f"/agence/budget?annee={year}")
     try:
         await backend(request).put("budget", f"/budgets/{year}", token=person.token, json=body)
     except ApiError as error:
-        context = {
-            "year": year,
-            "budget": await backend(request).optional("budget", f"/budgets/{year}"),
-            "versions": [],
-            "diff": None,
-            "values": values_of(form),
-            "errors": {k.replace("centre_key.", ""): v for k, v in error.fields.items()},
-            "detail": error.detail,
-        }
+        current = await backend(request).optional("budget", f"/budgets/{year}")
+        context = await _budget_context(request, year, current)
+        context.update(
+            values=values_of(form),
+            errors={k.replace("centre_key.", ""): v for k, v in error.fields.items()},
+            detail=error.detail,
+        )
         return pages(request).response(request, "agency/budget.html", context, status_code=400)
     notify(
         request,
-        f"Le budget {year} est enregistré : une nouvelle version des dotations est calculée.",
+        f"Le budget {year} est enregistré : une nouvelle version du plan de financement,"
+        " des quote-parts et des dotations est calculée.",
     )
+    return _back(f"/agence/budget?annee={year}")
+
+
+def _year(form: FormData) -> int:
+    year = integer(form, "year")
+    return year if isinstance(year, int) and 2000 <= year <= 2100 else this_year()
+
+
+@router.post("/budget/{year}/participations", response_class=HTMLResponse)
+async def record_participation(request: Request, person: Agency, year: int) -> Response:
+    """An EPCI's council voted its participation: the amount, the deliberation's number and date."""
+    form = await request.form()
+    siren = text(form, "siren")
+    body = {
+        "amount": _decimal(form, "amount"),
+        "deliberation_number": text(form, "deliberation_number"),
+        "deliberation_date": optional(form, "deliberation_date"),
+    }
+    api = backend(request)
+    try:
+        if not re.fullmatch(r"\d{9}", siren):
+            raise ApiError(422, "Choisissez l’intercommunalité.", {"siren": "Choisissez-la."})
+        await api.put(
+            "budget", f"/budgets/{year}/participations/{siren}", token=person.token, json=body
+        )
+    except ApiError as error:
+        current = await api.optional("budget", f"/budgets/{year}")
+        context = await _budget_context(request, year, current)
+        context.update(
+            values=_budget_values(current),
+            participation=values_of(form),
+            participation_errors=error.fields,
+            participation_detail=error.detail,
+        )
+        return pages(request).response(request, "agency/budget.html", context, status_code=400)
+    names = {e["siren"]: e["name"] for e in await epcis(request)}
+    notify(
+        request,
+        f"La participation votée par {names.get(siren, siren)} est enregistrée :"
+        " la prochaine version la compare au montant demandé.",
+    )
+    return _back(f"/agence/budget?annee={year}#participations")
+
+
+@router.post("/budget/{year}/cloture")
+async def close_year(request: Request, person: Agency, year: int) -> Response:
+    form = await request.form()
+    if text(form, "confirm") != "oui":
+        notify(
+            request,
+            f"L’exercice {year} n’est pas clos : cochez la case de confirmation.",
+            "error",
+        )
+        return _back(f"/agence/budget?annee={year}#cloture")
+    try:
+        await backend(request).post("budget", f"/budgets/{year}/close", token=person.token)
+    except ApiError as error:
+        notify(request, error.detail, "error")
+        return _back(f"/agence/budget?annee={year}")
+    notify(request, f"L’exercice {year} est clos : plus rien ne recalcule son budget.")
     return _back(f"/agence/budget?annee={year}")
 
 
@@ -580,6 +757,31 @@ async def action_status(request: Request, person: Agency, action_id: str) -> Res
         notify(request, error.detail, "error")
         return _back(f"/agence/programme?annee={text(form, 'year') or this_year()}")
     notify(request, f"« {action['title']} » : {ACTION.get(status, status).lower()}.")
+    return _back(f"/agence/programme?annee={action['year']}#action-{action_id}")
+
+
+@router.post("/actions/{action_id}/modifier")
+async def edit_action(request: Request, person: Agency, action_id: str) -> Response:
+    """The agency corrects an action's nature (fonctionnement or investissement) and cost."""
+    form = await request.form()
+    changes: dict[str, Any] = {}
+    if nature := optional(form, "nature"):
+        changes["nature"] = nature
+    if cost := _decimal(form, "estimated_cost"):
+        changes["estimated_cost"] = cost
+    try:
+        action = await backend(request).patch(
+            "programme", f"/actions/{action_id}", token=person.token, json=changes
+        )
+    except ApiError as error:
+        message = " ".join(error.fields.values()) or error.detail
+        notify(request, f"L’action n’est pas modifiée : {message}", "error")
+        return _back(f"/agence/programme#action-{action_id}")
+    nature = NATURES.get(str(action.get("nature")), "nature à préciser").lower()
+    notify(
+        request,
+        f"« {action['title']} » est modifiée : {nature}, {euros(action['estimated_cost'])} prévus.",
+    )
     return _back(f"/agence/programme?annee={action['year']}#action-{action_id}")
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.datastructures import FormData
 
 from crnt_web.api.agency import save_animator, save_centre
 from crnt_web.api.common import backend, integer, listed, optional, pages, text, this_year
@@ -170,6 +171,8 @@ async def propose(request: Request, person: Animator, year: int) -> Response:
         "ends_on": optional(form, "ends_on"),
         "estimated_cost": text(form, "estimated_cost").replace(",", ".").replace(" ", ""),
     }
+    if nature := optional(form, "nature"):
+        body["nature"] = nature
     try:
         await backend(request).post(
             "programme", f"/programmes/{year}/actions", token=person.token, json=body
@@ -213,6 +216,8 @@ async def progress(request: Request, person: Animator, action_id: str) -> Respon
         body["note"] = note
     if cost := text(form, "actual_cost").replace(",", ".").replace(" ", ""):
         body["actual_cost"] = cost
+    if indicators := _indicators(form):
+        body["indicators"] = indicators
     try:
         action = await backend(request).patch(
             "programme", f"/actions/{action_id}/progress", token=person.token, json=body
@@ -225,6 +230,15 @@ async def progress(request: Request, person: Animator, action_id: str) -> Respon
         request, f"L’avancement de « {action['title']} » est enregistré : {action['progress']} %."
     )
     return _back(f"/mon-espace/programme?annee={action['year']}#action-{action_id}")
+
+
+def _indicators(form: FormData) -> dict[str, Any] | None:
+    """Sessions, people reached and hours as typed; none of them given: no indicators."""
+    sessions, people = integer(form, "sessions"), integer(form, "people_reached")
+    hours = text(form, "hours").replace(",", ".").replace(" ", "")
+    if not sessions and not people and hours in ("", "0"):
+        return None  # nothing achieved yet, or not said
+    return {"sessions": sessions or 0, "people_reached": people or 0, "hours": hours or "0"}
 
 
 # Mail preferences

@@ -1,9 +1,9 @@
 """The public pages: the network, its places, the application form, the programme, the
 budget, and the accessibility statement and legal notice. Open reads only, no token."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crnt_web.api.common import (
@@ -223,6 +223,37 @@ async def budget(
     year = annee or this_year()
     shares = await backend(request).optional("budget", f"/budgets/{year}")
     return pages(request).response(request, "public/budget.html", {"year": year, "budget": shares})
+
+
+YearPath = Annotated[int, Path(ge=2000, le=2100)]
+#: What the browser keeps of a service's document: its type and its file name.
+_PASSED_HEADERS = ("content-type", "content-disposition")
+
+
+async def _document(request: Request, service: Any, path: str, **params: Any) -> Response:
+    """A document the service generates, passed through as it comes (type and file name)."""
+    found = await backend(request).request("GET", service, path, params=params)
+    headers = {k: v for k, v in found.headers.items() if k.lower() in _PASSED_HEADERS}
+    return Response(found.content, headers=headers)
+
+
+@router.get("/budget/{year}/annexe.{fmt}")
+async def budget_annex(
+    request: Request,
+    year: YearPath,
+    fmt: Literal["ods", "xlsx", "pdf"],
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Response:
+    """The budget annex a council votes, as the budget service generates it."""
+    return await _document(request, "budget", f"/budgets/{year}/annex.{fmt}", version=version)
+
+
+@router.get("/programme/{year}/bilan.{fmt}")
+async def programme_report(
+    request: Request, year: YearPath, fmt: Literal["ods", "pdf"]
+) -> Response:
+    """The programme's progress and activity report, as the programme service generates it."""
+    return await _document(request, "programme", f"/programmes/{year}/report.{fmt}")
 
 
 @router.get("/accessibilite", response_class=HTMLResponse)
