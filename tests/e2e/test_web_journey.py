@@ -333,7 +333,7 @@ async def _the_plan(browser: Browser, system: System, page: Page) -> None:
     await browser.check(page)
 
     # CAPSO's council voted less than this version asks.
-    await page.get_by_label("Intercommunalité", exact=True).select_option(CAPSO)
+    await page.locator("select#siren").select_option(CAPSO)  # labelled « Intercommunalité »
     await page.get_by_label("Montant voté (€)").fill("8000,00")
     await page.get_by_label("Numéro de la délibération").fill(f"D-{YEAR}-042")
     await page.get_by_label("Date de la délibération").fill(f"{YEAR}-01-20")

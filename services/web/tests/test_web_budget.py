@@ -4,6 +4,7 @@ from typing import Any
 
 from crnt_web.api.agency import _base_key, _base_options, _budget_values, budget_body
 from crnt_web.formatting import missing, ratio_percent, share_of
+from crnt_web.pages import Pages
 from starlette.datastructures import FormData
 
 
@@ -126,3 +127,62 @@ def test_a_share_is_computed_from_the_amounts() -> None:
     assert share_of("3003.95", "8000.00") == "37,5\u202f%"
     assert share_of("637.50", "1200.00") == "53,1\u202f%"
     assert share_of("1", "0") == "—"
+
+
+def _render_budget(budget: dict[str, Any]) -> str:
+    template = Pages(mail_catcher_url=None).environment.get_template("_budget.html")
+    return template.render(budget=budget, csrf="", errors={}, values={})
+
+
+def test_a_version_that_waits_says_what_is_missing_and_publishes_nothing() -> None:
+    """`version: null` and `waiting.missing` (an unknown population): no split is shown."""
+    page = _render_budget(
+        {
+            "year": 2027,
+            "version": None,
+            "closed_at": None,
+            "configuration": {"epci_key": "population"},
+            "waiting": {"missing": ["the population of CCPL (SIREN 246201016) is unknown"]},
+        }
+    )
+    assert "Le budget 2027 attend pour être calculé" in page
+    assert "la population de CCPL (SIREN 246201016), inconnue" in page
+    assert "Quote-part" not in page
+    assert "annexe" not in page
+
+
+def test_an_over_funded_plan_says_the_epcis_owe_nothing() -> None:
+    plan = {
+        "status": "over_funded",
+        "expense_lines": [],
+        "by_axis": {},
+        "by_nature": {},
+        "expenses": "1000.00",
+        "actual_expenses": "0.00",
+        "funders": [{"name": "Région", "amount": "1500.00", "rate": None, "ceiling": None}],
+        "grants": "1500.00",
+        "reste_a_charge": "0.00",
+        "surplus": "500.00",
+        "resources": "1500.00",
+        "investment_rule": {"investment": "0.00", "holds": None},
+    }
+    page = _render_budget(
+        {
+            "year": 2026,
+            "version": 3,
+            "computed_at": "2026-12-01T10:00:00+00:00",
+            "member_count": 0,
+            "closed_at": "2026-12-01T11:00:00+00:00",
+            "waiting": None,
+            "configuration": {"epci_key": "member_centres"},
+            "financing_plan": plan,
+            "epcis": [],
+            "centres": [],
+            "allocated": "0.00",
+        }
+    )
+    assert "Subventions supérieures aux dépenses" in page
+    assert "dépassent les dépenses de 500,00\u00a0€" in page
+    assert "la règle ne s’applique pas" in page
+    assert "L’exercice 2026 est clos" in page
+    assert 'href="/budget/2026/annexe.pdf?version=3"' in page
