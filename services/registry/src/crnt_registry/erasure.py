@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import structlog
+from crnt_shared.auth import person_id_for
 from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.contracts.registry import PersonErased, PersonErasedData
 from crnt_shared.db import UnitOfWork
@@ -101,6 +102,7 @@ async def erase_animator(command: EraseAnimator, uow: UnitOfWork) -> Erased:
     data = PersonErasedData(
         animator_id=command.animator_id,
         centre_id=command.centre_id,
+        person_id=person_id_for(email),
         salt=salt,
         email_digest=address_digest(email, salt),
         at=now,

@@ -253,6 +253,10 @@ class PersonErasedData(Contract):
 
     animator_id: UUID = Field(description="The animator the registry erased.")
     centre_id: UUID
+    person_id: UUID = Field(
+        description="The person's id on tokens and in `actor` references (`sub`), for the"
+        " services that name who did what."
+    )
     salt: str = Field(description="Random, hexadecimal, new for every erasure.")
     email_digest: str = Field(
         description="SHA-256 (hexadecimal) of the salt's bytes followed by the address, trimmed"
