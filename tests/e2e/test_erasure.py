@@ -1,7 +1,8 @@
 """Erasing a person (RGPD) across the whole system: the services as separate processes on the
-real Kafka and PostgreSQL. An animator of a centre is welcomed, signs in and sets a preference;
-the centre withdraws; the agency erases the animator. Then no service's API returns the address,
-no row of any service's database holds it, and the erasure event on Kafka does not name it."""
+real Kafka and PostgreSQL. An animator of a centre is welcomed, signs in, proposes an action and
+sets a preference; the centre withdraws; the agency erases the animator. Then no service's API
+returns the address (nor the programme's history the name), no row of any service's database
+holds the address, and the erasure event on Kafka does not name it."""
 
 import asyncio
 import json
@@ -124,6 +125,25 @@ async def test_an_erased_animator_is_held_by_no_service(
                 return None
 
         claire = await wait_until(claire_signed_in, timeout=60, interval=0.5, message="sign-in")
+        action = {
+            "axis": "ateliers",
+            "title": "Ateliers numériques seniors",
+            "lead_centre_id": centre_id,
+            "starts_on": "2026-03-01",
+            "ends_on": "2026-06-30",
+            "estimated_cost": "800.00",
+        }
+        as_claire = {"Authorization": f"Bearer {claire['access_token']}"}
+
+        async def proposed() -> str | None:
+            response = await call(
+                "POST", "programme", "/programmes/2026/actions", json=action, headers=as_claire
+            )
+            return str(response.json()["id"]) if response.status_code == 201 else None
+
+        action_id = await wait_until(proposed, timeout=30, message="Claire proposes an action")
+        history = await call("GET", "programme", f"/actions/{action_id}/history")
+        assert "Claire Dupont" in history.text
         put = await call("PUT", "notifications", f"/preferences/{ERASED}", json={"opted_out": []})
         assert put.status_code == 200, put.text
 
@@ -165,6 +185,9 @@ async def test_an_erased_animator_is_held_by_no_service(
             json={"refresh_token": claire["refresh_token"]},
         )
         assert refreshed.status_code == 401, refreshed.text
+        history = await call("GET", "programme", f"/actions/{action_id}/history")
+        assert "Claire Dupont" not in history.text
+        assert "Personne effacée" in history.json()[0]["by"]
         people = await call("GET", "identity", "/people")
         assert ERASED not in people.text.lower()
 
