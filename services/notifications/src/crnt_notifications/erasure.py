@@ -7,10 +7,14 @@ events that named it. It logs counts, never the address.
 The address is found by the animator id (the read model) and by the event's salted digest,
 recomputed over the addresses held: a preference or a delivery may outlive the animator's row."""
 
+from datetime import datetime, timedelta
+
 import structlog
+from asyncpg import Connection
 from crnt_shared.contracts.registry import PersonErased
 from crnt_shared.db import UnitOfWork
 from crnt_shared.erasure import ERASED_DOMAIN, digest_matches, forget_published_events
+from crnt_shared.retention import BATCH, Purge
 
 log = structlog.get_logger(__name__)
 
@@ -71,3 +75,20 @@ async def on_person_erased(event: PersonErased, uow: UnitOfWork) -> None:
         mentions=int(mentions.split()[-1]),
         published_events_forgotten=forgotten,
     )
+
+
+def delivery_purge(retention: timedelta, batch: int = BATCH) -> Purge:
+    """Pseudonymise, as an erasure does, the deliveries created more than ``retention`` ago
+    whose fate is settled (sent, failed or suppressed): one still being tried is kept."""
+
+    async def purge(connection: Connection, now: datetime) -> int:
+        result = await connection.execute(
+            PSEUDONYMISE_DELIVERIES + " WHERE id IN (SELECT id FROM deliveries"
+            f" WHERE recipient NOT LIKE '%@{ERASED_DOMAIN}' AND created_at < $1"
+            " AND status IN ('sent', 'failed', 'suppressed') ORDER BY created_at LIMIT $2)",
+            now - retention,
+            batch,
+        )
+        return int(result.split()[-1])
+
+    return purge
