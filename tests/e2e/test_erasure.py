@@ -31,10 +31,14 @@ WELCOME = "Bienvenue"
 
 
 @pytest.fixture
+def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("e2e-erasure-logs")
+
+
+@pytest.fixture
 async def system(
-    kafka_bootstrap: str, postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+    kafka_bootstrap: str, postgres_admin_url: str, logs: Path
 ) -> AsyncIterator[System]:
-    logs: Path = tmp_path_factory.mktemp("e2e-erasure-logs")
     async with running_system(
         kafka_bootstrap,
         postgres_admin_url,
@@ -46,6 +50,10 @@ async def system(
         IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR="1000",
     ) as system:
         yield system
+
+
+def _read_logs(logs: Path) -> str:
+    return "\n".join(path.read_text(errors="replace") for path in sorted(logs.glob("*.log")))
 
 
 async def rows_naming(dsn: str, address: str) -> dict[str, int]:
@@ -72,7 +80,7 @@ async def rows_naming(dsn: str, address: str) -> dict[str, int]:
 
 
 async def test_an_erased_animator_is_held_by_no_service(
-    system: System, postgres_admin_url: str, kafka_bootstrap: str
+    system: System, postgres_admin_url: str, kafka_bootstrap: str, logs: Path
 ) -> None:
     base = postgres_admin_url.rpartition("/")[0]
     databases = {name: f"{base}/{system.prefix}_{name}" for name in system.services}
@@ -218,3 +226,8 @@ async def test_an_erased_animator_is_held_by_no_service(
     data = json.loads(payload)["data"]
     assert data["animator_id"] == claire_id
     assert data["email_digest"] == address_digest(ERASED, data["salt"])
+
+    # Nor did any service log it, the erasure included (which logs counts only).
+    text = await asyncio.to_thread(_read_logs, logs)
+    assert "person erased" in text
+    assert ERASED not in text.lower()
