@@ -257,11 +257,18 @@ def test_kafka_init_creates_every_topic_the_system_declares(compose: Compose) ->
     service = compose["services"]["kafka-init"]
     script = "\n".join(service["command"])
     assert "--create --if-not-exists" in script
+    assert "--config retention.ms=" in script
+    assert "--add-config retention.ms=" in script, "a topic created earlier gets it too"
     created = {
-        topic: int(partitions)
-        for topic, partitions in re.findall(r"^create (\S+) (\d+)$", script, re.MULTILINE)
+        topic: (int(partitions), retention_ms)
+        for topic, partitions, retention_ms in re.findall(
+            r"^create (\S+) (\d+) (\d+)$", script, re.MULTILINE
+        )
     }
-    assert created == {spec.name: spec.partitions for spec in all_topics(DEFAULT_PREFIX)}
+    assert created == {
+        spec.name: (spec.partitions, spec.configs["retention.ms"])
+        for spec in all_topics(DEFAULT_PREFIX)
+    }
 
 
 # --- The environment the file gives passes each service's production settings ---------------

@@ -271,6 +271,14 @@ ROWS: list[Row] = [
         404,
         url=_fill("/centres/{C}/animators/" + NOBODY),
     ),
+    _r(
+        "registry",
+        "POST",
+        "/centres/{centre_id}/animators/{animator_id}/erasure",
+        "agency",
+        404,
+        url=_fill(f"/centres/{NOBODY}/animators/{NOBODY}/erasure"),
+    ),
     # programme
     _r(
         "programme",

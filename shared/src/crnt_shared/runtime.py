@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -32,6 +33,7 @@ from crnt_shared.events import Event, EventHandler
 from crnt_shared.http import ReadinessCheck
 from crnt_shared.logging import configure_logging
 from crnt_shared.outbox import OutboxRelay
+from crnt_shared.retention import Purge, RetentionWorker, published_outbox_purge
 from crnt_shared.settings import ServiceSettings
 from crnt_shared.tracing import configure_tracing
 
@@ -88,6 +90,13 @@ class ServiceRuntime:
         #: Called after every commit of a request or an event handler: workers of the service
         #: that pick up what those transactions wrote (e.g. the notifications' sender).
         self.commit_hooks: list[Callable[[], None]] = []
+        #: What the retention worker purges, by name; a service adds its own.
+        self.purges: dict[str, Purge] = {
+            "outbox": published_outbox_purge(timedelta(days=settings.outbox_retention_days))
+        }
+        self.retention = RetentionWorker(
+            lambda: self.pool, self.purges, settings.retention_every_seconds
+        )
         for contract in published:
             # Documentation of what the outbox relay publishes (AsyncAPI), by contract.
             self.broker.publisher(
@@ -148,6 +157,7 @@ class ServiceRuntime:
             poll_seconds=self.settings.outbox_poll_seconds,
         )
         self.relay.start()
+        self.retention.start()
         retry = RetryPolicy(
             max_attempts=self.settings.consumer_max_attempts,
             backoff_seconds=self.settings.consumer_backoff_seconds,
@@ -179,6 +189,7 @@ class ServiceRuntime:
                 await consumer.flush()
         with contextlib.suppress(Exception):
             await self.broker.stop()
+        await self.retention.stop()
         if self.relay is not None:
             await self.relay.stop()
         if self._pool is not None:

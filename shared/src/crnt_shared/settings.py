@@ -46,6 +46,12 @@ class ServiceSettings(BaseSettings):
     db_pool_max_size: int = Field(default=10, ge=1)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_batch_size: int = Field(default=500, ge=1)
+    outbox_retention_days: float = Field(
+        default=7.0, gt=0, validation_alias="CRNT_OUTBOX_RETENTION_DAYS"
+    )
+    retention_every_seconds: float = Field(
+        default=3600.0, gt=0, validation_alias="CRNT_RETENTION_EVERY_SECONDS"
+    )
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_backoff_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=30.0, gt=0)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
 from crnt_devstack import paths
@@ -55,6 +56,9 @@ class TopicLike(Protocol):
 
     @property
     def partitions(self) -> int: ...
+
+    @property
+    def configs(self) -> dict[str, str]: ...
 
 
 @dataclass(frozen=True)
@@ -325,7 +329,8 @@ async def wait_until_ready(
 
 
 async def create_topics(bootstrap: str, topics: Sequence[TopicLike], deadline: float) -> list[str]:
-    """Create the missing topics (replication 1); return the names created.
+    """Create the missing topics (replication 1) with their configuration (retention), set
+    that configuration on those that exist already; return the names created.
 
     "Already exists" is success; other errors (a broker still settling) are retried until the
     deadline.
@@ -336,10 +341,14 @@ async def create_topics(bootstrap: str, topics: Sequence[TopicLike], deadline: f
         await admin.start()
         while True:
             existing = set(await admin.list_topics())
+            await _configure(admin, [topic for topic in topics if topic.name in existing])
             missing = [topic for topic in topics if topic.name not in existing]
             if not missing:
                 return created
-            new_topics = [NewTopic(t.name, t.partitions, replication_factor=1) for t in missing]
+            new_topics = [
+                NewTopic(t.name, t.partitions, replication_factor=1, topic_configs=t.configs)
+                for t in missing
+            ]
             response = await admin.create_topics(new_topics)
             failures: list[str] = []
             for error in response.to_object()["topic_errors"]:
@@ -355,6 +364,15 @@ async def create_topics(bootstrap: str, topics: Sequence[TopicLike], deadline: f
             await asyncio.sleep(1.0)
     finally:
         await admin.close()
+
+
+async def _configure(admin: AIOKafkaAdminClient, topics: Sequence[TopicLike]) -> None:
+    """Set each topic's configuration (idempotent): a topic created before a retention was
+    declared gets it too."""
+    if topics:
+        await admin.alter_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, t.name, configs=t.configs) for t in topics]
+        )
 
 
 def _shared_topics() -> Sequence[TopicLike]:

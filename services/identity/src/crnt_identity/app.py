@@ -7,12 +7,13 @@ from importlib.resources import files
 
 from crnt_shared.auth import Role
 from crnt_shared.contracts.identity import IDENTITY_EVENTS
+from crnt_shared.contracts.registry import PersonErased
 from crnt_shared.db import MigrationSource
 from crnt_shared.http import create_http_app, problem_response
 from crnt_shared.runtime import ServiceRuntime, Subscription
 from fastapi import FastAPI, Request, Response
 
-from crnt_identity import handlers
+from crnt_identity import erasure, handlers
 from crnt_identity.api import build_router
 from crnt_identity.domain import LinkNotValid, RuleViolation, SessionEnded
 from crnt_identity.keys import Vault
@@ -31,7 +32,9 @@ def create_app(settings: IdentitySettings) -> FastAPI:
         migrations=MIGRATIONS,
         subscriptions=[
             Subscription(
-                settings.consumer_group, [settings.registry_topic], handlers.REGISTRY_HANDLERS
+                settings.consumer_group,
+                [settings.registry_topic],
+                {**handlers.REGISTRY_HANDLERS, PersonErased: erasure.on_person_erased},
             )
         ],
         published=IDENTITY_EVENTS,

@@ -35,10 +35,12 @@ from crnt_shared.contracts.registry import (
     MembershipRejected,
     MembershipSuspended,
     MembershipWithdrawn,
+    PersonErased,
 )
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import Event, EventHandler, utcnow
 
+from crnt_notifications import erasure
 from crnt_notifications.domain import (
     HEARING_STATUSES,
     PROGRAMME_STATUSES,
@@ -759,6 +761,7 @@ def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
         AnimatorAdded: _bind(on_animator_changed, notifier),
         AnimatorUpdated: _bind(on_animator_changed, notifier),
         AnimatorRemoved: _bind(on_animator_removed, notifier),
+        PersonErased: erasure.on_person_erased,
     }
 
 

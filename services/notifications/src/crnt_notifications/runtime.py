@@ -9,6 +9,7 @@ from crnt_shared.db import MigrationSource
 from crnt_shared.runtime import ServiceRuntime, Subscription
 
 from crnt_notifications.domain import Backoff
+from crnt_notifications.erasure import delivery_purge
 from crnt_notifications.handlers import (
     Notifier,
     budget_handlers,
@@ -78,6 +79,7 @@ class NotificationsRuntime(ServiceRuntime):
             topic=settings.notifications_topic,
         )
         self.commit_hooks.append(self.sender.wake)
+        self.purges["deliveries"] = delivery_purge(timedelta(days=settings.delivery_retention_days))
 
     async def start(self) -> None:
         await super().start()

@@ -36,6 +36,10 @@ class NotificationsSettings(ServiceSettings):
         validation_alias="NOTIFICATIONS_AGENCY_NAME",
     )
     contact_email: str | None = Field(default=None, validation_alias="NOTIFICATIONS_CONTACT_EMAIL")
+    #: A delivery's recipient, subject and bodies are kept this long, then pseudonymised.
+    delivery_retention_days: float = Field(
+        default=365.0, gt=0, validation_alias="NOTIFICATIONS_DELIVERY_RETENTION_DAYS"
+    )
     #: Share changes and new-member announcements wait this long to be sent as one email.
     coalescing_window_seconds: float = Field(
         default=180.0, ge=0, validation_alias="NOTIFICATIONS_COALESCING_WINDOW_SECONDS"

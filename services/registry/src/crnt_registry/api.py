@@ -17,7 +17,7 @@ from crnt_shared.ratelimit import RateLimiter, client_bucket
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from crnt_registry import csv_io, handlers
+from crnt_registry import csv_io, erasure, handlers
 from crnt_registry.domain import (
     AnimatorDraft,
     CentreDraft,
@@ -487,6 +487,26 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
         command = handlers.RemoveAnimator(centre_id, animator_id, by=actor.ref)
         await run(handlers.remove_animator, command)
         return Response(status_code=204)
+
+    @router.post(
+        "/centres/{centre_id}/animators/{animator_id}/erasure",
+        tags=["animators"],
+        responses={404: {"content": {PROBLEM_JSON: {}}}, 409: {"content": {PROBLEM_JSON: {}}}},
+    )
+    async def erase_animator(
+        centre_id: UUID, animator_id: UUID, actor: Annotated[Actor, agency]
+    ) -> dict[str, Any]:
+        """The agency erases an animator of a rejected, expired or withdrawn centre (RGPD): the
+        registry keeps a pseudonym, and every service erases its copies on the event it
+        publishes. Erasing again changes nothing."""
+        command = erasure.EraseAnimator(centre_id, animator_id, by=actor.ref)
+        erased = await run(erasure.erase_animator, command)
+        return {
+            "animator_id": str(erased.animator_id),
+            "centre_id": str(erased.centre_id),
+            "erased": True,
+            "already": not erased.now,
+        }
 
     return router
 

@@ -248,6 +248,34 @@ class AnimatorRemoved(_RegistryEvent):
     data: AnimatorChangeData
 
 
+class PersonErasedData(Contract):
+    """Only what each service needs to find its copies of the person: never the address."""
+
+    animator_id: UUID = Field(description="The animator the registry erased.")
+    centre_id: UUID
+    person_id: UUID = Field(
+        description="The person's id on tokens and in `actor` references (`sub`), for the"
+        " services that name who did what."
+    )
+    salt: str = Field(description="Random, hexadecimal, new for every erasure.")
+    email_digest: str = Field(
+        description="SHA-256 (hexadecimal) of the salt's bytes followed by the address, trimmed"
+        " and in lower case (UTF-8): what a service recomputes over the addresses it holds."
+    )
+    at: datetime
+    actor: ActorRef | None = Field(
+        default=None, description="Who: a person (id, display name) or a service account."
+    )
+
+
+class PersonErased(_RegistryEvent):
+    """The agency erased an animator of a rejected, expired or withdrawn centre: each service
+    erases or pseudonymises what it holds of that person (key: centre id)."""
+
+    type: Literal["fr.crnt.registry.person.erased.v1"] = "fr.crnt.registry.person.erased.v1"
+    data: PersonErasedData
+
+
 MEMBERSHIP_EVENTS: tuple[type[Event], ...] = (
     MembershipApproved,
     MembershipRejected,
@@ -268,4 +296,5 @@ REGISTRY_EVENTS: tuple[type[Event], ...] = (
     AnimatorAdded,
     AnimatorUpdated,
     AnimatorRemoved,
+    PersonErased,
 )
