@@ -383,7 +383,7 @@ async def on_centre_status(event: Event, uow: UnitOfWork) -> None:
         await _revoke_addresses(uow, [email for _, email, _ in listed], "centre_left", event)
     if previous == MEMBER:
         await _revoke_addresses(uow, left, "animator_removed", event)
-    await uow.commit()
+    # No commit here: the consumer commits, with the inbox rows of the events fetched together.
 
 
 async def on_animator_changed(event: Event, uow: UnitOfWork) -> None:
@@ -403,7 +403,6 @@ async def on_animator_changed(event: Event, uow: UnitOfWork) -> None:
         old = normalise_email(data.previous_email) if data.previous_email else None
         if member and old and old != email:
             await _revoke_addresses(uow, [old], "animator_removed", event)
-    await uow.commit()
 
 
 REGISTRY_HANDLERS: Mapping[type[Event], EventHandler] = {
