@@ -243,7 +243,7 @@ async def test_versions_over_a_voted_participation_make_one_mail_to_the_agency(
     )
     assert "une nouvelle délibération est nécessaire" in message.text
     assert (
-        f"- CAPSO (SIREN 200069037) : participation votée 12{NNBSP}000,00{NBSP}€ (délibération"
+        f"- CAPSO (SIREN 200069037)\u202f: participation votée 12{NNBSP}000,00{NBSP}€ (délibération"
         f" n° 2026-042 du 12 mars 2026), montant demandé 15{NNBSP}500,00{NBSP}€, soit"
         f" 3{NNBSP}500,00{NBSP}€ de plus." in message.text
     )
