@@ -7,10 +7,9 @@ import pytest
 from crnt_notifications.formatting import (
     cents_from_decimal,
     euros,
-    french_date,
-    french_datetime,
     signed_euros,
 )
+from crnt_shared.dates import french_date, french_datetime
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"

@@ -8,8 +8,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from crnt_shared.dates import PARIS, french_date
 from crnt_shared.documents import MEDIA, Chart, Document, Money, Table, euros, percent, render
 
 from crnt_budget.domain import parse_cents
@@ -60,31 +60,11 @@ CAUSE_LABELS = {
     "fr.crnt.programme.action.updated": "compte rendu d'avancement",
     "fr.crnt.programme.action.status_changed": "compte rendu d'avancement",
 }
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-PARIS = ZoneInfo("Europe/Paris")
-
-
-def _day(value: date) -> str:
-    number = "1er" if value.day == 1 else str(value.day)
-    return f"{number} {MONTHS[value.month - 1]} {value.year}"
 
 
 def _moment(value: datetime) -> str:
     local = value.astimezone(PARIS)
-    return f"{_day(local.date())} à {local.hour}\u00a0h\u00a0{local.minute:02d}"
+    return f"{french_date(local.date())} à {local.hour}\u00a0h\u00a0{local.minute:02d}"
 
 
 def _cause(cause: dict[str, Any]) -> str:
@@ -124,7 +104,8 @@ def annex_document(
         programme = plan["programme"]
         decided = date.fromisoformat(programme["decided_on"])
         facts.append(
-            f"Programme de travail : version {programme['version']}, validée le {_day(decided)}"
+            f"Programme de travail : version {programme['version']}, "
+            f"validée le {french_date(decided)}"
             f" ({programme['deciding_body']})."
         )
     tables = [
@@ -195,7 +176,7 @@ def annex_document(
                     None if e.voted_cents is None else Money(e.voted_cents),
                     None
                     if e.deliberation_number is None
-                    else f"n°\u00a0{e.deliberation_number} du {_day(e.deliberation_date)}"
+                    else f"n°\u00a0{e.deliberation_number} du {french_date(e.deliberation_date)}"
                     if e.deliberation_date is not None
                     else f"n°\u00a0{e.deliberation_number}",
                     Money(e.amount_cents),

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from crnt_shared.auth import Actor, ActorKind, Role, forbidden, person_id_for
 from crnt_shared.contracts.notifications import AddressConfirmed, AddressConfirmedData
+from crnt_shared.dates import french_datetime
 from crnt_shared.events import utcnow
 from crnt_shared.http import Conflict, NotFound, Problem
 from fastapi import APIRouter, Path, Query
@@ -20,7 +21,6 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crnt_notifications.domain import Category, Kind, Status, normalise_email
-from crnt_notifications.formatting import french_datetime
 from crnt_notifications.links import (
     ConfirmationLinks,
     ConfirmationRequest,

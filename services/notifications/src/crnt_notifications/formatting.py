@@ -5,30 +5,12 @@ between thousands, a no-break space (U+00A0) before the euro sign, and a real mi
 (U+2212) for decreases, so that an amount never breaks across two lines.
 """
 
-from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 THOUSANDS = "\u202f"
 BEFORE_UNIT = "\u00a0"
 BEFORE_PERCENT = "\u202f"
 MINUS = "\u2212"
-PARIS = ZoneInfo("Europe/Paris")
-
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def cents_from_decimal(amount: Decimal | str) -> int:
@@ -70,18 +52,6 @@ def count_fr(count: int, singular: str, plural: str, none: str) -> str:
     if count == 0:
         return none
     return f"{count} {singular if count == 1 else plural}"
-
-
-def french_date(day: date) -> str:
-    """``24 novembre 2026``; ``1er décembre 2026`` for the first of the month."""
-    number = "1er" if day.day == 1 else str(day.day)
-    return f"{number} {MONTHS[day.month - 1]} {day.year}"
-
-
-def french_datetime(moment: datetime) -> str:
-    """``24 novembre 2026 à 14 h 05``, in the time of metropolitan France."""
-    local = moment.astimezone(PARIS)
-    return f"{french_date(local.date())} à {local.hour} h {local.minute:02d}"
 
 
 #: The first word of a place's name and its gender: "du Centre social…", "de la Médiathèque…".

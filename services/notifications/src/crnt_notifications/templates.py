@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from crnt_shared import typography
+from crnt_shared import dates, typography
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from crnt_notifications import formatting
@@ -92,8 +92,8 @@ class Renderer:
         self._environment.filters.update(
             euros=formatting.euros,
             signed_euros=formatting.signed_euros,
-            date_fr=formatting.french_date,
-            datetime_fr=formatting.french_datetime,
+            date_fr=dates.french_date,
+            datetime_fr=dates.french_datetime,
             status_fr=lambda status: STATUS_LABELS.get(status, status),
             axis_fr=lambda axis: AXIS_LABELS.get(axis, axis),
             action_status_fr=lambda status: ACTION_STATUS_LABELS.get(status, status),
