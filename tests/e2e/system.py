@@ -1,5 +1,6 @@
-"""The whole system under test: the four services as separate processes, on the real Kafka,
-PostgreSQL and mail catcher, with topics and databases of their own."""
+"""The whole system under test: the services as separate processes, on the real Kafka,
+PostgreSQL and mail catcher, with topics and databases of their own; optionally several replicas
+of each (same consumer groups and databases, ports of their own), as a deployment scales out."""
 
 import asyncio
 import os
@@ -34,6 +35,9 @@ class System:
     services: dict[str, Service]
     processes: ServiceProcesses
     mail_url: str
+    #: Every replica: its services on their ports and its processes; the first is
+    #: ``services`` / ``processes``.
+    replicas: list[tuple[dict[str, Service], ServiceProcesses]] = field(default_factory=list)
     agency: dict[str, str] = field(
         default_factory=lambda: {"Authorization": f"Bearer {AGENCY_TOKEN}"}
     )
@@ -41,12 +45,16 @@ class System:
         default_factory=lambda: {"Authorization": f"Bearer {COPIL_TOKEN}"}
     )
 
-    def url(self, service: str, path: str) -> str:
-        return f"{self.services[service].url}/api/v1{path}"
+    def replica(self, index: int) -> tuple[dict[str, Service], ServiceProcesses]:
+        return self.replicas[index] if self.replicas else (self.services, self.processes)
 
-    def restart(self, name: str) -> None:
-        self.processes.start(self.services[name])
-        self.processes.wait_ready([self.services[name]])
+    def url(self, service: str, path: str, replica: int = 0) -> str:
+        return f"{self.replica(replica)[0][service].url}/api/v1{path}"
+
+    def restart(self, name: str, replica: int = 0) -> None:
+        services, processes = self.replica(replica)
+        processes.start(services[name])
+        processes.wait_ready([services[name]])
 
     async def mails_to(self, address: str) -> list[dict[str, Any]]:
         """Every mail for ``address``, with its text, oldest first."""
@@ -63,7 +71,13 @@ class System:
 
 @asynccontextmanager
 async def running_system(
-    kafka_bootstrap: str, postgres_admin_url: str, log_dir: Path, **settings: str
+    kafka_bootstrap: str,
+    postgres_admin_url: str,
+    log_dir: Path,
+    *,
+    replicas: int = 1,
+    mail_url: str | None = None,
+    **settings: str,
 ) -> AsyncIterator[System]:
     prefix = f"e2e{uuid.uuid4().hex[:8]}"
     await create_topics(
@@ -92,15 +106,25 @@ async def running_system(
         **{f"{name.upper()}_DATABASE_URL": f"{base}/{db}" for name, db in databases.items()},
         **settings,
     }
-    services = {s.name: Service(s.name, free_port()) for s in SERVICES}
-    processes = ServiceProcesses(env, log_dir)
+    started = [
+        (
+            {s.name: Service(s.name, free_port()) for s in SERVICES},
+            ServiceProcesses(env, log_dir if index == 0 else log_dir / f"replica-{index + 1}"),
+        )
+        for index in range(replicas)
+    ]
     try:
-        for service in services.values():
-            processes.start(service)
-        await asyncio.to_thread(processes.wait_ready, list(services.values()))
-        yield System(prefix, services, processes, os.environ["MAILCATCHER_URL"])
+        for services, processes in started:
+            for service in services.values():
+                processes.start(service)
+        for services, processes in started:
+            await asyncio.to_thread(processes.wait_ready, list(services.values()))
+        services, processes = started[0]
+        mail = mail_url if mail_url is not None else os.environ["MAILCATCHER_URL"]
+        yield System(prefix, services, processes, mail, replicas=started)
     finally:
-        processes.stop_all()
+        for _, processes in started:
+            processes.stop_all()
         admin = await asyncpg.connect(postgres_admin_url)
         try:
             for database in databases.values():

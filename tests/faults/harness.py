@@ -1,0 +1,487 @@
+"""What the fault suite needs beyond the end-to-end system: a Kafka and a PostgreSQL of its own
+(so that stopping them harms no other test), an SMTP server it can make refuse connections, a
+load of approvals at a steady rate that survives the faults, and the checks of the outcome, read
+from the services' APIs, Kafka's offsets and the mailbox only.
+"""
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import socket
+import tempfile
+import time
+import uuid
+import weakref
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from crnt_budget import domain
+from crnt_devstack import kafka, postgres
+from crnt_devstack.ports import HOST, Ports
+
+from tests.e2e.system import System, free_port
+
+YEAR = 2026
+EPCIS, COMMUNES_PER_EPCI = 6, 8
+BUDGET = {
+    "envelope": "300000.00",
+    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
+    "epci_key": "population",
+    "funders": [
+        {"name": "Région (CRNT)", "amount": "150000.00"},
+        {"name": "FEDER", "rate": "0.5", "ceiling": "100000.00"},
+    ],
+}
+WELCOME = "Bienvenue dans le réseau"
+#: How long one call keeps retrying through a fault (a restart of PostgreSQL, a killed service).
+CALL_PATIENCE_SECONDS = 120.0
+
+
+# The infrastructure of the suite's own
+
+
+@dataclass
+class PrivateInfra:
+    """Kafka and PostgreSQL in a folder of their own, on free ports."""
+
+    state: Path
+    ports: Ports
+
+    @classmethod
+    def create(cls) -> "PrivateInfra":
+        state = Path(tempfile.mkdtemp(prefix="crnt-faults-"))
+        ports = Ports(
+            kafka=free_port(),
+            kafka_controller=free_port(),
+            postgres=free_port(),
+            smtp=free_port(),
+            mail_http=free_port(),
+        ).check_distinct()
+        return cls(state, ports)
+
+    @property
+    def bootstrap(self) -> str:
+        return kafka.bootstrap_servers(self.ports)
+
+    @property
+    def admin_url(self) -> str:
+        return postgres.database_url(self.ports, postgres.ADMIN_DATABASE)
+
+    async def start(self) -> None:
+        await asyncio.to_thread(kafka.start, self.ports, self.state)
+        await asyncio.to_thread(postgres.start, self.ports, self.state)
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(kafka.stop, self.state)
+        await asyncio.to_thread(postgres.stop, self.state)
+
+    async def stop_kafka(self) -> None:
+        await asyncio.to_thread(kafka.stop, self.state)
+
+    async def start_kafka(self) -> None:
+        await asyncio.to_thread(kafka.start, self.ports, self.state)
+
+    async def stop_postgres(self) -> None:
+        await asyncio.to_thread(postgres.stop, self.state)
+
+    async def start_postgres(self) -> None:
+        await asyncio.to_thread(postgres.start, self.ports, self.state)
+
+
+@contextlib.asynccontextmanager
+async def private_infra() -> AsyncIterator[PrivateInfra]:
+    infra = PrivateInfra.create()
+    try:
+        await infra.start()
+        yield infra
+    finally:
+        await infra.stop()
+
+
+# An SMTP server that can refuse
+
+
+@dataclass(frozen=True)
+class Mail:
+    recipients: tuple[str, ...]
+    subject: str
+    message_id: str
+    received_at: float
+
+
+class _Recorder:
+    def __init__(self, mails: list[Mail]) -> None:
+        self.mails = mails
+
+    # aiosmtpd calls its hooks handle_<COMMAND>.
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        message = email.message_from_bytes(
+            raw if isinstance(raw, bytes) else raw.encode(), policy=email.policy.default
+        )
+        self.mails.append(
+            Mail(
+                recipients=tuple(address.lower() for address in envelope.rcpt_tos),
+                subject=str(message.get("Subject", "")),
+                message_id=str(message.get("Message-ID", "")),
+                received_at=time.monotonic(),
+            )
+        )
+        return "250 OK"
+
+
+class SwitchableSmtp:
+    """An SMTP server in the test's own loop that keeps every mail it accepts; ``refuse()``
+    closes the listener and every open connection (a pooled one included), so that connecting
+    fails until ``accept()``."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.mails: list[Mail] = []
+        self._server: asyncio.Server | None = None
+        self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+
+    def _protocol(self) -> SMTP:
+        session = SMTP(_Recorder(self.mails), hostname="faults.test", enable_SMTPUTF8=True)
+        self._sessions.add(session)
+        return session
+
+    async def accept(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(
+            self._protocol, host=HOST, port=self.port, reuse_address=True
+        )
+
+    async def refuse(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+        for session in list(self._sessions):
+            if session.transport is not None:
+                session.transport.close()
+
+    def refuses(self) -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex((HOST, self.port)) != 0
+
+
+# The load
+
+
+@dataclass
+class Applicant:
+    application_id: str
+    email: str
+    approved_at: float | None = None
+
+
+def _with_check_digit(body: str) -> str:
+    """Append the Luhn check digit that makes ``body`` valid."""
+    for digit in "0123456789":
+        candidate = body + digit
+        total = 0
+        for index, char in enumerate(reversed(candidate)):
+            value = int(char) * (2 if index % 2 else 1)
+            total += value - 9 if value > 9 else value
+        if total % 10 == 0:
+            return candidate
+    raise AssertionError("unreachable: one digit always completes a Luhn number")
+
+
+def siret(seed: int) -> str:
+    siren = _with_check_digit(f"{seed % 10**8:08d}")
+    return _with_check_digit(siren + f"{seed // 10**8 % 10**4:04d}")
+
+
+@dataclass
+class Load:
+    """Applications and approvals over HTTP with the agency's token. A call that meets a fault
+    (no answer, a 5xx) is repeated until it succeeds; an approval repeated after the first one
+    went through finds the centre a member (409) and counts as done."""
+
+    system: System
+    client: httpx.AsyncClient
+    run: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
+    #: The replicas requests go to, in turn (all of them, until one is killed).
+    replicas: list[int] = field(default_factory=lambda: [0])
+    retried: Counter[str] = field(default_factory=Counter)
+    _turn: int = 0
+
+    @property
+    def marker(self) -> str:
+        return f".{self.run}@example.org"
+
+    def _url(self, service: str, path: str) -> str:
+        self._turn += 1
+        replica = self.replicas[self._turn % len(self.replicas)]
+        return self.system.url(service, path, replica)
+
+    async def call(self, method: str, service: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = kwargs.pop("headers", self.system.agency)
+        deadline = time.monotonic() + CALL_PATIENCE_SECONDS
+        delay = 0.1
+        while True:
+            try:
+                response = await self.client.request(
+                    method, self._url(service, path), headers=headers, **kwargs
+                )
+            except httpx.TransportError as error:
+                self.retried[type(error).__name__] += 1
+            else:
+                if response.status_code < 500:
+                    return response
+                self.retried[f"HTTP {response.status_code}"] += 1
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{method} {path} kept failing for {CALL_PATIENCE_SECONDS} s")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def ok(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
+        response = await self.call(method, service, path, **kwargs)
+        assert response.status_code < 300, f"{method} {path}: {response.text}"
+        return response.json()
+
+    def insee(self, index: int) -> str:
+        return f"62{index + 1:03d}"
+
+    async def network(self) -> None:
+        """The EPCIs, their communes and the year's budget."""
+        for epci in range(EPCIS):
+            communes = [self.insee(epci * COMMUNES_PER_EPCI + c) for c in range(COMMUNES_PER_EPCI)]
+            await self.ok(
+                "POST",
+                "registry",
+                "/epcis",
+                json={
+                    "siren": _with_check_digit(f"2{epci + 10:07d}"),
+                    "name": f"Communauté {self.run} {epci + 1}",
+                    "population": 20_000 + 7_919 * epci,
+                    "communes": communes,
+                },
+            )
+        await self.ok("PUT", "budget", f"/budgets/{YEAR}", json=BUDGET)
+
+    async def apply(self, n: int) -> Applicant:
+        insee = self.insee(n % (EPCIS * COMMUNES_PER_EPCI))
+        address = f"animation.{n:05d}{self.marker}"
+        created = await self.ok(
+            "POST",
+            "registry",
+            "/applications",
+            json={
+                "centre": {
+                    "nom": f"Lieu {self.run} n°{n}",
+                    "pivot": siret(int(self.run, 16) % 10**6 * 10**6 + n),
+                    "adresse": f"{n} rue de la Médiation",
+                    "code_postal": "62500",
+                    "commune": f"Commune {insee}",
+                    "code_insee": insee,
+                    "typologie": ["EPN"],
+                    "workstations": 1 + n % 12,
+                },
+                "animators": [{"name": f"Animatrice {n}", "email": address}],
+            },
+        )
+        return Applicant(created["id"], address)
+
+    async def applicants(self, count: int, concurrency: int = 8) -> list[Applicant]:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(n: int) -> Applicant:
+            async with gate:
+                return await self.apply(n)
+
+        return list(await asyncio.gather(*(one(n) for n in range(count))))
+
+    async def approve(self, applicant: Applicant) -> None:
+        path = f"/applications/{applicant.application_id}/approve"
+        response = await self.call("POST", "registry", path)
+        if response.status_code == 409:  # the first attempt went through before the fault
+            found = await self.ok("GET", "registry", f"/applications/{applicant.application_id}")
+            assert found["centre"]["status"] == "member", found
+        else:
+            assert response.status_code == 200, response.text
+            assert response.json()["status"] == "member", response.text
+        applicant.approved_at = time.monotonic()
+
+    async def approve_at(self, applicants: list[Applicant], rate: float) -> float:
+        """Each at its time on a steady schedule, calls overlapping when one waits out a fault;
+        returns how long it took."""
+        started = time.monotonic()
+        tasks = []
+        for index, applicant in enumerate(applicants):
+            delay = started + index / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(self.approve(applicant)))
+        await asyncio.gather(*tasks)
+        return time.monotonic() - started
+
+
+# What is observed
+
+
+@dataclass
+class Observer:
+    """The outcome, from the APIs, Kafka's offsets and the mailbox."""
+
+    system: System
+    load: Load
+    smtp: SwitchableSmtp
+    bootstrap: str
+    _consumer: AIOKafkaConsumer = field(init=False)
+    _admin: AIOKafkaAdminClient = field(init=False)
+
+    def welcomes(self) -> dict[str, list[Mail]]:
+        found: dict[str, list[Mail]] = {}
+        for mail in self.smtp.mails:
+            if not mail.subject.startswith(WELCOME):
+                continue
+            for recipient in mail.recipients:
+                if recipient.endswith(self.load.marker):
+                    found.setdefault(recipient, []).append(mail)
+        return found
+
+    async def budget_members(self) -> int:
+        response = await self.load.call("GET", "budget", f"/budgets/{YEAR}/versions", headers={})
+        if response.status_code == 404:
+            return 0
+        items = response.json()["items"]
+        return int(items[-1]["member_count"]) if items else 0
+
+    async def caught_up(self, approved: list[Applicant]) -> bool:
+        """Every approval so far has its welcome mail and its place in the budget."""
+        welcomes = self.welcomes()
+        if any(a.email not in welcomes for a in approved):
+            return False
+        return await self.budget_members() >= len(approved)
+
+    async def start(self) -> None:
+        """One consumer (for metadata and end offsets) and one admin client for the whole run:
+        they reconnect by themselves when Kafka comes back."""
+        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap)
+        self._admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
+        await self._consumer.start()
+        await self._admin.start()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+        await self._admin.close()
+
+    async def topics(self) -> list[str]:
+        found = await self._consumer.topics()
+        return sorted(t for t in found if t.startswith(f"{self.system.prefix}."))
+
+    async def end_offsets(self, topics: list[str]) -> dict[TopicPartition, int]:
+        described = await self._admin.describe_topics(topics)
+        partitions = [
+            TopicPartition(topic["topic"], partition["partition"])
+            for topic in described
+            for partition in topic["partitions"]
+        ]
+        assert len({tp.topic for tp in partitions}) == len(topics), described
+        ends: dict[TopicPartition, int] = await self._consumer.end_offsets(partitions)
+        return ends
+
+    async def dead_letters(self) -> dict[str, int]:
+        dlqs = [t for t in await self.topics() if t.endswith(".dlq")]
+        counts: Counter[str] = Counter()
+        for partition, end in (await self.end_offsets(dlqs)).items():
+            counts[partition.topic] += end
+        return dict(counts)
+
+    async def lag(self) -> dict[str, int]:
+        """Per consumer group: records of its topics it has not committed yet."""
+        topics = [t for t in await self.topics() if not t.endswith(".dlq")]
+        ends = await self.end_offsets(topics)
+        groups = [group for group, _ in await self._admin.list_consumer_groups()]
+        lags: dict[str, int] = {}
+        for group in groups:
+            committed = await self._admin.list_consumer_group_offsets(group, partitions=list(ends))
+            mine = {tp: meta for tp, meta in committed.items() if meta.offset >= 0}
+            if not mine:
+                continue
+            read = {t.topic for t in mine}
+            lags[group] = sum(
+                end - (mine[tp].offset if tp in mine else 0)
+                for tp, end in ends.items()
+                if tp.topic in read
+            )
+        return lags
+
+    async def members(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        while True:
+            page = await self.load.ok(
+                "GET",
+                "registry",
+                "/centres",
+                params={"status": "member", "limit": 200, "offset": len(found)},
+            )
+            found.extend(page["items"])
+            if not page["items"] or len(found) >= page["total"]:
+                return found
+
+    async def allocations(self) -> dict[str, int]:
+        shares = await self.load.ok("GET", "budget", f"/budgets/{YEAR}/shares", headers={})
+        return {c["centre_id"]: domain.parse_cents(c["amount"]) for c in shares["centres"]}
+
+    async def recomputed(self) -> dict[str, int]:
+        """The dotations a recomputation from the registry's members gives."""
+        members = [
+            domain.Member(m["id"], m["epci_siren"], int(m["workstations"]))
+            for m in await self.members()
+        ]
+        key = domain.CentreKey(
+            domain.parse_ratio(str(BUDGET["centre_key"]["fixed_ratio"])),  # type: ignore[index]
+            domain.CentreWeight.WORKSTATIONS,
+        )
+        return domain.centre_shares(domain.parse_cents(str(BUDGET["envelope"])), key, members)
+
+    async def welcome_deliveries(self) -> Counter[str]:
+        """How many welcome deliveries the notifications service holds per recipient."""
+        counts: Counter[str] = Counter()
+        offset = 0
+        while True:
+            page = await self.load.ok(
+                "GET",
+                "notifications",
+                "/deliveries",
+                params={"kind": "membership_welcome", "limit": 500, "offset": offset},
+            )
+            counts.update(item["recipient"] for item in page["items"])
+            offset += len(page["items"])
+            if not page["items"] or offset >= page["total"]:
+                return counts
+
+    async def settled(self, applicants: list[Applicant], timeout: float) -> float:
+        """Wait until every approval's effects are there and no consumer lags; returns the
+        seconds it took."""
+        started = time.monotonic()
+
+        async def done() -> bool:
+            if not await self.caught_up(applicants):
+                return False
+            return not any((await self.lag()).values())
+
+        await wait_for("the system to settle", done, timeout)
+        return time.monotonic() - started
+
+
+async def wait_for(
+    what: str, condition: Callable[[], Awaitable[bool]], timeout: float, interval: float = 0.5
+) -> None:
+    deadline = time.monotonic() + timeout
+    while not await condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what} after {timeout:.0f} s")
+        await asyncio.sleep(interval)
