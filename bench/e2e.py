@@ -773,12 +773,14 @@ async def main() -> None:
     log_dir = Path(tempfile.mkdtemp(prefix="crnt-bench-e2e-"))
     header(config, log_dir)
     began = time.monotonic()
-    settings = {
-        "NOTIFICATIONS_COALESCING_WINDOW_SECONDS": str(config.window),
-        "LOG_LEVEL": "WARNING",
-    }
     async with (
-        running_system(bootstrap, admin_url, log_dir, **settings) as system,
+        running_system(
+            bootstrap,
+            admin_url,
+            log_dir,
+            NOTIFICATIONS_COALESCING_WINDOW_SECONDS=str(config.window),
+            LOG_LEVEL="WARNING",
+        ) as system,
         httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as client,
         httpx.AsyncClient(base_url=system.mail_url, timeout=30) as mail_client,
     ):

@@ -365,6 +365,17 @@ class Observer:
             return False
         return await self.budget_members() >= len(approved)
 
+    async def behind(self, approved: list[Applicant]) -> str:
+        """What is still missing, for the message of a test that gave up waiting."""
+        welcomes = self.welcomes()
+        missing = sum(1 for a in approved if a.email not in welcomes)
+        lag = {group: count for group, count in (await self.lag()).items() if count}
+        return (
+            f"{missing} of {len(approved)} welcome mails missing, the budget shares "
+            f"{await self.budget_members()} members, {len(self.smtp.mails)} mails received, "
+            f"consumer lag {lag or 'none'}"
+        )
+
     async def start(self) -> None:
         """One consumer (for metadata and end offsets) and one admin client for the whole run:
         they reconnect by themselves when Kafka comes back."""
@@ -473,15 +484,20 @@ class Observer:
                 return False
             return not any((await self.lag()).values())
 
-        await wait_for("the system to settle", done, timeout)
+        await wait_for("the system to settle", done, timeout, state=lambda: self.behind(applicants))
         return time.monotonic() - started
 
 
 async def wait_for(
-    what: str, condition: Callable[[], Awaitable[bool]], timeout: float, interval: float = 0.5
+    what: str,
+    condition: Callable[[], Awaitable[bool]],
+    timeout: float,
+    interval: float = 0.5,
+    state: Callable[[], Awaitable[str]] | None = None,
 ) -> None:
     deadline = time.monotonic() + timeout
     while not await condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what} after {timeout:.0f} s")
+            seen = f": {await state()}" if state is not None else ""
+            raise AssertionError(f"gave up waiting for {what} after {timeout:.0f} s{seen}")
         await asyncio.sleep(interval)

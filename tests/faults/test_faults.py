@@ -45,10 +45,11 @@ SMTP_REFUSAL_SECONDS = 30.0
 #: How long the system may take to catch up after one fault (a frozen consumer's group
 #: rebalances after its session times out; a sender retries on its backoff).
 CATCH_UP_TIMEOUT = 180.0
-#: The settings of the system under faults: mail coalesced over 1 s, the sender retrying every
-#: few seconds rather than the production half-minute, so that catch-up is measured, not waited.
+#: The settings of the system under faults: share and new-member mails coalesced over 30 s (3 min
+#: in production), the sender retrying every few seconds rather than every half-minute, so that
+#: catch-up is measured, not waited.
 SETTINGS = {
-    "NOTIFICATIONS_COALESCING_WINDOW_SECONDS": "1",
+    "NOTIFICATIONS_COALESCING_WINDOW_SECONDS": "30",
     "NOTIFICATIONS_DELIVERY_BACKOFF_SECONDS": "1",
     "NOTIFICATIONS_DELIVERY_BACKOFF_MAX_SECONDS": "5",
     "NOTIFICATIONS_DELIVERY_MAX_ATTEMPTS": "60",
@@ -159,6 +160,7 @@ async def inject(
             lambda approved=approved: observer.caught_up(approved),  # type: ignore[misc]
             CATCH_UP_TIMEOUT,
             interval=0.25,
+            state=lambda approved=approved: observer.behind(approved),  # type: ignore[misc]
         )
         results.append(CatchUp(fault.name, ended - began, time.monotonic() - ended))
         say(results[-1].line())

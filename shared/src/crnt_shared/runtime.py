@@ -20,7 +20,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
 from crnt_shared.auth import AUTH_HANDLERS, Authenticator, Role, database_authenticator, read_jwks
-from crnt_shared.consumer import EventConsumer, RetryPolicy
+from crnt_shared.consumer import EventConsumer, Handler, RetryPolicy
 from crnt_shared.db import (
     SHARED_MIGRATIONS,
     MigrationSource,
@@ -29,7 +29,7 @@ from crnt_shared.db import (
     create_pool,
     migrate,
 )
-from crnt_shared.events import Event, EventHandler
+from crnt_shared.events import Event
 from crnt_shared.http import ReadinessCheck
 from crnt_shared.logging import configure_logging
 from crnt_shared.outbox import OutboxRelay
@@ -237,7 +237,7 @@ class Subscription:
         self,
         group_id: str,
         topics: Sequence[str],
-        handlers: Mapping[type[Event], EventHandler],
+        handlers: Mapping[type[Event], Handler],
     ) -> None:
         self.group_id = group_id
         self.topics = topics

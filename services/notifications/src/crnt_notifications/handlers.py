@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 
 import structlog
 from crnt_shared.auth import person_id_for
+from crnt_shared.consumer import Bulk, Handler
 from crnt_shared.contracts.budget import CentreShareChanged, ParticipationExceeded
 from crnt_shared.contracts.programme import (
     ActionFacts,
@@ -62,7 +63,13 @@ from crnt_notifications.domain import (
 )
 from crnt_notifications.formatting import cents_from_decimal
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
-from crnt_notifications.repository import NewDelivery, Notice, NoticeItem, Repository
+from crnt_notifications.repository import (
+    NewDelivery,
+    Notice,
+    NoticeEntry,
+    NoticeItem,
+    Repository,
+)
 from crnt_notifications.templates import Renderer
 
 log = structlog.get_logger(__name__)
@@ -400,11 +407,11 @@ async def _tell_agency_of_team_change(
 # The budget's events
 
 
-async def on_share_changed(event: CentreShareChanged, uow: UnitOfWork, notifier: Notifier) -> None:
-    """A centre's share changed: it waits in the centre's notice for the window to close."""
+def _share_entry(event: CentreShareChanged) -> NoticeEntry | None:
+    """What a centre's notice keeps of a share change; nothing when the share did not move."""
     data = event.data
     if Decimal(data.change) == 0:
-        return
+        return None
     item = {
         "centre_id": str(data.centre_id),
         "centre_name": data.centre_name,
@@ -419,12 +426,17 @@ async def on_share_changed(event: CentreShareChanged, uow: UnitOfWork, notifier:
             version_types=data.cause.types,
         ),
     }
-    await Repository(uow.connection).add_to_notice(
-        kind=Kind.SHARE_CHANGED,
-        key=f"{data.centre_id}:{data.year}",
-        event_id=event.id,
-        data=item,
-        open_until=utcnow() + notifier.window,
+    return NoticeEntry(f"{data.centre_id}:{data.year}", event.id, item)
+
+
+async def on_shares_changed(
+    events: Sequence[CentreShareChanged], uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """Centres' shares changed: each change waits in its centre's notice for the window to
+    close. A version changes every member's share at once, so they are taken together."""
+    entries = [entry for event in events if (entry := _share_entry(event)) is not None]
+    await Repository(uow.connection).add_many_to_notices(
+        kind=Kind.SHARE_CHANGED, items=entries, open_until=utcnow() + notifier.window
     )
 
 
@@ -765,9 +777,12 @@ def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
     }
 
 
-def budget_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
+def budget_handlers(notifier: Notifier) -> dict[type[Event], Handler]:
+    async def shares_changed(events: Sequence[Any], uow: UnitOfWork) -> None:
+        await on_shares_changed(events, uow, notifier)
+
     return {
-        CentreShareChanged: _bind(on_share_changed, notifier),
+        CentreShareChanged: Bulk(shares_changed),
         ParticipationExceeded: _bind(on_participation_exceeded, notifier),
     }
 

@@ -1,5 +1,6 @@
 """The notifications service's SQL, over one asyncpg connection (the unit of work's)."""
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,6 +74,15 @@ class Notice:
 
 @dataclass(frozen=True)
 class NoticeItem:
+    event_id: UUID
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class NoticeEntry:
+    """An event to add to the open notice of its key."""
+
+    key: str
     event_id: UUID
     data: dict[str, Any]
 
@@ -267,6 +277,36 @@ class Repository:
             event_id,
             notice_id,
             data,
+        )
+
+    async def add_many_to_notices(
+        self, *, kind: str, items: Sequence[NoticeEntry], open_until: datetime
+    ) -> None:
+        """:meth:`add_to_notice` for many events in two statements, in their order: what one
+        budget version says to every centre is taken in one go, not in a round trip each."""
+        if not items:
+            return
+        keys = list(dict.fromkeys(item.key for item in items))
+        rows = await self.connection.fetch(
+            "INSERT INTO notices (id, kind, key, open_until)"
+            " SELECT gen_random_uuid(), $1, key, $3 FROM unnest($2::text[]) AS key"
+            " ON CONFLICT (kind, key) WHERE sealed_at IS NULL"
+            " DO UPDATE SET kind = EXCLUDED.kind RETURNING id, key",
+            kind,
+            keys,
+            open_until,
+        )
+        notices = {row["key"]: row["id"] for row in rows}
+        await self.connection.execute(
+            "INSERT INTO notice_items (kind, event_id, notice_id, data)"
+            " SELECT $1, event_id, notice_id, data::jsonb"
+            " FROM unnest($2::uuid[], $3::uuid[], $4::text[]) WITH ORDINALITY"
+            " AS item(event_id, notice_id, data, n) ORDER BY n"
+            " ON CONFLICT DO NOTHING",
+            kind,
+            [item.event_id for item in items],
+            [notices[item.key] for item in items],
+            [json.dumps(item.data) for item in items],
         )
 
     async def lock_due_notices(self, limit: int) -> list[Notice]:
