@@ -214,6 +214,8 @@ class Load:
     #: The replicas requests go to, in turn (all of them, until one is killed).
     replicas: list[int] = field(default_factory=lambda: [0])
     retried: Counter[str] = field(default_factory=Counter)
+    #: Every applicant approved so far, in the order the approvals returned.
+    approved: list[Applicant] = field(default_factory=list)
     _turn: int = 0
 
     @property
@@ -302,7 +304,7 @@ class Load:
 
         return list(await asyncio.gather(*(one(n) for n in range(count))))
 
-    async def approve(self, applicant: Applicant) -> None:
+    async def approve(self, applicant: Applicant) -> Applicant:
         path = f"/applications/{applicant.application_id}/approve"
         response = await self.call("POST", "registry", path)
         if response.status_code == 409:  # the first attempt went through before the fault
@@ -312,6 +314,31 @@ class Load:
             assert response.status_code == 200, response.text
             assert response.json()["status"] == "member", response.text
         applicant.approved_at = time.monotonic()
+        self.approved.append(applicant)
+        return applicant
+
+    async def apply_and_approve(self, n: int) -> Applicant:
+        applicant = await self.apply(n)
+        await self.approve(applicant)
+        return applicant
+
+    async def approve_until(
+        self, applicants: list[Applicant], rate: float, over: asyncio.Event
+    ) -> tuple[list[Applicant], float]:
+        """``applicants`` approved at a steady ``rate``; when they are all approved before
+        ``over`` is set, more apply and are approved at the same rate until it is. Returns
+        every applicant approved and how long the load lasted."""
+        started = time.monotonic()
+        tasks: list[asyncio.Task[Applicant]] = []
+        while len(tasks) < len(applicants) or not over.is_set():
+            n = len(tasks)
+            delay = started + n / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            job = self.approve(applicants[n]) if n < len(applicants) else self.apply_and_approve(n)
+            tasks.append(asyncio.create_task(job))
+        approved = list(await asyncio.gather(*tasks))
+        return approved, time.monotonic() - started
 
     async def approve_at(self, applicants: list[Applicant], rate: float) -> float:
         """Each at its time on a steady schedule, calls overlapping when one waits out a fault;

@@ -21,7 +21,7 @@ from crnt_devstack.errors import StackError
 from crnt_devstack.ports import HOST, ensure_port_free, env_port
 from crnt_devstack.process import ComponentStatus, running_pid, spawn_detached, tail, terminate
 
-READY_TIMEOUT = 60.0
+READY_TIMEOUT = 120.0  # ten processes starting at once on two busy cores take their time
 
 #: Development tokens: accepted because CRNT_ENV is not production (the settings refuse them
 #: there). Set CRNT_AGENCY_TOKEN / CRNT_COPIL_TOKEN to override.
