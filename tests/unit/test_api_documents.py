@@ -2,11 +2,14 @@
 route touches the database): the AsyncAPI document of its events and its page, and an
 OpenAPI document whose every operation lists its problems as ``application/problem+json``."""
 
+import json
 from collections.abc import AsyncIterator, Callable
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 
 import httpx
+import jsonschema
 import pytest
 from crnt_budget.app import create_app as budget_app
 from crnt_budget.settings import BudgetSettings
@@ -29,6 +32,11 @@ from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN
 from fastapi import FastAPI
 
 API = "/api/v1"
+#: The AsyncAPI specification's own JSON schema of a 3.0.0 document (npm: @asyncapi/specs).
+ASYNCAPI_SCHEMA = (
+    Path(__file__).resolve().parents[2]
+    / "node_modules/@asyncapi/specs/schemas/3.0.0-without-$id.json"
+)
 SETTINGS: dict[str, Any] = {
     "_env_file": None,
     "database_url": "postgresql://crnt@127.0.0.1:1/unused",
@@ -110,6 +118,13 @@ async def test_every_service_serves_the_asyncapi_document_of_its_events(
     assert response.status_code == 200
     document = response.json()
     assert document["asyncapi"] == "3.0.0"
+    if not ASYNCAPI_SCHEMA.exists():
+        pytest.fail(f"the AsyncAPI schema is missing ({ASYNCAPI_SCHEMA}): run `make install`")
+    specification = json.loads(ASYNCAPI_SCHEMA.read_text(encoding="utf-8"))
+    errors = [
+        error.message for error in jsonschema.Draft7Validator(specification).iter_errors(document)
+    ]
+    assert not errors
     published = {contract.event_type() for contract in PUBLISHED[name]}
     assert _types(document, _operations(document, "send")) >= published
     assert _types(document, _operations(document, "receive")) >= {

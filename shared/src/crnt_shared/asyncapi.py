@@ -78,6 +78,54 @@ def _description(contract: type[Event]) -> str | None:
     return "\n\n".join(" ".join(p.split()) for p in paragraphs) or None
 
 
+EVENT_HEADERS: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "content-type": {"type": "string", "const": CONTENT_TYPE},
+        "traceparent": {
+            "type": "string",
+            "description": "The W3C trace context the event was made in.",
+        },
+    },
+}
+DEAD_LETTER_MESSAGE: dict[str, Any] = {
+    "name": DEAD_LETTER,
+    "title": "Dead letter",
+    "summary": "The record as it was read (its key and value unchanged).",
+    "headers": {"$ref": "#/components/schemas/DeadLetterHeaders"},
+    "payload": {"description": "The bytes of the record, as they were read."},
+}
+
+
+class _Channels:
+    """The channels and operations of a document, as they are added."""
+
+    def __init__(self) -> None:
+        self.channels: dict[str, Any] = {}
+        self.operations: dict[str, Any] = {}
+
+    def add(self, key: str, action: str, topic: str, messages: list[str], **more: Any) -> None:
+        """An operation on ``topic`` (its channel made on first use) with ``messages``."""
+        dead_letters = messages == [DEAD_LETTER]
+        channel = self.channels.setdefault(
+            topic,
+            {
+                "address": topic,
+                "title": topic,
+                "messages": {},
+                "bindings": {"kafka": _topic_binding(topic, dead_letters=dead_letters)},
+            },
+        )
+        for name in messages:
+            channel["messages"][name] = {"$ref": f"#/components/messages/{name}"}
+        self.operations[key] = {
+            "action": action,
+            "channel": {"$ref": f"#/channels/{topic}"},
+            "messages": [{"$ref": f"#/channels/{topic}/messages/{name}"} for name in messages],
+            **more,
+        }
+
+
 def asyncapi_document(
     *,
     service: str,
@@ -90,56 +138,27 @@ def asyncapi_document(
         [(contract, "validation") for contract in contracts],
         ref_template="#/components/schemas/{model}",
     )
-    names = {
-        contract: refs[(contract, "validation")]["$ref"].rsplit("/", 1)[1] for contract in contracts
-    }
-    channels: dict[str, Any] = {}
-    operations: dict[str, Any] = {}
-
-    def channel(topic: str, messages: Iterable[str], *, dead_letters: bool = False) -> str:
-        entry = channels.setdefault(
-            topic,
-            {
-                "address": topic,
-                "title": topic,
-                "messages": {},
-                "bindings": {"kafka": _topic_binding(topic, dead_letters=dead_letters)},
-            },
-        )
-        for name in messages:
-            entry["messages"][name] = {"$ref": f"#/components/messages/{name}"}
-        return topic
-
-    def operation(key: str, action: str, topic: str, messages: Iterable[str], **more: Any) -> None:
-        operations[key] = {
-            "action": action,
-            "channel": {"$ref": f"#/channels/{topic}"},
-            "messages": [{"$ref": f"#/channels/{topic}/messages/{name}"} for name in messages],
-            **more,
-        }
-
+    names = {c: refs[(c, "validation")]["$ref"].rsplit("/", 1)[1] for c in contracts}
+    document = _Channels()
     by_topic: dict[str, list[str]] = {}
     for contract in published:
         by_topic.setdefault(contract.topic, []).append(names[contract])
-    for topic, published_here in by_topic.items():
-        channel(topic, published_here)
-        operation(
+    for topic, published_there in by_topic.items():
+        document.add(
             f"{PUBLISH}{topic}",
             "send",
             topic,
-            published_here,
+            published_there,
             title=f"{service} publishes",
-            summary=f"The outbox relay of the {service} service publishes its events, in order"
-            " per key.",
+            summary=f"The outbox relay of the {service} service publishes these events, in"
+            " order per key.",
         )
     for reading in read:
-        handled = [names[contract] for contract in reading.contracts]
-        channel(reading.topic, handled)
-        operation(
+        document.add(
             f"{CONSUME}{reading.group_id}.{reading.topic}",
             "receive",
             reading.topic,
-            handled,
+            [names[contract] for contract in reading.contracts],
             title=f"{reading.group_id} reads",
             summary=f"The consumer group {reading.group_id} handles these events, each once;"
             " it ignores the other types of the topic.",
@@ -151,28 +170,17 @@ def asyncapi_document(
             },
         )
     for topic in dict.fromkeys(reading.topic for reading in read):
-        letters = channel(dead_letter_topic(topic), [DEAD_LETTER], dead_letters=True)
-        operation(
+        document.add(
             f"{SET_ASIDE}{topic}",
             "send",
-            letters,
+            dead_letter_topic(topic),
             [DEAD_LETTER],
             title=f"{service} sets aside what it cannot handle",
             summary=f"A record of {topic} that is not a valid event, or whose handling keeps"
             " failing after bounded retries, goes here with the error in its headers.",
         )
-    schemas = definitions.get("$defs", {})
-    schemas["EventHeaders"] = {
-        "type": "object",
-        "properties": {
-            "content-type": {"type": "string", "const": CONTENT_TYPE},
-            "traceparent": {
-                "type": "string",
-                "description": "The W3C trace context the event was made in.",
-            },
-        },
-    }
-    messages: dict[str, Any] = {name: _message(contract, name) for contract, name in names.items()}
+    schemas = {**definitions.get("$defs", {}), "EventHeaders": EVENT_HEADERS}
+    messages = {name: _message(contract, name) for contract, name in names.items()}
     if read:
         schemas["DeadLetterHeaders"] = {
             "type": "object",
@@ -182,13 +190,7 @@ def asyncapi_document(
                 for name, text in DEAD_LETTER_HEADERS.items()
             },
         }
-        messages[DEAD_LETTER] = {
-            "name": DEAD_LETTER,
-            "title": "Dead letter",
-            "summary": "The record as it was read (its key and value unchanged).",
-            "headers": {"$ref": "#/components/schemas/DeadLetterHeaders"},
-            "payload": {"description": "The bytes of the record, as they were read."},
-        }
+        messages[DEAD_LETTER] = DEAD_LETTER_MESSAGE
     return {
         "asyncapi": VERSION,
         "info": {
@@ -203,8 +205,8 @@ def asyncapi_document(
             ),
         },
         "defaultContentType": CONTENT_TYPE,
-        "channels": channels,
-        "operations": operations,
+        "channels": document.channels,
+        "operations": document.operations,
         "components": {
             "schemas": schemas,
             "messages": messages,
