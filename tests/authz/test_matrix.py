@@ -393,7 +393,6 @@ ROWS: list[Row] = [
         url=_fill(f"/programmes/{YEAR}/versions/1"),
     ),
     _r("programme", "GET", "/centres", "open", 200),
-    _r("programme", "GET", "/asyncapi.json", "open", 200),
     # budget
     _r(
         "budget",
@@ -554,9 +553,14 @@ ROWS: list[Row] = [
     ),
     _r("identity", "DELETE", "/people/{person_id}", "agency", 404, url=_fill(f"/people/{NOBODY}")),
     _r("identity", "GET", "/keys", "open", 200),
-    _r("identity", "GET", "/asyncapi.json", "open", 200),
 ]
 SERVICES = ("registry", "programme", "budget", "notifications", "identity")
+#: The AsyncAPI document of its events and its page, in every service.
+ROWS += [
+    _r(service, "GET", path, "open", 200)
+    for service in SERVICES
+    for path in ("/asyncapi.json", "/asyncapi")
+]
 #: Operations outside /api/v1, in every service.
 ROWS += [
     Row(service, "GET", path, "open", 200, url=(lambda p: lambda ids: p)(path))

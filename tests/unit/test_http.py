@@ -16,6 +16,7 @@ from crnt_shared.http import (
     create_http_app,
     problem_response,
 )
+from crnt_shared.problems import problems
 from crnt_shared.ratelimit import TooManyRequests, client_bucket
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
@@ -50,8 +51,14 @@ async def archive_thing(name: str) -> dict[str, str]:
 
 
 @router.post("/knock")
+@problems(429)
 async def knock() -> None:
     raise TooManyRequests(42)
+
+
+@router.get("/outage")
+async def outage() -> None:
+    raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
 
 
 @asynccontextmanager
@@ -222,6 +229,43 @@ async def test_a_rate_limit_is_a_429_with_retry_after(client: httpx.AsyncClient)
     body = response.json()
     assert body["retry_after"] == 42
     assert body["detail"] == "Too many requests of this kind from you: retry in 42 s."
+
+
+async def test_an_unreachable_database_is_a_503_to_retry(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/outage")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == PROBLEM_JSON
+    assert response.headers["retry-after"] == "5"
+    assert "retry in 5 s" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "statuses"),
+    [
+        # A role, a JSON body, a write that declares nothing.
+        ("post", "/api/v1/things", [400, 401, 403, 409, 413, 422, 500, 503]),
+        # A path parameter (a plain string: nothing to refuse), no body.
+        ("post", "/api/v1/things/{name}/archive", [401, 403, 404, 409, 500, 503]),
+        # What the endpoint declares instead of a conflict.
+        ("post", "/api/v1/knock", [429, 500, 503]),
+        ("get", "/api/v1/outage", [500, 503]),
+        ("get", "/health", [500]),
+        ("get", "/ready", [500, 503]),
+    ],
+)
+async def test_each_operation_documents_the_problems_its_route_can_answer(
+    client: httpx.AsyncClient, method: str, path: str, statuses: list[int]
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+    responses = document["paths"][path][method]["responses"]
+    assert [int(status) for status in responses if int(status) >= 400] == statuses
+    problem = {"schema": {"$ref": "#/components/schemas/Problem"}}
+    for status in statuses:
+        content = responses[str(status)]["content"]
+        if (path, status) == ("/ready", 503):
+            assert PROBLEM_JSON not in content  # the readiness body, as documented
+        else:
+            assert content[PROBLEM_JSON] == problem
 
 
 def test_a_rate_limit_asks_to_wait_at_least_a_second() -> None:

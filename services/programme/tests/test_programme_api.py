@@ -484,8 +484,10 @@ async def test_the_openapi_and_asyncapi_documents(client: httpx.AsyncClient) -> 
     cost = openapi["components"]["schemas"]["ActionIn"]["properties"]["estimated_cost"]
     assert cost["type"] == "string"
     asyncapi = (await client.get(f"{API}/asyncapi.json")).json()
-    channel = f"{PROGRAMME}:fr.crnt.programme.programme.validated.v1"
-    assert channel in asyncapi["channels"]
+    messages = asyncapi["channels"][PROGRAMME]["messages"]
+    validated = asyncapi["components"]["messages"]["ProgrammeValidated"]
+    assert validated["name"] == "fr.crnt.programme.programme.validated.v1"
+    assert messages["ProgrammeValidated"] == {"$ref": "#/components/messages/ProgrammeValidated"}
 
 
 async def test_a_version_beyond_postgresql_integers_is_a_422(client: httpx.AsyncClient) -> None:

@@ -44,6 +44,7 @@ from crnt_shared.contracts.identity import (
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import Event, EventHandler
 from crnt_shared.http import Problem
+from crnt_shared.problems import problems
 
 log = structlog.get_logger(__name__)
 
@@ -240,6 +241,7 @@ class Authenticator:
 
     # FastAPI dependencies
 
+    @problems(401)
     async def optional(
         self, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Actor | None:
@@ -252,6 +254,7 @@ class Authenticator:
         """``Depends``: the actor, who must hold one of ``roles`` (401 without a token, 403
         with one that lacks them)."""
 
+        @problems(401, 403)
         async def check(
             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         ) -> Actor:

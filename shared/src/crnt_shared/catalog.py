@@ -43,7 +43,7 @@ def _fields(contract: type[Event]) -> str:
     return ", ".join(f"`{name}`" for name in fields) or "—"
 
 
-def _summary(contract: type[Event]) -> str:
+def summary(contract: type[Event]) -> str:
     """The first paragraph of the contract's docstring, on one line."""
     paragraph = (contract.__doc__ or "").strip().split("\n\n", 1)[0]
     return " ".join(line.strip() for line in paragraph.splitlines())
@@ -58,8 +58,7 @@ def markdown() -> str:
         # As deployed: the topic under the default prefix, whatever this process runs with.
         topic = DEFAULT_PREFIX + contract.topic.removeprefix(PREFIX)
         lines.append(
-            f"| `{contract.event_type()}` | `{topic}` | {_summary(contract)} "
-            f"| {_fields(contract)} |"
+            f"| `{contract.event_type()}` | `{topic}` | {summary(contract)} | {_fields(contract)} |"
         )
     return "\n".join(lines)
 

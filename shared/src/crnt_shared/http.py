@@ -12,18 +12,21 @@ import structlog
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crnt_shared.asyncapi_page import asyncapi_router
+from crnt_shared.consumer import is_transient
 from crnt_shared.context import set_correlation_id
 from crnt_shared.metrics import HTTP_LATENCY
+from crnt_shared.problems import API_PREFIX as API_PREFIX
+from crnt_shared.problems import PROBLEM_JSON as PROBLEM_JSON
+from crnt_shared.problems import document_problems
 from crnt_shared.ratelimit import TooManyRequests
 
 log = structlog.get_logger(__name__)
-
-PROBLEM_JSON = "application/problem+json"
-API_PREFIX = "/api/v1"
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -31,6 +34,9 @@ ReadinessCheck = Callable[[], Awaitable[None]]
 #: A refusal does not echo the path: it can name a person (``/preferences/<address>``), and a
 #: refusal tells nothing about anyone.
 REFUSALS = frozenset({401, 403})
+
+#: What a 503 asks a client to wait before it retries (the database restarting, a failover).
+UNAVAILABLE_RETRY_SECONDS = 5
 
 #: The members :func:`problem_response` writes itself: RFC 9457's, and the request id.
 RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "instance", "request_id"})
@@ -138,6 +144,21 @@ def install_problem_handlers(app: FastAPI) -> None:
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
+    async def on_unavailable(request: Request, exc: Exception) -> Response:
+        if not is_transient(exc):
+            return await on_error(request, exc)
+        log.warning("a dependency is unavailable", path=request.url.path, error=repr(exc))
+        response = problem_response(
+            503,
+            "Service unavailable",
+            "The service cannot reach its database at the moment: retry in"
+            f" {UNAVAILABLE_RETRY_SECONDS} s (a write that failed before its commit changed"
+            " nothing).",
+            request,
+        )
+        response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+        return response
+
     async def on_error(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error", path=request.url.path)
         return problem_response(
@@ -153,6 +174,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(asyncpg.DataError, on_unstorable)
     app.add_exception_handler(TooManyRequests, on_too_many)
+    # The database or the network unreachable for a while (the most specific handler wins:
+    # a DataError is the client's, above).
+    for unavailable in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        app.add_exception_handler(unavailable, on_unavailable)
     app.add_exception_handler(Exception, on_error)
 
 
@@ -290,83 +315,6 @@ class _BodyTooLarge(Exception):
     pass
 
 
-#: An RFC 9457 problem as :func:`problem_response` writes it.
-PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "An RFC 9457 problem: `detail` is a sentence to act on.",
-    "required": ["type", "title", "status", "detail"],
-    "properties": {
-        "type": {"type": "string"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "detail": {"type": "string"},
-        "instance": {"type": "string"},
-        "request_id": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "description": "For invalid input: each field and what is wrong with it (`field`,"
-            " `message`), or each row of a file (`line`, `reason`).",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "field": {"type": "string"},
-                    "message": {"type": "string"},
-                    "line": {"type": "integer"},
-                    "reason": {"type": "string"},
-                },
-            },
-        },
-    },
-    "additionalProperties": True,
-}
-
-_PROBLEM_STATUSES = {
-    400: "Bad request",
-    401: "No bearer token, or not a valid one",
-    403: "The token's role may not do this",
-    404: "Not found",
-    409: "Conflicts with the current state",
-    413: "The body is too large",
-    415: "Unsupported media type",
-    422: "Invalid input",
-}
-_OPERATIONS = frozenset({"get", "put", "post", "patch", "delete"})
-
-
-def document_problems(document: dict[str, Any]) -> dict[str, Any]:
-    """Every problem the shared layer can answer, documented on each operation of an OpenAPI
-    document as ``application/problem+json`` (FastAPI documents its 422 as plain JSON of
-    another shape): 400, 404 and 422 everywhere, 401 and 403 where a token is read, 409 on
-    writes, 413 and 415 where there is a body."""
-    components = document.setdefault("components", {}).setdefault("schemas", {})
-    components["Problem"] = PROBLEM_SCHEMA
-    for name in ("HTTPValidationError", "ValidationError"):
-        components.pop(name, None)
-    problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for path, item in document.get("paths", {}).items():
-        for method, operation in item.items():
-            if method not in _OPERATIONS or not path.startswith(API_PREFIX):
-                continue
-            statuses = {400, 404, 422}
-            if operation.get("security"):
-                statuses |= {401, 403}
-            if method != "get":
-                statuses.add(409)
-            if "requestBody" in operation:
-                statuses |= {413, 415}
-            responses = operation.setdefault("responses", {})
-            for status in sorted(statuses):
-                documented = responses.setdefault(
-                    str(status), {"description": _PROBLEM_STATUSES[status]}
-                )
-                content = documented.setdefault("content", {})
-                # FastAPI's own 422 (another shape) goes; what a route documents (a page) stays.
-                if "HTTPValidationError" in str(content.get("application/json", "")):
-                    del content["application/json"]
-                content.update(problem)
-    return document
-
-
 def create_http_app(
     *,
     service: str,
@@ -376,13 +324,36 @@ def create_http_app(
     routers: Sequence[APIRouter],
     readiness_checks: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
     max_body_bytes: int,
+    asyncapi: Callable[[], dict[str, Any]] | None = None,
 ) -> FastAPI:
-    """A FastAPI app with the project's conventions; routers are mounted under ``/api/v1``."""
+    """A FastAPI app with the project's conventions; routers are mounted under ``/api/v1``,
+    with the AsyncAPI document of the service's events (``asyncapi``) and its page, which
+    the OpenAPI document links to."""
+    if asyncapi is not None:
+        page = f"{API_PREFIX}/asyncapi"
+        description += (
+            f"\n\nThe events it publishes and consumes on Kafka: [{page}]({page}) (a page to"
+            f" read) and [{page}.json]({page}.json) (AsyncAPI 3.0)."
+        )
+        routers = [*routers, asyncapi_router(service, asyncapi)]
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="1.0.0")
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_problems(FastAPI.openapi(app))
+            routes = [
+                (f"{API_PREFIX}{route.path_format}", route)
+                for router in routers
+                for route in router.routes
+                if isinstance(route, APIRoute)
+            ]
+            routes += [(r.path_format, r) for r in app.routes if isinstance(r, APIRoute)]
+            document = document_problems(FastAPI.openapi(app), routes)
+            if asyncapi is not None:
+                document["externalDocs"] = {
+                    "description": "The events of the service (AsyncAPI)",
+                    "url": f"{API_PREFIX}/asyncapi",
+                }
+            app.openapi_schema = document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

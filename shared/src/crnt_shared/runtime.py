@@ -15,10 +15,10 @@ from typing import Any
 
 import structlog
 import uvicorn
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from faststream.specification import AsyncAPI
 
+from crnt_shared.asyncapi import asyncapi_document, readings
 from crnt_shared.auth import AUTH_HANDLERS, Authenticator, Role, database_authenticator, read_jwks
 from crnt_shared.consumer import EventConsumer, Handler, RetryPolicy
 from crnt_shared.db import (
@@ -97,14 +97,7 @@ class ServiceRuntime:
         self.retention = RetentionWorker(
             lambda: self.pool, self.purges, settings.retention_every_seconds
         )
-        for contract in published:
-            # Documentation of what the outbox relay publishes (AsyncAPI), by contract.
-            self.broker.publisher(
-                contract.topic,
-                title=f"{contract.topic}:{contract.event_type()}",
-                description=(contract.__doc__ or "").strip() or None,
-                schema=contract,
-            )
+        self._asyncapi: dict[str, Any] | None = None
 
     @property
     def pool(self) -> Pool:
@@ -120,18 +113,19 @@ class ServiceRuntime:
         return UnitOfWork(self.pool, on_publish=hooks, on_commit=workers)
 
     def asyncapi(self) -> dict[str, Any]:
-        """The AsyncAPI 3.0 document of the topics this service consumes and publishes."""
-        spec = AsyncAPI(self.broker, title=f"crnt {self.service}", version="1.0.0")
-        return spec.to_specification().to_jsonable()  # type: ignore[no-any-return]
-
-    def docs_router(self) -> APIRouter:
-        router = APIRouter(tags=["operations"])
-
-        @router.get("/asyncapi.json", summary="AsyncAPI document of the events")
-        async def asyncapi() -> dict[str, Any]:
-            return self.asyncapi()
-
-        return router
+        """The AsyncAPI 3.0 document of the topics this service publishes and consumes."""
+        if self._asyncapi is None:
+            read = [
+                reading
+                for subscription in self._subscriptions
+                for reading in readings(
+                    subscription.group_id, subscription.topics, subscription.handlers
+                )
+            ]
+            self._asyncapi = asyncapi_document(
+                service=self.service, published=self._published, read=read
+            )
+        return self._asyncapi
 
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from crnt_shared.auth import Actor, Role
 from crnt_shared.contracts.programme import AXES
 from crnt_shared.http import Conflict, NotFound
+from crnt_shared.problems import problems
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
@@ -332,6 +333,7 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
         return await budget_view(year)
 
     @router.get("/budgets/{year}/plan", summary="The financing plan of a version")
+    @problems(409)
     async def get_plan(year: Year, version: VersionQuery = None) -> dict[str, Any]:
         async with runtime.pool.acquire() as connection:
             repository = Repository(connection)
@@ -352,6 +354,7 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
         response_class=Response,
         responses={200: {"content": {media: {} for media in documents.MEDIA.values()}}},
     )
+    @problems(409)
     async def annex(
         year: Year, fmt: Literal["ods", "xlsx", "pdf"], version: VersionQuery = None
     ) -> Response:
@@ -369,6 +372,7 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
         )
 
     @router.get("/budgets/{year}/shares", summary="The latest dotations and EPCI parts")
+    @problems(409)
     async def get_shares(year: Year) -> dict[str, Any]:
         async with runtime.pool.acquire() as connection:
             repository = Repository(connection)

@@ -78,6 +78,7 @@ def create_app(settings: BudgetSettings) -> FastAPI:
         routers=[build_router(runtime, settings)],
         readiness_checks=runtime.readiness_checks,
         max_body_bytes=settings.max_body_bytes,
+        asyncapi=runtime.asyncapi,
     )
     app.state.runtime = runtime
     app.state.recalculator = recalculator

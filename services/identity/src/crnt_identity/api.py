@@ -10,7 +10,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from crnt_shared.auth import Actor, Role
-from crnt_shared.http import PROBLEM_JSON, Problem
+from crnt_shared.http import Problem
+from crnt_shared.problems import problems
 from crnt_shared.ratelimit import RateLimiter
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Request, Response
@@ -87,8 +88,8 @@ def build_router(
         "/sign-in",
         status_code=202,
         tags=["sign-in"],
-        responses={429: {"content": {PROBLEM_JSON: {}}, "description": "Too many requests: wait"}},
     )
+    @problems(429)
     async def sign_in(body: SignInIn, request: Request) -> dict[str, str]:
         """Mail a sign-in link; the same answer whether or not the address is known."""
         limiter = RateLimiter(runtime.pool)
@@ -109,27 +110,27 @@ def build_router(
         return {"status": "accepted", "detail": ACCEPTED}
 
     @router.post("/sign-in/redeem", tags=["sign-in"])
+    @problems(400)
     async def redeem(body: RedeemIn) -> dict[str, Any]:
         """Exchange a mailed link's secret for a session (once)."""
         grant = await run(handlers.redeem, handlers.Redeem(body.token), policy)
         return _grant(grant)
 
-    @router.post(
-        "/sessions/refresh",
-        tags=["sessions"],
-        responses={401: {"content": {PROBLEM_JSON: {}}, "description": "The session ended"}},
-    )
+    @router.post("/sessions/refresh", tags=["sessions"])
+    @problems(401)
     async def refresh(body: RefreshIn) -> dict[str, Any]:
         """A new access token for a session that has not ended."""
         grant = await run(handlers.refresh, handlers.Refresh(body.refresh_token), policy)
         return _grant(grant)
 
     @router.post("/sessions/end", status_code=204, tags=["sessions"])
+    @problems()
     async def end(body: RefreshIn) -> Response:
         await run(handlers.end_session, handlers.EndSession(body.refresh_token))
         return Response(status_code=204)
 
     @router.get("/me", tags=["people"])
+    @problems(404)
     async def me(actor: Annotated[Actor, anyone_signed_in]) -> dict[str, Any]:
         if actor.kind.value != "person":
             raise Problem(
@@ -146,6 +147,7 @@ def build_router(
         return {"items": [_person(who) for who in found], "total": len(found)}
 
     @router.post("/people", status_code=201, tags=["people"])
+    @problems()
     async def add_person(actor: Annotated[Actor, agency], body: PersonIn) -> dict[str, Any]:
         command = handlers.AddPerson(
             str(body.email), body.display_name, frozenset(Role(r) for r in body.roles), actor

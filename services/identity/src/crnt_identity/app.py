@@ -79,9 +79,10 @@ def create_app(settings: IdentitySettings) -> FastAPI:
             " service verifies locally with the keys published at /keys and on Kafka."
         ),
         lifespan=lifespan,
-        routers=[build_router(runtime, settings, policy, mailer), runtime.docs_router()],
+        routers=[build_router(runtime, settings, policy, mailer)],
         readiness_checks=runtime.readiness_checks,
         max_body_bytes=settings.max_body_bytes,
+        asyncapi=runtime.asyncapi,
     )
 
     async def on_link_not_valid(request: Request, exc: Exception) -> Response:

@@ -16,6 +16,7 @@ from crnt_shared.contracts.notifications import AddressConfirmed, AddressConfirm
 from crnt_shared.dates import french_datetime
 from crnt_shared.events import utcnow
 from crnt_shared.http import Conflict, NotFound, Problem
+from crnt_shared.problems import problems
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -270,6 +271,7 @@ def build_router(
         tags=["preferences"],
         summary="Set the categories a person opted out of (the agency, or the person)",
     )
+    @problems()
     async def put_preferences(
         email: Email, actor: Annotated[Actor, signed_in], body: PreferencesIn
     ) -> Preferences:
@@ -300,6 +302,7 @@ def build_router(
         response_class=HTMLResponse,
         summary="The page of an unsubscribe link: asks to confirm",
     )
+    @problems(400)
     async def unsubscribe_page(token: Token) -> HTMLResponse:
         email, category = verified(token)
         label = html.escape(CATEGORY_LABELS[category])
@@ -318,6 +321,7 @@ def build_router(
         response_class=HTMLResponse,
         summary="Opt out with a signed link (also RFC 8058 one-click)",
     )
+    @problems(400)
     async def unsubscribe(token: Token) -> HTMLResponse:
         email, category = verified(token)
         async with runtime.unit_of_work() as uow:
@@ -376,6 +380,7 @@ def build_router(
         summary="Confirm an address named in an application, with its signed link",
         responses=LINK_PAGES,
     )
+    @problems()
     async def confirm(token: ConfirmationToken) -> HTMLResponse:
         request = confirmation(token)
         if isinstance(request, HTMLResponse):

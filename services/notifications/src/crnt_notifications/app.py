@@ -23,6 +23,7 @@ def create_app(settings: NotificationsSettings) -> FastAPI:
         routers=[build_router(runtime, settings, runtime.links, runtime.confirmations)],
         readiness_checks=runtime.readiness_checks,
         max_body_bytes=settings.max_body_bytes,
+        asyncapi=runtime.asyncapi,
     )
     app.state.runtime = runtime
     return app

@@ -44,9 +44,10 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
             " proposed → planned → in_progress → done, or cancelled; their état d'avancement."
         ),
         lifespan=runtime.lifespan,
-        routers=[build_router(runtime, settings), runtime.docs_router()],
+        routers=[build_router(runtime, settings)],
         readiness_checks=runtime.readiness_checks,
         max_body_bytes=settings.max_body_bytes,
+        asyncapi=runtime.asyncapi,
     )
 
     async def on_rule_violation(request: Request, exc: Exception) -> Response:

@@ -12,7 +12,8 @@ from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
 from crnt_shared.auth import Actor, Role, forbidden, person_id_for, require_centre
-from crnt_shared.http import PROBLEM_JSON, Problem, client_address
+from crnt_shared.http import Problem, client_address
+from crnt_shared.problems import problems
 from crnt_shared.ratelimit import RateLimiter, client_bucket
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -179,8 +180,8 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
         status_code=201,
         tags=["applications"],
         summary="A centre asks to join (anonymous: rate-limited, its addresses must confirm)",
-        responses={429: {"content": {PROBLEM_JSON: {}}, "description": "Too many from you"}},
     )
+    @problems(409, 429)
     async def submit_application(
         body: ApplicationIn, request: Request, actor: Annotated[Actor | None, maybe_actor]
     ) -> dict[str, Any]:
@@ -320,6 +321,7 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
             }
         },
     )
+    @problems(415, 422)
     async def import_centres(request: Request, response: Response, dry_run: bool = False) -> Any:
         if request.headers.get("content-type", "").startswith("multipart/"):
             raise Problem(
@@ -491,7 +493,6 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
     @router.post(
         "/centres/{centre_id}/animators/{animator_id}/erasure",
         tags=["animators"],
-        responses={404: {"content": {PROBLEM_JSON: {}}}, 409: {"content": {PROBLEM_JSON: {}}}},
     )
     async def erase_animator(
         centre_id: UUID, animator_id: UUID, actor: Annotated[Actor, agency]
@@ -533,7 +534,6 @@ def _membership_route(
         tags=["membership"],
         name=f"{action.value}_centre",
         summary=f"{action.value.capitalize()} a centre's membership",
-        responses={409: {"content": {PROBLEM_JSON: {}}}},
     )
 
 

@@ -23,6 +23,7 @@ def create_app(settings: RegistrySettings) -> FastAPI:
         routers=[build_router(runtime, settings)],
         readiness_checks=runtime.readiness_checks,
         max_body_bytes=settings.max_body_bytes,
+        asyncapi=runtime.asyncapi,
     )
 
     async def on_rule_violation(request: Request, exc: Exception) -> Response:
