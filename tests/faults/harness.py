@@ -323,14 +323,14 @@ class Load:
         return applicant
 
     async def approve_until(
-        self, applicants: list[Applicant], rate: float, over: asyncio.Event
+        self, applicants: list[Applicant], count: int, rate: float, over: asyncio.Event
     ) -> tuple[list[Applicant], float]:
-        """``applicants`` approved at a steady ``rate``; when they are all approved before
-        ``over`` is set, more apply and are approved at the same rate until it is. Returns
-        every applicant approved and how long the load lasted."""
+        """At least ``count`` approvals at a steady ``rate``, until ``over`` is set: first of
+        ``applicants``, then of centres that apply on the way. Returns every applicant
+        approved and how long the load lasted."""
         started = time.monotonic()
         tasks: list[asyncio.Task[Applicant]] = []
-        while len(tasks) < len(applicants) or not over.is_set():
+        while len(tasks) < count or not over.is_set():
             n = len(tasks)
             delay = started + n / rate - time.monotonic()
             if delay > 0:
