@@ -70,7 +70,7 @@ async def smtp() -> AsyncIterator[SwitchableSmtp]:
     try:
         yield server
     finally:
-        await server.refuse()
+        await server.close()
 
 
 def report(capsys: pytest.CaptureFixture[str], lines: list[str]) -> None:
