@@ -10,11 +10,12 @@ import email
 import email.policy
 import socket
 import tempfile
+import threading
 import time
 import uuid
 import weakref
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ BUDGET = {
     ],
 }
 WELCOME = "Bienvenue dans le réseau"
+#: Calls waiting at once at the most (the others wait their turn in the driver).
+IN_FLIGHT = 32
 #: How long one call keeps retrying through a fault (a restart of PostgreSQL, a killed service).
 CALL_PATIENCE_SECONDS = 120.0
 
@@ -139,28 +142,37 @@ class _Recorder:
 
 
 class SwitchableSmtp:
-    """An SMTP server in the test's own loop that keeps every mail it accepts; ``refuse()``
-    closes the listener and every open connection (a pooled one included), so that connecting
-    fails until ``accept()``."""
+    """An SMTP server that keeps every mail it accepts, on an event loop of its own in a thread
+    (a busy test loop must not make it slow to greet); ``refuse()`` closes the listener and
+    every open connection (a pooled one included), so that connecting fails until
+    ``accept()``."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.mails: list[Mail] = []
         self._server: asyncio.Server | None = None
         self._sessions: weakref.WeakSet[SMTP] = weakref.WeakSet()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="faults-smtp", daemon=True
+        )
+        self._thread.start()
 
     def _protocol(self) -> SMTP:
         session = SMTP(_Recorder(self.mails), hostname="faults.test", enable_SMTPUTF8=True)
         self._sessions.add(session)
         return session
 
-    async def accept(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(
+    async def _in_thread(self, work: Coroutine[Any, Any, None]) -> None:
+        future = asyncio.run_coroutine_threadsafe(work, self._loop)
+        await asyncio.wrap_future(future)
+
+    async def _listen(self) -> None:
+        self._server = await self._loop.create_server(
             self._protocol, host=HOST, port=self.port, reuse_address=True
         )
 
-    async def refuse(self) -> None:
+    async def _close(self) -> None:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
@@ -168,6 +180,21 @@ class SwitchableSmtp:
         for session in list(self._sessions):
             if session.transport is not None:
                 session.transport.close()
+
+    async def accept(self) -> None:
+        await self._in_thread(self._listen())
+
+    async def refuse(self) -> None:
+        await self._in_thread(self._close())
+
+    async def close(self) -> None:
+        await self.refuse()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        await asyncio.to_thread(self._thread.join, 10)
+        self._loop.close()
+
+    def received(self) -> list[Mail]:
+        return list(self.mails)
 
     def refuses(self) -> bool:
         with socket.socket() as probe:
@@ -217,6 +244,7 @@ class Load:
     #: Every applicant approved so far, in the order the approvals returned.
     approved: list[Applicant] = field(default_factory=list)
     _turn: int = 0
+    _gate: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(IN_FLIGHT))
 
     @property
     def marker(self) -> str:
@@ -323,33 +351,41 @@ class Load:
         return applicant
 
     async def approve_until(
-        self, applicants: list[Applicant], rate: float, over: asyncio.Event
+        self, applicants: list[Applicant], count: int, rate: float, over: asyncio.Event
     ) -> tuple[list[Applicant], float]:
-        """``applicants`` approved at a steady ``rate``; when they are all approved before
-        ``over`` is set, more apply and are approved at the same rate until it is. Returns
-        every applicant approved and how long the load lasted."""
+        """At least ``count`` approvals at a steady ``rate``, until ``over`` is set: first of
+        ``applicants``, then of centres that apply on the way. Returns every applicant
+        approved and how long the load lasted."""
         started = time.monotonic()
         tasks: list[asyncio.Task[Applicant]] = []
-        while len(tasks) < len(applicants) or not over.is_set():
+        while len(tasks) < count or not over.is_set():
             n = len(tasks)
-            delay = started + n / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
             job = self.approve(applicants[n]) if n < len(applicants) else self.apply_and_approve(n)
-            tasks.append(asyncio.create_task(job))
+            tasks.append(await self._at(started + n / rate, job))
         approved = list(await asyncio.gather(*tasks))
         return approved, time.monotonic() - started
+
+    async def _at(
+        self, moment: float, job: Coroutine[Any, Any, Applicant]
+    ) -> asyncio.Task[Applicant]:
+        """Start ``job`` at ``moment``, or as soon as fewer than :data:`IN_FLIGHT` calls wait:
+        a system slower than the schedule makes the load slip, not pile up without end."""
+        delay = moment - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await self._gate.acquire()
+        task = asyncio.create_task(job)
+        task.add_done_callback(lambda _: self._gate.release())
+        return task
 
     async def approve_at(self, applicants: list[Applicant], rate: float) -> float:
         """Each at its time on a steady schedule, calls overlapping when one waits out a fault;
         returns how long it took."""
         started = time.monotonic()
-        tasks = []
-        for index, applicant in enumerate(applicants):
-            delay = started + index / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(self.approve(applicant)))
+        tasks = [
+            await self._at(started + index / rate, self.approve(applicant))
+            for index, applicant in enumerate(applicants)
+        ]
         await asyncio.gather(*tasks)
         return time.monotonic() - started
 
@@ -370,7 +406,7 @@ class Observer:
 
     def welcomes(self) -> dict[str, list[Mail]]:
         found: dict[str, list[Mail]] = {}
-        for mail in self.smtp.mails:
+        for mail in self.smtp.received():
             if not mail.subject.startswith(WELCOME):
                 continue
             for recipient in mail.recipients:
@@ -399,7 +435,7 @@ class Observer:
         lag = {group: count for group, count in (await self.lag()).items() if count}
         return (
             f"{missing} of {len(approved)} welcome mails missing, the budget shares "
-            f"{await self.budget_members()} members, {len(self.smtp.mails)} mails received, "
+            f"{await self.budget_members()} members, {len(self.smtp.received())} mails received, "
             f"consumer lag {lag or 'none'}"
         )
 
