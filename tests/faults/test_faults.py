@@ -44,7 +44,7 @@ FREEZE_SECONDS = 15.0
 SMTP_REFUSAL_SECONDS = 30.0
 #: How long the system may take to catch up after one fault (a frozen consumer's group
 #: rebalances after its session times out; a sender retries on its backoff).
-CATCH_UP_TIMEOUT = 180.0
+CATCH_UP_TIMEOUT = 300.0
 #: The settings of the system under faults: share and new-member mails coalesced over 30 s (3 min
 #: in production), the sender retrying every few seconds rather than every half-minute, so that
 #: catch-up is measured, not waited.
