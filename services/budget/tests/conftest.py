@@ -59,7 +59,7 @@ def budget_settings(
         programme_topic=programme_topic,
         consumer_group=f"budget-test-{topic}",
         programme_consumer_group=f"budget-programme-test-{topic}",
-        publish_topic=budget_topic,
+        budget_topic=budget_topic,
         recalculation_debounce_seconds=recalculation_quiet[0],
         recalculation_max_delay_seconds=recalculation_quiet[1],
         recalculation_poll_seconds=0.5,

@@ -20,7 +20,8 @@ import asyncpg
 import httpx
 import pytest
 from crnt_budget import recalculator as recalculator_module
-from crnt_budget.handlers import event_handlers, recalculate_dirty_year
+from crnt_budget.consumers import subscriptions
+from crnt_budget.handlers import recalculate_dirty_year
 from crnt_budget.recalculator import Recalculator
 from crnt_budget.testing import API, budget_body, centre, membership
 from crnt_shared.contracts.registry import MembershipApproved
@@ -53,7 +54,8 @@ async def test_events_arriving_during_a_computation_wait_for_the_next_wake_up(
     response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
     assert response.status_code == 200, response.text
     wakes: list[None] = []
-    approve = event_handlers(lambda: wakes.append(None))[MembershipApproved]
+    registry, _ = subscriptions(budget_app.state.runtime.settings, lambda: wakes.append(None))
+    approve = registry.handlers[MembershipApproved]
 
     async with runtime.unit_of_work() as uow:
         await approve(membership(MembershipApproved, centre(), "pending", "member"), uow)

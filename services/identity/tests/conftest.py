@@ -15,7 +15,7 @@ from crnt_identity.settings import IdentitySettings
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipChangeData
 from crnt_shared.events import Event, utcnow
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics, wait_until
-from crnt_shared.topics import IDENTITY
+from crnt_shared.topics import environment_topics
 from fastapi import FastAPI
 
 AGENCY_EMAIL = "lea.martin@agence.example.org"
@@ -36,7 +36,7 @@ async def mail() -> AsyncIterator[MailCatcher]:
 async def settings(
     database_url: str, kafka_bootstrap: str, topic: str, mail: MailCatcher
 ) -> IdentitySettings:
-    await create_topics(kafka_bootstrap, {IDENTITY: 6})
+    await create_topics(kafka_bootstrap, {environment_topics().identity: 6})
     return IdentitySettings(
         _env_file=None,
         database_url=database_url,

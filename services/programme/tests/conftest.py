@@ -27,7 +27,7 @@ from crnt_shared.contracts.registry import (
 from crnt_shared.events import Event
 from crnt_shared.runtime import ServiceRuntime
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics
-from crnt_shared.topics import PROGRAMME
+from crnt_shared.topics import environment_topics
 from fastapi import FastAPI
 
 MEMBERSHIP_EVENT: dict[str, type[Event]] = {
@@ -39,7 +39,7 @@ MEMBERSHIP_EVENT: dict[str, type[Event]] = {
 
 @pytest.fixture
 async def settings(database_url: str, kafka_bootstrap: str, topic: str) -> ProgrammeSettings:
-    await create_topics(kafka_bootstrap, {PROGRAMME: 6})
+    await create_topics(kafka_bootstrap, {environment_topics().programme: 6})
     return ProgrammeSettings(
         _env_file=None,
         database_url=database_url,

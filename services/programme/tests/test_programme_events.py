@@ -21,7 +21,7 @@ from crnt_shared.contracts.programme import (
 )
 from crnt_shared.events import Event, EventCatalog
 from crnt_shared.testing import wait_until
-from crnt_shared.topics import PROGRAMME
+from crnt_shared.topics import environment_topics
 from fastapi import FastAPI
 
 pytestmark = pytest.mark.integration
@@ -51,7 +51,9 @@ class Seen:
 @pytest.fixture
 async def seen(kafka_bootstrap: str, app: FastAPI) -> AsyncIterator[Seen]:
     consumer = AIOKafkaConsumer(
-        PROGRAMME, bootstrap_servers=kafka_bootstrap, auto_offset_reset="latest"
+        environment_topics().programme,
+        bootstrap_servers=kafka_bootstrap,
+        auto_offset_reset="latest",
     )
     await consumer.start()
 

@@ -7,13 +7,13 @@ import pytest
 from crnt_registry.app import create_app
 from crnt_registry.settings import RegistrySettings
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics
-from crnt_shared.topics import REGISTRY
+from crnt_shared.topics import environment_topics
 from fastapi import FastAPI
 
 
 @pytest.fixture
 async def settings(database_url: str, kafka_bootstrap: str) -> RegistrySettings:
-    await create_topics(kafka_bootstrap, {REGISTRY: 6})
+    await create_topics(kafka_bootstrap, {environment_topics().registry: 6})
     return RegistrySettings(
         _env_file=None,
         database_url=database_url,

@@ -16,7 +16,7 @@ from crnt_shared.contracts.registry import (
 )
 from crnt_shared.events import Event, EventCatalog
 from crnt_shared.testing import wait_until
-from crnt_shared.topics import REGISTRY
+from crnt_shared.topics import environment_topics
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ class Seen:
 @pytest.fixture
 async def seen(kafka_bootstrap: str, client: httpx.AsyncClient) -> AsyncIterator[Seen]:
     consumer = AIOKafkaConsumer(
-        REGISTRY, bootstrap_servers=kafka_bootstrap, auto_offset_reset="latest"
+        environment_topics().registry, bootstrap_servers=kafka_bootstrap, auto_offset_reset="latest"
     )
     await consumer.start()
     # Wait for the partitions to be assigned and positioned before anything is published.

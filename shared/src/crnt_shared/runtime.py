@@ -1,14 +1,17 @@
-"""What runs inside every service process: pool, migrations, outbox relay, Kafka consumers.
+"""What runs inside every service process: pool, migrations, outbox relay, Kafka consumers and
+the service's background workers.
 
 ``ServiceRuntime.lifespan`` is the FastAPI lifespan of the service: it waits for the database
 (wait-then-migrate), applies the migrations, starts the relay, then connects the FastStream
 broker in the background, so that the HTTP API (whose writes only touch PostgreSQL) comes up
-even while Kafka is down; ``/ready`` says what is missing.
+even while Kafka is down; ``/ready`` says what is missing. Then it runs the service's
+``on_start`` steps and starts its workers (:meth:`ServiceRuntime.add_worker`); at the end it
+stops them in reverse order, runs ``on_stop``, and closes the rest.
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
@@ -23,24 +26,28 @@ from crnt_shared.auth import AUTH_HANDLERS, Authenticator, Role, database_authen
 from crnt_shared.consumer import EventConsumer, RetryPolicy
 from crnt_shared.db import (
     SHARED_MIGRATIONS,
+    EventHandler,
     MigrationSource,
     Pool,
     UnitOfWork,
     create_pool,
     migrate,
 )
-from crnt_shared.events import Event, EventHandler
+from crnt_shared.events import Event
 from crnt_shared.http import ReadinessCheck
 from crnt_shared.logging import configure_logging
 from crnt_shared.outbox import OutboxRelay
 from crnt_shared.retention import Purge, RetentionWorker, published_outbox_purge
+from crnt_shared.retry import Backoff
 from crnt_shared.settings import ServiceSettings
 from crnt_shared.tracing import configure_tracing
+from crnt_shared.worker import Worker
 
 log = structlog.get_logger(__name__)
 
 DATABASE_WAIT_SECONDS = 60.0
 POOL_CLOSE_SECONDS = 10.0
+BROKER_BACKOFF = Backoff(1.0, 30.0)
 
 
 class ServiceRuntime:
@@ -59,6 +66,7 @@ class ServiceRuntime:
         which records its own in the same tables)."""
         self.service = service
         self.settings = settings
+        self.topics = settings.topics
         self._migrations = [MigrationSource("shared", SHARED_MIGRATIONS)]
         if migrations is not None:
             self._migrations.append(migrations)
@@ -67,7 +75,7 @@ class ServiceRuntime:
             self._subscriptions.append(
                 Subscription(
                     settings.identity_consumer_group or f"{service}-identity",
-                    [settings.identity_topic],
+                    [self.topics.identity],
                     AUTH_HANDLERS,
                 )
             )
@@ -97,11 +105,18 @@ class ServiceRuntime:
         self.retention = RetentionWorker(
             lambda: self.pool, self.purges, settings.retention_every_seconds
         )
+        #: The service's own background tasks (:meth:`add_worker`).
+        self.workers: list[Worker] = []
+        #: Steps run once the database, relay and consumers are set up, before the workers
+        #: start (identity's first signing key), and after they stopped (closing SMTP clients).
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
         for contract in published:
             # Documentation of what the outbox relay publishes (AsyncAPI), by contract.
+            topic = self.topics.of(contract.publisher)
             self.broker.publisher(
-                contract.topic,
-                title=f"{contract.topic}:{contract.event_type()}",
+                topic,
+                title=f"{topic}:{contract.event_type()}",
                 description=(contract.__doc__ or "").strip() or None,
                 schema=contract,
             )
@@ -112,12 +127,20 @@ class ServiceRuntime:
             raise RuntimeError(f"the {self.service} runtime has not started")
         return self._pool
 
+    def add_worker(self, worker: Worker, *, woken_by_commits: bool = False) -> None:
+        """A background task of the service, started with it (after ``on_start``) and stopped
+        before the rest, in reverse order; ``woken_by_commits`` wakes it after every commit of a
+        request or an event handler (work that those transactions wrote for it)."""
+        self.workers.append(worker)
+        if woken_by_commits:
+            self.commit_hooks.append(worker.wake)
+
     def unit_of_work(self, *, wake_workers: bool = True) -> UnitOfWork:
         """A transaction whose outbox rows wake the relay right after commit, and whose commit
         wakes the service's workers (``commit_hooks``) unless a worker itself commits it."""
         hooks = [self.relay.wake] if self.relay else []
         workers = self.commit_hooks if wake_workers else []
-        return UnitOfWork(self.pool, on_publish=hooks, on_commit=workers)
+        return UnitOfWork(self.pool, topics=self.topics, on_publish=hooks, on_commit=workers)
 
     def asyncapi(self) -> dict[str, Any]:
         """The AsyncAPI 3.0 document of the topics this service consumes and publishes."""
@@ -135,8 +158,8 @@ class ServiceRuntime:
 
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        await self.start()
         try:
+            await self.start()
             yield
         finally:
             await self.stop()
@@ -170,6 +193,7 @@ class ServiceRuntime:
                 topics=subscription.topics,
                 handlers=subscription.handlers,
                 pool=self._pool,
+                publish_to=self.topics,
                 on_publish=[self.relay.wake],
                 on_commit=self.commit_hooks,
                 retry=retry,
@@ -177,9 +201,20 @@ class ServiceRuntime:
             consumer.register(self.broker)
             self.consumers.append(consumer)
         self._broker_task = asyncio.create_task(self._connect_broker())
+        for step in self.on_start:
+            await step()
+        for worker in self.workers:
+            worker.start()
         log.info("service started", port=self.settings.http_port)
 
     async def stop(self) -> None:
+        for worker in reversed(self.workers):
+            await worker.stop()
+        for step in self.on_stop:
+            try:
+                await step()
+            except Exception as error:
+                log.warning("a stop step failed", step=repr(step), error=repr(error))
         if self._broker_task is not None:
             self._broker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -210,7 +245,7 @@ class ServiceRuntime:
                 return
             except Exception as error:
                 attempt += 1
-                delay = min(30.0, 0.5 * 2**attempt)
+                delay = BROKER_BACKOFF.delay(attempt)
                 log.warning("kafka unavailable, retrying", error=repr(error), retry_in=delay)
                 with contextlib.suppress(Exception):
                     await self.broker.stop()

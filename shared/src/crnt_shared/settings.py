@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, PostgresDsn, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from crnt_shared.topics import IDENTITY
+from crnt_shared.topics import DEFAULT_PREFIX, SERVICES, Topics
 
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "secret", "dev-agency-token", "dev-copil-token", "crnt"}
@@ -18,7 +18,12 @@ MIN_PRODUCTION_SECRET_LENGTH = 24
 
 
 class ServiceSettings(BaseSettings):
-    """Subclasses add ``database_url`` under their own variable name and their own defaults."""
+    """Subclasses add ``database_url`` under their own variable name and their own defaults.
+
+    Topics: every service's topic is ``<CRNT_TOPIC_PREFIX>.<service>.events``; a subclass may
+    declare ``<service>_topic: str | None`` to let a variable of its own name another one (tests
+    and benchmarks run on topics of their own). :attr:`topics` resolves them all, in one place.
+    """
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -34,7 +39,10 @@ class ServiceSettings(BaseSettings):
         validation_alias="CRNT_IDENTITY_JWKS",
         description="The identity service's public keys (JWKS as JSON, or a file's path).",
     )
-    identity_topic: str = Field(default=IDENTITY, validation_alias="CRNT_IDENTITY_TOPIC")
+    topic_prefix: str = Field(
+        default=DEFAULT_PREFIX, min_length=1, validation_alias="CRNT_TOPIC_PREFIX"
+    )
+    identity_topic: str | None = Field(default=None, validation_alias="CRNT_IDENTITY_TOPIC")
     identity_consumer_group: str | None = Field(
         default=None, validation_alias="CRNT_IDENTITY_CONSUMER_GROUP"
     )
@@ -55,6 +63,15 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_backoff_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=30.0, gt=0)
+
+    @property
+    def topics(self) -> Topics:
+        overrides = {
+            service: topic
+            for service in SERVICES
+            if (topic := getattr(self, f"{service}_topic", None))
+        }
+        return Topics(self.topic_prefix, overrides)
 
     @model_validator(mode="after")
     def _one_token_per_role(self) -> "ServiceSettings":

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import aiosmtplib
 import structlog
 from crnt_shared.events import utcnow
+from crnt_shared.retry import Backoff
 
 from crnt_identity.domain import SIGN_IN_SUBJECT, sign_in_html, sign_in_text
 from crnt_identity.settings import IdentitySettings
@@ -23,6 +24,7 @@ from crnt_identity.settings import IdentitySettings
 log = structlog.get_logger(__name__)
 
 ATTEMPTS = 4
+BACKOFF = Backoff(1.0, 10.0)
 POLICY = SMTP.clone(max_line_length=998)
 
 
@@ -82,7 +84,7 @@ class SignInMailer:
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
                 # The error's class only: an SMTP reply could quote the message.
                 log.warning("sign-in mail not sent", attempt=attempt, error=type(error).__name__)
-                await asyncio.sleep(min(10.0, 0.5 * 2**attempt))
+                await asyncio.sleep(BACKOFF.delay(attempt))
         log.error("sign-in mail dropped after retries", message_id=str(message["Message-ID"]))
 
     async def stop(self) -> None:

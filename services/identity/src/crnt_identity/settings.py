@@ -5,7 +5,6 @@ from typing import Annotated
 
 from crnt_shared.auth import MAX_TOKEN_SECONDS
 from crnt_shared.settings import MIN_PRODUCTION_SECRET_LENGTH, PLACEHOLDER_SECRETS, ServiceSettings
-from crnt_shared.topics import REGISTRY
 from pydantic import Field, PostgresDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
@@ -72,7 +71,7 @@ class IdentitySettings(ServiceSettings):
         default_factory=list, validation_alias="IDENTITY_TRUSTED_PROXIES"
     )
 
-    registry_topic: str = Field(default=REGISTRY, validation_alias="IDENTITY_REGISTRY_TOPIC")
+    registry_topic: str | None = Field(default=None, validation_alias="IDENTITY_REGISTRY_TOPIC")
     consumer_group: str = Field(default="identity", validation_alias="IDENTITY_CONSUMER_GROUP")
 
     @field_validator("trusted_proxies", mode="before")

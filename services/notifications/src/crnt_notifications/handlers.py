@@ -2,7 +2,7 @@
 coalesced notices. Each runs in one unit of work: the read model, the deliveries and their
 rendered content commit together with the inbox record, or not at all."""
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -35,12 +35,10 @@ from crnt_shared.contracts.registry import (
     MembershipRejected,
     MembershipSuspended,
     MembershipWithdrawn,
-    PersonErased,
 )
 from crnt_shared.db import UnitOfWork
-from crnt_shared.events import Event, EventHandler, utcnow
+from crnt_shared.events import Event, utcnow
 
-from crnt_notifications import erasure
 from crnt_notifications.domain import (
     HEARING_STATUSES,
     PROGRAMME_STATUSES,
@@ -739,41 +737,3 @@ async def _announce_exceeded(
             ],
         },
     )
-
-
-def _bind(
-    handler: Callable[[E, UnitOfWork, Notifier], Awaitable[None]], notifier: Notifier
-) -> EventHandler:
-    async def handle(event: Any, uow: UnitOfWork) -> None:
-        await handler(event, uow, notifier)
-
-    return handle
-
-
-def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
-    return {
-        EpciRegistered: _bind(on_epci, notifier),
-        EpciUpdated: _bind(on_epci, notifier),
-        ApplicationSubmitted: _bind(on_application_submitted, notifier),
-        ApplicationAddressConfirmed: _bind(on_address_confirmed, notifier),
-        **{contract: _bind(on_membership_changed, notifier) for contract in DECISION_KIND},
-        CentreUpdated: _bind(on_centre_updated, notifier),
-        AnimatorAdded: _bind(on_animator_changed, notifier),
-        AnimatorUpdated: _bind(on_animator_changed, notifier),
-        AnimatorRemoved: _bind(on_animator_removed, notifier),
-        PersonErased: erasure.on_person_erased,
-    }
-
-
-def budget_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
-    return {
-        CentreShareChanged: _bind(on_share_changed, notifier),
-        ParticipationExceeded: _bind(on_participation_exceeded, notifier),
-    }
-
-
-def programme_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
-    return {
-        ProgrammeValidated: _bind(on_programme_validated, notifier),
-        ActionStatusChanged: _bind(on_action_status_changed, notifier),
-    }

@@ -4,7 +4,6 @@ the coalescing window, delivery retries, and the unsubscribe links."""
 from typing import Annotated
 
 from crnt_shared.settings import MIN_PRODUCTION_SECRET_LENGTH, PLACEHOLDER_SECRETS, ServiceSettings
-from crnt_shared.topics import BUDGET, NOTIFICATIONS, PROGRAMME, REGISTRY
 from pydantic import Field, PostgresDsn, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
@@ -73,12 +72,14 @@ class NotificationsSettings(ServiceSettings):
     consumer_group: str = Field(
         default="notifications", validation_alias="NOTIFICATIONS_CONSUMER_GROUP"
     )
-    registry_topic: str = Field(default=REGISTRY, validation_alias="NOTIFICATIONS_REGISTRY_TOPIC")
-    budget_topic: str = Field(default=BUDGET, validation_alias="NOTIFICATIONS_BUDGET_TOPIC")
-    programme_topic: str = Field(
-        default=PROGRAMME, validation_alias="NOTIFICATIONS_PROGRAMME_TOPIC"
+    registry_topic: str | None = Field(
+        default=None, validation_alias="NOTIFICATIONS_REGISTRY_TOPIC"
     )
-    notifications_topic: str = Field(default=NOTIFICATIONS, validation_alias="NOTIFICATIONS_TOPIC")
+    budget_topic: str | None = Field(default=None, validation_alias="NOTIFICATIONS_BUDGET_TOPIC")
+    programme_topic: str | None = Field(
+        default=None, validation_alias="NOTIFICATIONS_PROGRAMME_TOPIC"
+    )
+    notifications_topic: str | None = Field(default=None, validation_alias="NOTIFICATIONS_TOPIC")
 
     @field_validator("agency_emails", mode="before")
     @classmethod

@@ -3,16 +3,14 @@
 from importlib.resources import files
 
 from crnt_shared.contracts.programme import PROGRAMME_EVENTS
-from crnt_shared.contracts.registry import PersonErased
 from crnt_shared.db import MigrationSource
 from crnt_shared.http import create_http_app, problem_response
-from crnt_shared.runtime import ServiceRuntime, Subscription
+from crnt_shared.runtime import ServiceRuntime
 from fastapi import FastAPI, Request, Response
 
 from crnt_programme.api import build_router
+from crnt_programme.consumers import subscriptions
 from crnt_programme.domain import InvalidAction, RuleViolation
-from crnt_programme.erasure import on_person_erased
-from crnt_programme.handlers import REGISTRY_HANDLERS
 from crnt_programme.settings import ProgrammeSettings
 
 SERVICE = "programme"
@@ -24,13 +22,7 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
         service=SERVICE,
         settings=settings,
         migrations=MIGRATIONS,
-        subscriptions=[
-            Subscription(
-                settings.consumer_group,
-                [settings.registry_topic],
-                {**REGISTRY_HANDLERS, PersonErased: on_person_erased},
-            )
-        ],
+        subscriptions=subscriptions(settings),
         published=PROGRAMME_EVENTS,
     )
     app = create_http_app(

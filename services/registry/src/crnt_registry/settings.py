@@ -5,7 +5,6 @@ from datetime import timedelta
 from typing import Annotated
 
 from crnt_shared.settings import ServiceSettings
-from crnt_shared.topics import NOTIFICATIONS
 from pydantic import Field, PostgresDsn, field_validator
 from pydantic_settings import NoDecode
 
@@ -39,8 +38,8 @@ class RegistrySettings(ServiceSettings):
     )
 
     consumer_group: str = Field(default="registry", validation_alias="REGISTRY_CONSUMER_GROUP")
-    notifications_topic: str = Field(
-        default=NOTIFICATIONS, validation_alias="REGISTRY_NOTIFICATIONS_TOPIC"
+    notifications_topic: str | None = Field(
+        default=None, validation_alias="REGISTRY_NOTIFICATIONS_TOPIC"
     )
 
     @field_validator("trusted_proxies", mode="before")

@@ -27,7 +27,6 @@ from pydantic import Field
 
 from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.events import Contract, Event
-from crnt_shared.topics import PROGRAMME
 
 #: The five axes of the 2015 deliberation, in its order: communication, common workshops,
 #: events, animator training, shared equipment.
@@ -203,7 +202,7 @@ class ProgrammeValidatedData(Contract):
 
 
 class _ProgrammeEvent(Event):
-    topic: ClassVar[str] = PROGRAMME
+    publisher: ClassVar[str] = "programme"
 
 
 class ActionProposed(_ProgrammeEvent):
