@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crnt_shared.context import set_correlation_id
+from crnt_shared.errors import RuleViolation
 from crnt_shared.metrics import HTTP_LATENCY
 from crnt_shared.ratelimit import TooManyRequests
 
@@ -130,6 +131,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await on_error(request, exc)
         return problem_response(422, "Invalid input", detail, request)
 
+    async def on_rule_violation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RuleViolation)
+        return problem_response(409, "Conflict", f"{exc}.", request, **exc.details)
+
     async def on_too_many(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TooManyRequests)
         response = problem_response(
@@ -153,6 +158,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(asyncpg.DataError, on_unstorable)
     app.add_exception_handler(TooManyRequests, on_too_many)
+    app.add_exception_handler(RuleViolation, on_rule_violation)
     app.add_exception_handler(Exception, on_error)
 
 

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, Response
 from crnt_identity import handlers
 from crnt_identity.api import build_router
 from crnt_identity.consumers import subscriptions
-from crnt_identity.domain import LinkNotValid, RuleViolation, SessionEnded
+from crnt_identity.domain import LinkNotValid, SessionEnded
 from crnt_identity.keys import Vault
 from crnt_identity.mailer import SignInMailer
 from crnt_identity.settings import IdentitySettings
@@ -62,11 +62,7 @@ def create_app(settings: IdentitySettings) -> FastAPI:
     async def on_session_ended(request: Request, exc: Exception) -> Response:
         return problem_response(401, "Unauthorized", f"{exc}.", request)
 
-    async def on_rule_violation(request: Request, exc: Exception) -> Response:
-        return problem_response(409, "Conflict", f"{exc}.", request)
-
     app.add_exception_handler(LinkNotValid, on_link_not_valid)
     app.add_exception_handler(SessionEnded, on_session_ended)
-    app.add_exception_handler(RuleViolation, on_rule_violation)
     app.state.runtime = runtime
     return app

@@ -26,6 +26,7 @@ from crnt_shared.contracts.registry import (
     AnimatorRemoved,
 )
 from crnt_shared.db import UnitOfWork
+from crnt_shared.errors import RuleViolation
 from crnt_shared.events import Event, utcnow
 from crnt_shared.http import NotFound
 
@@ -33,7 +34,6 @@ from crnt_identity import keys
 from crnt_identity.domain import (
     LinkNotValid,
     Person,
-    RuleViolation,
     SessionEnded,
     Standing,
     digest,

@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request, Response
 
 from crnt_programme.api import build_router
 from crnt_programme.consumers import subscriptions
-from crnt_programme.domain import InvalidAction, RuleViolation
+from crnt_programme.domain import InvalidAction
 from crnt_programme.settings import ProgrammeSettings
 
 SERVICE = "programme"
@@ -41,17 +41,12 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
     )
 
-    async def on_rule_violation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RuleViolation)
-        return problem_response(409, "Conflict", _sentence(exc), request, **exc.details)
-
     async def on_invalid_action(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, InvalidAction)
         detail = _sentence(exc)
         errors = [{"field": exc.field, "message": str(exc)}]
         return problem_response(422, "Invalid input", detail, request, errors=errors)
 
-    app.add_exception_handler(RuleViolation, on_rule_violation)
     app.add_exception_handler(InvalidAction, on_invalid_action)
     app.state.runtime = runtime
     return app

@@ -1,10 +1,9 @@
 """Wiring: the registry's runtime, HTTP app and error mapping, built from its settings."""
 
-from crnt_shared.http import create_http_app, problem_response
-from fastapi import FastAPI, Request, Response
+from crnt_shared.http import create_http_app
+from fastapi import FastAPI
 
 from crnt_registry.api import build_router
-from crnt_registry.domain import RuleViolation
 from crnt_registry.runtime import SERVICE, RegistryRuntime
 from crnt_registry.settings import RegistrySettings
 
@@ -24,11 +23,5 @@ def create_app(settings: RegistrySettings) -> FastAPI:
         readiness_checks=runtime.readiness_checks,
         max_body_bytes=settings.max_body_bytes,
     )
-
-    async def on_rule_violation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RuleViolation)
-        return problem_response(409, "Conflict", f"{exc}.", request, **exc.details)
-
-    app.add_exception_handler(RuleViolation, on_rule_violation)
     app.state.runtime = runtime
     return app

@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
+from crnt_shared.errors import RuleViolation
+
 # The stub of opening-hours-py does not declare ParserError.
 from opening_hours import OpeningHours, ParserError  # type: ignore[attr-defined]
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -570,14 +572,6 @@ CLOSED = frozenset(
 )
 #: States in which a centre belongs to the network and must keep an animator to hear from it.
 IN_NETWORK = frozenset({MembershipStatus.MEMBER, MembershipStatus.SUSPENDED})
-
-
-class RuleViolation(Exception):
-    """A command that the centre's current state does not allow (HTTP 409)."""
-
-    def __init__(self, message: str, **details: str) -> None:
-        super().__init__(message)
-        self.details = details
 
 
 class IllegalTransition(RuleViolation):
