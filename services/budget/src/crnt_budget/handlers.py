@@ -53,7 +53,6 @@ from crnt_shared.contracts.programme import (
     ActionStatusChanged,
     ActionUpdated,
     ProgrammeValidated,
-    cents_from_amount,
     default_nature,
 )
 from crnt_shared.contracts.registry import (
@@ -68,6 +67,7 @@ from crnt_shared.contracts.registry import (
 )
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import Event, utcnow
+from crnt_shared.money import cents_from_amount
 
 from crnt_budget import domain
 from crnt_budget.repository import (

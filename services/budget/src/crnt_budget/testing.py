@@ -18,8 +18,6 @@ from crnt_shared.contracts.programme import (
     ProgrammeValidated,
     ProgrammeValidatedData,
     ValidatedAction,
-    amount_from_cents,
-    cents_from_amount,
 )
 from crnt_shared.contracts.registry import (
     CentreFacts,
@@ -30,6 +28,7 @@ from crnt_shared.contracts.registry import (
     MembershipChangeData,
 )
 from crnt_shared.events import Event, EventCatalog, utcnow
+from crnt_shared.money import amount_from_cents, cents_from_amount
 
 BUDGET_CATALOG = EventCatalog(BUDGET_EVENTS)
 REGISTRY_SOURCE = "/crnt/registry"

@@ -38,6 +38,7 @@ from crnt_shared.contracts.registry import (
 )
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import Event, utcnow
+from crnt_shared.money import cents_from_amount
 
 from crnt_notifications.domain import (
     HEARING_STATUSES,
@@ -58,7 +59,6 @@ from crnt_notifications.domain import (
     status_change_is_told,
     summarise_share_changes,
 )
-from crnt_notifications.formatting import cents_from_decimal
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.repository import NewDelivery, Notice, NoticeItem, Repository
 from crnt_notifications.templates import Renderer
@@ -408,8 +408,8 @@ async def on_share_changed(event: CentreShareChanged, uow: UnitOfWork, notifier:
         "centre_name": data.centre_name,
         "year": data.year,
         "version": data.version,
-        "amount_cents": cents_from_decimal(data.amount),
-        "previous_cents": cents_from_decimal(data.previous),
+        "amount_cents": cents_from_amount(data.amount),
+        "previous_cents": cents_from_amount(data.previous),
         "cause": share_change_reason(
             member=data.member,
             cause_kind=data.cause.kind,
@@ -438,8 +438,8 @@ async def on_participation_exceeded(
             {
                 "siren": epci.siren,
                 "name": epci.name,
-                "voted_cents": cents_from_decimal(epci.voted),
-                "asked_cents": cents_from_decimal(epci.asked),
+                "voted_cents": cents_from_amount(epci.voted),
+                "asked_cents": cents_from_amount(epci.asked),
                 "deliberation_number": epci.deliberation_number,
                 "deliberation_date": epci.deliberation_date.isoformat(),
             }
@@ -470,7 +470,7 @@ def _programme_action(action: ValidatedAction, centre_id: UUID) -> dict[str, Any
         "status": action.status,
         "starts_on": action.starts_on,
         "ends_on": action.ends_on,
-        "estimated_cents": cents_from_decimal(action.estimated_cost),
+        "estimated_cents": cents_from_amount(action.estimated_cost),
         "leads": action.lead_centre_id == centre_id,
         "lead_name": None if action.needs_lead else _lead_name(action.participants),
         "needs_lead": action.needs_lead,
@@ -492,7 +492,7 @@ async def on_programme_validated(
     axes = [
         {
             "axis": axis,
-            "amount_cents": cents_from_decimal(data.totals_by_axis[axis]),
+            "amount_cents": cents_from_amount(data.totals_by_axis[axis]),
             "count": sum(action.axis == axis for action in counted),
         }
         for axis in ordered_axes(data.totals_by_axis)
@@ -509,7 +509,7 @@ async def on_programme_validated(
         "deciding_body": data.deciding_body,
         "decision_reference": data.decision_reference,
         "axes": axes,
-        "total_cents": cents_from_decimal(data.total),
+        "total_cents": cents_from_amount(data.total),
         "action_count": len(counted),
     }
 
@@ -544,9 +544,9 @@ def _action_facts(action: ActionFacts) -> dict[str, Any]:
         "year": action.year,
         "starts_on": action.starts_on,
         "ends_on": action.ends_on,
-        "estimated_cents": cents_from_decimal(action.estimated_cost),
+        "estimated_cents": cents_from_amount(action.estimated_cost),
         "actual_cents": (
-            None if action.actual_cost is None else cents_from_decimal(action.actual_cost)
+            None if action.actual_cost is None else cents_from_amount(action.actual_cost)
         ),
         "progress": action.progress,
         "progress_note": action.progress_note,

@@ -4,8 +4,8 @@ and by centre, with charts in the PDF."""
 
 from typing import Any
 
-from crnt_shared.contracts.programme import cents_from_amount
 from crnt_shared.documents import Chart, Document, Money, Table
+from crnt_shared.money import cents_from_amount
 
 STATUS_LABELS = {
     "draft": "en préparation",
@@ -41,9 +41,7 @@ def report_document(report: dict[str, Any]) -> Document:
         f" personnes touchées, {_hours(indicators['hours'])}\u00a0heures d'activité.",
     ]
 
-    def money(amount: str) -> Money:
-        return Money(cents_from_amount(amount))
-
+    money = Money.parse
     axes = report["axes"]
     tables = [
         Table(

@@ -26,7 +26,6 @@ from crnt_shared.contracts.programme import (
     ProgrammeValidated,
     ProgrammeValidatedData,
     ValidatedAction,
-    amount_from_cents,
 )
 from crnt_shared.contracts.programme import Indicators as ContractIndicators
 from crnt_shared.contracts.registry import (
@@ -35,6 +34,7 @@ from crnt_shared.contracts.registry import (
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import Event, utcnow
 from crnt_shared.http import NotFound
+from crnt_shared.money import amount_from_cents
 
 from crnt_programme.domain import (
     LEAVING,
