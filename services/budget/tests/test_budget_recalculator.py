@@ -42,19 +42,19 @@ async def fetchval(database_url: str, query: str) -> Any:
 
 
 async def test_events_arriving_during_a_computation_wait_for_the_next_wake_up(
-    budget_app: FastAPI,
+    app: FastAPI,
     client: httpx.AsyncClient,
     agency: dict[str, str],
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    recalculator: Recalculator = budget_app.state.recalculator
+    recalculator: Recalculator = app.state.recalculator
     await recalculator.stop()  # driven by hand below: one call of run_pending is one wake-up
-    runtime = budget_app.state.runtime
+    runtime = app.state.runtime
     response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
     assert response.status_code == 200, response.text
     wakes: list[None] = []
-    registry, _ = subscriptions(budget_app.state.runtime.settings, lambda: wakes.append(None))
+    registry, _ = subscriptions(app.state.runtime.settings, lambda: wakes.append(None))
     approve = registry.handlers[MembershipApproved]
 
     async with runtime.unit_of_work() as uow:

@@ -22,7 +22,7 @@ from crnt_registry.app import create_app as registry_app
 from crnt_registry.settings import RegistrySettings
 from crnt_shared.auth import issue_token, new_signing_key, public_jwk
 from crnt_shared.contracts.identity import AccessRevoked, AccessRevokedData
-from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics, wait_until
+from crnt_shared.testing import app_client, create_topics, service_settings, wait_until
 from crnt_shared.topics import environment_topics
 from fastapi import FastAPI
 
@@ -32,19 +32,7 @@ pytestmark = pytest.mark.integration
 
 
 def registry_settings(database_url: str, kafka_bootstrap: str, **more: Any) -> RegistrySettings:
-    values: dict[str, Any] = {
-        "_env_file": None,
-        "database_url": database_url,
-        "kafka_bootstrap_servers": kafka_bootstrap,
-        "agency_token": AGENCY_TOKEN,
-        "copil_token": COPIL_TOKEN,
-        "env": "test",
-        "log_json": False,
-        "log_level": "WARNING",
-        "outbox_poll_seconds": 0.2,
-        **more,
-    }
-    return RegistrySettings(**values)
+    return service_settings(RegistrySettings, database_url, kafka_bootstrap, **more)
 
 
 @pytest.fixture

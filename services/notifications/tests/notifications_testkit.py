@@ -11,9 +11,15 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from crnt_devstack.mailcatcher import CaughtMessage, MailCatcher
 from crnt_notifications.settings import NotificationsSettings
-from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipChangeData
-from crnt_shared.events import Event, utcnow
-from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, wait_until
+from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
+from crnt_shared.events import Event
+from crnt_shared.testing import (
+    centre_facts,
+    membership_event,
+    service_settings,
+    wait_until,
+)
+from crnt_shared.testing import handled as handled
 from fastapi import FastAPI
 
 AGENCY_EMAIL = "crnt@agence.example"
@@ -32,16 +38,10 @@ class Topics:
 def make_settings(
     database_url: str, kafka_bootstrap: str, topics: Topics, smtp_port: int, window: float
 ) -> NotificationsSettings:
-    return NotificationsSettings(
-        _env_file=None,
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        agency_token=AGENCY_TOKEN,
-        copil_token=COPIL_TOKEN,
-        env="test",
-        log_json=False,
-        log_level="WARNING",
-        outbox_poll_seconds=0.2,
+    return service_settings(
+        NotificationsSettings,
+        database_url,
+        kafka_bootstrap,
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         smtp_from="CRNT <crnt@aud-stomer.example>",
@@ -94,20 +94,7 @@ def centre(
     commune: str = "Arques",
     epci: tuple[str, str] = CAPSO,
 ) -> CentreFacts:
-    return CentreFacts(
-        id=uuid.uuid4(),
-        status=status,
-        nom=nom,
-        pivot="43493312300029",
-        adresse="2 rue des Tanneurs",
-        code_postal="62510",
-        commune=commune,
-        code_insee="62040",
-        epci_siren=epci[0],
-        epci_name=epci[1],
-        typologie=["EPN"],
-        workstations=6,
-    )
+    return centre_facts(nom, status=status, commune=commune, epci_siren=epci[0], epci_name=epci[1])
 
 
 def animators(*emails: str) -> list[AnimatorFacts]:
@@ -125,16 +112,7 @@ def membership(
     previous: str,
     reason: str | None = None,
 ) -> Event:
-    data = MembershipChangeData(
-        previous_status=previous,
-        status=facts.status,
-        reason=reason,
-        by="agency",
-        at=utcnow(),
-        centre=facts,
-        animators=people,
-    )
-    return contract.create(source="/crnt/registry", subject=str(facts.id), data=data)
+    return membership_event(contract, facts, people, previous=previous, reason=reason)
 
 
 def with_status(facts: CentreFacts, status: str) -> CentreFacts:
@@ -158,21 +136,6 @@ async def mails_to(
 
     await wait_until(arrived, timeout=timeout, message=f"{count} email(s) to {address}")
     return to(mail, address)
-
-
-async def handled(app: FastAPI, events: Sequence[Event], timeout: float = 60.0) -> None:
-    """Wait until the service has handled every one of ``events`` (they are in its inbox)."""
-    runtime = app.state.runtime
-    ids = [event.id for event in events]
-
-    async def all_in() -> bool:
-        async with runtime.unit_of_work() as uow:
-            count = await uow.connection.fetchval(
-                "SELECT count(*) FROM inbox WHERE event_id = ANY($1::uuid[])", ids
-            )
-        return bool(count == len(ids))
-
-    await wait_until(all_in, timeout=timeout, message=f"{len(ids)} event(s) handled")
 
 
 async def close_windows(app: FastAPI) -> None:

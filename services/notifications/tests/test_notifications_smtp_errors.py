@@ -2,19 +2,17 @@
 outcome is published (outbox → Kafka)."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from crnt_notifications.settings import NotificationsSettings
 from crnt_shared.contracts.notifications import NOTIFICATIONS_EVENTS, DeliveryFailed, DeliverySent
 from crnt_shared.contracts.registry import MembershipSuspended
-from crnt_shared.events import Event, EventCatalog
-from crnt_shared.testing import wait_until
+from crnt_shared.events import EventCatalog
+from crnt_shared.testing import Record, reading, wait_until
 from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
@@ -89,30 +87,11 @@ def settings(  # this module's service talks to the picky server
 
 
 @pytest.fixture
-async def published(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[list[Event]]:
-    """The events the service publishes on its (per-test) topic."""
-    consumer = AIOKafkaConsumer(
-        topics.notifications, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
-    )
-    await consumer.start()
+async def published(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[list[Record]]:
+    """The events the service publishes on its (per-test) topic, with their keys."""
     catalog = EventCatalog(NOTIFICATIONS_EVENTS)
-    seen: list[Event] = []
-
-    async def read() -> None:
-        async for record in consumer:
-            event = catalog.decode(record.value)
-            if event is not None:
-                assert record.key == event.subject.encode()
-                seen.append(event)
-
-    task = asyncio.create_task(read())
-    try:
-        yield seen
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await consumer.stop()
+    async with reading(kafka_bootstrap, topics.notifications, catalog) as records:
+        yield records
 
 
 async def test_4xx_is_retried_5xx_fails_at_once_and_the_agency_can_retry(
@@ -121,7 +100,7 @@ async def test_4xx_is_retried_5xx_fails_at_once_and_the_agency_can_retry(
     picky: PickyServer,
     client: httpx.AsyncClient,
     agency: dict[str, str],
-    published: list[Event],
+    published: list[Record],
 ) -> None:
     people = animators("ok@aire.example", "grey@aire.example", "bounce@aire.example")
     event = membership(
@@ -157,11 +136,13 @@ async def test_4xx_is_retried_5xx_fails_at_once_and_the_agency_can_retry(
         return len(published) >= 4
 
     await wait_until(outcomes_published, message="delivery events on Kafka")
-    failed = [e for e in published if isinstance(e, DeliveryFailed)]
+    assert all(key == event.subject.encode() for key, event in published)
+    events = [event for _, event in published]
+    failed = [e for e in events if isinstance(e, DeliveryFailed)]
     assert [(e.data.recipient, e.data.permanent) for e in failed] == [("bounce@aire.example", True)]
     assert failed[0].subject == bounced["id"]
     assert failed[0].data.event_id == event.id
-    sent = {e.data.recipient for e in published if isinstance(e, DeliverySent)}
+    sent = {e.data.recipient for e in events if isinstance(e, DeliverySent)}
     assert sent == {"ok@aire.example", "grey@aire.example", AGENCY_EMAIL}
 
     # A sent delivery cannot be retried; the failed one can, and now gets through.

@@ -1,4 +1,4 @@
-"""For tests and benchmarks of the budget (as ``crnt_shared.testing`` is for the foundation):
+"""For tests and benchmarks of the budget (as ``crnt_shared.testing`` is for every service):
 registry and programme events built with their services' own contracts, producers standing in
 for those services, a collector of the budget's events, and a valid ``PUT /budgets/{year}``
 body."""
@@ -41,8 +41,12 @@ API = "/api/v1"
 class Published:
     """Every budget event read from a test's budget topic, with its key."""
 
-    def __init__(self) -> None:
-        self.records: list[tuple[str, Event]] = []
+    def __init__(self, records: list[tuple[bytes | None, Event]]) -> None:
+        self._records = records
+
+    @property
+    def records(self) -> list[tuple[str, Event]]:
+        return [(key.decode(), event) for key, event in self._records if key is not None]
 
     def of(self, kind: type[Event]) -> list[Any]:
         return [event for _, event in self.records if isinstance(event, kind)]

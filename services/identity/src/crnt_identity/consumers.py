@@ -5,16 +5,12 @@ its tables, not from its topic."""
 from collections.abc import Mapping
 
 from crnt_shared.contracts.registry import (
+    MEMBERSHIP_EVENTS,
     AnimatorAdded,
     AnimatorRemoved,
     AnimatorUpdated,
     ApplicationSubmitted,
     CentreUpdated,
-    MembershipApproved,
-    MembershipReinstated,
-    MembershipRejected,
-    MembershipSuspended,
-    MembershipWithdrawn,
     PersonErased,
 )
 from crnt_shared.db import EventHandler
@@ -27,11 +23,7 @@ from crnt_identity.settings import IdentitySettings
 
 REGISTRY_EVENTS: Mapping[type[Event], EventHandler] = {
     ApplicationSubmitted: on_centre_status,
-    MembershipApproved: on_centre_status,
-    MembershipRejected: on_centre_status,
-    MembershipSuspended: on_centre_status,
-    MembershipReinstated: on_centre_status,
-    MembershipWithdrawn: on_centre_status,
+    **dict.fromkeys(MEMBERSHIP_EVENTS, on_centre_status),
     CentreUpdated: on_centre_status,
     AnimatorAdded: on_animator_changed,
     AnimatorUpdated: on_animator_changed,

@@ -4,13 +4,9 @@ may lead or take part in an action) and the handler of each."""
 from collections.abc import Mapping
 
 from crnt_shared.contracts.registry import (
+    MEMBERSHIP_EVENTS,
     ApplicationSubmitted,
     CentreUpdated,
-    MembershipApproved,
-    MembershipReinstated,
-    MembershipRejected,
-    MembershipSuspended,
-    MembershipWithdrawn,
     PersonErased,
 )
 from crnt_shared.db import EventHandler
@@ -24,11 +20,7 @@ from crnt_programme.settings import ProgrammeSettings
 REGISTRY_EVENTS: Mapping[type[Event], EventHandler] = {
     ApplicationSubmitted: on_centre_known,
     CentreUpdated: on_centre_known,
-    MembershipApproved: on_membership_changed,
-    MembershipRejected: on_membership_changed,
-    MembershipSuspended: on_membership_changed,
-    MembershipReinstated: on_membership_changed,
-    MembershipWithdrawn: on_membership_changed,
+    **dict.fromkeys(MEMBERSHIP_EVENTS, on_membership_changed),
     PersonErased: on_person_erased,
 }
 
