@@ -34,7 +34,7 @@ from crnt_shared.db import (
     migrate,
 )
 from crnt_shared.events import Event
-from crnt_shared.http import ReadinessCheck
+from crnt_shared.http import ReadinessCheck, create_http_app
 from crnt_shared.logging import configure_logging
 from crnt_shared.outbox import OutboxRelay
 from crnt_shared.retention import Purge, RetentionWorker, published_outbox_purge
@@ -141,6 +141,21 @@ class ServiceRuntime:
         hooks = [self.relay.wake] if self.relay else []
         workers = self.commit_hooks if wake_workers else []
         return UnitOfWork(self.pool, topics=self.topics, on_publish=hooks, on_commit=workers)
+
+    def http_app(self, *, title: str, description: str, routers: Sequence[APIRouter]) -> FastAPI:
+        """The service's FastAPI app: ``routers`` under ``/api/v1``, this runtime as its lifespan
+        and readiness, the body limit of the settings; ``app.state.runtime`` is this runtime."""
+        app = create_http_app(
+            service=self.service,
+            title=title,
+            description=description,
+            lifespan=self.lifespan,
+            routers=routers,
+            readiness_checks=self.readiness_checks,
+            max_body_bytes=self.settings.max_body_bytes,
+        )
+        app.state.runtime = self
+        return app
 
     def asyncapi(self) -> dict[str, Any]:
         """The AsyncAPI 3.0 document of the topics this service consumes and publishes."""

@@ -4,7 +4,7 @@ Secrets have no default: a service without its tokens does not start. In product
 (``CRNT_ENV=production``) the development placeholders are refused as well.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, PostgresDsn, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -72,6 +72,19 @@ class SmtpSettings(BaseSettings):
     smtp_username: str | None = Field(default=None, validation_alias="SMTP_USERNAME")
     smtp_password: SecretStr | None = Field(default=None, validation_alias="SMTP_PASSWORD")
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SMTP_TIMEOUT")
+
+    def smtp_options(self) -> dict[str, Any]:
+        """The connection's arguments, as ``aiosmtplib.SMTP`` and ``aiosmtplib.send`` take them."""
+        password = self.smtp_password.get_secret_value() if self.smtp_password else None
+        return {
+            "hostname": self.smtp_host,
+            "port": self.smtp_port,
+            "username": self.smtp_username,
+            "password": password,
+            "use_tls": self.smtp_tls,
+            "start_tls": self.smtp_starttls,
+            "timeout": self.smtp_timeout_seconds,
+        }
 
 
 class ServiceSettings(ProcessSettings):

@@ -4,7 +4,6 @@ from importlib.resources import files
 
 from crnt_shared.contracts.budget import BUDGET_EVENTS
 from crnt_shared.db import MigrationSource
-from crnt_shared.http import create_http_app
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import FastAPI
 
@@ -39,8 +38,7 @@ def create_app(settings: BudgetSettings) -> FastAPI:
         poll_seconds=settings.recalculation_poll_seconds,
     )
     runtime.add_worker(recalculator)
-    app = create_http_app(
-        service=SERVICE,
+    app = runtime.http_app(
         title="crnt budget",
         description=(
             "The yearly budget of the network: the financing plan (the programme's actions,"
@@ -49,11 +47,7 @@ def create_app(settings: BudgetSettings) -> FastAPI:
             " on each membership change, validation and progress report of the programme, and"
             " the budget annex (ODS, XLSX, PDF) of any version."
         ),
-        lifespan=runtime.lifespan,
         routers=[build_router(runtime, settings)],
-        readiness_checks=runtime.readiness_checks,
-        max_body_bytes=settings.max_body_bytes,
     )
-    app.state.runtime = runtime
     app.state.recalculator = recalculator
     return app

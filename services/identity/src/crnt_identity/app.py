@@ -6,7 +6,7 @@ from importlib.resources import files
 
 from crnt_shared.contracts.identity import IDENTITY_EVENTS
 from crnt_shared.db import MigrationSource
-from crnt_shared.http import create_http_app, problem_response
+from crnt_shared.http import problem_response
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import FastAPI, Request, Response
 
@@ -41,8 +41,7 @@ def create_app(settings: IdentitySettings) -> FastAPI:
     runtime.on_start.append(functools.partial(prepare, runtime, settings))
     runtime.add_worker(KeyKeeper(runtime, settings))
     runtime.on_stop.append(mailer.stop)
-    app = create_http_app(
-        service=SERVICE,
+    app = runtime.http_app(
         title="crnt identity",
         description=(
             "Who is who in the network: agency staff and COPIL members, the animators of member"
@@ -50,10 +49,7 @@ def create_app(settings: IdentitySettings) -> FastAPI:
             " (single use, 15 minutes); short-lived access tokens signed EdDSA that every"
             " service verifies locally with the keys published at /keys and on Kafka."
         ),
-        lifespan=runtime.lifespan,
         routers=[build_router(runtime, settings, policy, mailer), runtime.docs_router()],
-        readiness_checks=runtime.readiness_checks,
-        max_body_bytes=settings.max_body_bytes,
     )
 
     async def on_link_not_valid(request: Request, exc: Exception) -> Response:
@@ -64,5 +60,4 @@ def create_app(settings: IdentitySettings) -> FastAPI:
 
     app.add_exception_handler(LinkNotValid, on_link_not_valid)
     app.add_exception_handler(SessionEnded, on_session_ended)
-    app.state.runtime = runtime
     return app

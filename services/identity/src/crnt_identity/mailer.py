@@ -64,20 +64,13 @@ class SignInMailer:
 
     async def _send(self, message: EmailMessage) -> None:
         settings = self._settings
-        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 await aiosmtplib.send(
                     message.as_bytes(policy=POLICY),
                     sender=parseaddr(settings.smtp_from)[1],
                     recipients=[str(message["To"])],
-                    hostname=settings.smtp_host,
-                    port=settings.smtp_port,
-                    username=settings.smtp_username,
-                    password=password,
-                    use_tls=settings.smtp_tls,
-                    start_tls=settings.smtp_starttls,
-                    timeout=settings.smtp_timeout_seconds,
+                    **settings.smtp_options(),
                 )
                 log.info("sign-in mail sent", message_id=str(message["Message-ID"]))
                 return

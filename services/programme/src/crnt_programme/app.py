@@ -4,7 +4,7 @@ from importlib.resources import files
 
 from crnt_shared.contracts.programme import PROGRAMME_EVENTS
 from crnt_shared.db import MigrationSource
-from crnt_shared.http import create_http_app, problem_response
+from crnt_shared.http import problem_response
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import FastAPI, Request, Response
 
@@ -25,8 +25,7 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
         subscriptions=subscriptions(settings),
         published=PROGRAMME_EVENTS,
     )
-    app = create_http_app(
-        service=SERVICE,
+    app = runtime.http_app(
         title="crnt programme",
         description=(
             "The yearly work programme of the network: actions on five axes (communication,"
@@ -35,10 +34,7 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
             " submitted → validated again, each validation an immutable version; actions"
             " proposed → planned → in_progress → done, or cancelled; their état d'avancement."
         ),
-        lifespan=runtime.lifespan,
         routers=[build_router(runtime, settings), runtime.docs_router()],
-        readiness_checks=runtime.readiness_checks,
-        max_body_bytes=settings.max_body_bytes,
     )
 
     async def on_invalid_action(request: Request, exc: Exception) -> Response:
@@ -48,7 +44,6 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
         return problem_response(422, "Invalid input", detail, request, errors=errors)
 
     app.add_exception_handler(InvalidAction, on_invalid_action)
-    app.state.runtime = runtime
     return app
 
 
