@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from crnt_shared import money
+from crnt_shared import labels, money
 from crnt_shared.dates import MONTHS, PARIS
 
 MEMBERSHIP = {
@@ -16,33 +16,12 @@ MEMBERSHIP = {
     "withdrawn": "Retirée",
 }
 APPLICATION = {"pending": "En attente", "approved": "Approuvée", "rejected": "Refusée"}
-PROGRAMME = {
-    "draft": "En préparation",
-    "submitted": "Soumis au comité de pilotage",
-    "validated": "Validé",
-    "amending": "En cours de modification",
-}
-ACTION = {
-    "proposed": "Proposée",
-    "planned": "Programmée",
-    "in_progress": "En cours",
-    "done": "Terminée",
-    "cancelled": "Annulée",
-}
-AXES = {
-    "communication": "Communication",
-    "ateliers": "Ateliers communs",
-    "evenements": "Évènements",
-    "formation": "Formation des animateurs",
-    "materiel_partage": "Acquisition de matériel partagé",
-}
-NATURES = {"fonctionnement": "Fonctionnement", "investissement": "Investissement"}
+PROGRAMME = labels.capitalised(labels.PROGRAMME_STATUSES)
+ACTION = labels.capitalised(labels.ACTION_STATUSES)
+AXES = labels.AXES
+NATURES = labels.NATURES
 #: The financing plan's state (``GET /budgets/{year}``, ``financing_status``).
-PLAN_STATUS = {
-    "balanced": "Équilibré",
-    "over_funded": "Subventions supérieures aux dépenses",
-    "awaiting_programme": "En attente du programme validé",
-}
+PLAN_STATUS = labels.capitalised(labels.PLAN_STATUSES)
 EXPENSE_KIND = {
     "action": "Action du programme",
     "network": "Ligne du réseau",
