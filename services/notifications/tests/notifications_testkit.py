@@ -5,10 +5,11 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from crnt_devstack.mailcatcher import CaughtMessage, MailCatcher
 from crnt_notifications.settings import NotificationsSettings
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
@@ -25,6 +26,35 @@ from fastapi import FastAPI
 AGENCY_EMAIL = "crnt@agence.example"
 CAPSO = ("200069037", "CA du Pays de Saint-Omer")
 CCPL = ("246201016", "CC du Pays de Lumbres")
+
+
+class LocalSmtpServer:
+    """An aiosmtpd handler (``handle_DATA`` and the like, in a subclass) served on a free port of
+    127.0.0.1 for the length of an ``async with``; it keeps what it received."""
+
+    def __init__(self) -> None:
+        self.received: list[Envelope] = []
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    def protocol(self) -> SMTP:
+        """One connection's SMTP session."""
+        return SMTP(self, loop=asyncio.get_running_loop())
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.received.append(envelope)
+        return "250 Message accepted"
+
+    async def __aenter__(self) -> Self:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self.protocol, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """SMTP answers: 4xx is retried, 5xx fails at once and can be retried by the agency; each
 outcome is published (outbox → Kafka)."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     AGENCY_EMAIL,
+    LocalSmtpServer,
     Publish,
     Topics,
     animators,
@@ -29,16 +29,14 @@ from services.notifications.tests.notifications_testkit import (
 pytestmark = pytest.mark.integration
 
 
-class PickyServer:
+class PickyServer(LocalSmtpServer):
     """An SMTP server that refuses ``bounce…`` for good (550) and greylists ``grey…`` once
     (451) — until told to accept everyone."""
 
     def __init__(self) -> None:
-        self.received: list[Envelope] = []
+        super().__init__()
         self.greylisted: set[str] = set()
         self.accept_all = False
-        self.port = 0
-        self._server: asyncio.Server | None = None
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -51,32 +49,14 @@ class PickyServer:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.received.append(envelope)
-        return "250 Message accepted"
-
     def to(self, address: str) -> list[Envelope]:
         return [envelope for envelope in self.received if address in envelope.rcpt_tos]
-
-    async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: SMTP(self, loop=loop), "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
 
 
 @pytest.fixture
 async def picky() -> AsyncIterator[PickyServer]:
-    server = PickyServer()
-    await server.start()
-    try:
+    async with PickyServer() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
 from crnt_shared.errors import RuleViolation
+from crnt_shared.standard import SERVICES
 
 # The stub of opening-hours-py does not declare ParserError.
 from opening_hours import OpeningHours, ParserError  # type: ignore[attr-defined]
@@ -188,17 +189,6 @@ TYPOLOGIES = frozenset(
     ]
 )
 
-SERVICES = (
-    "Aide aux démarches administratives",
-    "Maîtrise des outils numériques du quotidien",
-    "Insertion professionnelle via le numérique",
-    "Utilisation sécurisée du numérique",
-    "Parentalité et éducation avec le numérique",
-    "Loisirs et créations numériques",
-    "Compréhension du monde numérique",
-    "Accès internet et matériel informatique",
-    "Acquisition de matériel informatique à prix solidaire",
-)
 
 #: The standard's other closed lists, by field.
 VOCABULARIES: dict[str, tuple[str, ...]] = {
