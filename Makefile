@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 STACK := $(UV) run --frozen crnt-stack
 
-.PHONY: help tools install up down status run test lint format bench
+.PHONY: help tools install up down status run test unit lint format bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -33,6 +33,11 @@ run: install ## Start everything in the foreground; Ctrl-C stops it all
 # Tests and benchmarks use topics of their own (crnt-test.*), never the ones `make run` reads.
 test: install ## The whole suite on the real Kafka and PostgreSQL (started if needed)
 	@CRNT_TOPIC_PREFIX=crnt-test $(STACK) with -- $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+# No Kafka, no PostgreSQL: the tests not marked `integration` (tests/fixtures.py marks every test
+# that asks for the stack's fixtures), with no stack started.
+unit: install ## The tests without Kafka or PostgreSQL, in seconds, without starting anything
+	@$(UV) run --frozen pytest -m "not integration" $(PYTEST_ARGS)
 
 lint: install ## ruff, mypy --strict
 	@$(UV) run --frozen ruff check .

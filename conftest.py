@@ -1,1 +1,1 @@
-pytest_plugins = ["crnt_shared.testing"]
+pytest_plugins = ["tests.fixtures"]

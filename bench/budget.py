@@ -164,7 +164,7 @@ async def burst(admin_url: str, bootstrap: str, count: int) -> None:
         log_level="WARNING",
         registry_topic=topic,
         programme_topic=programme_topic,
-        publish_topic=f"{topic}.budget",
+        budget_topic=f"{topic}.budget",
         consumer_group=f"bench-budget-{run}",
         programme_consumer_group=f"bench-budget-programme-{run}",
     )

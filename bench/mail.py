@@ -20,7 +20,7 @@ from email.utils import format_datetime, parseaddr
 
 import aiosmtplib
 import asyncpg
-from crnt_notifications.domain import Backoff, Category, Status
+from crnt_notifications.domain import Category, Status
 from crnt_notifications.handlers import Notifier
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.mailer import Mailer
@@ -31,6 +31,7 @@ from crnt_notifications.settings import NotificationsSettings
 from crnt_notifications.templates import Renderer
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
 from crnt_shared.events import utcnow
+from crnt_shared.retry import Backoff
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN
 
 from bench.memory import peak_rss_mib

@@ -13,7 +13,7 @@ from crnt_notifications import formatting
 from crnt_notifications.domain import Kind, Status
 from crnt_registry.api import ApplicationStatus as RegistryApplicationStatus
 from crnt_registry.domain import MembershipStatus
-from crnt_shared.contracts.programme import amount_from_cents
+from crnt_shared.money import amount_from_cents
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner

@@ -661,7 +661,7 @@ async def world(kafka_bootstrap: str, postgres_admin_url: str) -> AsyncIterator[
             BudgetSettings(
                 **reading("budget"),
                 programme_topic=topics["programme"],
-                publish_topic=topics["budget"],
+                budget_topic=topics["budget"],
                 programme_consumer_group=f"matrix-{tag}-budget-programme",
             )
         ),

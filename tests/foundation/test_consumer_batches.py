@@ -2,13 +2,13 @@
 and database; a poison in a batch goes alone to the dead-letter topic."""
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from crnt_shared.consumer import Bulk, EventConsumer, RetryPolicy
-from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
+from crnt_shared.db import UnitOfWork
 from crnt_shared.testing import wait_until
 from faststream.kafka import KafkaBroker
 from jinja2 import TemplateNotFound
@@ -28,14 +28,8 @@ RETRY = RetryPolicy(max_attempts=3, backoff_seconds=0.05, backoff_max_seconds=0.
 
 
 @pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(database_url)
-    async with pool.acquire() as connection:
-        await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS)])
-        await connection.execute(EFFECTS_SQL)
-        await connection.execute(TRANSACTIONS_SQL)
-    yield pool
-    await pool.close()
+def schema() -> Sequence[str]:
+    return (EFFECTS_SQL, TRANSACTIONS_SQL)
 
 
 def _ping(sequence: int, subject: str | None = None) -> Pinged:

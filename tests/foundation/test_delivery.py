@@ -13,26 +13,16 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from crnt_shared.consumer import EventConsumer, RetryPolicy
-from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
+from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, migrate
 from crnt_shared.testing import wait_until
 from faststream.kafka import KafkaBroker
 
-from tests.foundation.contracts import EFFECTS_SQL, PingData, Pinged, record_effect
+from tests.foundation.contracts import PingData, Pinged, record_effect
 
 pytestmark = pytest.mark.integration
 
 WORKER = Path(__file__).with_name("worker.py")
 EVENTS = 1000
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(database_url)
-    async with pool.acquire() as connection:
-        await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS)])
-        await connection.execute(EFFECTS_SQL)
-    yield pool
-    await pool.close()
 
 
 def _ping(topic: str, sequence: int) -> Pinged:

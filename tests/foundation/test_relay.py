@@ -3,13 +3,12 @@ rows behind it are published."""
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
+from crnt_shared.db import UnitOfWork
 from crnt_shared.metrics import OUTBOX_REJECTED
 from crnt_shared.outbox import OutboxRelay
 from crnt_shared.testing import wait_until
@@ -17,15 +16,6 @@ from crnt_shared.testing import wait_until
 from tests.foundation.contracts import PingData, Pinged
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(database_url)
-    async with pool.acquire() as connection:
-        await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS)])
-    yield pool
-    await pool.close()
 
 
 def _ping(sequence: int) -> Pinged:

@@ -2,26 +2,15 @@
 go, batch after batch; rows not yet published, or set aside as refused, stay."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import asyncpg
 import pytest
-from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, create_pool, migrate
 from crnt_shared.events import utcnow
 from crnt_shared.retention import RetentionWorker, published_outbox_purge, run_purges
 from crnt_shared.testing import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(database_url)
-    async with pool.acquire() as connection:
-        await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS)])
-    yield pool
-    await pool.close()
 
 
 async def _row(

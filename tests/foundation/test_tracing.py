@@ -2,20 +2,19 @@
 record, to the span of its handling and the events that handling publishes."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer
 from crnt_shared.consumer import EventConsumer
-from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
+from crnt_shared.db import UnitOfWork
 from crnt_shared.outbox import OutboxRelay
 from crnt_shared.testing import wait_until
 from crnt_shared.tracing import configure_tracing, current_traceparent
 from faststream.kafka import KafkaBroker
 from opentelemetry import trace
 
-from tests.foundation.contracts import EFFECTS_SQL, PingData, Pinged, record_effect
+from tests.foundation.contracts import PingData, Pinged, record_effect
 
 configure_tracing("test")
 tracer = trace.get_tracer("tests")
@@ -42,16 +41,6 @@ def test_an_event_made_in_a_span_carries_its_traceparent_and_none_outside() -> N
         source="/tests", subject="agg-1", data=PingData(sequence=3), cause=inside
     )
     assert caused.traceparent == inside.traceparent  # no span of its own: its cause's trace
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await create_pool(database_url)
-    async with pool.acquire() as connection:
-        await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS)])
-        await connection.execute(EFFECTS_SQL)
-    yield pool
-    await pool.close()
 
 
 @pytest.mark.integration

@@ -13,7 +13,7 @@ def test_every_contract_has_a_topic_a_versioned_type_and_a_summary() -> None:
     types = [contract.event_type() for contract in contracts]
     assert len(types) == len(set(types))
     for contract in contracts:
-        assert contract.topic, contract
+        assert contract.publisher, contract
         assert contract.event_type().startswith("fr.crnt."), contract
         assert contract.event_type().rsplit(".", 1)[1].startswith("v"), contract
         assert (contract.__doc__ or "").strip(), f"{contract.__name__} needs a docstring"

@@ -57,3 +57,28 @@ def test_production_accepts_real_secrets() -> None:
         database_url=DB, CRNT_AGENCY_TOKEN=STRONG, CRNT_COPIL_TOKEN="y" * 40, CRNT_ENV="production"
     )
     assert settings.agency_token.get_secret_value() == STRONG
+
+
+def test_topics_come_from_the_prefix_and_a_service_may_name_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crnt_budget.settings import BudgetSettings
+
+    monkeypatch.setenv("CRNT_TOPIC_PREFIX", "crnt-e2e")
+    monkeypatch.setenv("BUDGET_PUBLISH_TOPIC", "test.budget")
+    settings = BudgetSettings(
+        _env_file=None, database_url=DB, agency_token="agency", copil_token="copil"
+    )
+    assert settings.topics.registry == "crnt-e2e.registry.events"
+    assert settings.topics.identity == "crnt-e2e.identity.events"
+    assert settings.topics.budget == settings.publish_topic == "test.budget"
+
+
+def test_topics_do_not_depend_on_the_environment_of_the_import(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from crnt_shared.topics import Topics, environment_topics
+
+    monkeypatch.setenv("CRNT_TOPIC_PREFIX", "elsewhere")
+    assert Topics().notifications == "crnt.notifications.events"
+    assert environment_topics().notifications == "elsewhere.notifications.events"

@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from crnt_shared import typography
-from crnt_shared.contracts.programme import cents_from_amount
-from crnt_shared.documents import euros as document_euros
+from crnt_shared import money
+from crnt_shared.money import cents_from_amount
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -146,7 +145,7 @@ def euros(amount: str | Decimal | None) -> str:
     French typography (narrow no-break spaces between thousands, a no-break space before €)."""
     if amount is None:
         return ""
-    return typography.text(document_euros(cents_from_amount(str(amount))))
+    return money.euros(cents_from_amount(str(amount)))
 
 
 # Centres ----------------------------------------------------------------------------------

@@ -1,16 +1,12 @@
 """The budget on the real PostgreSQL (a fresh database per test) and Kafka (topics per test)."""
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from crnt_budget.app import create_app
 from crnt_budget.settings import BudgetSettings
 from crnt_budget.testing import BUDGET_CATALOG, Programme, Published, Registry
-from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics
+from crnt_shared.testing import create_topics, reading, service_settings, started
 from fastapi import FastAPI
 
 
@@ -37,7 +33,7 @@ def recalculation_quiet() -> tuple[float, float]:
 
 
 @pytest.fixture
-def budget_settings(
+def settings(
     database_url: str,
     kafka_bootstrap: str,
     topic: str,
@@ -45,21 +41,15 @@ def budget_settings(
     programme_topic: str,
     recalculation_quiet: tuple[float, float],
 ) -> BudgetSettings:
-    return BudgetSettings(
-        _env_file=None,
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        agency_token=AGENCY_TOKEN,
-        copil_token=COPIL_TOKEN,
-        env="test",
-        log_json=False,
-        log_level="WARNING",
-        outbox_poll_seconds=0.2,
+    return service_settings(
+        BudgetSettings,
+        database_url,
+        kafka_bootstrap,
         registry_topic=topic,
         programme_topic=programme_topic,
         consumer_group=f"budget-test-{topic}",
         programme_consumer_group=f"budget-programme-test-{topic}",
-        publish_topic=budget_topic,
+        budget_topic=budget_topic,
         recalculation_debounce_seconds=recalculation_quiet[0],
         recalculation_max_delay_seconds=recalculation_quiet[1],
         recalculation_poll_seconds=0.5,
@@ -69,41 +59,16 @@ def budget_settings(
 
 
 @pytest.fixture
-async def budget_app(budget_settings: BudgetSettings) -> AsyncIterator[FastAPI]:
-    app = create_app(budget_settings)
-    async with app.router.lifespan_context(app):
+async def app(settings: BudgetSettings) -> AsyncIterator[FastAPI]:
+    async with started(create_app(settings)) as app:
         yield app
-
-
-@pytest.fixture
-async def client(budget_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(budget_app, "budget") as client:
-        yield client
 
 
 @pytest.fixture
 async def published(kafka_bootstrap: str, budget_topic: str) -> AsyncIterator[Published]:
     """The budget's events on this test's topic, read from the start."""
-    consumer = AIOKafkaConsumer(
-        budget_topic, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
-    )
-    await consumer.start()
-    seen = Published()
-
-    async def read() -> None:
-        async for record in consumer:
-            event = BUDGET_CATALOG.decode(record.value)
-            if event is not None and record.key is not None:
-                seen.records.append((record.key.decode(), event))
-
-    task = asyncio.create_task(read())
-    try:
-        yield seen
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await consumer.stop()
+    async with reading(kafka_bootstrap, budget_topic, BUDGET_CATALOG) as records:
+        yield Published(records)
 
 
 @pytest.fixture

@@ -118,7 +118,7 @@ async def test_a_burst_of_approvals_gives_few_recalculations_and_every_event_is_
     registry: Registry,
     published: Published,
     database_url: str,
-    budget_app: FastAPI,
+    app: FastAPI,
 ) -> None:
     response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
     assert response.status_code == 200, response.text
@@ -135,7 +135,7 @@ async def test_a_burst_of_approvals_gives_few_recalculations_and_every_event_is_
     recalculations = versions[1:]
     assert 1 <= len(recalculations) <= 5, f"{len(recalculations)} recalculations for 300 events"
     assert sum(v["cause"]["event_count"] for v in recalculations) == 300
-    assert budget_app.state.recalculator.runs == len(recalculations)
+    assert app.state.recalculator.runs == len(recalculations)
     final = await shares(client)
     assert sum(cents(c["amount"]) for c in final["centres"]) == 3_000_000
     # The reste à charge: the dotations 30,000.00 − the Region's 15,000.00.

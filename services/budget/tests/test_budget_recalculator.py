@@ -20,9 +20,11 @@ import asyncpg
 import httpx
 import pytest
 from crnt_budget import recalculator as recalculator_module
-from crnt_budget.handlers import event_handlers, recalculate_dirty_year
+from crnt_budget.consumers import subscriptions
+from crnt_budget.handlers import recalculate_dirty_year
 from crnt_budget.recalculator import Recalculator
 from crnt_budget.testing import API, budget_body, centre, membership
+from crnt_shared.consumer import Bulk
 from crnt_shared.contracts.registry import MembershipApproved
 from crnt_shared.db import UnitOfWork
 from fastapi import FastAPI
@@ -41,19 +43,21 @@ async def fetchval(database_url: str, query: str) -> Any:
 
 
 async def test_events_arriving_during_a_computation_wait_for_the_next_wake_up(
-    budget_app: FastAPI,
+    app: FastAPI,
     client: httpx.AsyncClient,
     agency: dict[str, str],
     database_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    recalculator: Recalculator = budget_app.state.recalculator
+    recalculator: Recalculator = app.state.recalculator
     await recalculator.stop()  # driven by hand below: one call of run_pending is one wake-up
-    runtime = budget_app.state.runtime
+    runtime = app.state.runtime
     response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
     assert response.status_code == 200, response.text
     wakes: list[None] = []
-    approve = event_handlers(lambda: wakes.append(None))[MembershipApproved]
+    registry, _ = subscriptions(app.state.runtime.settings, lambda: wakes.append(None))
+    approve = registry.handlers[MembershipApproved]
+    assert not isinstance(approve, Bulk)
 
     async with runtime.unit_of_work() as uow:
         await approve(membership(MembershipApproved, centre(), "pending", "member"), uow)

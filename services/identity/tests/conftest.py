@@ -1,6 +1,7 @@
 """Identity on the real PostgreSQL (a fresh database per test) and Kafka, with a mail catcher
 of its own; registry events are produced to a topic of the test's own."""
 
+import functools
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -8,14 +9,21 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaProducer
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_identity.app import create_app
 from crnt_identity.settings import IdentitySettings
-from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipChangeData
-from crnt_shared.events import Event, utcnow
-from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics, wait_until
-from crnt_shared.topics import IDENTITY
+from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
+from crnt_shared.events import Event
+from crnt_shared.testing import (
+    centre_facts,
+    create_topics,
+    membership_event,
+    producer,
+    service_settings,
+    started,
+    wait_until,
+)
+from crnt_shared.testing import handled as handled_by
 from fastapi import FastAPI
 
 AGENCY_EMAIL = "lea.martin@agence.example.org"
@@ -23,26 +31,13 @@ COPIL_EMAIL = "paul.roux@copil.example.org"
 
 
 @pytest.fixture
-async def mail() -> AsyncIterator[MailCatcher]:
-    catcher = MailCatcher("127.0.0.1", smtp_port=0, http_port=0)
-    await catcher.start()
-    try:
-        yield catcher
-    finally:
-        await catcher.stop()
-
-
-@pytest.fixture
 async def settings(
     database_url: str, kafka_bootstrap: str, topic: str, mail: MailCatcher
 ) -> IdentitySettings:
-    await create_topics(kafka_bootstrap, {IDENTITY: 6})
-    return IdentitySettings(
-        _env_file=None,
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        agency_token=AGENCY_TOKEN,
-        copil_token=COPIL_TOKEN,
+    settings = service_settings(
+        IdentitySettings,
+        database_url,
+        kafka_bootstrap,
         agency_emails=f"{AGENCY_EMAIL}, ",
         copil_emails=COPIL_EMAIL,
         smtp_host="127.0.0.1",
@@ -50,59 +45,28 @@ async def settings(
         smtp_from="CRNT <crnt@agence.example.org>",
         registry_topic=topic,
         consumer_group=f"identity-test-{uuid.uuid4().hex[:8]}",
-        env="test",
-        log_json=False,
-        log_level="WARNING",
-        outbox_poll_seconds=0.2,
         consumer_backoff_seconds=0.05,
         consumer_max_attempts=2,
     )
+    await create_topics(kafka_bootstrap, {settings.topics.identity: 6})
+    return settings
 
 
 @pytest.fixture
 async def app(settings: IdentitySettings) -> AsyncIterator[FastAPI]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with started(create_app(settings)) as app:
         yield app
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(app, "identity") as client:
-        yield client
-
-
-@pytest.fixture
 async def publish(kafka_bootstrap: str, topic: str) -> AsyncIterator[Any]:
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
-    await producer.start()
-
-    async def send(*events: Event) -> None:
-        for event in events:
-            await producer.send(topic, event.to_json(), key=event.subject.encode())
-        await producer.flush()
-
-    try:
-        yield send
-    finally:
-        await producer.stop()
+    """Produces events to this test's registry topic."""
+    async with producer(kafka_bootstrap) as produce:
+        yield functools.partial(produce, topic)
 
 
 def centre(nom: str, status: str = "member") -> CentreFacts:
-    return CentreFacts(
-        id=uuid.uuid4(),
-        status=status,
-        nom=nom,
-        pivot="43493312300029",
-        adresse="2 rue des Tanneurs",
-        code_postal="62510",
-        commune="Arques",
-        code_insee="62040",
-        epci_siren="200069037",
-        epci_name="CAPSO",
-        typologie=["EPN"],
-        workstations=6,
-    )
+    return centre_facts(nom, status=status)
 
 
 def animator(email: str, name: str) -> AnimatorFacts:
@@ -112,28 +76,11 @@ def animator(email: str, name: str) -> AnimatorFacts:
 def membership(
     contract: type[Event], facts: CentreFacts, people: list[AnimatorFacts], previous: str
 ) -> Event:
-    data = MembershipChangeData(
-        previous_status=previous,
-        status=facts.status,
-        by="agency",
-        at=utcnow(),
-        centre=facts,
-        animators=people,
-    )
-    return contract.create(source="/crnt/registry", subject=str(facts.id), data=data)
+    return membership_event(contract, facts, people, previous=previous)
 
 
 async def handled(app: FastAPI, *events: Event) -> None:
-    ids = [event.id for event in events]
-
-    async def all_in() -> bool:
-        async with app.state.runtime.pool.acquire() as connection:
-            count = await connection.fetchval(
-                "SELECT count(*) FROM inbox WHERE event_id = ANY($1::uuid[])", ids
-            )
-        return bool(count == len(ids))
-
-    await wait_until(all_in, timeout=60, message=f"{len(ids)} event(s) handled")
+    await handled_by(app, events)
 
 
 JETON = re.compile(r"jeton=([A-Za-z0-9_\-]+)")

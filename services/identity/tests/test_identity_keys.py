@@ -22,8 +22,8 @@ from crnt_registry.app import create_app as registry_app
 from crnt_registry.settings import RegistrySettings
 from crnt_shared.auth import issue_token, new_signing_key, public_jwk
 from crnt_shared.contracts.identity import AccessRevoked, AccessRevokedData
-from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics, wait_until
-from crnt_shared.topics import REGISTRY
+from crnt_shared.testing import app_client, create_topics, service_settings, wait_until
+from crnt_shared.topics import environment_topics
 from fastapi import FastAPI
 
 from .conftest import AGENCY_EMAIL, bearer, sign_in
@@ -32,19 +32,7 @@ pytestmark = pytest.mark.integration
 
 
 def registry_settings(database_url: str, kafka_bootstrap: str, **more: Any) -> RegistrySettings:
-    values: dict[str, Any] = {
-        "_env_file": None,
-        "database_url": database_url,
-        "kafka_bootstrap_servers": kafka_bootstrap,
-        "agency_token": AGENCY_TOKEN,
-        "copil_token": COPIL_TOKEN,
-        "env": "test",
-        "log_json": False,
-        "log_level": "WARNING",
-        "outbox_poll_seconds": 0.2,
-        **more,
-    }
-    return RegistrySettings(**values)
+    return service_settings(RegistrySettings, database_url, kafka_bootstrap, **more)
 
 
 @pytest.fixture
@@ -56,7 +44,7 @@ async def registry(
     admin = await asyncpg.connect(postgres_admin_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
-    await create_topics(kafka_bootstrap, {REGISTRY: 6})
+    await create_topics(kafka_bootstrap, {environment_topics().registry: 6})
     app = registry_app(
         registry_settings(
             f"{postgres_admin_url.rpartition('/')[0]}/{name}",
@@ -140,7 +128,7 @@ async def test_two_replicas_refuse_a_revoked_person_though_one_received_it(
         "identity_topic": topic,
         "identity_consumer_group": f"registry-identity-{uuid.uuid4().hex[:8]}",
     }
-    await create_topics(kafka_bootstrap, {REGISTRY: 6})
+    await create_topics(kafka_bootstrap, {environment_topics().registry: 6})
     replicas = [
         registry_app(registry_settings(database_url, kafka_bootstrap, **common)) for _ in range(2)
     ]

@@ -7,13 +7,12 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_notifications.app import create_app
 from crnt_notifications.settings import NotificationsSettings
-from crnt_shared.testing import app_client, create_topics, wait_until
+from crnt_shared.testing import create_topics, started, wait_until
 from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
@@ -45,16 +44,6 @@ async def topics(kafka_bootstrap: str) -> Topics:
 
 
 @pytest.fixture
-async def mail() -> AsyncIterator[MailCatcher]:
-    catcher = MailCatcher("127.0.0.1", smtp_port=0, http_port=0)
-    await catcher.start()
-    try:
-        yield catcher
-    finally:
-        await catcher.stop()
-
-
-@pytest.fixture
 def window() -> float:
     """The coalescing window of the test's service (seconds); a test may override it."""
     return 1.5
@@ -69,8 +58,7 @@ def settings(
 
 @pytest.fixture
 async def app(settings: NotificationsSettings) -> AsyncIterator[FastAPI]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with started(create_app(settings)) as app:
         await wait_until(
             _consumers_assigned(app), timeout=60, message="the notifications consumers' assignment"
         )
@@ -89,12 +77,6 @@ def _consumers_assigned(app: FastAPI) -> Callable[[], Any]:
         return True
 
     return check
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(app, "notifications") as client:
-        yield client
 
 
 @pytest.fixture

@@ -5,20 +5,56 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from aiokafka import AIOKafkaProducer
+from aiosmtpd.smtp import SMTP, Envelope, Session
 from crnt_devstack.mailcatcher import CaughtMessage, MailCatcher
 from crnt_notifications.settings import NotificationsSettings
-from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipChangeData
-from crnt_shared.events import Event, utcnow
-from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, wait_until
+from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
+from crnt_shared.events import Event
+from crnt_shared.testing import (
+    centre_facts,
+    membership_event,
+    service_settings,
+    wait_until,
+)
+from crnt_shared.testing import handled as handled
 from fastapi import FastAPI
 
 AGENCY_EMAIL = "crnt@agence.example"
 CAPSO = ("200069037", "CA du Pays de Saint-Omer")
 CCPL = ("246201016", "CC du Pays de Lumbres")
+
+
+class LocalSmtpServer:
+    """An aiosmtpd handler (``handle_DATA`` and the like, in a subclass) served on a free port of
+    127.0.0.1 for the length of an ``async with``; it keeps what it received."""
+
+    def __init__(self) -> None:
+        self.received: list[Envelope] = []
+        self.port = 0
+        self._server: asyncio.Server | None = None
+
+    def protocol(self) -> SMTP:
+        """One connection's SMTP session."""
+        return SMTP(self, loop=asyncio.get_running_loop())
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        self.received.append(envelope)
+        return "250 Message accepted"
+
+    async def __aenter__(self) -> Self:
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(self.protocol, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
 
 
 @dataclass(frozen=True)
@@ -32,16 +68,10 @@ class Topics:
 def make_settings(
     database_url: str, kafka_bootstrap: str, topics: Topics, smtp_port: int, window: float
 ) -> NotificationsSettings:
-    return NotificationsSettings(
-        _env_file=None,
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        agency_token=AGENCY_TOKEN,
-        copil_token=COPIL_TOKEN,
-        env="test",
-        log_json=False,
-        log_level="WARNING",
-        outbox_poll_seconds=0.2,
+    return service_settings(
+        NotificationsSettings,
+        database_url,
+        kafka_bootstrap,
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         smtp_from="CRNT <crnt@aud-stomer.example>",
@@ -94,20 +124,7 @@ def centre(
     commune: str = "Arques",
     epci: tuple[str, str] = CAPSO,
 ) -> CentreFacts:
-    return CentreFacts(
-        id=uuid.uuid4(),
-        status=status,
-        nom=nom,
-        pivot="43493312300029",
-        adresse="2 rue des Tanneurs",
-        code_postal="62510",
-        commune=commune,
-        code_insee="62040",
-        epci_siren=epci[0],
-        epci_name=epci[1],
-        typologie=["EPN"],
-        workstations=6,
-    )
+    return centre_facts(nom, status=status, commune=commune, epci_siren=epci[0], epci_name=epci[1])
 
 
 def animators(*emails: str) -> list[AnimatorFacts]:
@@ -125,16 +142,7 @@ def membership(
     previous: str,
     reason: str | None = None,
 ) -> Event:
-    data = MembershipChangeData(
-        previous_status=previous,
-        status=facts.status,
-        reason=reason,
-        by="agency",
-        at=utcnow(),
-        centre=facts,
-        animators=people,
-    )
-    return contract.create(source="/crnt/registry", subject=str(facts.id), data=data)
+    return membership_event(contract, facts, people, previous=previous, reason=reason)
 
 
 def with_status(facts: CentreFacts, status: str) -> CentreFacts:
@@ -158,21 +166,6 @@ async def mails_to(
 
     await wait_until(arrived, timeout=timeout, message=f"{count} email(s) to {address}")
     return to(mail, address)
-
-
-async def handled(app: FastAPI, events: Sequence[Event], timeout: float = 60.0) -> None:
-    """Wait until the service has handled every one of ``events`` (they are in its inbox)."""
-    runtime = app.state.runtime
-    ids = [event.id for event in events]
-
-    async def all_in() -> bool:
-        async with runtime.unit_of_work() as uow:
-            count = await uow.connection.fetchval(
-                "SELECT count(*) FROM inbox WHERE event_id = ANY($1::uuid[])", ids
-            )
-        return bool(count == len(ids))
-
-    await wait_until(all_in, timeout=timeout, message=f"{len(ids)} event(s) handled")
 
 
 async def close_windows(app: FastAPI) -> None:

@@ -6,7 +6,6 @@ from uuid import uuid4
 import aiosmtplib
 import pytest
 from crnt_notifications.domain import (
-    Backoff,
     Category,
     ExceededParticipation,
     JoinedCentre,
@@ -21,6 +20,7 @@ from crnt_notifications.domain import (
     summarise_share_changes,
 )
 from crnt_notifications.mailer import classify, sender_domain
+from crnt_shared.retry import Backoff
 
 
 def test_recipients_are_distinct_by_address_case_insensitively() -> None:

@@ -4,12 +4,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from crnt_notifications.formatting import (
-    cents_from_decimal,
-    euros,
-    signed_euros,
-)
+from crnt_notifications.formatting import euros, signed_euros
 from crnt_shared.dates import french_date, french_datetime
+from crnt_shared.money import cents_from_amount
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"
@@ -44,13 +41,13 @@ def test_changes_are_signed() -> None:
     ("amount", "cents"), [("1234.56", 123_456), ("-0.50", -50), ("12", 1_200), ("0.00", 0)]
 )
 def test_decimal_strings_become_cents(amount: str, cents: int) -> None:
-    assert cents_from_decimal(amount) == cents
-    assert cents_from_decimal(Decimal(amount)) == cents
+    assert cents_from_amount(amount) == cents
+    assert cents_from_amount(Decimal(amount)) == cents
 
 
 def test_fractions_of_a_cent_are_refused() -> None:
     with pytest.raises(ValueError, match="cents"):
-        cents_from_decimal("1.005")
+        cents_from_amount("1.005")
 
 
 @pytest.mark.parametrize(

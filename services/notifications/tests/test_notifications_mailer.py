@@ -9,51 +9,33 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP
 from crnt_notifications.mailer import Mailer, encoded_header
 from crnt_notifications.repository import Delivery
 from crnt_notifications.settings import NotificationsSettings
 from crnt_shared.events import utcnow
 
+from services.notifications.tests.notifications_testkit import LocalSmtpServer
 
-class CountingServer:
+
+class CountingServer(LocalSmtpServer):
     """Counts the connections it is opened and keeps what it received; closes a connection
     idle for ``idle_timeout`` seconds."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.idle_timeout = 300.0
         self.connections = 0
-        self.received: list[Envelope] = []
-        self.port = 0
-        self._server: asyncio.Server | None = None
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.received.append(envelope)
-        return "250 Message accepted"
-
-    def _session(self) -> SMTP:
+    def protocol(self) -> SMTP:
         self.connections += 1
         return SMTP(self, loop=asyncio.get_running_loop(), timeout=self.idle_timeout)
-
-    async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._session, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
 
 
 @pytest.fixture
 async def server() -> AsyncIterator[CountingServer]:
-    counting = CountingServer()
-    await counting.start()
-    try:
+    async with CountingServer() as counting:
         yield counting
-    finally:
-        await counting.stop()
 
 
 def _settings(port: int, concurrency: int = 2) -> NotificationsSettings:

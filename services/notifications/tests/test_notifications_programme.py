@@ -18,11 +18,11 @@ from crnt_shared.contracts.programme import (
     ProgrammeValidated,
     ProgrammeValidatedData,
     ValidatedAction,
-    amount_from_cents,
 )
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, CentreUpdated
 from crnt_shared.contracts.registry import CentreUpdatedData as CentreData
 from crnt_shared.events import utcnow
+from crnt_shared.money import amount_from_cents
 from crnt_shared.testing import wait_until
 from fastapi import FastAPI
 

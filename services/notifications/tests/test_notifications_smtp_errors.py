@@ -1,24 +1,22 @@
 """SMTP answers: 4xx is retried, 5xx fails at once and can be retried by the agency; each
 outcome is published (outbox → Kafka)."""
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from crnt_notifications.settings import NotificationsSettings
 from crnt_shared.contracts.notifications import NOTIFICATIONS_EVENTS, DeliveryFailed, DeliverySent
 from crnt_shared.contracts.registry import MembershipSuspended
-from crnt_shared.events import Event, EventCatalog
-from crnt_shared.testing import wait_until
+from crnt_shared.events import EventCatalog
+from crnt_shared.testing import Record, reading, wait_until
 from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     AGENCY_EMAIL,
+    LocalSmtpServer,
     Publish,
     Topics,
     animators,
@@ -31,16 +29,14 @@ from services.notifications.tests.notifications_testkit import (
 pytestmark = pytest.mark.integration
 
 
-class PickyServer:
+class PickyServer(LocalSmtpServer):
     """An SMTP server that refuses ``bounce…`` for good (550) and greylists ``grey…`` once
     (451) — until told to accept everyone."""
 
     def __init__(self) -> None:
-        self.received: list[Envelope] = []
+        super().__init__()
         self.greylisted: set[str] = set()
         self.accept_all = False
-        self.port = 0
-        self._server: asyncio.Server | None = None
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -53,32 +49,14 @@ class PickyServer:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        self.received.append(envelope)
-        return "250 Message accepted"
-
     def to(self, address: str) -> list[Envelope]:
         return [envelope for envelope in self.received if address in envelope.rcpt_tos]
-
-    async def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(lambda: SMTP(self, loop=loop), "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
 
 
 @pytest.fixture
 async def picky() -> AsyncIterator[PickyServer]:
-    server = PickyServer()
-    await server.start()
-    try:
+    async with PickyServer() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
@@ -89,30 +67,11 @@ def settings(  # this module's service talks to the picky server
 
 
 @pytest.fixture
-async def published(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[list[Event]]:
-    """The events the service publishes on its (per-test) topic."""
-    consumer = AIOKafkaConsumer(
-        topics.notifications, bootstrap_servers=kafka_bootstrap, auto_offset_reset="earliest"
-    )
-    await consumer.start()
+async def published(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[list[Record]]:
+    """The events the service publishes on its (per-test) topic, with their keys."""
     catalog = EventCatalog(NOTIFICATIONS_EVENTS)
-    seen: list[Event] = []
-
-    async def read() -> None:
-        async for record in consumer:
-            event = catalog.decode(record.value)
-            if event is not None:
-                assert record.key == event.subject.encode()
-                seen.append(event)
-
-    task = asyncio.create_task(read())
-    try:
-        yield seen
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await consumer.stop()
+    async with reading(kafka_bootstrap, topics.notifications, catalog) as records:
+        yield records
 
 
 async def test_4xx_is_retried_5xx_fails_at_once_and_the_agency_can_retry(
@@ -121,7 +80,7 @@ async def test_4xx_is_retried_5xx_fails_at_once_and_the_agency_can_retry(
     picky: PickyServer,
     client: httpx.AsyncClient,
     agency: dict[str, str],
-    published: list[Event],
+    published: list[Record],
 ) -> None:
     people = animators("ok@aire.example", "grey@aire.example", "bounce@aire.example")
     event = membership(
@@ -157,11 +116,13 @@ async def test_4xx_is_retried_5xx_fails_at_once_and_the_agency_can_retry(
         return len(published) >= 4
 
     await wait_until(outcomes_published, message="delivery events on Kafka")
-    failed = [e for e in published if isinstance(e, DeliveryFailed)]
+    assert all(key == event.subject.encode() for key, event in published)
+    events = [event for _, event in published]
+    failed = [e for e in events if isinstance(e, DeliveryFailed)]
     assert [(e.data.recipient, e.data.permanent) for e in failed] == [("bounce@aire.example", True)]
     assert failed[0].subject == bounced["id"]
     assert failed[0].data.event_id == event.id
-    sent = {e.data.recipient for e in published if isinstance(e, DeliverySent)}
+    sent = {e.data.recipient for e in events if isinstance(e, DeliverySent)}
     assert sent == {"ok@aire.example", "grey@aire.example", AGENCY_EMAIL}
 
     # A sent delivery cannot be retried; the failed one can, and now gets through.

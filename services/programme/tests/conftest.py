@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
 
-import httpx
 import pytest
 from crnt_programme.app import create_app
 from crnt_programme.handlers import on_centre_known, on_membership_changed
@@ -18,16 +17,14 @@ from crnt_programme.settings import ProgrammeSettings
 from crnt_shared.contracts.registry import (
     ApplicationSubmitted,
     ApplicationSubmittedData,
-    CentreFacts,
     MembershipApproved,
-    MembershipChangeData,
     MembershipSuspended,
     MembershipWithdrawn,
 )
 from crnt_shared.events import Event
 from crnt_shared.runtime import ServiceRuntime
-from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics
-from crnt_shared.topics import PROGRAMME
+from crnt_shared.testing import centre_facts, create_topics, service_settings, started
+from crnt_shared.testing import membership_event as membership_event_of
 from fastapi import FastAPI
 
 MEMBERSHIP_EVENT: dict[str, type[Event]] = {
@@ -39,60 +36,40 @@ MEMBERSHIP_EVENT: dict[str, type[Event]] = {
 
 @pytest.fixture
 async def settings(database_url: str, kafka_bootstrap: str, topic: str) -> ProgrammeSettings:
-    await create_topics(kafka_bootstrap, {PROGRAMME: 6})
-    return ProgrammeSettings(
-        _env_file=None,
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        agency_token=AGENCY_TOKEN,
-        copil_token=COPIL_TOKEN,
+    settings = service_settings(
+        ProgrammeSettings,
+        database_url,
+        kafka_bootstrap,
         registry_topic=topic,
         consumer_group=f"programme-test-{uuid.uuid4().hex[:8]}",
-        env="test",
-        log_json=False,
-        log_level="WARNING",
-        outbox_poll_seconds=0.2,
         consumer_backoff_seconds=0.05,
         consumer_max_attempts=2,
         max_body_bytes=200_000,
     )
+    await create_topics(kafka_bootstrap, {settings.topics.programme: 6})
+    return settings
 
 
 @pytest.fixture
 async def app(settings: ProgrammeSettings) -> AsyncIterator[FastAPI]:
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
+    async with started(create_app(settings)) as app:
         yield app
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(app, "programme") as client:
-        yield client
 
 
 def membership_event(centre_id: UUID, name: str, status: str, previous: str) -> Event:
     """The registry's event for a centre's new membership status."""
-    now = datetime.now(UTC)
-    centre = CentreFacts(
-        id=centre_id,
+    centre = centre_facts(
+        name,
         status=status,
-        nom=name,
+        id=centre_id,
         pivot="12345678900011",
         adresse="1 rue de la Paix",
         code_postal="62500",
         commune="Saint-Omer",
         code_insee="62765",
-        epci_siren="200069037",
-        epci_name="CAPSO",
-        typologie=["EPN"],
         workstations=8,
     )
-    data = MembershipChangeData(
-        previous_status=previous, status=status, by="agency", at=now, centre=centre, animators=[]
-    )
-    contract = MEMBERSHIP_EVENT[status]
-    return contract.create(source="/crnt/registry", subject=str(centre_id), data=data)
+    return membership_event_of(MEMBERSHIP_EVENT[status], centre, previous=previous)
 
 
 def application_event(centre_id: UUID, name: str) -> Event:

@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from crnt_shared.topics import PROGRAMME
+from crnt_shared.topics import environment_topics
 
 pytestmark = pytest.mark.integration
 
@@ -484,7 +484,7 @@ async def test_the_openapi_and_asyncapi_documents(client: httpx.AsyncClient) -> 
     cost = openapi["components"]["schemas"]["ActionIn"]["properties"]["estimated_cost"]
     assert cost["type"] == "string"
     asyncapi = (await client.get(f"{API}/asyncapi.json")).json()
-    messages = asyncapi["channels"][PROGRAMME]["messages"]
+    messages = asyncapi["channels"][environment_topics().programme]["messages"]
     validated = asyncapi["components"]["messages"]["ProgrammeValidated"]
     assert validated["name"] == "fr.crnt.programme.programme.validated.v1"
     assert messages["ProgrammeValidated"] == {"$ref": "#/components/messages/ProgrammeValidated"}

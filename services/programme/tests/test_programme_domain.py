@@ -13,7 +13,6 @@ from crnt_programme.domain import (
     InvalidAction,
     ProgrammeCommand,
     ProgrammeStatus,
-    RuleViolation,
     change_status,
     check_centres,
     check_cost,
@@ -28,7 +27,11 @@ from crnt_programme.domain import (
     report_progress,
     totals_by_axis,
 )
-from crnt_shared.contracts.programme import AXES, amount_from_cents, cents_from_amount
+from crnt_shared.contracts.programme import (
+    AXES,
+)
+from crnt_shared.errors import RuleViolation
+from crnt_shared.money import amount_from_cents, cents_from_amount
 
 LEAD, OTHER, THIRD = uuid4(), uuid4(), uuid4()
 

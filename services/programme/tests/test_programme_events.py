@@ -3,7 +3,6 @@ suspension takes the centre out of the open actions; a lost lead is announced), 
 validated programme published with its totals, keyed by the year."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,8 +19,8 @@ from crnt_shared.contracts.programme import (
     ProgrammeValidated,
 )
 from crnt_shared.events import Event, EventCatalog
-from crnt_shared.testing import wait_until
-from crnt_shared.topics import PROGRAMME
+from crnt_shared.testing import Record, reading, wait_until
+from crnt_shared.topics import environment_topics
 from fastapi import FastAPI
 
 pytestmark = pytest.mark.integration
@@ -37,8 +36,8 @@ Headers = dict[str, str]
 class Seen:
     """Every programme event read from the topic since the fixture started."""
 
-    def __init__(self) -> None:
-        self.events: list[tuple[bytes | None, Event]] = []
+    def __init__(self, events: list[Record]) -> None:
+        self.events = events
 
     def about(self, subject: str, kind: type[Event]) -> list[Any]:
         return [
@@ -50,34 +49,9 @@ class Seen:
 
 @pytest.fixture
 async def seen(kafka_bootstrap: str, app: FastAPI) -> AsyncIterator[Seen]:
-    consumer = AIOKafkaConsumer(
-        PROGRAMME, bootstrap_servers=kafka_bootstrap, auto_offset_reset="latest"
-    )
-    await consumer.start()
-
-    async def assigned() -> bool:
-        return bool(consumer.assignment())
-
-    # Positioned on every partition before anything is published.
-    await wait_until(assigned, message="the consumer's assignment")
-    for partition in consumer.assignment():
-        await consumer.position(partition)
-    found = Seen()
-
-    async def read() -> None:
-        async for record in consumer:
-            event = CATALOG.decode(record.value)
-            if event is not None:
-                found.events.append((record.key, event))
-
-    task = asyncio.create_task(read())
-    try:
-        yield found
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await consumer.stop()
+    topic = environment_topics().programme
+    async with reading(kafka_bootstrap, topic, CATALOG, from_latest=True) as records:
+        yield Seen(records)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from crnt_registry.settings import RegistrySettings
 from crnt_shared.contracts.notifications import AddressConfirmed, AddressConfirmedData
 from crnt_shared.contracts.registry import REGISTRY_EVENTS
 from crnt_shared.events import Event, EventCatalog, utcnow
-from crnt_shared.testing import app_client, create_topics, wait_until
+from crnt_shared.testing import app_client, create_topics, started, wait_until
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
@@ -67,8 +67,7 @@ def relay_settings(
 
 @pytest.fixture
 async def relay_app(relay_settings: RegistrySettings) -> AsyncIterator[FastAPI]:
-    app = create_app(relay_settings)
-    async with app.router.lifespan_context(app):
+    async with started(create_app(relay_settings)) as app:
         yield app
 
 

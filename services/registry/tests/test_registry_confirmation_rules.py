@@ -11,7 +11,6 @@ from crnt_registry.domain import (
     Confirmation,
     MembershipAction,
     MembershipStatus,
-    RuleViolation,
     ServiceAccount,
     accepts_confirmation,
     after_confirmation,
@@ -21,6 +20,7 @@ from crnt_registry.domain import (
     needs_confirmation,
     next_status,
 )
+from crnt_shared.errors import RuleViolation
 
 
 @dataclass(frozen=True)

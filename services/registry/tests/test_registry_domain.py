@@ -10,7 +10,6 @@ from crnt_registry.domain import (
     IllegalTransition,
     MembershipAction,
     MembershipStatus,
-    RuleViolation,
     ensure_animator_removable,
     ensure_approvable,
     ensure_open,
@@ -26,6 +25,7 @@ from crnt_registry.domain import (
     validate_typologie,
     vocabulary,
 )
+from crnt_shared.errors import RuleViolation
 from pydantic import ValidationError
 
 A = MembershipAction

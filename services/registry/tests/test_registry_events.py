@@ -1,13 +1,11 @@
 """Each change publishes exactly one event, on the real Kafka topic, keyed by the centre id."""
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 from crnt_shared.contracts.registry import (
     REGISTRY_EVENTS,
     EpciRegistered,
@@ -15,8 +13,8 @@ from crnt_shared.contracts.registry import (
     MembershipSuspended,
 )
 from crnt_shared.events import Event, EventCatalog
-from crnt_shared.testing import wait_until
-from crnt_shared.topics import REGISTRY
+from crnt_shared.testing import Record, reading, wait_until
+from crnt_shared.topics import environment_topics
 
 pytestmark = pytest.mark.integration
 
@@ -30,8 +28,8 @@ CATALOG = EventCatalog(REGISTRY_EVENTS)
 class Seen:
     """Every registry event read from the topic since the test started."""
 
-    def __init__(self) -> None:
-        self.events: list[tuple[bytes | None, Event]] = []
+    def __init__(self, events: list[Record]) -> None:
+        self.events = events
 
     def about(self, subject: str) -> list[Event]:
         return [event for key, event in self.events if key == subject.encode()]
@@ -39,37 +37,9 @@ class Seen:
 
 @pytest.fixture
 async def seen(kafka_bootstrap: str, client: httpx.AsyncClient) -> AsyncIterator[Seen]:
-    consumer = AIOKafkaConsumer(
-        REGISTRY, bootstrap_servers=kafka_bootstrap, auto_offset_reset="latest"
-    )
-    await consumer.start()
-    # Wait for the partitions to be assigned and positioned before anything is published.
-    await wait_until(_assigned(consumer), message="the consumer's assignment")
-    for partition in consumer.assignment():
-        await consumer.position(partition)
-    seen = Seen()
-
-    async def read() -> None:
-        async for record in consumer:
-            event = CATALOG.decode(record.value)
-            if event is not None:
-                seen.events.append((record.key, event))
-
-    task = asyncio.create_task(read())
-    try:
-        yield seen
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await consumer.stop()
-
-
-def _assigned(consumer: AIOKafkaConsumer) -> Any:
-    async def check() -> bool:
-        return bool(consumer.assignment())
-
-    return check
+    topic = environment_topics().registry
+    async with reading(kafka_bootstrap, topic, CATALOG, from_latest=True) as records:
+        yield Seen(records)
 
 
 def application(name: str, pivot: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from crnt_shared.topics import (
     DEAD_LETTER_RETENTION_DAYS,
     EVENT_RETENTION_DAYS,
     PARTITIONS,
+    Topics,
     dead_letter_topic,
 )
 
@@ -51,25 +52,14 @@ class Reading:
 
 
 def readings(
-    group_id: str, topics: Sequence[str], contracts: Iterable[type[Event]]
+    group_id: str, topics: Sequence[str], contracts: Iterable[type[Event]], names: Topics
 ) -> list[Reading]:
-    """A consumer group's contracts, each on the topic it is read from: its own topic's name
-    when the group reads it, the group's only topic otherwise, or the one named after its
-    publisher (topics configured under other names, as in tests)."""
+    """A consumer group's contracts, each on the topic of its publisher (``names``, the
+    service's topics as its settings have them)."""
     by_topic: dict[str, list[type[Event]]] = {topic: [] for topic in topics}
     for contract in contracts:
-        by_topic.setdefault(_read_from(contract, topics), []).append(contract)
+        by_topic.setdefault(names.of(contract.publisher), []).append(contract)
     return [Reading(group_id, topic, tuple(found)) for topic, found in by_topic.items() if found]
-
-
-def _read_from(contract: type[Event], topics: Sequence[str]) -> str:
-    if contract.topic in topics or not topics:
-        return contract.topic
-    if len(topics) == 1:
-        return topics[0]
-    publisher = contract.topic.split(".")[-2]
-    named = [topic for topic in topics if publisher in topic.split(".")]
-    return named[0] if named else contract.topic
 
 
 def _description(contract: type[Event]) -> str | None:
@@ -131,6 +121,7 @@ def asyncapi_document(
     service: str,
     published: Sequence[type[Event]],
     read: Sequence[Reading],
+    names: Topics,
 ) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of ``service``."""
     contracts = list(dict.fromkeys([*published, *(c for r in read for c in r.contracts)]))
@@ -138,11 +129,11 @@ def asyncapi_document(
         [(contract, "validation") for contract in contracts],
         ref_template="#/components/schemas/{model}",
     )
-    names = {c: refs[(c, "validation")]["$ref"].rsplit("/", 1)[1] for c in contracts}
+    refs_of = {c: refs[(c, "validation")]["$ref"].rsplit("/", 1)[1] for c in contracts}
     document = _Channels()
     by_topic: dict[str, list[str]] = {}
     for contract in published:
-        by_topic.setdefault(contract.topic, []).append(names[contract])
+        by_topic.setdefault(names.of(contract.publisher), []).append(refs_of[contract])
     for topic, published_there in by_topic.items():
         document.add(
             f"{PUBLISH}{topic}",
@@ -158,7 +149,7 @@ def asyncapi_document(
             f"{CONSUME}{reading.group_id}.{reading.topic}",
             "receive",
             reading.topic,
-            [names[contract] for contract in reading.contracts],
+            [refs_of[contract] for contract in reading.contracts],
             title=f"{reading.group_id} reads",
             summary=f"The consumer group {reading.group_id} handles these events, each once;"
             " it ignores the other types of the topic.",
@@ -180,7 +171,7 @@ def asyncapi_document(
             " failing after bounded retries, goes here with the error in its headers.",
         )
     schemas = {**definitions.get("$defs", {}), "EventHeaders": EVENT_HEADERS}
-    messages = {name: _message(contract, name) for contract, name in names.items()}
+    messages = {name: _message(contract, name) for contract, name in refs_of.items()}
     if read:
         schemas["DeadLetterHeaders"] = {
             "type": "object",

@@ -41,8 +41,8 @@ from crnt_shared.contracts.identity import (
     SigningKeyAnnounced,
     SigningKeyRetired,
 )
-from crnt_shared.db import UnitOfWork
-from crnt_shared.events import Event, EventHandler
+from crnt_shared.db import EventHandler, UnitOfWork
+from crnt_shared.events import Event
 from crnt_shared.http import Problem
 from crnt_shared.problems import problems
 

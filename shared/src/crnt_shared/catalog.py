@@ -14,7 +14,7 @@ from typing import Any
 
 from crnt_shared import contracts
 from crnt_shared.events import Event
-from crnt_shared.topics import DEFAULT_PREFIX, PREFIX
+from crnt_shared.topics import events_topic
 
 START = "<!-- event-catalogue:start -->"
 END = "<!-- event-catalogue:end -->"
@@ -55,8 +55,8 @@ def markdown() -> str:
         "| --- | --- | --- | --- |",
     ]
     for contract in all_contracts():
-        # As deployed: the topic under the default prefix, whatever this process runs with.
-        topic = DEFAULT_PREFIX + contract.topic.removeprefix(PREFIX)
+        # As deployed: the topic under the default prefix.
+        topic = events_topic(contract.publisher)
         lines.append(
             f"| `{contract.event_type()}` | `{topic}` | {summary(contract)} | {_fields(contract)} |"
         )

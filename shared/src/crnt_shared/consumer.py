@@ -27,7 +27,6 @@ error in its headers.
 
 import asyncio
 import errno
-import random
 import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -45,8 +44,8 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
 from crnt_shared.context import set_correlation_id
-from crnt_shared.db import Pool, UnitOfWork
-from crnt_shared.events import Event, EventCatalog, EventDecodeError, EventHandler
+from crnt_shared.db import EventHandler, Pool, UnitOfWork
+from crnt_shared.events import Event, EventCatalog, EventDecodeError
 from crnt_shared.metrics import (
     CONSUMER_LAG,
     EVENTS_DEAD_LETTERED,
@@ -54,7 +53,8 @@ from crnt_shared.metrics import (
     EVENTS_HANDLED,
     HANDLER_RETRIES,
 )
-from crnt_shared.topics import dead_letter_topic
+from crnt_shared.retry import Backoff
+from crnt_shared.topics import Topics, dead_letter_topic
 from crnt_shared.tracing import handling, handling_together
 
 log = structlog.get_logger(__name__)
@@ -134,9 +134,7 @@ class RetryPolicy:
     backoff_max_seconds: float = 30.0
 
     def delay(self, attempt: int) -> float:
-        """Exponential backoff with full jitter, capped."""
-        ceiling = min(self.backoff_max_seconds, self.backoff_seconds * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
+        return Backoff(self.backoff_seconds, self.backoff_max_seconds).delay(attempt)
 
 
 DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
@@ -152,6 +150,9 @@ class Bulk:
 
 #: What a consumer runs for a contract: a handler of one event, or of many at once.
 Handler = EventHandler | Bulk
+
+#: Publishing a dead letter is retried until Kafka has it.
+DEAD_LETTER_BACKOFF = Backoff(0.4, 30.0)
 
 #: Records taken from one fetch at most: a transaction per partition of at most this many.
 MAX_BATCH = 500
@@ -177,6 +178,7 @@ class EventConsumer:
         topics: Sequence[str],
         handlers: Mapping[type[Event], Handler],
         pool: Pool,
+        publish_to: Topics | None = None,
         on_publish: Sequence[Callable[[], None]] = (),
         on_commit: Sequence[Callable[[], None]] = (),
         retry: RetryPolicy | None = None,
@@ -188,6 +190,7 @@ class EventConsumer:
         self._handlers = {contract.event_type(): handler for contract, handler in handlers.items()}
         self.catalog = EventCatalog(handlers)
         self._pool = pool
+        self._publish_to = publish_to
         self._on_publish = on_publish
         self._on_commit = on_commit
         self._retry = retry or RetryPolicy()
@@ -365,10 +368,16 @@ class EventConsumer:
         else:
             EVENTS_HANDLED.labels(self.service, self.group_id, event.type).inc()
 
+    def _unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(
+            self._pool,
+            topics=self._publish_to,
+            on_publish=self._on_publish,
+            on_commit=self._on_commit,
+        )
+
     async def _handle_once(self, event: Event) -> Outcome:
-        async with UnitOfWork(
-            self._pool, on_publish=self._on_publish, on_commit=self._on_commit
-        ) as uow:
+        async with self._unit_of_work() as uow:
             first_time = await uow.connection.fetchval(
                 "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3)"
                 " ON CONFLICT DO NOTHING RETURNING true",
@@ -390,9 +399,7 @@ class EventConsumer:
     async def _handle_together(self, events: Sequence[Event]) -> None:
         """Every event in one transaction, the inbox rows written by one statement; raises
         :class:`_BatchFailed` when a handler fails (and nothing commits)."""
-        async with UnitOfWork(
-            self._pool, on_publish=self._on_publish, on_commit=self._on_commit
-        ) as uow:
+        async with self._unit_of_work() as uow:
             rows = await uow.connection.fetch(
                 "INSERT INTO inbox (consumer, event_id, event_type)"
                 " SELECT $1, id, type FROM unnest($2::uuid[], $3::text[]) AS t(id, type)"
@@ -501,6 +508,6 @@ async def _publish_until_sent(broker: KafkaBroker, letter: DeadLetter) -> None:
             return
         except Exception as error:
             attempt += 1
-            delay = min(30.0, 0.2 * 2**attempt)
+            delay = DEAD_LETTER_BACKOFF.delay(attempt)
             log.warning("dead-letter publish failed, retrying", error=repr(error), retry_in=delay)
             await asyncio.sleep(delay)

@@ -3,7 +3,7 @@
 import hashlib
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
@@ -16,6 +16,7 @@ from asyncpg import Connection as Connection
 from asyncpg import Pool as Pool
 
 from crnt_shared.events import Event
+from crnt_shared.topics import Topics
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +41,8 @@ async def create_pool(dsn: str, *, max_size: int = 10) -> Pool:
 class UnitOfWork:
     """One transaction: rolled back unless :meth:`commit` is called.
 
-    Events added with :meth:`publish` are written to the outbox in the same transaction.
+    Events added with :meth:`publish` are written to the outbox in the same transaction, bound
+    for their publisher's topic among ``topics``.
     After a successful commit, ``on_publish`` hooks (the relay's wake-up) run if it wrote
     events, and ``on_commit`` hooks (a worker with work to pick up) run in any case.
     """
@@ -49,10 +51,12 @@ class UnitOfWork:
         self,
         pool: Pool,
         *,
+        topics: Topics | None = None,
         on_publish: Sequence[Callable[[], None]] = (),
         on_commit: Sequence[Callable[[], None]] = (),
     ) -> None:
         self._pool = pool
+        self._topics = topics or Topics()
         self._on_publish = on_publish
         self._on_commit = on_commit
         self._connection: Connection | None = None
@@ -117,9 +121,9 @@ class UnitOfWork:
             return
         rows: list[tuple[Any, ...]] = []
         for event in events:
-            destination = topic or event.topic
-            if not destination:
-                raise ValueError(f"{event.type} has no topic: set it on the contract")
+            if not (topic or event.publisher):
+                raise ValueError(f"{event.type} has no publisher: set it on the contract")
+            destination = topic or self._topics.of(event.publisher)
             headers = {"traceparent": event.traceparent} if event.traceparent else {}
             rows.append(
                 (event.id, destination, event.subject, event.type, event.to_json(), headers)
@@ -130,6 +134,10 @@ class UnitOfWork:
             rows,
         )
         self._published += len(rows)
+
+
+#: A handler of one event contract: its effects go through the unit of work.
+EventHandler = Callable[[Any, UnitOfWork], Awaitable[None]]
 
 
 @dataclass(frozen=True)

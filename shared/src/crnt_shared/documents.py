@@ -15,25 +15,18 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-NBSP = "\u00a0"
+from crnt_shared import money
+from crnt_shared.money import NBSP
+from crnt_shared.money import Money as Money
 
-
-@dataclass(frozen=True)
-class Money:
-    """A cell holding an amount in cents."""
-
-    cents: int
-
-
+#: A cell holding an amount (:class:`crnt_shared.money.Money`, in cents).
 Cell = str | int | Money | None
 
 
 def euros(cents: int) -> str:
-    """``123456`` → ``"1 234,56 €"`` (no-break spaces); ``-5`` → ``"−0,05 €"``."""
-    sign = "−" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    groups = f"{whole:,}".replace(",", NBSP)
-    return f"{sign}{groups},{rest:02d}{NBSP}€"
+    """``123456`` → ``"1 234,56 €"`` with no-break spaces (U+00A0) between thousands: the
+    documents' fonts have no narrow one; ``-5`` → ``"−0,05 €"``."""
+    return money.euros(cents, thousands=NBSP)
 
 
 def percent(numerator: int, denominator: int) -> str:

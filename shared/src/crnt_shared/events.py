@@ -6,21 +6,15 @@ to a contract that is not additive gets a new type with the next version. Consum
 unknown fields (``extra="ignore"``) and unknown types (see :class:`EventCatalog`).
 """
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from crnt_shared.context import current_correlation_id
 from crnt_shared.tracing import current_traceparent
-
-if TYPE_CHECKING:
-    from crnt_shared.db import UnitOfWork
-
-#: A handler of one event contract: its effects go through the unit of work.
-EventHandler = Callable[[Any, "UnitOfWork"], Awaitable[None]]
 
 CONTENT_TYPE = "application/cloudevents+json; charset=UTF-8"
 
@@ -54,8 +48,9 @@ class Event(BaseModel):
     traceparent: str | None = None
     data: Any
 
-    #: The Kafka topic where this event is published (set by each contract).
-    topic: ClassVar[str] = ""
+    #: The service that publishes it (set by each contract): its topic is that service's
+    #: (:class:`crnt_shared.topics.Topics`).
+    publisher: ClassVar[str] = ""
 
     @classmethod
     def event_type(cls) -> str:

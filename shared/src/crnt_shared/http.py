@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from crnt_shared.asyncapi_page import asyncapi_router
 from crnt_shared.consumer import is_transient
 from crnt_shared.context import set_correlation_id
+from crnt_shared.errors import RuleViolation
 from crnt_shared.metrics import HTTP_LATENCY
 from crnt_shared.problems import API_PREFIX as API_PREFIX
 from crnt_shared.problems import PROBLEM_JSON as PROBLEM_JSON
@@ -136,6 +137,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await on_error(request, exc)
         return problem_response(422, "Invalid input", detail, request)
 
+    async def on_rule_violation(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, RuleViolation)
+        return problem_response(409, "Conflict", f"{exc}.", request, **exc.details)
+
     async def on_too_many(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TooManyRequests)
         response = problem_response(
@@ -178,6 +183,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     # a DataError is the client's, above).
     for unavailable in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
         app.add_exception_handler(unavailable, on_unavailable)
+    app.add_exception_handler(RuleViolation, on_rule_violation)
     app.add_exception_handler(Exception, on_error)
 
 

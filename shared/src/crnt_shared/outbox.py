@@ -46,6 +46,7 @@ from crnt_shared.metrics import (
     OUTBOX_PUBLISHED,
     OUTBOX_REJECTED,
 )
+from crnt_shared.retry import Backoff
 from crnt_shared.worker import Worker
 
 log = structlog.get_logger(__name__)
@@ -152,7 +153,7 @@ class OutboxRelay(Worker):
 
     async def _recover(self, error: BaseException, failures: int) -> None:
         self.kafka_ok = self.kafka_ok and not isinstance(error, KafkaError)
-        delay = min(self._max_backoff, 0.1 * 2 ** min(failures, 10))
+        delay = Backoff(0.2, self._max_backoff).delay(failures)
         log.warning("outbox relay retrying", error=repr(error), retry_in_seconds=delay)
         await self._close_producer()
         await self._release_connection()

@@ -1,21 +1,24 @@
-"""What runs inside every service process: pool, migrations, outbox relay, Kafka consumers.
+"""What runs inside every service process: pool, migrations, outbox relay, Kafka consumers and
+the service's background workers.
 
 ``ServiceRuntime.lifespan`` is the FastAPI lifespan of the service: it waits for the database
 (wait-then-migrate), applies the migrations, starts the relay, then connects the FastStream
 broker in the background, so that the HTTP API (whose writes only touch PostgreSQL) comes up
-even while Kafka is down; ``/ready`` says what is missing.
+even while Kafka is down; ``/ready`` says what is missing. Then it runs the service's
+``on_start`` steps and starts its workers (:meth:`ServiceRuntime.add_worker`); at the end it
+stops them in reverse order, runs ``on_stop``, and closes the rest.
 """
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
 import structlog
 import uvicorn
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
 
 from crnt_shared.asyncapi import asyncapi_document, readings
@@ -30,17 +33,20 @@ from crnt_shared.db import (
     migrate,
 )
 from crnt_shared.events import Event
-from crnt_shared.http import ReadinessCheck
+from crnt_shared.http import ReadinessCheck, create_http_app
 from crnt_shared.logging import configure_logging
 from crnt_shared.outbox import OutboxRelay
 from crnt_shared.retention import Purge, RetentionWorker, published_outbox_purge
+from crnt_shared.retry import Backoff
 from crnt_shared.settings import ServiceSettings
 from crnt_shared.tracing import configure_tracing
+from crnt_shared.worker import Worker
 
 log = structlog.get_logger(__name__)
 
 DATABASE_WAIT_SECONDS = 60.0
 POOL_CLOSE_SECONDS = 10.0
+BROKER_BACKOFF = Backoff(1.0, 30.0)
 
 
 class ServiceRuntime:
@@ -59,6 +65,7 @@ class ServiceRuntime:
         which records its own in the same tables)."""
         self.service = service
         self.settings = settings
+        self.topics = settings.topics
         self._migrations = [MigrationSource("shared", SHARED_MIGRATIONS)]
         if migrations is not None:
             self._migrations.append(migrations)
@@ -67,7 +74,7 @@ class ServiceRuntime:
             self._subscriptions.append(
                 Subscription(
                     settings.identity_consumer_group or f"{service}-identity",
-                    [settings.identity_topic],
+                    [self.topics.identity],
                     AUTH_HANDLERS,
                 )
             )
@@ -98,6 +105,12 @@ class ServiceRuntime:
             lambda: self.pool, self.purges, settings.retention_every_seconds
         )
         self._asyncapi: dict[str, Any] | None = None
+        #: The service's own background tasks (:meth:`add_worker`).
+        self.workers: list[Worker] = []
+        #: Steps run once the database, relay and consumers are set up, before the workers
+        #: start (identity's first signing key), and after they stopped (closing SMTP clients).
+        self.on_start: list[Callable[[], Awaitable[None]]] = []
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def pool(self) -> Pool:
@@ -105,12 +118,36 @@ class ServiceRuntime:
             raise RuntimeError(f"the {self.service} runtime has not started")
         return self._pool
 
+    def add_worker(self, worker: Worker, *, woken_by_commits: bool = False) -> None:
+        """A background task of the service, started with it (after ``on_start``) and stopped
+        before the rest, in reverse order; ``woken_by_commits`` wakes it after every commit of a
+        request or an event handler (work that those transactions wrote for it)."""
+        self.workers.append(worker)
+        if woken_by_commits:
+            self.commit_hooks.append(worker.wake)
+
     def unit_of_work(self, *, wake_workers: bool = True) -> UnitOfWork:
         """A transaction whose outbox rows wake the relay right after commit, and whose commit
         wakes the service's workers (``commit_hooks``) unless a worker itself commits it."""
         hooks = [self.relay.wake] if self.relay else []
         workers = self.commit_hooks if wake_workers else []
-        return UnitOfWork(self.pool, on_publish=hooks, on_commit=workers)
+        return UnitOfWork(self.pool, topics=self.topics, on_publish=hooks, on_commit=workers)
+
+    def http_app(self, *, title: str, description: str, routers: Sequence[APIRouter]) -> FastAPI:
+        """The service's FastAPI app: ``routers`` under ``/api/v1``, this runtime as its lifespan
+        and readiness, the body limit of the settings; ``app.state.runtime`` is this runtime."""
+        app = create_http_app(
+            service=self.service,
+            title=title,
+            description=description,
+            lifespan=self.lifespan,
+            routers=routers,
+            readiness_checks=self.readiness_checks,
+            max_body_bytes=self.settings.max_body_bytes,
+            asyncapi=self.asyncapi,
+        )
+        app.state.runtime = self
+        return app
 
     def asyncapi(self) -> dict[str, Any]:
         """The AsyncAPI 3.0 document of the topics this service publishes and consumes."""
@@ -119,18 +156,18 @@ class ServiceRuntime:
                 reading
                 for subscription in self._subscriptions
                 for reading in readings(
-                    subscription.group_id, subscription.topics, subscription.handlers
+                    subscription.group_id, subscription.topics, subscription.handlers, self.topics
                 )
             ]
             self._asyncapi = asyncapi_document(
-                service=self.service, published=self._published, read=read
+                service=self.service, published=self._published, read=read, names=self.topics
             )
         return self._asyncapi
 
     @asynccontextmanager
     async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
-        await self.start()
         try:
+            await self.start()
             yield
         finally:
             await self.stop()
@@ -164,6 +201,7 @@ class ServiceRuntime:
                 topics=subscription.topics,
                 handlers=subscription.handlers,
                 pool=self._pool,
+                publish_to=self.topics,
                 on_publish=[self.relay.wake],
                 on_commit=self.commit_hooks,
                 retry=retry,
@@ -171,9 +209,20 @@ class ServiceRuntime:
             consumer.register(self.broker)
             self.consumers.append(consumer)
         self._broker_task = asyncio.create_task(self._connect_broker())
+        for step in self.on_start:
+            await step()
+        for worker in self.workers:
+            worker.start()
         log.info("service started", port=self.settings.http_port)
 
     async def stop(self) -> None:
+        for worker in reversed(self.workers):
+            await worker.stop()
+        for step in self.on_stop:
+            try:
+                await step()
+            except Exception as error:
+                log.warning("a stop step failed", step=repr(step), error=repr(error))
         if self._broker_task is not None:
             self._broker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -204,7 +253,7 @@ class ServiceRuntime:
                 return
             except Exception as error:
                 attempt += 1
-                delay = min(30.0, 0.5 * 2**attempt)
+                delay = BROKER_BACKOFF.delay(attempt)
                 log.warning("kafka unavailable, retrying", error=repr(error), retry_in=delay)
                 with contextlib.suppress(Exception):
                     await self.broker.stop()

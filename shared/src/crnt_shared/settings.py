@@ -4,12 +4,12 @@ Secrets have no default: a service without its tokens does not start. In product
 (``CRNT_ENV=production``) the development placeholders are refused as well.
 """
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, PostgresDsn, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, PostgresDsn, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from crnt_shared.topics import IDENTITY
+from crnt_shared.topics import DEFAULT_PREFIX, SERVICES, Topics
 
 PLACEHOLDER_SECRETS = frozenset(
     {"changeme", "change-me", "secret", "dev-agency-token", "dev-copil-token", "crnt"}
@@ -17,14 +17,84 @@ PLACEHOLDER_SECRETS = frozenset(
 MIN_PRODUCTION_SECRET_LENGTH = 24
 
 
-class ServiceSettings(BaseSettings):
-    """Subclasses add ``database_url`` under their own variable name and their own defaults."""
+def _split(value: object, *, lower: bool = False) -> object:
+    if isinstance(value, str):
+        parts = (part.strip() for part in value.split(","))
+        return [part.lower() if lower else part for part in parts if part]
+    return value
+
+
+#: A list given as comma-separated values in one variable (``a, b,c`` → ``["a", "b", "c"]``).
+CommaList = Annotated[list[str], NoDecode, BeforeValidator(_split)]
+#: Email addresses, comma-separated, compared in lower case.
+AddressList = Annotated[list[str], NoDecode, BeforeValidator(lambda v: _split(v, lower=True))]
+
+
+def refuse_placeholder(env: str, name: str, secret: str, *, development: str = "") -> None:
+    """In production, refuse a secret that is a known placeholder (``development``: the value
+    the service ships for development) or too short to be random."""
+    if env != "production":
+        return
+    if (
+        secret.lower() in PLACEHOLDER_SECRETS
+        or secret == development
+        or len(secret) < MIN_PRODUCTION_SECRET_LENGTH
+    ):
+        raise ValueError(
+            f"{name} is a placeholder or shorter than {MIN_PRODUCTION_SECRET_LENGTH} "
+            "characters: set a long random value (e.g. `openssl rand -hex 32`) "
+            "when CRNT_ENV=production"
+        )
+
+
+class ProcessSettings(BaseSettings):
+    """What every process of the system reads: its environment, where it listens, its logs."""
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     env: Literal["development", "test", "production"] = Field(
         default="development", validation_alias="CRNT_ENV"
     )
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = True
+
+
+class SmtpSettings(BaseSettings):
+    """The SMTP server of the services that send mail (identity's links, notifications)."""
+
+    smtp_host: str = Field(default="127.0.0.1", validation_alias="SMTP_HOST")
+    smtp_port: int = Field(default=1025, ge=1, le=65535, validation_alias="SMTP_PORT")
+    smtp_from: str = Field(default="crnt@example.org", validation_alias="SMTP_FROM")
+    smtp_starttls: bool = Field(default=False, validation_alias="SMTP_STARTTLS")
+    smtp_tls: bool = Field(default=False, validation_alias="SMTP_TLS")
+    smtp_username: str | None = Field(default=None, validation_alias="SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, validation_alias="SMTP_PASSWORD")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SMTP_TIMEOUT")
+
+    def smtp_options(self) -> dict[str, Any]:
+        """The connection's arguments, as ``aiosmtplib.SMTP`` and ``aiosmtplib.send`` take them."""
+        password = self.smtp_password.get_secret_value() if self.smtp_password else None
+        return {
+            "hostname": self.smtp_host,
+            "port": self.smtp_port,
+            "username": self.smtp_username,
+            "password": password,
+            "use_tls": self.smtp_tls,
+            "start_tls": self.smtp_starttls,
+            "timeout": self.smtp_timeout_seconds,
+        }
+
+
+class ServiceSettings(ProcessSettings):
+    """Subclasses add ``database_url`` under their own variable name and their own defaults.
+
+    Topics: every service's topic is ``<CRNT_TOPIC_PREFIX>.<service>.events``; a subclass may
+    declare ``<service>_topic: str | None`` to let a variable of its own name another one (tests
+    and benchmarks run on topics of their own). :attr:`topics` resolves them all, in one place.
+    """
+
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     database_url: PostgresDsn
     agency_token: SecretStr = Field(validation_alias="CRNT_AGENCY_TOKEN")
@@ -34,14 +104,13 @@ class ServiceSettings(BaseSettings):
         validation_alias="CRNT_IDENTITY_JWKS",
         description="The identity service's public keys (JWKS as JSON, or a file's path).",
     )
-    identity_topic: str = Field(default=IDENTITY, validation_alias="CRNT_IDENTITY_TOPIC")
+    topic_prefix: str = Field(
+        default=DEFAULT_PREFIX, min_length=1, validation_alias="CRNT_TOPIC_PREFIX"
+    )
+    identity_topic: str | None = Field(default=None, validation_alias="CRNT_IDENTITY_TOPIC")
     identity_consumer_group: str | None = Field(
         default=None, validation_alias="CRNT_IDENTITY_CONSUMER_GROUP"
     )
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_json: bool = True
     max_body_bytes: int = Field(default=1_048_576, gt=0)
     db_pool_max_size: int = Field(default=10, ge=1)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
@@ -55,6 +124,15 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_backoff_seconds: float = Field(default=0.2, gt=0)
     consumer_backoff_max_seconds: float = Field(default=30.0, gt=0)
+
+    @property
+    def topics(self) -> Topics:
+        overrides = {
+            service: topic
+            for service in SERVICES
+            if (topic := getattr(self, f"{service}_topic", None))
+        }
+        return Topics(self.topic_prefix, overrides)
 
     @model_validator(mode="after")
     def _one_token_per_role(self) -> "ServiceSettings":
@@ -71,13 +149,7 @@ class ServiceSettings(BaseSettings):
         if self.env != "production":
             return self
         for name in ("agency_token", "copil_token"):
-            value = getattr(self, name).get_secret_value()
-            if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_PRODUCTION_SECRET_LENGTH:
-                raise ValueError(
-                    f"{name} is a placeholder or shorter than {MIN_PRODUCTION_SECRET_LENGTH} "
-                    "characters: set a long random value (e.g. `openssl rand -hex 32`) "
-                    "when CRNT_ENV=production"
-                )
+            refuse_placeholder(self.env, name, getattr(self, name).get_secret_value())
         password = self.database_url.hosts()[0].get("password") or ""
         if password.lower() in PLACEHOLDER_SECRETS:
             raise ValueError("the database password is a placeholder: set a real one in production")

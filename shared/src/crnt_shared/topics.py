@@ -10,11 +10,14 @@ events name animators and their addresses, and a dead letter copies an event): a
 not replay topics from the beginning: each keeps what it needs in its own database.
 
 ``CRNT_TOPIC_PREFIX`` (default ``crnt``) namespaces the topics, so that a whole system under
-test (the end-to-end tests) has topics of its own on a shared broker.
+test (the end-to-end tests) has topics of its own on a shared broker. It is read with the other
+settings (:attr:`crnt_shared.settings.ServiceSettings.topics`), never at import time: a contract
+names the service that publishes it, and :class:`Topics` turns that into a topic.
 """
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 PARTITIONS = 6
 DAY_MS = 86_400_000
@@ -37,23 +40,62 @@ class TopicSpec:
 
 
 DEFAULT_PREFIX = "crnt"
-PREFIX = os.environ.get("CRNT_TOPIC_PREFIX", DEFAULT_PREFIX)
+#: The publishing services, each the name of its topic: what a contract's ``publisher`` says.
 SERVICES = ("registry", "programme", "budget", "notifications", "identity")
 
 
-def domain_topics(prefix: str = PREFIX) -> tuple[str, ...]:
+def environment_prefix() -> str:
+    """``CRNT_TOPIC_PREFIX`` as the process has it now (for tools and tests; the services read it
+    with their settings)."""
+    return os.environ.get("CRNT_TOPIC_PREFIX", DEFAULT_PREFIX)
+
+
+def events_topic(service: str, prefix: str = DEFAULT_PREFIX) -> str:
+    return f"{prefix}.{service}.events"
+
+
+def domain_topics(prefix: str = DEFAULT_PREFIX) -> tuple[str, ...]:
     """The topic of each publishing service: ``<prefix>.<service>.events``."""
-    return tuple(f"{prefix}.{service}.events" for service in SERVICES)
+    return tuple(events_topic(service, prefix) for service in SERVICES)
 
 
-REGISTRY, PROGRAMME, BUDGET, NOTIFICATIONS, IDENTITY = domain_topics()
+@dataclass(frozen=True)
+class Topics:
+    """Where each service's events go: ``<prefix>.<service>.events``, unless ``overrides`` names
+    another topic for that service (tests give each run topics of its own)."""
+
+    prefix: str = DEFAULT_PREFIX
+    overrides: Mapping[str, str] = field(default_factory=dict)
+
+    def of(self, service: str) -> str:
+        return self.overrides.get(service) or events_topic(service, self.prefix)
+
+    @property
+    def registry(self) -> str:
+        return self.of("registry")
+
+    @property
+    def programme(self) -> str:
+        return self.of("programme")
+
+    @property
+    def budget(self) -> str:
+        return self.of("budget")
+
+    @property
+    def notifications(self) -> str:
+        return self.of("notifications")
+
+    @property
+    def identity(self) -> str:
+        return self.of("identity")
 
 
 def dead_letter_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
 
-def all_topics(prefix: str = PREFIX) -> list[TopicSpec]:
+def all_topics(prefix: str = DEFAULT_PREFIX) -> list[TopicSpec]:
     """Every topic the system needs, dead-letter topics included."""
     names = domain_topics(prefix)
     specs = [TopicSpec(name) for name in names]
@@ -62,3 +104,8 @@ def all_topics(prefix: str = PREFIX) -> list[TopicSpec]:
         for name in names
     ]
     return specs
+
+
+def environment_topics() -> Topics:
+    """The topics under ``CRNT_TOPIC_PREFIX`` as the process has it now (tools and tests)."""
+    return Topics(environment_prefix())

@@ -376,9 +376,12 @@ async def _configure(admin: AIOKafkaAdminClient, topics: Sequence[TopicLike]) ->
 
 
 def _shared_topics() -> Sequence[TopicLike]:
-    from crnt_shared.topics import all_topics  # type: ignore[import-untyped,unused-ignore]
+    from crnt_shared.topics import (  # type: ignore[import-untyped,unused-ignore]
+        all_topics,
+        environment_prefix,
+    )
 
-    topics: Sequence[TopicLike] = all_topics()
+    topics: Sequence[TopicLike] = all_topics(environment_prefix())
     return topics
 
 

@@ -1,24 +1,14 @@
-"""Wiring: the budget's runtime, consumers, recalculator and HTTP app, built from its settings.
+"""Wiring: the budget's runtime, consumers, recalculator and HTTP app, built from its settings."""
 
-Two consumer groups: ``budget`` reads the registry's topic, ``budget-programme`` the programme's
-(``BUDGET_CONSUMER_GROUP`` and ``BUDGET_PROGRAMME_CONSUMER_GROUP``).
-Apart, each progresses at its own pace (a burst of approvals does not hold a programme
-validation back, a failing validation does not hold the memberships back) and has its own lag;
-both wake the same recalculator.
-"""
-
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from importlib.resources import files
 
 from crnt_shared.contracts.budget import BUDGET_EVENTS
 from crnt_shared.db import MigrationSource
-from crnt_shared.http import create_http_app
-from crnt_shared.runtime import ServiceRuntime, Subscription
+from crnt_shared.runtime import ServiceRuntime
 from fastapi import FastAPI
 
 from crnt_budget.api import build_router
-from crnt_budget.handlers import event_handlers, programme_handlers
+from crnt_budget.consumers import subscriptions
 from crnt_budget.recalculator import Recalculator
 from crnt_budget.settings import BudgetSettings
 
@@ -37,14 +27,7 @@ def create_app(settings: BudgetSettings) -> FastAPI:
         service=SERVICE,
         settings=settings,
         migrations=MIGRATIONS,
-        subscriptions=[
-            Subscription(settings.consumer_group, [settings.registry_topic], event_handlers(wake)),
-            Subscription(
-                settings.programme_consumer_group,
-                [settings.programme_topic],
-                programme_handlers(wake),
-            ),
-        ],
+        subscriptions=subscriptions(settings, wake),
         published=BUDGET_EVENTS,
     )
     recalculator = Recalculator(
@@ -54,18 +37,8 @@ def create_app(settings: BudgetSettings) -> FastAPI:
         max_delay_seconds=settings.recalculation_max_delay_seconds,
         poll_seconds=settings.recalculation_poll_seconds,
     )
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with runtime.lifespan(app):
-            recalculator.start()
-            try:
-                yield
-            finally:
-                await recalculator.stop()
-
-    app = create_http_app(
-        service=SERVICE,
+    runtime.add_worker(recalculator)
+    app = runtime.http_app(
         title="crnt budget",
         description=(
             "The yearly budget of the network: the financing plan (the programme's actions,"
@@ -74,12 +47,7 @@ def create_app(settings: BudgetSettings) -> FastAPI:
             " on each membership change, validation and progress report of the programme, and"
             " the budget annex (ODS, XLSX, PDF) of any version."
         ),
-        lifespan=lifespan,
         routers=[build_router(runtime, settings)],
-        readiness_checks=runtime.readiness_checks,
-        max_body_bytes=settings.max_body_bytes,
-        asyncapi=runtime.asyncapi,
     )
-    app.state.runtime = runtime
     app.state.recalculator = recalculator
     return app

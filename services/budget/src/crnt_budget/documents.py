@@ -9,6 +9,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from crnt_shared import labels
 from crnt_shared.dates import PARIS, french_date
 from crnt_shared.documents import MEDIA, Chart, Document, Money, Table, euros, percent, render
 
@@ -17,19 +18,9 @@ from crnt_budget.repository import CentreShareRow, EpciShareRow, VersionRow
 
 __all__ = ["MEDIA", "annex", "annex_document"]
 
-AXIS_LABELS = {
-    "communication": "Communication",
-    "ateliers": "Ateliers communs",
-    "evenements": "Évènements",
-    "formation": "Formation des animateurs",
-    "materiel_partage": "Acquisition de matériel partagé",
-}
-NATURE_LABELS = {"fonctionnement": "Fonctionnement", "investissement": "Investissement"}
-STATUS_LABELS = {
-    "balanced": "équilibré",
-    "over_funded": "subventions supérieures aux dépenses",
-    "awaiting_programme": "en attente du programme validé",
-}
+AXIS_LABELS = labels.AXES
+NATURE_LABELS = labels.NATURES
+STATUS_LABELS = labels.PLAN_STATUSES
 
 
 def _cents(value: str | None) -> int | None:

@@ -47,6 +47,7 @@ from fractions import Fraction
 from typing import Any
 
 from crnt_shared.contracts.programme import AXES
+from crnt_shared.money import amount_from_cents
 
 MAX_CENTS = 100_000_000_000_000  # one trillion euros: beyond any public budget
 _AMOUNT = re.compile(r"^(\d{1,15})(?:\.(\d{1,2}))?$")
@@ -96,11 +97,8 @@ def parse_cents(text: str) -> int:
     return total
 
 
-def format_cents(cents: int) -> str:
-    """``123450`` → ``"1234.50"``; ``-5`` → ``"-0.05"``."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    return f"{sign}{euros}.{rest:02d}"
+#: The JSON face of cents (``123450`` → ``"1234.50"``).
+format_cents = amount_from_cents
 
 
 def parse_ratio(text: str) -> Fraction:

@@ -30,7 +30,7 @@ missing input arriving, or any change) computes again with all of them. A versio
 EPCI more than its council voted publishes :class:`ParticipationExceeded` when that demand is new.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,7 +53,6 @@ from crnt_shared.contracts.programme import (
     ActionStatusChanged,
     ActionUpdated,
     ProgrammeValidated,
-    cents_from_amount,
     default_nature,
 )
 from crnt_shared.contracts.registry import (
@@ -67,7 +66,8 @@ from crnt_shared.contracts.registry import (
     MembershipWithdrawn,
 )
 from crnt_shared.db import UnitOfWork
-from crnt_shared.events import Event, EventHandler, utcnow
+from crnt_shared.events import Event, utcnow
+from crnt_shared.money import cents_from_amount
 
 from crnt_budget import domain
 from crnt_budget.repository import (
@@ -97,65 +97,49 @@ JOINS: dict[type[Event], bool] = {
 # Reactions to the registry's events
 
 
-def event_handlers(on_dirty: Callable[[], None]) -> dict[type[Event], EventHandler]:
-    """The handlers of the budget's consumer; ``on_dirty`` wakes the recalculator."""
-
-    async def on_membership(event: Event, uow: UnitOfWork) -> None:
-        centre: CentreFacts = event.data.centre
-        if await _apply_centre(event, uow, centre, joins=JOINS[type(event)]):
-            on_dirty()
-
-    async def on_centre_updated(event: Event, uow: UnitOfWork) -> None:
-        assert isinstance(event, CentreUpdated)
-        if await _apply_centre(event, uow, event.data.centre, joins=None):
-            on_dirty()
-
-    async def on_epci(event: Event, uow: UnitOfWork) -> None:
-        assert isinstance(event, EpciRegistered | EpciUpdated)
-        repository = Repository(uow.connection)
-        await repository.lock_shares_shared()
-        data = event.data
-        previous = await repository.save_epci(data.siren, data.name, data.population, event.time)
-        changed = previous is not None and previous[0] != data.population
-        if changed and await _mark_dirty(repository, event):
-            on_dirty()
-
-    handlers: dict[type[Event], EventHandler] = dict.fromkeys(JOINS, on_membership)
-    handlers[CentreUpdated] = on_centre_updated
-    handlers[EpciRegistered] = on_epci
-    handlers[EpciUpdated] = on_epci
-    return handlers
+async def on_membership_changed(
+    event: MembershipApproved | MembershipReinstated | MembershipSuspended | MembershipWithdrawn,
+    uow: UnitOfWork,
+) -> bool:
+    """The centre joins or leaves the shares; returns whether a year became dirty (as every
+    reaction does: the consumer then wakes the recalculator)."""
+    return await _apply_centre(event, uow, event.data.centre, joins=JOINS[type(event)])
 
 
-def programme_handlers(on_dirty: Callable[[], None]) -> dict[type[Event], EventHandler]:
-    """The handlers of the budget's consumer of the programme's events: the validation gives
-    the plan's actions, the progress reports their actual costs."""
+async def on_centre_updated(event: CentreUpdated, uow: UnitOfWork) -> bool:
+    return await _apply_centre(event, uow, event.data.centre, joins=None)
 
-    async def on_programme_validated(event: Event, uow: UnitOfWork) -> None:
-        assert isinstance(event, ProgrammeValidated)
-        if await _apply_programme(event, uow):
-            on_dirty()
 
-    async def on_action_changed(event: Event, uow: UnitOfWork) -> None:
-        assert isinstance(event, ActionUpdated | ActionStatusChanged)
-        action = event.data.action
-        actual = None if action.actual_cost is None else cents_from_amount(action.actual_cost)
-        repository = Repository(uow.connection)
-        await repository.lock_shares_shared()
-        year = await repository.record_actual(action.id, actual, event.time)
-        if year is None:
-            return
-        budget = await repository.budget(year)
-        if budget is None or budget.closed_at is not None:
-            return
-        await repository.add_cause([year], event.id, event.type, event.subject)
-        on_dirty()
+async def on_epci_changed(event: EpciRegistered | EpciUpdated, uow: UnitOfWork) -> bool:
+    repository = Repository(uow.connection)
+    await repository.lock_shares_shared()
+    data = event.data
+    previous = await repository.save_epci(data.siren, data.name, data.population, event.time)
+    changed = previous is not None and previous[0] != data.population
+    return changed and await _mark_dirty(repository, event)
 
-    return {
-        ProgrammeValidated: on_programme_validated,
-        ActionUpdated: on_action_changed,
-        ActionStatusChanged: on_action_changed,
-    }
+
+# Reactions to the programme's events: the validation gives the plan's actions, the progress
+# reports their actual costs.
+
+
+async def on_programme_validated(event: ProgrammeValidated, uow: UnitOfWork) -> bool:
+    return await _apply_programme(event, uow)
+
+
+async def on_action_changed(event: ActionUpdated | ActionStatusChanged, uow: UnitOfWork) -> bool:
+    action = event.data.action
+    actual = None if action.actual_cost is None else cents_from_amount(action.actual_cost)
+    repository = Repository(uow.connection)
+    await repository.lock_shares_shared()
+    year = await repository.record_actual(action.id, actual, event.time)
+    if year is None:
+        return False
+    budget = await repository.budget(year)
+    if budget is None or budget.closed_at is not None:
+        return False
+    await repository.add_cause([year], event.id, event.type, event.subject)
+    return True
 
 
 async def _apply_programme(event: ProgrammeValidated, uow: UnitOfWork) -> bool:

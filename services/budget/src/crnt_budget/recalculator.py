@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 
 import structlog
+from crnt_shared.retry import Backoff
 from crnt_shared.runtime import ServiceRuntime
 from crnt_shared.worker import Worker
 
@@ -69,7 +70,7 @@ class Recalculator(Worker):
                 raise
             except Exception as error:  # the causes stay pending: retried at the next round
                 failures += 1
-                delay = min(30.0, 0.2 * 2 ** min(failures, 8))
+                delay = Backoff(0.4, 30.0).delay(failures)
                 log.exception("recalculation failed", error=repr(error), retry_in=delay)
                 await asyncio.sleep(delay)
 

@@ -2,16 +2,15 @@
 its recalculations. The topics are settings so that tests run on topics of their own."""
 
 from crnt_shared.settings import ServiceSettings
-from crnt_shared.topics import BUDGET, PROGRAMME, REGISTRY
 from pydantic import Field, PostgresDsn
 
 
 class BudgetSettings(ServiceSettings):
     database_url: PostgresDsn = Field(validation_alias="BUDGET_DATABASE_URL")
     http_port: int = 8003
-    registry_topic: str = Field(default=REGISTRY, validation_alias="BUDGET_REGISTRY_TOPIC")
-    programme_topic: str = Field(default=PROGRAMME, validation_alias="BUDGET_PROGRAMME_TOPIC")
-    publish_topic: str = Field(default=BUDGET, validation_alias="BUDGET_PUBLISH_TOPIC")
+    registry_topic: str | None = Field(default=None, validation_alias="BUDGET_REGISTRY_TOPIC")
+    programme_topic: str | None = Field(default=None, validation_alias="BUDGET_PROGRAMME_TOPIC")
+    budget_topic: str | None = Field(default=None, validation_alias="BUDGET_PUBLISH_TOPIC")
     #: The consumer groups of the registry's and the programme's topics (a group of their own
     #: in each test and benchmark, so that runs never rebalance one another).
     consumer_group: str = Field(default="budget", validation_alias="BUDGET_CONSUMER_GROUP")
@@ -36,3 +35,8 @@ class BudgetSettings(ServiceSettings):
     recalculation_poll_seconds: float = Field(
         default=1.0, gt=0, validation_alias="BUDGET_RECALCULATION_POLL_SECONDS"
     )
+
+    @property
+    def publish_topic(self) -> str:
+        """Where the budget publishes its events (``BUDGET_PUBLISH_TOPIC``, else its topic)."""
+        return self.topics.budget

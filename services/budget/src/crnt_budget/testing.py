@@ -1,4 +1,4 @@
-"""For tests and benchmarks of the budget (as ``crnt_shared.testing`` is for the foundation):
+"""For tests and benchmarks of the budget (as ``crnt_shared.testing`` is for every service):
 registry and programme events built with their services' own contracts, producers standing in
 for those services, a collector of the budget's events, and a valid ``PUT /budgets/{year}``
 body."""
@@ -18,8 +18,6 @@ from crnt_shared.contracts.programme import (
     ProgrammeValidated,
     ProgrammeValidatedData,
     ValidatedAction,
-    amount_from_cents,
-    cents_from_amount,
 )
 from crnt_shared.contracts.registry import (
     CentreFacts,
@@ -30,6 +28,7 @@ from crnt_shared.contracts.registry import (
     MembershipChangeData,
 )
 from crnt_shared.events import Event, EventCatalog, utcnow
+from crnt_shared.money import amount_from_cents, cents_from_amount
 
 BUDGET_CATALOG = EventCatalog(BUDGET_EVENTS)
 REGISTRY_SOURCE = "/crnt/registry"
@@ -42,8 +41,12 @@ API = "/api/v1"
 class Published:
     """Every budget event read from a test's budget topic, with its key."""
 
-    def __init__(self) -> None:
-        self.records: list[tuple[str, Event]] = []
+    def __init__(self, records: list[tuple[bytes | None, Event]]) -> None:
+        self._records = records
+
+    @property
+    def records(self) -> list[tuple[str, Event]]:
+        return [(key.decode(), event) for key, event in self._records if key is not None]
 
     def of(self, kind: type[Event]) -> list[Any]:
         return [event for _, event in self.records if isinstance(event, kind)]

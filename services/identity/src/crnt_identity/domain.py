@@ -10,15 +10,12 @@ from html import escape
 from uuid import UUID
 
 from crnt_shared.auth import Role
+from crnt_shared.errors import RuleViolation
 
 #: A sign-in link works once, for this long.
 LINK_LIFETIME = timedelta(minutes=15)
 #: Roles the agency grants; ``animator`` comes from the registry.
 GRANTED_ROLES = frozenset({Role.AGENCY, Role.COPIL})
-
-
-class RuleViolation(Exception):
-    """A request the rules refuse; the API says why, in a sentence."""
 
 
 class LinkNotValid(RuleViolation):

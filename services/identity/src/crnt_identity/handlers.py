@@ -23,26 +23,17 @@ from crnt_shared.contracts.identity import (
     SigningKeyRetiredData,
 )
 from crnt_shared.contracts.registry import (
-    AnimatorAdded,
     AnimatorRemoved,
-    AnimatorUpdated,
-    ApplicationSubmitted,
-    CentreUpdated,
-    MembershipApproved,
-    MembershipReinstated,
-    MembershipRejected,
-    MembershipSuspended,
-    MembershipWithdrawn,
 )
 from crnt_shared.db import UnitOfWork
-from crnt_shared.events import Event, EventHandler, utcnow
+from crnt_shared.errors import RuleViolation
+from crnt_shared.events import Event, utcnow
 from crnt_shared.http import NotFound
 
 from crnt_identity import keys
 from crnt_identity.domain import (
     LinkNotValid,
     Person,
-    RuleViolation,
     SessionEnded,
     Standing,
     digest,
@@ -403,17 +394,3 @@ async def on_animator_changed(event: Event, uow: UnitOfWork) -> None:
         old = normalise_email(data.previous_email) if data.previous_email else None
         if member and old and old != email:
             await _revoke_addresses(uow, [old], "animator_removed", event)
-
-
-REGISTRY_HANDLERS: Mapping[type[Event], EventHandler] = {
-    ApplicationSubmitted: on_centre_status,
-    MembershipApproved: on_centre_status,
-    MembershipRejected: on_centre_status,
-    MembershipSuspended: on_centre_status,
-    MembershipReinstated: on_centre_status,
-    MembershipWithdrawn: on_centre_status,
-    CentreUpdated: on_centre_status,
-    AnimatorAdded: on_animator_changed,
-    AnimatorUpdated: on_animator_changed,
-    AnimatorRemoved: on_animator_changed,
-}

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import aiosmtplib
 import structlog
 from crnt_shared.events import utcnow
+from crnt_shared.retry import Backoff
 
 from crnt_identity.domain import SIGN_IN_SUBJECT, sign_in_html, sign_in_text
 from crnt_identity.settings import IdentitySettings
@@ -23,6 +24,7 @@ from crnt_identity.settings import IdentitySettings
 log = structlog.get_logger(__name__)
 
 ATTEMPTS = 4
+BACKOFF = Backoff(1.0, 10.0)
 POLICY = SMTP.clone(max_line_length=998)
 
 
@@ -62,27 +64,20 @@ class SignInMailer:
 
     async def _send(self, message: EmailMessage) -> None:
         settings = self._settings
-        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 await aiosmtplib.send(
                     message.as_bytes(policy=POLICY),
                     sender=parseaddr(settings.smtp_from)[1],
                     recipients=[str(message["To"])],
-                    hostname=settings.smtp_host,
-                    port=settings.smtp_port,
-                    username=settings.smtp_username,
-                    password=password,
-                    use_tls=settings.smtp_tls,
-                    start_tls=settings.smtp_starttls,
-                    timeout=settings.smtp_timeout_seconds,
+                    **settings.smtp_options(),
                 )
                 log.info("sign-in mail sent", message_id=str(message["Message-ID"]))
                 return
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
                 # The error's class only: an SMTP reply could quote the message.
                 log.warning("sign-in mail not sent", attempt=attempt, error=type(error).__name__)
-                await asyncio.sleep(min(10.0, 0.5 * 2**attempt))
+                await asyncio.sleep(BACKOFF.delay(attempt))
         log.error("sign-in mail dropped after retries", message_id=str(message["Message-ID"]))
 
     async def stop(self) -> None:

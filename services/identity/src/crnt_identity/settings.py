@@ -1,37 +1,26 @@
 """Identity's settings: the shared ones, its database and port, SMTP for the sign-in links,
 the first people of each role, token and session lifetimes, keys and rate limits."""
 
-from typing import Annotated
-
 from crnt_shared.auth import MAX_TOKEN_SECONDS
-from crnt_shared.settings import MIN_PRODUCTION_SECRET_LENGTH, PLACEHOLDER_SECRETS, ServiceSettings
-from crnt_shared.topics import REGISTRY
-from pydantic import Field, PostgresDsn, SecretStr, field_validator, model_validator
-from pydantic_settings import NoDecode
+from crnt_shared.settings import (
+    AddressList,
+    CommaList,
+    ServiceSettings,
+    SmtpSettings,
+    refuse_placeholder,
+)
+from pydantic import Field, PostgresDsn, SecretStr, model_validator
 
 DEV_KEY_PASSPHRASE = "dev-identity-key-passphrase"  # noqa: S105 - refused in production
 
 
-class IdentitySettings(ServiceSettings):
+class IdentitySettings(SmtpSettings, ServiceSettings):
     database_url: PostgresDsn = Field(validation_alias="IDENTITY_DATABASE_URL")
     http_port: int = 8005
 
-    smtp_host: str = Field(default="127.0.0.1", validation_alias="SMTP_HOST")
-    smtp_port: int = Field(default=1025, ge=1, le=65535, validation_alias="SMTP_PORT")
-    smtp_from: str = Field(default="crnt@example.org", validation_alias="SMTP_FROM")
-    smtp_starttls: bool = Field(default=False, validation_alias="SMTP_STARTTLS")
-    smtp_tls: bool = Field(default=False, validation_alias="SMTP_TLS")
-    smtp_username: str | None = Field(default=None, validation_alias="SMTP_USERNAME")
-    smtp_password: SecretStr | None = Field(default=None, validation_alias="SMTP_PASSWORD")
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SMTP_TIMEOUT")
-
     #: The first people of each role (comma-separated addresses), applied at every start.
-    agency_emails: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias="CRNT_AGENCY_EMAILS"
-    )
-    copil_emails: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, validation_alias="CRNT_COPIL_EMAILS"
-    )
+    agency_emails: AddressList = Field(default_factory=list, validation_alias="CRNT_AGENCY_EMAILS")
+    copil_emails: AddressList = Field(default_factory=list, validation_alias="CRNT_COPIL_EMAILS")
 
     #: The page of the web that redeems a link: the mail links to ``<url>?jeton=<secret>``.
     sign_in_url: str = Field(
@@ -68,39 +57,19 @@ class IdentitySettings(ServiceSettings):
     )
 
     #: Proxies (the web) whose X-Forwarded-For names the client, for the per-client limit.
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+    trusted_proxies: CommaList = Field(
         default_factory=list, validation_alias="IDENTITY_TRUSTED_PROXIES"
     )
 
-    registry_topic: str = Field(default=REGISTRY, validation_alias="IDENTITY_REGISTRY_TOPIC")
+    registry_topic: str | None = Field(default=None, validation_alias="IDENTITY_REGISTRY_TOPIC")
     consumer_group: str = Field(default="identity", validation_alias="IDENTITY_CONSUMER_GROUP")
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _split_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
-    @field_validator("agency_emails", "copil_emails", mode="before")
-    @classmethod
-    def _split_addresses(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip().lower() for part in value.split(",") if part.strip()]
-        return value
 
     @model_validator(mode="after")
     def _real_passphrase_in_production(self) -> "IdentitySettings":
-        if self.env != "production":
-            return self
-        secret = self.key_passphrase.get_secret_value()
-        if (
-            secret in {DEV_KEY_PASSPHRASE, *PLACEHOLDER_SECRETS}
-            or len(secret) < MIN_PRODUCTION_SECRET_LENGTH
-        ):
-            raise ValueError(
-                "IDENTITY_KEY_PASSPHRASE is a placeholder or shorter than "
-                f"{MIN_PRODUCTION_SECRET_LENGTH} characters: set a long random value "
-                "(e.g. `openssl rand -hex 32`) when CRNT_ENV=production"
-            )
+        refuse_placeholder(
+            self.env,
+            "IDENTITY_KEY_PASSPHRASE",
+            self.key_passphrase.get_secret_value(),
+            development=DEV_KEY_PASSPHRASE,
+        )
         return self

@@ -1,10 +1,12 @@
 """Identity's background task: keeps a signing key, rotates and retires keys on time, and
-purges the rate-limit counters whose window ended."""
+purges the rate-limit counters whose window ended; and what identity prepares before it serves:
+a signing key announced, the first people of each role."""
 
 import asyncio
 from datetime import timedelta
 
 import structlog
+from crnt_shared.auth import Role
 from crnt_shared.ratelimit import RateLimiter
 from crnt_shared.runtime import ServiceRuntime
 from crnt_shared.worker import Worker
@@ -23,6 +25,22 @@ def key_policy(settings: IdentitySettings, *, announce_all: bool) -> handlers.Ma
         token_seconds=settings.access_token_seconds,
         announce_all=announce_all,
     )
+
+
+async def prepare(runtime: ServiceRuntime, settings: IdentitySettings) -> None:
+    """Before identity serves: a key that signs (every key announced again), and the people of
+    ``CRNT_AGENCY_EMAILS`` and ``CRNT_COPIL_EMAILS`` with their roles."""
+    async with runtime.unit_of_work() as uow:
+        await handlers.maintain_keys(key_policy(settings, announce_all=True), uow)
+    seeds: dict[str, frozenset[Role]] = {}
+    for role, emails in (
+        (Role.AGENCY, settings.agency_emails),
+        (Role.COPIL, settings.copil_emails),
+    ):
+        for email in emails:
+            seeds[email] = seeds.get(email, frozenset()) | {role}
+    async with runtime.unit_of_work() as uow:
+        await handlers.seed_people(handlers.SeedPeople(seeds), uow)
 
 
 class KeyKeeper(Worker):

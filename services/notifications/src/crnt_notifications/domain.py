@@ -1,6 +1,5 @@
 """The rules of who hears what, coalescing and retrying: no I/O here."""
 
-import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -207,21 +206,6 @@ def status_change_is_told(previous_status: str, status: str) -> bool:
     later change (started, done, cancelled) is told.
     """
     return not (previous_status == "proposed" and status == "planned") and previous_status != status
-
-
-# Retrying
-
-
-@dataclass(frozen=True)
-class Backoff:
-    base_seconds: float
-    max_seconds: float
-
-    def delay(self, attempt: int, rng: random.Random | None = None) -> float:
-        """Exponential in the attempt number, capped, with jitter in [ceiling/2, ceiling] so that
-        deliveries that failed together do not come back together."""
-        ceiling = min(self.max_seconds, self.base_seconds * 2 ** max(0, attempt - 1))
-        return (rng or random).uniform(ceiling / 2, ceiling)
 
 
 # Why a dotation changed, in the words of the email

@@ -1,45 +1,15 @@
-"""French formats for people: amounts (``1 234,56 €``) and dates (``24 novembre 2026``).
+"""French formats for people: amounts (``1 234,56 €``, :mod:`crnt_shared.money`), percentages,
+counts and the article before a place's name.
 
 Typography of the Imprimerie nationale, as CLDR ``fr`` does: a narrow no-break space (U+202F)
-between thousands, a no-break space (U+00A0) before the euro sign, and a real minus sign
-(U+2212) for decreases, so that an amount never breaks across two lines.
+before the percent sign, so that a figure never breaks from its unit.
 """
 
-from decimal import Decimal
+from crnt_shared.money import euros, signed_euros
 
-THOUSANDS = "\u202f"
-BEFORE_UNIT = "\u00a0"
+__all__ = ["count_fr", "euros", "of_place", "percent", "signed_euros"]
+
 BEFORE_PERCENT = "\u202f"
-MINUS = "\u2212"
-
-
-def cents_from_decimal(amount: Decimal | str) -> int:
-    """Integer cents of a decimal amount ("1234.56"); refuses fractions of a cent."""
-    cents = Decimal(amount) * 100
-    if cents != cents.to_integral_value():
-        raise ValueError(f"{amount} is not a whole number of cents")
-    return int(cents)
-
-
-def _group(digits: str) -> str:
-    groups: list[str] = []
-    while len(digits) > 3:
-        groups.insert(0, digits[-3:])
-        digits = digits[:-3]
-    groups.insert(0, digits)
-    return THOUSANDS.join(groups)
-
-
-def euros(cents: int) -> str:
-    """``123456`` → ``1 234,56 €`` (a minus sign before a negative amount)."""
-    sign = MINUS if cents < 0 else ""
-    whole, fraction = divmod(abs(cents), 100)
-    return f"{sign}{_group(str(whole))},{fraction:02d}{BEFORE_UNIT}€"
-
-
-def signed_euros(cents: int) -> str:
-    """A change: ``+1 234,56 €``, ``−12,00 €`` or ``0,00 €``."""
-    return f"+{euros(cents)}" if cents > 0 else euros(cents)
 
 
 def percent(value: int) -> str:

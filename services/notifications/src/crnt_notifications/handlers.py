@@ -2,7 +2,7 @@
 coalesced notices. Each runs in one unit of work: the read model, the deliveries and their
 rendered content commit together with the inbox record, or not at all."""
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -11,7 +11,6 @@ from uuid import UUID, uuid4
 
 import structlog
 from crnt_shared.auth import person_id_for
-from crnt_shared.consumer import Bulk, Handler
 from crnt_shared.contracts.budget import CentreShareChanged, ParticipationExceeded
 from crnt_shared.contracts.programme import (
     ActionFacts,
@@ -36,12 +35,11 @@ from crnt_shared.contracts.registry import (
     MembershipRejected,
     MembershipSuspended,
     MembershipWithdrawn,
-    PersonErased,
 )
 from crnt_shared.db import UnitOfWork
-from crnt_shared.events import Event, EventHandler, utcnow
+from crnt_shared.events import Event, utcnow
+from crnt_shared.money import cents_from_amount
 
-from crnt_notifications import erasure
 from crnt_notifications.domain import (
     HEARING_STATUSES,
     PROGRAMME_STATUSES,
@@ -61,7 +59,6 @@ from crnt_notifications.domain import (
     status_change_is_told,
     summarise_share_changes,
 )
-from crnt_notifications.formatting import cents_from_decimal
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.repository import (
     NewDelivery,
@@ -417,8 +414,8 @@ def _share_entry(event: CentreShareChanged) -> NoticeEntry | None:
         "centre_name": data.centre_name,
         "year": data.year,
         "version": data.version,
-        "amount_cents": cents_from_decimal(data.amount),
-        "previous_cents": cents_from_decimal(data.previous),
+        "amount_cents": cents_from_amount(data.amount),
+        "previous_cents": cents_from_amount(data.previous),
         "cause": share_change_reason(
             member=data.member,
             cause_kind=data.cause.kind,
@@ -452,8 +449,8 @@ async def on_participation_exceeded(
             {
                 "siren": epci.siren,
                 "name": epci.name,
-                "voted_cents": cents_from_decimal(epci.voted),
-                "asked_cents": cents_from_decimal(epci.asked),
+                "voted_cents": cents_from_amount(epci.voted),
+                "asked_cents": cents_from_amount(epci.asked),
                 "deliberation_number": epci.deliberation_number,
                 "deliberation_date": epci.deliberation_date.isoformat(),
             }
@@ -484,7 +481,7 @@ def _programme_action(action: ValidatedAction, centre_id: UUID) -> dict[str, Any
         "status": action.status,
         "starts_on": action.starts_on,
         "ends_on": action.ends_on,
-        "estimated_cents": cents_from_decimal(action.estimated_cost),
+        "estimated_cents": cents_from_amount(action.estimated_cost),
         "leads": action.lead_centre_id == centre_id,
         "lead_name": None if action.needs_lead else _lead_name(action.participants),
         "needs_lead": action.needs_lead,
@@ -506,7 +503,7 @@ async def on_programme_validated(
     axes = [
         {
             "axis": axis,
-            "amount_cents": cents_from_decimal(data.totals_by_axis[axis]),
+            "amount_cents": cents_from_amount(data.totals_by_axis[axis]),
             "count": sum(action.axis == axis for action in counted),
         }
         for axis in ordered_axes(data.totals_by_axis)
@@ -523,7 +520,7 @@ async def on_programme_validated(
         "deciding_body": data.deciding_body,
         "decision_reference": data.decision_reference,
         "axes": axes,
-        "total_cents": cents_from_decimal(data.total),
+        "total_cents": cents_from_amount(data.total),
         "action_count": len(counted),
     }
 
@@ -558,9 +555,9 @@ def _action_facts(action: ActionFacts) -> dict[str, Any]:
         "year": action.year,
         "starts_on": action.starts_on,
         "ends_on": action.ends_on,
-        "estimated_cents": cents_from_decimal(action.estimated_cost),
+        "estimated_cents": cents_from_amount(action.estimated_cost),
         "actual_cents": (
-            None if action.actual_cost is None else cents_from_decimal(action.actual_cost)
+            None if action.actual_cost is None else cents_from_amount(action.actual_cost)
         ),
         "progress": action.progress,
         "progress_note": action.progress_note,
@@ -751,44 +748,3 @@ async def _announce_exceeded(
             ],
         },
     )
-
-
-def _bind(
-    handler: Callable[[E, UnitOfWork, Notifier], Awaitable[None]], notifier: Notifier
-) -> EventHandler:
-    async def handle(event: Any, uow: UnitOfWork) -> None:
-        await handler(event, uow, notifier)
-
-    return handle
-
-
-def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
-    return {
-        EpciRegistered: _bind(on_epci, notifier),
-        EpciUpdated: _bind(on_epci, notifier),
-        ApplicationSubmitted: _bind(on_application_submitted, notifier),
-        ApplicationAddressConfirmed: _bind(on_address_confirmed, notifier),
-        **{contract: _bind(on_membership_changed, notifier) for contract in DECISION_KIND},
-        CentreUpdated: _bind(on_centre_updated, notifier),
-        AnimatorAdded: _bind(on_animator_changed, notifier),
-        AnimatorUpdated: _bind(on_animator_changed, notifier),
-        AnimatorRemoved: _bind(on_animator_removed, notifier),
-        PersonErased: erasure.on_person_erased,
-    }
-
-
-def budget_handlers(notifier: Notifier) -> dict[type[Event], Handler]:
-    async def shares_changed(events: Sequence[Any], uow: UnitOfWork) -> None:
-        await on_shares_changed(events, uow, notifier)
-
-    return {
-        CentreShareChanged: Bulk(shares_changed),
-        ParticipationExceeded: _bind(on_participation_exceeded, notifier),
-    }
-
-
-def programme_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
-    return {
-        ProgrammeValidated: _bind(on_programme_validated, notifier),
-        ActionStatusChanged: _bind(on_action_status_changed, notifier),
-    }

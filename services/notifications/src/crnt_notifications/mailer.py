@@ -111,17 +111,7 @@ class SmtpPool:
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
 
     async def _open(self) -> aiosmtplib.SMTP:
-        settings = self._settings
-        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-        client = aiosmtplib.SMTP(
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            username=settings.smtp_username,
-            password=password,
-            use_tls=settings.smtp_tls,
-            start_tls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout_seconds,
-        )
+        client = aiosmtplib.SMTP(**self._settings.smtp_options())
         await client.connect()
         return client
 

@@ -1,4 +1,5 @@
-"""The service's runtime: the shared one (pool, migrations, relay, consumers) plus the sender."""
+"""The service's runtime: the shared one (pool, migrations, relay, consumers), the notifier its
+handlers share, and the sender of deliveries."""
 
 import functools
 from datetime import timedelta
@@ -6,16 +7,12 @@ from importlib.resources import files
 
 from crnt_shared.contracts.notifications import NOTIFICATIONS_EVENTS
 from crnt_shared.db import MigrationSource
-from crnt_shared.runtime import ServiceRuntime, Subscription
+from crnt_shared.retry import Backoff
+from crnt_shared.runtime import ServiceRuntime
 
-from crnt_notifications.domain import Backoff
+from crnt_notifications.consumers import subscriptions
 from crnt_notifications.erasure import delivery_purge
-from crnt_notifications.handlers import (
-    Notifier,
-    budget_handlers,
-    programme_handlers,
-    registry_handlers,
-)
+from crnt_notifications.handlers import Notifier
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.mailer import Mailer, sender_domain
 from crnt_notifications.sender import DeliverySender
@@ -46,21 +43,7 @@ class NotificationsRuntime(ServiceRuntime):
             service=SERVICE,
             settings=settings,
             migrations=MIGRATIONS,
-            # Two consumer groups: a recalculation of the budget publishes one share event per
-            # centre (thousands at once); a group of its own keeps them from holding back the
-            # welcome of a new member or a suspension, which arrive on the registry's topic.
-            subscriptions=[
-                Subscription(
-                    settings.consumer_group,
-                    [settings.registry_topic, settings.programme_topic],
-                    {**registry_handlers(self.notifier), **programme_handlers(self.notifier)},
-                ),
-                Subscription(
-                    f"{settings.consumer_group}-budget",
-                    [settings.budget_topic],
-                    budget_handlers(self.notifier),
-                ),
-            ],
+            subscriptions=subscriptions(settings, self.notifier),
             published=NOTIFICATIONS_EVENTS,
         )
         self.mailer = Mailer(settings)
@@ -76,16 +59,8 @@ class NotificationsRuntime(ServiceRuntime):
             max_attempts=settings.delivery_max_attempts,
             poll_seconds=settings.sender_poll_seconds,
             concurrency=settings.sender_concurrency,
-            topic=settings.notifications_topic,
+            topic=self.topics.notifications,
         )
-        self.commit_hooks.append(self.sender.wake)
+        self.add_worker(self.sender, woken_by_commits=True)
+        self.on_stop.append(self.mailer.close)
         self.purges["deliveries"] = delivery_purge(timedelta(days=settings.delivery_retention_days))
-
-    async def start(self) -> None:
-        await super().start()
-        self.sender.start()
-
-    async def stop(self) -> None:
-        await self.sender.stop()
-        await self.mailer.close()
-        await super().stop()

@@ -29,9 +29,9 @@ from crnt_shared.contracts.notifications import (
 )
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import utcnow
+from crnt_shared.retry import Backoff
 from crnt_shared.worker import Worker
 
-from crnt_notifications.domain import Backoff
 from crnt_notifications.handlers import Notifier, seal_due_notices
 from crnt_notifications.mailer import OutgoingMail, SendFailure, classify
 from crnt_notifications.repository import Delivery, Repository

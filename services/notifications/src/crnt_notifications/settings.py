@@ -1,31 +1,18 @@
 """The notifications service's settings: the shared ones, its database, SMTP, who the agency is,
 the coalescing window, delivery retries, and the unsubscribe links."""
 
-from typing import Annotated
-
-from crnt_shared.settings import MIN_PRODUCTION_SECRET_LENGTH, PLACEHOLDER_SECRETS, ServiceSettings
-from crnt_shared.topics import BUDGET, NOTIFICATIONS, PROGRAMME, REGISTRY
+from crnt_shared.settings import CommaList, ServiceSettings, SmtpSettings, refuse_placeholder
 from pydantic import Field, PostgresDsn, SecretStr, field_validator, model_validator
-from pydantic_settings import NoDecode
 
 DEV_UNSUBSCRIBE_SECRET = "dev-unsubscribe-secret"  # noqa: S105 - refused in production
 
 
-class NotificationsSettings(ServiceSettings):
+class NotificationsSettings(SmtpSettings, ServiceSettings):
     database_url: PostgresDsn = Field(validation_alias="NOTIFICATIONS_DATABASE_URL")
     http_port: int = 8004
 
-    smtp_host: str = Field(default="127.0.0.1", validation_alias="SMTP_HOST")
-    smtp_port: int = Field(default=1025, ge=1, le=65535, validation_alias="SMTP_PORT")
-    smtp_from: str = Field(default="crnt@example.org", validation_alias="SMTP_FROM")
-    smtp_starttls: bool = Field(default=False, validation_alias="SMTP_STARTTLS")
-    smtp_tls: bool = Field(default=False, validation_alias="SMTP_TLS")
-    smtp_username: str | None = Field(default=None, validation_alias="SMTP_USERNAME")
-    smtp_password: SecretStr | None = Field(default=None, validation_alias="SMTP_PASSWORD")
-    smtp_timeout_seconds: float = Field(default=30.0, gt=0, validation_alias="SMTP_TIMEOUT")
-
     #: Who hears about applications and membership changes at the agency (comma-separated).
-    agency_emails: Annotated[list[str], NoDecode] = Field(
+    agency_emails: CommaList = Field(
         default_factory=list, validation_alias="NOTIFICATIONS_AGENCY_EMAILS"
     )
     #: Who signs every mail, and the address its footer gives as the contact (by default the
@@ -73,19 +60,14 @@ class NotificationsSettings(ServiceSettings):
     consumer_group: str = Field(
         default="notifications", validation_alias="NOTIFICATIONS_CONSUMER_GROUP"
     )
-    registry_topic: str = Field(default=REGISTRY, validation_alias="NOTIFICATIONS_REGISTRY_TOPIC")
-    budget_topic: str = Field(default=BUDGET, validation_alias="NOTIFICATIONS_BUDGET_TOPIC")
-    programme_topic: str = Field(
-        default=PROGRAMME, validation_alias="NOTIFICATIONS_PROGRAMME_TOPIC"
+    registry_topic: str | None = Field(
+        default=None, validation_alias="NOTIFICATIONS_REGISTRY_TOPIC"
     )
-    notifications_topic: str = Field(default=NOTIFICATIONS, validation_alias="NOTIFICATIONS_TOPIC")
-
-    @field_validator("agency_emails", mode="before")
-    @classmethod
-    def _split_addresses(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+    budget_topic: str | None = Field(default=None, validation_alias="NOTIFICATIONS_BUDGET_TOPIC")
+    programme_topic: str | None = Field(
+        default=None, validation_alias="NOTIFICATIONS_PROGRAMME_TOPIC"
+    )
+    notifications_topic: str | None = Field(default=None, validation_alias="NOTIFICATIONS_TOPIC")
 
     @field_validator("public_base_url")
     @classmethod
@@ -94,18 +76,12 @@ class NotificationsSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _real_secret_in_production(self) -> "NotificationsSettings":
-        if self.env != "production":
-            return self
-        secret = self.unsubscribe_secret.get_secret_value()
-        if (
-            secret in {DEV_UNSUBSCRIBE_SECRET, *PLACEHOLDER_SECRETS}
-            or len(secret) < MIN_PRODUCTION_SECRET_LENGTH
-        ):
-            raise ValueError(
-                "NOTIFICATIONS_UNSUBSCRIBE_SECRET is a placeholder or shorter than "
-                f"{MIN_PRODUCTION_SECRET_LENGTH} characters: set a long random value "
-                "(e.g. `openssl rand -hex 32`) when CRNT_ENV=production"
-            )
+        refuse_placeholder(
+            self.env,
+            "NOTIFICATIONS_UNSUBSCRIBE_SECRET",
+            self.unsubscribe_secret.get_secret_value(),
+            development=DEV_UNSUBSCRIBE_SECRET,
+        )
         return self
 
     @property

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from crnt_shared import dates, typography
+from crnt_shared import dates, labels, typography
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from crnt_notifications import formatting
@@ -33,22 +33,10 @@ STATUS_LABELS = {
 }
 
 #: The axes of the work programme, as the programme service names them.
-AXIS_LABELS = {
-    "communication": "Communication",
-    "ateliers": "Ateliers communs",
-    "evenements": "Évènements",
-    "formation": "Formation des animateurs",
-    "materiel_partage": "Acquisition de matériel partagé",
-}
+AXIS_LABELS = labels.AXES
 
 #: An action's state ("une action programmée, en cours, terminée, annulée").
-ACTION_STATUS_LABELS = {
-    "proposed": "proposée",
-    "planned": "programmée",
-    "in_progress": "en cours",
-    "done": "terminée",
-    "cancelled": "annulée",
-}
+ACTION_STATUS_LABELS = labels.ACTION_STATUSES
 
 
 #: Control characters (C0, DEL, C1 such as U+0085) and the Unicode line and paragraph

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 from crnt_shared.auth import Actor, Role, forbidden, require_centre
-from crnt_shared.contracts.programme import amount_from_cents, cents_from_amount
 from crnt_shared.documents import MEDIA, render
 from crnt_shared.http import NotFound
+from crnt_shared.money import amount_from_cents, cents_from_amount
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import APIRouter, Body, Path, Query, Response
 from pydantic import (

@@ -3,16 +3,14 @@
 from importlib.resources import files
 
 from crnt_shared.contracts.programme import PROGRAMME_EVENTS
-from crnt_shared.contracts.registry import PersonErased
 from crnt_shared.db import MigrationSource
-from crnt_shared.http import create_http_app, problem_response
-from crnt_shared.runtime import ServiceRuntime, Subscription
+from crnt_shared.http import problem_response
+from crnt_shared.runtime import ServiceRuntime
 from fastapi import FastAPI, Request, Response
 
 from crnt_programme.api import build_router
-from crnt_programme.domain import InvalidAction, RuleViolation
-from crnt_programme.erasure import on_person_erased
-from crnt_programme.handlers import REGISTRY_HANDLERS
+from crnt_programme.consumers import subscriptions
+from crnt_programme.domain import InvalidAction
 from crnt_programme.settings import ProgrammeSettings
 
 SERVICE = "programme"
@@ -24,17 +22,10 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
         service=SERVICE,
         settings=settings,
         migrations=MIGRATIONS,
-        subscriptions=[
-            Subscription(
-                settings.consumer_group,
-                [settings.registry_topic],
-                {**REGISTRY_HANDLERS, PersonErased: on_person_erased},
-            )
-        ],
+        subscriptions=subscriptions(settings),
         published=PROGRAMME_EVENTS,
     )
-    app = create_http_app(
-        service=SERVICE,
+    app = runtime.http_app(
         title="crnt programme",
         description=(
             "The yearly work programme of the network: actions on five axes (communication,"
@@ -43,16 +34,8 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
             " submitted → validated again, each validation an immutable version; actions"
             " proposed → planned → in_progress → done, or cancelled; their état d'avancement."
         ),
-        lifespan=runtime.lifespan,
         routers=[build_router(runtime, settings)],
-        readiness_checks=runtime.readiness_checks,
-        max_body_bytes=settings.max_body_bytes,
-        asyncapi=runtime.asyncapi,
     )
-
-    async def on_rule_violation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RuleViolation)
-        return problem_response(409, "Conflict", _sentence(exc), request, **exc.details)
 
     async def on_invalid_action(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, InvalidAction)
@@ -60,9 +43,7 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
         errors = [{"field": exc.field, "message": str(exc)}]
         return problem_response(422, "Invalid input", detail, request, errors=errors)
 
-    app.add_exception_handler(RuleViolation, on_rule_violation)
     app.add_exception_handler(InvalidAction, on_invalid_action)
-    app.state.runtime = runtime
     return app
 
 

@@ -4,22 +4,12 @@ and by centre, with charts in the PDF."""
 
 from typing import Any
 
-from crnt_shared.contracts.programme import cents_from_amount
+from crnt_shared import labels
 from crnt_shared.documents import Chart, Document, Money, Table
+from crnt_shared.money import cents_from_amount
 
-STATUS_LABELS = {
-    "draft": "en préparation",
-    "submitted": "soumis au comité de pilotage",
-    "validated": "validé",
-    "amending": "en cours de modification",
-}
-ACTION_STATUS_LABELS = {
-    "proposed": "proposée",
-    "planned": "programmée",
-    "in_progress": "en cours",
-    "done": "terminée",
-    "cancelled": "annulée",
-}
+STATUS_LABELS = labels.PROGRAMME_STATUSES
+ACTION_STATUS_LABELS = labels.ACTION_STATUSES
 
 
 def _hours(text: str) -> str:
@@ -41,9 +31,7 @@ def report_document(report: dict[str, Any]) -> Document:
         f" personnes touchées, {_hours(indicators['hours'])}\u00a0heures d'activité.",
     ]
 
-    def money(amount: str) -> Money:
-        return Money(cents_from_amount(amount))
-
+    money = Money.parse
     axes = report["axes"]
     tables = [
         Table(

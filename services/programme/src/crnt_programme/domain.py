@@ -27,6 +27,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from crnt_shared.contracts.programme import AXES
+from crnt_shared.errors import RuleViolation
 
 
 class Axis(StrEnum):
@@ -83,14 +84,6 @@ def format_hours(tenths: int) -> str:
     return f"{whole}.{tenth}" if tenth else str(whole)
 
 
-class RuleViolation(Exception):
-    """A command that the current state does not allow (HTTP 409)."""
-
-    def __init__(self, message: str, **details: str) -> None:
-        super().__init__(message)
-        self.details = details
-
-
 class InvalidAction(Exception):
     """Input that no state could accept, e.g. an end before the start (HTTP 422)."""
 
@@ -144,7 +137,7 @@ def next_programme_status(
     if current not in transition.allowed_from:
         allowed = " or ".join(state.value for state in transition.allowed_from)
         raise RuleViolation(
-            f"the {year} programme is {current.value}; it can be {transition.participle}"
+            f"The {year} programme is {current.value}; it can be {transition.participle}"
             f" only when {allowed}",
             current_status=current.value,
             command=command.value,
@@ -160,7 +153,7 @@ def ensure_content_editable(year: int, status: ProgrammeStatus) -> None:
             else "wait for the steering committee's decision"
         )
         raise RuleViolation(
-            f"the {year} programme is {status.value}: its actions can be added or changed only"
+            f"The {year} programme is {status.value}: its actions can be added or changed only"
             f" when it is draft or amending; {hint}",
             programme_status=status.value,
         )
@@ -232,7 +225,7 @@ def next_action_status(action: Action, target: ActionStatus) -> ActionStatus:
                 f"{' or '.join(state.value for state in allowed)}"
             )
         raise RuleViolation(
-            f"action {action.id} is {action.status.value}; {reason}",
+            f"Action {action.id} is {action.status.value}; {reason}",
             current_status=action.status.value,
             requested_status=target.value,
         )
@@ -258,14 +251,14 @@ def report_progress(
     cancelled one changes no more."""
     if action.status is ActionStatus.CANCELLED:
         raise RuleViolation(
-            f"action {action.id} is cancelled: its progress can no longer change",
+            f"Action {action.id} is cancelled: its progress can no longer change",
             current_status=action.status.value,
         )
     if progress is not None and not 0 <= progress <= 100:
         raise InvalidAction("progress is a percentage, from 0 to 100", "progress")
     if action.status is ActionStatus.DONE and progress not in (None, 100):
         raise RuleViolation(
-            f"action {action.id} is done, hence at 100 %: its progress can no longer change",
+            f"Action {action.id} is done, hence at 100 %: its progress can no longer change",
             current_status=action.status.value,
         )
     if actual_cost_cents is not None:
@@ -306,7 +299,7 @@ def check_cost(cents: int, field: str) -> None:
 def ensure_open(action: Action, what: str) -> None:
     if not action.open:
         raise RuleViolation(
-            f"action {action.id} is {action.status.value}: its {what} can no longer change",
+            f"Action {action.id} is {action.status.value}: its {what} can no longer change",
             current_status=action.status.value,
         )
 
@@ -358,7 +351,7 @@ def check_centres(centres: Sequence[UUID], known: Mapping[UUID, Centre]) -> None
     if outside:
         listed = ", ".join(f"{centre.name} ({centre.status})" for centre in outside)
         raise RuleViolation(
-            f"only member centres may lead or take part in an action, and these are not: {listed}",
+            f"Only member centres may lead or take part in an action, and these are not: {listed}",
             centres=", ".join(str(centre.id) for centre in outside),
         )
 
@@ -386,14 +379,14 @@ def ensure_submittable(year: int, actions: Sequence[Action]) -> None:
     open_actions = [action for action in actions if action.status is not ActionStatus.CANCELLED]
     if not open_actions:
         raise RuleViolation(
-            f"the {year} programme has no action that is not cancelled: add actions before"
+            f"The {year} programme has no action that is not cancelled: add actions before"
             " submitting it"
         )
     leaderless = [action for action in open_actions if action.needs_lead]
     if leaderless:
         titles = ", ".join(f"« {action.title} »" for action in leaderless)
         raise RuleViolation(
-            f"these actions need a new lead centre before the programme can be submitted: {titles}",
+            f"These actions need a new lead centre before the programme can be submitted: {titles}",
             actions=", ".join(str(action.id) for action in leaderless),
         )
 

@@ -26,21 +26,15 @@ from crnt_shared.contracts.programme import (
     ProgrammeValidated,
     ProgrammeValidatedData,
     ValidatedAction,
-    amount_from_cents,
 )
 from crnt_shared.contracts.programme import Indicators as ContractIndicators
 from crnt_shared.contracts.registry import (
     ApplicationSubmitted,
-    CentreUpdated,
-    MembershipApproved,
-    MembershipReinstated,
-    MembershipRejected,
-    MembershipSuspended,
-    MembershipWithdrawn,
 )
 from crnt_shared.db import UnitOfWork
-from crnt_shared.events import Event, EventHandler, utcnow
+from crnt_shared.events import Event, utcnow
 from crnt_shared.http import NotFound
+from crnt_shared.money import amount_from_cents
 
 from crnt_programme.domain import (
     LEAVING,
@@ -471,17 +465,6 @@ async def on_centre_known(event: Event, uow: UnitOfWork) -> None:
         facts.nom,
         status,
     )
-
-
-REGISTRY_HANDLERS: Mapping[type[Event], EventHandler] = {
-    ApplicationSubmitted: on_centre_known,
-    CentreUpdated: on_centre_known,
-    MembershipApproved: on_membership_changed,
-    MembershipRejected: on_membership_changed,
-    MembershipSuspended: on_membership_changed,
-    MembershipReinstated: on_membership_changed,
-    MembershipWithdrawn: on_membership_changed,
-}
 
 
 # Helpers

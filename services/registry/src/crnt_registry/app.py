@@ -1,35 +1,20 @@
-"""Wiring: the registry's runtime, HTTP app and error mapping, built from its settings."""
+"""Wiring: the registry's runtime, HTTP app, built from its settings."""
 
-from crnt_shared.http import create_http_app, problem_response
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
 from crnt_registry.api import build_router
-from crnt_registry.domain import RuleViolation
-from crnt_registry.runtime import SERVICE, RegistryRuntime
+from crnt_registry.runtime import RegistryRuntime
 from crnt_registry.settings import RegistrySettings
 
 
 def create_app(settings: RegistrySettings) -> FastAPI:
     runtime = RegistryRuntime(settings)
-    app = create_http_app(
-        service=SERVICE,
+    return runtime.http_app(
         title="crnt registry",
         description=(
             "The member registry of the network: centres (in the national standard"
             " standard-mediation-num), their animators, the EPCIs, and the membership lifecycle"
             " pending → member | rejected, member ⇄ suspended, member | suspended → withdrawn."
         ),
-        lifespan=runtime.lifespan,
         routers=[build_router(runtime, settings)],
-        readiness_checks=runtime.readiness_checks,
-        max_body_bytes=settings.max_body_bytes,
-        asyncapi=runtime.asyncapi,
     )
-
-    async def on_rule_violation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RuleViolation)
-        return problem_response(409, "Conflict", f"{exc}.", request, **exc.details)
-
-    app.add_exception_handler(RuleViolation, on_rule_violation)
-    app.state.runtime = runtime
-    return app

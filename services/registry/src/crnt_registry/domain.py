@@ -9,6 +9,9 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
+from crnt_shared.errors import RuleViolation
+from crnt_shared.standard import SERVICES
+
 # The stub of opening-hours-py does not declare ParserError.
 from opening_hours import OpeningHours, ParserError  # type: ignore[attr-defined]
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -186,17 +189,6 @@ TYPOLOGIES = frozenset(
     ]
 )
 
-SERVICES = (
-    "Aide aux démarches administratives",
-    "Maîtrise des outils numériques du quotidien",
-    "Insertion professionnelle via le numérique",
-    "Utilisation sécurisée du numérique",
-    "Parentalité et éducation avec le numérique",
-    "Loisirs et créations numériques",
-    "Compréhension du monde numérique",
-    "Accès internet et matériel informatique",
-    "Acquisition de matériel informatique à prix solidaire",
-)
 
 #: The standard's other closed lists, by field.
 VOCABULARIES: dict[str, tuple[str, ...]] = {
@@ -570,14 +562,6 @@ CLOSED = frozenset(
 )
 #: States in which a centre belongs to the network and must keep an animator to hear from it.
 IN_NETWORK = frozenset({MembershipStatus.MEMBER, MembershipStatus.SUSPENDED})
-
-
-class RuleViolation(Exception):
-    """A command that the centre's current state does not allow (HTTP 409)."""
-
-    def __init__(self, message: str, **details: str) -> None:
-        super().__init__(message)
-        self.details = details
 
 
 class IllegalTransition(RuleViolation):

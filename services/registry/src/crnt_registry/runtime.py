@@ -1,14 +1,14 @@
-"""The registry's runtime: the shared one (pool, migrations, relay), its consumer of the
-notifications' confirmations, and the expirer."""
+"""The registry's runtime: the shared one (pool, migrations, relay, consumers), with the policy of
+anonymous applications' confirmations and the expirer that applies it."""
 
 from importlib.resources import files
 
-from crnt_shared.contracts.notifications import AddressConfirmed
 from crnt_shared.contracts.registry import REGISTRY_EVENTS
 from crnt_shared.db import MigrationSource
-from crnt_shared.runtime import ServiceRuntime, Subscription
+from crnt_shared.runtime import ServiceRuntime
 
-from crnt_registry.handlers import ConfirmationPolicy, confirm_address
+from crnt_registry.consumers import subscriptions
+from crnt_registry.handlers import ConfirmationPolicy
 from crnt_registry.settings import RegistrySettings
 from crnt_registry.workers import ApplicationExpirer
 
@@ -22,13 +22,7 @@ class RegistryRuntime(ServiceRuntime):
             service=SERVICE,
             settings=settings,
             migrations=MIGRATIONS,
-            subscriptions=[
-                Subscription(
-                    settings.consumer_group,
-                    [settings.notifications_topic],
-                    {AddressConfirmed: confirm_address},
-                )
-            ],
+            subscriptions=subscriptions(settings),
             published=REGISTRY_EVENTS,
         )
         self.policy = ConfirmationPolicy(
@@ -38,11 +32,4 @@ class RegistryRuntime(ServiceRuntime):
         self.expirer = ApplicationExpirer(
             self, policy=self.policy, poll_seconds=settings.expiry_poll_seconds
         )
-
-    async def start(self) -> None:
-        await super().start()
-        self.expirer.start()
-
-    async def stop(self) -> None:
-        await self.expirer.stop()
-        await super().stop()
+        self.add_worker(self.expirer)

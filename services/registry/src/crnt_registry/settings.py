@@ -2,12 +2,9 @@
 anonymous applications' addresses and the rate limit of anonymous applications."""
 
 from datetime import timedelta
-from typing import Annotated
 
-from crnt_shared.settings import ServiceSettings
-from crnt_shared.topics import NOTIFICATIONS
-from pydantic import Field, PostgresDsn, field_validator
-from pydantic_settings import NoDecode
+from crnt_shared.settings import CommaList, ServiceSettings
+from pydantic import Field, PostgresDsn
 
 
 class RegistrySettings(ServiceSettings):
@@ -22,7 +19,7 @@ class RegistrySettings(ServiceSettings):
         default=3600.0, gt=0, validation_alias="REGISTRY_APPLICATIONS_CLIENT_WINDOW_SECONDS"
     )
     #: Peers whose X-Forwarded-For names the client (the web front end, a load balancer).
-    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+    trusted_proxies: CommaList = Field(
         default_factory=list, validation_alias="REGISTRY_TRUSTED_PROXIES"
     )
     #: An anonymous application that no address confirmed expires after this many days.
@@ -39,16 +36,9 @@ class RegistrySettings(ServiceSettings):
     )
 
     consumer_group: str = Field(default="registry", validation_alias="REGISTRY_CONSUMER_GROUP")
-    notifications_topic: str = Field(
-        default=NOTIFICATIONS, validation_alias="REGISTRY_NOTIFICATIONS_TOPIC"
+    notifications_topic: str | None = Field(
+        default=None, validation_alias="REGISTRY_NOTIFICATIONS_TOPIC"
     )
-
-    @field_validator("trusted_proxies", mode="before")
-    @classmethod
-    def _split_addresses(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
 
     @property
     def applications_client_window(self) -> timedelta:

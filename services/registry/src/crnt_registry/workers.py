@@ -11,6 +11,7 @@ import asyncio
 import structlog
 from crnt_shared.events import utcnow
 from crnt_shared.ratelimit import RateLimiter
+from crnt_shared.retry import Backoff
 from crnt_shared.runtime import ServiceRuntime
 from crnt_shared.worker import Worker
 
@@ -56,6 +57,6 @@ class ApplicationExpirer(Worker):
                 raise
             except Exception as error:  # nothing expired is lost: the next round retries
                 failures += 1
-                pause = min(self._poll, 0.5 * 2 ** min(failures, 8))
+                pause = Backoff(1.0, self._poll).delay(failures)
                 log.exception("expiry failed", error=repr(error), retry_in=pause)
             await self.sleep(pause)

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from crnt_shared import labels, money
 from crnt_shared.dates import MONTHS, PARIS
 
 MEMBERSHIP = {
@@ -15,33 +16,12 @@ MEMBERSHIP = {
     "withdrawn": "Retirée",
 }
 APPLICATION = {"pending": "En attente", "approved": "Approuvée", "rejected": "Refusée"}
-PROGRAMME = {
-    "draft": "En préparation",
-    "submitted": "Soumis au comité de pilotage",
-    "validated": "Validé",
-    "amending": "En cours de modification",
-}
-ACTION = {
-    "proposed": "Proposée",
-    "planned": "Programmée",
-    "in_progress": "En cours",
-    "done": "Terminée",
-    "cancelled": "Annulée",
-}
-AXES = {
-    "communication": "Communication",
-    "ateliers": "Ateliers communs",
-    "evenements": "Évènements",
-    "formation": "Formation des animateurs",
-    "materiel_partage": "Acquisition de matériel partagé",
-}
-NATURES = {"fonctionnement": "Fonctionnement", "investissement": "Investissement"}
+PROGRAMME = labels.capitalised(labels.PROGRAMME_STATUSES)
+ACTION = labels.capitalised(labels.ACTION_STATUSES)
+AXES = labels.AXES
+NATURES = labels.NATURES
 #: The financing plan's state (``GET /budgets/{year}``, ``financing_status``).
-PLAN_STATUS = {
-    "balanced": "Équilibré",
-    "over_funded": "Subventions supérieures aux dépenses",
-    "awaiting_programme": "En attente du programme validé",
-}
+PLAN_STATUS = labels.capitalised(labels.PLAN_STATUSES)
 EXPENSE_KIND = {
     "action": "Action du programme",
     "network": "Ligne du réseau",
@@ -129,30 +109,18 @@ def cents(amount: Any) -> int:
     return int(value.to_integral_value())
 
 
-def _group(digits: str) -> str:
-    groups: list[str] = []
-    while len(digits) > 3:
-        groups.insert(0, digits[-3:])
-        digits = digits[:-3]
-    groups.insert(0, digits)
-    return "\u202f".join(groups)
-
-
 def euros(amount: Any) -> str:
     """``"1234.56"`` → ``1 234,56 €``; a real minus sign before a negative amount."""
-    value = cents(amount)
-    sign = "\u2212" if value < 0 else ""
-    whole, fraction = divmod(abs(value), 100)
-    return f"{sign}{_group(str(whole))},{fraction:02d}\u00a0€"
+    return money.euros(cents(amount))
 
 
 def signed_euros(amount: Any) -> str:
-    return f"+{euros(amount)}" if cents(amount) > 0 else euros(amount)
+    return money.signed_euros(cents(amount))
 
 
 def number(value: Any) -> str:
     try:
-        return _group(str(int(value)))
+        return money.group_thousands(str(int(value)))
     except (TypeError, ValueError):
         return str(value)
 

@@ -5,11 +5,9 @@ the services' HTTP APIs on behalf of the signed-in person.
 """
 
 from pathlib import Path
-from typing import Literal
 
-from crnt_shared.settings import MIN_PRODUCTION_SECRET_LENGTH, PLACEHOLDER_SECRETS
+from crnt_shared.settings import ProcessSettings, refuse_placeholder
 from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SESSION_SECRET = "dev-web-session-secret"  # noqa: S105 - refused in production
 
@@ -22,14 +20,7 @@ def _default_assets() -> Path:
     return Path.cwd() / "node_modules"
 
 
-class WebSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
-
-    env: Literal["development", "test", "production"] = Field(
-        default="development", validation_alias="CRNT_ENV"
-    )
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
+class WebSettings(ProcessSettings):
     registry_url: AnyHttpUrl = Field(
         default=AnyHttpUrl("http://127.0.0.1:8001"), validation_alias="CRNT_REGISTRY_URL"
     )
@@ -58,8 +49,6 @@ class WebSettings(BaseSettings):
         description="Shown on the sign-in page in development: where the mailed link arrives.",
     )
     api_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="WEB_API_TIMEOUT")
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_json: bool = True
 
     @property
     def production(self) -> bool:
@@ -67,14 +56,10 @@ class WebSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_placeholders_in_production(self) -> "WebSettings":
-        secret = self.session_secret.get_secret_value()
-        if self.production and (
-            secret in PLACEHOLDER_SECRETS | {DEV_SESSION_SECRET}
-            or len(secret) < MIN_PRODUCTION_SECRET_LENGTH
-        ):
-            raise ValueError(
-                "WEB_SESSION_SECRET is a placeholder or shorter than "
-                f"{MIN_PRODUCTION_SECRET_LENGTH} characters: set a long random value "
-                "(e.g. `openssl rand -hex 32`) when CRNT_ENV=production"
-            )
+        refuse_placeholder(
+            self.env,
+            "WEB_SESSION_SECRET",
+            self.session_secret.get_secret_value(),
+            development=DEV_SESSION_SECRET,
+        )
         return self

@@ -31,7 +31,6 @@ from uuid import UUID
 from pydantic import Field
 
 from crnt_shared.events import Contract, Event
-from crnt_shared.topics import BUDGET
 
 #: Euros as a decimal string with two decimals, e.g. ``"1234.56"`` (may be negative for changes).
 Money = str
@@ -128,7 +127,7 @@ class ParticipationExceededData(Contract):
 
 
 class _BudgetEvent(Event):
-    topic: ClassVar[str] = BUDGET
+    publisher: ClassVar[str] = "budget"
 
 
 class SharesRecalculated(_BudgetEvent):

@@ -11,7 +11,6 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from crnt_shared.events import Contract, Event
-from crnt_shared.topics import IDENTITY
 
 
 class ActorRef(Contract):
@@ -51,7 +50,7 @@ class PersonData(Contract):
 
 
 class _IdentityEvent(Event):
-    topic: ClassVar[str] = IDENTITY
+    publisher: ClassVar[str] = "identity"
 
 
 class SigningKeyAnnounced(_IdentityEvent):

@@ -9,7 +9,6 @@ from uuid import UUID
 from pydantic import Field
 
 from crnt_shared.events import Contract, Event
-from crnt_shared.topics import NOTIFICATIONS
 
 
 class DeliveryData(Contract):
@@ -36,7 +35,7 @@ class DeliveryFailedData(DeliveryData):
 
 
 class _NotificationsEvent(Event):
-    topic: ClassVar[str] = NOTIFICATIONS
+    publisher: ClassVar[str] = "notifications"
 
 
 class DeliverySent(_NotificationsEvent):

@@ -11,7 +11,7 @@ Kafka keys (the event's ``subject``), so that the events of one aggregate keep t
   validated it reads the complete list of actions carried by :class:`ProgrammeValidated`.
 
 Money is in euros as decimal strings with two decimals (``"1234.56"``), never floats; the
-service counts integer cents inside (:func:`amount_from_cents`, :func:`cents_from_amount`).
+service counts integer cents inside (:mod:`crnt_shared.money`).
 
 Axes, action statuses and roles are plain strings in these contracts, so that a consumer is not
 broken by a value added later; the values known today are :data:`AXES` and
@@ -19,15 +19,14 @@ broken by a value added later; the values known today are :data:`AXES` and
 """
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Annotated, ClassVar, Literal
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
 from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.events import Contract, Event
-from crnt_shared.topics import PROGRAMME
+from crnt_shared.money import Amount
 
 #: The five axes of the 2015 deliberation, in its order: communication, common workshops,
 #: events, animator training, shared equipment.
@@ -43,28 +42,6 @@ NATURES: tuple[str, ...] = ("fonctionnement", "investissement")
 def default_nature(axis: str) -> str:
     """Shared equipment is an investment; every other axis is an operating cost."""
     return "investissement" if axis == "materiel_partage" else "fonctionnement"
-
-
-#: Euros with exactly two decimals, e.g. ``"1234.56"``.
-Amount = Annotated[str, Field(pattern=r"^-?\d+\.\d{2}$", examples=["1234.56"])]
-
-
-def amount_from_cents(cents: int) -> str:
-    """``123456`` → ``"1234.56"``."""
-    sign = "-" if cents < 0 else ""
-    whole, fraction = divmod(abs(cents), 100)
-    return f"{sign}{whole}.{fraction:02d}"
-
-
-def cents_from_amount(amount: str) -> int:
-    """``"1234.56"`` → ``123456``; refuses what is not a whole number of cents."""
-    try:
-        value = Decimal(amount) * 100
-    except InvalidOperation as error:
-        raise ValueError(f"{amount!r} is not an amount in euros") from error
-    if not value.is_finite() or value != value.to_integral_value():
-        raise ValueError(f"{amount!r} is not a whole number of cents")
-    return int(value)
 
 
 class Indicators(Contract):
@@ -203,7 +180,7 @@ class ProgrammeValidatedData(Contract):
 
 
 class _ProgrammeEvent(Event):
-    topic: ClassVar[str] = PROGRAMME
+    publisher: ClassVar[str] = "programme"
 
 
 class ActionProposed(_ProgrammeEvent):

@@ -13,7 +13,6 @@ from pydantic import Field
 
 from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.events import Contract, Event
-from crnt_shared.topics import REGISTRY
 
 #: ``pending``, ``member``, ``rejected``, ``suspended``, ``withdrawn`` or ``expired``; a plain
 #: string so that a consumer is not broken by a state added later.
@@ -126,7 +125,7 @@ class AnimatorChangeData(Contract):
 
 
 class _RegistryEvent(Event):
-    topic: ClassVar[str] = REGISTRY
+    publisher: ClassVar[str] = "registry"
 
 
 class EpciRegistered(_RegistryEvent):

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from typing import Annotated, Any
 
+from crnt_shared.standard import SERVICES
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
@@ -23,7 +24,7 @@ from crnt_web.api.common import (
     this_year,
     values_of,
 )
-from crnt_web.api.public import SERVICES, epcis
+from crnt_web.api.public import epcis
 from crnt_web.backend import ApiError
 from crnt_web.formatting import ACTION, AXES, MEMBERSHIP, NATURES, cents, euros
 from crnt_web.pages import notify

@@ -5,13 +5,13 @@ theirs, and so does this page."""
 
 from typing import Annotated, Any
 
+from crnt_shared.standard import SERVICES
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from crnt_web.api.agency import save_animator, save_centre
 from crnt_web.api.common import backend, integer, listed, optional, pages, text, this_year
-from crnt_web.api.public import SERVICES
 from crnt_web.backend import ApiError
 from crnt_web.formatting import AXES
 from crnt_web.pages import notify

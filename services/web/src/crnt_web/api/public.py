@@ -3,6 +3,7 @@ budget, and the accessibility statement and legal notice. Open reads only, no to
 
 from typing import Annotated, Any, Literal
 
+from crnt_shared.standard import SERVICES
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -22,18 +23,6 @@ from crnt_web.formatting import AXES, TYPOLOGIES, cents
 
 router = APIRouter()
 
-#: The national standard's services (standard-mediation-num), offered on the application form.
-SERVICES = (
-    "Aide aux démarches administratives",
-    "Maîtrise des outils numériques du quotidien",
-    "Insertion professionnelle via le numérique",
-    "Utilisation sécurisée du numérique",
-    "Parentalité et éducation avec le numérique",
-    "Loisirs et créations numériques",
-    "Compréhension du monde numérique",
-    "Accès internet et matériel informatique",
-    "Acquisition de matériel informatique à prix solidaire",
-)
 ANIMATOR_ROWS = 3
 
 

@@ -1,0 +1,93 @@
+"""The notifications service's consumers: the events a person must hear about, where they come
+from, and the handler of each (``handler(event, uow, notifier)``, bound here to the notifier).
+
+Two consumer groups: a recalculation of the budget publishes one share event per centre
+(thousands at once); a group of its own keeps them from holding back the welcome of a new
+member or a suspension, which arrive on the registry's topic.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from crnt_shared.consumer import Bulk, Handler
+from crnt_shared.contracts.budget import CentreShareChanged, ParticipationExceeded
+from crnt_shared.contracts.programme import ActionStatusChanged, ProgrammeValidated
+from crnt_shared.contracts.registry import (
+    AnimatorAdded,
+    AnimatorRemoved,
+    AnimatorUpdated,
+    ApplicationAddressConfirmed,
+    ApplicationSubmitted,
+    CentreUpdated,
+    EpciRegistered,
+    EpciUpdated,
+    PersonErased,
+)
+from crnt_shared.db import EventHandler, UnitOfWork
+from crnt_shared.events import Event
+from crnt_shared.runtime import Subscription
+
+from crnt_notifications import erasure, handlers
+from crnt_notifications.handlers import Notifier
+from crnt_notifications.settings import NotificationsSettings
+
+E = TypeVar("E", bound=Event)
+
+
+def subscriptions(settings: NotificationsSettings, notifier: Notifier) -> list[Subscription]:
+    topics = settings.topics
+    return [
+        Subscription(
+            settings.consumer_group,
+            [topics.registry, topics.programme],
+            {**registry_handlers(notifier), **programme_handlers(notifier)},
+        ),
+        Subscription(
+            f"{settings.consumer_group}-budget", [topics.budget], budget_handlers(notifier)
+        ),
+    ]
+
+
+def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
+    return {
+        EpciRegistered: _bind(handlers.on_epci, notifier),
+        EpciUpdated: _bind(handlers.on_epci, notifier),
+        ApplicationSubmitted: _bind(handlers.on_application_submitted, notifier),
+        ApplicationAddressConfirmed: _bind(handlers.on_address_confirmed, notifier),
+        **{
+            contract: _bind(handlers.on_membership_changed, notifier)
+            for contract in handlers.DECISION_KIND
+        },
+        CentreUpdated: _bind(handlers.on_centre_updated, notifier),
+        AnimatorAdded: _bind(handlers.on_animator_changed, notifier),
+        AnimatorUpdated: _bind(handlers.on_animator_changed, notifier),
+        AnimatorRemoved: _bind(handlers.on_animator_removed, notifier),
+        PersonErased: erasure.on_person_erased,
+    }
+
+
+def budget_handlers(notifier: Notifier) -> dict[type[Event], Handler]:
+    async def shares_changed(events: Sequence[Any], uow: UnitOfWork) -> None:
+        await handlers.on_shares_changed(events, uow, notifier)
+
+    return {
+        # A version changes every member's share at once: taken in bulk.
+        CentreShareChanged: Bulk(shares_changed),
+        ParticipationExceeded: _bind(handlers.on_participation_exceeded, notifier),
+    }
+
+
+def programme_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
+    return {
+        ProgrammeValidated: _bind(handlers.on_programme_validated, notifier),
+        ActionStatusChanged: _bind(handlers.on_action_status_changed, notifier),
+    }
+
+
+def _bind(
+    handler: Callable[[E, UnitOfWork, Notifier], Awaitable[None]], notifier: Notifier
+) -> EventHandler:
+    async def handle(event: Any, uow: UnitOfWork) -> None:
+        await handler(event, uow, notifier)
+
+    return handle
