@@ -651,15 +651,18 @@ def _events(
     about: dict[str, list[CauseRow]] = {}
     for cause in causes:
         about.setdefault(cause.subject, []).append(cause)
+    # Built once: most centres have no cause of their own (their share moved with the others').
+    without_own = _cause([], manual_by, causes)
     events: list[Event] = [summary]
     for centre in centres:
         if centre.amount_cents == centre.previous_cents:
             continue
-        own = about.get(str(centre.centre_id), [])
+        subject = str(centre.centre_id)
+        own = about.get(subject)
         events.append(
             CentreShareChanged.create(
                 source=SOURCE,
-                subject=str(centre.centre_id),
+                subject=subject,
                 data=CentreShareChangedData(
                     year=version.year,
                     version=version.version,
@@ -670,7 +673,7 @@ def _events(
                     amount=money(centre.amount_cents),
                     previous=money(centre.previous_cents),
                     change=money(centre.amount_cents - centre.previous_cents),
-                    cause=_cause(own, manual_by, causes),
+                    cause=without_own if own is None else _cause(own, manual_by, causes),
                 ),
             )
         )
