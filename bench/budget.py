@@ -1,27 +1,37 @@
-"""Budget figures on the real PostgreSQL and Kafka (``python -m bench.budget``).
+"""Budget figures on the real PostgreSQL and Kafka (``python -m bench.budget``), each beside the
+previous code's in the same run (:mod:`bench.budget_before`) and the target of issue 15.
 
-* one recalculation of a year's shares for 100, 1,000, 10,000 and 50,000 members (the
-  worst case: one centre's workstations change, so that every share moves and every centre
-  gets an event), with its peak Python memory; it must grow linearly;
-* the time for the budget service to absorb a burst of 5,000 approvals from Kafka: every event
-  handled (inbox) and the shares recalculated, and how many recalculations that took;
-* then, with those members, the time from a programme validation published on Kafka to the
-  version whose financing plan uses it.
+* one recalculation of a year's shares for 1,000, 10,000 and 50,000 members, median of
+  ``BENCH_BUDGET_ROUNDS``, now and before, with the same members: when one centre's
+  workstations change (the envelope of the seeds, 30,000 €: a few hundred shares move), and
+  when a centre is approved with an envelope of 500 € per member (then every share moves, and
+  every centre gets its ``centre.share.changed`` event); the bench checks that both codes give
+  the same rows;
+* what a year of 50,000 members stores after 1,000 versions (:mod:`bench.budget_storage`);
+* the time for the budget service to absorb a burst of approvals from Kafka: every event
+  handled (inbox) and the shares recalculated, and how many recalculations that took; then,
+  with those members, the time from a programme validation published on Kafka to the version
+  whose financing plan uses it.
 
-``make bench`` prints these after the foundation's figures (``bench/__main__.py``).
+``make bench`` prints these after the foundation's figures and adds them to its table
+(``bench/__main__.py``).
 """
 
 import asyncio
 import os
+import random
+import statistics
 import time
-import tracemalloc
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
 from crnt_budget import domain
 from crnt_budget.app import MIGRATIONS, create_app
 from crnt_budget.handlers import ConfigureBudget, configure_budget, recalculate_dirty_year
+from crnt_budget.repository import CentreShareRow, Repository
 from crnt_budget.settings import BudgetSettings
 from crnt_budget.testing import (
     CAPSO,
@@ -36,9 +46,14 @@ from crnt_shared.contracts.registry import MembershipApproved
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
 from crnt_shared.testing import create_topics
 
-SIZES = [int(n) for n in os.environ.get("BENCH_BUDGET_SIZES", "100,1000,10000,50000").split(",")]
+from bench import budget_before, budget_storage
+from bench.figures import Figure
+
+SIZES = [int(n) for n in os.environ.get("BENCH_BUDGET_SIZES", "1000,10000,50000").split(",")]
+ROUNDS = int(os.environ.get("BENCH_BUDGET_ROUNDS", "3"))
 BURST = int(os.environ.get("BENCH_BUDGET_BURST", "5000"))
 YEAR = datetime.now(UTC).year
+TARGET_MS = 300
 CONFIG = domain.config_from_json(
     {
         "envelope": "30000.00",
@@ -66,78 +81,215 @@ async def drop_database(admin_url: str, url: str) -> None:
         await admin.close()
 
 
-async def one_recalculation(admin_url: str, members: int) -> None:
+_CENTRE_COLUMNS = [
+    "centre_id",
+    "name",
+    "epci_siren",
+    "epci_name",
+    "workstations",
+    "status",
+    "is_member",
+    "as_of",
+]
+
+
+async def _seed(connection: asyncpg.Connection, members: int, rng: random.Random) -> None:
+    now = datetime.now(UTC)
+    member = ("member", True, now)
+    await connection.copy_records_to_table(
+        "centres",
+        records=[
+            (_new_id(rng), f"EPN {i}", (CCPL if i % 5 == 0 else CAPSO)[0], "EPCI", i % 13, *member)
+            for i in range(members)
+        ],
+        columns=_CENTRE_COLUMNS,
+    )
+    # Each member's membership period (a year shares among the centres members in it).
+    await connection.execute(
+        "INSERT INTO memberships (centre_id, since) SELECT centre_id, as_of FROM centres"
+    )
+    for siren, name, population in (CAPSO, CCPL):
+        await connection.execute(
+            "INSERT INTO epcis VALUES ($1, $2, $3, true, now())", siren, name, population
+        )
+
+
+def _new_id(rng: random.Random) -> uuid.UUID:
+    return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+
+async def _change(
+    connection: asyncpg.Connection, scenario: str, round_: int, rng: random.Random
+) -> None:
+    """One round's change of the registry, and its pending cause."""
+    if scenario == "workstations":
+        await connection.execute(
+            "UPDATE centres SET workstations = workstations + 40 WHERE centre_id ="
+            " (SELECT centre_id FROM centres ORDER BY centre_id OFFSET $1 LIMIT 1)",
+            round_,
+        )
+    else:
+        centre_id = _new_id(rng)
+        await connection.execute(
+            "INSERT INTO centres (centre_id, name, epci_siren, epci_name, workstations, status,"
+            " is_member, as_of) VALUES ($1, 'EPN approuvé', $2, 'EPCI', 4, 'member', true,"
+            " now())",
+            centre_id,
+            CAPSO[0],
+        )
+        await connection.execute(
+            "INSERT INTO memberships (centre_id, since) VALUES ($1, now())", centre_id
+        )
+    await connection.execute(
+        "INSERT INTO pending_causes (year, event_id, event_type, subject)"
+        " VALUES ($1, $2, 'bench', 'bench')",
+        YEAR,
+        uuid.uuid4(),
+    )
+
+
+@dataclass(frozen=True)
+class Recalculation:
+    median_ms: float
+    changed: int  # centres whose share moved in the last one (one event each)
+    shares: list[CentreShareRow]  # the last version's rows
+
+
+async def _now(uow: UnitOfWork, config: domain.BudgetConfig, first: bool) -> None:
+    if first:
+        await configure_budget(ConfigureBudget(YEAR, config, "bench"), uow, "bench.budget")
+    else:
+        await recalculate_dirty_year(uow, YEAR, "bench.budget")
+        await uow.commit()
+
+
+async def _before(uow: UnitOfWork, config: domain.BudgetConfig, first: bool) -> None:
+    if first:
+        await budget_before.configure_before(uow, YEAR, config)
+    else:
+        await budget_before.recalculate_dirty_year(uow, YEAR, "bench.budget")
+        await uow.commit()
+
+
+async def recalculations(admin_url: str, members: int, scenario: str, code: str) -> Recalculation:
+    """``ROUNDS`` recalculations of a year of ``members`` members by the code of ``code``."""
+    compute: Callable[[UnitOfWork, domain.BudgetConfig, bool], Awaitable[None]]
+    if code == "now":
+        migrations, compute = MIGRATIONS, _now
+    else:
+        migrations, compute = budget_before.migrations_before(), _before
+    config = CONFIG
+    if scenario == "approval":
+        config = domain.BudgetConfig(members * 50_000, CONFIG.centre_key, CONFIG.epci_key)
+    rng = random.Random(f"bench budget {members}")
     url = await fresh_database(admin_url)
     pool = await create_pool(url)
     try:
         async with pool.acquire() as connection:
-            await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), MIGRATIONS])
-            now = datetime.now(UTC)
-            await connection.copy_records_to_table(
-                "centres",
-                records=[
-                    (
-                        uuid.uuid4(),
-                        f"EPN {i}",
-                        (CAPSO if i % 5 else CCPL)[0],
-                        "EPCI",
-                        i % 13,
-                        "member",
-                        True,
-                        now,
-                    )
-                    for i in range(members)
-                ],
-                columns=[
-                    "centre_id",
-                    "name",
-                    "epci_siren",
-                    "epci_name",
-                    "workstations",
-                    "status",
-                    "is_member",
-                    "as_of",
-                ],
-            )
-            # Each member's membership period (a year shares among the centres members in it).
-            await connection.execute(
-                "INSERT INTO memberships (centre_id, since) SELECT centre_id, as_of FROM centres"
-            )
-            for siren, name, population in (CAPSO, CCPL):
-                await connection.execute(
-                    "INSERT INTO epcis VALUES ($1, $2, $3, true, now())", siren, name, population
-                )
+            await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), migrations])
+            await _seed(connection, members, rng)
         async with UnitOfWork(pool) as uow:
-            await configure_budget(ConfigureBudget(YEAR, CONFIG, "bench"), uow, "bench.budget")
+            await compute(uow, config, True)
+        times = []
+        for round_ in range(ROUNDS):
+            async with pool.acquire() as connection:
+                await _change(connection, scenario, round_, rng)
+            started = time.perf_counter()
+            async with UnitOfWork(pool) as uow:
+                await compute(uow, config, False)
+            times.append(time.perf_counter() - started)
         async with pool.acquire() as connection:
-            await connection.execute(
-                "UPDATE centres SET workstations = workstations + 40"
-                " WHERE centre_id = (SELECT centre_id FROM centres ORDER BY centre_id LIMIT 1)"
-            )
-            await connection.execute(
-                "INSERT INTO pending_causes (year, event_id, event_type, subject)"
-                " VALUES ($1, $2, 'bench', 'bench')",
-                YEAR,
-                uuid.uuid4(),
-            )
-        tracemalloc.start()
-        started = time.perf_counter()
-        async with UnitOfWork(pool) as uow:
-            await recalculate_dirty_year(uow, YEAR, "bench.budget")
-            await uow.commit()
-        elapsed = time.perf_counter() - started
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        async with pool.acquire() as connection:
-            events = await connection.fetchval("SELECT count(*) FROM outbox")
-        print(
-            f"recalculation, {members:>6} members: {elapsed * 1000:8.0f} ms"
-            f"  ({elapsed / members * 1e6:6.1f} µs/member), peak {peak / 2**20:6.1f} MiB,"
-            f" {events} outbox events in all"
-        )
+            latest = ROUNDS + 1
+            version = await Repository(connection).version(YEAR, latest)
+            assert version is not None, "every round writes a version"
+            if code == "now":
+                shares = await Repository(connection).centre_shares(YEAR, latest)
+            else:
+                before = budget_before.RepositoryBefore(connection)
+                shares = await before.centre_shares_before(YEAR, latest)
+        return Recalculation(statistics.median(times) * 1000, version.changed_centres, shares)
     finally:
         await pool.close()
         await drop_database(admin_url, url)
+
+
+async def recalculation_figures(admin_url: str) -> list[Figure]:
+    figures = []
+    for scenario, label in (
+        ("workstations", "one centre's workstations change"),
+        ("approval", "an approval, 500 EUR per member"),
+    ):
+        for size in SIZES:
+            now = await recalculations(admin_url, size, scenario, "now")
+            before = await recalculations(admin_url, size, scenario, "before")
+            if now.shares != before.shares:
+                raise AssertionError(f"the shares differ from the previous code's ({label})")
+            print(
+                f"recalculation, {label}, {size:>6} members:"
+                f" {now.median_ms:7.0f} ms ({now.median_ms * 1000 / size:6.1f} us/member),"
+                f" before {before.median_ms:7.0f} ms ({before.median_ms * 1000 / size:6.1f}"
+                f" us/member); {now.changed} shares moved, the same rows"
+            )
+            figures.append(
+                Figure(
+                    f"recalculation, {size:,} members, {label}, ms",
+                    f"{now.median_ms:,.0f} ({now.median_ms * 1000 / size:.1f} us/member,"
+                    f" {now.changed:,} events)",
+                    f"before {before.median_ms:,.0f} ({before.median_ms * 1000 / size:.1f}"
+                    " us/member)",
+                    f"<= {TARGET_MS}" if size == 50_000 else "-",
+                    now.median_ms <= TARGET_MS if size == 50_000 else None,
+                )
+            )
+    return figures
+
+
+def _mib(size: float) -> str:
+    return f"{size / 2**20:,.1f} MiB"
+
+
+async def storage_figures(admin_url: str) -> list[Figure]:
+    storage = await budget_storage.measure(admin_url)
+    versions, members = storage.versions, storage.members
+    print(
+        f"storage, {members:,} members after {versions:,} versions: {_mib(storage.now_bytes)}"
+        f" ({storage.now_rows:,} rows of facts and classes), before"
+        f" {_mib(storage.before_bytes)} ({storage.before_rows:,} rows, extrapolated from"
+        f" {budget_storage.BEFORE_VERSIONS} versions)"
+    )
+    print(
+        f"  an approval moved {storage.approvals_moving_all:.1%} of the shares on average;"
+        f" storing the shares that moved would store {storage.moved_shares:,} rows"
+        f" ({storage.moved_shares / (versions - 1):,.0f} per version)"
+    )
+    print(
+        f"  reading a version's {members:,} shares: the last {storage.read_last_ms:.0f} ms,"
+        f" version {versions // 2} {storage.read_middle_ms:.0f} ms"
+    )
+    per_version = (storage.now_bytes / versions, storage.before_bytes_per_version)
+    return [
+        Figure(
+            f"budget storage, {members:,} members, {versions:,} versions",
+            f"{_mib(storage.now_bytes)} ({per_version[0] / 1024:,.1f} KiB/version)",
+            f"before {_mib(storage.before_bytes)} ({per_version[1] / 1024:,.0f} KiB/version)",
+            "grows with changes",
+            storage.now_bytes * 10 < storage.before_bytes,
+        ),
+        Figure(
+            "budget storage: shares moved by the versions",
+            f"{storage.moved_shares:,} (approval: {storage.approvals_moving_all:.0%})",
+            "-",
+            "-",
+            None,
+        ),
+        Figure(
+            f"read a version's {members:,} shares, ms",
+            f"{storage.read_last_ms:,.0f} (last), {storage.read_middle_ms:,.0f} (middle)",
+            "-",
+            "-",
+            None,
+        ),
+    ]
 
 
 async def burst(admin_url: str, bootstrap: str, count: int) -> None:
@@ -227,16 +379,20 @@ async def burst(admin_url: str, bootstrap: str, count: int) -> None:
         await drop_database(admin_url, url)
 
 
-async def main() -> None:
+async def main() -> list[Figure]:
     admin_url = os.environ["CRNT_TEST_ADMIN_DATABASE_URL"]
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     print(
-        f"budget bench: recalculations of {', '.join(map(str, SIZES))} members, a burst of {BURST}"
+        f"budget bench: recalculations of {', '.join(map(str, SIZES))} members"
+        f" ({ROUNDS} rounds), storage, a burst of {BURST}"
     )
-    for size in SIZES:
-        await one_recalculation(admin_url, size)
+    figures = await recalculation_figures(admin_url)
+    figures += await storage_figures(admin_url)
     await burst(admin_url, bootstrap, BURST)
+    return figures
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    from bench.figures import table
+
+    print(table(asyncio.run(main())))

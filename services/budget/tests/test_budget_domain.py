@@ -3,6 +3,7 @@
 import random
 from datetime import date
 from fractions import Fraction
+from uuid import UUID
 
 import pytest
 from crnt_budget import domain
@@ -11,6 +12,8 @@ from crnt_budget.domain import (
     BudgetConfig,
     CentreKey,
     CentreWeight,
+    ClassSplit,
+    DotationClass,
     EpciKey,
     Expense,
     ExpenseKind,
@@ -29,6 +32,7 @@ from crnt_budget.domain import (
     format_cents,
     parse_cents,
     parse_ratio,
+    split_by_class,
 )
 from crnt_shared.contracts.programme import AXES
 from hypothesis import given, settings
@@ -211,6 +215,49 @@ def test_centre_key_shares_add_up_and_follow_their_exact_quota(
         weighted = Fraction(member.workstations, total) if total else Fraction(1, len(group))
         exact = envelope * (ratio / len(group) + (1 - ratio) * weighted)
         assert abs(shares[member.centre_id] - exact) < 1
+
+
+def _allocated_one_by_one(envelope: int, key: CentreKey, group: list[Member]) -> dict[str, int]:
+    """The centre key as it was computed before the classes: a weight per member, allocated."""
+    total = sum(max(0, m.workstations) for m in group)
+    if key.weight is CentreWeight.NONE or total == 0:
+        return allocate(envelope, ((m.centre_id, 1) for m in group))
+    p, q = key.fixed_ratio.numerator, key.fixed_ratio.denominator
+    return allocate(
+        envelope,
+        ((m.centre_id, p * total + (q - p) * len(group) * max(0, m.workstations)) for m in group),
+    )
+
+
+@settings(max_examples=500)
+@given(
+    totals,
+    st.lists(st.tuples(st.uuids(), st.integers(0, 12)), max_size=80, unique_by=lambda t: t[0]),
+    st.fractions(min_value=0, max_value=1, max_denominator=1000),
+    st.sampled_from(CentreWeight),
+)
+def test_the_split_by_class_gives_every_member_what_allocating_one_by_one_gives(
+    envelope: int, centres: list[tuple[object, int]], ratio: Fraction, weight: CentreWeight
+) -> None:
+    group = [Member(str(centre_id), CAPSO, w) for centre_id, w in centres]
+    key = CentreKey(ratio, weight)
+    assert centre_shares(envelope, key, group) == _allocated_one_by_one(envelope, key, group)
+
+
+@given(st.lists(st.uuids(), max_size=50))
+def test_the_id_order_of_uuids_is_the_order_of_their_text(ids: list[UUID]) -> None:
+    """The database compares the uuids (their bytes), the allocation their canonical text."""
+    assert [str(i) for i in sorted(ids)] == sorted(str(i) for i in ids)
+
+
+def test_a_class_split_tells_who_shares_the_last_cents() -> None:
+    key = CentreKey(Fraction(0), CentreWeight.NONE)
+    split = split_by_class(1000, key, {1: 2, 50: 1})  # 333.33 each: one cent for the first id
+    assert split == ClassSplit({1: 333, 50: 333}, frozenset({1, 50}), 1)
+    assert split.classes("c000") == {1: DotationClass(333, "c000"), 50: DotationClass(333, "c000")}
+    with pytest.raises(ValueError, match="cut"):
+        split.classes(None)
+    assert split_by_class(900, key, {}) == ClassSplit({})
 
 
 def test_centre_key_none_splits_equally_whatever_the_workstations() -> None:

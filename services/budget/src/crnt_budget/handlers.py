@@ -77,6 +77,7 @@ from crnt_budget.repository import (
     CentreRow,
     CentreShareRow,
     EpciShareRow,
+    MemberClassRow,
     ParticipationRow,
     ProgrammeRow,
     Repository,
@@ -340,6 +341,24 @@ async def recalculate_dirty_year(uow: UnitOfWork, year: int, publish_topic: str)
     return True
 
 
+class Members:
+    """A year's members as the computation needs them: how many have each number of
+    workstations (the classes of the centre key) and how many each EPCI has."""
+
+    def __init__(self, rows: Iterable[MemberClassRow]) -> None:
+        self.classes: dict[int, int] = {}
+        self.by_epci: dict[str, int] = {}
+        self.epci_names: dict[str, str] = {}
+        for row in rows:
+            self.classes[row.workstations] = self.classes.get(row.workstations, 0) + row.members
+            self.by_epci[row.epci_siren] = self.by_epci.get(row.epci_siren, 0) + row.members
+            self.epci_names[row.epci_siren] = row.epci_name
+
+    @property
+    def count(self) -> int:
+        return sum(self.classes.values())
+
+
 def _expenses(actions: Sequence[ActionRow]) -> list[domain.Expense]:
     return [
         domain.Expense(
@@ -370,28 +389,31 @@ async def recalculate(
     budget = await repository.budget(year, for_update=True)
     assert budget is not None
     config = domain.config_from_json(budget.configuration)
-    members = await repository.members(year)
+    at = await repository.year_cut(year)
+    members = Members(await repository.member_classes(at))
+    split = domain.split_by_class(config.envelope, config.centre_key, members.classes)
+    cut = None
+    if split.tied_cents:
+        cut = str(await repository.nth_member(at, split.tied, split.tied_cents))
+    dotations = split.classes(cut)
+    allocated = split.tied_cents + sum(
+        dotations[workstations].base * count for workstations, count in members.classes.items()
+    )
     programme = await repository.programme(year)
     actions = await repository.actions(year)
     voted = await repository.participations(year)
 
-    domain_members = [
-        domain.Member(str(m.centre_id), m.epci_siren, m.workstations) for m in members
-    ]
-    centre_amounts = domain.centre_shares(config.envelope, config.centre_key, domain_members)
-    expenses = domain.expenses_of(config, _expenses(actions), sum(centre_amounts.values()))
+    expenses = domain.expenses_of(config, _expenses(actions), allocated)
     plan = domain.financing_plan(expenses, config.funders, programme_known=programme is not None)
-    counts = domain.member_counts(domain_members)
-    known = await repository.epcis(counts)
-    names = {m.epci_siren: m.epci_name for m in members}
+    known = await repository.epcis(members.by_epci)
     payers = [
         domain.Payer(
             siren=siren,
-            name=known[siren].name if siren in known else names[siren],
+            name=known[siren].name if siren in known else members.epci_names[siren],
             population=known[siren].population if siren in known else None,
             member_centres=count,
         )
-        for siren, count in sorted(counts.items())
+        for siren, count in sorted(members.by_epci.items())
     ]
     try:
         epci_amounts = domain.epci_split(
@@ -408,29 +430,19 @@ async def recalculate(
     previous_version = (
         await repository.version(year, budget.latest_version) if budget.latest_version else None
     )
-    previous_centres = (
-        {
-            str(row.centre_id): row
-            for row in await repository.centre_shares(year, budget.latest_version)
-        }
-        if previous_version
-        else {}
-    )
     previous_epcis = (
         {row.siren: row for row in await repository.epci_shares(year, budget.latest_version)}
         if previous_version
         else {}
     )
     financing = {**domain.plan_to_json(plan), "programme": _programme_json(programme)}
-    centre_lines = domain.compare(
-        centre_amounts, {key: row.amount_cents for key, row in previous_centres.items()}
-    )
     epci_lines = domain.compare(
         epci_amounts, {key: row.amount_cents for key, row in previous_epcis.items()}
     )
     by_siren = {p.siren: p for p in payers}
     epci_rows = [_epci_row(line, by_siren, previous_epcis, voted) for line in epci_lines]
-    changed = [line for line in centre_lines if line.change]
+    changes = await repository.share_changes(year, at, budget.latest_version, dotations)
+    changed = [c for c in changes if c.amount_cents != c.previous_cents]
     unchanged = (
         previous_version is not None
         and not changed
@@ -440,8 +452,6 @@ async def recalculate(
     if manual_by is None and unchanged:
         return Outcome(None, [])
 
-    by_id = {str(m.centre_id): m for m in members}
-    centre_rows = [_centre_row(line, by_id, previous_centres) for line in centre_lines]
     number = budget.latest_version + 1
     version = VersionRow(
         year=year,
@@ -451,13 +461,14 @@ async def recalculate(
         configuration=budget.configuration,
         financing=financing,
         envelope_cents=config.envelope,
-        allocated_cents=sum(centre_amounts.values()),
+        allocated_cents=allocated,
         epci_contribution_cents=plan.reste_a_charge,
-        member_count=len(members),
+        member_count=members.count,
         changed_centres=len(changed),
     )
-    await repository.add_version(version, centre_rows, epci_rows)
-    events = _events(version, centre_rows, epci_rows, causes, manual_by)
+    facts = [c for c in changes if c.facts_changed]
+    await repository.add_version(version, facts, dotations, epci_rows)
+    events = _events(version, changed, epci_rows, causes, manual_by)
     exceeded = _newly_exceeded(version, epci_rows, previous_epcis)
     if exceeded is not None:
         events.append(exceeded)
@@ -525,32 +536,6 @@ def _programme_json(programme: ProgrammeRow | None) -> dict[str, Any] | None:
         "decided_on": programme.decided_on.isoformat(),
         "deciding_body": programme.deciding_body,
     }
-
-
-def _centre_row(
-    line: domain.Line, members: Mapping[str, CentreRow], previous: Mapping[str, CentreShareRow]
-) -> CentreShareRow:
-    member = members.get(line.key)
-    if member is not None:
-        return CentreShareRow(
-            centre_id=member.centre_id,
-            name=member.name,
-            epci_siren=member.epci_siren,
-            workstations=member.workstations,
-            is_member=True,
-            amount_cents=line.amount,
-            previous_cents=line.previous,
-        )
-    gone = previous[line.key]
-    return CentreShareRow(
-        centre_id=gone.centre_id,
-        name=gone.name,
-        epci_siren=gone.epci_siren,
-        workstations=gone.workstations,
-        is_member=False,
-        amount_cents=line.amount,
-        previous_cents=line.previous,
-    )
 
 
 def _epci_row(
@@ -650,15 +635,18 @@ def _events(
     about: dict[str, list[CauseRow]] = {}
     for cause in causes:
         about.setdefault(cause.subject, []).append(cause)
+    # Built once: most centres have no cause of their own (their share moved with the others').
+    without_own = _cause([], manual_by, causes)
     events: list[Event] = [summary]
     for centre in centres:
         if centre.amount_cents == centre.previous_cents:
             continue
-        own = about.get(str(centre.centre_id), [])
+        subject = str(centre.centre_id)
+        own = about.get(subject)
         events.append(
             CentreShareChanged.create(
                 source=SOURCE,
-                subject=str(centre.centre_id),
+                subject=subject,
                 data=CentreShareChangedData(
                     year=version.year,
                     version=version.version,
@@ -669,7 +657,7 @@ def _events(
                     amount=money(centre.amount_cents),
                     previous=money(centre.previous_cents),
                     change=money(centre.amount_cents - centre.previous_cents),
-                    cause=_cause(own, manual_by, causes),
+                    cause=without_own if own is None else _cause(own, manual_by, causes),
                 ),
             )
         )

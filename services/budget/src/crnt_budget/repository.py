@@ -2,13 +2,15 @@
 their pending causes and their versions."""
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from crnt_shared.db import Connection
+
+from crnt_budget.domain import DotationClass
 
 #: Held shared by every event handler that changes the members, exclusively by every
 #: computation of shares: a computation sees every handled change and its cause, never half.
@@ -112,6 +114,24 @@ class CentreShareRow:
 
 
 @dataclass(frozen=True)
+class ShareChange(CentreShareRow):
+    """A centre whose row in a new version differs from the version before: its facts (it
+    joined or left, its name, EPCI or workstations changed: ``facts_changed``) or its amount."""
+
+    facts_changed: bool
+
+
+@dataclass(frozen=True)
+class MemberClassRow:
+    """How many members of a year have these workstations in this EPCI."""
+
+    workstations: int
+    epci_siren: str
+    epci_name: str
+    members: int
+
+
+@dataclass(frozen=True)
 class EpciShareRow:
     siren: str
     name: str
@@ -124,6 +144,55 @@ class EpciShareRow:
     deliberation_date: date | None = None
     exceeds_voted: bool = False
 
+
+#: The centres that were members at ``$1`` (a year's cut: see :meth:`Repository.year_cut`).
+_MEMBERS = (
+    "members AS (SELECT c.centre_id, c.name, c.epci_siren, c.epci_name, c.workstations"
+    " FROM centres c WHERE EXISTS (SELECT 1 FROM memberships m WHERE m.centre_id = c.centre_id"
+    " AND m.since <= $1 AND (m.until IS NULL OR m.until > $1)))"
+)
+
+#: Each member at ``$2`` and each centre of version ``$3`` of year ``$1`` (its latest facts),
+#: with its amount under the dotations ``$4``-``$6`` (by class) and in version ``$3``; only
+#: those whose facts or amount differ are returned (see the migration 0004).
+_SHARE_CHANGES = f"""
+WITH {_MEMBERS.replace("$1", "$2")},
+latest AS (
+    SELECT DISTINCT ON (centre_id) centre_id, name, epci_siren, workstations, is_member
+      FROM share_facts WHERE year = $1
+     ORDER BY centre_id DESC, version DESC  -- the primary key read backwards: no sort
+),
+dotations AS (
+    SELECT * FROM unnest($4::int[], $5::bigint[], $6::uuid[])
+        AS d (workstations, base_cents, extra_through)
+),
+rows AS (
+    SELECT coalesce(m.centre_id, f.centre_id) AS centre_id,
+           coalesce(m.name, f.name) AS name,
+           coalesce(m.epci_siren, f.epci_siren) AS epci_siren,
+           coalesce(m.workstations, f.workstations) AS workstations,
+           m.centre_id IS NOT NULL AS is_member,
+           CASE WHEN m.centre_id IS NOT NULL
+                THEN d.base_cents + coalesce(m.centre_id <= d.extra_through, false)::int
+                ELSE 0 END AS amount_cents,
+           CASE WHEN f.is_member
+                THEN p.base_cents + coalesce(f.centre_id <= p.extra_through, false)::int
+                ELSE 0 END AS previous_cents,
+           f.centre_id IS NULL AS is_new, f.name AS was_name, f.epci_siren AS was_epci_siren,
+           f.workstations AS was_workstations, f.is_member AS was_member
+      FROM members m
+      FULL JOIN latest f ON f.centre_id = m.centre_id
+      LEFT JOIN dotations d ON d.workstations = m.workstations
+      LEFT JOIN share_classes p
+        ON p.year = $1 AND p.version = $3 AND p.workstations = f.workstations
+), compared AS (
+    SELECT centre_id, name, epci_siren, workstations, is_member, amount_cents, previous_cents,
+           is_new OR (was_name, was_epci_siren, was_workstations, was_member)
+               IS DISTINCT FROM (name, epci_siren, workstations, is_member) AS facts_changed
+      FROM rows
+)
+SELECT * FROM compared WHERE facts_changed OR amount_cents <> previous_cents ORDER BY centre_id
+"""
 
 _BUDGET_COLUMNS = (
     "year, configuration, revision, configured_at, latest_version, closed_at, closed_by, waiting"
@@ -227,18 +296,51 @@ class Repository:
                 at,
             )
 
-    async def members(self, year: int) -> list[CentreRow]:
-        """The centres that were members in ``year``: at its end, or now while it runs."""
-        rows = await self.connection.fetch(
-            "WITH cut AS (SELECT least(clock_timestamp(),"
-            " make_timestamptz($1 + 1, 1, 1, 0, 0, 0, 'Europe/Paris')) AS at)"
-            " SELECT c.centre_id, c.name, c.epci_siren, c.epci_name, c.workstations,"
-            " true AS is_member, c.as_of FROM centres c, cut WHERE EXISTS (SELECT 1"
-            " FROM memberships m WHERE m.centre_id = c.centre_id AND m.since <= cut.at"
-            " AND (m.until IS NULL OR m.until > cut.at))",
+    async def year_cut(self, year: int) -> datetime:
+        """When a year's members are counted: at its end, or now while it runs."""
+        at: datetime = await self.connection.fetchval(
+            "SELECT least(clock_timestamp(), make_timestamptz($1 + 1, 1, 1, 0, 0, 0,"
+            " 'Europe/Paris'))",
             year,
         )
-        return [CentreRow(**dict(row)) for row in rows]
+        return at
+
+    async def member_classes(self, at: datetime) -> list[MemberClassRow]:
+        """The centres that were members at ``at``, counted by workstations and EPCI."""
+        rows = await self.connection.fetch(
+            f"WITH {_MEMBERS} SELECT workstations, epci_siren, max(epci_name) AS epci_name,"
+            " count(*)::int AS members FROM members GROUP BY workstations, epci_siren",
+            at,
+        )
+        return [MemberClassRow(*row) for row in rows]
+
+    async def nth_member(self, at: datetime, classes: Iterable[int], n: int) -> UUID:
+        """The ``n``-th (from 1) member at ``at`` in id order among those of ``classes``."""
+        centre_id: UUID = await self.connection.fetchval(
+            f"WITH {_MEMBERS} SELECT centre_id FROM members"
+            " WHERE workstations = ANY($2::int[]) ORDER BY centre_id OFFSET $3 - 1 LIMIT 1",
+            at,
+            list(classes),
+            n,
+        )
+        return centre_id
+
+    async def share_changes(
+        self, year: int, at: datetime, latest: int, dotations: Mapping[int, DotationClass]
+    ) -> list[ShareChange]:
+        """The centres whose row in a version of the members at ``at`` with these dotations
+        would differ from their row in version ``latest``, in id order; the others' rows stay
+        as they are and never cross the wire."""
+        rows = await self.connection.fetch(
+            _SHARE_CHANGES,
+            year,
+            at,
+            latest,
+            list(dotations),
+            [d.base for d in dotations.values()],
+            [d.extra_through for d in dotations.values()],
+        )
+        return [ShareChange(*row) for row in rows]
 
     async def epcis(self, sirens: Iterable[str]) -> dict[str, EpciRow]:
         rows = await self.connection.fetch(
@@ -427,9 +529,12 @@ class Repository:
     async def add_version(
         self,
         version: VersionRow,
-        centres: Iterable[CentreShareRow],
+        facts: Iterable[CentreShareRow],
+        dotations: Mapping[int, DotationClass],
         epcis: Iterable[EpciShareRow],
     ) -> None:
+        """A new version: its facts of the centres whose facts changed, its dotations by class
+        and its EPCI parts."""
         await self.connection.execute(
             f"INSERT INTO versions ({_VERSION_COLUMNS})"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -446,7 +551,7 @@ class Repository:
             version.changed_centres,
         )
         await self.connection.copy_records_to_table(
-            "centre_shares",
+            "share_facts",
             records=[
                 (
                     version.year,
@@ -456,10 +561,9 @@ class Repository:
                     c.epci_siren,
                     c.workstations,
                     c.is_member,
-                    c.amount_cents,
                     c.previous_cents,
                 )
-                for c in centres
+                for c in facts
             ],
             columns=[
                 "year",
@@ -469,9 +573,17 @@ class Repository:
                 "epci_siren",
                 "workstations",
                 "is_member",
-                "amount_cents",
                 "previous_cents",
             ],
+        )
+        await self.connection.execute(
+            "INSERT INTO share_classes (year, version, workstations, base_cents, extra_through)"
+            " SELECT $1, $2, * FROM unnest($3::int[], $4::bigint[], $5::uuid[])",
+            version.year,
+            version.version,
+            list(dotations),
+            [d.base for d in dotations.values()],
+            [d.extra_through for d in dotations.values()],
         )
         await self.connection.copy_records_to_table(
             "epci_shares",
@@ -515,12 +627,11 @@ class Repository:
     async def centre_shares(self, year: int, version: int) -> list[CentreShareRow]:
         rows = await self.connection.fetch(
             "SELECT centre_id, name, epci_siren, workstations, is_member, amount_cents,"
-            " previous_cents FROM centre_shares WHERE year = $1 AND version = $2"
-            " ORDER BY centre_id",
+            " previous_cents FROM centre_shares_of($1, $2)",
             year,
             version,
         )
-        return [CentreShareRow(**dict(row)) for row in rows]
+        return [CentreShareRow(*row) for row in rows]
 
     async def epci_shares(self, year: int, version: int) -> list[EpciShareRow]:
         rows = await self.connection.fetch(
