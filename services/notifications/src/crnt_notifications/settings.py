@@ -70,6 +70,13 @@ class NotificationsSettings(ServiceSettings):
         default="http://127.0.0.1:8004", validation_alias="NOTIFICATIONS_PUBLIC_URL"
     )
 
+    #: Where people reach the web, for the links to its pages (the list of new places).
+    web_url: str = Field(default="http://127.0.0.1:8000", validation_alias="NOTIFICATIONS_WEB_URL")
+    #: A new-members mail names each place up to this many; beyond, it counts them by EPCI.
+    new_members_listed_at_most: int = Field(
+        default=20, ge=1, validation_alias="NOTIFICATIONS_NEW_MEMBERS_LISTED_AT_MOST"
+    )
+
     consumer_group: str = Field(
         default="notifications", validation_alias="NOTIFICATIONS_CONSUMER_GROUP"
     )
@@ -87,7 +94,7 @@ class NotificationsSettings(ServiceSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
-    @field_validator("public_base_url")
+    @field_validator("public_base_url", "web_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

@@ -569,6 +569,7 @@ def _centre(centre: Centre) -> dict[str, Any]:
         "date_maj": centre.date_maj.isoformat(),
         "created_at": centre.created_at.isoformat(),
         "updated_at": centre.updated_at.isoformat(),
+        "member_since": centre.member_since.isoformat() if centre.member_since else None,
     }
 
 

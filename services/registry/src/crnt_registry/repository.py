@@ -38,6 +38,8 @@ class Centre:
     date_maj: date
     created_at: datetime
     updated_at: datetime
+    #: When the agency approved its application: its arrival in the network (None before).
+    member_since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,9 @@ class Page(Generic[T]):
 _CENTRE_COLUMNS = (
     "c.id, c.status, c.nom, c.pivot, c.adresse, c.code_postal, c.commune, c.code_insee,"
     " c.epci_siren, c.typologie, c.workstations, c.horaires, c.services, c.date_maj, c.details,"
-    " c.created_at, c.updated_at, e.name AS epci_name"
+    " c.created_at, c.updated_at, e.name AS epci_name,"
+    " (SELECT a.decided_at FROM applications a WHERE a.centre_id = c.id"
+    "   AND a.status = 'approved') AS member_since"
 )
 _CENTRE_FROM = "centres c JOIN epcis e ON e.siren = c.epci_siren"
 
@@ -114,6 +118,7 @@ def _centre(row: Any) -> Centre:
         date_maj=row["date_maj"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        member_since=row["member_since"],
     )
 
 
