@@ -23,7 +23,6 @@ import os
 import statistics
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -35,6 +34,7 @@ from crnt_shared.testing import create_topics
 from faststream.kafka import KafkaBroker
 
 from bench import budget, mail
+from bench.figures import Figure, table
 from bench.memory import peak_rss_mib
 from tests.foundation.contracts import EFFECTS_SQL, PingData, Pinged, record_effect, record_effects
 
@@ -43,43 +43,11 @@ PER_EVENT_EVENTS = int(os.environ.get("BENCH_PER_EVENT_EVENTS", "3000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 
 
-@dataclass(frozen=True)
-class Figure:
-    """One line of the table: what was measured, against what, for which target."""
-
-    name: str
-    measured: str
-    baseline: str
-    target: str
-    met: bool | None
-
-
 def line(name: str, count: int, seconds: float, baseline: float | None = None) -> float:
     rate = count / seconds
     ratio = f"  ({rate / baseline:.2f} x raw)" if baseline else ""
     print(f"{name:<50} {count:>7} events in {seconds:6.2f} s = {rate:9.0f} events/s{ratio}")
     return rate
-
-
-def table(figures: list[Figure]) -> str:
-    rows = [("figure", "measured", "baseline (same run)", "target", "met")]
-    rows += [
-        (
-            f.name,
-            f.measured,
-            f.baseline,
-            f.target,
-            "-" if f.met is None else "yes" if f.met else "NO",
-        )
-        for f in figures
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(5)]
-    rendered = [
-        "| " + " | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)) + " |"
-        for row in rows
-    ]
-    rendered.insert(1, "| " + " | ".join("-" * width for width in widths) + " |")
-    return "\n".join(rendered)
 
 
 async def raw_produce(bootstrap: str, topic: str, payloads: list[bytes]) -> float:

@@ -47,7 +47,6 @@ GROUPS = {
     "notifications": ("registry", "programme"),
     "notifications-budget": ("budget",),
 }
-SERVICES = ("registry", "programme", "budget", "notifications")
 EPCIS, COMMUNES_PER_EPCI = 12, 8
 BUDGET = {
     "envelope": "300000.00",
@@ -257,9 +256,16 @@ class Probe:
     each group on this system's topics), outbox rows not yet published (``/metrics``) and the
     deliveries waiting to be sent (notifications' API)."""
 
-    def __init__(self, system: System, client: httpx.AsyncClient, bootstrap: str) -> None:
+    def __init__(
+        self,
+        system: System,
+        client: httpx.AsyncClient,
+        bootstrap: str,
+        groups: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.system = system
         self.client = client
+        self.groups = GROUPS if groups is None else groups
         self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self.samples: list[Sample] = []
@@ -292,12 +298,12 @@ class Probe:
 
     async def offsets(self) -> tuple[dict[str, int], dict[str, int]]:
         """Per group: the end offsets and the committed offsets, summed over its partitions."""
-        topics = {name for names in GROUPS.values() for name in names}
+        topics = {name for names in self.groups.values() for name in names}
         wanted = [tp for name in topics for tp in self.partitions(name)]
         ends = await self.consumer.end_offsets(wanted)
         produced: dict[str, int] = {}
         handled: dict[str, int] = {}
-        for group, names in GROUPS.items():
+        for group, names in self.groups.items():
             partitions = [tp for name in names for tp in self.partitions(name)]
             committed = await self.admin.list_consumer_group_offsets(group, partitions=partitions)
             produced[group] = sum(ends[tp] for tp in partitions)
@@ -308,8 +314,8 @@ class Probe:
 
     async def outbox(self) -> int:
         total = 0.0
-        for name in SERVICES:
-            response = await self.client.get(f"{self.system.services[name].url}/metrics")
+        for service in self.system.services.values():
+            response = await self.client.get(f"{service.url}/metrics")
             for line in response.text.splitlines():
                 match = _METRIC.match(line)
                 if match and match[1] == "crnt_outbox_pending_rows":
