@@ -34,12 +34,12 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.mailbox import kind_of
 from bench.memory import peak_rss_mib
 from tests.e2e.system import System, running_system
 
 YEAR = 2026
 PARTITIONS = 6
-WELCOME, WELCOME_END = "Bienvenue dans le réseau\u202f: ", " est désormais membre"
 #: Which consumer group reads which of the system's topics (``<prefix>.<name>.events``).
 GROUPS = {
     "budget": ("registry",),
@@ -140,6 +140,7 @@ class Mailbox:
     last_id: int = 0
     welcome: dict[str, datetime] = field(default_factory=dict)
     kinds: Counter[str] = field(default_factory=Counter)
+    recipients: dict[str, set[str]] = field(default_factory=dict)
     pending_delete: list[str] = field(default_factory=list)
     deleted: int = 0
     unseen_gaps: int = 0
@@ -201,8 +202,9 @@ class Mailbox:
             recipients = [a["Address"].lower() for a in message["To"]]
             if not any(r.endswith(self.marker) for r in recipients):
                 continue
-            kind = _kind(message["Subject"])
+            kind = kind_of(message["Subject"])
             self.kinds[kind] += 1
+            self.recipients.setdefault(kind, set()).update(recipients)
             if kind == "welcome":
                 created = datetime.fromisoformat(message["Created"])
                 for recipient in recipients:
@@ -218,18 +220,6 @@ class Mailbox:
             self.can_delete = False  # a catcher that only clears everything: leave it alone
             return
         self.deleted += len(ids)
-
-
-def _kind(subject: str) -> str:
-    if subject.startswith(WELCOME) and subject.endswith(WELCOME_END):
-        return "welcome"
-    if subject.startswith("Dotation"):
-        return "share"
-    if "nouveau" in subject:
-        return "new members"
-    if "demande d'adhésion" in subject:
-        return "application"
-    return "other"
 
 
 @dataclass
