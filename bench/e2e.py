@@ -34,12 +34,12 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.mailbox import kind_of
 from bench.memory import peak_rss_mib
 from tests.e2e.system import System, running_system
 
 YEAR = 2026
 PARTITIONS = 6
-WELCOME, WELCOME_END = "Bienvenue dans le réseau\u202f: ", " est désormais membre"
 #: Which consumer group reads which of the system's topics (``<prefix>.<name>.events``).
 GROUPS = {
     "budget": ("registry",),
@@ -47,7 +47,6 @@ GROUPS = {
     "notifications": ("registry", "programme"),
     "notifications-budget": ("budget",),
 }
-SERVICES = ("registry", "programme", "budget", "notifications")
 EPCIS, COMMUNES_PER_EPCI = 12, 8
 BUDGET = {
     "envelope": "300000.00",
@@ -141,6 +140,7 @@ class Mailbox:
     last_id: int = 0
     welcome: dict[str, datetime] = field(default_factory=dict)
     kinds: Counter[str] = field(default_factory=Counter)
+    recipients: dict[str, set[str]] = field(default_factory=dict)
     pending_delete: list[str] = field(default_factory=list)
     deleted: int = 0
     unseen_gaps: int = 0
@@ -202,8 +202,9 @@ class Mailbox:
             recipients = [a["Address"].lower() for a in message["To"]]
             if not any(r.endswith(self.marker) for r in recipients):
                 continue
-            kind = _kind(message["Subject"])
+            kind = kind_of(message["Subject"])
             self.kinds[kind] += 1
+            self.recipients.setdefault(kind, set()).update(recipients)
             if kind == "welcome":
                 created = datetime.fromisoformat(message["Created"])
                 for recipient in recipients:
@@ -219,18 +220,6 @@ class Mailbox:
             self.can_delete = False  # a catcher that only clears everything: leave it alone
             return
         self.deleted += len(ids)
-
-
-def _kind(subject: str) -> str:
-    if subject.startswith(WELCOME) and subject.endswith(WELCOME_END):
-        return "welcome"
-    if subject.startswith("Dotation"):
-        return "share"
-    if "nouveau" in subject:
-        return "new members"
-    if "demande d'adhésion" in subject:
-        return "application"
-    return "other"
 
 
 @dataclass
@@ -257,9 +246,16 @@ class Probe:
     each group on this system's topics), outbox rows not yet published (``/metrics``) and the
     deliveries waiting to be sent (notifications' API)."""
 
-    def __init__(self, system: System, client: httpx.AsyncClient, bootstrap: str) -> None:
+    def __init__(
+        self,
+        system: System,
+        client: httpx.AsyncClient,
+        bootstrap: str,
+        groups: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self.system = system
         self.client = client
+        self.groups = GROUPS if groups is None else groups
         self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self.samples: list[Sample] = []
@@ -292,12 +288,12 @@ class Probe:
 
     async def offsets(self) -> tuple[dict[str, int], dict[str, int]]:
         """Per group: the end offsets and the committed offsets, summed over its partitions."""
-        topics = {name for names in GROUPS.values() for name in names}
+        topics = {name for names in self.groups.values() for name in names}
         wanted = [tp for name in topics for tp in self.partitions(name)]
         ends = await self.consumer.end_offsets(wanted)
         produced: dict[str, int] = {}
         handled: dict[str, int] = {}
-        for group, names in GROUPS.items():
+        for group, names in self.groups.items():
             partitions = [tp for name in names for tp in self.partitions(name)]
             committed = await self.admin.list_consumer_group_offsets(group, partitions=partitions)
             produced[group] = sum(ends[tp] for tp in partitions)
@@ -308,8 +304,8 @@ class Probe:
 
     async def outbox(self) -> int:
         total = 0.0
-        for name in SERVICES:
-            response = await self.client.get(f"{self.system.services[name].url}/metrics")
+        for service in self.system.services.values():
+            response = await self.client.get(f"{service.url}/metrics")
             for line in response.text.splitlines():
                 match = _METRIC.match(line)
                 if match and match[1] == "crnt_outbox_pending_rows":

@@ -203,6 +203,14 @@ ROWS: list[Row] = [
     _r(
         "registry",
         "POST",
+        "/applications/approve",
+        "agency",
+        404,
+        body=lambda i, ids: {"application_ids": [NOBODY]},
+    ),
+    _r(
+        "registry",
+        "POST",
         "/applications/{application_id}/reject",
         "agency",
         404,
@@ -252,6 +260,16 @@ ROWS: list[Row] = [
         body=lambda i, ids: {
             "name": "Nouvelle Collègue",
             "email": f"{i.replace(' ', '-')}@arques.example.org",
+        },
+    ),
+    _r(
+        "registry",
+        "POST",
+        "/animators",
+        "agency",
+        404,
+        body=lambda i, ids: {
+            "animators": [{"centre_id": NOBODY, "name": "Nouvelle Collègue", "email": "n@c.fr"}]
         },
     ),
     _r(

@@ -84,6 +84,7 @@ def make_settings(
         sender_poll_seconds=0.1,
         unsubscribe_secret="test-unsubscribe-secret",
         public_base_url="http://notifications.test",
+        web_url="http://web.test",
         consumer_group=f"notifications-{uuid.uuid4().hex[:8]}",
         registry_topic=topics.registry,
         budget_topic=topics.budget,

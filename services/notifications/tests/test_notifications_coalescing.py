@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
+from crnt_shared import dates
 from crnt_shared.contracts.budget import (
     Cause,
     CausingEvent,
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     AGENCY_EMAIL,
+    CAPSO,
     CCPL,
     Publish,
     animators,
@@ -129,6 +131,8 @@ LONG_WINDOW = 600.0
 async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
     app: FastAPI, publish: Publish, mail: MailCatcher
 ) -> None:
+    """200 arrivals in one window: each animator gets one mail that counts them by EPCI and
+    links to their list on the web, not one that names 200 places."""
     existing = [centre(f"Lieu historique {n}") for n in range(3)]
     hands = {
         facts.id: animators(f"a{n}@old.example", f"b{n}@old.example")
@@ -146,7 +150,12 @@ async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
     mail._messages.clear()
 
     newcomers = [
-        centre(f"Nouveau lieu {n:03d}", commune="Lumbres", epci=CCPL) for n in range(BURST)
+        centre(
+            f"Nouveau lieu {n:03d}",
+            commune="Lumbres" if n % 4 else "Arques",
+            epci=CCPL if n % 4 else CAPSO,
+        )
+        for n in range(BURST)
     ]
     approvals = [
         membership(MembershipApproved, f, animators(f"n{n:03d}@new.example"), previous="pending")
@@ -173,13 +182,25 @@ async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
     assert all("Bienvenue" in m.subject for m in mail.messages), "a window closed early"
 
     # The window ends: each existing animator, one announcement of all 200 and one share email.
+    today = dates.french_date(datetime.now(dates.PARIS).date())
+    link = f"http://web.test/lieux?depuis={datetime.now(dates.PARIS).date().isoformat()}"
     await close_windows(app)
     for address in old_hands:
         received = await mails_to(mail, address, 2, timeout=120)
         subjects = sorted(m.subject for m in received)
         assert subjects[0] == f"{BURST} nouveaux membres dans le réseau"
         news = received[[m.subject for m in received].index(subjects[0])]
-        assert news.text.count("- Nouveau lieu ") == BURST
+        assert (
+            f"{BURST} nouveaux lieux ont rejoint le réseau des lieux de médiation numérique du"
+            f" territoire. Par intercommunalité{NNBSP}:\n\n"
+            f"- CC du Pays de Lumbres{NNBSP}: 150 lieux\n"
+            f"- CA du Pays de Saint-Omer{NNBSP}: 50 lieux\n\n"
+            "Retrouvez-les tous, avec leur adresse et leurs horaires, dans la liste des lieux"
+            f" arrivés depuis le {today}{NNBSP}:\n{link}\n" in news.text
+        )
+        assert f'<a href="{link}">' in news.html
+        assert "Nouveau lieu" not in news.text + news.html
+        assert len(news.raw) < 12_000, "a summary, whatever the number of places"
         share = next(m for m in received if m.subject.startswith("Dotation"))
         assert f"Nouveau montant\u202f: 7{NNBSP}990,00{NBSP}€" in share.text
         assert f"Montant précédent\u202f: 9{NNBSP}990,00{NBSP}€" in share.text
@@ -198,12 +219,57 @@ async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
     assert sum("Bienvenue" in subject for subject in subjects) == BURST
     assert sum("nouveaux membres" in subject for subject in subjects) == len(old_hands) + BURST
     assert len(subjects) == BURST + 2 * len(old_hands) + BURST
-    for n in (0, BURST - 1):
+    for n, lumbres, arques in ((0, 150, 49), (BURST - 1, 149, 50)):
         received = to(mail, f"n{n:03d}@new.example")
         assert len(received) == 2
         news = next(m for m in received if "nouveaux membres" in m.subject)
-        assert f"Nouveau lieu {n:03d}" not in news.text
-        assert news.text.count("- Nouveau lieu ") == BURST - 1
+        assert news.subject == f"{BURST - 1} nouveaux membres dans le réseau"
+        assert f"- CC du Pays de Lumbres{NNBSP}: {lumbres} lieux\n" in news.text
+        assert f"- CA du Pays de Saint-Omer{NNBSP}: {arques} lieux\n" in news.text
+
+
+@pytest.mark.parametrize("window", [LONG_WINDOW])
+async def test_up_to_twenty_arrivals_are_named_one_more_is_counted(
+    app: FastAPI, publish: Publish, mail: MailCatcher
+) -> None:
+    """The threshold: 20 places in a window are named one by one; 21 are counted by EPCI."""
+    first = centre("Lieu historique")
+    [founder] = [
+        membership(MembershipApproved, first, animators("ana@old.example"), previous="pending")
+    ]
+    await publish.registry(founder)
+    await handled(app, [founder])
+    await close_windows(app)
+    await mails_to(mail, "ana@old.example", 1)
+    for count in (20, 21):
+        mail._messages.clear()
+        arrivals = [
+            membership(
+                MembershipApproved,
+                centre(f"Lieu {count}-{n:02d}", commune="Lumbres", epci=CCPL),
+                animators(f"n{n:02d}.{count}@new.example"),
+                previous="pending",
+            )
+            for n in range(count)
+        ]
+        await publish.registry(*arrivals)
+        await handled(app, arrivals)
+        await close_windows(app)
+        [news] = [
+            m
+            for m in await mails_to(mail, "ana@old.example", 1, timeout=60)
+            if "nouveaux membres" in m.subject
+        ]
+        assert news.subject == f"{count} nouveaux membres dans le réseau"
+        named = news.text.count(f"- Lieu {count}-")
+        if count == 20:
+            assert named == 20
+            assert "- Lieu 20-00, Lumbres (CC du Pays de Lumbres)" in news.text
+            assert "lieux?depuis=" not in news.text
+        else:
+            assert named == 0
+            assert f"- CC du Pays de Lumbres{NNBSP}: 21 lieux\n" in news.text
+            assert "http://web.test/lieux?depuis=" in news.text
 
 
 def exceeded(version: int, *epcis: tuple[str, str, str, str]) -> ParticipationExceeded:

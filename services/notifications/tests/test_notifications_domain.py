@@ -1,12 +1,16 @@
 """The rules without I/O: recipients, categories, coalescing, backoff, SMTP failures."""
 
 import random
+from collections import Counter
 from uuid import uuid4
 
 import aiosmtplib
 import pytest
 from crnt_notifications.domain import (
+    Arrivals,
+    ArrivalSummary,
     Category,
+    EpciCount,
     ExceededParticipation,
     JoinedCentre,
     Kind,
@@ -17,6 +21,7 @@ from crnt_notifications.domain import (
     new_members_for,
     share_change_reason,
     should_send,
+    summarise_arrivals,
     summarise_share_changes,
 )
 from crnt_notifications.mailer import classify, sender_domain
@@ -73,6 +78,49 @@ def test_new_members_listed_except_ones_own_centre_once_each() -> None:
     assert new_members_for([], [a, b, a, c]) == [a, b, c]
     assert new_members_for([b.centre_id], [a, b, c]) == [a, c]
     assert new_members_for([a.centre_id], [a]) == []
+
+
+def test_arrivals_are_listed_up_to_the_threshold_then_counted_by_epci() -> None:
+    few = [joined(f"Lieu {n}") for n in range(3)]
+    listed = Arrivals([*few, few[0]], listed_at_most=3).for_animator([])
+    assert listed is not None
+    assert (listed.centres, listed.summary, listed.total) == (tuple(few), None, 3)
+
+    many = [
+        JoinedCentre(uuid4(), f"Lieu {n}", "Lumbres", "CCPL" if n % 4 else "CAPSO")
+        for n in range(8)
+    ]
+    arrivals = Arrivals(many, listed_at_most=3)
+    told = arrivals.for_animator([uuid4()])
+    assert told is not None
+    assert told.centres == ()
+    assert told.summary == ArrivalSummary(
+        total=8, epcis=(EpciCount("CCPL", 6), EpciCount("CAPSO", 2)), other_epcis=0, other_centres=0
+    )
+    # A newcomer hears of the others: its own centre is not counted.
+    own = arrivals.for_animator([many[0].centre_id])
+    assert own is not None
+    assert own.summary is not None
+    assert own.summary.epcis == (EpciCount("CCPL", 6), EpciCount("CAPSO", 1))
+    assert own.total == 7
+    # At the threshold once one's own is left out, the others are named again.
+    small = Arrivals(many[:4], listed_at_most=3).for_animator([many[0].centre_id])
+    assert small is not None
+    assert (small.centres, small.summary) == (tuple(many[1:4]), None)
+    assert Arrivals(many[:1]).for_animator([many[0].centre_id]) is None
+
+
+def test_a_summary_keeps_its_length_whatever_the_number_of_epcis() -> None:
+    counts = Counter({f"EPCI {n:04d}": 1 + n % 7 for n in range(1250)})
+    summary = summarise_arrivals(counts, lines=12)
+    assert len(summary.epcis) == 11
+    assert [e.count for e in summary.epcis] == [7] * 11
+    assert summary.epcis[0].name == "EPCI 0006"  # the most represented, then by name
+    assert summary.other_epcis == 1250 - 11
+    assert summary.total == sum(counts.values())
+    assert summary.total == sum(e.count for e in summary.epcis) + summary.other_centres
+    exactly = summarise_arrivals(Counter({f"E{n:02d}": 1 for n in range(12)}), lines=12)
+    assert (len(exactly.epcis), exactly.other_epcis) == (12, 0)
 
 
 def change(version: int, amount: int, previous: int, cause: str = "x") -> ShareChange:

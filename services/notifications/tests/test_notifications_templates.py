@@ -1,6 +1,7 @@
 """Every kind renders a French subject, plain text and HTML; links and amounts are right."""
 
 import re
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -8,7 +9,7 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-from crnt_notifications.domain import Kind
+from crnt_notifications.domain import Kind, summarise_arrivals
 from crnt_notifications.formatting import of_place
 from crnt_notifications.links import (
     ConfirmationLinks,
@@ -69,10 +70,14 @@ CONTEXTS: dict[Kind, dict[str, Any]] = {
         "added": True,
     },
     Kind.NEW_MEMBERS: {
+        "total": 2,
         "centres": [
             {"nom": "EPN de Lumbres", "commune": "Lumbres", "epci_name": "CCPL"},
             {"nom": "Cyber-base d'Arques", "commune": "Arques", "epci_name": "CAPSO"},
-        ]
+        ],
+        "summary": None,
+        "since": date(2026, 5, 1),
+        "list_url": "https://crnt.example/lieux?depuis=2026-05-01",
     },
     Kind.SHARE_CHANGED: {
         "centre": {"nom": "EPN de Lumbres", "commune": "Lumbres"},
@@ -238,10 +243,61 @@ def test_share_email_says_amount_previous_change_version_and_why() -> None:
 
 
 def test_one_new_member_is_named_in_the_subject() -> None:
-    context = {"centres": CONTEXTS[Kind.NEW_MEMBERS]["centres"][:1], "recipient_name": None}
+    context = {
+        **_context(Kind.NEW_MEMBERS),
+        "total": 1,
+        "centres": CONTEXTS[Kind.NEW_MEMBERS]["centres"][:1],
+    }
     rendered = Renderer().render(Kind.NEW_MEMBERS, context, unsubscribe_url="https://x/u")
     assert rendered.subject == "Un nouveau membre dans le réseau\u202f: EPN de Lumbres"
     assert "- EPN de Lumbres, Lumbres (CCPL)" in rendered.text
+    assert "lieux?depuis" not in rendered.text + rendered.html  # listed: no link needed
+
+
+def test_a_bulk_arrival_is_counted_by_epci_with_a_link_to_the_list() -> None:
+    counts = Counter({f"Communauté {n:03d}": 1 + n % 97 for n in range(250)})
+    counts.update({"CA du Pays de Saint-Omer": 1200, "CC du Pays de Lumbres": 1})
+    summary = summarise_arrivals(counts)
+    context = {
+        **_context(Kind.NEW_MEMBERS),
+        "total": summary.total,
+        "centres": [],
+        "summary": summary,
+        "since": date(2026, 5, 1),
+    }
+    rendered = Renderer().render(Kind.NEW_MEMBERS, context, unsubscribe_url="https://x/u")
+    total = f"{summary.total // 1000}{NN}{summary.total % 1000:03d}"
+    assert rendered.subject == f"{total} nouveaux membres dans le réseau"
+    assert (
+        f"{total} nouveaux lieux ont rejoint le réseau des lieux de médiation numérique du"
+        f" territoire. Par intercommunalité{NN}:\n\n"
+        f"- CA du Pays de Saint-Omer{NN}: 1{NN}200 lieux\n" in rendered.text
+    )
+    lines = [line for line in rendered.text.splitlines() if line.startswith("- ")]
+    assert len(lines) == 12  # eleven EPCIs, the most represented, and one line for the rest
+    others = summary.other_centres
+    assert lines[-1] == (
+        f"- 241 autres intercommunalités{NN}: {others // 1000}{NN}{others % 1000:03d} lieux"
+    )
+    assert "CC du Pays de Lumbres" not in rendered.text
+    assert (
+        "Retrouvez-les tous, avec leur adresse et leurs horaires, dans la liste des lieux arrivés"
+        f" depuis le 1er mai 2026{NN}:\nhttps://crnt.example/lieux?depuis=2026-05-01\n"
+        in rendered.text
+    )
+    assert '<a href="https://crnt.example/lieux?depuis=2026-05-01">' in rendered.html
+    assert f"<strong>CA du Pays de Saint-Omer</strong>{NN}: 1{NN}200 lieux</li>" in rendered.html
+    assert len(rendered.text) + len(rendered.html) < 8_000
+
+
+def test_a_summary_of_a_few_epcis_names_them_all_in_the_singular_where_one() -> None:
+    summary = summarise_arrivals(Counter({"CCPL": 1, "CAPSO": 30}))
+    assert [(e.name, e.count) for e in summary.epcis] == [("CAPSO", 30), ("CCPL", 1)]
+    assert (summary.total, summary.other_epcis, summary.other_centres) == (31, 0, 0)
+    context = {**_context(Kind.NEW_MEMBERS), "total": 31, "centres": [], "summary": summary}
+    rendered = Renderer().render(Kind.NEW_MEMBERS, context, unsubscribe_url="https://x/u")
+    assert f"- CAPSO{NN}: 30 lieux\n- CCPL{NN}: 1 lieu\n\nRetrouvez-les" in rendered.text
+    assert "autre" not in rendered.text
 
 
 def test_programme_email_names_axes_in_french_and_a_missing_lead() -> None:

@@ -130,6 +130,7 @@ async def test_an_application_is_pending_until_the_agency_approves_it(
     submitted = await submit(client, application())
     assert submitted["status"] == "pending"
     assert submitted["centre"]["epci_name"] == CCPL["name"]
+    assert submitted["centre"]["member_since"] is None
     assert submitted["animators"][0]["email"] == "camille.martin@lumbres.example"
 
     pending = await client.get(f"{API}/applications", params={"status": "pending"}, headers=agency)
@@ -155,6 +156,10 @@ async def test_an_application_is_pending_until_the_agency_approves_it(
     decided = await client.get(f"{API}/applications/{submitted['id']}", headers=agency)
     assert decided.json()["status"] == "approved"
     assert decided.json()["decided_by"] == "agency"
+    # Its arrival in the network, public: the web lists the places arrived since a day.
+    listed = (await client.get(f"{API}/centres", params={"status": "member"})).json()["items"]
+    assert listed[0]["member_since"] == decided.json()["decided_at"]
+    assert approved.json()["centre"]["member_since"] == decided.json()["decided_at"]
 
 
 async def test_the_membership_lifecycle_and_its_history(

@@ -88,13 +88,15 @@ def installed(environ: Mapping[str, str] | None = None) -> list[Service]:
 
 
 def web_links(environ: Mapping[str, str]) -> dict[str, str]:
-    """What the web and identity need to find each other: the services' URLs (for the web) and
-    the web page the mailed sign-in links lead to (for identity), wherever the ports are."""
+    """What the web and the others need to find each other: the services' URLs (for the web),
+    the web page the mailed sign-in links lead to (for identity) and the web's address (for the
+    links in the notifications' mails), wherever the ports are."""
     present = installed(environ)
     links = {s.url_variable: s.url for s in present if s.name != WEB.name}
     web = next((service for service in present if service.name == WEB.name), None)
     if web is not None:
         links["IDENTITY_SIGN_IN_URL"] = f"{web.url}/connexion/lien"
+        links["NOTIFICATIONS_WEB_URL"] = web.url
     return links
 
 

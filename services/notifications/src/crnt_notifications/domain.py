@@ -1,5 +1,6 @@
 """The rules of who hears what, coalescing and retrying: no I/O here."""
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -141,6 +142,86 @@ def new_members_for(
         if centre.centre_id not in own:
             listed.setdefault(centre.centre_id, centre)
     return list(listed.values())
+
+
+#: Above this many places, a new-members mail counts them by EPCI and links to their list on
+#: the web instead of naming each one (a national import would list thousands).
+NEW_MEMBERS_LISTED_AT_MOST = 20
+#: A summary names at most this many EPCIs, the most represented; the others make one line.
+SUMMARY_EPCI_LINES = 12
+
+
+@dataclass(frozen=True)
+class EpciCount:
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ArrivalSummary:
+    """What a summarised new-members mail says: how many arrived, by EPCI (the most first),
+    and the rest in one line (``other_epcis`` EPCIs, ``other_centres`` places)."""
+
+    total: int
+    epcis: tuple[EpciCount, ...]
+    other_epcis: int
+    other_centres: int
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A new-members mail: the places named one by one, or a summary when there are many."""
+
+    centres: tuple[JoinedCentre, ...]
+    summary: ArrivalSummary | None
+
+    @property
+    def total(self) -> int:
+        return self.summary.total if self.summary else len(self.centres)
+
+
+def summarise_arrivals(counts: Counter[str], *, lines: int = SUMMARY_EPCI_LINES) -> ArrivalSummary:
+    """Counts by EPCI name, the largest first (then by name); beyond ``lines`` EPCIs, the
+    smallest are one line, so that the summary keeps its length whatever the import."""
+    ranked = sorted(((name, n) for name, n in counts.items() if n > 0), key=lambda i: (-i[1], i[0]))
+    shown = ranked if len(ranked) <= lines else ranked[: lines - 1]
+    rest = ranked[len(shown) :]
+    return ArrivalSummary(
+        total=sum(n for _, n in ranked),
+        epcis=tuple(EpciCount(name, n) for name, n in shown),
+        other_epcis=len(rest),
+        other_centres=sum(n for _, n in rest),
+    )
+
+
+class Arrivals:
+    """The centres of one coalesced new-members notice, counted once for every recipient:
+    each animator hears of those that joined except their own (:func:`new_members_for`),
+    named when at most ``listed_at_most``, summarised by EPCI beyond."""
+
+    def __init__(
+        self, joined: Sequence[JoinedCentre], *, listed_at_most: int = NEW_MEMBERS_LISTED_AT_MOST
+    ) -> None:
+        self.centres = {centre.centre_id: centre for centre in new_members_for((), joined)}
+        self.listed_at_most = listed_at_most
+        self.by_epci = Counter(centre.epci_name for centre in self.centres.values())
+        self._summary = summarise_arrivals(self.by_epci)
+
+    def for_animator(self, own_centres: Iterable[UUID]) -> Announcement | None:
+        """What one animator is told; ``None`` when nothing (only their own centre joined)."""
+        own = [self.centres[c] for c in set(own_centres) if c in self.centres]
+        count = len(self.centres) - len(own)
+        if count == 0:
+            return None
+        if count <= self.listed_at_most:
+            mine = {centre.centre_id for centre in own}
+            listed = tuple(c for c in self.centres.values() if c.centre_id not in mine)
+            return Announcement(listed, None)
+        if not own:
+            return Announcement((), self._summary)
+        counts = self.by_epci.copy()
+        counts.subtract(centre.epci_name for centre in own)
+        return Announcement((), summarise_arrivals(counts))
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ Typography of the Imprimerie nationale, as CLDR ``fr`` does: a narrow no-break s
 before the percent sign, so that a figure never breaks from its unit.
 """
 
-from crnt_shared.money import euros, signed_euros
+from crnt_shared.money import MINUS, euros, group_thousands, signed_euros
 
 __all__ = ["count_fr", "euros", "of_place", "percent", "signed_euros"]
 
@@ -17,11 +17,17 @@ def percent(value: int) -> str:
     return f"{value}{BEFORE_PERCENT}%"
 
 
+def number(value: int) -> str:
+    """``20000`` → ``20 000`` (a narrow no-break space between thousands)."""
+    return f"{MINUS if value < 0 else ''}{group_thousands(str(abs(value)))}"
+
+
 def count_fr(count: int, singular: str, plural: str, none: str) -> str:
-    """``count_fr(3, "action", "actions", "aucune action")`` → ``3 actions``."""
+    """``count_fr(3, "action", "actions", "aucune action")`` → ``3 actions``;
+    ``count_fr(1500, "lieu", "lieux", "aucun lieu")`` → ``1 500 lieux``."""
     if count == 0:
         return none
-    return f"{count} {singular if count == 1 else plural}"
+    return f"{number(count)} {singular if count == 1 else plural}"
 
 
 #: The first word of a place's name and its gender: "du Centre social…", "de la Médiathèque…".

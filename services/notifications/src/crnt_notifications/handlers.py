@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 from uuid import UUID, uuid4
 
 import structlog
+from crnt_shared import dates
 from crnt_shared.auth import person_id_for
 from crnt_shared.contracts.budget import CentreShareChanged, ParticipationExceeded
 from crnt_shared.contracts.programme import (
@@ -42,7 +44,9 @@ from crnt_shared.money import cents_from_amount
 
 from crnt_notifications.domain import (
     HEARING_STATUSES,
+    NEW_MEMBERS_LISTED_AT_MOST,
     PROGRAMME_STATUSES,
+    Arrivals,
     ExceededParticipation,
     JoinedCentre,
     Kind,
@@ -52,7 +56,6 @@ from crnt_notifications.domain import (
     axis_rank,
     distinct_recipients,
     latest_exceeded,
-    new_members_for,
     ordered_axes,
     share_change_reason,
     should_send,
@@ -89,6 +92,9 @@ class Notifier:
     agency_emails: tuple[str, ...]
     window: timedelta
     message_domain: str
+    #: The web's public address, for links to its pages (NOTIFICATIONS_WEB_URL).
+    web_url: str = "http://127.0.0.1:8000"
+    new_members_listed_at_most: int = NEW_MEMBERS_LISTED_AT_MOST
 
     async def deliver(
         self,
@@ -100,6 +106,7 @@ class Notifier:
         context: Mapping[str, Any] | Callable[[Recipient], Mapping[str, Any] | None],
         event_ids: Sequence[UUID] = (),
         centre_id: UUID | None = None,
+        notice_id: UUID | None = None,
     ) -> int:
         """One delivery per recipient, pending or suppressed (opted out); a delivery that
         already exists for (event, recipient, kind) is left as it is. Returns how many are new."""
@@ -130,6 +137,7 @@ class Notifier:
                     kind=kind.value,
                     category=category.value,
                     centre_id=centre_id,
+                    notice_id=notice_id,
                     subject=rendered.subject,
                     body_text=rendered.text,
                     body_html=rendered.html,
@@ -339,6 +347,7 @@ async def on_membership_changed(
             "nom": data.centre.nom,
             "commune": data.centre.commune,
             "epci_name": data.centre.epci_name,
+            "at": data.at.isoformat(),
         }
         await repository.add_to_notice(
             kind=Kind.NEW_MEMBERS,
@@ -615,7 +624,7 @@ async def seal_due_notices(uow: UnitOfWork, notifier: Notifier, *, limit: int = 
     for notice in await repository.lock_due_notices(limit):
         items = await repository.notice_items(notice.id)
         if notice.kind == Kind.NEW_MEMBERS:
-            await _announce_new_members(repository, notifier, items)
+            await _announce_new_members(repository, notifier, notice, items)
         elif notice.kind == Kind.SHARE_CHANGED and not await _announce_share(
             repository, notifier, notice, items
         ):
@@ -628,39 +637,60 @@ async def seal_due_notices(uow: UnitOfWork, notifier: Notifier, *, limit: int = 
 
 
 async def _announce_new_members(
-    repository: Repository, notifier: Notifier, items: Sequence[NoticeItem]
+    repository: Repository, notifier: Notifier, notice: Notice, items: Sequence[NoticeItem]
 ) -> None:
     if not items:
         return
-    joined = [
-        JoinedCentre(
-            centre_id=UUID(item.data["centre_id"]),
-            nom=item.data["nom"],
-            commune=item.data["commune"],
-            epci_name=item.data["epci_name"],
-        )
-        for item in items
-    ]
+    arrivals = Arrivals(
+        [
+            JoinedCentre(
+                centre_id=UUID(item.data["centre_id"]),
+                nom=item.data["nom"],
+                commune=item.data["commune"],
+                epci_name=item.data["epci_name"],
+            )
+            for item in items
+        ],
+        listed_at_most=notifier.new_members_listed_at_most,
+    )
     listeners = await repository.hearing_animators()
     own_centres: dict[str, set[UUID]] = {}
     for listener in listeners:
         if listener.centre_id is not None:
             own_centres.setdefault(listener.email, set()).add(listener.centre_id)
+    since = _arrived_since(notice, items)
+    list_url = notifier.web_url + "/lieux?" + urlencode({"depuis": since.isoformat()})
 
     def context(person: Recipient) -> dict[str, Any] | None:
-        listed = new_members_for(own_centres.get(person.email, set()), joined)
-        if not listed:
+        announcement = arrivals.for_animator(own_centres.get(person.email, set()))
+        if announcement is None:
             return None
-        return {"centres": [centre.__dict__ for centre in listed]}
+        return {
+            "total": announcement.total,
+            "centres": [centre.__dict__ for centre in announcement.centres],
+            "summary": announcement.summary,
+            "since": since,
+            "list_url": list_url,
+        }
 
+    summarised = len(arrivals.centres) > notifier.new_members_listed_at_most
     await notifier.deliver(
         repository,
         kind=Kind.NEW_MEMBERS,
         event_id=items[0].event_id,
-        event_ids=[item.event_id for item in items],
+        # A summary names no place: its events are the notice's (GET /deliveries?event_id=
+        # finds it through them), not a list of thousands in every delivery and event.
+        event_ids=[items[0].event_id] if summarised else [item.event_id for item in items],
+        notice_id=notice.id,
         recipients=listeners,
         context=context,
     )
+
+
+def _arrived_since(notice: Notice, items: Sequence[NoticeItem]) -> date:
+    """The day (in France) of the first approval the notice tells, for the list's link."""
+    moments = [datetime.fromisoformat(item.data["at"]) for item in items if "at" in item.data]
+    return min(moments, default=notice.created_at).astimezone(dates.PARIS).date()
 
 
 async def _announce_share(

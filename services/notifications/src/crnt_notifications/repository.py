@@ -39,6 +39,8 @@ class NewDelivery:
     unsubscribe_url: str | None
     status: Status
     message_id: str
+    #: The coalesced notice it comes from, whose items are every event it tells about.
+    notice_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Delivery:
     created_at: datetime
     updated_at: datetime
     sent_at: datetime | None
+    notice_id: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ _ROUTINE_LAST = "(category NOT IN ('membership', 'agency'))"
 _DELIVERY_COLUMNS = (
     "id, event_id, event_ids, recipient, kind, category, centre_id, subject, body_text,"
     " body_html, unsubscribe_url, status, attempts, next_attempt_at, last_error, message_id,"
-    " created_at, updated_at, sent_at"
+    " created_at, updated_at, sent_at, notice_id"
 )
 
 
@@ -364,9 +367,9 @@ class Repository:
         inserted = await self.connection.fetchval(
             "INSERT INTO deliveries (id, event_id, event_ids, recipient, kind, category,"
             " centre_id, subject, body_text, body_html, unsubscribe_url, status,"
-            " next_attempt_at, message_id)"
+            " next_attempt_at, message_id, notice_id)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-            " CASE WHEN $12 = 'pending' THEN now() END, $13)"
+            " CASE WHEN $12 = 'pending' THEN now() END, $13, $14)"
             " ON CONFLICT ON CONSTRAINT deliveries_once DO NOTHING RETURNING true",
             delivery.id,
             delivery.event_id,
@@ -381,6 +384,7 @@ class Repository:
             delivery.unsubscribe_url,
             delivery.status.value,
             delivery.message_id,
+            delivery.notice_id,
         )
         return bool(inserted)
 
@@ -456,7 +460,10 @@ class Repository:
             conditions.append(f"kind = ${len(arguments)}")
         if filters.event_id:
             arguments.append(filters.event_id)
-            conditions.append(f"event_ids @> ARRAY[${len(arguments)}::uuid]")
+            conditions.append(
+                f"(event_ids @> ARRAY[${len(arguments)}::uuid] OR notice_id IN"
+                f" (SELECT notice_id FROM notice_items WHERE event_id = ${len(arguments)}))"
+            )
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         total = await self.connection.fetchval(
             f"SELECT count(*) FROM deliveries{where}", *arguments

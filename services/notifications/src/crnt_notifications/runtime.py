@@ -38,6 +38,8 @@ class NotificationsRuntime(ServiceRuntime):
             agency_emails=tuple(settings.agency_emails),
             window=timedelta(seconds=settings.coalescing_window_seconds),
             message_domain=sender_domain(settings.smtp_from),
+            web_url=settings.web_url,
+            new_members_listed_at_most=settings.new_members_listed_at_most,
         )
         super().__init__(
             service=SERVICE,

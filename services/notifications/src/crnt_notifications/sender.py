@@ -158,6 +158,7 @@ class DeliverySender(Worker):
             "event_id": delivery.event_id,
             "event_ids": delivery.event_ids,
             "centre_id": delivery.centre_id,
+            "notice_id": delivery.notice_id,
             "attempts": attempts,
             "at": utcnow(),
         }

@@ -57,6 +57,13 @@ class NotificationsSettings(SmtpSettings, ServiceSettings):
         default="http://127.0.0.1:8004", validation_alias="NOTIFICATIONS_PUBLIC_URL"
     )
 
+    #: Where people reach the web, for the links to its pages (the list of new places).
+    web_url: str = Field(default="http://127.0.0.1:8000", validation_alias="NOTIFICATIONS_WEB_URL")
+    #: A new-members mail names each place up to this many; beyond, it counts them by EPCI.
+    new_members_listed_at_most: int = Field(
+        default=20, ge=1, validation_alias="NOTIFICATIONS_NEW_MEMBERS_LISTED_AT_MOST"
+    )
+
     consumer_group: str = Field(
         default="notifications", validation_alias="NOTIFICATIONS_CONSUMER_GROUP"
     )
@@ -69,7 +76,7 @@ class NotificationsSettings(SmtpSettings, ServiceSettings):
     )
     notifications_topic: str | None = Field(default=None, validation_alias="NOTIFICATIONS_TOPIC")
 
-    @field_validator("public_base_url")
+    @field_validator("public_base_url", "web_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

@@ -87,6 +87,7 @@ class Renderer:
             action_status_fr=lambda status: ACTION_STATUS_LABELS.get(status, status),
             percent=formatting.percent,
             count_fr=formatting.count_fr,
+            number=formatting.number,
             of_place=formatting.of_place,
         )
 

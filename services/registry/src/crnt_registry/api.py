@@ -18,7 +18,7 @@ from crnt_shared.ratelimit import RateLimiter, client_bucket
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from crnt_registry import csv_io, erasure, handlers
+from crnt_registry import bulk, csv_io, erasure, handlers
 from crnt_registry.domain import (
     AnimatorDraft,
     CentreDraft,
@@ -103,6 +103,19 @@ class Decision(_Strict):
 class Reasoned(_Strict):
     reason: Text = Field(description="Why: recorded in the centre's history and told to it.")
     by: Text | None = Field(default=None, description="Who decides, for the record.")
+
+
+class Approvals(_Strict):
+    application_ids: list[UUID] = Field(min_length=1, max_length=bulk.MAX_ITEMS)
+    by: Text | None = Field(default=None, description="Who decides, for the record.")
+
+
+class CentreAnimator(AnimatorDraft):
+    centre_id: UUID
+
+
+class Animators(_Strict):
+    animators: list[CentreAnimator] = Field(min_length=1, max_length=bulk.MAX_ITEMS)
 
 
 class AnimatorPatch(_Strict):
@@ -258,6 +271,21 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
         centre = await run(handlers.decide_application, command)
         return {"application_id": str(application_id), **_decision(centre)}
 
+    @router.post(
+        "/applications/approve",
+        tags=["applications"],
+        summary="Approve many applications at once (all or nothing)",
+    )
+    async def approve_many(body: Approvals, actor: Annotated[Actor, agency]) -> dict[str, Any]:
+        """Each application is approved as ``POST /applications/{id}/approve`` would, in one
+        transaction: if one cannot be (unknown, decided, its centre has no animator), none is,
+        and the refusal lists each of them."""
+        command = bulk.ApproveApplications(
+            body.application_ids, body.by or actor.label, by=actor.ref
+        )
+        centres = await run(bulk.approve_applications, command)
+        return {"approved": len(centres), "items": [_decision(c) for c in centres]}
+
     @router.post("/applications/{application_id}/reject", tags=["applications"])
     async def reject(
         application_id: UUID, actor: Annotated[Actor, agency], body: Reasoned
@@ -337,11 +365,11 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
             rows, parse_errors = csv_io.parse(content)
         except csv_io.UnreadableFile as error:
             raise Problem(422, "Invalid input", f"The file cannot be read: {error}.") from error
-        command = handlers.ImportCentres(
-            [handlers.ImportRow(row.line, row.centre) for row in rows],
+        command = bulk.ImportCentres(
+            [bulk.ImportRow(row.line, row.centre) for row in rows],
             dry_run=dry_run or bool(parse_errors),
         )
-        report = await run(handlers.import_centres, command)
+        report = await run(bulk.import_centres, command)
         errors = sorted([(error.line, error.reason) for error in parse_errors] + report.errors)
         if errors:
             lines = ", ".join(str(line) for line, _ in errors[:20])
@@ -451,6 +479,20 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
         command = handlers.AddAnimator(centre_id, body, by=actor.ref)
         animator = await run(handlers.add_animator, command)
         return _animator(animator)
+
+    @router.post("/animators", status_code=201, tags=["animators"])
+    async def add_animators(body: Animators, actor: Annotated[Actor, agency]) -> dict[str, Any]:
+        """The agency adds animators to many centres at once (all or nothing), as
+        ``POST /centres/{id}/animators`` would for each."""
+        command = bulk.AddAnimators(
+            [bulk.NewAnimator(animator.centre_id, animator) for animator in body.animators],
+            by=actor.ref,
+        )
+        added = await run(bulk.add_animators, command)
+        return {
+            "added": len(added),
+            "items": [{**_animator(a), "centre_id": str(a.centre_id)} for a in added],
+        }
 
     @router.patch(
         "/centres/{centre_id}/animators/{animator_id}",
@@ -569,6 +611,7 @@ def _centre(centre: Centre) -> dict[str, Any]:
         "date_maj": centre.date_maj.isoformat(),
         "created_at": centre.created_at.isoformat(),
         "updated_at": centre.updated_at.isoformat(),
+        "member_since": centre.member_since.isoformat() if centre.member_since else None,
     }
 
 

@@ -41,7 +41,6 @@ from crnt_shared.http import Conflict, NotFound, Unprocessable
 from pydantic import ValidationError
 
 from crnt_registry.domain import (
-    AGENCY_ACCOUNT,
     PIVOT_PLACEHOLDER,
     AnimatorDraft,
     CentreDraft,
@@ -730,55 +729,3 @@ def invalid(error: ValidationError, *, prefix: str) -> Unprocessable:
     ]
     sentence = "; ".join(f"{item['field']}: {item['message']}" for item in fields[:10])
     return Unprocessable(f"The request is not valid. {sentence}.", errors=fields)
-
-
-# Import
-
-
-@dataclass(frozen=True)
-class ImportCentres:
-    rows: list["ImportRow"]
-    dry_run: bool = False
-    #: The import is the agency's (its route needs the agency): no confirmation.
-    submitter: Submitter = AGENCY_ACCOUNT
-
-
-@dataclass(frozen=True)
-class ImportRow:
-    line: int
-    centre: CentreDraft
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    imported: list[tuple[int, Submitted]]
-    errors: list[tuple[int, str]]
-
-
-async def import_centres(command: ImportCentres, uow: UnitOfWork) -> ImportReport:
-    """Each row becomes a pending application, or the row is reported and nothing is written:
-    the file is all or nothing."""
-    imported: list[tuple[int, Submitted]] = []
-    errors: list[tuple[int, str]] = []
-    for row in command.rows:
-        savepoint = uow.connection.transaction()
-        await savepoint.start()
-        try:
-            submitted = await submit_application(
-                SubmitApplication(
-                    centre=row.centre,
-                    animators=[],
-                    channel="import",
-                    submitter=command.submitter,
-                ),
-                uow,
-            )
-        except (Conflict, Unprocessable) as problem:
-            await savepoint.rollback()
-            errors.append((row.line, problem.detail))
-            continue
-        await savepoint.commit()
-        imported.append((row.line, submitted))
-    if not errors and not command.dry_run:
-        await uow.commit()
-    return ImportReport(imported, errors)

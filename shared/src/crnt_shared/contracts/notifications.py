@@ -17,8 +17,14 @@ class DeliveryData(Contract):
     category: str
     recipient: str
     event_id: UUID = Field(description="The event that caused the email (the first, if several).")
-    event_ids: list[UUID] = Field(description="Every event the email tells about.")
+    event_ids: list[UUID] = Field(
+        description="Every event the email tells about; a summary of many arrivals, only the"
+        " first (its notice's items are the others)."
+    )
     centre_id: UUID | None = None
+    notice_id: UUID | None = Field(
+        default=None, description="The coalesced notice the email comes from, if any."
+    )
     attempts: int
     at: datetime
 

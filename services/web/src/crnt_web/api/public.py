@@ -1,8 +1,11 @@
 """The public pages: the network, its places, the application form, the programme, the
 budget, and the accessibility statement and legal notice. Open reads only, no token."""
 
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
+from crnt_shared.dates import PARIS
 from crnt_shared.standard import SERVICES
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,7 +29,23 @@ router = APIRouter()
 ANIMATOR_ROWS = 3
 
 
-def _matches(centre: dict[str, Any], query: str, commune: str, epci: str) -> bool:
+#: Rows of the list of places per page (a national network has thousands).
+PLACES_PER_PAGE = 100
+
+
+def arrived_since(centre: dict[str, Any], day: date) -> bool:
+    """Whether the centre joined the network on ``day`` or later (in France's time)."""
+    joined = centre.get("member_since")
+    if not isinstance(joined, str):
+        return False
+    return datetime.fromisoformat(joined).astimezone(PARIS).date() >= day
+
+
+def _matches(
+    centre: dict[str, Any], query: str, commune: str, epci: str, since: date | None = None
+) -> bool:
+    if since and not arrived_since(centre, since):
+        return False
     if epci and centre.get("epci_siren") != epci:
         return False
     if commune and centre.get("commune", "").casefold() != commune.casefold():
@@ -69,16 +88,35 @@ async def places(
     q: Annotated[str, Query(max_length=200)] = "",
     commune: Annotated[str, Query(max_length=200)] = "",
     epci: Annotated[str, Query(max_length=9)] = "",
+    depuis: Annotated[
+        date | None, Query(description="Only the places that joined on this day or later.")
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> Response:
     centres = await members(request)
     territories = await epcis(request)
-    found = [c for c in centres if _matches(c, q.strip(), commune.strip(), epci.strip())]
+    found = sorted(
+        (c for c in centres if _matches(c, q.strip(), commune.strip(), epci.strip(), depuis)),
+        key=lambda c: (c.get("commune", ""), c.get("nom", "")),
+    )
+    offset = (page - 1) * PLACES_PER_PAGE
+    values = {
+        "q": q,
+        "commune": commune,
+        "epci": epci,
+        "depuis": depuis.isoformat() if depuis else "",
+    }
     context = {
-        "centres": sorted(found, key=lambda c: (c.get("commune", ""), c.get("nom", ""))),
+        "centres": found[offset : offset + PLACES_PER_PAGE],
+        "found": len(found),
+        "offset": offset,
+        "limit": PLACES_PER_PAGE,
+        "base": "/lieux?" + urlencode({k: v for k, v in values.items() if v}),
+        "since": depuis,
         "total": len(centres),
         "epcis": territories,
         "communes": sorted({c.get("commune", "") for c in centres}),
-        "values": {"q": q, "commune": commune, "epci": epci},
+        "values": values,
     }
     template = "public/_places.html" if request.headers.get("hx-request") else "public/places.html"
     return pages(request).response(request, template, context)
