@@ -24,6 +24,7 @@ from crnt_budget.consumers import subscriptions
 from crnt_budget.handlers import recalculate_dirty_year
 from crnt_budget.recalculator import Recalculator
 from crnt_budget.testing import API, budget_body, centre, membership
+from crnt_shared.consumer import Bulk
 from crnt_shared.contracts.registry import MembershipApproved
 from crnt_shared.db import UnitOfWork
 from fastapi import FastAPI
@@ -56,6 +57,7 @@ async def test_events_arriving_during_a_computation_wait_for_the_next_wake_up(
     wakes: list[None] = []
     registry, _ = subscriptions(app.state.runtime.settings, lambda: wakes.append(None))
     approve = registry.handlers[MembershipApproved]
+    assert not isinstance(approve, Bulk)
 
     async with runtime.unit_of_work() as uow:
         await approve(membership(MembershipApproved, centre(), "pending", "member"), uow)

@@ -23,10 +23,9 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
 from crnt_shared.auth import AUTH_HANDLERS, Authenticator, Role, database_authenticator, read_jwks
-from crnt_shared.consumer import EventConsumer, RetryPolicy
+from crnt_shared.consumer import EventConsumer, Handler, RetryPolicy
 from crnt_shared.db import (
     SHARED_MIGRATIONS,
-    EventHandler,
     MigrationSource,
     Pool,
     UnitOfWork,
@@ -287,7 +286,7 @@ class Subscription:
         self,
         group_id: str,
         topics: Sequence[str],
-        handlers: Mapping[type[Event], EventHandler],
+        handlers: Mapping[type[Event], Handler],
     ) -> None:
         self.group_id = group_id
         self.topics = topics
