@@ -10,7 +10,7 @@ from html import escape
 from uuid import UUID
 
 from crnt_shared.auth import Role
-from crnt_shared.errors import RuleViolation
+from crnt_shared.errors import RuleViolation as RuleViolation  # raised here, as before
 
 #: A sign-in link works once, for this long.
 LINK_LIFETIME = timedelta(minutes=15)

@@ -27,7 +27,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from crnt_shared.contracts.programme import AXES
-from crnt_shared.errors import RuleViolation
+from crnt_shared.errors import RuleViolation as RuleViolation  # raised here, as before
 
 
 class Axis(StrEnum):

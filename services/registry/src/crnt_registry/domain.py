@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Protocol
 
-from crnt_shared.errors import RuleViolation
+from crnt_shared.errors import RuleViolation as RuleViolation  # raised here, as before
 from crnt_shared.standard import SERVICES
 
 # The stub of opening-hours-py does not declare ParserError.
