@@ -6,7 +6,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST_ARGS ?=
 STACK := $(UV) run --frozen crnt-stack
 
-.PHONY: help tools install up down status run test unit lint format bench
+.PHONY: help tools install up down status run test faults unit lint format bench
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,9 +30,20 @@ status: ## Show what runs, with pids and health
 run: install ## Start everything in the foreground; Ctrl-C stops it all
 	@$(STACK) run
 
+# The fault suite's size in `make test` (CI's shared two cores); `make faults` runs it at the
+# issue's size: 2,000 approvals at 10/s at least, 400 with two replicas.
+FAULTS_APPROVALS ?= 400
+FAULTS_RATE ?= 4
+FAULTS_REPLICA_APPROVALS ?= 200
+export FAULTS_APPROVALS FAULTS_RATE FAULTS_REPLICA_APPROVALS
+
 # Tests and benchmarks use topics of their own (crnt-test.*), never the ones `make run` reads.
 test: install ## The whole suite on the real Kafka and PostgreSQL (started if needed)
 	@CRNT_TOPIC_PREFIX=crnt-test $(STACK) with -- $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+faults: install ## The fault suite alone at full size (2,000 approvals at 10/s, two replicas)
+	@FAULTS_APPROVALS=2000 FAULTS_RATE=10 FAULTS_REPLICA_APPROVALS=400 \
+		$(UV) run --frozen pytest tests/faults $(PYTEST_ARGS)
 
 # No Kafka, no PostgreSQL: the tests not marked `integration` (tests/fixtures.py marks every test
 # that asks for the stack's fixtures), with no stack started.
