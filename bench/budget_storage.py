@@ -221,6 +221,7 @@ class Storage:
     approvals_moving_all: float  # the mean share of the members an approval moves
     read_last_ms: float
     read_middle_ms: float
+    before_read_ms: float = 0.0
 
     @property
     def before_bytes(self) -> float:
@@ -303,8 +304,9 @@ async def _by_change(connection: asyncpg.Connection, seed: str) -> Storage:
     )
 
 
-async def _every_share(connection: asyncpg.Connection, seed: str) -> tuple[float, int]:
-    """The previous code's storage for a few versions: bytes per version, rows per version."""
+async def _every_share(connection: asyncpg.Connection, seed: str) -> tuple[float, int, float]:
+    """The previous code's storage for a few versions: bytes and rows per version, and the
+    time to read the last one's shares (ms)."""
     await migrate(
         connection,
         [MigrationSource("shared", SHARED_MIGRATIONS), budget_before.migrations_before()],
@@ -326,7 +328,10 @@ async def _every_share(connection: asyncpg.Connection, seed: str) -> tuple[float
         version = _version(number, len(territory.members), len(shares))
         await repository.add_version_before(version, shares, _epcis(territory))
     size = await _size(connection, ["centre_shares", "epci_shares"])
-    return size / BEFORE_VERSIONS, rows // BEFORE_VERSIONS
+    started = time.perf_counter()
+    await repository.centre_shares_before(YEAR, BEFORE_VERSIONS)
+    read = time.perf_counter() - started
+    return size / BEFORE_VERSIONS, rows // BEFORE_VERSIONS, read * 1000
 
 
 async def _in_fresh_database(admin_url: str, measure: Any) -> Any:
@@ -344,5 +349,10 @@ async def _in_fresh_database(admin_url: str, measure: Any) -> Any:
 
 async def measure(admin_url: str) -> Storage:
     storage: Storage = await _in_fresh_database(admin_url, _by_change)
-    per_version, rows = await _in_fresh_database(admin_url, _every_share)
-    return replace(storage, before_bytes_per_version=per_version, before_rows=rows * VERSIONS)
+    per_version, rows, read = await _in_fresh_database(admin_url, _every_share)
+    return replace(
+        storage,
+        before_bytes_per_version=per_version,
+        before_rows=rows * VERSIONS,
+        before_read_ms=read,
+    )
