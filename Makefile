@@ -62,3 +62,4 @@ format: install ## Apply ruff's fixes and formatting
 bench: install ## Print throughput and latency figures (not a test)
 	@CRNT_TOPIC_PREFIX=crnt-test $(STACK) with -- $(UV) run --frozen python -m bench
 	@CRNT_TOPIC_PREFIX=crnt-test $(STACK) with -- $(UV) run --frozen python -m bench.e2e
+	@CRNT_TOPIC_PREFIX=crnt-test $(STACK) with -- $(UV) run --frozen python -m bench.national

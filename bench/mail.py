@@ -94,22 +94,24 @@ async def _queue(pool: asyncpg.Pool, count: int, links: UnsubscribeLinks) -> Non
         for n in range(count):
             delivery_id = uuid.uuid4()
             email = f"animateur-{n}@arques.example"
-            await repository.insert_delivery(
-                NewDelivery(
-                    id=delivery_id,
-                    event_id=uuid.uuid4(),
-                    event_ids=[],
-                    recipient=email,
-                    kind="welcome",
-                    category="membership",
-                    centre_id=None,
-                    subject="Bienvenue dans le réseau : Espace numérique d’Arques",
-                    body_text=TEXT,
-                    body_html=HTML,
-                    unsubscribe_url=links.url(email, Category.NETWORK),
-                    status=Status.PENDING,
-                    message_id=f"<{delivery_id}@aud-stomer.example>",
-                )
+            await repository.insert_deliveries(
+                [
+                    NewDelivery(
+                        id=delivery_id,
+                        event_id=uuid.uuid4(),
+                        event_ids=[],
+                        recipient=email,
+                        kind="welcome",
+                        category="membership",
+                        centre_id=None,
+                        subject="Bienvenue dans le réseau : Espace numérique d’Arques",
+                        body_text=TEXT,
+                        body_html=HTML,
+                        unsubscribe_url=links.url(email, Category.NETWORK),
+                        status=Status.PENDING,
+                        message_id=f"<{delivery_id}@aud-stomer.example>",
+                    )
+                ]
             )
         await uow.commit()
 

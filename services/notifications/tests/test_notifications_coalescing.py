@@ -4,6 +4,7 @@ go as one email; a centre's own membership decisions never wait."""
 import asyncio
 from datetime import UTC, date, datetime
 
+import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_shared import dates
@@ -28,6 +29,7 @@ from services.notifications.tests.notifications_testkit import (
     animators,
     centre,
     close_windows,
+    deliveries,
     handled,
     mails_to,
     membership,
@@ -230,7 +232,11 @@ async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
 
 @pytest.mark.parametrize("window", [LONG_WINDOW])
 async def test_up_to_twenty_arrivals_are_named_one_more_is_counted(
-    app: FastAPI, publish: Publish, mail: MailCatcher
+    app: FastAPI,
+    publish: Publish,
+    mail: MailCatcher,
+    client: httpx.AsyncClient,
+    agency: dict[str, str],
 ) -> None:
     """The threshold: 20 places in a window are named one by one; 21 are counted by EPCI."""
     first = centre("Lieu historique")
@@ -270,6 +276,10 @@ async def test_up_to_twenty_arrivals_are_named_one_more_is_counted(
             assert named == 0
             assert f"- CC du Pays de Lumbres{NNBSP}: 21 lieux\n" in news.text
             assert "http://web.test/lieux?depuis=" in news.text
+            # The summary lists no event, yet is found by any arrival it counts.
+            found = await deliveries(client, agency, kind="new_members", event=str(arrivals[7].id))
+            assert {item["recipient"] for item in found["items"]} >= {"ana@old.example"}
+            assert all(len(item["event_ids"]) == 1 for item in found["items"])
 
 
 def exceeded(version: int, *epcis: tuple[str, str, str, str]) -> ParticipationExceeded:

@@ -79,6 +79,9 @@ NETWORK_KEY = "network"
 #: windows (the budget's and the registry's topics are not ordered with each other).
 UNKNOWN_CENTRE_PATIENCE = 10
 
+#: Deliveries written at once: few enough to keep their bodies' memory small.
+DELIVERY_BATCH = 500
+
 E = TypeVar("E", bound=Event)
 
 
@@ -107,12 +110,13 @@ class Notifier:
         event_ids: Sequence[UUID] = (),
         centre_id: UUID | None = None,
         notice_id: UUID | None = None,
-    ) -> int:
+    ) -> None:
         """One delivery per recipient, pending or suppressed (opted out); a delivery that
-        already exists for (event, recipient, kind) is left as it is. Returns how many are new."""
+        already exists for (event, recipient, kind) is left as it is. Written a few hundred at
+        a time (an announcement to every animator of a national network is thousands)."""
         people = distinct_recipients(recipients)
         opted_out = await repository.opted_out(person.email for person in people)
-        created = 0
+        batch: list[NewDelivery] = []
         for person in people:
             values = context(person) if callable(context) else context
             if values is None:
@@ -128,7 +132,7 @@ class Notifier:
                 if should_send(category, opted_out.get(person.email, []))
                 else Status.SUPPRESSED
             )
-            created += await repository.insert_delivery(
+            batch.append(
                 NewDelivery(
                     id=delivery_id,
                     event_id=event_id,
@@ -146,7 +150,10 @@ class Notifier:
                     message_id=f"<{delivery_id}@{self.message_domain}>",
                 )
             )
-        return created
+            if len(batch) >= DELIVERY_BATCH:
+                await repository.insert_deliveries(batch)
+                batch = []
+        await repository.insert_deliveries(batch)
 
     def agency(self) -> list[Recipient]:
         return [Recipient(email) for email in self.agency_emails]

@@ -362,41 +362,60 @@ class Repository:
 
     # Deliveries
 
-    async def insert_delivery(self, delivery: NewDelivery) -> bool:
-        """``False`` when this (event, recipient, kind) already has its delivery."""
-        inserted = await self.connection.fetchval(
+    async def insert_deliveries(self, deliveries: Sequence[NewDelivery]) -> None:
+        """A delivery that exists already for its (event, recipient, kind) is left as it is."""
+        if not deliveries:
+            return
+        await self.connection.executemany(
             "INSERT INTO deliveries (id, event_id, event_ids, recipient, kind, category,"
             " centre_id, subject, body_text, body_html, unsubscribe_url, status,"
             " next_attempt_at, message_id, notice_id)"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
             " CASE WHEN $12 = 'pending' THEN now() END, $13, $14)"
-            " ON CONFLICT ON CONSTRAINT deliveries_once DO NOTHING RETURNING true",
-            delivery.id,
-            delivery.event_id,
-            list(delivery.event_ids),
-            delivery.recipient,
-            delivery.kind,
-            delivery.category,
-            delivery.centre_id,
-            delivery.subject,
-            delivery.body_text,
-            delivery.body_html,
-            delivery.unsubscribe_url,
-            delivery.status.value,
-            delivery.message_id,
-            delivery.notice_id,
+            " ON CONFLICT ON CONSTRAINT deliveries_once DO NOTHING",
+            [
+                (
+                    d.id,
+                    d.event_id,
+                    list(d.event_ids),
+                    d.recipient,
+                    d.kind,
+                    d.category,
+                    d.centre_id,
+                    d.subject,
+                    d.body_text,
+                    d.body_html,
+                    d.unsubscribe_url,
+                    d.status.value,
+                    d.message_id,
+                    d.notice_id,
+                )
+                for d in deliveries
+            ],
         )
-        return bool(inserted)
 
-    async def lock_due_delivery(self) -> Delivery | None:
-        """The next delivery to send, locked until the end of the transaction (another sender
-        skips it). Essential mail (a centre's own membership, the agency's) goes first: a
-        coalesced round of thousands of share mails must not hold back a welcome."""
-        row = await self.connection.fetchrow(
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
+    async def due_deliveries(self, limit: int) -> list[UUID]:
+        """The next deliveries to send, in sending order, not locked. Essential mail (a
+        centre's own membership, the agency's) goes first: a coalesced round of thousands of
+        share mails must not hold back a welcome. One scan for many mails: the front of the
+        index is the entries of the mails sent since the last vacuum (tens of thousands after
+        a national import), which every scan walks through."""
+        rows = await self.connection.fetch(
+            "SELECT id FROM deliveries"
             " WHERE status IN ('pending', 'retrying') AND next_attempt_at <= clock_timestamp()"
-            f" ORDER BY {_ROUTINE_LAST}, next_attempt_at"
-            " LIMIT 1 FOR UPDATE SKIP LOCKED"
+            f" ORDER BY {_ROUTINE_LAST}, next_attempt_at LIMIT $1",
+            limit,
+        )
+        return [row["id"] for row in rows]
+
+    async def lock_if_due(self, delivery_id: UUID) -> Delivery | None:
+        """The delivery, locked until the end of the transaction, if it is still due and no
+        other sender holds it (that one sends it; this one skips it)."""
+        row = await self.connection.fetchrow(
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"
+            " AND status IN ('pending', 'retrying') AND next_attempt_at <= clock_timestamp()"
+            " FOR UPDATE SKIP LOCKED",
+            delivery_id,
         )
         return _delivery(row) if row else None
 

@@ -18,6 +18,7 @@ of burning every due delivery's attempts at once: an outage delays mail, and los
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from uuid import UUID
 
 import structlog
 from crnt_shared.consumer import is_transient
@@ -46,6 +47,9 @@ BuildMail = Callable[[Delivery], OutgoingMail]
 
 #: The shortest time between two cycles of the sender, woken or not.
 MIN_CYCLE_SECONDS = 0.05
+#: Due deliveries looked up at once, then taken one by one: a mail that becomes due meanwhile
+#: (a welcome) waits for these few, a fraction of a second.
+DUE_BATCH = 50
 
 
 class DeliverySender(Worker):
@@ -72,6 +76,7 @@ class DeliverySender(Worker):
         self._topic = topic
         self._concurrency = concurrency
         self._outages = 0
+        self._due: list[UUID] = []
         super().__init__("notifications-sender")
 
     async def run(self) -> None:
@@ -106,13 +111,18 @@ class DeliverySender(Worker):
                 return total
 
     async def send_due(self) -> float | None:
-        """Send every due delivery; returns how long to pause when the server is unreachable."""
+        """Send every due delivery; returns how long to pause when the server is unreachable.
+        The workers share the list of the next due ones, each taking the next it can lock."""
         while True:
             async with self._unit_of_work() as uow:
                 repository = Repository(uow.connection)
-                delivery = await repository.lock_due_delivery()
+                if not self._due:
+                    self._due = await repository.due_deliveries(DUE_BATCH)
+                    if not self._due:
+                        return None
+                delivery = await repository.lock_if_due(self._due.pop(0))
                 if delivery is None:
-                    return None
+                    continue  # sent meanwhile, or another sender's now
                 failure = await self._attempt(delivery, repository, uow)
                 await uow.commit()
             if failure is None:

@@ -76,6 +76,8 @@ class Renderer:
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            # Package files, not edited while the service runs: no stat of each per mail.
+            auto_reload=False,
         )
         self._environment.filters.update(
             euros=formatting.euros,
