@@ -474,22 +474,23 @@ class Observer:
         return dict(counts)
 
     async def lag(self) -> dict[str, int]:
-        """Per consumer group: records of its topics it has not committed yet."""
+        """Per consumer group: records of its topics it has not committed yet. The committed
+        offsets are read first and the end offsets after them, so that a record produced and
+        handled meanwhile cannot make a lag negative."""
         topics = [t for t in await self.topics() if not t.endswith(".dlq")]
-        ends = await self.end_offsets(topics)
+        partitions = list(await self.end_offsets(topics))
         groups = [group for group, _ in await self._admin.list_consumer_groups()]
-        lags: dict[str, int] = {}
+        committed: dict[str, dict[TopicPartition, int]] = {}
         for group in groups:
-            committed = await self._admin.list_consumer_group_offsets(group, partitions=list(ends))
-            mine = {tp: meta for tp, meta in committed.items() if meta.offset >= 0}
-            if not mine:
-                continue
-            read = {t.topic for t in mine}
-            lags[group] = sum(
-                end - (mine[tp].offset if tp in mine else 0)
-                for tp, end in ends.items()
-                if tp.topic in read
-            )
+            offsets = await self._admin.list_consumer_group_offsets(group, partitions=partitions)
+            mine = {tp: meta.offset for tp, meta in offsets.items() if meta.offset >= 0}
+            if mine:
+                committed[group] = mine
+        ends = await self.end_offsets(topics)
+        lags: dict[str, int] = {}
+        for group, mine in committed.items():
+            read = {tp.topic for tp in mine}
+            lags[group] = sum(end - mine.get(tp, 0) for tp, end in ends.items() if tp.topic in read)
         return lags
 
     async def members(self) -> list[dict[str, Any]]:
