@@ -276,6 +276,7 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
         tags=["applications"],
         summary="Approve many applications at once (all or nothing)",
     )
+    @problems(404, 409)
     async def approve_many(body: Approvals, actor: Annotated[Actor, agency]) -> dict[str, Any]:
         """Each application is approved as ``POST /applications/{id}/approve`` would, in one
         transaction: if one cannot be (unknown, decided, its centre has no animator), none is,
@@ -481,6 +482,7 @@ def build_router(runtime: RegistryRuntime, settings: RegistrySettings) -> APIRou
         return _animator(animator)
 
     @router.post("/animators", status_code=201, tags=["animators"])
+    @problems(404, 409)
     async def add_animators(body: Animators, actor: Annotated[Actor, agency]) -> dict[str, Any]:
         """The agency adds animators to many centres at once (all or nothing), as
         ``POST /centres/{id}/animators`` would for each."""
