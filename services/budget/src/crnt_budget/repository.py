@@ -627,7 +627,7 @@ class Repository:
     async def centre_shares(self, year: int, version: int) -> list[CentreShareRow]:
         rows = await self.connection.fetch(
             "SELECT centre_id, name, epci_siren, workstations, is_member, amount_cents,"
-            " previous_cents FROM centre_shares_of($1, $2)",
+            " previous_cents FROM centre_shares_of($1, $2) ORDER BY centre_id",
             year,
             version,
         )
