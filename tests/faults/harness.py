@@ -493,6 +493,16 @@ class Observer:
             lags[group] = sum(end - mine.get(tp, 0) for tp, end in ends.items() if tp.topic in read)
         return lags
 
+    async def lag_back_to_zero(self, timeout: float = 120.0) -> dict[str, int]:
+        """The lag once it is back to zero, or as it is after ``timeout``: mail coalesced within
+        a window goes out after the load, and its delivery events are read a moment later."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lag = await self.lag()
+            if not any(lag.values()) or time.monotonic() > deadline:
+                return lag
+            await asyncio.sleep(0.5)
+
     async def members(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         while True:

@@ -206,7 +206,7 @@ async def outcome(observer: Observer, applicants: list[Applicant]) -> Outcome:
         duplicated=duplicated,
         resent=resent,
         dead_letters=await observer.dead_letters(),
-        lag=await observer.lag(),
+        lag=await observer.lag_back_to_zero(),
         allocations_match=allocations == await observer.recomputed(),
     )
 
