@@ -34,7 +34,7 @@ from typing import Any
 import httpx
 
 from bench import places
-from bench.e2e import BUDGET, YEAR, Mailbox, Probe, wait_for
+from bench.e2e import BUDGET, YEAR, Mailbox, Probe, wait_for, with_check_digit
 from bench.figures import Figure, table
 from bench.memory import peak_rss_mib
 from tests.e2e.system import System, running_system
@@ -153,7 +153,7 @@ class Driver:
                 "registry",
                 "/epcis",
                 json={
-                    "siren": places.with_check_digit(f"2{index + 10:07d}"),
+                    "siren": with_check_digit(f"2{index + 10:07d}"),
                     "name": f"Communauté de communes n°{index + 1}",
                     "population": 5_000 + 7_919 * index % 200_000,
                     "communes": [c.code_insee for c in listed],

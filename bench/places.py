@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from crnt_registry.csv_io import COLUMNS
 
+from bench.e2e import siret
+
 PLACEHOLDER = "00000000000000"
 #: (first words of the name, typologie, dispositif_programmes_nationaux), as the cartography has.
 KINDS = (
@@ -51,24 +53,6 @@ class Commune:
     code_insee: str
     name: str
     code_postal: str
-
-
-def _luhn_valid(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if index % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
-def with_check_digit(body: str) -> str:
-    return next(body + str(d) for d in range(10) if _luhn_valid(body + str(d)))
-
-
-def siret(seed: int) -> str:
-    """A SIRET whose SIREN and whole number pass their Luhn checks."""
-    siren = with_check_digit(f"{seed % 10**8:08d}")
-    return with_check_digit(siren + f"{seed // 10**8 % 10**4:04d}")
 
 
 def communes(count: int) -> list[Commune]:

@@ -28,6 +28,7 @@ from crnt_budget import domain
 from crnt_devstack import kafka, postgres
 from crnt_devstack.ports import HOST, Ports
 
+from bench.e2e import siret, with_check_digit
 from tests.e2e.system import System, free_port
 
 YEAR = 2026
@@ -211,24 +212,6 @@ class Applicant:
     approved_at: float | None = None
 
 
-def _with_check_digit(body: str) -> str:
-    """Append the Luhn check digit that makes ``body`` valid."""
-    for digit in "0123456789":
-        candidate = body + digit
-        total = 0
-        for index, char in enumerate(reversed(candidate)):
-            value = int(char) * (2 if index % 2 else 1)
-            total += value - 9 if value > 9 else value
-        if total % 10 == 0:
-            return candidate
-    raise AssertionError("unreachable: one digit always completes a Luhn number")
-
-
-def siret(seed: int) -> str:
-    siren = _with_check_digit(f"{seed % 10**8:08d}")
-    return _with_check_digit(siren + f"{seed // 10**8 % 10**4:04d}")
-
-
 @dataclass
 class Load:
     """Applications and approvals over HTTP with the agency's token. A call that meets a fault
@@ -292,7 +275,7 @@ class Load:
                 "registry",
                 "/epcis",
                 json={
-                    "siren": _with_check_digit(f"2{epci + 10:07d}"),
+                    "siren": with_check_digit(f"2{epci + 10:07d}"),
                     "name": f"Communauté {self.run} {epci + 1}",
                     "population": 20_000 + 7_919 * epci,
                     "communes": communes,
