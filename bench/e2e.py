@@ -2,22 +2,30 @@
 Kafka, PostgreSQL and mail catcher (``tests.e2e.system``), driven over HTTP only, read from their
 APIs, their ``/metrics``, Kafka's committed offsets and the mailbox. Printed, never asserted.
 
-1. seed: ``BENCH_E2E_MEMBERS`` member centres (EPCIs with communes, one application with one
-   animator each, approvals, a 2026 budget), until the budget shares them all and every mail is
-   sent;
-2. latency: ``BENCH_E2E_APPROVALS`` approvals at ``BENCH_E2E_RATE`` per second, each timed from
-   the approve call returning to its welcome mail accepted by the mail catcher (``Created``);
-3. throughput: approvals at each rate of ``BENCH_E2E_STEPS`` for ``BENCH_E2E_STEP_SECONDS``; a
-   step is sustained when the consumers' lag (plus unpublished outbox rows) does not grow.
+1. seed: ``BENCH_E2E_MEMBERS`` member centres as an agency enters them (EPCIs with communes, a
+   2026 budget, the places imported as CSV with an animator each, approved in bulk, by
+   ``BENCH_E2E_BATCH``), timed until the budget shares them all and no consumer lags;
+2. latency: ``BENCH_E2E_APPROVALS`` approvals at ``BENCH_E2E_RATE`` per second (50), each timed
+   from the approve call returning to its welcome mail accepted by the mail catcher
+   (``Created``); the ``centre.share.changed`` events and budget versions they caused; the
+   services' spans, exported over OTLP to the bench's own receiver (:mod:`bench.otlp`;
+   ``BENCH_E2E_TRACE=0`` exports none), give each approval's time per hop;
+3. throughput: approvals one by one at each rate of ``BENCH_E2E_STEPS`` (25, 50, 100, 200) for
+   ``BENCH_E2E_STEP_SECONDS`` (10); a step is sustained when the approve calls keep up with the
+   rate and the consumers' lag (plus unpublished outbox rows) does not grow.
 
-``BENCH_E2E_WINDOW_SECONDS`` is the coalescing window of share-change and new-member mails.
+Then a table of the issue's end-to-end figures, each beside its baseline (the issue's "where it
+stands") and its target. ``BENCH_E2E_WINDOW_SECONDS`` is the coalescing window of share-change
+and new-member mails.
 Run with ``CRNT_TOPIC_PREFIX=crnt-test`` inside ``crnt-stack with``, as ``make bench`` does:
 ``python -m bench.e2e``.
 """
 
 import asyncio
 import contextlib
+import csv
 import functools
+import io
 import os
 import re
 import tempfile
@@ -34,8 +42,10 @@ import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.figures import Figure, table
 from bench.mailbox import kind_of
 from bench.memory import peak_rss_mib
+from bench.otlp import Receiver, hops
 from tests.e2e.system import System, running_system
 
 YEAR = 2026
@@ -57,6 +67,11 @@ BUDGET = {
         {"name": "FEDER", "rate": "0.5", "ceiling": "100000.00"},
     ],
 }
+#: The budget's ``BUDGET_RECALCULATION_MAX_DELAY_SECONDS`` (its default): a steady stream of
+#: approvals is recalculated at least that often.
+RECALCULATION_MAX_DELAY_SECONDS = 5.0
+#: A step is sustained only if its approvals returned at this share of its rate at least.
+ACHIEVED_SHARE = 0.95
 _METRIC = re.compile(r"^(crnt_[a-z_]+)\{[^}]*\}\s+(\S+)$")
 
 
@@ -72,15 +87,19 @@ def _env_float(name: str, default: float) -> float:
 class Config:
     members: int = _env_int("BENCH_E2E_MEMBERS", 1000)
     approvals: int = _env_int("BENCH_E2E_APPROVALS", 500)
-    rate: float = _env_float("BENCH_E2E_RATE", 5.0)
+    rate: float = _env_float("BENCH_E2E_RATE", 50.0)
     steps: tuple[float, ...] = tuple(
-        float(step) for step in os.environ.get("BENCH_E2E_STEPS", "5,10,20,40").split(",")
+        float(step) for step in os.environ.get("BENCH_E2E_STEPS", "25,50,100,200").split(",")
     )
-    step_seconds: float = _env_float("BENCH_E2E_STEP_SECONDS", 20.0)
+    step_seconds: float = _env_float("BENCH_E2E_STEP_SECONDS", 10.0)
     window: float = _env_float("BENCH_E2E_WINDOW_SECONDS", 60.0)
     #: A step is sustained when its backlog grows by at most this many events.
     lag_bound: int = _env_int("BENCH_E2E_LAG_BOUND", 200)
     concurrency: int = _env_int("BENCH_E2E_CONCURRENCY", 16)
+    #: Centres per CSV import, animators and approvals per bulk request when seeding.
+    batch: int = _env_int("BENCH_E2E_BATCH", 500)
+    #: Spans exported to the bench's own OTLP receiver for the per-hop breakdown (0: none).
+    trace: bool = _env_int("BENCH_E2E_TRACE", 1) == 1
 
 
 def luhn_valid(digits: str) -> bool:
@@ -127,6 +146,7 @@ class Applicant:
     email: str
     approved_at: datetime | None = None
     call_seconds: float | None = None
+    approved_mono: float | None = None
 
 
 @dataclass
@@ -429,8 +449,82 @@ class Bench:
             "POST", "registry", f"/applications/{applicant.application_id}/approve"
         )
         applicant.approved_at = clock()
+        applicant.approved_mono = time.monotonic()
         applicant.call_seconds = time.perf_counter() - started
         assert approved["status"] == "member", approved
+
+    def places_csv(self, start: int, count: int) -> bytes:
+        """``count`` places of the national standard (:data:`crnt_registry.csv_io.COLUMNS`) in
+        the bench's communes, numbered from ``start``."""
+        from crnt_registry.csv_io import COLUMNS
+
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(COLUMNS)
+        for n in range(start, start + count):
+            insee = f"62{n % (EPCIS * COMMUNES_PER_EPCI) + 1:03d}"
+            values = {
+                "id": f"bench-{self.run}-{n}",
+                "pivot": siret(int(self.run, 16) % 10**6 * 10**6 + n),
+                "nom": f"Lieu {self.run} n°{n}",
+                "commune": f"Commune {insee}",
+                "code_postal": "62500",
+                "code_insee": insee,
+                "adresse": f"{n} rue de la Médiation",
+                "typologie": "EPN",
+                "date_maj": "2026-01-15",
+            }
+            writer.writerow([values.get(column, "") for column in COLUMNS])
+        return buffer.getvalue().encode()
+
+    async def import_applicants(self, count: int) -> list[Applicant]:
+        """Applications of ``count`` new places with an animator each, in bulk: CSV imports of
+        ``batch`` places (``POST /centres/import``), then their animators (``POST /animators``)."""
+        batch = self.config.batch
+
+        async def one_file(start: int) -> list[Applicant]:
+            size = min(batch, count - start)
+            n = self.sequence + start
+            report = await self.call(
+                "POST",
+                "registry",
+                "/centres/import",
+                content=self.places_csv(n, size),
+                headers={**self.system.agency, "Content-Type": "text/csv"},
+            )
+            placed = report["applications"]
+            emails = [f"animation.{n + i:05d}{self.marker}" for i in range(len(placed))]
+            team = [
+                {"centre_id": a["centre_id"], "name": f"Animateur {n + i}", "email": email}
+                for i, (a, email) in enumerate(zip(placed, emails, strict=True))
+            ]
+            await self.call("POST", "registry", "/animators", json={"animators": team})
+            return [
+                Applicant(a["application_id"], email)
+                for a, email in zip(placed, emails, strict=True)
+            ]
+
+        files = await self.gather(
+            functools.partial(one_file, start) for start in range(0, count, batch)
+        )
+        self.sequence += count
+        return [applicant for found in files for applicant in found]
+
+    async def approve_all(self, applicants: list[Applicant]) -> None:
+        """Approve in bulk, ``batch`` applications a request (``POST /applications/approve``)."""
+        batch = self.config.batch
+
+        async def one(chunk: list[Applicant]) -> None:
+            ids = [a.application_id for a in chunk]
+            decided = await self.call(
+                "POST", "registry", "/applications/approve", json={"application_ids": ids}
+            )
+            assert decided["approved"] == len(chunk), decided
+
+        await self.gather(
+            functools.partial(one, applicants[i : i + batch])
+            for i in range(0, len(applicants), batch)
+        )
 
     async def approve_at(self, applicants: list[Applicant], rate: float) -> float:
         """Approve each at a steady ``rate``, calls overlapping if one is slow; returns the
@@ -520,50 +614,102 @@ def step_sizes(config: Config) -> list[int]:
     return [round(rate * config.step_seconds) for rate in config.steps]
 
 
-async def seed(bench: Bench, probe: Probe, mailbox: Mailbox) -> list[Applicant]:
-    """The network, then the applications the measured phases approve (submitted while the
-    seeding's mails go out: their acknowledgements are not part of any figure)."""
+@dataclass
+class Seeding:
+    """When each part of the seeding ended, in seconds from its start."""
+
+    applications: float
+    approvals: float
+    shared: float
+    idle: float
+    mailed: float
+
+
+async def seed(bench: Bench, probe: Probe, mailbox: Mailbox) -> tuple[list[Applicant], Seeding]:
+    """The network as an agency enters one (EPCIs, a budget, a CSV import of the places, their
+    animators, approvals in bulk), timed until the budget shares every member and no consumer
+    lags; then, untimed, the applications the measured phases approve one by one."""
     config = bench.config
     started = time.monotonic()
     await bench.register_epcis()
     await bench.call("PUT", "budget", f"/budgets/{YEAR}", json=BUDGET)
-    applicants = await bench.applicants(config.members)
+    applicants = await bench.import_applicants(config.members)
     submitted = time.monotonic()
-    await bench.gather(functools.partial(bench.approve, a) for a in applicants)
+    await bench.approve_all(applicants)
     approved = time.monotonic()
-    later = await bench.applicants(config.approvals + sum(step_sizes(config)))
 
     async def all_members() -> bool:
         return await bench.member_count() >= config.members
 
-    await wait_for(f"{config.members} members in the shares", all_members, 300)
+    await wait_for(f"{config.members} members in the shares", all_members, 600, interval=0.25)
     shared = time.monotonic()
-    caught_up, done = await settle(bench, probe, 300)
+
+    async def quiet() -> bool:
+        return (await probe.sample()).backlog == 0
+
+    await wait_for("the consumers to catch up", quiet, 600, interval=0.25)
+    idle = time.monotonic()
+    later = await bench.import_applicants(config.approvals + sum(step_sizes(config)))
+    _, done = await settle(bench, probe, 600)
+    seeding = Seeding(
+        submitted - started, approved - started, shared - started, idle - started, done - started
+    )
     print(
-        f"seeded {config.members} members in {done - started:.0f} s: {config.members} "
-        f"applications {submitted - started:.1f} s, approvals {approved - submitted:.1f} s "
-        f"({config.members / (approved - submitted):.0f}/s), all in the shares "
-        f"{shared - started:.0f} s after the start, consumers idle at {caught_up - started:.0f} s "
-        f"(with {len(later)} more applications for the next phases), window closed and every "
-        f"mail sent at {done - started:.0f} s"
+        f"seeded {config.members} members in {seeding.idle:.1f} s: EPCIs, budget and "
+        f"{config.members} places imported with their animators {seeding.applications:.1f} s, "
+        f"approved (in requests of {config.batch}) at {seeding.approvals:.1f} s, all in the "
+        f"budget's shares at {seeding.shared:.1f} s, no consumer lagging at {seeding.idle:.1f} s; "
+        f"then {len(later)} more applications for the next phases, the window closed and every "
+        f"mail sent at {seeding.mailed:.0f} s"
     )
     print(f"  mails: {', '.join(f'{k} {v}' for k, v in mailbox.kinds.most_common())}")
-    return later
+    return later, seeding
 
 
 def seconds(later: datetime, earlier: datetime) -> float:
     return (later - earlier).total_seconds()
 
 
+@dataclass
+class Latency:
+    """The figures of the latency phase."""
+
+    achieved: float
+    welcome: list[float]
+    calls: list[float]
+    versions: int
+    share_changes: int
+    #: Records appended to the budget's topic per second while the approvals came in (and
+    #: for the recalculator's longest delay after them).
+    budget_records_per_second: float
+    share_changes_per_second: float
+    hops: dict[str, list[float]]
+    traced: list[float]
+    traces: int
+
+
 async def latency(
-    bench: Bench, probe: Probe, mailbox: Mailbox, applicants: list[Applicant]
-) -> None:
+    bench: Bench,
+    probe: Probe,
+    mailbox: Mailbox,
+    applicants: list[Applicant],
+    receiver: Receiver | None,
+) -> Latency:
     config = bench.config
     before = Counter(mailbox.kinds)
     version = (await bench.versions())[-1]["version"]
+    if receiver is not None:
+        receiver.recording = True
+    first = await probe.sample()
     started = time.monotonic()
     achieved = await bench.approve_at(applicants, config.rate)
     approving = time.monotonic() - started
+    await asyncio.sleep(RECALCULATION_MAX_DELAY_SECONDS + 1)
+    last = await probe.sample()
+    budget_records = sum(
+        last.ends[g] - first.ends[g] for g in ("notifications-budget",) if g in last.ends
+    )
+    budget_rate = budget_records / max(last.at - first.at, 1e-9)
 
     async def arrived() -> bool:
         return all(a.email in mailbox.welcome for a in applicants)
@@ -617,10 +763,47 @@ async def latency(
     peak_mail = max((s.mail_backlog for s in window), default=0)
     print(
         f"  meanwhile: {recalculations} budget recalculations published {changes} share "
-        f"changes; notifications handled {handled:.0f} events/s, its lag peaked at {peak_lag}; "
-        f"the sender also "
+        f"changes ({changes / max(last.at - first.at, 1e-9):.0f}/s; the budget's topic grew by "
+        f"{budget_records} records, {budget_rate:.0f}/s, over the {last.at - first.at:.0f} s of "
+        f"the approvals and the recalculator's longest delay after them); notifications handled "
+        f"{handled:.0f} events/s, its lag peaked at {peak_lag}; the sender also "
         f"sent {during['share']} share and {during['new members']} new-member mails "
         f"(coalesced), its backlog peaked at {peak_mail}"
+    )
+    hop_durations: dict[str, list[float]] = {}
+    traced: list[float] = []
+    traces = 0
+    if receiver is not None:
+        await asyncio.sleep(2.0)  # the services' span processors export every 0.5 s
+        receiver.recording = False
+        hop_durations, traced, traces = hops(receiver.spans)
+        print(
+            f"  per hop, from {len(traced)} complete traces of {traces} approvals "
+            f"({receiver.received} spans received over OTLP):"
+        )
+        for hop, values in hop_durations.items():
+            print(f"    {hop:<46} {milliseconds(values)}")
+        print(f"    {'total: approve request → SMTP 250':<46} {milliseconds(traced)}")
+        receiver.spans.clear()
+    return Latency(
+        achieved,
+        total,
+        calls,
+        recalculations,
+        changes,
+        budget_rate,
+        changes / max(last.at - first.at, 1e-9),
+        hop_durations,
+        traced,
+        traces,
+    )
+
+
+def milliseconds(values: list[float]) -> str:
+    if not values:
+        return "no sample"
+    return (
+        f"p50 {percentile(values, 50) * 1000:7.1f} ms   p99 {percentile(values, 99) * 1000:7.1f} ms"
     )
 
 
@@ -639,7 +822,8 @@ class Step:
         return self.end.backlog - self.start.backlog
 
     def sustained(self, bound: int) -> bool:
-        return self.growth() <= bound
+        """The approvals went at (nearly) the rate asked, and the backlog did not grow."""
+        return self.achieved >= ACHIEVED_SHARE * self.rate and self.growth() <= bound
 
 
 def floor(samples: list[Sample], fallback: Sample) -> Sample:
@@ -648,7 +832,7 @@ def floor(samples: list[Sample], fallback: Sample) -> Sample:
     return min(samples, key=lambda s: s.backlog, default=fallback)
 
 
-async def throughput(bench: Bench, probe: Probe, pool: list[Applicant]) -> None:
+async def throughput(bench: Bench, probe: Probe, pool: list[Applicant]) -> list[Step]:
     config = bench.config
     print(
         "throughput (events: records of the registry's and budget's topics arrived for, and "
@@ -676,6 +860,7 @@ async def throughput(bench: Bench, probe: Probe, pool: list[Applicant]) -> None:
         "most approvals per second sustained: "
         + (f"{max(sustained):g}/s" if sustained else f"none of {', '.join(map(str, config.steps))}")
     )
+    return steps
 
 
 TABLE_HEADER = (
@@ -744,15 +929,20 @@ def header(config: Config, log_dir: Path) -> None:
         f"  coalescing  share changes and new members are mailed per {config.window:g} s window",
         "              (production default 180 s): each window that closes queues one mail per",
         "              member's animator for each; welcomes (essential) are sent before them",
+        f"  seeding     the {config.members} places imported as CSV, their animators added and",
+        f"              their applications approved in requests of {config.batch}, until the",
+        "              budget shares them all and no consumer lags",
         f"  latency     {config.approvals} approvals at {config.rate:g}/s, each from the",
         "              approve call returning to its welcome mail accepted by the catcher",
         "              (Created), split where the delivery's row was queued by the consumer;",
-        "              nearest-rank percentiles",
+        "              nearest-rank percentiles; per hop from the services' spans"
+        + (" (OTLP)" if config.trace else " (off)"),
         f"  throughput  {config.step_seconds:g} s at each of {rates} approvals/s; backlog =",
         "              consumer lag (Kafka: end - committed offsets of the groups budget,",
         "              programme, notifications, notifications-budget on this system's topics)",
         "              + unpublished outbox rows, the floor over each step's first and last",
-        f"              3.5 s; sustained when it grows by at most {config.lag_bound} events.",
+        f"              3.5 s; sustained when it grows by at most {config.lag_bound} events",
+        f"              and the approve calls kept up ({ACHIEVED_SHARE:.0%} of the rate or more).",
         "              The mail backlog (deliveries",
         "              waiting) is shown apart: every closing window swings it by thousands.",
         "              Steps follow each other without a pause, each inheriting the backlog of",
@@ -762,6 +952,101 @@ def header(config: Config, log_dir: Path) -> None:
     print("\n".join(lines))
 
 
+#: The figures of the issue's "where it stands" (``make bench`` before issue 15, 2 cores): the
+#: baselines of this bench's table.
+BEFORE = {
+    "seeding": "283 s (443 s at a busier moment)",
+    "welcome": "p50 70 ms / p99 2,490 ms at 5/s (p99 18.0 s busier)",
+    "sustained": "20/s (none busier)",
+    "share": "225/s at 5/s (22,499 in 100 s)",
+}
+
+
+def results(
+    config: Config, seeding: Seeding, measured: Latency, steps: list[Step], rss: dict[str, float]
+) -> list[Figure]:
+    """The end-to-end lines of the issue's table."""
+    sustained = [s.rate for s in steps if s.sustained(config.lag_bound)]
+    best = max(sustained, default=0.0)
+    top = max(steps, key=lambda s: s.rate, default=None)
+    welcome_p50 = percentile(measured.welcome, 50) if measured.welcome else float("inf")
+    welcome_p99 = percentile(measured.welcome, 99) if measured.welcome else float("inf")
+    calls = measured.calls or [float("inf")]
+    figures = [
+        Figure(
+            f"seeding {config.members} members (import, animators, approvals in bulk) "
+            "until shared and no lag",
+            f"{seeding.idle:.1f} s (shared at {seeding.shared:.1f} s)",
+            BEFORE["seeding"],
+            "< 15 s",
+            seeding.idle < 15,
+        ),
+        Figure(
+            f"welcome mail after the approve call, at {config.rate:g} approvals/s",
+            f"p50 {welcome_p50 * 1000:,.0f} ms / p99 {welcome_p99 * 1000:,.0f} ms "
+            f"(achieved {measured.achieved:.1f}/s; approve call p50 "
+            f"{percentile(calls, 50) * 1000:,.0f} ms)",
+            BEFORE["welcome"],
+            "p50 ≤ 30 ms, p99 ≤ 100 ms",
+            welcome_p50 <= 0.030 and welcome_p99 <= 0.100,
+        ),
+        Figure(
+            "highest approval rate sustained (approve call included), steps "
+            + ", ".join(f"{r:g}" for r in config.steps)
+            + "/s",
+            f"{best:g}/s"
+            + (
+                f" (at {top.rate:g}/s: achieved {top.achieved:.0f}/s, backlog {top.growth():+d})"
+                if top is not None and top.rate != best
+                else ""
+            ),
+            BEFORE["sustained"],
+            "≥ 200/s",
+            best >= 200,
+        ),
+        Figure(
+            f"centre.share.changed events/s at {config.rate:g} approvals/s",
+            f"{measured.share_changes_per_second:,.0f}/s ({measured.versions} versions, "
+            f"{measured.share_changes:,} events; budget topic "
+            f"{measured.budget_records_per_second:,.0f} records/s)",
+            BEFORE["share"],
+            f"not members × approvals ({config.members * config.rate:,.0f}/s)",
+            measured.share_changes_per_second < config.members * config.rate / 10,
+        ),
+    ]
+    for hop, values in measured.hops.items():
+        figures.append(
+            Figure(
+                f"per hop at {config.rate:g}/s: {hop}",
+                milliseconds(values).replace("   ", " / ") if values else "no sample",
+                "—",
+                "—",
+                None,
+            )
+        )
+    if measured.traced:
+        figures.append(
+            Figure(
+                f"per hop at {config.rate:g}/s: total, approve request → SMTP 250",
+                milliseconds(measured.traced).replace("   ", " / ")
+                + f" ({len(measured.traced)} traces)",
+                "—",
+                "—",
+                None,
+            )
+        )
+    figures.append(
+        Figure(
+            "peak RSS per service process, MiB",
+            ", ".join(f"{name} {mib:.0f}" for name, mib in rss.items()),
+            "—",
+            "< 300 each",
+            bool(rss) and max(rss.values()) < 300,
+        )
+    )
+    return figures
+
+
 async def main() -> None:
     config = Config()
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
@@ -769,13 +1054,29 @@ async def main() -> None:
     log_dir = Path(tempfile.mkdtemp(prefix="crnt-bench-e2e-"))
     header(config, log_dir)
     began = time.monotonic()
+    receiver = Receiver() if config.trace else None
+    tracing: dict[str, str] = {}
+    if receiver is not None:
+        await receiver.start()
+        tracing = {
+            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,
+            "OTEL_BSP_SCHEDULE_DELAY": "500",
+            "OTEL_BSP_MAX_QUEUE_SIZE": "200000",
+            "OTEL_BSP_MAX_EXPORT_BATCH_SIZE": "4096",
+            "OTEL_SPAN_LINK_COUNT_LIMIT": "1000",
+        }
     async with (
         running_system(
             bootstrap,
             admin_url,
             log_dir,
-            NOTIFICATIONS_COALESCING_WINDOW_SECONDS=str(config.window),
-            LOG_LEVEL="WARNING",
+            replicas=1,
+            mail_url=None,
+            **{
+                "NOTIFICATIONS_COALESCING_WINDOW_SECONDS": str(config.window),
+                "LOG_LEVEL": "WARNING",
+                **tracing,
+            },
         ) as system,
         httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=64)) as client,
         httpx.AsyncClient(base_url=system.mail_url, timeout=30) as mail_client,
@@ -786,20 +1087,24 @@ async def main() -> None:
         probe = Probe(system, client, bootstrap)
         await mailbox.start()
         await probe.start()
+        rss: dict[str, float] = {}
         try:
-            pool = await seed(bench, probe, mailbox)
-            await latency(bench, probe, mailbox, pool[: config.approvals])
-            await throughput(bench, probe, pool[config.approvals :])
+            pool, seeding = await seed(bench, probe, mailbox)
+            measured = await latency(bench, probe, mailbox, pool[: config.approvals], receiver)
+            steps = await throughput(bench, probe, pool[config.approvals :])
         finally:
             await probe.stop()
             await mailbox.stop()
+            if receiver is not None:
+                await receiver.stop()
+            rss = {
+                name: peak_rss_mib(process.pid)
+                for name, process in system.processes.processes.items()
+                if process.poll() is None
+            }
             print(
                 "peak RSS (target < 300 MiB each): "
-                + ", ".join(
-                    f"{name} {peak_rss_mib(process.pid):.0f} MiB"
-                    for name, process in system.processes.processes.items()
-                    if process.poll() is None
-                )
+                + ", ".join(f"{name} {mib:.0f} MiB" for name, mib in rss.items())
                 + f", bench {peak_rss_mib():.0f} MiB"
             )
             print(
@@ -818,6 +1123,7 @@ async def main() -> None:
                 + (f"; retried HTTP errors {dict(bench.errors)}" if bench.errors else "")
             )
     print(f"total {time.monotonic() - began:.0f} s")
+    print(table(results(config, seeding, measured, steps, rss)))
 
 
 if __name__ == "__main__":

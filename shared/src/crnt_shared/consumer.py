@@ -55,7 +55,7 @@ from crnt_shared.metrics import (
 )
 from crnt_shared.retry import Backoff
 from crnt_shared.topics import Topics, dead_letter_topic
-from crnt_shared.tracing import handling, handling_together
+from crnt_shared.tracing import committing, handling, handling_together
 
 log = structlog.get_logger(__name__)
 
@@ -388,12 +388,12 @@ class EventConsumer:
             if not first_time:
                 return Outcome.DUPLICATE
             handler = self._handlers[event.type]
-            with handling(event.type, event.traceparent, self.group_id):
+            with handling(event.type, event.traceparent, self.group_id, str(event.id)):
                 if isinstance(handler, Bulk):
                     await handler.handle([event], uow)
                 else:
                     await handler(event, uow)
-            await uow.commit()
+                await uow.commit()
         return Outcome.HANDLED
 
     async def _handle_together(self, events: Sequence[Event]) -> None:
@@ -425,14 +425,15 @@ class EventConsumer:
                             await handler.handle(together, uow)
                     else:
                         first = run[0][1]
-                        with handling(first.type, first.traceparent, self.group_id):
+                        with handling(first.type, first.traceparent, self.group_id, str(first.id)):
                             await handler(first, uow)
                 except Exception as error:
                     # Which event of a bulk failed is unknown: none has a failure counted yet.
                     raise _BatchFailed(
                         -1 if isinstance(handler, Bulk) else run[0][0], error
                     ) from error
-            await uow.commit()
+            with committing([event.traceparent for _, event in fresh], self.group_id):
+                await uow.commit()
         if len(fresh) < len(events):
             EVENTS_DUPLICATE.labels(self.service, self.group_id).inc(len(events) - len(fresh))
         for event_type, count in Counter(event.type for _, event in fresh).items():

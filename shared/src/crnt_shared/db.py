@@ -17,6 +17,7 @@ from asyncpg import Pool as Pool
 
 from crnt_shared.events import Event
 from crnt_shared.topics import Topics
+from crnt_shared.tracing import committed
 
 log = structlog.get_logger(__name__)
 
@@ -108,6 +109,7 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self._transaction.commit()
         self.committed = True
+        committed(self._published)
         hooks = [*self._on_publish, *self._on_commit] if self._published else self._on_commit
         for hook in hooks:
             hook()

@@ -47,6 +47,7 @@ from crnt_shared.metrics import (
     OUTBOX_REJECTED,
 )
 from crnt_shared.retry import Backoff
+from crnt_shared.tracing import published
 from crnt_shared.worker import Worker
 
 log = structlog.get_logger(__name__)
@@ -92,6 +93,8 @@ class _Batch:
 
     sent: list[tuple[Any, "asyncio.Future[Any]"]] = field(default_factory=list)
     refused: list[tuple[Any, BaseException]] = field(default_factory=list)
+    #: When the rows were handed to the producer (wall clock, ns): their spans start there.
+    sent_ns: int = field(default_factory=time.time_ns)
 
 
 class _Refused(Exception):
@@ -238,6 +241,10 @@ class OutboxRelay(Worker):
         for answer in answers:
             if isinstance(answer, BaseException):
                 raise answer
+        for row, _ in batch.sent:
+            traceparent = row["headers"].get("traceparent") if row["headers"] else None
+            if traceparent:
+                published(traceparent, row["topic"], batch.sent_ns)
         await self._set_aside(connection, batch.refused)
         await self._mark_published(connection, batch.sent)
         return len(batch.sent) + len(batch.refused)

@@ -1,11 +1,15 @@
 """Trace context across the services: a W3C ``traceparent`` in every CloudEvent (the CloudEvents
-distributed-tracing extension), in its outbox row and in its Kafka record's headers; a span per
-event handled, child of the span that published it. Spans leave the process over OTLP only
-when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (the exporter reads the ``OTEL_EXPORTER_OTLP_*``
+distributed-tracing extension), in its outbox row and in its Kafka record's headers. Spans: one
+per HTTP request (child of the caller's ``traceparent`` header, if any), its transaction's commit
+as an event of the current span, one per outbox row from the relay's send to Kafka's ack, one per
+event handled (child of the span that published it), one per consumer commit of a batch, one per
+mail handed to the SMTP server. Spans leave the process over OTLP only when
+``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (the exporter reads the ``OTEL_EXPORTER_OTLP_*``
 variables itself); otherwise they only give their ids to the events that follow from them.
 """
 
 import os
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -44,22 +48,83 @@ def _context(traceparent: str | None) -> Context | None:
     return _PROPAGATOR.extract({"traceparent": traceparent}) if traceparent else None
 
 
+def serving(method: str, traceparent: str | None) -> AbstractContextManager[Span]:
+    """The span of one HTTP request, named by its route once known (:func:`served`)."""
+    return _tracer.start_as_current_span(
+        method,
+        context=_context(traceparent),
+        kind=SpanKind.SERVER,
+        attributes={"http.request.method": method},
+    )
+
+
+def served(span: Span, method: str, route: str, path: str, status: int) -> None:
+    span.update_name(f"{method} {route}")
+    span.set_attributes(
+        {"http.route": route, "url.path": path, "http.response.status_code": status}
+    )
+
+
+def committed(rows: int) -> None:
+    """Mark the current span (if any records) with a transaction's commit and its outbox rows."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.add_event("commit", {"crnt.outbox.rows": rows})
+
+
+def published(traceparent: str, topic: str, sent_ns: int) -> None:
+    """The span of one outbox row, from its hand-over to the producer (``sent_ns``) to Kafka's
+    acknowledgement (now): a child of the span that wrote the row."""
+    _tracer.start_span(
+        f"publish {topic}",
+        context=_context(traceparent),
+        kind=SpanKind.PRODUCER,
+        attributes={"messaging.system": "kafka", "messaging.destination.name": topic},
+        start_time=sent_ns,
+    ).end()
+
+
+def sending(event_id: str, kind: str) -> AbstractContextManager[Span]:
+    """The span of handing one mail to the SMTP server, named by the event that caused it
+    (a delivery keeps no trace context of its own)."""
+    return _tracer.start_as_current_span(
+        "smtp send",
+        kind=SpanKind.CLIENT,
+        attributes={"crnt.event.id": event_id, "crnt.delivery.kind": kind},
+    )
+
+
 def handling(
-    event_type: str, traceparent: str | None, consumer: str
+    event_type: str, traceparent: str | None, consumer: str, event_id: str
 ) -> AbstractContextManager[Span]:
     """The span of handling one event: a child of the span that published it."""
     return _tracer.start_as_current_span(
         f"handle {event_type}",
         context=_context(traceparent),
         kind=SpanKind.CONSUMER,
-        attributes={"messaging.system": "kafka", "messaging.consumer.group.name": consumer},
+        attributes={
+            "messaging.system": "kafka",
+            "messaging.consumer.group.name": consumer,
+            "messaging.message.id": event_id,
+        },
     )
 
 
+def committing(traceparents: Sequence[str | None], consumer: str) -> AbstractContextManager[Span]:
+    """The span of a consumer's commit of many events' effects, linked to each one's."""
+    return _linked(f"commit x{len(traceparents)}", traceparents, consumer)
+
+
 def handling_together(
-    event_type: str, traceparents: list[str | None], consumer: str
+    event_type: str, traceparents: Sequence[str | None], consumer: str
 ) -> AbstractContextManager[Span]:
     """The span of handling many events at once (a bulk handler), linked to each one's."""
+    return _linked(f"handle {event_type} x{len(traceparents)}", traceparents, consumer)
+
+
+def _linked(
+    name: str, traceparents: Sequence[str | None], consumer: str
+) -> AbstractContextManager[Span]:
     links: list[Link] = []
     for traceparent in traceparents:
         context = _context(traceparent)
@@ -71,7 +136,7 @@ def handling_together(
         "messaging.batch.message_count": len(traceparents),
     }
     return _tracer.start_as_current_span(
-        f"handle {event_type} x{len(traceparents)}",
+        name,
         context=_context(traceparents[0]) if traceparents else None,
         kind=SpanKind.CONSUMER,
         links=links,

@@ -31,6 +31,7 @@ from crnt_shared.contracts.notifications import (
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import utcnow
 from crnt_shared.retry import Backoff
+from crnt_shared.tracing import sending
 from crnt_shared.worker import Worker
 
 from crnt_notifications.handlers import Notifier, seal_due_notices
@@ -143,7 +144,8 @@ class DeliverySender(Worker):
         await repository.mark_sent(delivery.id, attempts)
         await uow.publish(self._sent(delivery, attempts), topic=self._topic)
         try:
-            await self._send(mail)
+            with sending(str(delivery.event_id), delivery.kind):
+                await self._send(mail)
         except Exception as error:
             await uow.connection.execute("ROLLBACK TO SAVEPOINT before_send")
             failure = classify(error)
