@@ -44,7 +44,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from bench.figures import Figure, table
 from bench.mailbox import kind_of
-from bench.memory import peak_rss_mib
+from bench.memory import cpu_seconds, peak_rss_mib
 from bench.otlp import Receiver, hops
 from tests.e2e.system import System, running_system
 
@@ -686,6 +686,8 @@ class Latency:
     hops: dict[str, list[float]]
     traced: list[float]
     traces: int
+    #: CPU time each process used per approval while they came in (ms).
+    cpu_per_approval: dict[str, float]
 
 
 async def latency(
@@ -694,18 +696,26 @@ async def latency(
     mailbox: Mailbox,
     applicants: list[Applicant],
     receiver: Receiver | None,
+    log_dir: Path,
 ) -> Latency:
     config = bench.config
     before = Counter(mailbox.kinds)
     version = (await bench.versions())[-1]["version"]
     if receiver is not None:
         receiver.recording = True
+    processes = {name: p.pid for name, p in bench.system.processes.processes.items()}
+    processes["bench"] = os.getpid()
+    cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
     first = await probe.sample()
     started = time.monotonic()
     achieved = await bench.approve_at(applicants, config.rate)
     approving = time.monotonic() - started
     await asyncio.sleep(RECALCULATION_MAX_DELAY_SECONDS + 1)
     last = await probe.sample()
+    cpu = {
+        name: (cpu_seconds(pid) - cpu_before[name]) * 1000 / len(applicants)
+        for name, pid in processes.items()
+    }
     budget_records = sum(
         last.ends[g] - first.ends[g] for g in ("notifications-budget",) if g in last.ends
     )
@@ -770,16 +780,22 @@ async def latency(
         f"sent {during['share']} share and {during['new members']} new-member mails "
         f"(coalesced), its backlog peaked at {peak_mail}"
     )
+    print(
+        "  CPU per approval (ms, while they came in and for the recalculator's delay after): "
+        + ", ".join(f"{name} {ms:.1f}" for name, ms in cpu.items())
+        + f"; the services' sum {sum(v for k, v in cpu.items() if k != 'bench'):.1f} ms"
+    )
     hop_durations: dict[str, list[float]] = {}
     traced: list[float] = []
     traces = 0
     if receiver is not None:
         await asyncio.sleep(2.0)  # the services' span processors export every 0.5 s
         receiver.recording = False
+        receiver.dump(log_dir / "spans.jsonl")
         hop_durations, traced, traces = hops(receiver.spans)
         print(
             f"  per hop, from {len(traced)} complete traces of {traces} approvals "
-            f"({receiver.received} spans received over OTLP):"
+            f"({receiver.received} spans received over OTLP, in {log_dir / 'spans.jsonl'}):"
         )
         for hop, values in hop_durations.items():
             print(f"    {hop:<46} {milliseconds(values)}")
@@ -796,6 +812,7 @@ async def latency(
         hop_durations,
         traced,
         traces,
+        cpu,
     )
 
 
@@ -1035,6 +1052,19 @@ def results(
                 None,
             )
         )
+    services_cpu = sum(ms for name, ms in measured.cpu_per_approval.items() if name != "bench")
+    figures.append(
+        Figure(
+            f"CPU per approval at {config.rate:g}/s, ms (what bounds the rate)",
+            ", ".join(f"{name} {ms:.1f}" for name, ms in measured.cpu_per_approval.items())
+            + f"; services {services_cpu:.1f} ms: at most "
+            f"{(os.cpu_count() or 1) * 1000 / max(services_cpu, 1e-9):.0f}/s on "
+            f"{os.cpu_count()} idle cores",
+            "—",
+            "≤ 10 ms for 200/s on 2 cores",
+            services_cpu <= 10,
+        )
+    )
     figures.append(
         Figure(
             "peak RSS per service process, MiB",
@@ -1090,7 +1120,9 @@ async def main() -> None:
         rss: dict[str, float] = {}
         try:
             pool, seeding = await seed(bench, probe, mailbox)
-            measured = await latency(bench, probe, mailbox, pool[: config.approvals], receiver)
+            measured = await latency(
+                bench, probe, mailbox, pool[: config.approvals], receiver, log_dir
+            )
             steps = await throughput(bench, probe, pool[config.approvals :])
         finally:
             await probe.stop()

@@ -36,7 +36,7 @@ import httpx
 from bench import places
 from bench.e2e import BUDGET, YEAR, Mailbox, Probe, wait_for, with_check_digit
 from bench.figures import Figure, table
-from bench.memory import peak_rss_mib
+from bench.memory import cpu_seconds, peak_rss_mib
 from tests.e2e.system import System, running_system
 
 #: Every consumer group of the system, and the topics (``<prefix>.<name>.events``) it reads.
@@ -214,13 +214,6 @@ class Driver:
             size = len(detail["body_text"].encode()) + len(detail["body_html"].encode())
             largest = max(largest, size)
         return int(page["total"]), largest
-
-
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time a running process has used."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)

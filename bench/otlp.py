@@ -4,11 +4,14 @@ bench reads per trace where the time went (:func:`hops`)."""
 
 import asyncio
 import contextlib
+import dataclasses
 import gzip
 import itertools
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -68,6 +71,7 @@ class Receiver:
     spans: list[SpanRecord] = field(default_factory=list)
     received: int = 0
     _server: asyncio.Server | None = None
+    _clients: set[asyncio.StreamWriter] = field(default_factory=set)
 
     @property
     def endpoint(self) -> str:
@@ -81,11 +85,14 @@ class Receiver:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+            for client in self._clients:
+                client.close()
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         body_out = ExportTraceServiceResponse().SerializeToString()
+        self._clients.add(writer)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -106,7 +113,14 @@ class Receiver:
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self._clients.discard(writer)
             writer.close()
+
+    def dump(self, path: Path) -> None:
+        """The spans recorded, one JSON object a line (to look into a trace by hand)."""
+        with path.open("w", encoding="utf-8") as out:
+            for span in self.spans:
+                out.write(json.dumps(dataclasses.asdict(span)) + "\n")
 
     def _take(self, body: bytes) -> None:
         request = ExportTraceServiceRequest()
@@ -131,9 +145,10 @@ HOPS = (
 
 def hops(spans: list[SpanRecord]) -> tuple[dict[str, list[float]], list[float], int]:
     """Per hop, its duration (s) in each complete approval trace: the registry's approve
-    request (its ``commit`` event), the relay's publish of ``membership.approved``, the
-    notifications consumer's handling of it and the commit of its effects, then the SMTP send of
-    the welcome (joined by the event's id, a delivery keeps no trace context). Also each trace's
+    request (FastAPI's span) and its transaction's ``commit`` event, the relay's publish of
+    ``membership.approved``, the notifications consumer's handling of it and the commit of its
+    effects, then the SMTP send of the welcome (joined by the event's id: a delivery keeps no
+    trace context). Also each trace's
     total and how many approval traces were seen."""
     by_trace: dict[str, list[SpanRecord]] = defaultdict(list)
     commits_linked: dict[str, list[SpanRecord]] = defaultdict(list)
@@ -152,14 +167,11 @@ def hops(spans: list[SpanRecord]) -> tuple[dict[str, list[float]], list[float], 
     approvals = 0
     for trace_id, members in by_trace.items():
         request = next(
-            (
-                s
-                for s in members
-                if s.service == "registry" and s.name.endswith("/approve") and s.commits
-            ),
+            (s for s in members if s.service == "registry" and s.name.endswith("/approve")),
             None,
         )
-        if request is None:
+        commits = [c for s in members if s.service == "registry" for c in s.commits]
+        if request is None or not commits:
             continue
         approvals += 1
         publish = [s for s in members if s.service == "registry" and s.name.startswith("publish ")]
@@ -187,7 +199,7 @@ def hops(spans: list[SpanRecord]) -> tuple[dict[str, list[float]], list[float], 
             continue
         moments = [
             request.start_ns,
-            request.commits[-1],
+            max(commits),
             max(s.end_ns for s in publish),
             min(handled.end_ns, min(queued)),
             min(queued),

@@ -26,7 +26,6 @@ from crnt_shared.problems import API_PREFIX as API_PREFIX
 from crnt_shared.problems import PROBLEM_JSON as PROBLEM_JSON
 from crnt_shared.problems import document_problems
 from crnt_shared.ratelimit import TooManyRequests
-from crnt_shared.tracing import served, serving
 
 log = structlog.get_logger(__name__)
 
@@ -282,20 +281,18 @@ class RequestContextMiddleware:
                 ]
             await send(message)
 
-        with serving(scope["method"], headers.get("traceparent")) as span:
-            try:
-                await self.app(scope, limited_receive, send_with_ids)
-            except _BodyTooLarge:
-                await self._too_large(scope, receive, send)
-                status = 413
-            finally:
-                route = scope.get("route")
-                path = getattr(route, "path", "unmatched")
-                HTTP_LATENCY.labels(self.service, scope["method"], path, str(status)).observe(
-                    time.perf_counter() - started
-                )
-                served(span, scope["method"], path, scope["path"], status)
-                structlog.contextvars.unbind_contextvars("request_id")
+        try:
+            await self.app(scope, limited_receive, send_with_ids)
+        except _BodyTooLarge:
+            await self._too_large(scope, receive, send)
+            status = 413
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            HTTP_LATENCY.labels(self.service, scope["method"], path, str(status)).observe(
+                time.perf_counter() - started
+            )
+            structlog.contextvars.unbind_contextvars("request_id")
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem_response(
@@ -306,7 +303,7 @@ class RequestContextMiddleware:
         await response(scope, receive, send)
 
 
-_IDENTIFYING = frozenset({b"x-request-id", b"x-correlation-id", b"content-length", b"traceparent"})
+_IDENTIFYING = frozenset({b"x-request-id", b"x-correlation-id", b"content-length"})
 
 
 def _identifying_headers(raw: Sequence[tuple[bytes, bytes]]) -> dict[str, str]:

@@ -1,11 +1,12 @@
 """Trace context across the services: a W3C ``traceparent`` in every CloudEvent (the CloudEvents
-distributed-tracing extension), in its outbox row and in its Kafka record's headers. Spans: one
-per HTTP request (child of the caller's ``traceparent`` header, if any), its transaction's commit
-as an event of the current span, one per outbox row from the relay's send to Kafka's ack, one per
-event handled (child of the span that published it), one per consumer commit of a batch, one per
-mail handed to the SMTP server. Spans leave the process over OTLP only when
-``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (the exporter reads the ``OTEL_EXPORTER_OTLP_*``
-variables itself); otherwise they only give their ids to the events that follow from them.
+distributed-tracing extension), in its outbox row and in its Kafka record's headers. Spans: an
+HTTP request's (FastAPI makes them once a tracer provider is installed: the request, its
+dependencies, its endpoint), a transaction's commit as an event of the current span, one per
+outbox row from the relay's send to Kafka's ack, one per event handled (child of the span that
+published it), one per consumer commit of a batch, one per mail handed to the SMTP server. Spans
+leave the process over OTLP only when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set (the exporter reads
+the ``OTEL_EXPORTER_OTLP_*`` variables itself); otherwise they only give their ids to the events
+that follow from them.
 """
 
 import os
@@ -46,23 +47,6 @@ def current_traceparent() -> str | None:
 
 def _context(traceparent: str | None) -> Context | None:
     return _PROPAGATOR.extract({"traceparent": traceparent}) if traceparent else None
-
-
-def serving(method: str, traceparent: str | None) -> AbstractContextManager[Span]:
-    """The span of one HTTP request, named by its route once known (:func:`served`)."""
-    return _tracer.start_as_current_span(
-        method,
-        context=_context(traceparent),
-        kind=SpanKind.SERVER,
-        attributes={"http.request.method": method},
-    )
-
-
-def served(span: Span, method: str, route: str, path: str, status: int) -> None:
-    span.update_name(f"{method} {route}")
-    span.set_attributes(
-        {"http.route": route, "url.path": path, "http.response.status_code": status}
-    )
 
 
 def committed(rows: int) -> None:
