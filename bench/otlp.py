@@ -132,6 +132,7 @@ class Receiver:
             self.spans.append(record)
 
 
+APPROVED_HANDLED = "handle fr.crnt.registry.membership.approved.v1"
 #: The hops of an approval, in order, each ending at a moment of its trace (see :func:`hops`).
 HOPS = (
     "HTTP request → outbox commit (registry)",
@@ -176,11 +177,7 @@ def hops(spans: list[SpanRecord]) -> tuple[dict[str, list[float]], list[float], 
         approvals += 1
         publish = [s for s in members if s.service == "registry" and s.name.startswith("publish ")]
         handled = next(
-            (
-                s
-                for s in members
-                if s.service == "notifications" and s.name == "handle membership.approved"
-            ),
+            (s for s in members if s.service == "notifications" and s.name == APPROVED_HANDLED),
             None,
         )
         if not publish or handled is None:
