@@ -15,8 +15,8 @@ class Figure:
     met: bool | None
 
 
-def table(figures: list[Figure]) -> str:
-    rows = [("figure", "measured", "baseline (same run)", "target", "met")]
+def table(figures: list[Figure], baseline: str = "baseline (same run)") -> str:
+    rows = [("figure", "measured", baseline, "target", "met")]
     rows += [
         (
             f.name,
