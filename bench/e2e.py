@@ -850,7 +850,8 @@ async def latency(
 def compact_ms(values: list[float]) -> str:
     if not values:
         return "no sample"
-    return f"p50 {percentile(values, 50) * 1000:.1f} ms / p99 {percentile(values, 99) * 1000:.1f} ms"
+    p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
+    return f"p50 {p50:.1f} ms / p99 {p99:.1f} ms"
 
 
 def milliseconds(values: list[float]) -> str:
