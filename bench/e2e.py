@@ -660,7 +660,7 @@ async def seed(bench: Bench, probe: Probe, mailbox: Mailbox) -> tuple[list[Appli
         f"approved (in requests of {config.batch}) at {seeding.approvals:.1f} s, all in the "
         f"budget's shares at {seeding.shared:.1f} s, no consumer lagging at {seeding.idle:.1f} s; "
         f"then {len(later)} more applications for the next phases, the window closed and every "
-        f"mail sent at {seeding.mailed:.0f} s"
+        f"mail sent at {seeding.mailed:.0f} s; " + load_average()
     )
     print(f"  mails: {', '.join(f'{k} {v}' for k, v in mailbox.kinds.most_common())}")
     return later, seeding
@@ -778,7 +778,8 @@ async def latency(
     during.subtract(before)
     print(
         f"latency: {len(applicants)} approvals at {config.rate:g}/s over {approving:.0f} s "
-        f"(achieved {achieved:.2f}/s); {len(total)}/{len(applicants)} welcome mails arrived"
+        f"(achieved {achieved:.2f}/s); {len(total)}/{len(applicants)} welcome mails arrived; "
+        + load_average()
     )
     for label, values in (
         ("approve returned → welcome mail accepted", total),
@@ -974,6 +975,11 @@ def print_step(step: Step, bound: int) -> None:
     print("".join(f" {cell:>{width}}" for cell, width in zip(cells, WIDTHS, strict=True)))
 
 
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.1f} / {five:.1f} / {fifteen:.1f} (1, 5, 15 min)"
+
+
 def header(config: Config, log_dir: Path) -> None:
     rates = ", ".join(f"{rate:g}" for rate in config.steps)
     lines = [
@@ -1003,6 +1009,7 @@ def header(config: Config, log_dir: Path) -> None:
         "              Steps follow each other without a pause, each inheriting the backlog of",
         "              the one before: events arrived vs handled per second is the rate to read.",
         f"  logs        {log_dir}",
+        f"  machine     {load_average()}",
     ]
     print("\n".join(lines))
 
@@ -1192,7 +1199,7 @@ async def main() -> None:
                 )
                 + (f"; retried HTTP errors {dict(bench.errors)}" if bench.errors else "")
             )
-    print(f"total {time.monotonic() - began:.0f} s")
+    print(f"total {time.monotonic() - began:.0f} s; " + load_average())
     print(table(results(config, seeding, measured, steps, rss), baseline="baseline (the issue)"))
 
 
