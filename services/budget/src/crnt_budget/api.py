@@ -242,7 +242,7 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
     async def budget_of(repository: Repository, year: int) -> BudgetRow:
         budget = await repository.budget(year)
         if budget is None:
-            raise NotFound(str(domain.NoBudget(year)))
+            raise _no_budget(domain.NoBudget(year))
         return budget
 
     async def latest(repository: Repository, year: int) -> tuple[BudgetRow, VersionRow]:
@@ -288,10 +288,8 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
         try:
             async with runtime.unit_of_work() as uow:
                 return await call(uow)
-        except domain.YearClosed as error:
-            raise Conflict(str(error)) from error
         except domain.NoBudget as error:
-            raise NotFound(str(error)) from error
+            raise _no_budget(error) from error
 
     @router.put(
         "/budgets/{year}",
@@ -404,6 +402,10 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
             return await _version_view(repository, found)
 
     return router
+
+
+def _no_budget(error: domain.NoBudget) -> NotFound:
+    return NotFound(f"{error}: the agency configures it with PUT /api/v1/budgets/{error.year}.")
 
 
 def _version_summary(version: VersionRow) -> dict[str, Any]:
