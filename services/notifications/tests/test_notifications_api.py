@@ -8,7 +8,6 @@ import pytest
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_shared.contracts.registry import MembershipSuspended
 from crnt_shared.testing import wait_until
-from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     AGENCY_EMAIL,
@@ -24,11 +23,7 @@ API = "/api/v1"
 
 
 async def test_deliveries_are_listed_filtered_and_paged(
-    app: FastAPI,
-    publish: Publish,
-    mail: MailCatcher,
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
+    publish: Publish, mail: MailCatcher, client: httpx.AsyncClient, agency: dict[str, str]
 ) -> None:
     events = [
         membership(
@@ -74,9 +69,7 @@ async def test_deliveries_are_listed_filtered_and_paged(
     assert body["message_id"].strip("<>") in caught
 
 
-async def test_bad_requests_are_problems(
-    app: FastAPI, client: httpx.AsyncClient, agency: dict[str, str]
-) -> None:
+async def test_bad_requests_are_problems(client: httpx.AsyncClient, agency: dict[str, str]) -> None:
     assert (await client.get(f"{API}/deliveries")).status_code == 401
     copil = {"Authorization": "Bearer test-copil-token"}
     assert (await client.get(f"{API}/deliveries", headers=copil)).status_code == 403

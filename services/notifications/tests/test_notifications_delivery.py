@@ -7,7 +7,6 @@ import pytest
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_shared.contracts.registry import MembershipSuspended
 from crnt_shared.testing import wait_until
-from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     AGENCY_EMAIL,
@@ -22,11 +21,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_smtp_down_then_up_every_mail_arrives_once(
-    app: FastAPI,
-    publish: Publish,
-    mail: MailCatcher,
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
+    publish: Publish, mail: MailCatcher, client: httpx.AsyncClient, agency: dict[str, str]
 ) -> None:
     await mail.stop()
     people = [f"p{index}@outage.example" for index in range(4)]

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     Publish,
+    all_sent,
     animators,
     centre,
     deliveries,
@@ -42,11 +43,7 @@ async def test_old_settled_deliveries_are_pseudonymised_and_the_rest_kept(
         )
     )
 
-    async def all_sent() -> bool:
-        page = await deliveries(client, agency)
-        return bool(page["total"] >= 2 and all(i["status"] == "sent" for i in page["items"]))
-
-    await wait_until(all_sent, timeout=30, message="the suspensions mailed")
+    await all_sent(client, agency, at_least=2, message="the suspensions mailed")
     runtime = app.state.runtime
 
     async def published() -> bool:

@@ -24,7 +24,7 @@ from crnt_notifications.repository import (
     Repository,
 )
 from crnt_notifications.templates import Renderer
-from crnt_shared.contracts.budget import Cause, CentreShareChanged, CentreShareChangedData
+from crnt_shared.contracts.budget import CentreShareChanged
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipApproved
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import utcnow
@@ -34,10 +34,12 @@ from services.notifications.tests.notifications_testkit import (
     animators,
     centre,
     membership,
+    share_changed,
     with_status,
 )
 
 WINDOW = timedelta(minutes=5)
+YEAR = 2031
 
 
 @dataclass
@@ -194,74 +196,62 @@ async def test_an_approval_welcomes_each_confirmed_animator_and_joins_the_next_a
 # Coalescing share changes
 
 
-def share_changed(facts: CentreFacts, version: int, amount: str, previous: str) -> Any:
-    change = f"{float(amount) - float(previous):.2f}"
-    return CentreShareChanged.create(
-        source="/crnt/budget",
-        subject=str(facts.id),
-        data=CentreShareChangedData(
-            year=2031,
-            version=version,
-            centre_id=facts.id,
-            centre_name=facts.nom,
-            epci_siren=facts.epci_siren,
-            member=True,
-            amount=amount,
-            previous=previous,
-            change=change,
-            cause=Cause(kind="events", event_count=1, events=[], types=[]),
-        ),
-    )
+def changes(facts: CentreFacts, *amounts: tuple[int, str, str]) -> list[CentreShareChanged]:
+    """The budget's share events of ``facts``: (version, amount, previous) each."""
+    return [
+        share_changed(facts, version=v, amount=amount, previous=previous, year=YEAR)
+        for v, amount, previous in amounts
+    ]
 
 
-def notice_of(facts: CentreFacts, *, created: datetime | None = None) -> Notice:
-    return Notice(uuid.uuid4(), Kind.SHARE_CHANGED, f"{facts.id}:2031", created or utcnow())
+async def known_centre(memory: MemoryRepository) -> CentreFacts:
+    """A member centre the registry told about, with its animator Ana."""
+    facts = centre("EPN de Lumbres", commune="Lumbres")
+    await memory.upsert_centre(facts)
+    await memory.replace_animators(facts.id, animators("ana@lumbres.example"))
+    return facts
+
+
+async def seal(
+    memory: MemoryRepository, notifier: Notifier, facts: CentreFacts, *, age: timedelta = WINDOW
+) -> bool:
+    """The centre's notice at its window's end (``age`` after it opened): whether it is done."""
+    key = f"{facts.id}:{YEAR}"
+    notice = Notice(uuid.uuid4(), Kind.SHARE_CHANGED, key, utcnow() - age)
+    items = memory.items(Kind.SHARE_CHANGED, key)
+    return await announce_share(cast(Repository, memory), notifier, notice, items)
 
 
 async def test_a_burst_of_share_changes_waits_in_one_notice_and_gives_one_mail(
     memory: MemoryRepository, notifier: Notifier
 ) -> None:
-    facts = centre("EPN de Lumbres", commune="Lumbres")
-    await memory.upsert_centre(facts)
-    await memory.replace_animators(facts.id, animators("ana@lumbres.example"))
-    burst = [
-        share_changed(facts, 2, "1500.00", "1000.00"),
-        share_changed(facts, 3, "1500.00", "1500.00"),  # no change: nothing to keep
-        share_changed(facts, 4, "1250.00", "1500.00"),
-    ]
+    facts = await known_centre(memory)
+    burst = changes(facts, (2, "1500.00", "1000.00"), (3, "1500.00", "1500.00"))
+    burst += changes(facts, (4, "1250.00", "1500.00"))
 
     await on_shares_changed(burst, UOW, notifier)
 
-    key = f"{facts.id}:2031"
-    items = memory.items(Kind.SHARE_CHANGED, key)
-    assert [item.event_id for item in items] == [burst[0].id, burst[2].id]
-    assert await announce_share(cast(Repository, memory), notifier, notice_of(facts), items)
+    kept = memory.items(Kind.SHARE_CHANGED, f"{facts.id}:{YEAR}")
+    assert [item.event_id for item in kept] == [burst[0].id, burst[2].id]  # not the still one
+    assert await seal(memory, notifier, facts)
     [mail] = memory.deliveries
     assert (mail.recipient, mail.kind) == ("ana@lumbres.example", Kind.SHARE_CHANGED)
     assert list(mail.event_ids) == [burst[0].id, burst[2].id]
     assert "1\u202f250,00\u00a0€" in mail.body_text  # the latest amount
     assert "+250,00\u00a0€" in mail.body_text  # the change since the last mail (1,000.00)
-    assert memory.announced[(facts.id, 2031)] == 125_000
+    assert memory.announced[(facts.id, YEAR)] == 125_000
 
 
 async def test_a_share_back_where_the_last_mail_left_it_sends_nothing(
     memory: MemoryRepository, notifier: Notifier
 ) -> None:
-    facts = centre("EPN de Lumbres", commune="Lumbres")
-    await memory.upsert_centre(facts)
-    await memory.replace_animators(facts.id, animators("ana@lumbres.example"))
-    memory.announced[(facts.id, 2031)] = 100_000
-    await on_shares_changed(
-        [
-            share_changed(facts, 5, "1200.00", "1000.00"),
-            share_changed(facts, 6, "1000.00", "1200.00"),
-        ],
-        UOW,
-        notifier,
-    )
+    facts = await known_centre(memory)
+    memory.announced[(facts.id, YEAR)] = 100_000
+    up_and_down = changes(facts, (5, "1200.00", "1000.00"), (6, "1000.00", "1200.00"))
 
-    items = memory.items(Kind.SHARE_CHANGED, f"{facts.id}:2031")
-    assert await announce_share(cast(Repository, memory), notifier, notice_of(facts), items)
+    await on_shares_changed(up_and_down, UOW, notifier)
+
+    assert await seal(memory, notifier, facts)
     assert memory.deliveries == []
 
 
@@ -269,13 +259,10 @@ async def test_a_share_notice_of_a_centre_not_heard_of_yet_waits_then_gives_up(
     memory: MemoryRepository, notifier: Notifier
 ) -> None:
     facts = centre("EPN inconnu")
-    await on_shares_changed([share_changed(facts, 2, "900.00", "0.00")], UOW, notifier)
-    items = memory.items(Kind.SHARE_CHANGED, f"{facts.id}:2031")
+    await on_shares_changed(changes(facts, (2, "900.00", "0.00")), UOW, notifier)
 
-    recent = notice_of(facts)
-    assert not await announce_share(cast(Repository, memory), notifier, recent, items)
-    assert memory.postponed[recent.id] - utcnow() <= WINDOW  # one more window
-
-    forgotten = notice_of(facts, created=utcnow() - WINDOW * 11)
-    assert await announce_share(cast(Repository, memory), notifier, forgotten, items)
+    assert not await seal(memory, notifier, facts)
+    [until] = memory.postponed.values()
+    assert until - utcnow() <= WINDOW  # one more window
+    assert await seal(memory, notifier, facts, age=WINDOW * 11)  # never heard of: dropped
     assert memory.deliveries == []

@@ -9,15 +9,9 @@ from typing import Any
 
 from crnt_shared.errors import RuleViolation
 
+from crnt_budget.domain import money
 from crnt_budget.domain.epci import EpciKey
 from crnt_budget.domain.keys import CentreKey, CentreWeight
-from crnt_budget.domain.money import (
-    format_cents,
-    format_optional_cents,
-    format_ratio,
-    parse_cents,
-    parse_ratio,
-)
 from crnt_budget.domain.plan import (
     DOTATIONS,
     DOTATIONS_LABEL,
@@ -112,21 +106,21 @@ def config_to_json(config: BudgetConfig) -> dict[str, object]:
     funders: list[dict[str, object]] = []
     for funder in config.funders:
         if funder.amount is not None:
-            funders.append({"name": funder.name, "amount": format_cents(funder.amount)})
+            funders.append({"name": funder.name, "amount": money.format_cents(funder.amount)})
         else:
             assert funder.rate is not None
             funders.append(
                 {
                     "name": funder.name,
-                    "rate": format_ratio(funder.rate),
-                    "ceiling": format_optional_cents(funder.ceiling),
+                    "rate": money.format_ratio(funder.rate),
+                    "ceiling": money.format_optional_cents(funder.ceiling),
                     "base": base_to_json(funder.base),
                 }
             )
     body: dict[str, object] = {
-        "envelope": format_cents(config.envelope),
+        "envelope": money.format_cents(config.envelope),
         "centre_key": {
-            "fixed_ratio": format_ratio(config.centre_key.fixed_ratio),
+            "fixed_ratio": money.format_ratio(config.centre_key.fixed_ratio),
             "weight": config.centre_key.weight.value,
         },
         "epci_key": config.epci_key.value,
@@ -136,15 +130,15 @@ def config_to_json(config: BudgetConfig) -> dict[str, object]:
                 "id": line.id,
                 "label": line.label,
                 "nature": line.nature.value,
-                "estimated": format_cents(line.estimated),
-                "actual": format_optional_cents(line.actual),
+                "estimated": money.format_cents(line.estimated),
+                "actual": money.format_optional_cents(line.actual),
             }
             for line in config.network_lines
         ],
     }
     if config.fixed_shares is not None:
         body["fixed_shares"] = {
-            siren: format_ratio(share) for siren, share in sorted(config.fixed_shares.items())
+            siren: money.format_ratio(share) for siren, share in sorted(config.fixed_shares.items())
         }
     return body
 
@@ -161,7 +155,7 @@ def _base_from_json(data: Mapping[str, Any] | None) -> Base:
 
 def _optional(data: Mapping[str, Any], name: str) -> int | None:
     value = data.get(name)
-    return None if value is None else parse_cents(value)
+    return None if value is None else money.parse_cents(value)
 
 
 def config_from_json(data: Mapping[str, Any]) -> BudgetConfig:
@@ -169,7 +163,7 @@ def config_from_json(data: Mapping[str, Any]) -> BudgetConfig:
         Funder(
             name=item["name"],
             amount=_optional(item, "amount"),
-            rate=None if item.get("rate") is None else parse_ratio(item["rate"]),
+            rate=None if item.get("rate") is None else money.parse_ratio(item["rate"]),
             ceiling=_optional(item, "ceiling"),
             base=_base_from_json(item.get("base")),
         )
@@ -180,16 +174,16 @@ def config_from_json(data: Mapping[str, Any]) -> BudgetConfig:
             id=item["id"],
             label=item["label"],
             nature=Nature(item["nature"]),
-            estimated=parse_cents(item["estimated"]),
+            estimated=money.parse_cents(item["estimated"]),
             actual=_optional(item, "actual"),
         )
         for item in data.get("network_lines", [])
     )
     shares = data.get("fixed_shares")
     return BudgetConfig(
-        envelope=parse_cents(data["envelope"]),
+        envelope=money.parse_cents(data["envelope"]),
         centre_key=CentreKey(
-            parse_ratio(data["centre_key"]["fixed_ratio"]),
+            money.parse_ratio(data["centre_key"]["fixed_ratio"]),
             CentreWeight(data["centre_key"]["weight"]),
         ),
         epci_key=EpciKey(data["epci_key"]),
@@ -197,5 +191,5 @@ def config_from_json(data: Mapping[str, Any]) -> BudgetConfig:
         network_lines=lines,
         fixed_shares=None
         if shares is None
-        else {siren: parse_ratio(share) for siren, share in shares.items()},
+        else {siren: money.parse_ratio(share) for siren, share in shares.items()},
     )

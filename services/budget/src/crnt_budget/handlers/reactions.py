@@ -23,6 +23,7 @@ part, does. Progress reports (``action.updated``, ``action.status_changed``) bri
 actual cost: a change is a cause of a new version (the plan's réalisé), never of a closed year.
 """
 
+from crnt_shared.contracts import registry
 from crnt_shared.contracts.programme import (
     NATURES,
     ActionStatusChanged,
@@ -30,16 +31,7 @@ from crnt_shared.contracts.programme import (
     ProgrammeValidated,
     default_nature,
 )
-from crnt_shared.contracts.registry import (
-    CentreFacts,
-    CentreUpdated,
-    EpciRegistered,
-    EpciUpdated,
-    MembershipApproved,
-    MembershipReinstated,
-    MembershipSuspended,
-    MembershipWithdrawn,
-)
+from crnt_shared.contracts.registry import CentreFacts, CentreUpdated, EpciRegistered, EpciUpdated
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import Event
 from crnt_shared.money import cents_from_amount
@@ -48,18 +40,26 @@ from crnt_budget.repository import ActionRow, CentreRow, ProgrammeRow, Repositor
 
 #: Whether each membership event puts the centre in the shares.
 JOINS: dict[type[Event], bool] = {
-    MembershipApproved: True,
-    MembershipReinstated: True,
-    MembershipSuspended: False,
-    MembershipWithdrawn: False,
+    registry.MembershipApproved: True,
+    registry.MembershipReinstated: True,
+    registry.MembershipSuspended: False,
+    registry.MembershipWithdrawn: False,
 }
+
+
+MembershipChange = (
+    registry.MembershipApproved
+    | registry.MembershipReinstated
+    | registry.MembershipSuspended
+    | registry.MembershipWithdrawn
+)
 
 
 # Reactions to the registry's events
 
 
 async def on_membership_changed(
-    event: MembershipApproved | MembershipReinstated | MembershipSuspended | MembershipWithdrawn,
+    event: MembershipChange,
     uow: UnitOfWork,
 ) -> bool:
     """The centre joins or leaves the shares; returns whether a year became dirty (as every

@@ -5,8 +5,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
 from crnt_shared.db import Connection
+from crnt_shared.errors import RuleViolation
 
+from crnt_budget.domain import format_cents
 from crnt_budget.repository.rows import ActionRow, CentreRow, EpciRow, ProgrammeRow
 
 
@@ -160,13 +163,19 @@ class ReadModels:
         self, action_id: UUID, actual_cents: int | None, as_of: datetime
     ) -> int | None:
         """Record an action's actual cost from its progress; returns the year when it
-        changed."""
-        year: int | None = await self.connection.fetchval(
-            "UPDATE programme_actions SET actual_cents = $2, actual_as_of = $3"
-            " WHERE action_id = $1 AND actual_cents IS DISTINCT FROM $2"
-            " AND (actual_as_of IS NULL OR actual_as_of <= $3) RETURNING year",
-            action_id,
-            actual_cents,
-            as_of,
-        )
+        changed. A negative cost is refused (:class:`RuleViolation`): the plan cannot use it."""
+        try:
+            year: int | None = await self.connection.fetchval(
+                "UPDATE programme_actions SET actual_cents = $2, actual_as_of = $3"
+                " WHERE action_id = $1 AND actual_cents IS DISTINCT FROM $2"
+                " AND (actual_as_of IS NULL OR actual_as_of <= $3) RETURNING year",
+                action_id,
+                actual_cents,
+                as_of,
+            )
+        except asyncpg.CheckViolationError as error:
+            raise RuleViolation(
+                f"the actual cost of the action {action_id} is negative"
+                f" ({format_cents(actual_cents or 0)}): the financing plan cannot use it"
+            ) from error
         return year

@@ -3,6 +3,8 @@ from the version before, and what each version keeps."""
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
+from operator import attrgetter
+from typing import Any
 from uuid import UUID
 
 from crnt_shared.db import Connection
@@ -74,6 +76,29 @@ _VERSION_COLUMNS = (
     " allocated_cents, epci_contribution_cents, member_count, changed_centres"
 )
 
+#: The key of a version's rows, and the columns of a centre's facts in it.
+_KEY = ("year", "version")
+_SHARE_FACT_COLUMNS = "centre_id, name, epci_siren, workstations, is_member, previous_cents"
+
+
+def _columns(names: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in names.split(","))
+
+
+# The rows' fields in the order of their columns (the dataclasses follow the tables).
+_version = attrgetter(*_columns(_VERSION_COLUMNS))
+_share_fact = attrgetter(*_columns(_SHARE_FACT_COLUMNS))
+_epci_share = attrgetter(*_columns(_EPCI_SHARE_COLUMNS))
+
+
+def _by_class(dotations: Mapping[int, DotationClass]) -> tuple[list[Any], ...]:
+    """The dotations as three arrays (workstations, base, extra through) for ``unnest``."""
+    return (
+        list(dotations),
+        [d.base for d in dotations.values()],
+        [d.extra_through for d in dotations.values()],
+    )
+
 
 class Versions:
     connection: Connection
@@ -118,9 +143,7 @@ class Versions:
             year,
             at,
             latest,
-            list(dotations),
-            [d.base for d in dotations.values()],
-            [d.extra_through for d in dotations.values()],
+            *_by_class(dotations),
         )
         return [ShareChange(*row) for row in rows]
 
@@ -135,76 +158,28 @@ class Versions:
     ) -> None:
         """A new version: its facts of the centres whose facts changed, its dotations by class
         and its EPCI parts."""
+        key = (version.year, version.version)
         await self.connection.execute(
             f"INSERT INTO versions ({_VERSION_COLUMNS})"
             " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            version.year,
-            version.version,
-            version.computed_at,
-            version.cause,
-            version.configuration,
-            version.financing,
-            version.envelope_cents,
-            version.allocated_cents,
-            version.epci_contribution_cents,
-            version.member_count,
-            version.changed_centres,
+            *_version(version),
         )
         await self.connection.copy_records_to_table(
             "share_facts",
-            records=[
-                (
-                    version.year,
-                    version.version,
-                    c.centre_id,
-                    c.name,
-                    c.epci_siren,
-                    c.workstations,
-                    c.is_member,
-                    c.previous_cents,
-                )
-                for c in facts
-            ],
-            columns=[
-                "year",
-                "version",
-                "centre_id",
-                "name",
-                "epci_siren",
-                "workstations",
-                "is_member",
-                "previous_cents",
-            ],
+            records=[(*key, *_share_fact(c)) for c in facts],
+            columns=[*_KEY, *_columns(_SHARE_FACT_COLUMNS)],
         )
         await self.connection.execute(
             "INSERT INTO share_classes (year, version, workstations, base_cents, extra_through)"
             " SELECT $1, $2, * FROM unnest($3::int[], $4::bigint[], $5::uuid[])",
             version.year,
             version.version,
-            list(dotations),
-            [d.base for d in dotations.values()],
-            [d.extra_through for d in dotations.values()],
+            *_by_class(dotations),
         )
         await self.connection.copy_records_to_table(
             "epci_shares",
-            records=[
-                (
-                    version.year,
-                    version.version,
-                    e.siren,
-                    e.name,
-                    e.population,
-                    e.member_centres,
-                    e.amount_cents,
-                    e.previous_cents,
-                    e.voted_cents,
-                    e.deliberation_number,
-                    e.deliberation_date,
-                    e.exceeds_voted,
-                )
-                for e in epcis
-            ],
-            columns=["year", "version", *_EPCI_SHARE_COLUMNS.replace(" ", "").split(",")],
+            records=[(*key, *_epci_share(e)) for e in epcis],
+            columns=[*_KEY, *_columns(_EPCI_SHARE_COLUMNS)],
         )
         await self.connection.execute(
             "UPDATE budgets SET latest_version = $2 WHERE year = $1", version.year, version.version
