@@ -18,7 +18,7 @@ from crnt_shared.contracts.budget import (
     CentreShareChanged,
     CentreShareChangedData,
 )
-from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
+from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipSuspended
 from crnt_shared.events import Event
 from crnt_shared.testing import (
     centre_facts,
@@ -150,6 +150,20 @@ def membership(
     reason: str | None = None,
 ) -> Event:
     return membership_event(contract, facts, people, previous=previous, reason=reason)
+
+
+def suspensions(*teams: Sequence[str], reason: str | None = None) -> list[Event]:
+    """One suspended centre per team of addresses (``Lieu 0``, ``Lieu 1``…), each its event."""
+    return [
+        membership(
+            MembershipSuspended,
+            centre(f"Lieu {index}", status="suspended"),
+            animators(*team),
+            previous="member",
+            reason=reason,
+        )
+        for index, team in enumerate(teams)
+    ]
 
 
 def with_status(facts: CentreFacts, status: str) -> CentreFacts:

@@ -6,15 +6,12 @@ from uuid import uuid4
 import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
-from crnt_shared.contracts.registry import MembershipSuspended
 from crnt_shared.testing import wait_until
 
 from services.notifications.tests.notifications_testkit import (
     AGENCY_EMAIL,
     Publish,
-    animators,
-    centre,
-    membership,
+    suspensions,
 )
 
 pytestmark = pytest.mark.integration
@@ -25,15 +22,7 @@ API = "/api/v1"
 async def test_deliveries_are_listed_filtered_and_paged(
     publish: Publish, mail: MailCatcher, client: httpx.AsyncClient, agency: dict[str, str]
 ) -> None:
-    events = [
-        membership(
-            MembershipSuspended,
-            centre(f"Lieu {n}", status="suspended"),
-            animators(f"x{n}@lieu.example", f"y{n}@lieu.example"),
-            previous="member",
-        )
-        for n in range(3)
-    ]
+    events = suspensions(*((f"x{n}@lieu.example", f"y{n}@lieu.example") for n in range(3)))
     await publish.registry(*events)
 
     async def all_sent() -> bool:

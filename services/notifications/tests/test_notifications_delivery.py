@@ -5,16 +5,13 @@ import asyncio
 import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
-from crnt_shared.contracts.registry import MembershipSuspended
 from crnt_shared.testing import wait_until
 
 from services.notifications.tests.notifications_testkit import (
     AGENCY_EMAIL,
     Publish,
-    animators,
-    centre,
     deliveries,
-    membership,
+    suspensions,
 )
 
 pytestmark = pytest.mark.integration
@@ -25,16 +22,7 @@ async def test_smtp_down_then_up_every_mail_arrives_once(
 ) -> None:
     await mail.stop()
     people = [f"p{index}@outage.example" for index in range(4)]
-    events = [
-        membership(
-            MembershipSuspended,
-            centre(f"Lieu {index}", status="suspended"),
-            animators(address),
-            previous="member",
-            reason="inventaire",
-        )
-        for index, address in enumerate(people)
-    ]
+    events = suspensions(*([address] for address in people), reason="inventaire")
     await publish.registry(*events)
 
     async def outage_seen() -> bool:

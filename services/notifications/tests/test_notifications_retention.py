@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from crnt_shared.contracts.registry import MembershipSuspended
 from crnt_shared.events import utcnow
 from crnt_shared.retention import run_purges
 from crnt_shared.testing import wait_until
@@ -15,10 +14,8 @@ from fastapi import FastAPI
 from services.notifications.tests.notifications_testkit import (
     Publish,
     all_sent,
-    animators,
-    centre,
     deliveries,
-    membership,
+    suspensions,
 )
 
 pytestmark = pytest.mark.integration
@@ -30,18 +27,7 @@ RECENT = "recent@retention.example"
 async def test_old_settled_deliveries_are_pseudonymised_and_the_rest_kept(
     app: FastAPI, publish: Publish, client: httpx.AsyncClient, agency: dict[str, str]
 ) -> None:
-    await publish.registry(
-        *(
-            membership(
-                MembershipSuspended,
-                centre(f"Lieu {index}", status="suspended"),
-                animators(address),
-                previous="member",
-                reason="inventaire",
-            )
-            for index, address in enumerate((OLD, RECENT))
-        )
-    )
+    await publish.registry(*suspensions([OLD], [RECENT], reason="inventaire"))
 
     await all_sent(client, agency, at_least=2, message="the suspensions mailed")
     runtime = app.state.runtime
