@@ -16,6 +16,7 @@ from crnt_budget.consumers import subscriptions
 from crnt_budget.recalculator import Recalculator
 from crnt_budget.settings import BudgetSettings
 from crnt_budget.testing import API, budget_body, centre, membership
+from crnt_shared.consumer import Bulk
 from crnt_shared.contracts.registry import MembershipApproved
 from fastapi import FastAPI
 
@@ -34,6 +35,7 @@ async def approve(app: FastAPI, count: int) -> None:
     runtime = app.state.runtime
     registry, _ = subscriptions(runtime.settings, lambda: None)
     handler = registry.handlers[MembershipApproved]
+    assert not isinstance(handler, Bulk)
     async with runtime.unit_of_work() as uow:
         for _ in range(count):
             await handler(membership(MembershipApproved, centre(), "pending", "member"), uow)
