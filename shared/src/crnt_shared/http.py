@@ -18,7 +18,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crnt_shared.asyncapi_page import asyncapi_router
-from crnt_shared.consumer import is_transient
 from crnt_shared.context import set_correlation_id
 from crnt_shared.errors import RuleViolation
 from crnt_shared.metrics import HTTP_LATENCY
@@ -26,6 +25,7 @@ from crnt_shared.problems import API_PREFIX as API_PREFIX
 from crnt_shared.problems import PROBLEM_JSON as PROBLEM_JSON
 from crnt_shared.problems import document_problems
 from crnt_shared.ratelimit import TooManyRequests
+from crnt_shared.transient import is_transient
 
 log = structlog.get_logger(__name__)
 
@@ -181,7 +181,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TooManyRequests, on_too_many)
     # The database or the network unreachable for a while (the most specific handler wins:
     # a DataError is the client's, above).
-    for unavailable in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    for unavailable in (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    ):
         app.add_exception_handler(unavailable, on_unavailable)
     app.add_exception_handler(RuleViolation, on_rule_violation)
     app.add_exception_handler(Exception, on_error)
