@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from crnt_programme.api import build_router
 from crnt_programme.consumers import subscriptions
 from crnt_programme.domain import InvalidAction
+from crnt_programme.repository import Repository
 from crnt_programme.settings import ProgrammeSettings
 
 SERVICE = "programme"
@@ -21,6 +22,7 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
     runtime = ServiceRuntime(
         service=SERVICE,
         settings=settings,
+        repository=Repository,
         migrations=MIGRATIONS,
         subscriptions=subscriptions(settings),
         published=PROGRAMME_EVENTS,

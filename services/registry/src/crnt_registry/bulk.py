@@ -18,10 +18,8 @@ from crnt_shared.contracts.registry import (
     MembershipApproved,
     MembershipChangeData,
 )
-from crnt_shared.db import UnitOfWork
-from crnt_shared.errors import RuleViolation
+from crnt_shared.errors import Conflict, NotFound, RuleViolation
 from crnt_shared.events import Event
-from crnt_shared.http import Conflict, NotFound
 
 from crnt_registry.domain import (
     AGENCY_ACCOUNT,
@@ -38,12 +36,12 @@ from crnt_registry.domain import (
     resolve_epci,
 )
 from crnt_registry.handlers import SOURCE, Submitted, animator_facts, centre_facts
+from crnt_registry.handlers.common import SqlUnitOfWork
 from crnt_registry.repository import (
     Animator,
     Application,
     Centre,
     NewCentre,
-    Repository,
     Transition,
 )
 
@@ -73,12 +71,12 @@ class ImportReport:
     errors: list[tuple[int, str]]
 
 
-async def import_centres(command: ImportCentres, uow: UnitOfWork) -> ImportReport:
+async def import_centres(command: ImportCentres, uow: SqlUnitOfWork) -> ImportReport:
     """Each row becomes a pending application, or the row is reported and nothing is written:
     the file is all or nothing. A row's EPCI comes from its commune (or the one it names), and
     a place already pending, member or suspended (its pivot), in the registry or earlier in the
     file, cannot apply again."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     drafts = [row.centre for row in command.rows]
     owners = await repository.commune_owners({draft.code_insee for draft in drafts})
     names = await repository.epci_names(
@@ -188,11 +186,11 @@ class ApproveApplications:
     by: ActorRef | None = None
 
 
-async def approve_applications(command: ApproveApplications, uow: UnitOfWork) -> list[Centre]:
+async def approve_applications(command: ApproveApplications, uow: SqlUnitOfWork) -> list[Centre]:
     """Every application approved, as one approval each would (history, decision, event), or
     none: the first that cannot be (unknown, decided, no animator) is reported with the
     others."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     ids = list(dict.fromkeys(command.application_ids))
     applications = await repository.applications_by_id(ids, for_update=True)
     missing = [str(i) for i in ids if i not in applications]
@@ -283,10 +281,10 @@ class AddAnimators:
     by: ActorRef | None = None
 
 
-async def add_animators(command: AddAnimators, uow: UnitOfWork) -> list[Animator]:
+async def add_animators(command: AddAnimators, uow: SqlUnitOfWork) -> list[Animator]:
     """Animators entered by the agency for many centres at once (their addresses need no
     confirmation), as one addition each would, or none."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     centre_ids = list(dict.fromkeys(item.centre_id for item in command.animators))
     centres = await repository.centres_by_id(centre_ids, for_update=True)
     missing = [str(i) for i in centre_ids if i not in centres]

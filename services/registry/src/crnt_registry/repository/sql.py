@@ -1,16 +1,18 @@
-"""The registry's SQL, over one asyncpg connection (the unit of work's)."""
+"""The registry's SQL, over one asyncpg connection (the unit of work's); a unique constraint that
+refuses a write becomes a :class:`~crnt_shared.errors.Conflict`."""
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 from uuid import UUID
 
 from crnt_shared.contracts.identity import ActorRef
-from crnt_shared.db import Connection
+from crnt_shared.db import Connection, unique_or_conflict
+from crnt_shared.erasure import forget_published_events
 
 from crnt_registry.domain import (
+    CLOSED,
     CORE_FIELDS,
     DETAIL_FIELDS,
     PIVOT_PLACEHOLDER,
@@ -18,103 +20,16 @@ from crnt_registry.domain import (
     Confirmation,
     MembershipStatus,
 )
-
-
-@dataclass(frozen=True)
-class Epci:
-    siren: str
-    name: str
-    population: int
-    communes: list[str]
-
-
-@dataclass(frozen=True)
-class Centre:
-    id: UUID
-    status: MembershipStatus
-    facts: CentreDraft
-    epci_siren: str
-    epci_name: str
-    date_maj: date
-    created_at: datetime
-    updated_at: datetime
-    #: When the agency approved its application: its arrival in the network (None before).
-    member_since: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Animator:
-    id: UUID
-    centre_id: UUID
-    name: str
-    email: str
-    #: When the address was confirmed (at entry for what the agency enters); None until then.
-    confirmed_at: datetime | None = None
-
-    @property
-    def confirmed(self) -> bool:
-        return self.confirmed_at is not None
-
-
-@dataclass(frozen=True)
-class Application:
-    id: UUID
-    centre_id: UUID
-    status: str
-    channel: str
-    submitted_at: datetime
-    decided_at: datetime | None
-    decided_by: str | None
-    reason: str | None
-    confirmation: Confirmation = Confirmation.NOT_REQUIRED
-    expires_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "confirmation", Confirmation(self.confirmation))
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    action: str
-    previous_status: str | None
-    status: str
-    reason: str | None
-    actor: str
-    at: datetime
-    #: ``{kind, id, name}``: who, a person or a service account (none before people signed in).
-    actor_ref: dict[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class NewCentre:
-    id: UUID
-    facts: CentreDraft
-    epci_siren: str
-    date_maj: date
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One line of a centre's membership history."""
-
-    centre_id: UUID
-    action: str
-    previous: MembershipStatus | None
-    status: MembershipStatus
-    reason: str | None
-    actor: str
-    at: datetime
-    actor_ref: ActorRef | None = None
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-
+from crnt_registry.repository.records import (
+    Animator,
+    Application,
+    Centre,
+    Epci,
+    HistoryEntry,
+    NewCentre,
+    Page,
+    Transition,
+)
 
 _CENTRE_COLUMNS = (
     "c.id, c.status, c.nom, c.pivot, c.adresse, c.code_postal, c.commune, c.code_insee,"
@@ -175,13 +90,16 @@ class Repository:
     # EPCIs
 
     async def add_epci(self, epci: Epci) -> None:
-        await self.connection.execute(
-            "INSERT INTO epcis (siren, name, population) VALUES ($1, $2, $3)",
-            epci.siren,
-            epci.name,
-            epci.population,
-        )
-        await self._set_communes(epci.siren, epci.communes)
+        with unique_or_conflict(
+            f"EPCI {epci.siren} or one of its communes was registered meanwhile: retry."
+        ):
+            await self.connection.execute(
+                "INSERT INTO epcis (siren, name, population) VALUES ($1, $2, $3)",
+                epci.siren,
+                epci.name,
+                epci.population,
+            )
+            await self._set_communes(epci.siren, epci.communes)
 
     async def update_epci(self, epci: Epci) -> None:
         await self.connection.execute(
@@ -253,9 +171,20 @@ class Repository:
     async def add_centre(
         self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
     ) -> None:
-        await self.add_centres([NewCentre(centre_id, facts, epci_siren, date_maj)])
+        with unique_or_conflict(
+            f"A centre with pivot {facts.pivot} was submitted meanwhile: check the pending"
+            " applications."
+        ):
+            await self._insert_centres([NewCentre(centre_id, facts, epci_siren, date_maj)])
 
     async def add_centres(self, centres: Sequence[NewCentre]) -> None:
+        with unique_or_conflict(
+            "A centre with one of these pivots was submitted meanwhile: check the pending"
+            " applications."
+        ):
+            await self._insert_centres(centres)
+
+    async def _insert_centres(self, centres: Sequence[NewCentre]) -> None:
         await self.connection.executemany(
             "INSERT INTO centres (id, status, nom, pivot, adresse, code_postal, commune,"
             " code_insee, epci_siren, typologie, workstations, horaires, services, date_maj,"
@@ -283,6 +212,14 @@ class Repository:
         )
 
     async def update_centre(
+        self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
+    ) -> None:
+        with unique_or_conflict(
+            f"Another centre took pivot {facts.pivot} meanwhile: check it and retry."
+        ):
+            await self._update_centre(centre_id, facts, epci_siren, date_maj)
+
+    async def _update_centre(
         self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
     ) -> None:
         await self.connection.execute(
@@ -594,9 +531,17 @@ class Repository:
     # Animators
 
     async def add_animator(self, animator: Animator) -> None:
-        await self.add_animators([animator])
+        with unique_or_conflict(f"An animator of this centre has the email {animator.email}."):
+            await self._insert_animators([animator])
 
     async def add_animators(self, animators: Sequence[Animator]) -> None:
+        with unique_or_conflict(
+            "An animator of one of these centres was given one of these emails meanwhile:"
+            " check them and retry."
+        ):
+            await self._insert_animators(animators)
+
+    async def _insert_animators(self, animators: Sequence[Animator]) -> None:
         await self.connection.executemany(
             "INSERT INTO animators (id, centre_id, name, email, confirmed_at)"
             " VALUES ($1, $2, $3, $4, $5)",
@@ -636,6 +581,57 @@ class Repository:
         for row in rows:
             teams.setdefault(row["centre_id"], []).append(Animator(**dict(row)))
         return teams
+
+    # Erasure (RGPD)
+
+    async def centre_status(self, centre_id: UUID, *, for_update: bool = False) -> str | None:
+        lock = " FOR UPDATE" if for_update else ""
+        status: str | None = await self.connection.fetchval(
+            f"SELECT status FROM centres WHERE id = $1{lock}", centre_id
+        )
+        return status
+
+    async def animator_address(
+        self, centre_id: UUID, animator_id: UUID
+    ) -> tuple[str, datetime | None] | None:
+        """The animator's address and when it was erased (None: not yet)."""
+        row = await self.connection.fetchrow(
+            "SELECT email, erased_at FROM animators WHERE id = $1 AND centre_id = $2",
+            animator_id,
+            centre_id,
+        )
+        return None if row is None else (row["email"], row["erased_at"])
+
+    async def open_centre_of(self, email: str, *, besides: UUID) -> tuple[UUID, str] | None:
+        """A centre not closed (and its status) that another animator with ``email`` animates."""
+        row = await self.connection.fetchrow(
+            "SELECT c.id, c.status FROM animators a JOIN centres c ON c.id = a.centre_id"
+            " WHERE lower(a.email) = lower($1) AND a.id <> $2 AND c.status <> ALL($3::text[])"
+            " ORDER BY c.id LIMIT 1",
+            email,
+            besides,
+            sorted(status.value for status in CLOSED),
+        )
+        return None if row is None else (row["id"], row["status"])
+
+    async def erase_animator(
+        self, animator_id: UUID, email: str, pseudonym: str, address: str, at: datetime
+    ) -> int:
+        """The animator's name and address become ``pseudonym`` and ``address``; what the
+        registry kept of ``email`` goes, published outbox rows that name it included (how many
+        of those is returned)."""
+        await self.connection.execute(
+            "UPDATE animators SET name = $2, email = $3, erased_at = $4, updated_at = $4"
+            " WHERE id = $1",
+            animator_id,
+            pseudonym,
+            address,
+            at,
+        )
+        await self.connection.execute(
+            "DELETE FROM confirmation_requests WHERE email_hash = $1", email_hash(email)
+        )
+        return await forget_published_events(self.connection, [email])
 
     async def _count(self, sql: str, *args: Any) -> int:
         return int(await self.connection.fetchval(sql, *args))

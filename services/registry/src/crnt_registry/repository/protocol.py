@@ -1,0 +1,109 @@
+"""What the registry's handlers need of their repository: the SQL one
+(:class:`~crnt_registry.repository.sql.Repository`) and the fake of the unit tests both do it."""
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from typing import Protocol
+from uuid import UUID
+
+from crnt_shared.contracts.identity import ActorRef
+
+from crnt_registry.domain import CentreDraft, Confirmation, MembershipStatus
+from crnt_registry.repository.records import Animator, Application, Centre, Epci
+
+
+class RegistryRepository(Protocol):
+    # EPCIs
+
+    async def add_epci(self, epci: Epci) -> None:
+        """Raises Conflict if the EPCI or one of its communes is registered already."""
+
+    async def update_epci(self, epci: Epci) -> None: ...
+
+    async def epci(self, siren: str, *, for_update: bool = False) -> Epci | None: ...
+
+    async def commune_owners(self, communes: Iterable[str]) -> dict[str, str]:
+        """The EPCI SIREN of each of ``communes`` that an EPCI lists."""
+        ...
+
+    # Centres
+
+    async def add_centre(
+        self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
+    ) -> None:
+        """Raises Conflict if a live centre holds its pivot."""
+
+    async def update_centre(
+        self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
+    ) -> None:
+        """Raises Conflict if another live centre holds its new pivot."""
+
+    async def centre(self, centre_id: UUID, *, for_update: bool = False) -> Centre | None: ...
+
+    async def live_centres_with_pivots(self, pivots: Iterable[str]) -> dict[str, UUID]:
+        """The centre holding each pivot among those pending, member or suspended."""
+        ...
+
+    async def set_status(self, centre_id: UUID, status: MembershipStatus) -> None: ...
+
+    # Applications and history
+
+    async def add_application(
+        self,
+        application_id: UUID,
+        centre_id: UUID,
+        channel: str,
+        *,
+        confirmation: Confirmation = Confirmation.NOT_REQUIRED,
+        expires_at: datetime | None = None,
+    ) -> Application: ...
+
+    async def application(
+        self, application_id: UUID, *, for_update: bool = False
+    ) -> Application | None: ...
+
+    async def application_of(self, centre_id: UUID) -> Application | None: ...
+
+    async def decide_application(
+        self, application_id: UUID, status: str, actor: str, reason: str | None, at: datetime
+    ) -> None: ...
+
+    async def set_confirmation(self, application_id: UUID, confirmation: Confirmation) -> None: ...
+
+    async def expired_applications(self, now: datetime, *, limit: int) -> list[Application]:
+        """Pending applications that no address confirmed before their expiry, locked."""
+        ...
+
+    async def claim_confirmation_request(
+        self, email: str, application_id: UUID, *, resend_after: timedelta
+    ) -> bool:
+        """Whether a confirmation request may be mailed to ``email`` now (claimed if so)."""
+        ...
+
+    async def forget_confirmation_requests(self, older_than: datetime) -> None: ...
+
+    async def record_transition(
+        self,
+        centre_id: UUID,
+        *,
+        action: str,
+        previous: MembershipStatus | None,
+        status: MembershipStatus,
+        reason: str | None,
+        actor: str,
+        at: datetime,
+        actor_ref: ActorRef | None = None,
+    ) -> None: ...
+
+    # Animators
+
+    async def add_animator(self, animator: Animator) -> None:
+        """Raises Conflict if an animator of the centre has the address."""
+
+    async def update_animator(self, animator: Animator) -> None: ...
+
+    async def remove_animator(self, animator_id: UUID) -> None: ...
+
+    async def animators(self, centre_id: UUID) -> list[Animator]:
+        """The centre's animators, in the order they were added."""
+        ...
