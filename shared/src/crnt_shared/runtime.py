@@ -53,6 +53,8 @@ BROKER_BACKOFF = Backoff(1.0, 30.0)
 
 #: The service's repository, which its units of work expose (``uow.repository``).
 R = TypeVar("R", default=Any)
+C = TypeVar("C")
+T = TypeVar("T")
 
 
 class ServiceRuntime(Generic[R]):
@@ -148,6 +150,19 @@ class ServiceRuntime(Generic[R]):
             on_publish=hooks,
             on_commit=workers,
         )
+
+    async def run(self, handler: Callable[[C, UnitOfWork[R]], Awaitable[T]], command: C) -> T:
+        """``handler(command, uow)`` in a unit of work of its own (it commits what it keeps)."""
+        async with self.unit_of_work() as uow:
+            return await handler(command, uow)
+
+    async def read(self, query: Callable[[R], Awaitable[T]]) -> T:
+        """``query(repository)`` over a connection of the pool, outside any transaction: what
+        the routes that only read use."""
+        if self._repository is None:
+            raise RuntimeError(f"the {self.service} runtime names no repository")
+        async with self.pool.acquire() as connection:
+            return await query(self._repository(connection))
 
     def http_app(self, *, title: str, description: str, routers: Sequence[APIRouter]) -> FastAPI:
         """The service's FastAPI app: ``routers`` under ``/api/v1``, this runtime as its lifespan

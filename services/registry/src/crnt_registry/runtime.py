@@ -18,6 +18,8 @@ MIGRATIONS = MigrationSource(SERVICE, files("crnt_registry") / "migrations")
 
 
 class RegistryRuntime(ServiceRuntime[Repository]):
+    settings: RegistrySettings
+
     def __init__(self, settings: RegistrySettings) -> None:
         super().__init__(
             service=SERVICE,
