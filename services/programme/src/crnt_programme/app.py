@@ -8,7 +8,7 @@ from crnt_shared.http import problem_response
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import FastAPI, Request, Response
 
-from crnt_programme.api import build_router
+from crnt_programme.api import ROUTERS
 from crnt_programme.consumers import subscriptions
 from crnt_programme.domain import InvalidAction
 from crnt_programme.repository import Repository
@@ -36,7 +36,7 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
             " submitted → validated again, each validation an immutable version; actions"
             " proposed → planned → in_progress → done, or cancelled; their état d'avancement."
         ),
-        routers=[build_router(runtime, settings)],
+        routers=ROUTERS,
     )
 
     async def on_invalid_action(request: Request, exc: Exception) -> Response:
