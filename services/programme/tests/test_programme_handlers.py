@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from crnt_programme import handlers
+from crnt_programme import commands, handlers
 from crnt_programme.domain import (
     Action,
     ActionStatus,
@@ -59,7 +59,7 @@ def proposal(lead: UUID = LUMBRES.id, *participants: UUID, **changes: Any) -> An
         "estimated_cost_cents": 150_000,
         "by": "Agence",
     }
-    return handlers.ProposeAction(**(values | changes))
+    return commands.ProposeAction(**(values | changes))
 
 
 async def proposed(repository: FakeProgrammeRepository, *participants: UUID) -> Action:
@@ -70,7 +70,7 @@ async def proposed(repository: FakeProgrammeRepository, *participants: UUID) -> 
 
 async def submit(repository: FakeProgrammeRepository) -> ProgrammeWork:
     uow = unit_of_work(repository)
-    await handlers.submit_programme(handlers.SubmitProgramme(YEAR, by="Agence"), uow)
+    await handlers.submit_programme(commands.SubmitProgramme(YEAR, by="Agence"), uow)
     return uow
 
 
@@ -150,7 +150,7 @@ async def test_the_committee_validates_the_submitted_programme() -> None:
     )
     await submit(repository)
     uow = unit_of_work(repository)
-    command = handlers.ValidateProgramme(
+    command = commands.ValidateProgramme(
         YEAR,
         deciding_body="Comité de pilotage",
         decided_on=date(YEAR, 2, 10),
@@ -183,7 +183,7 @@ async def test_a_draft_programme_is_not_validated() -> None:
     repository = programme()
     await proposed(repository)
     uow = unit_of_work(repository)
-    command = handlers.ValidateProgramme(YEAR, "Comité de pilotage", None, None, by="COPIL")
+    command = commands.ValidateProgramme(YEAR, "Comité de pilotage", None, None, by="COPIL")
     with pytest.raises(RuleViolation, match="is draft; it can be validated only when submitted"):
         await handlers.validate_programme(command, uow)
     assert uow.untouched

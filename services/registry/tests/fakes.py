@@ -9,7 +9,6 @@ from uuid import UUID
 
 from crnt_registry.domain import PIVOT_PLACEHOLDER, CentreDraft, Confirmation, MembershipStatus
 from crnt_registry.repository import Animator, Application, Centre, Epci, Transition
-from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.errors import Conflict
 from crnt_shared.fakes import FakeUnitOfWork
 
@@ -197,21 +196,8 @@ class FakeRegistryRepository:
             key: at for key, at in self.confirmation_requests.items() if at >= older_than
         }
 
-    async def record_transition(
-        self,
-        centre_id: UUID,
-        *,
-        action: str,
-        previous: MembershipStatus | None,
-        status: MembershipStatus,
-        reason: str | None,
-        actor: str,
-        at: datetime,
-        actor_ref: ActorRef | None = None,
-    ) -> None:
-        self.history.append(
-            Transition(centre_id, action, previous, status, reason, actor, at, actor_ref)
-        )
+    async def record_transition(self, transition: Transition) -> None:
+        self.history.append(transition)
 
     # Animators
 

@@ -5,7 +5,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from crnt_registry import handlers
+from crnt_registry import commands, handlers
 from crnt_registry.domain import (
     AGENCY_ACCOUNT,
     AnimatorDraft,
@@ -26,6 +26,7 @@ from crnt_shared.contracts.registry import (
 from crnt_shared.errors import Conflict, Invalid, NotFound, RuleViolation
 
 from services.registry.tests.fakes import FakeRegistryRepository, RegistryWork, unit_of_work
+from services.registry.tests.samples import lumbres
 
 CCPL = Epci("246201016", "CC du Pays de Lumbres", 24187, ["62534"])
 #: The fake does what the handlers need of the repository.
@@ -33,19 +34,7 @@ _: type[RegistryRepository] = FakeRegistryRepository
 
 
 def draft(**changes: Any) -> CentreDraft:
-    return CentreDraft.model_validate(
-        {
-            "nom": "Cyber-centre de Lumbres",
-            "pivot": "24620101600077",
-            "adresse": "1 Chemin du Pressart",
-            "code_postal": "62380",
-            "commune": "Lumbres",
-            "code_insee": "62534",
-            "typologie": ["EPN"],
-            "workstations": 8,
-            **changes,
-        }
-    )
+    return CentreDraft.model_validate(lumbres(**changes))
 
 
 CAMILLE = AnimatorDraft(name="Camille Martin", email="camille.martin@lumbres.example")
@@ -57,8 +46,8 @@ def registry() -> FakeRegistryRepository:
 
 async def submitted(
     repository: FakeRegistryRepository, *, submitter: Any = AGENCY_ACCOUNT, **changes: Any
-) -> handlers.Submitted:
-    command = handlers.SubmitApplication(draft(**changes), [CAMILLE], submitter=submitter)
+) -> commands.Submitted:
+    command = commands.SubmitApplication(draft(**changes), [CAMILLE], submitter=submitter)
     return await handlers.submit_and_commit(command, unit_of_work(repository))
 
 
@@ -69,7 +58,7 @@ async def decide(
     reason: str | None = None,
 ) -> RegistryWork:
     uow = unit_of_work(repository)
-    command = handlers.DecideApplication(application_id, action, "Agence", reason)
+    command = commands.DecideApplication(application_id, action, "Agence", reason)
     await handlers.decide_application(command, uow)
     return uow
 
@@ -83,7 +72,7 @@ async def member(repository: FakeRegistryRepository) -> UUID:
 async def test_the_agency_submits_an_application_with_its_event() -> None:
     repository = registry()
     uow = unit_of_work(repository)
-    command = handlers.SubmitApplication(draft(), [CAMILLE], submitter=AGENCY_ACCOUNT)
+    command = commands.SubmitApplication(draft(), [CAMILLE], submitter=AGENCY_ACCOUNT)
 
     result = await handlers.submit_and_commit(command, uow)
 
@@ -119,7 +108,7 @@ async def test_an_application_needs_a_registered_epci_and_a_free_pivot() -> None
     uow = unit_of_work(empty)
     with pytest.raises(Invalid, match="no registered EPCI lists commune 62534"):
         await handlers.submit_application(
-            handlers.SubmitApplication(draft(), [CAMILLE], submitter=AGENCY_ACCOUNT), uow
+            commands.SubmitApplication(draft(), [CAMILLE], submitter=AGENCY_ACCOUNT), uow
         )
     assert uow.untouched
     assert empty.centres == {}
@@ -174,7 +163,7 @@ async def test_the_agency_adds_an_animator_to_a_member_centre() -> None:
     uow = unit_of_work(repository)
     colleague = AnimatorDraft(name="Dominique Petit", email="dominique.petit@lumbres.example")
 
-    animator = await handlers.add_animator(handlers.AddAnimator(centre_id, colleague), uow)
+    animator = await handlers.add_animator(commands.AddAnimator(centre_id, colleague), uow)
 
     assert animator.confirmed, "entered by the agency"
     (event,) = uow.events
@@ -190,7 +179,7 @@ async def test_an_animator_is_added_once_and_never_to_a_closed_centre() -> None:
     again = AnimatorDraft(name="Camille", email=CAMILLE.email.upper())
     uow = unit_of_work(repository)
     with pytest.raises(Conflict, match="has the email"):
-        await handlers.add_animator(handlers.AddAnimator(centre_id, again), uow)
+        await handlers.add_animator(commands.AddAnimator(centre_id, again), uow)
     assert uow.untouched
 
     closed = registry()
@@ -198,7 +187,7 @@ async def test_an_animator_is_added_once_and_never_to_a_closed_centre() -> None:
     await decide(closed, application.id, MembershipAction.REJECT, "Doublon")
     with pytest.raises(RuleViolation, match="rejected"):
         await handlers.add_animator(
-            handlers.AddAnimator(application.centre_id, again), unit_of_work(closed)
+            commands.AddAnimator(application.centre_id, again), unit_of_work(closed)
         )
 
 
@@ -206,7 +195,7 @@ async def test_the_agency_withdraws_a_member_centre() -> None:
     repository = registry()
     centre_id = await member(repository)
     uow = unit_of_work(repository)
-    command = handlers.ChangeMembership(
+    command = commands.ChangeMembership(
         centre_id, MembershipAction.WITHDRAW, "Agence", "Fermeture du lieu"
     )
 
@@ -224,7 +213,7 @@ async def test_a_pending_centre_cannot_be_withdrawn() -> None:
     repository = registry()
     centre_id = (await submitted(repository)).centre.id
     uow = unit_of_work(repository)
-    command = handlers.ChangeMembership(centre_id, MembershipAction.WITHDRAW, "Agence", "Erreur")
+    command = commands.ChangeMembership(centre_id, MembershipAction.WITHDRAW, "Agence", "Erreur")
     with pytest.raises(IllegalTransition, match="pending"):
         await handlers.change_membership(command, uow)
     assert uow.untouched

@@ -7,8 +7,8 @@ from crnt_shared.contracts.registry import REGISTRY_EVENTS
 from crnt_shared.db import MigrationSource
 from crnt_shared.runtime import ServiceRuntime
 
+from crnt_registry.commands import ConfirmationPolicy
 from crnt_registry.consumers import subscriptions
-from crnt_registry.handlers import ConfirmationPolicy
 from crnt_registry.repository import Repository
 from crnt_registry.settings import RegistrySettings
 from crnt_registry.workers import ApplicationExpirer

@@ -10,7 +10,7 @@ from crnt_shared.auth import Actor, Role, forbidden, require_centre
 from fastapi import APIRouter
 from pydantic import Field, model_validator
 
-from crnt_programme import handlers
+from crnt_programme import commands, handlers
 from crnt_programme.api.common import (
     AGENCY,
     AGENCY_OR_ANIMATOR,
@@ -111,7 +111,7 @@ async def propose_action(
     """Add an action to the year's programme (created as a draft if it does not exist);
     an animator proposes one that their centre leads (proposed: the agency plans it)."""
     require_centre(actor, body.lead_centre_id)
-    command = handlers.ProposeAction(
+    command = commands.ProposeAction(
         year=year,
         axis=body.axis,
         title=body.title,
@@ -152,7 +152,7 @@ async def edit_action(
     }
     if "estimated_cost" in body.model_fields_set:
         changes["estimated_cost_cents"] = body.estimated_cost
-    command = handlers.EditAction(action_id, changes, by=actor.label, actor=actor.ref)
+    command = commands.EditAction(action_id, changes, by=actor.label, actor=actor.ref)
     return await action_out(runtime, await runtime.run(handlers.edit_action, command))
 
 
@@ -170,7 +170,7 @@ async def take_part(
     if body.centre_id in current.centre_ids:
         return await action_out(runtime, current)
     changes = {"participant_ids": (*current.participant_ids, body.centre_id)}
-    command = handlers.EditAction(action_id, changes, by=actor.label, actor=actor.ref)
+    command = commands.EditAction(action_id, changes, by=actor.label, actor=actor.ref)
     return await action_out(runtime, await runtime.run(handlers.edit_action, command))
 
 
@@ -182,7 +182,7 @@ async def change_status(
     runtime: Runtime,
 ) -> dict[str, Any]:
     """proposed → planned → in_progress → done; cancelled unless done."""
-    command = handlers.ChangeActionStatus(
+    command = commands.ChangeActionStatus(
         action_id, body.status, body.reason, by=actor.label, actor=actor.ref
     )
     return await action_out(runtime, await runtime.run(handlers.change_action_status, command))
@@ -201,7 +201,7 @@ async def report_progress(
         lead = (await found_action(runtime, action_id)).lead_centre_id
         if lead is None or not actor.animates(lead):
             raise forbidden("Only the agency and the animators of the lead centre report it.")
-    command = handlers.ReportProgress(
+    command = commands.ReportProgress(
         action_id,
         progress=body.progress,
         note=body.note,

@@ -11,7 +11,7 @@ from crnt_shared.money import amount_from_cents
 from fastapi import APIRouter, Body, Path, Response
 from pydantic import Field
 
-from crnt_programme import handlers
+from crnt_programme import commands, handlers
 from crnt_programme.api.common import AGENCY, COPIL, Runtime, Strict, Text, Year
 from crnt_programme.api.views import (
     action_view,
@@ -89,14 +89,14 @@ async def programme_report_document(
 @router.post("/programmes/{year}/submit")
 async def submit(year: Year, actor: Annotated[Actor, AGENCY], runtime: Runtime) -> dict[str, Any]:
     """Submit the programme (draft or amending) to the steering committee."""
-    command = handlers.SubmitProgramme(year, by=actor.label, actor=actor.ref)
+    command = commands.SubmitProgramme(year, by=actor.label, actor=actor.ref)
     return programme_out(await runtime.run(handlers.submit_programme, command))
 
 
 @router.post("/programmes/{year}/amend")
 async def amend(year: Year, actor: Annotated[Actor, AGENCY], runtime: Runtime) -> dict[str, Any]:
     """Open an amendment of the validated programme: its actions can change again."""
-    command = handlers.AmendProgramme(year, by=actor.label, actor=actor.ref)
+    command = commands.AmendProgramme(year, by=actor.label, actor=actor.ref)
     return programme_out(await runtime.run(handlers.amend_programme, command))
 
 
@@ -109,7 +109,7 @@ async def validate(
 ) -> dict[str, Any]:
     """The steering committee validates the submitted programme: a new immutable version."""
     given = body or ValidationIn()
-    command = handlers.ValidateProgramme(
+    command = commands.ValidateProgramme(
         year,
         deciding_body=given.deciding_body,
         decided_on=given.decided_on,

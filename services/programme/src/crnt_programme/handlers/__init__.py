@@ -1,6 +1,7 @@
 """The programme's use cases: one function per command or event, each in one unit of work
 (:data:`~crnt_programme.handlers.common.ProgrammeUnitOfWork`) that writes the state change and the
-events describing it, or nothing at all. By area: actions, the programme, membership.
+events describing it, or nothing at all. By area: actions, the programme, membership,
+erasure (RGPD). Their commands are in :mod:`crnt_programme.commands`.
 
 Locks are always taken in the same order, the programme's row before its actions' rows, so
 that two requests on one year never deadlock.
@@ -8,21 +9,15 @@ that two requests on one year never deadlock.
 
 from crnt_programme.handlers.actions import (
     EDITABLE_FIELDS,
-    ChangeActionStatus,
-    EditAction,
-    ProposeAction,
-    ReportProgress,
     change_action_status,
     edit_action,
     propose_action,
     report_action_progress,
 )
 from crnt_programme.handlers.common import SOURCE, ProgrammeUnitOfWork, action_facts
+from crnt_programme.handlers.erasure import on_person_erased
 from crnt_programme.handlers.membership import on_centre_known, on_membership_changed
 from crnt_programme.handlers.programme import (
-    AmendProgramme,
-    SubmitProgramme,
-    ValidateProgramme,
     amend_programme,
     submit_programme,
     validate_programme,
@@ -31,20 +26,14 @@ from crnt_programme.handlers.programme import (
 __all__ = [
     "EDITABLE_FIELDS",
     "SOURCE",
-    "AmendProgramme",
-    "ChangeActionStatus",
-    "EditAction",
     "ProgrammeUnitOfWork",
-    "ProposeAction",
-    "ReportProgress",
-    "SubmitProgramme",
-    "ValidateProgramme",
     "action_facts",
     "amend_programme",
     "change_action_status",
     "edit_action",
     "on_centre_known",
     "on_membership_changed",
+    "on_person_erased",
     "propose_action",
     "report_action_progress",
     "submit_programme",

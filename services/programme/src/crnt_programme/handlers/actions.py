@@ -2,12 +2,11 @@
 reported. The programme's row is locked before its actions' (see the package)."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
-from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.contracts.programme import (
     ActionProposed,
     ActionProposedData,
@@ -16,11 +15,10 @@ from crnt_shared.contracts.programme import (
 )
 from crnt_shared.events import utcnow
 
+from crnt_programme.commands import ChangeActionStatus, EditAction, ProposeAction, ReportProgress
 from crnt_programme.domain import (
     Action,
-    ActionStatus,
     Axis,
-    Indicators,
     InvalidAction,
     Nature,
     change_status,
@@ -57,56 +55,6 @@ EDITABLE_FIELDS = (
     "estimated_cost_cents",
     "nature",
 )
-
-
-# Commands
-
-
-@dataclass(frozen=True)
-class ProposeAction:
-    year: int
-    axis: Axis
-    title: str
-    description: str
-    lead_centre_id: UUID
-    participant_ids: tuple[UUID, ...]
-    starts_on: date
-    ends_on: date
-    estimated_cost_cents: int
-    by: str
-    actor: ActorRef | None = None
-    nature: Nature | None = None
-
-
-@dataclass(frozen=True)
-class EditAction:
-    action_id: UUID
-    changes: Mapping[str, Any]
-    by: str
-    actor: ActorRef | None = None
-
-
-@dataclass(frozen=True)
-class ChangeActionStatus:
-    action_id: UUID
-    status: ActionStatus
-    reason: str | None
-    by: str
-    actor: ActorRef | None = None
-
-
-@dataclass(frozen=True)
-class ReportProgress:
-    action_id: UUID
-    progress: int | None
-    note: str | None
-    actual_cost_cents: int | None
-    by: str
-    actor: ActorRef | None = None
-    indicators: Indicators | None = None
-
-
-# Actions
 
 
 async def propose_action(command: ProposeAction, uow: ProgrammeUnitOfWork) -> Action:

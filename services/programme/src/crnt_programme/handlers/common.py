@@ -18,21 +18,13 @@ from crnt_shared.db import AbstractUnitOfWork
 from crnt_shared.errors import NotFound
 from crnt_shared.money import amount_from_cents
 
-from crnt_programme.domain import (
-    Action,
-    Centre,
-    Indicators,
-    format_hours,
-)
+from crnt_programme.domain import Action, Centre, Indicators, format_hours
 from crnt_programme.repository import Programme, ProgrammeRepository
 
 SOURCE = "/crnt/programme"
 
 #: What every handler of the programme takes: the runtime's unit of work, or the unit tests' fake.
 ProgrammeUnitOfWork = AbstractUnitOfWork[ProgrammeRepository]
-
-
-# Helpers
 
 
 async def existing_programme(repository: ProgrammeRepository, year: int) -> Programme:

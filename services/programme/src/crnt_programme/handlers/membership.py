@@ -7,25 +7,16 @@ from crnt_shared.contracts.programme import (
     ActionUpdated,
     ActionUpdatedData,
 )
-from crnt_shared.contracts.registry import (
-    ApplicationSubmitted,
-)
+from crnt_shared.contracts.registry import ApplicationSubmitted
 from crnt_shared.events import Event
 
-from crnt_programme.domain import (
-    LEAVING,
-    Centre,
-    Membership,
-    leave,
-)
+from crnt_programme.domain import LEAVING, Centre, Membership, leave
 from crnt_programme.handlers.common import (
     SOURCE,
     ProgrammeUnitOfWork,
     action_facts,
     participants_of,
 )
-
-# Membership, from the registry's events
 
 
 async def on_membership_changed(event: Event, uow: ProgrammeUnitOfWork) -> None:

@@ -2,11 +2,9 @@
 version), amended."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from datetime import date
+from dataclasses import replace
 from uuid import UUID
 
-from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.contracts.programme import (
     ProgrammeValidated,
     ProgrammeValidatedData,
@@ -15,6 +13,7 @@ from crnt_shared.contracts.programme import (
 from crnt_shared.events import utcnow
 from crnt_shared.money import amount_from_cents
 
+from crnt_programme.commands import AmendProgramme, SubmitProgramme, ValidateProgramme
 from crnt_programme.domain import (
     Action,
     ActionStatus,
@@ -28,39 +27,11 @@ from crnt_programme.domain import (
 from crnt_programme.handlers.common import (
     SOURCE,
     ProgrammeUnitOfWork,
-    amount_or_none,
+    action_facts,
     existing_programme,
-    participants_of,
     publish_status_change,
 )
 from crnt_programme.repository import Programme, Version
-
-
-@dataclass(frozen=True)
-class SubmitProgramme:
-    year: int
-    by: str
-    actor: ActorRef | None = None
-
-
-@dataclass(frozen=True)
-class ValidateProgramme:
-    year: int
-    deciding_body: str
-    decided_on: date | None
-    decision_reference: str | None
-    by: str
-    actor: ActorRef | None = None
-
-
-@dataclass(frozen=True)
-class AmendProgramme:
-    year: int
-    by: str
-    actor: ActorRef | None = None
-
-
-# The programme
 
 
 async def submit_programme(command: SubmitProgramme, uow: ProgrammeUnitOfWork) -> Programme:
@@ -134,17 +105,7 @@ async def validate_programme(command: ValidateProgramme, uow: ProgrammeUnitOfWor
 
 
 def validated_action(action: Action, centres: Mapping[UUID, Centre]) -> ValidatedAction:
-    return ValidatedAction(
-        id=action.id,
-        axis=action.axis.value,
-        title=action.title,
-        status=action.status.value,
-        lead_centre_id=action.lead_centre_id,
-        needs_lead=action.needs_lead,
-        participants=participants_of(action.centre_ids, action, centres),
-        starts_on=action.starts_on,
-        ends_on=action.ends_on,
-        estimated_cost=amount_from_cents(action.estimated_cost_cents),
-        nature=action.nature.value,
-        actual_cost=amount_or_none(action.actual_cost_cents),
-    )
+    """The action as the version keeps it: the facts its events carry, without its description,
+    progress and indicators (which go on changing)."""
+    facts = action_facts(action, centres).model_dump(include=set(ValidatedAction.model_fields))
+    return ValidatedAction.model_validate(facts)

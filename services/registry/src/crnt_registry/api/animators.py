@@ -10,7 +10,7 @@ from crnt_shared.problems import problems
 from fastapi import APIRouter, Response
 from pydantic import EmailStr, Field, field_validator
 
-from crnt_registry import bulk, erasure, handlers
+from crnt_registry import commands, handlers
 from crnt_registry.api.common import AGENCY, AGENCY_OR_ANIMATOR, Runtime, Strict, for_centre
 from crnt_registry.api.views import animator_out
 from crnt_registry.domain import AnimatorDraft, Text
@@ -24,7 +24,7 @@ class CentreAnimator(AnimatorDraft):
 
 
 class Animators(Strict):
-    animators: list[CentreAnimator] = Field(min_length=1, max_length=bulk.MAX_ITEMS)
+    animators: list[CentreAnimator] = Field(min_length=1, max_length=commands.MAX_ITEMS)
 
 
 class AnimatorPatch(Strict):
@@ -61,7 +61,7 @@ async def add_animator(
 ) -> dict[str, Any]:
     """The agency, or an animator of the centre, adds a colleague."""
     await for_centre(runtime, actor, centre_id)
-    command = handlers.AddAnimator(centre_id, body, by=actor.ref)
+    command = commands.AddAnimator(centre_id, body, by=actor.ref)
     return animator_out(await runtime.run(handlers.add_animator, command))
 
 
@@ -72,11 +72,11 @@ async def add_animators(
 ) -> dict[str, Any]:
     """The agency adds animators to many centres at once (all or nothing), as
     ``POST /centres/{id}/animators`` would for each."""
-    command = bulk.AddAnimators(
-        [bulk.NewAnimator(animator.centre_id, animator) for animator in body.animators],
+    command = commands.AddAnimators(
+        [commands.NewAnimator(animator.centre_id, animator) for animator in body.animators],
         by=actor.ref,
     )
-    added = await runtime.run(bulk.add_animators, command)
+    added = await runtime.run(handlers.add_animators, command)
     return {
         "added": len(added),
         "items": [{**animator_out(a), "centre_id": str(a.centre_id)} for a in added],
@@ -92,7 +92,7 @@ async def update_animator(
     runtime: Runtime,
 ) -> dict[str, Any]:
     await for_centre(runtime, actor, centre_id)
-    command = handlers.UpdateAnimator(centre_id, animator_id, body.name, body.email, by=actor.ref)
+    command = commands.UpdateAnimator(centre_id, animator_id, body.name, body.email, by=actor.ref)
     return animator_out(await runtime.run(handlers.update_animator, command))
 
 
@@ -109,7 +109,7 @@ async def remove_animator(
         animators = await runtime.read(lambda r: r.animators(centre_id))
         if any(a.id == animator_id and str(person_id_for(a.email)) == actor.id for a in animators):
             raise forbidden("An animator cannot remove themselves: ask a colleague or the agency.")
-    command = handlers.RemoveAnimator(centre_id, animator_id, by=actor.ref)
+    command = commands.RemoveAnimator(centre_id, animator_id, by=actor.ref)
     await runtime.run(handlers.remove_animator, command)
     return Response(status_code=204)
 
@@ -121,8 +121,8 @@ async def erase_animator(
     """The agency erases an animator of a rejected, expired or withdrawn centre (RGPD): the
     registry keeps a pseudonym, and every service erases its copies on the event it
     publishes. Erasing again changes nothing."""
-    command = erasure.EraseAnimator(centre_id, animator_id, by=actor.ref)
-    erased = await runtime.run(erasure.erase_animator, command)
+    command = commands.EraseAnimator(centre_id, animator_id, by=actor.ref)
+    erased = await runtime.run(handlers.erase_animator, command)
     return {
         "animator_id": str(erased.animator_id),
         "centre_id": str(erased.centre_id),

@@ -13,7 +13,7 @@ from crnt_shared.ratelimit import RateLimiter, client_bucket
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import Field
 
-from crnt_registry import bulk, handlers
+from crnt_registry import commands, handlers
 from crnt_registry.api.common import AGENCY, Limit, MaybeActor, Offset, Runtime, Strict
 from crnt_registry.api.views import animator_out, application_out, decision_out
 from crnt_registry.domain import (
@@ -45,7 +45,7 @@ class Reasoned(Strict):
 
 
 class Approvals(Strict):
-    application_ids: list[UUID] = Field(min_length=1, max_length=bulk.MAX_ITEMS)
+    application_ids: list[UUID] = Field(min_length=1, max_length=commands.MAX_ITEMS)
     by: Text | None = Field(default=None, description="Who decides, for the record.")
 
 
@@ -74,7 +74,7 @@ async def submit_application(
             limit=settings.applications_per_client,
             per=settings.applications_client_window,
         )
-    command = handlers.SubmitApplication(
+    command = commands.SubmitApplication(
         body.centre, body.animators, submitter=submitter, policy=runtime.policy
     )
     submitted = await runtime.run(handlers.submit_and_commit, command)
@@ -138,7 +138,7 @@ async def approve(
     body: Annotated[Decision | None, Body()] = None,
 ) -> dict[str, Any]:
     by = (body.by if body else None) or actor.label
-    command = handlers.DecideApplication(application_id, MembershipAction.APPROVE, by, by=actor.ref)
+    command = commands.DecideApplication(application_id, MembershipAction.APPROVE, by, by=actor.ref)
     centre = await runtime.run(handlers.decide_application, command)
     return {"application_id": str(application_id), **decision_out(centre)}
 
@@ -154,8 +154,10 @@ async def approve_many(
     """Each application is approved as ``POST /applications/{id}/approve`` would, in one
     transaction: if one cannot be (unknown, decided, its centre has no animator), none is,
     and the refusal lists each of them."""
-    command = bulk.ApproveApplications(body.application_ids, body.by or actor.label, by=actor.ref)
-    centres = await runtime.run(bulk.approve_applications, command)
+    command = commands.ApproveApplications(
+        body.application_ids, body.by or actor.label, by=actor.ref
+    )
+    centres = await runtime.run(handlers.approve_applications, command)
     return {"approved": len(centres), "items": [decision_out(c) for c in centres]}
 
 
@@ -163,7 +165,7 @@ async def approve_many(
 async def reject(
     application_id: UUID, actor: Annotated[Actor, AGENCY], body: Reasoned, runtime: Runtime
 ) -> dict[str, Any]:
-    command = handlers.DecideApplication(
+    command = commands.DecideApplication(
         application_id,
         MembershipAction.REJECT,
         body.by or actor.label,

@@ -11,7 +11,7 @@ from crnt_shared.http import Problem
 from crnt_shared.problems import problems
 from fastapi import APIRouter, Body, Request, Response
 
-from crnt_registry import bulk, csv_io, handlers
+from crnt_registry import commands, csv_io, handlers
 from crnt_registry.api.common import (
     AGENCY,
     AGENCY_OR_ANIMATOR,
@@ -107,11 +107,11 @@ async def import_centres(
         rows, parse_errors = csv_io.parse(content)
     except csv_io.UnreadableFile as error:
         raise Invalid(f"The file cannot be read: {error}.") from error
-    command = bulk.ImportCentres(
-        [bulk.ImportRow(row.line, row.centre) for row in rows],
+    command = commands.ImportCentres(
+        [commands.ImportRow(row.line, row.centre) for row in rows],
         dry_run=dry_run or bool(parse_errors),
     )
-    report = await runtime.run(bulk.import_centres, command)
+    report = await runtime.run(handlers.import_centres, command)
     errors = sorted([(error.line, error.reason) for error in parse_errors] + report.errors)
     if errors:
         lines = ", ".join(str(line) for line, _ in errors[:20])
@@ -183,5 +183,5 @@ async def update_centre(
                 f"An animator changes the centre's own facts only; {', '.join(others)}"
                 " can be changed by the agency."
             )
-    command = handlers.UpdateCentre(centre_id, changes, by=actor.ref)
+    command = commands.UpdateCentre(centre_id, changes, by=actor.ref)
     return centre_out(await runtime.run(handlers.update_centre, command))

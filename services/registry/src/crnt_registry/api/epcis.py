@@ -6,7 +6,7 @@ from crnt_shared.errors import NotFound
 from fastapi import APIRouter
 from pydantic import Field, field_validator
 
-from crnt_registry import handlers
+from crnt_registry import commands, handlers
 from crnt_registry.api.common import AGENCY, Limit, Offset, Runtime, Strict, page
 from crnt_registry.api.views import epci_out
 from crnt_registry.domain import CodeInsee, Siren, Text
@@ -41,7 +41,7 @@ class EpciPatch(Strict):
 @router.post("/epcis", status_code=201, dependencies=[AGENCY])
 async def register_epci(body: EpciIn, runtime: Runtime) -> dict[str, Any]:
     epci = Epci(body.siren, body.name, body.population, body.communes)
-    return epci_out(await runtime.run(handlers.register_epci, handlers.RegisterEpci(epci)))
+    return epci_out(await runtime.run(handlers.register_epci, commands.RegisterEpci(epci)))
 
 
 @router.get("/epcis")
@@ -60,5 +60,5 @@ async def get_epci(siren: str, runtime: Runtime) -> dict[str, Any]:
 
 @router.patch("/epcis/{siren}", dependencies=[AGENCY])
 async def update_epci(siren: str, body: EpciPatch, runtime: Runtime) -> dict[str, Any]:
-    command = handlers.UpdateEpci(siren, body.name, body.population, body.communes)
+    command = commands.UpdateEpci(siren, body.name, body.population, body.communes)
     return epci_out(await runtime.run(handlers.update_epci, command))

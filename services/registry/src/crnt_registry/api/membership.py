@@ -7,7 +7,7 @@ from uuid import UUID
 from crnt_shared.auth import Actor
 from fastapi import APIRouter
 
-from crnt_registry import handlers
+from crnt_registry import commands, handlers
 from crnt_registry.api.applications import Reasoned
 from crnt_registry.api.common import AGENCY, Runtime
 from crnt_registry.api.views import decision_out
@@ -20,7 +20,7 @@ def _membership_route(action: MembershipAction) -> None:
     async def change(
         centre_id: UUID, actor: Annotated[Actor, AGENCY], body: Reasoned, runtime: Runtime
     ) -> dict[str, Any]:
-        command = handlers.ChangeMembership(
+        command = commands.ChangeMembership(
             centre_id, action, body.by or actor.label, body.reason, by=actor.ref
         )
         return decision_out(await runtime.run(handlers.change_membership, command))

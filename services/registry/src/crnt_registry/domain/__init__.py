@@ -44,9 +44,7 @@ from crnt_registry.domain.membership import (
     next_status,
     resolve_epci,
 )
-from crnt_registry.domain.opening_hours import (
-    validate_horaires,
-)
+from crnt_registry.domain.opening_hours import validate_horaires
 from crnt_registry.domain.vocabularies import (
     TYPOLOGIES,
     typology_warnings,

@@ -18,12 +18,7 @@ from crnt_registry.domain.identifiers import (
     validate_telephone,
 )
 from crnt_registry.domain.opening_hours import validate_horaires
-from crnt_registry.domain.vocabularies import (
-    VOCABULARIES,
-    distinct,
-    validate_typologie,
-    vocabulary,
-)
+from crnt_registry.domain.vocabularies import VOCABULARIES, distinct, validate_typologie, vocabulary
 
 Siren = Annotated[str, AfterValidator(validate_siren)]
 Pivot = Annotated[str, AfterValidator(validate_pivot)]

@@ -1,6 +1,5 @@
 """A centre's animators: added, changed and removed by the agency or their colleagues."""
 
-from dataclasses import dataclass
 from uuid import UUID, uuid4
 
 from crnt_shared.contracts.identity import ActorRef
@@ -13,11 +12,8 @@ from crnt_shared.contracts.registry import (
 from crnt_shared.errors import Conflict, NotFound
 from crnt_shared.events import Event, utcnow
 
-from crnt_registry.domain import (
-    AnimatorDraft,
-    ensure_animator_removable,
-    ensure_open,
-)
+from crnt_registry.commands import AddAnimator, RemoveAnimator, UpdateAnimator
+from crnt_registry.domain import ensure_animator_removable, ensure_open
 from crnt_registry.handlers.common import (
     SOURCE,
     RegistryUnitOfWork,
@@ -26,32 +22,6 @@ from crnt_registry.handlers.common import (
     existing_centre,
 )
 from crnt_registry.repository import Animator, Centre
-
-
-@dataclass(frozen=True)
-class AddAnimator:
-    centre_id: UUID
-    animator: AnimatorDraft
-    by: ActorRef | None = None
-
-
-@dataclass(frozen=True)
-class UpdateAnimator:
-    centre_id: UUID
-    animator_id: UUID
-    name: str | None = None
-    email: str | None = None
-    by: ActorRef | None = None
-
-
-@dataclass(frozen=True)
-class RemoveAnimator:
-    centre_id: UUID
-    animator_id: UUID
-    by: ActorRef | None = None
-
-
-# Animators
 
 
 async def add_animator(command: AddAnimator, uow: RegistryUnitOfWork) -> Animator:

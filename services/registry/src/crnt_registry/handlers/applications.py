@@ -3,12 +3,10 @@ applications), the agency decides, and the membership goes on (suspended, reinst
 withdrawn) or an unconfirmed application expires. One unit of work for each, that writes the
 state change and the one event describing it, or nothing at all."""
 
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
 from uuid import UUID, uuid4
 
 import structlog
-from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.contracts.notifications import AddressConfirmed
 from crnt_shared.contracts.registry import (
     AddressConfirmedData,
@@ -26,13 +24,18 @@ from crnt_shared.contracts.registry import (
 from crnt_shared.errors import Invalid, NotFound
 from crnt_shared.events import Event, utcnow
 
+from crnt_registry.commands import (
+    ChangeMembership,
+    DecideApplication,
+    ExpireApplications,
+    SubmitApplication,
+    Submitted,
+)
 from crnt_registry.domain import (
     AnimatorDraft,
-    CentreDraft,
     Confirmation,
     MembershipAction,
     MembershipStatus,
-    Submitter,
     accepts_confirmation,
     after_confirmation,
     ensure_approvable,
@@ -54,7 +57,12 @@ from crnt_registry.handlers.common import (
     today,
     with_epci,
 )
-from crnt_registry.repository import Animator, Application, Centre, RegistryRepository
+from crnt_registry.repository import (
+    Animator,
+    Application,
+    Centre,
+    Transition,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -66,63 +74,6 @@ MEMBERSHIP_EVENT: dict[MembershipAction, type[Event]] = {
     MembershipAction.WITHDRAW: MembershipWithdrawn,
     MembershipAction.EXPIRE: ApplicationExpired,
 }
-
-
-@dataclass(frozen=True)
-class ConfirmationPolicy:
-    """How long an anonymous application waits for an address to confirm, and how long an
-    address that was asked to confirm is not asked again (settings)."""
-
-    expire_after_days: float = 14.0
-    resend_after: timedelta = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class SubmitApplication:
-    centre: CentreDraft
-    animators: list[AnimatorDraft]
-    channel: str = "form"
-    #: Who submits; None is anonymous (the public form), whose addresses must confirm.
-    submitter: Submitter | None = None
-    policy: ConfirmationPolicy = ConfirmationPolicy()
-
-
-@dataclass(frozen=True)
-class ExpireApplications:
-    now: datetime
-    policy: ConfirmationPolicy = ConfirmationPolicy()
-    batch: int = 100
-
-
-@dataclass(frozen=True)
-class DecideApplication:
-    application_id: UUID
-    action: MembershipAction
-    actor: str
-    reason: str | None = None
-    by: ActorRef | None = None
-
-
-@dataclass(frozen=True)
-class ChangeMembership:
-    centre_id: UUID
-    action: MembershipAction
-    actor: str
-    reason: str
-    by: ActorRef | None = None
-
-
-# Results
-
-
-@dataclass(frozen=True)
-class Submitted:
-    application: Application
-    centre: Centre
-    animators: list[Animator] = field(default_factory=list)
-
-
-# Applications and membership
 
 
 async def submit_application(command: SubmitApplication, uow: RegistryUnitOfWork) -> Submitted:
@@ -151,14 +102,17 @@ async def submit_application(command: SubmitApplication, uow: RegistryUnitOfWork
                 confirmed_at=None if required else now,
             )
         )
+    actor = "import" if command.channel == "import" else "applicant"
     await repository.record_transition(
-        centre_id,
-        action="submit",
-        previous=None,
-        status=MembershipStatus.PENDING,
-        reason=None,
-        actor="import" if command.channel == "import" else "applicant",
-        at=application.submitted_at,
+        Transition(
+            centre_id,
+            "submit",
+            None,
+            MembershipStatus.PENDING,
+            None,
+            actor,
+            application.submitted_at,
+        )
     )
     centre = await existing_centre(repository, centre_id)
     animators = await repository.animators(centre_id)
@@ -247,15 +201,8 @@ async def expire_applications(command: ExpireApplications, uow: RegistryUnitOfWo
     expired = await repository.expired_applications(command.now, limit=command.batch)
     reason = expiry_reason(command.policy.expire_after_days)
     for application in expired:
-        await _apply_transition(
-            repository,
-            uow,
-            application.centre_id,
-            MembershipAction.EXPIRE,
-            actor=REGISTRY_ACTOR,
-            reason=reason,
-            application=application,
-        )
+        expiry = DecideApplication(application.id, MembershipAction.EXPIRE, REGISTRY_ACTOR, reason)
+        await _apply_transition(uow, application.centre_id, expiry, application)
         await repository.decide_application(
             application.id, "expired", REGISTRY_ACTOR, reason, command.now
         )
@@ -272,69 +219,28 @@ async def decide_application(command: DecideApplication, uow: RegistryUnitOfWork
             f"There is no application {command.application_id}: list them with"
             " GET /api/v1/applications."
         )
-    return await _transition(
-        repository,
-        uow,
-        application.centre_id,
-        command.action,
-        actor=command.actor,
-        reason=command.reason,
-        application=application,
-        by=command.by,
-    )
+    changed = await _apply_transition(uow, application.centre_id, command, application)
+    await uow.commit()
+    return changed
 
 
 async def change_membership(command: ChangeMembership, uow: RegistryUnitOfWork) -> Centre:
-    repository = uow.repository
-    application = await repository.application_of(command.centre_id)
-    return await _transition(
-        repository,
-        uow,
-        command.centre_id,
-        command.action,
-        actor=command.actor,
-        reason=command.reason,
-        application=application,
-        by=command.by,
-    )
-
-
-async def _transition(
-    repository: RegistryRepository,
-    uow: RegistryUnitOfWork,
-    centre_id: UUID,
-    action: MembershipAction,
-    *,
-    actor: str,
-    reason: str | None,
-    application: Application | None,
-    by: ActorRef | None = None,
-) -> Centre:
-    changed = await _apply_transition(
-        repository,
-        uow,
-        centre_id,
-        action,
-        actor=actor,
-        reason=reason,
-        application=application,
-        by=by,
-    )
+    application = await uow.repository.application_of(command.centre_id)
+    changed = await _apply_transition(uow, command.centre_id, command, application)
     await uow.commit()
     return changed
 
 
 async def _apply_transition(
-    repository: RegistryRepository,
     uow: RegistryUnitOfWork,
     centre_id: UUID,
-    action: MembershipAction,
-    *,
-    actor: str,
-    reason: str | None,
+    change: DecideApplication | ChangeMembership,
     application: Application | None,
-    by: ActorRef | None = None,
 ) -> Centre:
+    """The centre's new status, its history line, the application's decision and the event,
+    not committed (an expiry commits many at once)."""
+    repository = uow.repository
+    action, actor, reason, by = change.action, change.actor, change.reason, change.by
     centre = await existing_centre(repository, centre_id, for_update=True)
     status = next_status(centre.status, action)
     animators = await repository.animators(centre_id)
@@ -343,14 +249,7 @@ async def _apply_transition(
     at = utcnow()
     await repository.set_status(centre_id, status)
     await repository.record_transition(
-        centre_id,
-        action=action.value,
-        previous=centre.status,
-        status=status,
-        reason=reason,
-        actor=actor,
-        at=at,
-        actor_ref=by,
+        Transition(centre_id, action.value, centre.status, status, reason, actor, at, by)
     )
     if application is not None and action in (MembershipAction.APPROVE, MembershipAction.REJECT):
         decision = "approved" if action is MembershipAction.APPROVE else "rejected"

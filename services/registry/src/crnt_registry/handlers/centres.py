@@ -1,20 +1,10 @@
 """A centre's facts, changed by the agency or its animators."""
 
-from dataclasses import dataclass
-from typing import Any
-from uuid import UUID
-
-from crnt_shared.contracts.identity import ActorRef
-from crnt_shared.contracts.registry import (
-    CentreUpdated,
-    CentreUpdatedData,
-)
+from crnt_shared.contracts.registry import CentreUpdated, CentreUpdatedData
 from pydantic import ValidationError
 
-from crnt_registry.domain import (
-    CentreDraft,
-    ensure_open,
-)
+from crnt_registry.commands import UpdateCentre
+from crnt_registry.domain import CentreDraft, ensure_open
 from crnt_registry.handlers.common import (
     SOURCE,
     RegistryUnitOfWork,
@@ -28,16 +18,6 @@ from crnt_registry.handlers.common import (
     with_epci,
 )
 from crnt_registry.repository import Centre
-
-
-@dataclass(frozen=True)
-class UpdateCentre:
-    centre_id: UUID
-    changes: dict[str, Any]
-    by: ActorRef | None = None
-
-
-# Centres
 
 
 async def update_centre(command: UpdateCentre, uow: RegistryUnitOfWork) -> Centre:

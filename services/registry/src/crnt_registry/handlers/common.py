@@ -5,20 +5,13 @@ from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
-from crnt_shared.contracts.registry import (
-    AnimatorFacts,
-    CentreFacts,
-)
+from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
 from crnt_shared.db import AbstractUnitOfWork
 from crnt_shared.errors import Conflict, Invalid, NotFound
 from crnt_shared.events import utcnow
 from pydantic import ValidationError
 
-from crnt_registry.domain import (
-    PIVOT_PLACEHOLDER,
-    CentreDraft,
-    resolve_epci,
-)
+from crnt_registry.domain import PIVOT_PLACEHOLDER, CentreDraft, resolve_epci
 from crnt_registry.repository import Animator, Centre, RegistryRepository, Repository
 
 SOURCE = "/crnt/registry"
@@ -59,9 +52,6 @@ async def ensure_pivot_free(
             " the same place cannot apply twice.",
             centre_id=str(holder),
         )
-
-
-# Shared pieces
 
 
 async def existing_centre(

@@ -1,36 +1,13 @@
 """The EPCIs (intercommunalities): registered by the agency, each with its communes."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-from crnt_shared.contracts.registry import (
-    EpciData,
-    EpciRegistered,
-    EpciUpdated,
-)
+from crnt_shared.contracts.registry import EpciData, EpciRegistered, EpciUpdated
 from crnt_shared.errors import Conflict, NotFound
 
-from crnt_registry.handlers.common import (
-    SOURCE,
-    RegistryUnitOfWork,
-)
+from crnt_registry.commands import RegisterEpci, UpdateEpci
+from crnt_registry.handlers.common import SOURCE, RegistryUnitOfWork
 from crnt_registry.repository import Epci, RegistryRepository
-
-
-@dataclass(frozen=True)
-class RegisterEpci:
-    epci: Epci
-
-
-@dataclass(frozen=True)
-class UpdateEpci:
-    siren: str
-    name: str | None = None
-    population: int | None = None
-    communes: list[str] | None = None
-
-
-# EPCIs
 
 
 async def register_epci(command: RegisterEpci, uow: RegistryUnitOfWork) -> Epci:

@@ -6,10 +6,8 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from crnt_shared.contracts.identity import ActorRef
-
 from crnt_registry.domain import CentreDraft, Confirmation, MembershipStatus
-from crnt_registry.repository.records import Animator, Application, Centre, Epci
+from crnt_registry.repository.records import Animator, Application, Centre, Epci, Transition
 
 
 class RegistryRepository(Protocol):
@@ -82,18 +80,7 @@ class RegistryRepository(Protocol):
 
     async def forget_confirmation_requests(self, older_than: datetime) -> None: ...
 
-    async def record_transition(
-        self,
-        centre_id: UUID,
-        *,
-        action: str,
-        previous: MembershipStatus | None,
-        status: MembershipStatus,
-        reason: str | None,
-        actor: str,
-        at: datetime,
-        actor_ref: ActorRef | None = None,
-    ) -> None: ...
+    async def record_transition(self, transition: Transition) -> None: ...
 
     # Animators
 

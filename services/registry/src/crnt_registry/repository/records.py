@@ -8,11 +8,7 @@ from uuid import UUID
 
 from crnt_shared.contracts.identity import ActorRef
 
-from crnt_registry.domain import (
-    CentreDraft,
-    Confirmation,
-    MembershipStatus,
-)
+from crnt_registry.domain import CentreDraft, Confirmation, MembershipStatus
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.db import Connection, unique_or_conflict
 from crnt_shared.erasure import forget_published_events
 
@@ -171,45 +170,39 @@ class Repository:
     async def add_centre(
         self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
     ) -> None:
-        with unique_or_conflict(
-            f"A centre with pivot {facts.pivot} was submitted meanwhile: check the pending"
-            " applications."
-        ):
-            await self._insert_centres([NewCentre(centre_id, facts, epci_siren, date_maj)])
+        await self.add_centres([NewCentre(centre_id, facts, epci_siren, date_maj)])
 
     async def add_centres(self, centres: Sequence[NewCentre]) -> None:
-        with unique_or_conflict(
-            "A centre with one of these pivots was submitted meanwhile: check the pending"
-            " applications."
-        ):
-            await self._insert_centres(centres)
-
-    async def _insert_centres(self, centres: Sequence[NewCentre]) -> None:
-        await self.connection.executemany(
-            "INSERT INTO centres (id, status, nom, pivot, adresse, code_postal, commune,"
-            " code_insee, epci_siren, typologie, workstations, horaires, services, date_maj,"
-            " details) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-            " $13, $14)",
-            [
-                (
-                    centre.id,
-                    centre.facts.nom,
-                    centre.facts.pivot,
-                    centre.facts.adresse,
-                    centre.facts.code_postal,
-                    centre.facts.commune,
-                    centre.facts.code_insee,
-                    centre.epci_siren,
-                    centre.facts.typologie,
-                    centre.facts.workstations,
-                    centre.facts.horaires,
-                    centre.facts.services,
-                    centre.date_maj,
-                    _details(centre.facts),
-                )
-                for centre in centres
-            ],
+        pivots = ", ".join(sorted({centre.facts.pivot for centre in centres}))
+        conflict = (
+            f"A centre with pivot {pivots} was submitted meanwhile: check the pending applications."
         )
+        with unique_or_conflict(conflict):
+            await self.connection.executemany(
+                "INSERT INTO centres (id, status, nom, pivot, adresse, code_postal, commune,"
+                " code_insee, epci_siren, typologie, workstations, horaires, services, date_maj,"
+                " details) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+                " $13, $14)",
+                [
+                    (
+                        centre.id,
+                        centre.facts.nom,
+                        centre.facts.pivot,
+                        centre.facts.adresse,
+                        centre.facts.code_postal,
+                        centre.facts.commune,
+                        centre.facts.code_insee,
+                        centre.epci_siren,
+                        centre.facts.typologie,
+                        centre.facts.workstations,
+                        centre.facts.horaires,
+                        centre.facts.services,
+                        centre.date_maj,
+                        _details(centre.facts),
+                    )
+                    for centre in centres
+                ],
+            )
 
     async def update_centre(
         self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
@@ -217,31 +210,26 @@ class Repository:
         with unique_or_conflict(
             f"Another centre took pivot {facts.pivot} meanwhile: check it and retry."
         ):
-            await self._update_centre(centre_id, facts, epci_siren, date_maj)
-
-    async def _update_centre(
-        self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
-    ) -> None:
-        await self.connection.execute(
-            "UPDATE centres SET nom = $2, pivot = $3, adresse = $4, code_postal = $5,"
-            " commune = $6, code_insee = $7, epci_siren = $8, typologie = $9,"
-            " workstations = $10, horaires = $11, services = $12, date_maj = $13,"
-            " details = $14, updated_at = now() WHERE id = $1",
-            centre_id,
-            facts.nom,
-            facts.pivot,
-            facts.adresse,
-            facts.code_postal,
-            facts.commune,
-            facts.code_insee,
-            epci_siren,
-            facts.typologie,
-            facts.workstations,
-            facts.horaires,
-            facts.services,
-            date_maj,
-            _details(facts),
-        )
+            await self.connection.execute(
+                "UPDATE centres SET nom = $2, pivot = $3, adresse = $4, code_postal = $5,"
+                " commune = $6, code_insee = $7, epci_siren = $8, typologie = $9,"
+                " workstations = $10, horaires = $11, services = $12, date_maj = $13,"
+                " details = $14, updated_at = now() WHERE id = $1",
+                centre_id,
+                facts.nom,
+                facts.pivot,
+                facts.adresse,
+                facts.code_postal,
+                facts.commune,
+                facts.code_insee,
+                epci_siren,
+                facts.typologie,
+                facts.workstations,
+                facts.horaires,
+                facts.services,
+                date_maj,
+                _details(facts),
+            )
 
     async def centre(self, centre_id: UUID, *, for_update: bool = False) -> Centre | None:
         lock = " FOR UPDATE OF c" if for_update else ""
@@ -483,21 +471,8 @@ class Repository:
             at,
         )
 
-    async def record_transition(
-        self,
-        centre_id: UUID,
-        *,
-        action: str,
-        previous: MembershipStatus | None,
-        status: MembershipStatus,
-        reason: str | None,
-        actor: str,
-        at: datetime,
-        actor_ref: ActorRef | None = None,
-    ) -> None:
-        await self.record_transitions(
-            [Transition(centre_id, action, previous, status, reason, actor, at, actor_ref)]
-        )
+    async def record_transition(self, transition: Transition) -> None:
+        await self.record_transitions([transition])
 
     async def record_transitions(self, transitions: Sequence[Transition]) -> None:
         await self.connection.executemany(
@@ -531,22 +506,17 @@ class Repository:
     # Animators
 
     async def add_animator(self, animator: Animator) -> None:
-        with unique_or_conflict(f"An animator of this centre has the email {animator.email}."):
-            await self._insert_animators([animator])
+        await self.add_animators([animator])
 
     async def add_animators(self, animators: Sequence[Animator]) -> None:
-        with unique_or_conflict(
-            "An animator of one of these centres was given one of these emails meanwhile:"
-            " check them and retry."
-        ):
-            await self._insert_animators(animators)
-
-    async def _insert_animators(self, animators: Sequence[Animator]) -> None:
-        await self.connection.executemany(
-            "INSERT INTO animators (id, centre_id, name, email, confirmed_at)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            [(a.id, a.centre_id, a.name, a.email, a.confirmed_at) for a in animators],
-        )
+        emails = ", ".join(sorted({animator.email for animator in animators}))
+        conflict = f"An animator of this centre has the email {emails}."
+        with unique_or_conflict(conflict):
+            await self.connection.executemany(
+                "INSERT INTO animators (id, centre_id, name, email, confirmed_at)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                [(a.id, a.centre_id, a.name, a.email, a.confirmed_at) for a in animators],
+            )
 
     async def update_animator(self, animator: Animator) -> None:
         await self.connection.execute(

@@ -4,12 +4,8 @@ that named the address, and publishes ``person.erased`` for every other service 
 Only the agency erases, and only the animators of a centre that left or never joined (rejected,
 expired, withdrawn): a member's or a suspended centre's animators are the network's contacts."""
 
-from dataclasses import dataclass
-from uuid import UUID
-
 import structlog
 from crnt_shared.auth import person_id_for
-from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.contracts.registry import PersonErased, PersonErasedData
 from crnt_shared.erasure import (
     ERASED_NAME,
@@ -20,27 +16,13 @@ from crnt_shared.erasure import (
 from crnt_shared.errors import Conflict, NotFound
 from crnt_shared.events import utcnow
 
+from crnt_registry.commands import EraseAnimator, Erased
 from crnt_registry.domain import CLOSED
 from crnt_registry.handlers.common import SqlUnitOfWork
 
 log = structlog.get_logger(__name__)
 
 SOURCE = "/crnt/registry"
-
-
-@dataclass(frozen=True)
-class EraseAnimator:
-    centre_id: UUID
-    animator_id: UUID
-    by: ActorRef | None = None
-
-
-@dataclass(frozen=True)
-class Erased:
-    animator_id: UUID
-    centre_id: UUID
-    #: False when the animator had been erased already (nothing was published again).
-    now: bool
 
 
 async def erase_animator(command: EraseAnimator, uow: SqlUnitOfWork) -> Erased:

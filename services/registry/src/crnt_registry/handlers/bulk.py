@@ -5,11 +5,9 @@ work, with the same rules, history and events as the one-centre commands of
 for every row), so that a national import of 20,000 places costs a few round trips per batch
 instead of a dozen per place."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from uuid import UUID, uuid4
+from dataclasses import replace
+from uuid import uuid4
 
-from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.contracts.registry import (
     AnimatorAdded,
     AnimatorChangeData,
@@ -21,22 +19,24 @@ from crnt_shared.contracts.registry import (
 from crnt_shared.errors import Conflict, NotFound, RuleViolation
 from crnt_shared.events import Event
 
+from crnt_registry.commands import (
+    AddAnimators,
+    ApproveApplications,
+    ImportCentres,
+    ImportReport,
+    Submitted,
+)
 from crnt_registry.domain import (
-    AGENCY_ACCOUNT,
     PIVOT_PLACEHOLDER,
-    AnimatorDraft,
-    CentreDraft,
     EpciMismatch,
     MembershipAction,
     MembershipStatus,
-    Submitter,
     ensure_approvable,
     ensure_open,
     next_status,
     resolve_epci,
 )
-from crnt_registry.handlers import SOURCE, Submitted, animator_facts, centre_facts
-from crnt_registry.handlers.common import SqlUnitOfWork
+from crnt_registry.handlers.common import SOURCE, SqlUnitOfWork, animator_facts, centre_facts
 from crnt_registry.repository import (
     Animator,
     Application,
@@ -45,30 +45,7 @@ from crnt_registry.repository import (
     Transition,
 )
 
-#: The most items one request may carry (an import file has its own ceiling: its size).
-MAX_ITEMS = 1000
-
 # Import
-
-
-@dataclass(frozen=True)
-class ImportRow:
-    line: int
-    centre: CentreDraft
-
-
-@dataclass(frozen=True)
-class ImportCentres:
-    rows: list[ImportRow]
-    dry_run: bool = False
-    #: The import is the agency's (its route needs the agency): no confirmation.
-    submitter: Submitter = AGENCY_ACCOUNT
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    imported: list[tuple[int, Submitted]]
-    errors: list[tuple[int, str]]
 
 
 async def import_centres(command: ImportCentres, uow: SqlUnitOfWork) -> ImportReport:
@@ -179,13 +156,6 @@ def _submitted(submitted: Submitted) -> Event:
 # Approvals
 
 
-@dataclass(frozen=True)
-class ApproveApplications:
-    application_ids: list[UUID]
-    actor: str
-    by: ActorRef | None = None
-
-
 async def approve_applications(command: ApproveApplications, uow: SqlUnitOfWork) -> list[Centre]:
     """Every application approved, as one approval each would (history, decision, event), or
     none: the first that cannot be (unknown, decided, no animator) is reported with the
@@ -267,18 +237,6 @@ async def approve_applications(command: ApproveApplications, uow: SqlUnitOfWork)
 
 
 # Animators
-
-
-@dataclass(frozen=True)
-class NewAnimator:
-    centre_id: UUID
-    animator: AnimatorDraft
-
-
-@dataclass(frozen=True)
-class AddAnimators:
-    animators: Sequence[NewAnimator]
-    by: ActorRef | None = None
 
 
 async def add_animators(command: AddAnimators, uow: SqlUnitOfWork) -> list[Animator]:
