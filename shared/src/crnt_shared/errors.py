@@ -15,10 +15,24 @@ class DomainError(Exception):
         super().__init__(message)
         self.details = details
 
+    @property
+    def detail(self) -> str:
+        """The sentence a person reads (the problem's ``detail``)."""
+        return str(self)
+
+
+def sentence(message: str) -> str:
+    """``message`` as a sentence: a capital first, a full stop last."""
+    return f"{message[:1].upper()}{message[1:]}."
+
 
 class RuleViolation(DomainError):
     """A command that the current state does not allow (HTTP 409 Conflict). Its message has no
-    final full stop: the HTTP layer adds one."""
+    final full stop: its detail adds one."""
+
+    @property
+    def detail(self) -> str:
+        return f"{self}."
 
 
 class NotFound(DomainError):

@@ -21,7 +21,7 @@ from crnt_shared import errors
 from crnt_shared.asyncapi_page import asyncapi_router
 from crnt_shared.consumer import is_transient
 from crnt_shared.context import set_correlation_id
-from crnt_shared.errors import DomainError, RuleViolation
+from crnt_shared.errors import DomainError
 from crnt_shared.metrics import HTTP_LATENCY
 from crnt_shared.problems import API_PREFIX as API_PREFIX
 from crnt_shared.problems import PROBLEM_JSON as PROBLEM_JSON
@@ -158,8 +158,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def on_domain_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, DomainError)
         status, title = _domain_status(exc)
-        detail = f"{exc}." if isinstance(exc, RuleViolation) else str(exc)
-        return problem_response(status, title, detail, request, **exc.details)
+        return problem_response(status, title, exc.detail, request, **exc.details)
 
     async def on_too_many(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TooManyRequests)
