@@ -2,13 +2,19 @@
 :class:`~crnt_registry.repository.RegistryRepository` says, with the constraints of the
 migrations that the handlers rely on (a live pivot once, an address once per centre)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
-from crnt_registry.domain import PIVOT_PLACEHOLDER, CentreDraft, Confirmation, MembershipStatus
-from crnt_registry.repository import Animator, Application, Centre, Epci, Transition
+from crnt_registry.domain import (
+    CLOSED,
+    PIVOT_PLACEHOLDER,
+    CentreDraft,
+    Confirmation,
+    MembershipStatus,
+)
+from crnt_registry.repository import Animator, Application, Centre, Epci, NewCentre, Transition
 from crnt_shared.errors import Conflict
 from crnt_shared.fakes import FakeUnitOfWork
 
@@ -34,6 +40,8 @@ class FakeRegistryRepository:
     animators_by_id: dict[UUID, Animator] = field(default_factory=dict)
     history: list[Transition] = field(default_factory=list)
     confirmation_requests: dict[str, datetime] = field(default_factory=dict)
+    #: When each erased animator was.
+    erased: dict[UUID, datetime] = field(default_factory=dict)
 
     # EPCIs
 
@@ -60,20 +68,28 @@ class FakeRegistryRepository:
             if code in wanted
         }
 
+    async def epci_names(self, sirens: Iterable[str]) -> dict[str, str]:
+        return {siren: self.epcis[siren].name for siren in sirens if siren in self.epcis}
+
     # Centres
 
     async def add_centre(
         self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
     ) -> None:
-        if await self.live_centres_with_pivots([facts.pivot]):
+        await self.add_centres([NewCentre(centre_id, facts, epci_siren, date_maj)])
+
+    async def add_centres(self, centres: Sequence[NewCentre]) -> None:
+        pivots = [centre.facts.pivot for centre in centres]
+        if await self.live_centres_with_pivots(pivots):
             raise Conflict(
-                f"A centre with pivot {facts.pivot} was submitted meanwhile: check the pending"
-                " applications."
+                f"A centre with pivot {', '.join(pivots)} was submitted meanwhile: check the"
+                " pending applications."
             )
         now = _now()
-        self.centres[centre_id] = _StoredCentre(
-            facts, MembershipStatus.PENDING, epci_siren, date_maj, now, now
-        )
+        for new in centres:
+            self.centres[new.id] = _StoredCentre(
+                new.facts, MembershipStatus.PENDING, new.epci_siren, new.date_maj, now, now
+            )
 
     async def update_centre(
         self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
@@ -108,6 +124,12 @@ class FakeRegistryRepository:
             member_since=approved[0] if approved else None,
         )
 
+    async def centres_by_id(
+        self, centre_ids: Sequence[UUID], *, for_update: bool = False
+    ) -> dict[UUID, Centre]:
+        found = {centre_id: await self.centre(centre_id) for centre_id in sorted(centre_ids)}
+        return {centre_id: centre for centre_id, centre in found.items() if centre is not None}
+
     async def live_centres_with_pivots(self, pivots: Iterable[str]) -> dict[str, UUID]:
         wanted = set(pivots) - {PIVOT_PLACEHOLDER}
         return {
@@ -120,7 +142,17 @@ class FakeRegistryRepository:
         self.centres[centre_id].status = status
         self.centres[centre_id].updated_at = _now()
 
+    async def set_statuses(self, centre_ids: Sequence[UUID], status: MembershipStatus) -> None:
+        for centre_id in centre_ids:
+            await self.set_status(centre_id, status)
+
+    async def now(self) -> datetime:
+        return _now()
+
     # Applications and history
+
+    async def add_applications(self, applications: Sequence[Application]) -> None:
+        self.applications.update((a.id, a) for a in applications)
 
     async def add_application(
         self,
@@ -151,6 +183,12 @@ class FakeRegistryRepository:
     ) -> Application | None:
         return self.applications.get(application_id)
 
+    async def applications_by_id(
+        self, application_ids: Sequence[UUID], *, for_update: bool = False
+    ) -> dict[UUID, Application]:
+        wanted = set(application_ids)
+        return {i: a for i, a in sorted(self.applications.items()) if i in wanted}
+
     async def application_of(self, centre_id: UUID) -> Application | None:
         return next((a for a in self.applications.values() if a.centre_id == centre_id), None)
 
@@ -164,6 +202,17 @@ class FakeRegistryRepository:
             reason=reason,
             decided_at=at,
         )
+
+    async def decide_applications(
+        self,
+        application_ids: Sequence[UUID],
+        status: str,
+        actor: str,
+        reason: str | None,
+        at: datetime,
+    ) -> None:
+        for application_id in application_ids:
+            await self.decide_application(application_id, status, actor, reason, at)
 
     async def set_confirmation(self, application_id: UUID, confirmation: Confirmation) -> None:
         self.applications[application_id] = replace(
@@ -199,13 +248,20 @@ class FakeRegistryRepository:
     async def record_transition(self, transition: Transition) -> None:
         self.history.append(transition)
 
+    async def record_transitions(self, transitions: Sequence[Transition]) -> None:
+        self.history.extend(transitions)
+
     # Animators
 
     async def add_animator(self, animator: Animator) -> None:
-        taken = {a.email.lower() for a in await self.animators(animator.centre_id)}
-        if animator.email.lower() in taken:
-            raise Conflict(f"An animator of this centre has the email {animator.email}.")
-        self.animators_by_id[animator.id] = animator
+        await self.add_animators([animator])
+
+    async def add_animators(self, animators: Sequence[Animator]) -> None:
+        for animator in animators:
+            taken = {a.email.lower() for a in await self.animators(animator.centre_id)}
+            if animator.email.lower() in taken:
+                raise Conflict(f"An animator of this centre has the email {animator.email}.")
+            self.animators_by_id[animator.id] = animator
 
     async def update_animator(self, animator: Animator) -> None:
         self.animators_by_id[animator.id] = animator
@@ -215,6 +271,43 @@ class FakeRegistryRepository:
 
     async def animators(self, centre_id: UUID) -> list[Animator]:
         return [a for a in self.animators_by_id.values() if a.centre_id == centre_id]
+
+    async def animators_of(self, centre_ids: Sequence[UUID]) -> dict[UUID, list[Animator]]:
+        teams = {centre_id: await self.animators(centre_id) for centre_id in centre_ids}
+        return {centre_id: team for centre_id, team in teams.items() if team}
+
+    # Erasure
+
+    async def centre_status(self, centre_id: UUID, *, for_update: bool = False) -> str | None:
+        stored = self.centres.get(centre_id)
+        return None if stored is None else stored.status.value
+
+    async def animator_address(
+        self, centre_id: UUID, animator_id: UUID
+    ) -> tuple[str, datetime | None] | None:
+        animator = self.animators_by_id.get(animator_id)
+        if animator is None or animator.centre_id != centre_id:
+            return None
+        return animator.email, self.erased.get(animator_id)
+
+    async def open_centre_of(self, email: str, *, besides: UUID) -> tuple[UUID, str] | None:
+        open_centres = sorted(
+            (a.centre_id, self.centres[a.centre_id].status.value)
+            for a in self.animators_by_id.values()
+            if a.email.lower() == email.lower()
+            and a.id != besides
+            and self.centres[a.centre_id].status not in CLOSED
+        )
+        return open_centres[0] if open_centres else None
+
+    async def erase_animator(
+        self, animator_id: UUID, email: str, pseudonym: str, address: str, at: datetime
+    ) -> int:
+        erased = replace(self.animators_by_id[animator_id], name=pseudonym, email=address)
+        self.animators_by_id[animator_id] = erased
+        self.erased[animator_id] = at
+        self.confirmation_requests.pop(email.strip().lower(), None)
+        return 0  # the fake has no outbox
 
 
 RegistryWork = FakeUnitOfWork[FakeRegistryRepository]

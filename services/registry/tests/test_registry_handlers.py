@@ -22,6 +22,7 @@ from crnt_shared.contracts.registry import (
     MembershipApproved,
     MembershipRejected,
     MembershipWithdrawn,
+    PersonErased,
 )
 from crnt_shared.errors import Conflict, Invalid, NotFound, RuleViolation
 
@@ -217,3 +218,59 @@ async def test_a_pending_centre_cannot_be_withdrawn() -> None:
     with pytest.raises(IllegalTransition, match="pending"):
         await handlers.change_membership(command, uow)
     assert uow.untouched
+
+
+async def test_the_agency_approves_many_applications_at_once_or_none() -> None:
+    repository = registry()
+    first = (await submitted(repository)).application
+    second = (await submitted(repository, pivot="24620101600085", nom="EPN de Lumbres")).application
+    unknown = uuid4()
+    uow = unit_of_work(repository)
+    with pytest.raises(NotFound, match="nothing was approved"):
+        await handlers.approve_applications(
+            commands.ApproveApplications([first.id, unknown], "Agence"), uow
+        )
+    assert uow.untouched
+
+    centres = await handlers.approve_applications(
+        commands.ApproveApplications([first.id, second.id, first.id], "Agence"), uow
+    )
+
+    assert [c.status for c in centres] == [MembershipStatus.MEMBER, MembershipStatus.MEMBER]
+    assert [type(event) for event in uow.events] == [MembershipApproved, MembershipApproved]
+    assert uow.commits == 1
+    assert {repository.applications[a.id].status for a in (first, second)} == {"approved"}
+    with pytest.raises(Conflict, match="cannot be approved") as refused:
+        await handlers.approve_applications(
+            commands.ApproveApplications([second.id], "Agence"), unit_of_work(repository)
+        )
+    assert refused.value.details["errors"][0]["field"] == "application_ids.0"
+
+
+async def test_the_agency_erases_an_animator_of_a_withdrawn_centre_once() -> None:
+    repository = registry()
+    centre_id = await member(repository)
+    (camille,) = await repository.animators(centre_id)
+    erase = commands.EraseAnimator(centre_id, camille.id)
+    with pytest.raises(Conflict, match="The centre is member") as refused:
+        await handlers.erase_animator(erase, unit_of_work(repository))
+    assert refused.value.details == {"current_status": "member"}
+    withdraw = commands.ChangeMembership(
+        centre_id, MembershipAction.WITHDRAW, "Agence", "Fermeture"
+    )
+    await handlers.change_membership(withdraw, unit_of_work(repository))
+    uow = unit_of_work(repository)
+
+    erased = await handlers.erase_animator(erase, uow)
+
+    assert erased.now
+    (event,) = uow.events
+    assert isinstance(event, PersonErased)
+    assert event.data.animator_id == camille.id
+    assert CAMILLE.email not in event.to_json().decode(), "the event names no address"
+    (after,) = await repository.animators(centre_id)
+    assert after.email != CAMILLE.email
+    assert after.name != CAMILLE.name
+    again = unit_of_work(repository)
+    assert not (await handlers.erase_animator(erase, again)).now
+    assert again.untouched

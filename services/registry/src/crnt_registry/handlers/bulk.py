@@ -36,7 +36,7 @@ from crnt_registry.domain import (
     next_status,
     resolve_epci,
 )
-from crnt_registry.handlers.common import SOURCE, SqlUnitOfWork, animator_facts, centre_facts
+from crnt_registry.handlers.common import SOURCE, RegistryUnitOfWork, animator_facts, centre_facts
 from crnt_registry.repository import (
     Animator,
     Application,
@@ -48,7 +48,7 @@ from crnt_registry.repository import (
 # Import
 
 
-async def import_centres(command: ImportCentres, uow: SqlUnitOfWork) -> ImportReport:
+async def import_centres(command: ImportCentres, uow: RegistryUnitOfWork) -> ImportReport:
     """Each row becomes a pending application, or the row is reported and nothing is written:
     the file is all or nothing. A row's EPCI comes from its commune (or the one it names), and
     a place already pending, member or suspended (its pivot), in the registry or earlier in the
@@ -156,7 +156,9 @@ def _submitted(submitted: Submitted) -> Event:
 # Approvals
 
 
-async def approve_applications(command: ApproveApplications, uow: SqlUnitOfWork) -> list[Centre]:
+async def approve_applications(
+    command: ApproveApplications, uow: RegistryUnitOfWork
+) -> list[Centre]:
     """Every application approved, as one approval each would (history, decision, event), or
     none: the first that cannot be (unknown, decided, no animator) is reported with the
     others."""
@@ -239,7 +241,7 @@ async def approve_applications(command: ApproveApplications, uow: SqlUnitOfWork)
 # Animators
 
 
-async def add_animators(command: AddAnimators, uow: SqlUnitOfWork) -> list[Animator]:
+async def add_animators(command: AddAnimators, uow: RegistryUnitOfWork) -> list[Animator]:
     """Animators entered by the agency for many centres at once (their addresses need no
     confirmation), as one addition each would, or none."""
     repository = uow.repository

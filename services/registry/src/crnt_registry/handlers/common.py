@@ -12,7 +12,7 @@ from crnt_shared.events import utcnow
 from pydantic import ValidationError
 
 from crnt_registry.domain import PIVOT_PLACEHOLDER, CentreDraft, resolve_epci
-from crnt_registry.repository import Animator, Centre, RegistryRepository, Repository
+from crnt_registry.repository import Animator, Centre, RegistryRepository
 
 SOURCE = "/crnt/registry"
 #: Who the history names for what the registry does by itself (an expiry).
@@ -20,9 +20,6 @@ REGISTRY_ACTOR = "registry"
 
 #: What every handler of the registry takes: the runtime's unit of work, or the unit tests' fake.
 RegistryUnitOfWork = AbstractUnitOfWork[RegistryRepository]
-#: What the handlers that need more of the repository than the protocol take (many at once,
-#: erasure): the runtime's unit of work, with the SQL repository.
-SqlUnitOfWork = AbstractUnitOfWork[Repository]
 
 
 async def with_epci(repository: RegistryRepository, facts: CentreDraft) -> CentreDraft:

@@ -18,14 +18,14 @@ from crnt_shared.events import utcnow
 
 from crnt_registry.commands import EraseAnimator, Erased
 from crnt_registry.domain import CLOSED
-from crnt_registry.handlers.common import SqlUnitOfWork
+from crnt_registry.handlers.common import RegistryUnitOfWork
 
 log = structlog.get_logger(__name__)
 
 SOURCE = "/crnt/registry"
 
 
-async def erase_animator(command: EraseAnimator, uow: SqlUnitOfWork) -> Erased:
+async def erase_animator(command: EraseAnimator, uow: RegistryUnitOfWork) -> Erased:
     repository = uow.repository
     status = await repository.centre_status(command.centre_id, for_update=True)
     if status is None:
