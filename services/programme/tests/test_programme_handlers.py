@@ -7,14 +7,7 @@ from uuid import UUID, uuid4
 
 import pytest
 from crnt_programme import commands, handlers
-from crnt_programme.domain import (
-    Action,
-    ActionStatus,
-    Axis,
-    Centre,
-    InvalidAction,
-    ProgrammeStatus,
-)
+from crnt_programme.domain import Action, ActionStatus, Axis, Centre, InvalidAction, ProgrammeStatus
 from crnt_programme.repository import ProgrammeRepository
 from crnt_shared.contracts.programme import (
     ActionLeadMissing,

@@ -17,11 +17,7 @@ from crnt_programme.handlers.actions import (
 from crnt_programme.handlers.common import SOURCE, ProgrammeUnitOfWork, action_facts
 from crnt_programme.handlers.erasure import on_person_erased
 from crnt_programme.handlers.membership import on_centre_known, on_membership_changed
-from crnt_programme.handlers.programme import (
-    amend_programme,
-    submit_programme,
-    validate_programme,
-)
+from crnt_programme.handlers.programme import amend_programme, submit_programme, validate_programme
 
 __all__ = [
     "EDITABLE_FIELDS",

@@ -57,12 +57,7 @@ from crnt_registry.handlers.common import (
     today,
     with_epci,
 )
-from crnt_registry.repository import (
-    Animator,
-    Application,
-    Centre,
-    Transition,
-)
+from crnt_registry.repository import Animator, Application, Centre, Transition
 
 log = structlog.get_logger(__name__)
 

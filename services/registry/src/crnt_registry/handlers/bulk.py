@@ -37,13 +37,7 @@ from crnt_registry.domain import (
     resolve_epci,
 )
 from crnt_registry.handlers.common import SOURCE, RegistryUnitOfWork, animator_facts, centre_facts
-from crnt_registry.repository import (
-    Animator,
-    Application,
-    Centre,
-    NewCentre,
-    Transition,
-)
+from crnt_registry.repository import Animator, Application, Centre, NewCentre, Transition
 
 # Import
 

@@ -7,12 +7,7 @@ expired, withdrawn): a member's or a suspended centre's animators are the networ
 import structlog
 from crnt_shared.auth import person_id_for
 from crnt_shared.contracts.registry import PersonErased, PersonErasedData
-from crnt_shared.erasure import (
-    ERASED_NAME,
-    address_digest,
-    erased_address,
-    new_salt,
-)
+from crnt_shared.erasure import ERASED_NAME, address_digest, erased_address, new_salt
 from crnt_shared.errors import Conflict, NotFound
 from crnt_shared.events import utcnow
 
