@@ -224,6 +224,9 @@ class Load:
     #: The replicas requests go to, in turn (all of them, until one is killed).
     replicas: list[int] = field(default_factory=lambda: [0])
     retried: Counter[str] = field(default_factory=Counter)
+    #: The 5xx answers other than 503 (a fault must read as "unavailable, retry", never as an
+    #: internal error): method, path, status and the start of the body.
+    errors: list[str] = field(default_factory=list)
     #: Every applicant approved so far, in the order the approvals returned.
     approved: list[Applicant] = field(default_factory=list)
     _turn: int = 0
@@ -253,6 +256,10 @@ class Load:
                 if response.status_code < 500:
                     return response
                 self.retried[f"HTTP {response.status_code}"] += 1
+                if response.status_code != 503:
+                    self.errors.append(
+                        f"{method} {path}: {response.status_code} {response.text[:300]}"
+                    )
             if time.monotonic() > deadline:
                 raise AssertionError(f"{method} {path} kept failing for {CALL_PATIENCE_SECONDS} s")
             await asyncio.sleep(delay)

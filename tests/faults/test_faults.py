@@ -286,6 +286,9 @@ async def test_every_fault_under_load_leaves_each_effect_exactly_once(
         ],
     )
     assert len(approved) >= APPROVALS
+    assert not load.errors, "a fault answered as an internal error, not as a 503:\n" + "\n".join(
+        load.errors
+    )
     check(result, approved)
 
 
@@ -333,6 +336,7 @@ async def test_two_replicas_share_the_work_and_one_takes_over_when_the_other_die
             *result.lines(),
         ],
     )
+    assert not load.errors, "a replica answered as an internal error:\n" + "\n".join(load.errors)
     check(result, pool)
     # The registry publishes every approval and the budget every version: their surviving
     # relays must have taken the leadership over.

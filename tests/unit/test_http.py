@@ -4,6 +4,7 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
+import asyncpg
 import httpx
 import pytest
 from crnt_shared.auth import Authenticator, KeyRing, Role
@@ -59,6 +60,14 @@ async def knock() -> None:
 @router.get("/outage")
 async def outage() -> None:
     raise ConnectionRefusedError(111, "Connect call failed ('127.0.0.1', 5432)")
+
+
+@router.get("/outage/midway")
+async def outage_midway() -> None:
+    # What asyncpg raises when PostgreSQL goes away in the middle of a statement.
+    raise asyncpg.InternalClientError(
+        "cannot switch to state 12; another operation (2) is in progress"
+    )
 
 
 @asynccontextmanager
@@ -231,8 +240,11 @@ async def test_a_rate_limit_is_a_429_with_retry_after(client: httpx.AsyncClient)
     assert body["detail"] == "Too many requests of this kind from you: retry in 42 s."
 
 
-async def test_an_unreachable_database_is_a_503_to_retry(client: httpx.AsyncClient) -> None:
-    response = await client.get("/api/v1/outage")
+@pytest.mark.parametrize("path", ["/api/v1/outage", "/api/v1/outage/midway"])
+async def test_an_unreachable_database_is_a_503_to_retry(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.get(path)
     assert response.status_code == 503
     assert response.headers["content-type"] == PROBLEM_JSON
     assert response.headers["retry-after"] == "5"

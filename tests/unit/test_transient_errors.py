@@ -4,7 +4,7 @@ import errno
 
 import asyncpg
 import pytest
-from crnt_shared.consumer import is_transient
+from crnt_shared.transient import is_transient
 from jinja2 import TemplateNotFound
 
 
@@ -19,6 +19,12 @@ from jinja2 import TemplateNotFound
         asyncpg.CannotConnectNowError("the database system is starting up"),
         asyncpg.AdminShutdownError("terminating connection due to administrator command"),
         asyncpg.SerializationError("could not serialize access"),
+        asyncpg.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
+        asyncpg.InterfaceError(
+            "cannot call Connection.fetch(): connection has been released back to the pool"
+        ),
     ],
 )
 def test_the_database_or_network_being_unreachable_is_transient(error: BaseException) -> None:

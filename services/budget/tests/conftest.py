@@ -74,20 +74,12 @@ async def published(kafka_bootstrap: str, budget_topic: str) -> AsyncIterator[Pu
 @pytest.fixture
 async def registry(kafka_bootstrap: str, topic: str) -> AsyncIterator[Registry]:
     """Stands in for the registry: publishes its events on this test's registry topic."""
-    registry = Registry(kafka_bootstrap, topic)
-    await registry.start()
-    try:
+    async with Registry(kafka_bootstrap, topic) as registry:
         yield registry
-    finally:
-        await registry.stop()
 
 
 @pytest.fixture
 async def programme(kafka_bootstrap: str, programme_topic: str) -> AsyncIterator[Programme]:
     """Stands in for the programme service: publishes on this test's programme topic."""
-    programme = Programme(kafka_bootstrap, programme_topic)
-    await programme.start()
-    try:
+    async with Programme(kafka_bootstrap, programme_topic) as programme:
         yield programme
-    finally:
-        await programme.stop()

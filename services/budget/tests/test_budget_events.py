@@ -3,7 +3,6 @@
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from crnt_budget.testing import (
@@ -13,9 +12,11 @@ from crnt_budget.testing import (
     Published,
     Registry,
     budget_body,
+    budget_of,
     centre,
     centre_updated,
     epci_registered,
+    fetchval,
     membership,
 )
 from crnt_shared.contracts.budget import CentreShareChanged, SharesRecalculated
@@ -25,6 +26,7 @@ from crnt_shared.contracts.registry import (
     MembershipSuspended,
     MembershipWithdrawn,
 )
+from crnt_shared.money import cents_from_amount
 from crnt_shared.testing import wait_until
 from fastapi import FastAPI
 
@@ -34,27 +36,14 @@ YEAR = datetime.now(UTC).year
 
 
 async def inbox_count(database_url: str) -> int:
-    connection = await asyncpg.connect(database_url)
-    try:
-        count: int = await connection.fetchval(
-            "SELECT count(*) FROM inbox WHERE event_type LIKE 'fr.crnt.registry.%'"
-        )
-        return count
-    finally:
-        await connection.close()
+    count: int = await fetchval(
+        database_url, "SELECT count(*) FROM inbox WHERE event_type LIKE 'fr.crnt.registry.%'"
+    )
+    return count
 
 
 async def shares(client: httpx.AsyncClient) -> dict[str, Any]:
-    response = await client.get(f"{API}/budgets/{YEAR}/shares")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def cents(amount: str) -> int:
-    euros, _, rest = amount.partition(".")
-    sign = -1 if euros.startswith("-") else 1
-    return sign * (abs(int(euros)) * 100 + int(rest))
+    return await budget_of(client, YEAR, "/shares")
 
 
 async def test_events_before_the_budget_are_kept_and_configuring_computes_at_once(
@@ -137,9 +126,9 @@ async def test_a_burst_of_approvals_gives_few_recalculations_and_every_event_is_
     assert sum(v["cause"]["event_count"] for v in recalculations) == 300
     assert app.state.recalculator.runs == len(recalculations)
     final = await shares(client)
-    assert sum(cents(c["amount"]) for c in final["centres"]) == 3_000_000
+    assert sum(cents_from_amount(c["amount"]) for c in final["centres"]) == 3_000_000
     # The reste à charge: the dotations 30,000.00 − the Region's 15,000.00.
-    assert sum(cents(e["amount"]) for e in final["epcis"]) == 1_500_000
+    assert sum(cents_from_amount(e["amount"]) for e in final["epcis"]) == 1_500_000
 
     async def summaries_out() -> bool:
         return len(published.of(SharesRecalculated)) == len(versions)

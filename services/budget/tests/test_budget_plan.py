@@ -18,6 +18,7 @@ from crnt_budget.testing import (
     Published,
     Registry,
     budget_body,
+    budget_of,
     centre,
     epci_registered,
     membership,
@@ -37,13 +38,6 @@ YEAR = datetime.now(UTC).year
 NBSP = "\u00a0"
 
 
-async def get_budget(client: httpx.AsyncClient, year: int = YEAR) -> dict[str, Any]:
-    response = await client.get(f"{API}/budgets/{year}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
 async def test_an_unknown_population_holds_the_version_until_it_is_known(
     client: httpx.AsyncClient, agency: dict[str, str], registry: Registry
 ) -> None:
@@ -60,7 +54,7 @@ async def test_an_unknown_population_holds_the_version_until_it_is_known(
         return response.json()["waiting"] is not None
 
     await wait_until(centre_known, message="the member in the budget's read model")
-    waiting = await get_budget(client)
+    waiting = await budget_of(client, YEAR)
     assert waiting["waiting"]["missing"] == [
         f"the population of {CAPSO[1]} (SIREN {CAPSO[0]}) is unknown"
     ]
@@ -72,7 +66,7 @@ async def test_an_unknown_population_holds_the_version_until_it_is_known(
     await registry.publish([epci_registered(CAPSO)])
 
     async def published_version() -> dict[str, Any] | None:
-        budget = await get_budget(client)
+        budget = await budget_of(client, YEAR)
         return budget if budget["version"] == held + 1 else None
 
     budget = await wait_until(published_version, message="the version once CAPSO is known")
@@ -143,7 +137,7 @@ async def test_a_closed_year_never_changes(
     assert next_year.status_code == 200
 
     async def marker_in_next_year() -> bool:
-        return bool((await get_budget(client, YEAR + 1))["member_count"] == 2)
+        return bool((await budget_of(client, YEAR + 1))["member_count"] == 2)
 
     await wait_until(marker_in_next_year, message="the events handled (next year moved)")
     versions = (await client.get(f"{API}/budgets/{YEAR}/versions")).json()["items"]

@@ -5,7 +5,6 @@ charge, and each version's summary event carries the plan's figures."""
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from crnt_budget.testing import (
@@ -15,7 +14,9 @@ from crnt_budget.testing import (
     Registry,
     action_progressed,
     budget_body,
+    budget_of,
     centre,
+    fetchval,
     membership,
     programme_validated,
 )
@@ -39,35 +40,17 @@ TOTALS = {
 
 
 async def handled_validations(database_url: str) -> int:
-    connection = await asyncpg.connect(database_url)
-    try:
-        count: int = await connection.fetchval(
-            "SELECT count(*) FROM inbox WHERE event_type = $1", VALIDATED
-        )
-        return count
-    finally:
-        await connection.close()
-
-
-async def get_budget(client: httpx.AsyncClient) -> dict[str, Any]:
-    response = await client.get(f"{API}/budgets/{YEAR}")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def versions(client: httpx.AsyncClient) -> list[dict[str, Any]]:
-    response = await client.get(f"{API}/budgets/{YEAR}/versions")
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
+    count: int = await fetchval(
+        database_url, "SELECT count(*) FROM inbox WHERE event_type = $1", VALIDATED
+    )
+    return count
 
 
 async def plan_of_programme(client: httpx.AsyncClient, version: int) -> dict[str, Any]:
     """Waits for the budget's latest version to use the programme's ``version``."""
 
     async def check() -> dict[str, Any] | None:
-        budget = await get_budget(client)
+        budget = await budget_of(client, YEAR)
         programme = budget["financing_plan"]["programme"]
         return budget if programme is not None and programme["version"] == version else None
 
@@ -102,10 +85,10 @@ async def test_a_validated_programme_feeds_the_plan_and_the_epcis_owe_the_reste_
     await registry.publish([membership(MembershipApproved, member, "pending", "member")])
 
     async def member_in() -> bool:
-        return bool((await get_budget(client))["member_count"] == 1)
+        return bool((await budget_of(client, YEAR))["member_count"] == 1)
 
     await wait_until(member_in, message="the approval's version")
-    assert [e["amount"] for e in (await get_budget(client))["epcis"]] == ["15000.00"]
+    assert [e["amount"] for e in (await budget_of(client, YEAR))["epcis"]] == ["15000.00"]
 
     validation = programme_validated(YEAR, 1, TOTALS)
     await programme.publish([validation])
@@ -147,13 +130,11 @@ async def test_a_validated_programme_feeds_the_plan_and_the_epcis_owe_the_reste_
     )
     assert summary.data.epci_contribution == "47000.00"
     assert summary.data.changed_centres == 0
-    connection = await asyncpg.connect(database_url)
-    try:
-        share_events = await connection.fetchval(
-            "SELECT count(*) FROM outbox WHERE event_type = $1", CentreShareChanged.event_type()
-        )
-    finally:
-        await connection.close()
+    share_events = await fetchval(
+        database_url,
+        "SELECT count(*) FROM outbox WHERE event_type = $1",
+        CentreShareChanged.event_type(),
+    )
     assert share_events == 1  # the approval's, none for the programme's version
 
 
@@ -189,7 +170,7 @@ async def test_a_rate_of_an_eligible_base_with_a_ceiling(
     await programme.publish([programme_validated(YEAR, 1, totals)])
 
     async def both_in() -> dict[str, Any] | None:
-        budget = await get_budget(client)
+        budget = await budget_of(client, YEAR)
         plan = budget["financing_plan"]
         done = plan["programme"] is not None and budget["member_count"] == 1
         return budget if done else None
@@ -234,7 +215,7 @@ async def test_an_older_version_arriving_late_does_not_override_a_newer_one(
     plan = budget["financing_plan"]
     assert (plan["status"], plan["surplus"]) == ("over_funded", "13000.00")
     assert plan["planned_expenses"]["ateliers"] == "27000.00"
-    listed = await versions(client)
+    listed = (await budget_of(client, YEAR, "/versions"))["items"]
     assert [(v["version"], v["financing_status"]) for v in listed] == [
         (1, "awaiting_programme"),
         (2, "over_funded"),
@@ -271,11 +252,7 @@ async def test_a_validation_before_the_budget_exists_is_applied_when_it_is_confi
     assert (await client.get(f"{API}/budgets/{YEAR}")).status_code == 404
 
     async def member_known() -> bool:
-        connection = await asyncpg.connect(database_url)
-        try:
-            return bool(await connection.fetchval("SELECT count(*) FROM memberships"))
-        finally:
-            await connection.close()
+        return bool(await fetchval(database_url, "SELECT count(*) FROM memberships"))
 
     await wait_until(member_known, message="the approval in the budget's read model")
     response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
@@ -316,7 +293,7 @@ async def test_actual_costs_come_from_the_progress_reports(
     await programme.publish([action_progressed(validation, "ateliers", "4250.50")])
 
     async def actual_in() -> dict[str, Any] | None:
-        plan = (await get_budget(client))["financing_plan"]
+        plan = (await budget_of(client, YEAR))["financing_plan"]
         return plan if plan["by_axis"]["ateliers"]["actual"] == "4250.50" else None
 
     plan = await wait_until(actual_in, message="the actual cost in the plan")

@@ -14,16 +14,14 @@ with it.
 """
 
 from datetime import UTC, datetime
-from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from crnt_budget import recalculator as recalculator_module
 from crnt_budget.consumers import subscriptions
 from crnt_budget.handlers import recalculate_dirty_year
 from crnt_budget.recalculator import Recalculator
-from crnt_budget.testing import API, budget_body, centre, membership
+from crnt_budget.testing import API, budget_body, centre, fetchval, membership
 from crnt_shared.consumer import Bulk
 from crnt_shared.contracts.registry import MembershipApproved
 from crnt_shared.db import UnitOfWork
@@ -32,14 +30,6 @@ from fastapi import FastAPI
 pytestmark = pytest.mark.integration
 
 YEAR = datetime.now(UTC).year
-
-
-async def fetchval(database_url: str, query: str) -> Any:
-    connection = await asyncpg.connect(database_url)
-    try:
-        return await connection.fetchval(query)
-    finally:
-        await connection.close()
 
 
 async def test_events_arriving_during_a_computation_wait_for_the_next_wake_up(

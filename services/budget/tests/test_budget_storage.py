@@ -10,7 +10,7 @@ those that left with a share before).
 import random
 import uuid
 from dataclasses import astuple, dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from fractions import Fraction
 from importlib.resources import files
 from pathlib import Path
@@ -20,9 +20,11 @@ import pytest
 from crnt_budget import domain
 from crnt_budget.app import MIGRATIONS
 from crnt_budget.handlers import ConfigureBudget, configure_budget, recalculate_dirty_year
-from crnt_budget.repository import CentreShareRow, Repository
+from crnt_budget.repository import ActionRow, CentreShareRow, ProgrammeRow, Repository
 from crnt_budget.testing import CAPSO, CCPL
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
+from crnt_shared.errors import RuleViolation
+from crnt_shared.events import utcnow
 
 pytestmark = pytest.mark.integration
 
@@ -320,3 +322,23 @@ async def test_a_conversion_that_would_not_read_back_the_same_stops_the_migratio
         assert await connection.fetchval("SELECT count(*) FROM centre_shares") > 0
     finally:
         await connection.close()
+
+
+async def test_a_negative_actual_cost_is_refused_by_the_repository_in_a_sentence(
+    database_url: str,
+) -> None:
+    """The table's check is the last guard; the repository turns its error into the domain's."""
+    pool = await create_pool(database_url)
+    action_id = uuid.uuid4()
+    try:
+        async with pool.acquire() as connection:
+            await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), MIGRATIONS])
+        async with UnitOfWork(pool) as uow:
+            repository = Repository(uow.connection)
+            programme = ProgrammeRow(YEAR, 1, utcnow(), date(YEAR, 1, 15), "COPIL", 1000, action_id)
+            action = ActionRow(action_id, "ateliers", "fonctionnement", "Ateliers", 1000, None)
+            await repository.save_programme(programme, [action])
+            with pytest.raises(RuleViolation, match=r"negative \(-5\.00\): the financing plan"):
+                await repository.record_actual(action_id, -500, utcnow())
+    finally:
+        await pool.close()

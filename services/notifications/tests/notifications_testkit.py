@@ -12,7 +12,13 @@ from aiokafka import AIOKafkaProducer
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from crnt_devstack.mailcatcher import CaughtMessage, MailCatcher
 from crnt_notifications.settings import NotificationsSettings
-from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
+from crnt_shared.contracts.budget import (
+    Cause,
+    CausingEvent,
+    CentreShareChanged,
+    CentreShareChangedData,
+)
+from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipSuspended
 from crnt_shared.events import Event
 from crnt_shared.testing import (
     centre_facts,
@@ -146,8 +152,54 @@ def membership(
     return membership_event(contract, facts, people, previous=previous, reason=reason)
 
 
+def suspensions(*teams: Sequence[str], reason: str | None = None) -> list[Event]:
+    """One suspended centre per team of addresses (``Lieu 0``, ``Lieu 1``…), each its event."""
+    return [
+        membership(
+            MembershipSuspended,
+            centre(f"Lieu {index}", status="suspended"),
+            animators(*team),
+            previous="member",
+            reason=reason,
+        )
+        for index, team in enumerate(teams)
+    ]
+
+
 def with_status(facts: CentreFacts, status: str) -> CentreFacts:
     return facts.model_copy(update={"status": status})
+
+
+# Budget events, as the budget makes them
+
+
+def share_changed(
+    facts: CentreFacts,
+    *,
+    version: int,
+    amount: str,
+    previous: str,
+    year: int = 2026,
+    causes: tuple[str, ...] = (),
+) -> CentreShareChanged:
+    change = f"{float(amount) - float(previous):.2f}"  # test data only: exact at this scale
+    data = CentreShareChangedData(
+        year=year,
+        version=version,
+        centre_id=facts.id,
+        centre_name=facts.nom,
+        epci_siren=facts.epci_siren,
+        member=True,
+        amount=amount,
+        previous=previous,
+        change=change,
+        cause=Cause(
+            kind="events",
+            event_count=len(causes) or 1,
+            events=[CausingEvent(id=facts.id, type=kind) for kind in causes],
+        ),
+    )
+    return CentreShareChanged.create(source="/crnt/budget", subject=str(facts.id), data=data)
 
 
 # Reading the mailbox and the API
@@ -190,3 +242,15 @@ async def deliveries(client: httpx.AsyncClient, agency: dict[str, str], **filter
     response = await client.get("/api/v1/deliveries", params=filters, headers=agency)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def all_sent(
+    client: httpx.AsyncClient, agency: dict[str, str], *, at_least: int, message: str
+) -> None:
+    """Wait until there are ``at_least`` deliveries and every one is sent."""
+
+    async def sent() -> bool:
+        page = await deliveries(client, agency)
+        return bool(page["total"] >= at_least and all(i["status"] == "sent" for i in page["items"]))
+
+    await wait_until(sent, timeout=30, message=message)

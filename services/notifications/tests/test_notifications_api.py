@@ -6,16 +6,12 @@ from uuid import uuid4
 import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
-from crnt_shared.contracts.registry import MembershipSuspended
 from crnt_shared.testing import wait_until
-from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     AGENCY_EMAIL,
     Publish,
-    animators,
-    centre,
-    membership,
+    suspensions,
 )
 
 pytestmark = pytest.mark.integration
@@ -24,21 +20,9 @@ API = "/api/v1"
 
 
 async def test_deliveries_are_listed_filtered_and_paged(
-    app: FastAPI,
-    publish: Publish,
-    mail: MailCatcher,
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
+    publish: Publish, mail: MailCatcher, client: httpx.AsyncClient, agency: dict[str, str]
 ) -> None:
-    events = [
-        membership(
-            MembershipSuspended,
-            centre(f"Lieu {n}", status="suspended"),
-            animators(f"x{n}@lieu.example", f"y{n}@lieu.example"),
-            previous="member",
-        )
-        for n in range(3)
-    ]
+    events = suspensions(*((f"x{n}@lieu.example", f"y{n}@lieu.example") for n in range(3)))
     await publish.registry(*events)
 
     async def all_sent() -> bool:
@@ -74,9 +58,7 @@ async def test_deliveries_are_listed_filtered_and_paged(
     assert body["message_id"].strip("<>") in caught
 
 
-async def test_bad_requests_are_problems(
-    app: FastAPI, client: httpx.AsyncClient, agency: dict[str, str]
-) -> None:
+async def test_bad_requests_are_problems(client: httpx.AsyncClient, agency: dict[str, str]) -> None:
     assert (await client.get(f"{API}/deliveries")).status_code == 401
     copil = {"Authorization": "Bearer test-copil-token"}
     assert (await client.get(f"{API}/deliveries", headers=copil)).status_code == 403

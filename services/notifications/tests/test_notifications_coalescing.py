@@ -10,15 +10,11 @@ import pytest
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_shared import dates
 from crnt_shared.contracts.budget import (
-    Cause,
-    CausingEvent,
-    CentreShareChanged,
-    CentreShareChangedData,
     ExceededParticipation,
     ParticipationExceeded,
     ParticipationExceededData,
 )
-from crnt_shared.contracts.registry import CentreFacts, MembershipApproved
+from crnt_shared.contracts.registry import MembershipApproved
 from crnt_shared.testing import wait_until
 from fastapi import FastAPI
 
@@ -35,41 +31,13 @@ from services.notifications.tests.notifications_testkit import (
     mails_to,
     membership,
     settle,
+    share_changed,
     to,
 )
 
 pytestmark = pytest.mark.integration
 
 NNBSP, NBSP = "\u202f", "\u00a0"
-
-
-def share_changed(
-    facts: CentreFacts,
-    *,
-    version: int,
-    amount: str,
-    previous: str,
-    year: int = 2026,
-    causes: tuple[str, ...] = (),
-) -> CentreShareChanged:
-    change = f"{float(amount) - float(previous):.2f}"  # test data only: exact at this scale
-    data = CentreShareChangedData(
-        year=year,
-        version=version,
-        centre_id=facts.id,
-        centre_name=facts.nom,
-        epci_siren=facts.epci_siren,
-        member=True,
-        amount=amount,
-        previous=previous,
-        change=change,
-        cause=Cause(
-            kind="events",
-            event_count=len(causes) or 1,
-            events=[CausingEvent(id=facts.id, type=kind) for kind in causes],
-        ),
-    )
-    return CentreShareChanged.create(source="/crnt/budget", subject=str(facts.id), data=data)
 
 
 async def test_share_changes_of_a_window_make_one_email_then_count_from_it(

@@ -5,41 +5,24 @@ import asyncio
 import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
-from crnt_shared.contracts.registry import MembershipSuspended
 from crnt_shared.testing import wait_until
-from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     AGENCY_EMAIL,
     Publish,
-    animators,
-    centre,
     deliveries,
-    membership,
+    suspensions,
 )
 
 pytestmark = pytest.mark.integration
 
 
 async def test_smtp_down_then_up_every_mail_arrives_once(
-    app: FastAPI,
-    publish: Publish,
-    mail: MailCatcher,
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
+    publish: Publish, mail: MailCatcher, client: httpx.AsyncClient, agency: dict[str, str]
 ) -> None:
     await mail.stop()
     people = [f"p{index}@outage.example" for index in range(4)]
-    events = [
-        membership(
-            MembershipSuspended,
-            centre(f"Lieu {index}", status="suspended"),
-            animators(address),
-            previous="member",
-            reason="inventaire",
-        )
-        for index, address in enumerate(people)
-    ]
+    events = suspensions(*([address] for address in people), reason="inventaire")
     await publish.registry(*events)
 
     async def outage_seen() -> bool:

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     Publish,
+    all_sent,
     animators,
     centre,
     deliveries,
@@ -37,11 +38,7 @@ async def test_a_person_unknown_by_id_is_found_by_the_digest(
         )
     )
 
-    async def sent() -> bool:
-        page = await deliveries(client, agency)
-        return bool(page["total"] >= 2 and all(i["status"] == "sent" for i in page["items"]))
-
-    await wait_until(sent, timeout=30, message="the suspension mailed")
+    await all_sent(client, agency, at_least=2, message="the suspension mailed")
     for address in (ERASED, OTHER):
         put = await client.put(
             f"/api/v1/preferences/{address}", json={"opted_out": []}, headers=agency

@@ -9,7 +9,6 @@ import pytest
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_shared.contracts.registry import MembershipApproved, MembershipSuspended
 from crnt_shared.testing import wait_until
-from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     CCPL,
@@ -28,7 +27,6 @@ API = "/api/v1"
 
 
 async def test_opted_out_recipients_are_suppressed_but_hear_their_own_membership(
-    app: FastAPI,
     publish: Publish,
     mail: MailCatcher,
     client: httpx.AsyncClient,
@@ -80,11 +78,7 @@ async def test_opted_out_recipients_are_suppressed_but_hear_their_own_membership
 
 
 async def test_the_unsubscribe_link_opts_out_and_a_tampered_one_is_refused(
-    app: FastAPI,
-    publish: Publish,
-    mail: MailCatcher,
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
+    publish: Publish, mail: MailCatcher, client: httpx.AsyncClient, agency: dict[str, str]
 ) -> None:
     await publish.registry(
         membership(
@@ -126,7 +120,7 @@ async def test_the_unsubscribe_link_opts_out_and_a_tampered_one_is_refused(
 
 
 async def test_preferences_api_validates_and_needs_the_agency(
-    app: FastAPI, client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str]
 ) -> None:
     url = f"{API}/preferences/kim@wizernes.example"
     assert (await client.get(url)).status_code == 401

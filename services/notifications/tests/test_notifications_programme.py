@@ -165,8 +165,11 @@ def status_changed(
 
 
 @pytest.fixture
-def network() -> Network:
-    return Network()
+async def network(app: FastAPI, publish: Publish) -> Network:
+    """The four centres, once the service's read model knows them and their animators."""
+    network = Network()
+    await network.known_by(app, publish)
+    return network
 
 
 @pytest.fixture
@@ -177,7 +180,6 @@ def seniors(network: Network) -> ValidatedAction:
 
 
 async def test_a_validated_programme_tells_each_member_animator_its_centres_actions(
-    app: FastAPI,
     publish: Publish,
     mail: MailCatcher,
     client: httpx.AsyncClient,
@@ -185,7 +187,6 @@ async def test_a_validated_programme_tells_each_member_animator_its_centres_acti
     network: Network,
     seniors: ValidatedAction,
 ) -> None:
-    await network.known_by(app, publish)
     party = validated_action(
         "Fête du numérique", "evenements", 123_456, network.lumbres, starts_on=date(2026, 10, 3)
     )
@@ -253,9 +254,8 @@ async def test_a_validated_programme_tells_each_member_animator_its_centres_acti
 
 
 async def test_an_amended_programme_says_its_version(
-    app: FastAPI, publish: Publish, mail: MailCatcher, network: Network, seniors: ValidatedAction
+    publish: Publish, mail: MailCatcher, network: Network, seniors: ValidatedAction
 ) -> None:
-    await network.known_by(app, publish)
     await publish.programme(programme_validated([seniors], version=2))
     [message] = await mails_to(mail, "kim@wizernes.example")
     assert message.subject == "Programme de travail 2026 modifié\u202f: version 2 validée"
@@ -263,7 +263,6 @@ async def test_an_amended_programme_says_its_version(
 
 
 async def test_an_action_status_change_tells_the_centres_taking_part_only(
-    app: FastAPI,
     publish: Publish,
     mail: MailCatcher,
     client: httpx.AsyncClient,
@@ -271,7 +270,6 @@ async def test_an_action_status_change_tells_the_centres_taking_part_only(
     network: Network,
     seniors: ValidatedAction,
 ) -> None:
-    await network.known_by(app, publish)
     # The adoption by the validation is told by the programme's email, not once per action.
     adopted = status_changed(seniors, previous="proposed", status="planned")
     cancelled = status_changed(
@@ -318,7 +316,6 @@ async def test_an_action_status_change_tells_the_centres_taking_part_only(
 
 
 async def test_animators_opted_out_of_the_programme_get_none_of_it(
-    app: FastAPI,
     publish: Publish,
     mail: MailCatcher,
     client: httpx.AsyncClient,
@@ -330,7 +327,6 @@ async def test_animators_opted_out_of_the_programme_get_none_of_it(
         "/api/v1/preferences/tom@arques.example", json={"opted_out": ["programme"]}, headers=agency
     )
     assert response.status_code == 200, response.text
-    await network.known_by(app, publish)
     await publish.programme(
         programme_validated([seniors]),
         status_changed(seniors, previous="planned", status="done"),

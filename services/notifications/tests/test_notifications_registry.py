@@ -185,11 +185,7 @@ async def test_suspension_reinstatement_withdrawal_tell_the_centre_and_the_agenc
 
 
 async def test_the_same_event_twice_sends_one_email(
-    app: FastAPI,
-    publish: Publish,
-    mail: MailCatcher,
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
+    publish: Publish, mail: MailCatcher, client: httpx.AsyncClient, agency: dict[str, str]
 ) -> None:
     facts = centre("EPN de Blendecques", status="suspended", commune="Blendecques")
     event = membership(

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from crnt_shared.contracts.registry import MembershipSuspended
 from crnt_shared.events import utcnow
 from crnt_shared.retention import run_purges
 from crnt_shared.testing import wait_until
@@ -14,10 +13,9 @@ from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     Publish,
-    animators,
-    centre,
+    all_sent,
     deliveries,
-    membership,
+    suspensions,
 )
 
 pytestmark = pytest.mark.integration
@@ -29,24 +27,9 @@ RECENT = "recent@retention.example"
 async def test_old_settled_deliveries_are_pseudonymised_and_the_rest_kept(
     app: FastAPI, publish: Publish, client: httpx.AsyncClient, agency: dict[str, str]
 ) -> None:
-    await publish.registry(
-        *(
-            membership(
-                MembershipSuspended,
-                centre(f"Lieu {index}", status="suspended"),
-                animators(address),
-                previous="member",
-                reason="inventaire",
-            )
-            for index, address in enumerate((OLD, RECENT))
-        )
-    )
+    await publish.registry(*suspensions([OLD], [RECENT], reason="inventaire"))
 
-    async def all_sent() -> bool:
-        page = await deliveries(client, agency)
-        return bool(page["total"] >= 2 and all(i["status"] == "sent" for i in page["items"]))
-
-    await wait_until(all_sent, timeout=30, message="the suspensions mailed")
+    await all_sent(client, agency, at_least=2, message="the suspensions mailed")
     runtime = app.state.runtime
 
     async def published() -> bool:

@@ -12,7 +12,6 @@ from crnt_shared.contracts.notifications import NOTIFICATIONS_EVENTS, DeliveryFa
 from crnt_shared.contracts.registry import MembershipSuspended
 from crnt_shared.events import EventCatalog
 from crnt_shared.testing import Record, reading, wait_until
-from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     AGENCY_EMAIL,
@@ -75,7 +74,6 @@ async def published(kafka_bootstrap: str, topics: Topics) -> AsyncIterator[list[
 
 
 async def test_4xx_is_retried_5xx_fails_at_once_and_the_agency_can_retry(
-    app: FastAPI,
     publish: Publish,
     picky: PickyServer,
     client: httpx.AsyncClient,

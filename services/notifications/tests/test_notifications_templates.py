@@ -17,7 +17,7 @@ from crnt_notifications.links import (
     InvalidToken,
     UnsubscribeLinks,
 )
-from crnt_notifications.templates import Renderer, header_text
+from crnt_notifications.templates import Rendered, Renderer, header_text
 
 #: The standard library's SMTP policy, headers folded only past RFC 5322's hard limit.
 POLICY = SMTP.clone(max_line_length=998)
@@ -218,11 +218,7 @@ def test_every_kind_renders_subject_text_and_html(kind: Kind) -> None:
 
 
 def test_html_escapes_names_and_text_does_not() -> None:
-    rendered = Renderer().render(
-        Kind.MEMBERSHIP_WELCOME,
-        _context(Kind.MEMBERSHIP_WELCOME),
-        unsubscribe_url=None,
-    )
+    rendered = _rendered(Kind.MEMBERSHIP_WELCOME)
     assert "Médiathèque &lt;l&#39;Escale&gt;" in rendered.html
     assert "Médiathèque <l'Escale>" in rendered.text
     assert rendered.text.startswith("Bonjour,\n")
@@ -382,6 +378,11 @@ def _context(kind: Kind) -> dict[str, Any]:
     return {**CONTEXTS[kind], "recipient_name": None}
 
 
+def _rendered(kind: Kind) -> Rendered:
+    """The mail of ``kind`` for this file's context, without an unsubscribe link."""
+    return Renderer().render(kind, _context(kind), unsubscribe_url=None)
+
+
 @pytest.mark.parametrize(
     ("name", "said"),
     [
@@ -423,11 +424,7 @@ def test_the_footer_names_the_configured_agency_and_contact() -> None:
 
 
 def test_reinstatement_does_not_promise_the_actions_back() -> None:
-    rendered = Renderer().render(
-        Kind.MEMBERSHIP_REINSTATED,
-        _context(Kind.MEMBERSHIP_REINSTATED),
-        unsubscribe_url=None,
-    )
+    rendered = _rendered(Kind.MEMBERSHIP_REINSTATED)
     for body in (rendered.text, rendered.html):
         # A centre receives a dotation: "quote-part" is what an EPCI pays.
         assert "sa dotation" in body
@@ -437,11 +434,7 @@ def test_reinstatement_does_not_promise_the_actions_back() -> None:
 
 
 def test_suspension_says_the_network_news_still_come() -> None:
-    rendered = Renderer().render(
-        Kind.MEMBERSHIP_SUSPENDED,
-        _context(Kind.MEMBERSHIP_SUSPENDED),
-        unsubscribe_url=None,
-    )
+    rendered = _rendered(Kind.MEMBERSHIP_SUSPENDED)
     for body in (rendered.text, rendered.html):
         assert "Vous continuez de recevoir les informations du réseau" in body
         assert "n'en reçoit plus les informations" not in body

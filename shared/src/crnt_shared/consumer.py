@@ -26,8 +26,6 @@ error in its headers.
 """
 
 import asyncio
-import errno
-import socket
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +33,6 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-import asyncpg
 import structlog
 from aiokafka import TopicPartition
 from faststream import AckPolicy
@@ -56,49 +53,9 @@ from crnt_shared.metrics import (
 from crnt_shared.retry import Backoff
 from crnt_shared.topics import Topics, dead_letter_topic
 from crnt_shared.tracing import handling, handling_together
+from crnt_shared.transient import is_transient
 
 log = structlog.get_logger(__name__)
-
-_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
-    ConnectionError,
-    TimeoutError,
-    socket.gaierror,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.AdminShutdownError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-)
-
-#: The ``errno`` of an OSError that is about the network, not about a file.
-_CONNECTION_ERRNOS = frozenset(
-    {
-        errno.ECONNREFUSED,
-        errno.ECONNRESET,
-        errno.ECONNABORTED,
-        errno.EPIPE,
-        errno.ETIMEDOUT,
-        errno.EHOSTUNREACH,
-        errno.EHOSTDOWN,
-        errno.ENETUNREACH,
-        errno.ENETDOWN,
-        errno.ENETRESET,
-    }
-)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether ``error`` says the database or the network is unreachable for a while, so that
-    retrying until it comes back is right. Other OSErrors are not: a missing file or template
-    (jinja2's ``TemplateNotFound`` is an OSError) fails the same way however long one waits."""
-    if isinstance(error, _TRANSIENT_TYPES):
-        return True
-    if isinstance(error, OSError):
-        # asyncio's create_connection joins the errors of several addresses into one OSError.
-        return error.errno in _CONNECTION_ERRNOS or str(error).startswith("Multiple exceptions:")
-    return False
 
 
 class Outcome(StrEnum):

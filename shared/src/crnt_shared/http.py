@@ -19,7 +19,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crnt_shared import errors
 from crnt_shared.asyncapi_page import asyncapi_router
-from crnt_shared.consumer import is_transient
 from crnt_shared.context import set_correlation_id
 from crnt_shared.errors import DomainError
 from crnt_shared.metrics import HTTP_LATENCY
@@ -27,6 +26,7 @@ from crnt_shared.problems import API_PREFIX as API_PREFIX
 from crnt_shared.problems import PROBLEM_JSON as PROBLEM_JSON
 from crnt_shared.problems import document_problems
 from crnt_shared.ratelimit import TooManyRequests
+from crnt_shared.transient import is_transient
 
 log = structlog.get_logger(__name__)
 
@@ -200,7 +200,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(TooManyRequests, on_too_many)
     # The database or the network unreachable for a while (the most specific handler wins:
     # a DataError is the client's, above).
-    for unavailable in (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+    for unavailable in (
+        OSError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    ):
         app.add_exception_handler(unavailable, on_unavailable)
     app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(Exception, on_error)

@@ -47,12 +47,12 @@ from crnt_shared.metrics import (
     OUTBOX_REJECTED,
 )
 from crnt_shared.retry import Backoff
+from crnt_shared.transient import is_transient
 from crnt_shared.worker import Worker
 
 log = structlog.get_logger(__name__)
 
 RETENTION = timedelta(days=7)
-_TRANSIENT_DB_ERRORS = (OSError, asyncio.TimeoutError)
 
 #: The largest event the relay hands to Kafka, envelope and headers included: the broker's
 #: default ``message.max.bytes`` (1,048,588) less a record batch's overhead.
@@ -143,12 +143,11 @@ class OutboxRelay(Worker):
                     await self.sleep(self._poll_seconds)
             except asyncio.CancelledError:
                 raise
-            except (KafkaError, *_TRANSIENT_DB_ERRORS) as error:
+            except Exception as error:
                 failures += 1
-                await self._recover(error, failures)
-            except Exception as error:  # asyncpg errors and the unexpected: log, retry
-                failures += 1
-                log.exception("outbox relay cycle failed", error=str(error))
+                if not isinstance(error, KafkaError) and not is_transient(error):
+                    # The unexpected: its traceback in the log, then retried like the others.
+                    log.exception("outbox relay cycle failed", error=str(error))
                 await self._recover(error, failures)
 
     async def _recover(self, error: BaseException, failures: int) -> None:

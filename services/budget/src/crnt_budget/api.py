@@ -7,8 +7,9 @@ JSON numbers are refused, since a float cannot carry a cent exactly.
 """
 
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from crnt_shared.auth import Actor, Role
 from crnt_shared.contracts.programme import AXES
@@ -31,40 +32,43 @@ from crnt_budget.repository import (
 from crnt_budget.settings import BudgetSettings
 
 MIN_YEAR, MAX_YEAR = 2000, 2100
+_Parsed = TypeVar("_Parsed")
 
 
-def _money(value: Any) -> int | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise PydanticCustomError(
-            "money_type",
-            'amounts are decimal strings of euros such as "1234.56", not numbers: '
-            "write {value} in quotes",
-            {"value": repr(value)},
-        )
-    try:
-        return domain.parse_cents(value)
-    except domain.InvalidAmount as error:
-        raise PydanticCustomError("money", str(error)) from error
+def _decimal_string(
+    kind: str, what: str, parse: Callable[[str], _Parsed]
+) -> Callable[[Any], _Parsed | None]:
+    """A validator of the decimal strings ``parse`` reads: a JSON number is refused, since a
+    float cannot carry a cent exactly; ``what`` says what the field takes."""
+
+    def validate(value: Any) -> _Parsed | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise PydanticCustomError(
+                f"{kind}_type",
+                what + ", not numbers: write {value} in quotes",
+                {"value": repr(value)},
+            )
+        try:
+            return parse(value)
+        except domain.InvalidAmount as error:
+            raise PydanticCustomError(kind, str(error)) from error
+
+    return validate
 
 
-def _ratio(value: Any) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise PydanticCustomError(
-            "ratio_type",
-            'ratios are decimal strings between 0 and 1 such as "0.5", not numbers: '
-            "write {value} in quotes",
-            {"value": repr(value)},
-        )
-    try:
-        domain.parse_ratio(value)
-    except domain.InvalidAmount as error:
-        raise PydanticCustomError("ratio", str(error)) from error
+def _checked_ratio(value: str) -> str:
+    domain.parse_ratio(value)
     return value.strip()
 
+
+_money = _decimal_string(
+    "money", 'amounts are decimal strings of euros such as "1234.56"', domain.parse_cents
+)
+_ratio = _decimal_string(
+    "ratio", 'ratios are decimal strings between 0 and 1 such as "0.5"', _checked_ratio
+)
 
 _MONEY_SCHEMA = {"type": "string", "pattern": r"^\d+(\.\d{1,2})?$", "examples": ["30000.00"]}
 _RATIO_SCHEMA = {"type": "string", "pattern": r"^[01](\.\d+)?$", "examples": ["0.5"]}
@@ -242,7 +246,7 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
     async def budget_of(repository: Repository, year: int) -> BudgetRow:
         budget = await repository.budget(year)
         if budget is None:
-            raise NotFound(str(domain.NoBudget(year)))
+            raise _no_budget(domain.NoBudget(year))
         return budget
 
     async def latest(repository: Repository, year: int) -> tuple[BudgetRow, VersionRow]:
@@ -288,10 +292,8 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
         try:
             async with runtime.unit_of_work() as uow:
                 return await call(uow)
-        except domain.YearClosed as error:
-            raise Conflict(str(error)) from error
         except domain.NoBudget as error:
-            raise NotFound(str(error)) from error
+            raise _no_budget(error) from error
 
     @router.put(
         "/budgets/{year}",
@@ -404,6 +406,10 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
             return await _version_view(repository, found)
 
     return router
+
+
+def _no_budget(error: domain.NoBudget) -> NotFound:
+    return NotFound(f"{error}: the agency configures it with PUT /api/v1/budgets/{error.year}.")
 
 
 def _version_summary(version: VersionRow) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def create_app(settings: BudgetSettings) -> FastAPI:
         debounce_seconds=settings.recalculation_debounce_seconds,
         max_delay_seconds=settings.recalculation_max_delay_seconds,
         poll_seconds=settings.recalculation_poll_seconds,
+        share_events_per_second=settings.recalculation_share_events_per_second,
     )
     runtime.add_worker(recalculator)
     app = runtime.http_app(

@@ -32,6 +32,15 @@ class BudgetSettings(ServiceSettings):
         validation_alias="BUDGET_RECALCULATION_MAX_DELAY_SECONDS",
         description="Longest wait for quiet during a steady stream of changes.",
     )
+    recalculation_share_events_per_second: float = Field(
+        default=250.0,
+        gt=0,
+        validation_alias="BUDGET_SHARE_EVENTS_PER_SECOND",
+        description=(
+            "The pace of share-change events: after a version that moved N dotations, the next"
+            " waits N / this many seconds (a network of tens of centres never notices)."
+        ),
+    )
     recalculation_poll_seconds: float = Field(
         default=1.0, gt=0, validation_alias="BUDGET_RECALCULATION_POLL_SECONDS"
     )

@@ -1,13 +1,15 @@
 """For tests and benchmarks of the budget (as ``crnt_shared.testing`` is for every service):
 registry and programme events built with their services' own contracts, producers standing in
-for those services, a collector of the budget's events, and a valid ``PUT /budgets/{year}``
-body."""
+for those services, a collector of the budget's events, a valid ``PUT /budgets/{year}`` body,
+and readers of the budget's API and database."""
 
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Self
 
+import asyncpg
+import httpx
 from aiokafka import AIOKafkaProducer
 from crnt_shared.contracts.budget import BUDGET_EVENTS
 from crnt_shared.contracts.programme import (
@@ -175,6 +177,13 @@ class Publisher:
     async def stop(self) -> None:
         await self._producer.stop()
 
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+
     async def publish(self, events: Sequence[Event]) -> None:
         futures = [
             await self._producer.send(
@@ -192,6 +201,24 @@ class Registry(Publisher):
 
 class Programme(Publisher):
     """Stands in for the programme service."""
+
+
+async def budget_of(client: httpx.AsyncClient, year: int, part: str = "") -> dict[str, Any]:
+    """``GET /budgets/{year}{part}`` (``""``, ``"/shares"``, ``"/versions"``…), which must
+    answer 200: its JSON body."""
+    response = await client.get(f"{API}/budgets/{year}{part}")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def fetchval(database_url: str, query: str, *args: Any) -> Any:
+    """One value read from the budget's database, on a connection of its own."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        return await connection.fetchval(query, *args)
+    finally:
+        await connection.close()
 
 
 def budget_body(**changes: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ page that asks to confirm (a mail scanner that opens links changes nothing); the
 
 import html
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from uuid import UUID
 
 from crnt_shared.auth import Actor, ActorKind, Role, forbidden, person_id_for
@@ -64,7 +64,7 @@ class DeliverySummary(BaseModel):
     sent_at: datetime | None
 
     @classmethod
-    def of(cls, delivery: Delivery) -> "DeliverySummary":
+    def of(cls, delivery: Delivery) -> Self:
         return cls.model_validate(delivery.__dict__)
 
 
@@ -72,10 +72,6 @@ class DeliveryDetail(DeliverySummary):
     body_text: str
     body_html: str
     unsubscribe_url: str | None
-
-    @classmethod
-    def of(cls, delivery: Delivery) -> "DeliveryDetail":
-        return cls.model_validate(delivery.__dict__)
 
 
 class DeliveryPage(BaseModel):

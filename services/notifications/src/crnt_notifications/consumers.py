@@ -27,7 +27,7 @@ from crnt_shared.db import EventHandler, UnitOfWork
 from crnt_shared.events import Event
 from crnt_shared.runtime import Subscription
 
-from crnt_notifications import erasure, handlers
+from crnt_notifications import handlers
 from crnt_notifications.handlers import Notifier
 from crnt_notifications.settings import NotificationsSettings
 
@@ -62,7 +62,7 @@ def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
         AnimatorAdded: _bind(handlers.on_animator_changed, notifier),
         AnimatorUpdated: _bind(handlers.on_animator_changed, notifier),
         AnimatorRemoved: _bind(handlers.on_animator_removed, notifier),
-        PersonErased: erasure.on_person_erased,
+        PersonErased: _bind(handlers.on_person_erased, notifier),
     }
 
 

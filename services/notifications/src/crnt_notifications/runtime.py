@@ -11,10 +11,10 @@ from crnt_shared.retry import Backoff
 from crnt_shared.runtime import ServiceRuntime
 
 from crnt_notifications.consumers import subscriptions
-from crnt_notifications.erasure import delivery_purge
 from crnt_notifications.handlers import Notifier
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.mailer import Mailer, sender_domain
+from crnt_notifications.repository import delivery_purge
 from crnt_notifications.sender import DeliverySender
 from crnt_notifications.settings import NotificationsSettings
 from crnt_notifications.templates import Renderer

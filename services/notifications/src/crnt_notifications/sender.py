@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from uuid import UUID
 
 import structlog
-from crnt_shared.consumer import is_transient
 from crnt_shared.contracts.notifications import (
     DeliveryFailed,
     DeliveryFailedData,
@@ -31,6 +30,7 @@ from crnt_shared.contracts.notifications import (
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import utcnow
 from crnt_shared.retry import Backoff
+from crnt_shared.transient import is_transient
 from crnt_shared.worker import Worker
 
 from crnt_notifications.handlers import Notifier, seal_due_notices

@@ -1,0 +1,84 @@
+"""The agency's commands: configure a year, record a council's vote, close a year. Each
+computes the year's new version at once (or says what it waits for) and commits."""
+
+from dataclasses import dataclass
+
+from crnt_shared.db import UnitOfWork
+
+from crnt_budget import domain
+from crnt_budget.handlers.recalculation import Outcome, recalculate
+from crnt_budget.repository import BudgetRow, ParticipationRow, Repository
+
+
+@dataclass(frozen=True)
+class ConfigureBudget:
+    year: int
+    config: domain.BudgetConfig
+    by: str
+
+
+@dataclass(frozen=True)
+class RecordParticipation:
+    year: int
+    participation: ParticipationRow
+    by: str
+
+
+@dataclass(frozen=True)
+class CloseYear:
+    year: int
+    by: str
+
+
+async def _open_budget(repository: Repository, year: int) -> BudgetRow:
+    budget = await repository.budget(year, for_update=True)
+    if budget is None:
+        raise domain.NoBudget(year)
+    if budget.closed_at is not None:
+        raise domain.YearClosed(year, budget.closed_at)
+    return budget
+
+
+async def configure_budget(
+    command: ConfigureBudget, uow: UnitOfWork, publish_topic: str
+) -> Outcome:
+    """Create or revise a year's budget and compute its version at once (or say what it waits
+    for)."""
+    repository = Repository(uow.connection)
+    await repository.lock_shares_exclusive()
+    budget = await repository.budget(command.year, for_update=True)
+    if budget is not None and budget.closed_at is not None:
+        raise domain.YearClosed(command.year, budget.closed_at)
+    await repository.save_budget(command.year, domain.config_to_json(command.config))
+    absorbed = await repository.take_causes(command.year)
+    outcome = await recalculate(
+        uow, command.year, absorbed, manual_by=command.by, publish_topic=publish_topic
+    )
+    await uow.commit()
+    return outcome
+
+
+async def record_participation(
+    command: RecordParticipation, uow: UnitOfWork, publish_topic: str
+) -> Outcome:
+    """An EPCI's council voted its participation: a new version compares it with what is
+    asked."""
+    repository = Repository(uow.connection)
+    await repository.lock_shares_exclusive()
+    await _open_budget(repository, command.year)
+    await repository.save_participation(command.year, command.participation)
+    absorbed = await repository.take_causes(command.year)
+    outcome = await recalculate(
+        uow, command.year, absorbed, manual_by=command.by, publish_topic=publish_topic
+    )
+    await uow.commit()
+    return outcome
+
+
+async def close_year(command: CloseYear, uow: UnitOfWork) -> None:
+    """After the closing nothing recalculates the year: its last version is its account."""
+    repository = Repository(uow.connection)
+    await repository.lock_shares_exclusive()
+    await _open_budget(repository, command.year)
+    await repository.close(command.year, command.by)
+    await uow.commit()

@@ -1,0 +1,153 @@
+"""What a new version publishes: the year's summary, one event per centre whose share changed,
+and the participations newly exceeded."""
+
+from collections.abc import Mapping, Sequence
+
+from crnt_shared.contracts.budget import (
+    MAX_CAUSE_EVENTS,
+    Cause,
+    CausingEvent,
+    CentreShareChanged,
+    CentreShareChangedData,
+    EpciShare,
+    ExceededParticipation,
+    FinancingSummary,
+    ParticipationExceeded,
+    ParticipationExceededData,
+    SharesRecalculated,
+    SharesRecalculatedData,
+)
+from crnt_shared.events import Event
+
+from crnt_budget import domain
+from crnt_budget.repository import CauseRow, CentreShareRow, EpciShareRow, VersionRow
+
+SOURCE = "/crnt/budget"
+
+
+def newly_exceeded(
+    version: VersionRow, rows: Sequence[EpciShareRow], previous: Mapping[str, EpciShareRow]
+) -> Event | None:
+    """The EPCIs asked more than voted, when one of them is newly so or asked another amount
+    than by the previous version: the agency hears it once per change, not at every
+    version."""
+    over = [row for row in rows if row.exceeds_voted]
+    fresh = [
+        row
+        for row in over
+        if row.siren not in previous
+        or not previous[row.siren].exceeds_voted
+        or previous[row.siren].amount_cents != row.amount_cents
+        or previous[row.siren].voted_cents != row.voted_cents
+    ]
+    if not fresh:
+        return None
+    money = domain.format_cents
+    return ParticipationExceeded.create(
+        source=SOURCE,
+        subject=str(version.year),
+        data=ParticipationExceededData(
+            year=version.year,
+            version=version.version,
+            computed_at=version.computed_at,
+            epcis=[
+                ExceededParticipation(
+                    siren=row.siren,
+                    name=row.name,
+                    voted=money(row.voted_cents or 0),
+                    asked=money(row.amount_cents),
+                    deliberation_number=row.deliberation_number or "",
+                    deliberation_date=row.deliberation_date or version.computed_at.date(),
+                )
+                for row in over
+            ],
+        ),
+    )
+
+
+def _cause(causes: Sequence[CauseRow], manual_by: str | None, every: Sequence[CauseRow]) -> Cause:
+    return Cause(
+        kind="events" if manual_by is None else "manual",
+        by=manual_by,
+        event_count=len(every),
+        events=[CausingEvent(id=c.event_id, type=c.event_type) for c in causes],
+        types=sorted({c.event_type for c in every}),
+    )
+
+
+def version_events(
+    version: VersionRow,
+    centres: Sequence[CentreShareRow],
+    epcis: Sequence[EpciShareRow],
+    causes: Sequence[CauseRow],
+    manual_by: str | None,
+) -> list[Event]:
+    """The summary keyed by year, then one event per centre whose amount changed."""
+    money = domain.format_cents
+    financing = version.financing
+    summary = SharesRecalculated.create(
+        source=SOURCE,
+        subject=str(version.year),
+        data=SharesRecalculatedData(
+            year=version.year,
+            version=version.version,
+            computed_at=version.computed_at,
+            cause=_cause(causes[:MAX_CAUSE_EVENTS], manual_by, causes),
+            envelope=money(version.envelope_cents),
+            allocated=money(version.allocated_cents),
+            epci_contribution=money(version.epci_contribution_cents),
+            member_count=version.member_count,
+            changed_centres=version.changed_centres,
+            epcis=[
+                EpciShare(
+                    siren=e.siren,
+                    name=e.name,
+                    amount=money(e.amount_cents),
+                    previous=money(e.previous_cents),
+                    change=money(e.amount_cents - e.previous_cents),
+                    voted=None if e.voted_cents is None else money(e.voted_cents),
+                    exceeds_voted=e.exceeds_voted,
+                )
+                for e in epcis
+            ],
+            financing=FinancingSummary(
+                status=financing["status"],
+                expenses=financing["expenses"],
+                resources=financing["resources"],
+                gap=financing["gap"],
+                grants=financing["grants"],
+                reste_a_charge=financing["reste_a_charge"],
+                investment_rule_holds=financing["investment_rule"]["holds"],
+            ),
+        ),
+    )
+    about: dict[str, list[CauseRow]] = {}
+    for cause in causes:
+        about.setdefault(cause.subject, []).append(cause)
+    # Built once: most centres have no cause of their own (their share moved with the others').
+    without_own = _cause([], manual_by, causes)
+    events: list[Event] = [summary]
+    for centre in centres:
+        if centre.amount_cents == centre.previous_cents:
+            continue
+        subject = str(centre.centre_id)
+        own = about.get(subject)
+        events.append(
+            CentreShareChanged.create(
+                source=SOURCE,
+                subject=subject,
+                data=CentreShareChangedData(
+                    year=version.year,
+                    version=version.version,
+                    centre_id=centre.centre_id,
+                    centre_name=centre.name,
+                    epci_siren=centre.epci_siren,
+                    member=centre.is_member,
+                    amount=money(centre.amount_cents),
+                    previous=money(centre.previous_cents),
+                    change=money(centre.amount_cents - centre.previous_cents),
+                    cause=without_own if own is None else _cause(own, manual_by, causes),
+                ),
+            )
+        )
+    return events

@@ -1,0 +1,181 @@
+"""The read models built from the other services' events: the registry's centres, memberships
+and EPCIs, and the validated programme's actions."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+from crnt_shared.db import Connection
+from crnt_shared.errors import RuleViolation
+
+from crnt_budget.domain import format_cents
+from crnt_budget.repository.rows import ActionRow, CentreRow, EpciRow, ProgrammeRow
+
+
+class ReadModels:
+    connection: Connection
+
+    async def centre(self, centre_id: UUID) -> CentreRow | None:
+        row = await self.connection.fetchrow(
+            "SELECT centre_id, name, epci_siren, epci_name, workstations, is_member, as_of"
+            " FROM centres WHERE centre_id = $1 FOR UPDATE",
+            centre_id,
+        )
+        return None if row is None else CentreRow(**dict(row))
+
+    async def save_centre(self, centre: CentreRow, status: str) -> None:
+        await self.connection.execute(
+            "INSERT INTO centres (centre_id, name, epci_siren, epci_name, workstations, status,"
+            " is_member, as_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT (centre_id) DO UPDATE SET name = excluded.name,"
+            " epci_siren = excluded.epci_siren, epci_name = excluded.epci_name,"
+            " workstations = excluded.workstations, status = excluded.status,"
+            " is_member = excluded.is_member, as_of = excluded.as_of",
+            centre.centre_id,
+            centre.name,
+            centre.epci_siren,
+            centre.epci_name,
+            centre.workstations,
+            status,
+            centre.is_member,
+            centre.as_of,
+        )
+        await self.connection.execute(
+            "INSERT INTO epcis (siren, name, registered, as_of) VALUES ($1, $2, false, $3)"
+            " ON CONFLICT (siren) DO NOTHING",
+            centre.epci_siren,
+            centre.epci_name,
+            centre.as_of,
+        )
+
+    async def save_epci(
+        self, siren: str, name: str, population: int, as_of: datetime
+    ) -> tuple[int | None, bool] | None:
+        """Record the EPCI's facts; returns its previous population and whether it was
+        registered, or ``None`` when a newer event was applied already."""
+        previous = await self.connection.fetchrow(
+            "SELECT population, registered, as_of FROM epcis WHERE siren = $1 FOR UPDATE", siren
+        )
+        if previous is not None and previous["registered"] and previous["as_of"] > as_of:
+            return None
+        await self.connection.execute(
+            "INSERT INTO epcis (siren, name, population, registered, as_of)"
+            " VALUES ($1, $2, $3, true, $4) ON CONFLICT (siren) DO UPDATE SET"
+            " name = excluded.name, population = excluded.population, registered = true,"
+            " as_of = excluded.as_of",
+            siren,
+            name,
+            population,
+            as_of,
+        )
+        if previous is None:
+            return (None, False)
+        return (previous["population"], previous["registered"])
+
+    async def sync_membership(self, centre_id: UUID, is_member: bool, at: datetime) -> None:
+        """Open a membership period when the centre joins, close it when it leaves."""
+        if is_member:
+            await self.connection.execute(
+                "INSERT INTO memberships (centre_id, since) SELECT $1, $2 WHERE NOT EXISTS"
+                " (SELECT 1 FROM memberships WHERE centre_id = $1 AND until IS NULL)"
+                " ON CONFLICT DO NOTHING",
+                centre_id,
+                at,
+            )
+        else:
+            await self.connection.execute(
+                "UPDATE memberships SET until = greatest(since, $2)"
+                " WHERE centre_id = $1 AND until IS NULL",
+                centre_id,
+                at,
+            )
+
+    async def epcis(self, sirens: Iterable[str]) -> dict[str, EpciRow]:
+        rows = await self.connection.fetch(
+            "SELECT siren, name, population FROM epcis WHERE siren = ANY($1::text[])",
+            list(sirens),
+        )
+        return {row["siren"]: EpciRow(**dict(row)) for row in rows}
+
+    # The validated programme
+
+    async def save_programme(self, programme: ProgrammeRow, actions: Sequence[ActionRow]) -> bool:
+        """Record a validated programme and its actions, unless the year has this version or a
+        newer one already; returns whether it was applied. Actual costs already known are kept
+        by the caller in ``actions``."""
+        applied = await self.connection.fetchval(
+            "INSERT INTO programmes (year, version, validated_at, decided_on, deciding_body,"
+            " total_cents, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " ON CONFLICT (year) DO UPDATE SET version = excluded.version,"
+            " validated_at = excluded.validated_at, decided_on = excluded.decided_on,"
+            " deciding_body = excluded.deciding_body, total_cents = excluded.total_cents,"
+            " event_id = excluded.event_id, applied_at = clock_timestamp()"
+            " WHERE programmes.version < excluded.version RETURNING true",
+            programme.year,
+            programme.version,
+            programme.validated_at,
+            programme.decided_on,
+            programme.deciding_body,
+            programme.total_cents,
+            programme.event_id,
+        )
+        if not applied:
+            return False
+        await self.connection.execute(
+            "DELETE FROM programme_actions WHERE year = $1", programme.year
+        )
+        await self.connection.executemany(
+            "INSERT INTO programme_actions (year, action_id, axis, nature, title,"
+            " estimated_cents, actual_cents) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            [
+                (
+                    programme.year,
+                    a.action_id,
+                    a.axis,
+                    a.nature,
+                    a.title,
+                    a.estimated_cents,
+                    a.actual_cents,
+                )
+                for a in actions
+            ],
+        )
+        return True
+
+    async def programme(self, year: int) -> ProgrammeRow | None:
+        row = await self.connection.fetchrow(
+            "SELECT year, version, validated_at, decided_on, deciding_body, total_cents, event_id"
+            " FROM programmes WHERE year = $1",
+            year,
+        )
+        return None if row is None else ProgrammeRow(**dict(row))
+
+    async def actions(self, year: int) -> list[ActionRow]:
+        rows = await self.connection.fetch(
+            "SELECT action_id, axis, nature, title, estimated_cents, actual_cents"
+            " FROM programme_actions WHERE year = $1 ORDER BY axis, title, action_id",
+            year,
+        )
+        return [ActionRow(**dict(row)) for row in rows]
+
+    async def record_actual(
+        self, action_id: UUID, actual_cents: int | None, as_of: datetime
+    ) -> int | None:
+        """Record an action's actual cost from its progress; returns the year when it
+        changed. A negative cost is refused (:class:`RuleViolation`): the plan cannot use it."""
+        try:
+            year: int | None = await self.connection.fetchval(
+                "UPDATE programme_actions SET actual_cents = $2, actual_as_of = $3"
+                " WHERE action_id = $1 AND actual_cents IS DISTINCT FROM $2"
+                " AND (actual_as_of IS NULL OR actual_as_of <= $3) RETURNING year",
+                action_id,
+                actual_cents,
+                as_of,
+            )
+        except asyncpg.CheckViolationError as error:
+            raise RuleViolation(
+                f"the actual cost of the action {action_id} is negative"
+                f" ({format_cents(actual_cents or 0)}): the financing plan cannot use it"
+            ) from error
+        return year

@@ -1,0 +1,134 @@
+"""What the budget's tables hold, row by row, as the handlers and the API read them."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID
+
+
+@dataclass(frozen=True)
+class CentreRow:
+    centre_id: UUID
+    name: str
+    epci_siren: str
+    epci_name: str
+    workstations: int
+    is_member: bool
+    as_of: datetime
+
+
+@dataclass(frozen=True)
+class EpciRow:
+    siren: str
+    name: str
+    population: int | None
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    year: int
+    configuration: dict[str, Any]
+    revision: int
+    configured_at: datetime
+    latest_version: int
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    waiting: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ActionRow:
+    """An action of a year's validated programme, as the plan uses it."""
+
+    action_id: UUID
+    axis: str
+    nature: str
+    title: str
+    estimated_cents: int
+    actual_cents: int | None
+
+
+@dataclass(frozen=True)
+class ParticipationRow:
+    siren: str
+    amount_cents: int
+    deliberation_number: str
+    deliberation_date: date
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    """The validated programme version whose planned expenses a year's plan uses."""
+
+    year: int
+    version: int
+    validated_at: datetime
+    decided_on: date
+    deciding_body: str
+    total_cents: int
+    event_id: UUID
+
+
+@dataclass(frozen=True)
+class CauseRow:
+    event_id: UUID
+    event_type: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    year: int
+    version: int
+    computed_at: datetime
+    cause: dict[str, Any]
+    configuration: dict[str, Any]
+    financing: dict[str, Any]
+    envelope_cents: int
+    allocated_cents: int
+    epci_contribution_cents: int
+    member_count: int
+    changed_centres: int
+
+
+@dataclass(frozen=True)
+class CentreShareRow:
+    centre_id: UUID
+    name: str
+    epci_siren: str
+    workstations: int
+    is_member: bool
+    amount_cents: int
+    previous_cents: int
+
+
+@dataclass(frozen=True)
+class ShareChange(CentreShareRow):
+    """A centre whose row in a new version differs from the version before: its facts (it
+    joined or left, its name, EPCI or workstations changed: ``facts_changed``) or its amount."""
+
+    facts_changed: bool
+
+
+@dataclass(frozen=True)
+class MemberClassRow:
+    """How many members of a year have these workstations in this EPCI."""
+
+    workstations: int
+    epci_siren: str
+    epci_name: str
+    members: int
+
+
+@dataclass(frozen=True)
+class EpciShareRow:
+    siren: str
+    name: str
+    population: int | None
+    member_centres: int
+    amount_cents: int
+    previous_cents: int
+    voted_cents: int | None = None
+    deliberation_number: str | None = None
+    deliberation_date: date | None = None
+    exceeds_voted: bool = False

@@ -1,0 +1,45 @@
+"""The use cases: one handler per event (``async def handler(event, uow, notifier)``), by the
+service that publishes it (:mod:`~crnt_notifications.handlers.registry`,
+:mod:`~crnt_notifications.handlers.programme`, :mod:`~crnt_notifications.handlers.budget`), and
+the sealing of coalesced notices (:mod:`~crnt_notifications.handlers.notices`). Each runs in one
+unit of work: the read model, the deliveries and their rendered content commit together with
+the inbox record, or not at all."""
+
+from crnt_notifications.handlers.budget import on_participation_exceeded, on_shares_changed
+from crnt_notifications.handlers.notices import seal_due_notices
+from crnt_notifications.handlers.notifier import DELIVERY_BATCH, Notifier
+from crnt_notifications.handlers.programme import on_action_status_changed, on_programme_validated
+from crnt_notifications.handlers.registry import (
+    AGENCY_TRANSITIONS,
+    DECISION_KIND,
+    NETWORK_KEY,
+    on_address_confirmed,
+    on_animator_changed,
+    on_animator_removed,
+    on_application_submitted,
+    on_centre_updated,
+    on_epci,
+    on_membership_changed,
+    on_person_erased,
+)
+
+__all__ = [
+    "AGENCY_TRANSITIONS",
+    "DECISION_KIND",
+    "DELIVERY_BATCH",
+    "NETWORK_KEY",
+    "Notifier",
+    "on_action_status_changed",
+    "on_address_confirmed",
+    "on_animator_changed",
+    "on_animator_removed",
+    "on_application_submitted",
+    "on_centre_updated",
+    "on_epci",
+    "on_membership_changed",
+    "on_participation_exceeded",
+    "on_person_erased",
+    "on_programme_validated",
+    "on_shares_changed",
+    "seal_due_notices",
+]

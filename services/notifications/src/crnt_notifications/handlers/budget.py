@@ -1,0 +1,180 @@
+"""The budget's events: share changes and participations exceeded wait in their notices, and
+become one mail each when the window closes."""
+
+from collections.abc import Sequence
+from datetime import date, timedelta
+from decimal import Decimal
+from uuid import UUID
+
+import structlog
+from crnt_shared.contracts.budget import CentreShareChanged, ParticipationExceeded
+from crnt_shared.db import UnitOfWork
+from crnt_shared.events import utcnow
+from crnt_shared.money import cents_from_amount
+
+from crnt_notifications.domain import (
+    HEARING_STATUSES,
+    ExceededParticipation,
+    Kind,
+    ShareChange,
+    latest_exceeded,
+    share_change_reason,
+    summarise_share_changes,
+)
+from crnt_notifications.handlers.notifier import Notifier
+from crnt_notifications.repository import Notice, NoticeEntry, NoticeItem, Repository
+
+log = structlog.get_logger(__name__)
+
+#: A share notice whose centre the registry's events have not told about yet waits this many
+#: windows (the budget's and the registry's topics are not ordered with each other).
+UNKNOWN_CENTRE_PATIENCE = 10
+
+
+def _share_entry(event: CentreShareChanged) -> NoticeEntry | None:
+    """What a centre's notice keeps of a share change; nothing when the share did not move."""
+    data = event.data
+    if Decimal(data.change) == 0:
+        return None
+    item = {
+        "centre_id": str(data.centre_id),
+        "centre_name": data.centre_name,
+        "year": data.year,
+        "version": data.version,
+        "amount_cents": cents_from_amount(data.amount),
+        "previous_cents": cents_from_amount(data.previous),
+        "cause": share_change_reason(
+            member=data.member,
+            cause_kind=data.cause.kind,
+            event_types=[causing.type for causing in data.cause.events],
+            version_types=data.cause.types,
+        ),
+    }
+    return NoticeEntry(f"{data.centre_id}:{data.year}", event.id, item)
+
+
+async def on_shares_changed(
+    events: Sequence[CentreShareChanged], uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """Centres' shares changed: each change waits in its centre's notice for the window to
+    close. A version changes every member's share at once, so they are taken together."""
+    entries = [entry for event in events if (entry := _share_entry(event)) is not None]
+    await Repository(uow.connection).add_many_to_notices(
+        kind=Kind.SHARE_CHANGED, items=entries, open_until=utcnow() + notifier.window
+    )
+
+
+async def on_participation_exceeded(
+    event: ParticipationExceeded, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """A version asks EPCIs more than voted: the agency hears it once per window and year."""
+    data = event.data
+    item = {
+        "year": data.year,
+        "version": data.version,
+        "epcis": [
+            {
+                "siren": epci.siren,
+                "name": epci.name,
+                "voted_cents": cents_from_amount(epci.voted),
+                "asked_cents": cents_from_amount(epci.asked),
+                "deliberation_number": epci.deliberation_number,
+                "deliberation_date": epci.deliberation_date.isoformat(),
+            }
+            for epci in data.epcis
+        ],
+    }
+    await Repository(uow.connection).add_to_notice(
+        kind=Kind.PARTICIPATION_EXCEEDED,
+        key=f"participation:{data.year}",
+        event_id=event.id,
+        data=item,
+        open_until=utcnow() + notifier.window,
+    )
+
+
+async def announce_share(
+    repository: Repository, notifier: Notifier, notice: Notice, items: Sequence[NoticeItem]
+) -> bool:
+    """``False`` when the notice must wait (its centre is not known yet)."""
+    if not items:
+        return True
+    centre_id = UUID(items[0].data["centre_id"])
+    year = int(items[0].data["year"])
+    centre = await repository.centre(centre_id)
+    if centre is None:
+        patience = max(notifier.window, timedelta(seconds=1))
+        if utcnow() - notice.created_at < patience * UNKNOWN_CENTRE_PATIENCE:
+            await repository.postpone_notice(notice.id, utcnow() + patience)
+            return False
+        log.warning("share change of a centre never heard of", centre_id=str(centre_id))
+        return True
+    if centre.status not in HEARING_STATUSES:
+        return True
+    changes = [
+        ShareChange(
+            version=int(item.data["version"]),
+            amount_cents=int(item.data["amount_cents"]),
+            previous_cents=int(item.data["previous_cents"]),
+            cause=str(item.data["cause"]),
+        )
+        for item in items
+    ]
+    summary = summarise_share_changes(changes, await repository.last_announced(centre_id, year))
+    if summary is None:
+        return True
+    await notifier.deliver(
+        repository,
+        kind=Kind.SHARE_CHANGED,
+        event_id=items[0].event_id,
+        event_ids=[item.event_id for item in items],
+        recipients=await repository.animators_of(centre_id),
+        context={
+            "centre": {"nom": centre.nom, "commune": centre.commune},
+            "year": year,
+            "version": summary.version,
+            "amount_cents": summary.amount_cents,
+            "previous_cents": summary.previous_cents,
+            "change_cents": summary.change_cents,
+            "causes": list(summary.causes),
+        },
+        centre_id=centre_id,
+    )
+    await repository.record_announcement(centre_id, year, summary.amount_cents, summary.version)
+    return True
+
+
+async def announce_exceeded(
+    repository: Repository, notifier: Notifier, items: Sequence[NoticeItem]
+) -> None:
+    """One mail to the agency: per EPCI, the latest demand of the window against its vote."""
+    if not items:
+        return
+    exceeded = latest_exceeded(
+        ExceededParticipation(
+            version=int(item.data["version"]),
+            siren=epci["siren"],
+            name=epci["name"],
+            voted_cents=int(epci["voted_cents"]),
+            asked_cents=int(epci["asked_cents"]),
+            deliberation_number=epci["deliberation_number"],
+            deliberation_date=epci["deliberation_date"],
+        )
+        for item in items
+        for epci in item.data["epcis"]
+    )
+    await notifier.deliver(
+        repository,
+        kind=Kind.PARTICIPATION_EXCEEDED,
+        event_id=items[0].event_id,
+        event_ids=[item.event_id for item in items],
+        recipients=notifier.agency(),
+        context={
+            "year": int(items[0].data["year"]),
+            "version": max(int(item.data["version"]) for item in items),
+            "epcis": [
+                {**e.__dict__, "deliberation_date": date.fromisoformat(e.deliberation_date)}
+                for e in exceeded
+            ],
+        },
+    )

@@ -1,0 +1,97 @@
+"""What every handler writes with: the :class:`Notifier`, which renders a mail for each
+recipient and writes its delivery (pending, or suppressed for those who opted out)."""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from crnt_notifications.domain import (
+    NEW_MEMBERS_LISTED_AT_MOST,
+    Kind,
+    Recipient,
+    Status,
+    distinct_recipients,
+    should_send,
+)
+from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
+from crnt_notifications.repository import NewDelivery, Repository
+from crnt_notifications.templates import Renderer
+
+#: Deliveries written at once: few enough to keep their bodies' memory small.
+DELIVERY_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Notifier:
+    """What the handlers need besides the unit of work."""
+
+    renderer: Renderer
+    links: UnsubscribeLinks
+    confirmations: ConfirmationLinks
+    agency_emails: tuple[str, ...]
+    window: timedelta
+    message_domain: str
+    #: The web's public address, for links to its pages (NOTIFICATIONS_WEB_URL).
+    web_url: str = "http://127.0.0.1:8000"
+    new_members_listed_at_most: int = NEW_MEMBERS_LISTED_AT_MOST
+
+    async def deliver(
+        self,
+        repository: Repository,
+        *,
+        kind: Kind,
+        event_id: UUID,
+        recipients: Sequence[Recipient],
+        context: Mapping[str, Any] | Callable[[Recipient], Mapping[str, Any] | None],
+        event_ids: Sequence[UUID] = (),
+        centre_id: UUID | None = None,
+        notice_id: UUID | None = None,
+    ) -> None:
+        """One delivery per recipient, pending or suppressed (opted out); a delivery that
+        already exists for (event, recipient, kind) is left as it is. Written a few hundred at
+        a time (an announcement to every animator of a national network is thousands)."""
+        people = distinct_recipients(recipients)
+        opted_out = await repository.opted_out(person.email for person in people)
+        batch: list[NewDelivery] = []
+        for person in people:
+            values = context(person) if callable(context) else context
+            if values is None:
+                continue
+            category = kind.category
+            url = None if category.essential else self.links.url(person.email, category)
+            rendered = self.renderer.render(
+                kind, {**values, "recipient_name": person.name}, unsubscribe_url=url
+            )
+            delivery_id = uuid4()
+            status = (
+                Status.PENDING
+                if should_send(category, opted_out.get(person.email, []))
+                else Status.SUPPRESSED
+            )
+            batch.append(
+                NewDelivery(
+                    id=delivery_id,
+                    event_id=event_id,
+                    event_ids=list(event_ids) or [event_id],
+                    recipient=person.email,
+                    kind=kind.value,
+                    category=category.value,
+                    centre_id=centre_id,
+                    notice_id=notice_id,
+                    subject=rendered.subject,
+                    body_text=rendered.text,
+                    body_html=rendered.html,
+                    unsubscribe_url=url,
+                    status=status,
+                    message_id=f"<{delivery_id}@{self.message_domain}>",
+                )
+            )
+            if len(batch) >= DELIVERY_BATCH:
+                await repository.insert_deliveries(batch)
+                batch = []
+        await repository.insert_deliveries(batch)
+
+    def agency(self) -> list[Recipient]:
+        return [Recipient(email) for email in self.agency_emails]

@@ -1,0 +1,351 @@
+"""The registry's events: applications and their confirmations, membership decisions, the
+centres' and animators' changes, erasure; and the new-members announcement that approvals
+coalesce into."""
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+import structlog
+from crnt_shared import dates
+from crnt_shared.auth import person_id_for
+from crnt_shared.contracts.registry import (
+    AnimatorAdded,
+    AnimatorFacts,
+    AnimatorRemoved,
+    AnimatorUpdated,
+    ApplicationAddressConfirmed,
+    ApplicationSubmitted,
+    CentreFacts,
+    CentreUpdated,
+    EpciRegistered,
+    EpciUpdated,
+    MembershipApproved,
+    MembershipReinstated,
+    MembershipRejected,
+    MembershipSuspended,
+    MembershipWithdrawn,
+    PersonErased,
+)
+from crnt_shared.db import UnitOfWork
+from crnt_shared.events import Event, utcnow
+
+from crnt_notifications.domain import Arrivals, JoinedCentre, Kind, Recipient
+from crnt_notifications.handlers.notifier import Notifier
+from crnt_notifications.repository import Notice, NoticeItem, Repository
+
+log = structlog.get_logger(__name__)
+
+NETWORK_KEY = "network"
+
+
+def _animators(animators: Sequence[AnimatorFacts], centre_id: UUID) -> list[Recipient]:
+    """The animators who may be mailed: those whose address is confirmed (an anonymous
+    application's addresses hear nothing but their confirmation request until they confirm)."""
+    return [
+        Recipient(animator.email, animator.name, centre_id)
+        for animator in animators
+        if animator.confirmed
+    ]
+
+
+async def _record_centre(
+    repository: Repository, centre: CentreFacts, animators: Sequence[AnimatorFacts]
+) -> None:
+    """The centre and the animators it may mail later (news, shares, programme)."""
+    await repository.upsert_centre(centre)
+    await repository.replace_animators(centre.id, [a for a in animators if a.confirmed])
+
+
+async def on_epci(event: EpciRegistered | EpciUpdated, uow: UnitOfWork, _: Notifier) -> None:
+    await Repository(uow.connection).upsert_epci(event.data.siren, event.data.name)
+
+
+async def on_application_submitted(
+    event: ApplicationSubmitted, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """Entered by the agency: it hears of it and the animators get their acknowledgement.
+    Anonymous: the addresses the registry lists get their one confirmation request, and
+    nobody hears anything more until an address confirms (see on_address_confirmed)."""
+    repository = Repository(uow.connection)
+    data = event.data
+    await _record_centre(repository, data.centre, data.animators)
+    if data.confirmation_required:
+        await _request_confirmations(repository, event, notifier)
+        return
+    mails = [
+        (Kind.APPLICATION_RECEIVED, notifier.agency()),
+        (Kind.APPLICATION_ACKNOWLEDGED, _animators(data.animators, data.centre.id)),
+    ]
+    await _tell_of_application(repository, notifier, event, mails)
+
+
+async def _tell_of_application(
+    repository: Repository,
+    notifier: Notifier,
+    event: ApplicationSubmitted | ApplicationAddressConfirmed,
+    mails: Sequence[tuple[Kind, Sequence[Recipient]]],
+) -> None:
+    """The application's mails (the agency's notice, the animators' acknowledgement), in order."""
+    data = event.data
+    context = {
+        "centre": data.centre.model_dump(),
+        "animators": [animator.model_dump() for animator in data.animators],
+        "submitted_at": data.submitted_at,
+        "channel": data.channel,
+    }
+    for kind, recipients in mails:
+        await notifier.deliver(
+            repository,
+            kind=kind,
+            event_id=event.id,
+            recipients=recipients,
+            context=context,
+            centre_id=data.centre.id,
+        )
+
+
+async def _request_confirmations(
+    repository: Repository, event: ApplicationSubmitted, notifier: Notifier
+) -> None:
+    data = event.data
+    expires_at = data.expires_at
+    if expires_at is None:
+        log.warning("anonymous application without expiry: nobody asked", event_id=str(event.id))
+        return
+    asked = set(data.confirmation_requested)
+    recipients = [
+        Recipient(animator.email, animator.name, data.centre.id)
+        for animator in data.animators
+        if animator.id in asked
+    ]
+
+    def context(person: Recipient) -> Mapping[str, Any]:
+        url = notifier.confirmations.url(data.application_id, person.email, expires_at)
+        return {
+            "centre": data.centre.model_dump(),
+            "email": person.email,
+            "expires_at": expires_at,
+            "confirmation_url": url,
+        }
+
+    await notifier.deliver(
+        repository,
+        kind=Kind.ADDRESS_CONFIRMATION,
+        event_id=event.id,
+        recipients=recipients,
+        context=context,
+        centre_id=data.centre.id,
+    )
+
+
+async def on_address_confirmed(
+    event: ApplicationAddressConfirmed, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """An address of an anonymous application confirmed it (the registry says so): it gets
+    the acknowledgement the application was holding; the first one tells the agency too."""
+    repository = Repository(uow.connection)
+    data = event.data
+    await _record_centre(repository, data.centre, data.animators)
+    if data.application_status != "pending":
+        return  # decided meanwhile: the decision's own mail said what there is to say
+    mails = [(Kind.APPLICATION_ACKNOWLEDGED, _animators([data.animator], data.centre.id))]
+    if data.first:
+        mails.append((Kind.APPLICATION_RECEIVED, notifier.agency()))
+    await _tell_of_application(repository, notifier, event, mails)
+
+
+MembershipEvent = (
+    MembershipApproved
+    | MembershipRejected
+    | MembershipSuspended
+    | MembershipReinstated
+    | MembershipWithdrawn
+)
+
+DECISION_KIND: dict[type[Event], Kind] = {
+    MembershipApproved: Kind.MEMBERSHIP_WELCOME,
+    MembershipRejected: Kind.MEMBERSHIP_REJECTED,
+    MembershipSuspended: Kind.MEMBERSHIP_SUSPENDED,
+    MembershipReinstated: Kind.MEMBERSHIP_REINSTATED,
+    MembershipWithdrawn: Kind.MEMBERSHIP_WITHDRAWN,
+}
+
+#: The membership changes the agency hears about, and how its email names them.
+AGENCY_TRANSITIONS: dict[type[Event], str] = {
+    MembershipSuspended: "Adhésion suspendue",
+    MembershipReinstated: "Adhésion rétablie",
+    MembershipWithdrawn: "Retrait du réseau",
+}
+
+
+async def on_membership_changed(
+    event: MembershipEvent, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    """A decision about a centre's membership: its animators hear it at once (never
+    coalesced); an approval also goes into the next new-members announcement."""
+    repository = Repository(uow.connection)
+    data = event.data
+    await _record_centre(repository, data.centre, data.animators)
+    context = {
+        "centre": data.centre.model_dump(),
+        "reason": data.reason,
+        "at": data.at,
+        "by": data.by,
+        "previous_status": data.previous_status,
+        "status": data.status,
+    }
+    await notifier.deliver(
+        repository,
+        kind=DECISION_KIND[type(event)],
+        event_id=event.id,
+        recipients=_animators(data.animators, data.centre.id),
+        context=context,
+        centre_id=data.centre.id,
+    )
+    transition = AGENCY_TRANSITIONS.get(type(event))
+    if transition is not None:
+        await notifier.deliver(
+            repository,
+            kind=Kind.AGENCY_MEMBERSHIP_CHANGED,
+            event_id=event.id,
+            recipients=notifier.agency(),
+            context={**context, "transition": transition},
+            centre_id=data.centre.id,
+        )
+    if isinstance(event, MembershipApproved):
+        joined = {
+            "centre_id": str(data.centre.id),
+            "nom": data.centre.nom,
+            "commune": data.centre.commune,
+            "epci_name": data.centre.epci_name,
+            "at": data.at.isoformat(),
+        }
+        await repository.add_to_notice(
+            kind=Kind.NEW_MEMBERS,
+            key=NETWORK_KEY,
+            event_id=event.id,
+            data=joined,
+            open_until=utcnow() + notifier.window,
+        )
+
+
+async def on_centre_updated(event: CentreUpdated, uow: UnitOfWork, _: Notifier) -> None:
+    await _record_centre(Repository(uow.connection), event.data.centre, event.data.animators)
+
+
+async def on_animator_changed(
+    event: AnimatorAdded | AnimatorUpdated, uow: UnitOfWork, notifier: Notifier
+) -> None:
+    repository = Repository(uow.connection)
+    await repository.upsert_centre(event.data.centre)
+    if isinstance(event, AnimatorAdded):
+        await _tell_agency_of_team_change(event, repository, notifier, added=True)
+    if event.data.animator.confirmed:
+        await repository.upsert_animator(event.data.centre.id, event.data.animator)
+    else:
+        await repository.remove_animator(event.data.animator.id)
+
+
+async def on_animator_removed(event: AnimatorRemoved, uow: UnitOfWork, notifier: Notifier) -> None:
+    repository = Repository(uow.connection)
+    await _tell_agency_of_team_change(event, repository, notifier, added=False)
+    await repository.remove_animator(event.data.animator.id)
+
+
+async def _tell_agency_of_team_change(
+    event: AnimatorAdded | AnimatorRemoved,
+    repository: Repository,
+    notifier: Notifier,
+    *,
+    added: bool,
+) -> None:
+    """When an animator of the centre (not the agency) changed its team, the agency hears."""
+    actor = event.data.actor
+    if actor is None or actor.kind != "person":
+        return
+    team = await repository.animators_of(event.data.centre.id)
+    if not any(str(person_id_for(member.email)) == actor.id for member in team):
+        return
+    await notifier.deliver(
+        repository,
+        kind=Kind.AGENCY_TEAM_CHANGED,
+        event_id=event.id,
+        recipients=notifier.agency(),
+        context={
+            "centre": event.data.centre.model_dump(),
+            "animator": event.data.animator.model_dump(),
+            "by": actor.name,
+            "added": added,
+        },
+        centre_id=event.data.centre.id,
+    )
+
+
+async def on_person_erased(event: PersonErased, uow: UnitOfWork, _: Notifier) -> None:
+    """Forget the person (see :mod:`crnt_notifications.repository.erasure`); the log says how
+    much went, never the address."""
+    data = event.data
+    erased = await Repository(uow.connection).erase_person(
+        data.animator_id, data.salt, data.email_digest
+    )
+    log.info("person erased", animator_id=str(data.animator_id), **erased.__dict__)
+
+
+async def announce_new_members(
+    repository: Repository, notifier: Notifier, notice: Notice, items: Sequence[NoticeItem]
+) -> None:
+    if not items:
+        return
+    arrivals = Arrivals(
+        [
+            JoinedCentre(
+                centre_id=UUID(item.data["centre_id"]),
+                nom=item.data["nom"],
+                commune=item.data["commune"],
+                epci_name=item.data["epci_name"],
+            )
+            for item in items
+        ],
+        listed_at_most=notifier.new_members_listed_at_most,
+    )
+    listeners = await repository.hearing_animators()
+    own_centres: dict[str, set[UUID]] = {}
+    for listener in listeners:
+        if listener.centre_id is not None:
+            own_centres.setdefault(listener.email, set()).add(listener.centre_id)
+    since = _arrived_since(notice, items)
+    list_url = notifier.web_url + "/lieux?" + urlencode({"depuis": since.isoformat()})
+
+    def context(person: Recipient) -> dict[str, Any] | None:
+        announcement = arrivals.for_animator(own_centres.get(person.email, set()))
+        if announcement is None:
+            return None
+        return {
+            "total": announcement.total,
+            "centres": [centre.__dict__ for centre in announcement.centres],
+            "summary": announcement.summary,
+            "since": since,
+            "list_url": list_url,
+        }
+
+    summarised = len(arrivals.centres) > notifier.new_members_listed_at_most
+    await notifier.deliver(
+        repository,
+        kind=Kind.NEW_MEMBERS,
+        event_id=items[0].event_id,
+        # A summary names no place: its events are the notice's (GET /deliveries?event_id=
+        # finds it through them), not a list of thousands in every delivery and event.
+        event_ids=[items[0].event_id] if summarised else [item.event_id for item in items],
+        notice_id=notice.id,
+        recipients=listeners,
+        context=context,
+    )
+
+
+def _arrived_since(notice: Notice, items: Sequence[NoticeItem]) -> date:
+    """The day (in France) of the first approval the notice tells, for the list's link."""
+    moments = [datetime.fromisoformat(item.data["at"]) for item in items if "at" in item.data]
+    return min(moments, default=notice.created_at).astimezone(dates.PARIS).date()

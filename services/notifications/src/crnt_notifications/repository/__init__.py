@@ -1,0 +1,42 @@
+"""The notifications service's SQL, over one asyncpg connection (the unit of work's), one room
+each: who may be mailed (:mod:`~crnt_notifications.repository.recipients`), the coalesced
+notices (:mod:`~crnt_notifications.repository.notices`), the deliveries
+(:mod:`~crnt_notifications.repository.deliveries`) and erasure
+(:mod:`~crnt_notifications.repository.erasure`); :class:`Repository` is all of them."""
+
+from crnt_shared.db import Connection
+
+from crnt_notifications.repository.deliveries import Deliveries
+from crnt_notifications.repository.erasure import Erased, Erasure, delivery_purge
+from crnt_notifications.repository.notices import Notices
+from crnt_notifications.repository.recipients import Recipients
+from crnt_notifications.repository.rows import (
+    CentreRow,
+    Delivery,
+    DeliveryContent,
+    DeliveryFilters,
+    NewDelivery,
+    Notice,
+    NoticeEntry,
+    NoticeItem,
+)
+
+
+class Repository(Recipients, Notices, Deliveries, Erasure):
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+
+
+__all__ = [
+    "CentreRow",
+    "Delivery",
+    "DeliveryContent",
+    "DeliveryFilters",
+    "Erased",
+    "NewDelivery",
+    "Notice",
+    "NoticeEntry",
+    "NoticeItem",
+    "Repository",
+    "delivery_purge",
+]
