@@ -18,7 +18,7 @@ import asyncpg
 import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
-from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics
+from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics, started
 from fastapi import FastAPI
 
 HOW_TO = (
@@ -121,12 +121,25 @@ async def database_url(postgres_admin_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
+async def fresh_topic(kafka_bootstrap: str, prefix: str = "test") -> str:
+    """A new topic named ``<prefix>.<random>`` (3 partitions) and its dead-letter twin."""
+    name = f"{prefix}.{uuid.uuid4().hex[:12]}"
+    await create_topics(kafka_bootstrap, {name: 3, f"{name}.dlq": 1})
+    return name
+
+
 @pytest.fixture
 async def topic(kafka_bootstrap: str) -> str:
     """A new topic (3 partitions) and its dead-letter twin, for one test."""
-    name = f"test.{uuid.uuid4().hex[:12]}"
-    await create_topics(kafka_bootstrap, {name: 3, f"{name}.dlq": 1})
-    return name
+    return await fresh_topic(kafka_bootstrap)
+
+
+@pytest.fixture
+async def app(settings: Any, create_service: Callable[[Any], FastAPI]) -> AsyncIterator[FastAPI]:
+    """The test's service, started on its ``settings``: ``create_service`` (a fixture of the
+    service's conftest) is its ``create_app``. A conftest may define its own ``app`` instead."""
+    async with started(create_service(settings)) as app:
+        yield app
 
 
 @pytest.fixture

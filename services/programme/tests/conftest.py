@@ -5,7 +5,7 @@ under a consumer group of its own, so that tests neither see nor steal each othe
 """
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -23,9 +23,11 @@ from crnt_shared.contracts.registry import (
 )
 from crnt_shared.events import Event
 from crnt_shared.runtime import ServiceRuntime
-from crnt_shared.testing import centre_facts, create_topics, service_settings, started
+from crnt_shared.testing import centre_facts, create_topics, service_settings
 from crnt_shared.testing import membership_event as membership_event_of
 from fastapi import FastAPI
+
+from services.programme.tests.kit import ActionBody, Membership, Seed
 
 MEMBERSHIP_EVENT: dict[str, type[Event]] = {
     "member": MembershipApproved,
@@ -51,9 +53,8 @@ async def settings(database_url: str, kafka_bootstrap: str, topic: str) -> Progr
 
 
 @pytest.fixture
-async def app(settings: ProgrammeSettings) -> AsyncIterator[FastAPI]:
-    async with started(create_app(settings)) as app:
-        yield app
+def create_service() -> Callable[[ProgrammeSettings], FastAPI]:
+    return create_app
 
 
 def membership_event(centre_id: UUID, name: str, status: str, previous: str) -> Event:
@@ -84,9 +85,6 @@ def application_event(centre_id: UUID, name: str) -> Event:
     return ApplicationSubmitted.create(source="/crnt/registry", subject=str(centre_id), data=data)
 
 
-Seed = Callable[[str, str], Awaitable[UUID]]
-
-
 @pytest.fixture
 def seed_centre(app: FastAPI) -> Seed:
     """A centre known to the programme with that status, through the very handlers that the
@@ -104,10 +102,6 @@ def seed_centre(app: FastAPI) -> Seed:
         return centre_id
 
     return seed
-
-
-Membership = Callable[[UUID, str, str, str], Event]
-ActionBody = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The HTTP API on the real PostgreSQL: the happy path, bad input (422), illegal transitions
 (409 naming the states), roles; never a 500 on bad input."""
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -9,14 +8,11 @@ import httpx
 import pytest
 from crnt_shared.topics import environment_topics
 
+from services.programme.tests.kit import API, ActionBody, Headers, Seed, propose
+
 pytestmark = pytest.mark.integration
 
-API = "/api/v1"
 PROBLEM = "application/problem+json"
-
-Seed = Callable[..., Awaitable[UUID]]
-ActionBody = Callable[..., dict[str, Any]]
-Headers = dict[str, str]
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:
@@ -35,15 +31,6 @@ async def members(seed_centre: Seed) -> list[UUID]:
         await seed_centre("Médiathèque d'Arques"),
         await seed_centre("EPN de Saint-Omer"),
     ]
-
-
-async def propose(
-    client: httpx.AsyncClient, agency: Headers, body: dict[str, Any], year: int = 2025
-) -> dict[str, Any]:
-    response = await client.post(f"{API}/programmes/{year}/actions", json=body, headers=agency)
-    assert response.status_code == 201, response.text
-    created: dict[str, Any] = response.json()
-    return created
 
 
 async def to_status(

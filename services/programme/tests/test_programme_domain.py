@@ -27,9 +27,7 @@ from crnt_programme.domain import (
     report_progress,
     totals_by_axis,
 )
-from crnt_shared.contracts.programme import (
-    AXES,
-)
+from crnt_shared.contracts.programme import AXES
 from crnt_shared.errors import RuleViolation
 from crnt_shared.money import amount_from_cents, cents_from_amount
 

@@ -23,14 +23,11 @@ from crnt_shared.testing import Record, reading, wait_until
 from crnt_shared.topics import environment_topics
 from fastapi import FastAPI
 
+from services.programme.tests.kit import API, ActionBody, Headers, Membership
+
 pytestmark = pytest.mark.integration
 
-API = "/api/v1"
 CATALOG = EventCatalog(PROGRAMME_EVENTS)
-
-Membership = Callable[[UUID, str, str, str], Event]
-ActionBody = Callable[..., dict[str, Any]]
-Headers = dict[str, str]
 
 
 class Seen:

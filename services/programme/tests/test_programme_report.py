@@ -2,26 +2,16 @@
 indicators, the report sums them by axis and by lead centre, and its ODS and PDF carry them."""
 
 import io
-from collections.abc import Awaitable, Callable
 from typing import Any
-from uuid import UUID
 
 import httpx
 import pytest
 
+from services.programme.tests.kit import API, ActionBody, Headers, Seed, propose
+
 pytestmark = pytest.mark.integration
 
-API = "/api/v1"
 NBSP = "\u00a0"
-Seed = Callable[..., Awaitable[UUID]]
-ActionBody = Callable[..., dict[str, Any]]
-Headers = dict[str, str]
-
-
-async def propose(client: httpx.AsyncClient, agency: Headers, body: dict[str, Any]) -> Any:
-    response = await client.post(f"{API}/programmes/2025/actions", json=body, headers=agency)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def progress(client: httpx.AsyncClient, agency: Headers, action: str, **body: Any) -> Any:

@@ -1,11 +1,11 @@
 """The registry on the real PostgreSQL (a fresh database per test) and Kafka."""
 
-from collections.abc import AsyncIterator
+from collections.abc import Callable
 
 import pytest
 from crnt_registry.app import create_app
 from crnt_registry.settings import RegistrySettings
-from crnt_shared.testing import create_topics, service_settings, started
+from crnt_shared.testing import create_topics, service_settings
 from fastapi import FastAPI
 
 
@@ -19,6 +19,5 @@ async def settings(database_url: str, kafka_bootstrap: str) -> RegistrySettings:
 
 
 @pytest.fixture
-async def app(settings: RegistrySettings) -> AsyncIterator[FastAPI]:
-    async with started(create_app(settings)) as app:
-        yield app
+def create_service() -> Callable[[RegistrySettings], FastAPI]:
+    return create_app

@@ -7,6 +7,8 @@ import httpx
 import pytest
 from crnt_shared.http import PROBLEM_JSON
 
+from services.registry.tests.samples import lumbres
+
 pytestmark = pytest.mark.integration
 
 API = "/api/v1"
@@ -23,20 +25,15 @@ CCPL: dict[str, Any] = {"siren": CCPL_SIREN, "name": "CC du Pays de Lumbres", "p
 def application(**centre: Any) -> dict[str, Any]:
     """A valid application from a Lumbres centre, with ``centre`` fields changed."""
     return {
-        "centre": {
-            "nom": "Cyber-centre de Lumbres",
-            "pivot": "24620101600077",
-            "adresse": "1 Chemin du Pressart",
-            "code_postal": "62380",
-            "commune": "Lumbres",
-            "code_insee": "62534",
-            "epci_siren": CCPL["siren"],
-            "typologie": ["EPN", "EPCI"],
-            "workstations": 8,
-            "horaires": "Mo-Fr 08:30-12:00,13:30-17:00",
-            "services": ["Accès internet et matériel informatique"],
-            **centre,
-        },
+        "centre": lumbres(
+            **{
+                "epci_siren": CCPL["siren"],
+                "typologie": ["EPN", "EPCI"],
+                "horaires": "Mo-Fr 08:30-12:00,13:30-17:00",
+                "services": ["Accès internet et matériel informatique"],
+                **centre,
+            }
+        ),
         "animators": [{"name": "Camille Martin", "email": "camille.martin@lumbres.example"}],
     }
 

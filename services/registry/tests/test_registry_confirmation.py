@@ -14,11 +14,12 @@ from crnt_registry.settings import RegistrySettings
 from crnt_shared.contracts.notifications import AddressConfirmed, AddressConfirmedData
 from crnt_shared.contracts.registry import REGISTRY_EVENTS
 from crnt_shared.events import Event, EventCatalog, utcnow
-from crnt_shared.testing import app_client, create_topics, started, wait_until
+from crnt_shared.testing import app_client, started, wait_until
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
 from services.registry.tests.test_registry_api import application, problem, register_epcis
+from tests.fixtures import fresh_topic
 
 pytestmark = pytest.mark.integration
 
@@ -30,9 +31,7 @@ CAMILLE = "camille.martin@lumbres.example"
 @pytest.fixture
 async def confirmations_topic(kafka_bootstrap: str) -> str:
     """The notifications' topic of this test: the registry reads confirmations from it."""
-    name = f"test.notifications.{uuid.uuid4().hex[:12]}"
-    await create_topics(kafka_bootstrap, {name: 3, f"{name}.dlq": 1})
-    return name
+    return await fresh_topic(kafka_bootstrap, "test.notifications")
 
 
 @pytest.fixture

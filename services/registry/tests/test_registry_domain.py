@@ -28,6 +28,8 @@ from crnt_registry.domain import (
 from crnt_shared.errors import RuleViolation
 from pydantic import ValidationError
 
+from services.registry.tests.samples import lumbres
+
 A = MembershipAction
 S = MembershipStatus
 
@@ -229,27 +231,13 @@ def test_epci_resolution() -> None:
         resolve_epci("62534", "200069037", "246201016")
 
 
-def _draft(**changes: object) -> dict[str, object]:
-    return {
-        "nom": "Cyber-centre de Lumbres",
-        "pivot": "24620101600077",
-        "adresse": "1 Chemin du Pressart",
-        "code_postal": "62380",
-        "commune": "Lumbres",
-        "code_insee": "62534",
-        "typologie": ["EPN"],
-        "workstations": 8,
-        **changes,
-    }
-
-
 def test_a_centre_draft_validates_each_field() -> None:
-    centre = CentreDraft.model_validate(_draft(courriels=["Accueil@CCPLumbres.fr"]))
+    centre = CentreDraft.model_validate(lumbres(courriels=["Accueil@CCPLumbres.fr"]))
     assert centre.epci_siren is None
     assert centre.courriels == ["accueil@ccplumbres.fr"]
     with pytest.raises(ValidationError) as invalid:
         CentreDraft.model_validate(
-            _draft(workstations=-1, code_postal="6238", unknown="x", telephone="0321129494")
+            lumbres(workstations=-1, code_postal="6238", unknown="x", telephone="0321129494")
         )
     fields = {error["loc"][0] for error in invalid.value.errors()}
     assert fields == {"workstations", "code_postal", "unknown", "telephone"}

@@ -19,7 +19,7 @@ import asyncio
 import hmac
 import json
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -32,7 +32,7 @@ import jwt.algorithms
 import structlog
 from asyncpg import Pool
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from crnt_shared.contracts.identity import (
@@ -258,18 +258,59 @@ class Authenticator:
         async def check(
             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         ) -> Actor:
-            wanted = " or ".join(role.value for role in roles)
-            if credentials is None:
-                raise _unauthorized(
-                    f"This action needs a token of the {wanted} role: sign in, or send a "
-                    "service account's token as 'Authorization: Bearer <token>'."
-                )
-            actor = await self.authenticate(credentials.credentials)
-            if not actor.has(*roles):
-                raise forbidden(f"This action is reserved to the {wanted} role.")
-            return actor
+            return await self.holding(credentials, roles)
 
         return Depends(check)
+
+    async def holding(
+        self, credentials: HTTPAuthorizationCredentials | None, roles: Sequence[Role]
+    ) -> Actor:
+        """The actor of ``credentials``, who must hold one of ``roles``."""
+        wanted = " or ".join(role.value for role in roles)
+        if credentials is None:
+            raise _unauthorized(
+                f"This action needs a token of the {wanted} role: sign in, or send a "
+                "service account's token as 'Authorization: Bearer <token>'."
+            )
+        actor = await self.authenticate(credentials.credentials)
+        if not actor.has(*roles):
+            raise forbidden(f"This action is reserved to the {wanted} role.")
+        return actor
+
+
+# The same dependencies for module-level routers: the authenticator is the app's runtime's
+# (``app.state.runtime.auth``), known once the app is built.
+
+
+def _authenticator(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.runtime.auth
+    return authenticator
+
+
+def require(*roles: Role) -> Any:
+    """``Depends``: the actor, who must hold one of ``roles``, as :meth:`Authenticator.require`
+    says."""
+
+    @problems(401, 403)
+    async def check(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    ) -> Actor:
+        return await _authenticator(request).holding(credentials, roles)
+
+    return Depends(check)
+
+
+@problems(401)
+async def _optional(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor | None:
+    return await _authenticator(request).optional(credentials)
+
+
+#: ``Depends``: the actor, ``None`` without a token (:meth:`Authenticator.optional`).
+OPTIONAL_ACTOR: Any = Depends(_optional)
 
 
 def forbidden(detail: str) -> Problem:

@@ -41,7 +41,7 @@ from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
 from crnt_shared.context import set_correlation_id
-from crnt_shared.db import EventHandler, Pool, UnitOfWork
+from crnt_shared.db import Connection, EventHandler, Pool, UnitOfWork
 from crnt_shared.events import Event, EventCatalog, EventDecodeError
 from crnt_shared.metrics import (
     CONSUMER_LAG,
@@ -135,6 +135,7 @@ class EventConsumer:
         topics: Sequence[str],
         handlers: Mapping[type[Event], Handler],
         pool: Pool,
+        repository_factory: Callable[[Connection], Any] | None = None,
         publish_to: Topics | None = None,
         on_publish: Sequence[Callable[[], None]] = (),
         on_commit: Sequence[Callable[[], None]] = (),
@@ -147,6 +148,7 @@ class EventConsumer:
         self._handlers = {contract.event_type(): handler for contract, handler in handlers.items()}
         self.catalog = EventCatalog(handlers)
         self._pool = pool
+        self._repository_factory = repository_factory
         self._publish_to = publish_to
         self._on_publish = on_publish
         self._on_commit = on_commit
@@ -328,6 +330,7 @@ class EventConsumer:
     def _unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(
             self._pool,
+            repository_factory=self._repository_factory,
             topics=self._publish_to,
             on_publish=self._on_publish,
             on_commit=self._on_commit,

@@ -3,18 +3,21 @@
 import hashlib
 import json
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Protocol, Self
 
 import asyncpg
 import structlog
 from asyncpg import Connection as Connection
 from asyncpg import Pool as Pool
+from typing_extensions import TypeVar
 
+from crnt_shared.errors import Conflict
 from crnt_shared.events import Event
 from crnt_shared.topics import Topics
 from crnt_shared.tracing import committed
@@ -39,8 +42,31 @@ async def create_pool(dsn: str, *, max_size: int = 10) -> Pool:
     return pool
 
 
-class UnitOfWork:
+#: The repository a unit of work exposes: the service's own, built from the transaction's
+#: connection (``Any`` for a service that names none and still reads ``uow.connection``).
+R = TypeVar("R", default=Any)
+R_co = TypeVar("R_co", covariant=True, default=Any)
+
+
+class AbstractUnitOfWork(Protocol[R_co]):
+    """What a handler needs of its unit of work: the service's repository, the outbox and the
+    commit. :class:`UnitOfWork` is the real one; :mod:`crnt_shared.fakes` has one in memory."""
+
+    @property
+    def repository(self) -> R_co: ...
+
+    async def publish(self, event: Event, *, topic: str | None = None) -> None: ...
+
+    async def publish_many(self, events: Sequence[Event], *, topic: str | None = None) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWork(Generic[R]):
     """One transaction: rolled back unless :meth:`commit` is called.
+
+    ``repository`` is the service's repository over the transaction's connection, built by
+    ``repository_factory`` (which the service gives its runtime) the first time it is read.
 
     Events added with :meth:`publish` are written to the outbox in the same transaction, bound
     for their publisher's topic among ``topics``.
@@ -52,11 +78,14 @@ class UnitOfWork:
         self,
         pool: Pool,
         *,
+        repository_factory: Callable[[Connection], R] | None = None,
         topics: Topics | None = None,
         on_publish: Sequence[Callable[[], None]] = (),
         on_commit: Sequence[Callable[[], None]] = (),
     ) -> None:
         self._pool = pool
+        self._repository_factory = repository_factory
+        self._repository: R | None = None
         self._topics = topics or Topics()
         self._on_publish = on_publish
         self._on_commit = on_commit
@@ -70,6 +99,14 @@ class UnitOfWork:
         if self._connection is None:
             raise RuntimeError("the unit of work is not open: use `async with`")
         return self._connection
+
+    @property
+    def repository(self) -> R:
+        if self._repository is None:
+            if self._repository_factory is None:
+                raise RuntimeError("this unit of work has no repository: the runtime names none")
+            self._repository = self._repository_factory(self.connection)
+        return self._repository
 
     async def __aenter__(self) -> Self:
         self._connection = await self._pool.acquire()
@@ -89,6 +126,7 @@ class UnitOfWork:
         traceback: TracebackType | None,
     ) -> None:
         connection, self._connection = self._connection, None
+        self._repository = None
         if connection is None:
             return
         try:
@@ -136,6 +174,17 @@ class UnitOfWork:
             rows,
         )
         self._published += len(rows)
+
+
+@contextmanager
+def unique_or_conflict(message: str, **details: Any) -> Iterator[None]:
+    """A write that a unique constraint refuses (a concurrent one got there first) becomes a
+    :class:`~crnt_shared.errors.Conflict` saying ``message``: a repository's translation, so
+    that no handler sees asyncpg. The transaction is spoilt: the handler's error rolls it back."""
+    try:
+        yield
+    except asyncpg.UniqueViolationError as error:
+        raise Conflict(message, **details) from error
 
 
 #: A handler of one event contract: its effects go through the unit of work.

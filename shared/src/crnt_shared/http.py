@@ -17,9 +17,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from crnt_shared import errors
 from crnt_shared.asyncapi_page import asyncapi_router
 from crnt_shared.context import set_correlation_id
-from crnt_shared.errors import RuleViolation
+from crnt_shared.errors import DomainError
 from crnt_shared.metrics import HTTP_LATENCY
 from crnt_shared.problems import API_PREFIX as API_PREFIX
 from crnt_shared.problems import PROBLEM_JSON as PROBLEM_JSON
@@ -72,6 +73,23 @@ class Conflict(Problem):
 class Unprocessable(Problem):
     def __init__(self, detail: str, /, **extra: Any) -> None:
         super().__init__(422, "Invalid input", detail, **extra)
+
+
+#: The status and title of each domain error (:mod:`crnt_shared.errors`), the first that matches.
+DOMAIN_STATUSES: tuple[tuple[type[DomainError], int, str], ...] = (
+    (errors.NotFound, 404, "Not found"),
+    (errors.Forbidden, 403, "Forbidden"),
+    (errors.Invalid, 422, "Invalid input"),
+    (errors.Conflict, 409, "Conflict"),
+    (errors.RuleViolation, 409, "Conflict"),
+)
+
+
+def _domain_status(error: DomainError) -> tuple[int, str]:
+    for kind, status, title in DOMAIN_STATUSES:
+        if isinstance(error, kind):
+            return status, title
+    return 409, "Conflict"
 
 
 def problem_response(
@@ -137,9 +155,10 @@ def install_problem_handlers(app: FastAPI) -> None:
             return await on_error(request, exc)
         return problem_response(422, "Invalid input", detail, request)
 
-    async def on_rule_violation(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, RuleViolation)
-        return problem_response(409, "Conflict", f"{exc}.", request, **exc.details)
+    async def on_domain_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DomainError)
+        status, title = _domain_status(exc)
+        return problem_response(status, title, exc.detail, request, **exc.details)
 
     async def on_too_many(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, TooManyRequests)
@@ -188,7 +207,7 @@ def install_problem_handlers(app: FastAPI) -> None:
         asyncpg.InternalClientError,
     ):
         app.add_exception_handler(unavailable, on_unavailable)
-    app.add_exception_handler(RuleViolation, on_rule_violation)
+    app.add_exception_handler(DomainError, on_domain_error)
     app.add_exception_handler(Exception, on_error)
 
 

@@ -14,18 +14,20 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Generic
 
 import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker
+from typing_extensions import TypeVar
 
 from crnt_shared.asyncapi import asyncapi_document, readings
 from crnt_shared.auth import AUTH_HANDLERS, Authenticator, Role, database_authenticator, read_jwks
 from crnt_shared.consumer import EventConsumer, Handler, RetryPolicy
 from crnt_shared.db import (
     SHARED_MIGRATIONS,
+    Connection,
     MigrationSource,
     Pool,
     UnitOfWork,
@@ -49,12 +51,19 @@ POOL_CLOSE_SECONDS = 10.0
 BROKER_BACKOFF = Backoff(1.0, 30.0)
 
 
-class ServiceRuntime:
+#: The service's repository, which its units of work expose (``uow.repository``).
+R = TypeVar("R", default=Any)
+C = TypeVar("C")
+T = TypeVar("T")
+
+
+class ServiceRuntime(Generic[R]):
     def __init__(
         self,
         *,
         service: str,
         settings: ServiceSettings,
+        repository: Callable[[Connection], R] | None = None,
         migrations: MigrationSource | None = None,
         subscriptions: Sequence["Subscription"] = (),
         published: Sequence[type[Event]] = (),
@@ -62,8 +71,11 @@ class ServiceRuntime:
     ) -> None:
         """Tokens are verified with the keys and revocations that identity announces, which a
         subscription of the service's own records (``identity_events=False``: identity itself,
-        which records its own in the same tables)."""
+        which records its own in the same tables). ``repository`` builds the service's
+        repository over a transaction's connection: every unit of work of the runtime, those
+        of its consumers included, exposes it."""
         self.service = service
+        self._repository = repository
         self.settings = settings
         self.topics = settings.topics
         self._migrations = [MigrationSource("shared", SHARED_MIGRATIONS)]
@@ -126,12 +138,31 @@ class ServiceRuntime:
         if woken_by_commits:
             self.commit_hooks.append(worker.wake)
 
-    def unit_of_work(self, *, wake_workers: bool = True) -> UnitOfWork:
+    def unit_of_work(self, *, wake_workers: bool = True) -> UnitOfWork[R]:
         """A transaction whose outbox rows wake the relay right after commit, and whose commit
         wakes the service's workers (``commit_hooks``) unless a worker itself commits it."""
         hooks = [self.relay.wake] if self.relay else []
         workers = self.commit_hooks if wake_workers else []
-        return UnitOfWork(self.pool, topics=self.topics, on_publish=hooks, on_commit=workers)
+        return UnitOfWork(
+            self.pool,
+            repository_factory=self._repository,
+            topics=self.topics,
+            on_publish=hooks,
+            on_commit=workers,
+        )
+
+    async def run(self, handler: Callable[[C, UnitOfWork[R]], Awaitable[T]], command: C) -> T:
+        """``handler(command, uow)`` in a unit of work of its own (it commits what it keeps)."""
+        async with self.unit_of_work() as uow:
+            return await handler(command, uow)
+
+    async def read(self, query: Callable[[R], Awaitable[T]]) -> T:
+        """``query(repository)`` over a connection of the pool, outside any transaction: what
+        the routes that only read use."""
+        if self._repository is None:
+            raise RuntimeError(f"the {self.service} runtime names no repository")
+        async with self.pool.acquire() as connection:
+            return await query(self._repository(connection))
 
     def http_app(self, *, title: str, description: str, routers: Sequence[APIRouter]) -> FastAPI:
         """The service's FastAPI app: ``routers`` under ``/api/v1``, this runtime as its lifespan
@@ -201,6 +232,7 @@ class ServiceRuntime:
                 topics=subscription.topics,
                 handlers=subscription.handlers,
                 pool=self._pool,
+                repository_factory=self._repository,
                 publish_to=self.topics,
                 on_publish=[self.relay.wake],
                 on_commit=self.commit_hooks,

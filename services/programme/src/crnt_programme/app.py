@@ -1,16 +1,15 @@
-"""Wiring: the programme's runtime, HTTP app and error mapping, built from its settings."""
+"""Wiring: the programme's runtime and HTTP app, built from its settings."""
 
 from importlib.resources import files
 
 from crnt_shared.contracts.programme import PROGRAMME_EVENTS
 from crnt_shared.db import MigrationSource
-from crnt_shared.http import problem_response
 from crnt_shared.runtime import ServiceRuntime
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 
-from crnt_programme.api import build_router
+from crnt_programme.api import ROUTERS
 from crnt_programme.consumers import subscriptions
-from crnt_programme.domain import InvalidAction
+from crnt_programme.repository import Repository
 from crnt_programme.settings import ProgrammeSettings
 
 SERVICE = "programme"
@@ -21,11 +20,12 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
     runtime = ServiceRuntime(
         service=SERVICE,
         settings=settings,
+        repository=Repository,
         migrations=MIGRATIONS,
         subscriptions=subscriptions(settings),
         published=PROGRAMME_EVENTS,
     )
-    app = runtime.http_app(
+    return runtime.http_app(
         title="crnt programme",
         description=(
             "The yearly work programme of the network: actions on five axes (communication,"
@@ -34,19 +34,5 @@ def create_app(settings: ProgrammeSettings) -> FastAPI:
             " submitted → validated again, each validation an immutable version; actions"
             " proposed → planned → in_progress → done, or cancelled; their état d'avancement."
         ),
-        routers=[build_router(runtime, settings)],
+        routers=ROUTERS,
     )
-
-    async def on_invalid_action(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, InvalidAction)
-        detail = _sentence(exc)
-        errors = [{"field": exc.field, "message": str(exc)}]
-        return problem_response(422, "Invalid input", detail, request, errors=errors)
-
-    app.add_exception_handler(InvalidAction, on_invalid_action)
-    return app
-
-
-def _sentence(error: Exception) -> str:
-    text = str(error)
-    return f"{text[:1].upper()}{text[1:]}."

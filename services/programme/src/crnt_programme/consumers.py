@@ -13,8 +13,7 @@ from crnt_shared.db import EventHandler
 from crnt_shared.events import Event
 from crnt_shared.runtime import Subscription
 
-from crnt_programme.erasure import on_person_erased
-from crnt_programme.handlers import on_centre_known, on_membership_changed
+from crnt_programme.handlers import on_centre_known, on_membership_changed, on_person_erased
 from crnt_programme.settings import ProgrammeSettings
 
 REGISTRY_EVENTS: Mapping[type[Event], EventHandler] = {

@@ -27,6 +27,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from crnt_shared.contracts.programme import AXES
+from crnt_shared.errors import Invalid, sentence
 from crnt_shared.errors import RuleViolation as RuleViolation  # raised here, as before
 
 
@@ -84,12 +85,17 @@ def format_hours(tenths: int) -> str:
     return f"{whole}.{tenth}" if tenth else str(whole)
 
 
-class InvalidAction(Exception):
-    """Input that no state could accept, e.g. an end before the start (HTTP 422)."""
+class InvalidAction(Invalid):
+    """Input that no state could accept, e.g. an end before the start (HTTP 422), naming its
+    field. Its message is a phrase; its detail, the sentence."""
 
     def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
+        super().__init__(message, errors=[{"field": field, "message": message}])
         self.field = field
+
+    @property
+    def detail(self) -> str:
+        return sentence(str(self))
 
 
 # The programme

@@ -1,9 +1,11 @@
-"""The programme's SQL, over one asyncpg connection (the unit of work's)."""
+"""The programme's repository: what its handlers need of it (:class:`ProgrammeRepository`, which
+their fakes implement too) and the SQL that does it, over one asyncpg connection (the unit of
+work's)."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from crnt_shared.db import Connection
@@ -86,6 +88,55 @@ def _programme(row: Mapping[str, Any]) -> Programme:
     )
 
 
+class ProgrammeRepository(Protocol):
+    """What the programme's handlers need of their repository: :class:`Repository` (SQL) and
+    the fake of the unit tests both do it."""
+
+    async def centres(self, ids: Iterable[UUID]) -> dict[UUID, Centre]: ...
+
+    async def know_centre(self, centre: Centre) -> None:
+        """Its name, and its status if the centre is new here."""
+
+    async def save_centre(self, centre: Centre) -> None: ...
+
+    async def programme(self, year: int, *, for_update: bool = False) -> Programme | None: ...
+
+    async def programme_for_update_or_new(self, year: int) -> Programme:
+        """The year's programme, locked; a draft created if there was none."""
+        ...
+
+    async def set_programme_status(
+        self, programme: Programme, status: ProgrammeStatus, *, by: str, version: int | None = None
+    ) -> Programme:
+        """The programme with its new status (and version), its history recorded."""
+        ...
+
+    async def add_version(self, version: Version) -> None: ...
+
+    async def action(self, action_id: UUID, *, for_update: bool = False) -> Action | None: ...
+
+    async def actions(self, year: int, *, for_update: bool = False) -> list[Action]:
+        """The year's actions, in the order they were proposed."""
+        ...
+
+    async def actions_with_centre(self, centre_id: UUID) -> list[Action]:
+        """The open actions ``centre_id`` leads or takes part in, locked."""
+        ...
+
+    async def add_action(self, action: Action) -> None: ...
+
+    async def save_action(self, action: Action) -> None: ...
+
+    async def record(
+        self, action_id: UUID, kind: str, by: str, at: datetime, details: Mapping[str, Any]
+    ) -> None:
+        """A line of the action's history."""
+
+    async def erase_from_history(self, person_id: str, pseudonym: str) -> int:
+        """The history lines a person made name ``pseudonym`` instead; how many."""
+        ...
+
+
 class Repository:
     def __init__(self, connection: Connection) -> None:
         self.connection = connection
@@ -105,6 +156,17 @@ class Repository:
             status,
         )
         return [Centre(row["id"], row["name"], row["status"]) for row in rows]
+
+    async def know_centre(self, centre: Centre) -> None:
+        """A centre named by the registry: its name, and its status if it is new here (a
+        status change comes with its own event, :meth:`save_centre`)."""
+        await self.connection.execute(
+            "INSERT INTO centres (id, name, status) VALUES ($1, $2, $3)"
+            " ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = now()",
+            centre.id,
+            centre.name,
+            centre.status,
+        )
 
     async def save_centre(self, centre: Centre) -> None:
         await self.connection.execute(
@@ -259,6 +321,17 @@ class Repository:
             at,
             dict(details),
         )
+
+    async def erase_from_history(self, person_id: str, pseudonym: str) -> int:
+        """The history lines a person made name ``pseudonym`` instead (RGPD); how many."""
+        changed: str = await self.connection.execute(
+            "UPDATE action_history SET by = $2,"
+            " details = jsonb_set(details, '{by_actor,name}', to_jsonb($2::text))"
+            " WHERE details -> 'by_actor' ->> 'id' = $1",
+            person_id,
+            pseudonym,
+        )
+        return int(changed.split()[-1])
 
     async def history(self, action_id: UUID) -> list[HistoryEntry]:
         rows = await self.connection.fetch(

@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from crnt_registry.api import build_router
+from crnt_registry.api import ROUTERS
 from crnt_registry.runtime import RegistryRuntime
 from crnt_registry.settings import RegistrySettings
 
@@ -16,5 +16,5 @@ def create_app(settings: RegistrySettings) -> FastAPI:
             " standard-mediation-num), their animators, the EPCIs, and the membership lifecycle"
             " pending → member | rejected, member ⇄ suspended, member | suspended → withdrawn."
         ),
-        routers=[build_router(runtime, settings)],
+        routers=ROUTERS,
     )

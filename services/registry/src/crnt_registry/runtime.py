@@ -7,8 +7,9 @@ from crnt_shared.contracts.registry import REGISTRY_EVENTS
 from crnt_shared.db import MigrationSource
 from crnt_shared.runtime import ServiceRuntime
 
+from crnt_registry.commands import ConfirmationPolicy
 from crnt_registry.consumers import subscriptions
-from crnt_registry.handlers import ConfirmationPolicy
+from crnt_registry.repository import Repository
 from crnt_registry.settings import RegistrySettings
 from crnt_registry.workers import ApplicationExpirer
 
@@ -16,11 +17,14 @@ SERVICE = "registry"
 MIGRATIONS = MigrationSource(SERVICE, files("crnt_registry") / "migrations")
 
 
-class RegistryRuntime(ServiceRuntime):
+class RegistryRuntime(ServiceRuntime[Repository]):
+    settings: RegistrySettings
+
     def __init__(self, settings: RegistrySettings) -> None:
         super().__init__(
             service=SERVICE,
             settings=settings,
+            repository=Repository,
             migrations=MIGRATIONS,
             subscriptions=subscriptions(settings),
             published=REGISTRY_EVENTS,

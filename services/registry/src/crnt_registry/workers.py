@@ -15,7 +15,8 @@ from crnt_shared.retry import Backoff
 from crnt_shared.runtime import ServiceRuntime
 from crnt_shared.worker import Worker
 
-from crnt_registry.handlers import ConfirmationPolicy, ExpireApplications, expire_applications
+from crnt_registry.commands import ConfirmationPolicy, ExpireApplications
+from crnt_registry.handlers import expire_applications
 
 log = structlog.get_logger(__name__)
 

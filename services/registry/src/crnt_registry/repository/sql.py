@@ -1,16 +1,17 @@
-"""The registry's SQL, over one asyncpg connection (the unit of work's)."""
+"""The registry's SQL, over one asyncpg connection (the unit of work's); a unique constraint that
+refuses a write becomes a :class:`~crnt_shared.errors.Conflict`."""
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any
 from uuid import UUID
 
-from crnt_shared.contracts.identity import ActorRef
-from crnt_shared.db import Connection
+from crnt_shared.db import Connection, unique_or_conflict
+from crnt_shared.erasure import forget_published_events
 
 from crnt_registry.domain import (
+    CLOSED,
     CORE_FIELDS,
     DETAIL_FIELDS,
     PIVOT_PLACEHOLDER,
@@ -18,103 +19,16 @@ from crnt_registry.domain import (
     Confirmation,
     MembershipStatus,
 )
-
-
-@dataclass(frozen=True)
-class Epci:
-    siren: str
-    name: str
-    population: int
-    communes: list[str]
-
-
-@dataclass(frozen=True)
-class Centre:
-    id: UUID
-    status: MembershipStatus
-    facts: CentreDraft
-    epci_siren: str
-    epci_name: str
-    date_maj: date
-    created_at: datetime
-    updated_at: datetime
-    #: When the agency approved its application: its arrival in the network (None before).
-    member_since: datetime | None = None
-
-
-@dataclass(frozen=True)
-class Animator:
-    id: UUID
-    centre_id: UUID
-    name: str
-    email: str
-    #: When the address was confirmed (at entry for what the agency enters); None until then.
-    confirmed_at: datetime | None = None
-
-    @property
-    def confirmed(self) -> bool:
-        return self.confirmed_at is not None
-
-
-@dataclass(frozen=True)
-class Application:
-    id: UUID
-    centre_id: UUID
-    status: str
-    channel: str
-    submitted_at: datetime
-    decided_at: datetime | None
-    decided_by: str | None
-    reason: str | None
-    confirmation: Confirmation = Confirmation.NOT_REQUIRED
-    expires_at: datetime | None = None
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "confirmation", Confirmation(self.confirmation))
-
-
-@dataclass(frozen=True)
-class HistoryEntry:
-    action: str
-    previous_status: str | None
-    status: str
-    reason: str | None
-    actor: str
-    at: datetime
-    #: ``{kind, id, name}``: who, a person or a service account (none before people signed in).
-    actor_ref: dict[str, str] | None = None
-
-
-@dataclass(frozen=True)
-class NewCentre:
-    id: UUID
-    facts: CentreDraft
-    epci_siren: str
-    date_maj: date
-
-
-@dataclass(frozen=True)
-class Transition:
-    """One line of a centre's membership history."""
-
-    centre_id: UUID
-    action: str
-    previous: MembershipStatus | None
-    status: MembershipStatus
-    reason: str | None
-    actor: str
-    at: datetime
-    actor_ref: ActorRef | None = None
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    total: int
-
+from crnt_registry.repository.records import (
+    Animator,
+    Application,
+    Centre,
+    Epci,
+    HistoryEntry,
+    NewCentre,
+    Page,
+    Transition,
+)
 
 _CENTRE_COLUMNS = (
     "c.id, c.status, c.nom, c.pivot, c.adresse, c.code_postal, c.commune, c.code_insee,"
@@ -175,13 +89,16 @@ class Repository:
     # EPCIs
 
     async def add_epci(self, epci: Epci) -> None:
-        await self.connection.execute(
-            "INSERT INTO epcis (siren, name, population) VALUES ($1, $2, $3)",
-            epci.siren,
-            epci.name,
-            epci.population,
-        )
-        await self._set_communes(epci.siren, epci.communes)
+        with unique_or_conflict(
+            f"EPCI {epci.siren} or one of its communes was registered meanwhile: retry."
+        ):
+            await self.connection.execute(
+                "INSERT INTO epcis (siren, name, population) VALUES ($1, $2, $3)",
+                epci.siren,
+                epci.name,
+                epci.population,
+            )
+            await self._set_communes(epci.siren, epci.communes)
 
     async def update_epci(self, epci: Epci) -> None:
         await self.connection.execute(
@@ -256,55 +173,63 @@ class Repository:
         await self.add_centres([NewCentre(centre_id, facts, epci_siren, date_maj)])
 
     async def add_centres(self, centres: Sequence[NewCentre]) -> None:
-        await self.connection.executemany(
-            "INSERT INTO centres (id, status, nom, pivot, adresse, code_postal, commune,"
-            " code_insee, epci_siren, typologie, workstations, horaires, services, date_maj,"
-            " details) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
-            " $13, $14)",
-            [
-                (
-                    centre.id,
-                    centre.facts.nom,
-                    centre.facts.pivot,
-                    centre.facts.adresse,
-                    centre.facts.code_postal,
-                    centre.facts.commune,
-                    centre.facts.code_insee,
-                    centre.epci_siren,
-                    centre.facts.typologie,
-                    centre.facts.workstations,
-                    centre.facts.horaires,
-                    centre.facts.services,
-                    centre.date_maj,
-                    _details(centre.facts),
-                )
-                for centre in centres
-            ],
+        pivots = ", ".join(sorted({centre.facts.pivot for centre in centres}))
+        conflict = (
+            f"A centre with pivot {pivots} was submitted meanwhile: check the pending applications."
         )
+        with unique_or_conflict(conflict):
+            await self.connection.executemany(
+                "INSERT INTO centres (id, status, nom, pivot, adresse, code_postal, commune,"
+                " code_insee, epci_siren, typologie, workstations, horaires, services, date_maj,"
+                " details) VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
+                " $13, $14)",
+                [
+                    (
+                        centre.id,
+                        centre.facts.nom,
+                        centre.facts.pivot,
+                        centre.facts.adresse,
+                        centre.facts.code_postal,
+                        centre.facts.commune,
+                        centre.facts.code_insee,
+                        centre.epci_siren,
+                        centre.facts.typologie,
+                        centre.facts.workstations,
+                        centre.facts.horaires,
+                        centre.facts.services,
+                        centre.date_maj,
+                        _details(centre.facts),
+                    )
+                    for centre in centres
+                ],
+            )
 
     async def update_centre(
         self, centre_id: UUID, facts: CentreDraft, epci_siren: str, date_maj: date
     ) -> None:
-        await self.connection.execute(
-            "UPDATE centres SET nom = $2, pivot = $3, adresse = $4, code_postal = $5,"
-            " commune = $6, code_insee = $7, epci_siren = $8, typologie = $9,"
-            " workstations = $10, horaires = $11, services = $12, date_maj = $13,"
-            " details = $14, updated_at = now() WHERE id = $1",
-            centre_id,
-            facts.nom,
-            facts.pivot,
-            facts.adresse,
-            facts.code_postal,
-            facts.commune,
-            facts.code_insee,
-            epci_siren,
-            facts.typologie,
-            facts.workstations,
-            facts.horaires,
-            facts.services,
-            date_maj,
-            _details(facts),
-        )
+        with unique_or_conflict(
+            f"Another centre took pivot {facts.pivot} meanwhile: check it and retry."
+        ):
+            await self.connection.execute(
+                "UPDATE centres SET nom = $2, pivot = $3, adresse = $4, code_postal = $5,"
+                " commune = $6, code_insee = $7, epci_siren = $8, typologie = $9,"
+                " workstations = $10, horaires = $11, services = $12, date_maj = $13,"
+                " details = $14, updated_at = now() WHERE id = $1",
+                centre_id,
+                facts.nom,
+                facts.pivot,
+                facts.adresse,
+                facts.code_postal,
+                facts.commune,
+                facts.code_insee,
+                epci_siren,
+                facts.typologie,
+                facts.workstations,
+                facts.horaires,
+                facts.services,
+                date_maj,
+                _details(facts),
+            )
 
     async def centre(self, centre_id: UUID, *, for_update: bool = False) -> Centre | None:
         lock = " FOR UPDATE OF c" if for_update else ""
@@ -546,21 +471,8 @@ class Repository:
             at,
         )
 
-    async def record_transition(
-        self,
-        centre_id: UUID,
-        *,
-        action: str,
-        previous: MembershipStatus | None,
-        status: MembershipStatus,
-        reason: str | None,
-        actor: str,
-        at: datetime,
-        actor_ref: ActorRef | None = None,
-    ) -> None:
-        await self.record_transitions(
-            [Transition(centre_id, action, previous, status, reason, actor, at, actor_ref)]
-        )
+    async def record_transition(self, transition: Transition) -> None:
+        await self.record_transitions([transition])
 
     async def record_transitions(self, transitions: Sequence[Transition]) -> None:
         await self.connection.executemany(
@@ -597,11 +509,14 @@ class Repository:
         await self.add_animators([animator])
 
     async def add_animators(self, animators: Sequence[Animator]) -> None:
-        await self.connection.executemany(
-            "INSERT INTO animators (id, centre_id, name, email, confirmed_at)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            [(a.id, a.centre_id, a.name, a.email, a.confirmed_at) for a in animators],
-        )
+        emails = ", ".join(sorted({animator.email for animator in animators}))
+        conflict = f"An animator of this centre has the email {emails}."
+        with unique_or_conflict(conflict):
+            await self.connection.executemany(
+                "INSERT INTO animators (id, centre_id, name, email, confirmed_at)"
+                " VALUES ($1, $2, $3, $4, $5)",
+                [(a.id, a.centre_id, a.name, a.email, a.confirmed_at) for a in animators],
+            )
 
     async def update_animator(self, animator: Animator) -> None:
         await self.connection.execute(
@@ -636,6 +551,57 @@ class Repository:
         for row in rows:
             teams.setdefault(row["centre_id"], []).append(Animator(**dict(row)))
         return teams
+
+    # Erasure (RGPD)
+
+    async def centre_status(self, centre_id: UUID, *, for_update: bool = False) -> str | None:
+        lock = " FOR UPDATE" if for_update else ""
+        status: str | None = await self.connection.fetchval(
+            f"SELECT status FROM centres WHERE id = $1{lock}", centre_id
+        )
+        return status
+
+    async def animator_address(
+        self, centre_id: UUID, animator_id: UUID
+    ) -> tuple[str, datetime | None] | None:
+        """The animator's address and when it was erased (None: not yet)."""
+        row = await self.connection.fetchrow(
+            "SELECT email, erased_at FROM animators WHERE id = $1 AND centre_id = $2",
+            animator_id,
+            centre_id,
+        )
+        return None if row is None else (row["email"], row["erased_at"])
+
+    async def open_centre_of(self, email: str, *, besides: UUID) -> tuple[UUID, str] | None:
+        """A centre not closed (and its status) that another animator with ``email`` animates."""
+        row = await self.connection.fetchrow(
+            "SELECT c.id, c.status FROM animators a JOIN centres c ON c.id = a.centre_id"
+            " WHERE lower(a.email) = lower($1) AND a.id <> $2 AND c.status <> ALL($3::text[])"
+            " ORDER BY c.id LIMIT 1",
+            email,
+            besides,
+            sorted(status.value for status in CLOSED),
+        )
+        return None if row is None else (row["id"], row["status"])
+
+    async def erase_animator(
+        self, animator_id: UUID, email: str, pseudonym: str, address: str, at: datetime
+    ) -> int:
+        """The animator's name and address become ``pseudonym`` and ``address``; what the
+        registry kept of ``email`` goes, published outbox rows that name it included (how many
+        of those is returned)."""
+        await self.connection.execute(
+            "UPDATE animators SET name = $2, email = $3, erased_at = $4, updated_at = $4"
+            " WHERE id = $1",
+            animator_id,
+            pseudonym,
+            address,
+            at,
+        )
+        await self.connection.execute(
+            "DELETE FROM confirmation_requests WHERE email_hash = $1", email_hash(email)
+        )
+        return await forget_published_events(self.connection, [email])
 
     async def _count(self, sql: str, *args: Any) -> int:
         return int(await self.connection.fetchval(sql, *args))

@@ -5,11 +5,9 @@ work, with the same rules, history and events as the one-centre commands of
 for every row), so that a national import of 20,000 places costs a few round trips per batch
 instead of a dozen per place."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from uuid import UUID, uuid4
+from dataclasses import replace
+from uuid import uuid4
 
-from crnt_shared.contracts.identity import ActorRef
 from crnt_shared.contracts.registry import (
     AnimatorAdded,
     AnimatorChangeData,
@@ -18,67 +16,38 @@ from crnt_shared.contracts.registry import (
     MembershipApproved,
     MembershipChangeData,
 )
-from crnt_shared.db import UnitOfWork
-from crnt_shared.errors import RuleViolation
+from crnt_shared.errors import Conflict, NotFound, RuleViolation
 from crnt_shared.events import Event
-from crnt_shared.http import Conflict, NotFound
 
+from crnt_registry.commands import (
+    AddAnimators,
+    ApproveApplications,
+    ImportCentres,
+    ImportReport,
+    Submitted,
+)
 from crnt_registry.domain import (
-    AGENCY_ACCOUNT,
     PIVOT_PLACEHOLDER,
-    AnimatorDraft,
-    CentreDraft,
     EpciMismatch,
     MembershipAction,
     MembershipStatus,
-    Submitter,
     ensure_approvable,
     ensure_open,
     next_status,
     resolve_epci,
 )
-from crnt_registry.handlers import SOURCE, Submitted, animator_facts, centre_facts
-from crnt_registry.repository import (
-    Animator,
-    Application,
-    Centre,
-    NewCentre,
-    Repository,
-    Transition,
-)
-
-#: The most items one request may carry (an import file has its own ceiling: its size).
-MAX_ITEMS = 1000
+from crnt_registry.handlers.common import SOURCE, RegistryUnitOfWork, animator_facts, centre_facts
+from crnt_registry.repository import Animator, Application, Centre, NewCentre, Transition
 
 # Import
 
 
-@dataclass(frozen=True)
-class ImportRow:
-    line: int
-    centre: CentreDraft
-
-
-@dataclass(frozen=True)
-class ImportCentres:
-    rows: list[ImportRow]
-    dry_run: bool = False
-    #: The import is the agency's (its route needs the agency): no confirmation.
-    submitter: Submitter = AGENCY_ACCOUNT
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    imported: list[tuple[int, Submitted]]
-    errors: list[tuple[int, str]]
-
-
-async def import_centres(command: ImportCentres, uow: UnitOfWork) -> ImportReport:
+async def import_centres(command: ImportCentres, uow: RegistryUnitOfWork) -> ImportReport:
     """Each row becomes a pending application, or the row is reported and nothing is written:
     the file is all or nothing. A row's EPCI comes from its commune (or the one it names), and
     a place already pending, member or suspended (its pivot), in the registry or earlier in the
     file, cannot apply again."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     drafts = [row.centre for row in command.rows]
     owners = await repository.commune_owners({draft.code_insee for draft in drafts})
     names = await repository.epci_names(
@@ -181,18 +150,13 @@ def _submitted(submitted: Submitted) -> Event:
 # Approvals
 
 
-@dataclass(frozen=True)
-class ApproveApplications:
-    application_ids: list[UUID]
-    actor: str
-    by: ActorRef | None = None
-
-
-async def approve_applications(command: ApproveApplications, uow: UnitOfWork) -> list[Centre]:
+async def approve_applications(
+    command: ApproveApplications, uow: RegistryUnitOfWork
+) -> list[Centre]:
     """Every application approved, as one approval each would (history, decision, event), or
     none: the first that cannot be (unknown, decided, no animator) is reported with the
     others."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     ids = list(dict.fromkeys(command.application_ids))
     applications = await repository.applications_by_id(ids, for_update=True)
     missing = [str(i) for i in ids if i not in applications]
@@ -271,22 +235,10 @@ async def approve_applications(command: ApproveApplications, uow: UnitOfWork) ->
 # Animators
 
 
-@dataclass(frozen=True)
-class NewAnimator:
-    centre_id: UUID
-    animator: AnimatorDraft
-
-
-@dataclass(frozen=True)
-class AddAnimators:
-    animators: Sequence[NewAnimator]
-    by: ActorRef | None = None
-
-
-async def add_animators(command: AddAnimators, uow: UnitOfWork) -> list[Animator]:
+async def add_animators(command: AddAnimators, uow: RegistryUnitOfWork) -> list[Animator]:
     """Animators entered by the agency for many centres at once (their addresses need no
     confirmation), as one addition each would, or none."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     centre_ids = list(dict.fromkeys(item.centre_id for item in command.animators))
     centres = await repository.centres_by_id(centre_ids, for_update=True)
     missing = [str(i) for i in centre_ids if i not in centres]

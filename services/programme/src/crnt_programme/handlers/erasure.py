@@ -6,18 +6,14 @@ every event that referred to them, so that the history still tells changes of on
 
 import structlog
 from crnt_shared.contracts.registry import PersonErased
-from crnt_shared.db import UnitOfWork
 from crnt_shared.erasure import ERASED_NAME
+
+from crnt_programme.handlers.common import ProgrammeUnitOfWork
 
 log = structlog.get_logger(__name__)
 
 
-async def on_person_erased(event: PersonErased, uow: UnitOfWork) -> None:
-    changed = await uow.connection.execute(
-        "UPDATE action_history SET by = $2,"
-        " details = jsonb_set(details, '{by_actor,name}', to_jsonb($2::text))"
-        " WHERE details -> 'by_actor' ->> 'id' = $1",
-        str(event.data.person_id),
-        ERASED_NAME,
-    )
-    log.info("person erased", person_id=str(event.data.person_id), history=int(changed.split()[-1]))
+async def on_person_erased(event: PersonErased, uow: ProgrammeUnitOfWork) -> None:
+    person_id = str(event.data.person_id)
+    changed = await uow.repository.erase_from_history(person_id, ERASED_NAME)
+    log.info("person erased", person_id=person_id, history=changed)

@@ -1,0 +1,113 @@
+"""What the registry's use cases share: the unit of work they take, the centre they load or
+refuse, the facts their events carry."""
+
+from collections.abc import Sequence
+from datetime import date
+from uuid import UUID
+
+from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
+from crnt_shared.db import AbstractUnitOfWork
+from crnt_shared.errors import Conflict, Invalid, NotFound
+from crnt_shared.events import utcnow
+from pydantic import ValidationError
+
+from crnt_registry.domain import PIVOT_PLACEHOLDER, CentreDraft, resolve_epci
+from crnt_registry.repository import Animator, Centre, RegistryRepository
+
+SOURCE = "/crnt/registry"
+#: Who the history names for what the registry does by itself (an expiry).
+REGISTRY_ACTOR = "registry"
+
+#: What every handler of the registry takes: the runtime's unit of work, or the unit tests' fake.
+RegistryUnitOfWork = AbstractUnitOfWork[RegistryRepository]
+
+
+async def with_epci(repository: RegistryRepository, facts: CentreDraft) -> CentreDraft:
+    """The centre's facts with the EPCI resolved and known to the registry."""
+    owners = await repository.commune_owners([facts.code_insee])
+    try:
+        siren = resolve_epci(facts.code_insee, facts.epci_siren, owners.get(facts.code_insee))
+    except ValueError as error:
+        raise Invalid(f"{error}.") from error
+    if await repository.epci(siren) is None:
+        raise Invalid(
+            f"EPCI {siren} is not registered: the agency registers it first"
+            " (POST /api/v1/epcis), or fix epci_siren."
+        )
+    return facts.model_copy(update={"epci_siren": siren})
+
+
+async def ensure_pivot_free(
+    repository: RegistryRepository, pivot: str, exclude: UUID | None
+) -> None:
+    if pivot == PIVOT_PLACEHOLDER:
+        return
+    holder = (await repository.live_centres_with_pivots([pivot])).get(pivot)
+    if holder is not None and holder != exclude:
+        raise Conflict(
+            f"Centre {holder} with pivot {pivot} is already pending, member or suspended:"
+            " the same place cannot apply twice.",
+            centre_id=str(holder),
+        )
+
+
+async def existing_centre(
+    repository: RegistryRepository, centre_id: UUID, *, for_update: bool = False
+) -> Centre:
+    centre = await repository.centre(centre_id, for_update=for_update)
+    if centre is None:
+        raise NotFound(f"There is no centre {centre_id}: list them with GET /api/v1/centres.")
+    return centre
+
+
+def epci_of(facts: CentreDraft) -> str:
+    assert facts.epci_siren is not None, "resolved by with_epci"
+    return facts.epci_siren
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def centre_facts(centre: Centre) -> CentreFacts:
+    facts = centre.facts
+    return CentreFacts(
+        id=centre.id,
+        status=centre.status.value,
+        nom=facts.nom,
+        pivot=facts.pivot,
+        adresse=facts.adresse,
+        code_postal=facts.code_postal,
+        commune=facts.commune,
+        code_insee=facts.code_insee,
+        epci_siren=centre.epci_siren,
+        epci_name=centre.epci_name,
+        typologie=list(facts.typologie),
+        workstations=facts.workstations,
+        horaires=facts.horaires,
+        services=list(facts.services),
+        date_maj=centre.date_maj,
+    )
+
+
+def animator_facts(animators: Sequence[Animator]) -> list[AnimatorFacts]:
+    return [animator_fact(animator) for animator in animators]
+
+
+def animator_fact(animator: Animator) -> AnimatorFacts:
+    return AnimatorFacts(
+        id=animator.id, name=animator.name, email=animator.email, confirmed=animator.confirmed
+    )
+
+
+def invalid(error: ValidationError, *, prefix: str) -> Invalid:
+    """A 422 naming each invalid field, from a pydantic error."""
+    fields = [
+        {
+            "field": ".".join(str(part) for part in (prefix, *item["loc"]) if part != ""),
+            "message": item["msg"],
+        }
+        for item in error.errors()
+    ]
+    sentence = "; ".join(f"{item['field']}: {item['message']}" for item in fields[:10])
+    return Invalid(f"The request is not valid. {sentence}.", errors=fields)
