@@ -120,6 +120,24 @@ def siret(seed: int) -> str:
     return with_check_digit(siren + f"{seed // 10**8 % 10**4:04d}")
 
 
+def application(run: str, n: int, insee: str, email: str) -> dict[str, Any]:
+    """The body of ``POST /applications`` for the ``n``-th place of a run (``run``: hex), in
+    the commune ``insee``, with one animator at ``email``."""
+    return {
+        "centre": {
+            "nom": f"Lieu {run} n°{n}",
+            "pivot": siret(int(run, 16) % 10**6 * 10**6 + n),
+            "adresse": f"{n} rue de la Médiation",
+            "code_postal": "62500",
+            "commune": f"Commune {insee}",
+            "code_insee": insee,
+            "typologie": ["EPN"],
+            "workstations": 1 + n % 12,
+        },
+        "animators": [{"name": f"Animatrice {n}", "email": email}],
+    }
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile of a non-empty list."""
     ordered = sorted(values)
@@ -424,19 +442,7 @@ class Bench:
             "POST",
             "registry",
             "/applications",
-            json={
-                "centre": {
-                    "nom": f"Lieu {self.run} n°{n}",
-                    "pivot": siret(int(self.run, 16) % 10**6 * 10**6 + n),
-                    "adresse": f"{n} rue de la Médiation",
-                    "code_postal": "62500",
-                    "commune": f"Commune {insee}",
-                    "code_insee": insee,
-                    "typologie": ["EPN"],
-                    "workstations": 1 + n % 12,
-                },
-                "animators": [{"name": f"Animateur {n}", "email": email}],
-            },
+            json=application(self.run, n, insee, email),
         )
         return Applicant(created["id"], email)
 

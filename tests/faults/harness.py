@@ -28,7 +28,7 @@ from crnt_budget import domain
 from crnt_devstack import kafka, postgres
 from crnt_devstack.ports import HOST, Ports
 
-from bench.e2e import siret, with_check_digit
+from bench.e2e import application, with_check_digit
 from tests.e2e.system import System, free_port
 
 YEAR = 2026
@@ -297,19 +297,7 @@ class Load:
             "POST",
             "registry",
             "/applications",
-            json={
-                "centre": {
-                    "nom": f"Lieu {self.run} n°{n}",
-                    "pivot": siret(int(self.run, 16) % 10**6 * 10**6 + n),
-                    "adresse": f"{n} rue de la Médiation",
-                    "code_postal": "62500",
-                    "commune": f"Commune {insee}",
-                    "code_insee": insee,
-                    "typologie": ["EPN"],
-                    "workstations": 1 + n % 12,
-                },
-                "animators": [{"name": f"Animatrice {n}", "email": address}],
-            },
+            json=application(self.run, n, insee, address),
         )
         return Applicant(created["id"], address)
 

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from crnt_budget import recalculator as recalculator_module
 from crnt_budget.consumers import subscriptions
-from crnt_budget.handlers import recalculate_dirty_year
+from crnt_budget.handlers import Outcome, recalculate_dirty_year
 from crnt_budget.recalculator import Recalculator
 from crnt_budget.testing import API, budget_body, centre, fetchval, membership
 from crnt_shared.consumer import Bulk
@@ -56,7 +56,7 @@ async def test_events_arriving_during_a_computation_wait_for_the_next_wake_up(
     computations = 0
     real = recalculate_dirty_year
 
-    async def busy(uow: UnitOfWork, year: int, publish_topic: str) -> bool:
+    async def busy(uow: UnitOfWork, year: int, publish_topic: str) -> Outcome | None:
         """The real computation, during which ten approvals are handled, three times over.
 
         Their handlers wait for the computation's lock and commit just after it; here they

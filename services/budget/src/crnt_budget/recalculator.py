@@ -18,13 +18,12 @@ import asyncio
 import contextlib
 
 import structlog
-from crnt_shared.db import UnitOfWork
 from crnt_shared.retry import Backoff
 from crnt_shared.runtime import ServiceRuntime
 from crnt_shared.worker import Worker
 
 from crnt_budget.handlers import recalculate_dirty_year
-from crnt_budget.repository import Repository, VersionRow
+from crnt_budget.repository import Repository
 
 log = structlog.get_logger(__name__)
 
@@ -63,17 +62,14 @@ class Recalculator(Worker):
         done, changed = 0, 0
         for year in years:
             async with self._runtime.unit_of_work() as uow:
-                before = await _latest_version(uow, year)
-                if not await recalculate_dirty_year(uow, year, self._publish_topic):
+                outcome = await recalculate_dirty_year(uow, year, self._publish_topic)
+                if outcome is None:
                     continue
-                after = await _latest_version(uow, year)
                 await uow.commit()
             done += 1
             self.runs += 1
-            new = after is not None and (before is None or after.version != before.version)
-            shares = after.changed_centres if new and after is not None else 0
-            changed += shares
-            log.info("shares recalculated", year=year, changed_centres=shares)
+            changed += outcome.changed_centres
+            log.info("shares recalculated", year=year, changed_centres=outcome.changed_centres)
         self.pause_seconds = changed / self._share_events_per_second
         return done
 
@@ -111,11 +107,3 @@ class Recalculator(Worker):
                 await asyncio.wait_for(self._wake.wait(), timeout=min(self._debounce, remaining))
             except TimeoutError:
                 return
-
-
-async def _latest_version(uow: UnitOfWork, year: int) -> VersionRow | None:
-    repository = Repository(uow.connection)
-    budget = await repository.budget(year)
-    if budget is None or budget.latest_version == 0:
-        return None
-    return await repository.version(year, budget.latest_version)

@@ -33,10 +33,12 @@ class Outcome:
 
     version: int | None
     waiting: list[str]
+    #: How many centres' dotations the new version moved (one share event each).
+    changed_centres: int = 0
 
 
-async def recalculate_dirty_year(uow: UnitOfWork, year: int, publish_topic: str) -> bool:
-    """Recalculate ``year`` for the causes pending; returns whether there were any.
+async def recalculate_dirty_year(uow: UnitOfWork, year: int, publish_topic: str) -> Outcome | None:
+    """Recalculate ``year`` for the causes pending; ``None`` when there were none.
 
     The caller commits. The exclusive lock waits for the handlers in flight, so that every
     change committed is in this computation and its cause is taken with it.
@@ -45,12 +47,11 @@ async def recalculate_dirty_year(uow: UnitOfWork, year: int, publish_topic: str)
     await repository.lock_shares_exclusive()
     causes = await repository.take_causes(year)
     if not causes:
-        return False
+        return None
     budget = await repository.budget(year)
     if budget is None or budget.closed_at is not None:
-        return True  # a closed year never changes: its causes are dropped
-    await recalculate(uow, year, causes, manual_by=None, publish_topic=publish_topic)
-    return True
+        return Outcome(None, [])  # a closed year never changes: its causes are dropped
+    return await recalculate(uow, year, causes, manual_by=None, publish_topic=publish_topic)
 
 
 class Members:
@@ -185,7 +186,7 @@ async def recalculate(
     if exceeded is not None:
         events.append(exceeded)
     await uow.publish_many(events, topic=publish_topic)
-    return Outcome(number, [])
+    return Outcome(number, [], changed_centres=len(changed))
 
 
 def _comparable(rows: Iterable[EpciShareRow]) -> dict[str, tuple[Any, ...]]:
