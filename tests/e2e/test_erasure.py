@@ -193,9 +193,16 @@ async def test_an_erased_animator_is_held_by_no_service(
             json={"refresh_token": claire["refresh_token"]},
         )
         assert refreshed.status_code == 401, refreshed.text
-        history = await call("GET", "programme", f"/actions/{action_id}/history")
-        assert "Claire Dupont" not in history.text
-        assert "Personne effacée" in history.json()[0]["by"]
+
+        # Programme holds her name, not her address: wait for its own pseudonymisation.
+        async def history_anonymous() -> Any:
+            response = await call("GET", "programme", f"/actions/{action_id}/history")
+            return None if "Claire Dupont" in response.text else response.json()
+
+        entries = await wait_until(
+            history_anonymous, timeout=60, interval=0.5, message="programme forgets Claire's name"
+        )
+        assert "Personne effacée" in entries[0]["by"]
         people = await call("GET", "identity", "/people")
         assert ERASED not in people.text.lower()
 
