@@ -15,20 +15,18 @@ from crnt_shared.events import Event, utcnow
 from crnt_registry.commands import AddAnimator, RemoveAnimator, UpdateAnimator
 from crnt_registry.domain import ensure_animator_removable, ensure_open
 from crnt_registry.handlers.common import (
-    SOURCE,
     RegistryUnitOfWork,
     animator_fact,
     centre_facts,
     existing_centre,
+    publish,
 )
-from crnt_registry.repository import Animator, Centre
+from crnt_registry.repository import Animator, Centre, RegistryRepository
 
 
 async def add_animator(command: AddAnimator, uow: RegistryUnitOfWork) -> Animator:
     repository = uow.repository
-    centre = await existing_centre(repository, command.centre_id, for_update=True)
-    ensure_open(centre.status, "animators")
-    animators = await repository.animators(centre.id)
+    centre, animators = await _team(repository, command.centre_id)
     _ensure_email_free(animators, command.animator.email, exclude=None)
     # Entered by the agency: the address needs no confirmation.
     animator = Animator(
@@ -45,9 +43,7 @@ async def add_animator(command: AddAnimator, uow: RegistryUnitOfWork) -> Animato
 
 async def update_animator(command: UpdateAnimator, uow: RegistryUnitOfWork) -> Animator:
     repository = uow.repository
-    centre = await existing_centre(repository, command.centre_id, for_update=True)
-    ensure_open(centre.status, "animators")
-    animators = await repository.animators(centre.id)
+    centre, animators = await _team(repository, command.centre_id)
     current = _animator(animators, command.animator_id, centre.id)
     email = command.email or current.email
     updated = Animator(
@@ -71,9 +67,7 @@ async def update_animator(command: UpdateAnimator, uow: RegistryUnitOfWork) -> A
 
 async def remove_animator(command: RemoveAnimator, uow: RegistryUnitOfWork) -> None:
     repository = uow.repository
-    centre = await existing_centre(repository, command.centre_id, for_update=True)
-    ensure_open(centre.status, "animators")
-    animators = await repository.animators(centre.id)
+    centre, animators = await _team(repository, command.centre_id)
     animator = _animator(animators, command.animator_id, centre.id)
     ensure_animator_removable(centre.status, len(animators))
     await repository.remove_animator(animator.id)
@@ -94,8 +88,15 @@ async def _publish_animator(
         previous_email=previous_email,
         actor=by,
     )
-    await uow.publish(contract.create(source=SOURCE, subject=str(centre.id), data=data))
+    await publish(uow, contract, centre.id, data)
     await uow.commit()
+
+
+async def _team(repository: RegistryRepository, centre_id: UUID) -> tuple[Centre, list[Animator]]:
+    """The centre, locked and open to changes of its animators, and its animators."""
+    centre = await existing_centre(repository, centre_id, for_update=True)
+    ensure_open(centre.status, "animators")
+    return centre, await repository.animators(centre.id)
 
 
 def _animator(animators: list[Animator], animator_id: UUID, centre_id: UUID) -> Animator:

@@ -15,7 +15,6 @@ from crnt_shared.contracts.registry import (
     ApplicationSubmitted,
     ApplicationSubmittedData,
     MembershipApproved,
-    MembershipChangeData,
     MembershipReinstated,
     MembershipRejected,
     MembershipSuspended,
@@ -46,7 +45,6 @@ from crnt_registry.domain import (
 )
 from crnt_registry.handlers.common import (
     REGISTRY_ACTOR,
-    SOURCE,
     RegistryUnitOfWork,
     animator_fact,
     animator_facts,
@@ -54,6 +52,8 @@ from crnt_registry.handlers.common import (
     ensure_pivot_free,
     epci_of,
     existing_centre,
+    membership_change,
+    publish,
     today,
     with_epci,
 )
@@ -121,22 +121,17 @@ async def submit_application(command: SubmitApplication, uow: RegistryUnitOfWork
             animator.email, application_id, resend_after=command.policy.resend_after
         )
     ]
-    await uow.publish(
-        ApplicationSubmitted.create(
-            source=SOURCE,
-            subject=str(centre_id),
-            data=ApplicationSubmittedData(
-                application_id=application_id,
-                channel=command.channel,
-                submitted_at=application.submitted_at,
-                centre=centre_facts(centre),
-                animators=animator_facts(animators),
-                confirmation_required=required,
-                confirmation_requested=asked,
-                expires_at=application.expires_at,
-            ),
-        )
+    data = ApplicationSubmittedData(
+        application_id=application_id,
+        channel=command.channel,
+        submitted_at=application.submitted_at,
+        centre=centre_facts(centre),
+        animators=animator_facts(animators),
+        confirmation_required=required,
+        confirmation_requested=asked,
+        expires_at=application.expires_at,
     )
+    await publish(uow, ApplicationSubmitted, centre_id, data)
     return Submitted(application, centre, animators)
 
 
@@ -169,23 +164,18 @@ async def confirm_address(event: AddressConfirmed, uow: RegistryUnitOfWork) -> N
     if confirmation is not application.confirmation:
         await repository.set_confirmation(application.id, confirmation)
     animators = await repository.animators(centre.id)
-    await uow.publish(
-        ApplicationAddressConfirmed.create(
-            source=SOURCE,
-            subject=str(centre.id),
-            data=AddressConfirmedData(
-                application_id=application.id,
-                application_status=application.status,
-                first=first,
-                animator=animator_fact(confirmed),
-                at=data.at,
-                channel=application.channel,
-                submitted_at=application.submitted_at,
-                centre=centre_facts(centre),
-                animators=animator_facts(animators),
-            ),
-        )
+    payload = AddressConfirmedData(
+        application_id=application.id,
+        application_status=application.status,
+        first=first,
+        animator=animator_fact(confirmed),
+        at=data.at,
+        channel=application.channel,
+        submitted_at=application.submitted_at,
+        centre=centre_facts(centre),
+        animators=animator_facts(animators),
     )
+    await publish(uow, ApplicationAddressConfirmed, centre.id, payload)
 
 
 async def expire_applications(command: ExpireApplications, uow: RegistryUnitOfWork) -> int:
@@ -241,31 +231,19 @@ async def _apply_transition(
     animators = await repository.animators(centre_id)
     if action is MembershipAction.APPROVE:
         ensure_approvable(len(animators))
-    at = utcnow()
-    await repository.set_status(centre_id, status)
-    await repository.record_transition(
-        Transition(centre_id, action.value, centre.status, status, reason, actor, at, by)
+    transition = Transition(
+        centre_id, action.value, centre.status, status, reason, actor, utcnow(), by
     )
+    await repository.set_status(centre_id, status)
+    await repository.record_transition(transition)
     if application is not None and action in (MembershipAction.APPROVE, MembershipAction.REJECT):
         decision = "approved" if action is MembershipAction.APPROVE else "rejected"
-        await repository.decide_application(application.id, decision, actor, reason, at)
+        await repository.decide_application(application.id, decision, actor, reason, transition.at)
     changed = await existing_centre(repository, centre_id)
-    event = MEMBERSHIP_EVENT[action].create(
-        source=SOURCE,
-        subject=str(centre_id),
-        data=MembershipChangeData(
-            application_id=application.id if application else None,
-            previous_status=centre.status.value,
-            status=status.value,
-            reason=reason,
-            by=actor,
-            at=at,
-            centre=centre_facts(changed),
-            animators=animator_facts(animators),
-            actor=by,
-        ),
+    data = membership_change(
+        transition, changed, animators, application.id if application else None
     )
-    await uow.publish(event)
+    await publish(uow, MEMBERSHIP_EVENT[action], centre_id, data)
     return changed
 
 

@@ -14,7 +14,6 @@ from crnt_shared.contracts.registry import (
     ApplicationSubmitted,
     ApplicationSubmittedData,
     MembershipApproved,
-    MembershipChangeData,
 )
 from crnt_shared.errors import Conflict, NotFound, RuleViolation
 from crnt_shared.events import Event
@@ -36,7 +35,15 @@ from crnt_registry.domain import (
     next_status,
     resolve_epci,
 )
-from crnt_registry.handlers.common import SOURCE, RegistryUnitOfWork, animator_facts, centre_facts
+from crnt_registry.handlers.common import (
+    RegistryUnitOfWork,
+    animator_fact,
+    centre_facts,
+    membership_change,
+    pivot_taken,
+    publish,
+    unregistered_epci,
+)
 from crnt_registry.repository import Animator, Application, Centre, NewCentre, Transition
 
 # Import
@@ -65,24 +72,12 @@ async def import_centres(command: ImportCentres, uow: RegistryUnitOfWork) -> Imp
             errors.append((row.line, f"{error}."))
             continue
         if siren not in names:
-            errors.append(
-                (
-                    row.line,
-                    f"EPCI {siren} is not registered: the agency registers it first"
-                    " (POST /api/v1/epcis), or fix epci_siren.",
-                )
-            )
+            errors.append((row.line, unregistered_epci(siren)))
             continue
         centre_id = uuid4()
         holder = holders.get(draft.pivot) if draft.pivot != PIVOT_PLACEHOLDER else None
         if holder is not None:
-            errors.append(
-                (
-                    row.line,
-                    f"Centre {holder} with pivot {draft.pivot} is already pending, member or"
-                    " suspended: the same place cannot apply twice.",
-                )
-            )
+            errors.append((row.line, pivot_taken(holder, draft.pivot)))
             continue
         if draft.pivot != PIVOT_PLACEHOLDER:
             holders[draft.pivot] = centre_id
@@ -131,20 +126,17 @@ async def import_centres(command: ImportCentres, uow: RegistryUnitOfWork) -> Imp
 
 def _submitted(submitted: Submitted) -> Event:
     application, centre = submitted.application, submitted.centre
-    return ApplicationSubmitted.create(
-        source=SOURCE,
-        subject=str(centre.id),
-        data=ApplicationSubmittedData(
-            application_id=application.id,
-            channel=application.channel,
-            submitted_at=application.submitted_at,
-            centre=centre_facts(centre),
-            animators=[],
-            confirmation_required=False,
-            confirmation_requested=[],
-            expires_at=None,
-        ),
+    data = ApplicationSubmittedData(
+        application_id=application.id,
+        channel=application.channel,
+        submitted_at=application.submitted_at,
+        centre=centre_facts(centre),
+        animators=[],
+        confirmation_required=False,
+        confirmation_requested=[],
+        expires_at=None,
     )
+    return publish.event(ApplicationSubmitted, centre.id, data)
 
 
 # Approvals
@@ -192,40 +184,30 @@ async def approve_applications(
         for i in ids
     ]
     await repository.set_statuses([c.id for c in approved], MembershipStatus.MEMBER)
-    await repository.record_transitions(
-        [
-            Transition(
-                c.id,
-                MembershipAction.APPROVE.value,
-                MembershipStatus.PENDING,
-                MembershipStatus.MEMBER,
-                None,
-                command.actor,
-                at,
-                command.by,
-            )
-            for c in approved
-        ]
-    )
+    transitions = [
+        Transition(
+            c.id,
+            MembershipAction.APPROVE.value,
+            MembershipStatus.PENDING,
+            MembershipStatus.MEMBER,
+            None,
+            command.actor,
+            at,
+            command.by,
+        )
+        for c in approved
+    ]
+    await repository.record_transitions(transitions)
     await repository.decide_applications(ids, "approved", command.actor, None, at)
+    changes = zip(ids, approved, transitions, strict=True)
     await uow.publish_many(
         [
-            MembershipApproved.create(
-                source=SOURCE,
-                subject=str(centre.id),
-                data=MembershipChangeData(
-                    application_id=application_id,
-                    previous_status=MembershipStatus.PENDING.value,
-                    status=MembershipStatus.MEMBER.value,
-                    reason=None,
-                    by=command.actor,
-                    at=at,
-                    centre=centre_facts(centre),
-                    animators=animator_facts(animators[centre.id]),
-                    actor=command.by,
-                ),
+            publish.event(
+                MembershipApproved,
+                centre.id,
+                membership_change(transition, centre, animators[centre.id], application_id),
             )
-            for application_id, centre in zip(ids, approved, strict=True)
+            for application_id, centre, transition in changes
         ]
     )
     await uow.commit()
@@ -281,12 +263,12 @@ async def add_animators(command: AddAnimators, uow: RegistryUnitOfWork) -> list[
     await repository.add_animators(added)
     await uow.publish_many(
         [
-            AnimatorAdded.create(
-                source=SOURCE,
-                subject=str(animator.centre_id),
-                data=AnimatorChangeData(
+            publish.event(
+                AnimatorAdded,
+                animator.centre_id,
+                AnimatorChangeData(
                     centre=centre_facts(centres[animator.centre_id]),
-                    animator=animator_facts([animator])[0],
+                    animator=animator_fact(animator),
                     actor=command.by,
                 ),
             )

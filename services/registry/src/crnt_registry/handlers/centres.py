@@ -6,7 +6,6 @@ from pydantic import ValidationError
 from crnt_registry.commands import UpdateCentre
 from crnt_registry.domain import CentreDraft, ensure_open
 from crnt_registry.handlers.common import (
-    SOURCE,
     RegistryUnitOfWork,
     animator_facts,
     centre_facts,
@@ -14,6 +13,7 @@ from crnt_registry.handlers.common import (
     epci_of,
     existing_centre,
     invalid,
+    publish,
     today,
     with_epci,
 )
@@ -41,17 +41,12 @@ async def update_centre(command: UpdateCentre, uow: RegistryUnitOfWork) -> Centr
     await repository.update_centre(centre.id, facts, epci_of(facts), date_maj)
     updated = await existing_centre(repository, centre.id)
     animators = await repository.animators(centre.id)
-    await uow.publish(
-        CentreUpdated.create(
-            source=SOURCE,
-            subject=str(centre.id),
-            data=CentreUpdatedData(
-                changed=changed,
-                centre=centre_facts(updated),
-                animators=animator_facts(animators),
-                actor=command.by,
-            ),
-        )
+    data = CentreUpdatedData(
+        changed=changed,
+        centre=centre_facts(updated),
+        animators=animator_facts(animators),
+        actor=command.by,
     )
+    await publish(uow, CentreUpdated, centre.id, data)
     await uow.commit()
     return updated

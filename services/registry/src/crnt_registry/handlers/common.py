@@ -5,16 +5,19 @@ from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
-from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
+from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipChangeData
 from crnt_shared.db import AbstractUnitOfWork
 from crnt_shared.errors import Conflict, Invalid, NotFound
 from crnt_shared.events import utcnow
+from crnt_shared.publishing import Publisher
 from pydantic import ValidationError
 
 from crnt_registry.domain import PIVOT_PLACEHOLDER, CentreDraft, resolve_epci
-from crnt_registry.repository import Animator, Centre, RegistryRepository
+from crnt_registry.repository import Animator, Centre, RegistryRepository, Transition
 
 SOURCE = "/crnt/registry"
+#: How every handler of the registry publishes: ``await publish(uow, Contract, subject, data)``.
+publish = Publisher(SOURCE)
 #: Who the history names for what the registry does by itself (an expiry).
 REGISTRY_ACTOR = "registry"
 
@@ -30,10 +33,7 @@ async def with_epci(repository: RegistryRepository, facts: CentreDraft) -> Centr
     except ValueError as error:
         raise Invalid(f"{error}.") from error
     if await repository.epci(siren) is None:
-        raise Invalid(
-            f"EPCI {siren} is not registered: the agency registers it first"
-            " (POST /api/v1/epcis), or fix epci_siren."
-        )
+        raise Invalid(unregistered_epci(siren))
     return facts.model_copy(update={"epci_siren": siren})
 
 
@@ -44,11 +44,21 @@ async def ensure_pivot_free(
         return
     holder = (await repository.live_centres_with_pivots([pivot])).get(pivot)
     if holder is not None and holder != exclude:
-        raise Conflict(
-            f"Centre {holder} with pivot {pivot} is already pending, member or suspended:"
-            " the same place cannot apply twice.",
-            centre_id=str(holder),
-        )
+        raise Conflict(pivot_taken(holder, pivot), centre_id=str(holder))
+
+
+def unregistered_epci(siren: str) -> str:
+    return (
+        f"EPCI {siren} is not registered: the agency registers it first"
+        " (POST /api/v1/epcis), or fix epci_siren."
+    )
+
+
+def pivot_taken(holder: UUID, pivot: str) -> str:
+    return (
+        f"Centre {holder} with pivot {pivot} is already pending, member or suspended:"
+        " the same place cannot apply twice."
+    )
 
 
 async def existing_centre(
@@ -56,8 +66,12 @@ async def existing_centre(
 ) -> Centre:
     centre = await repository.centre(centre_id, for_update=for_update)
     if centre is None:
-        raise NotFound(f"There is no centre {centre_id}: list them with GET /api/v1/centres.")
+        raise no_centre(centre_id)
     return centre
+
+
+def no_centre(centre_id: UUID) -> NotFound:
+    return NotFound(f"There is no centre {centre_id}: list them with GET /api/v1/centres.")
 
 
 def epci_of(facts: CentreDraft) -> str:
@@ -97,6 +111,27 @@ def animator_facts(animators: Sequence[Animator]) -> list[AnimatorFacts]:
 def animator_fact(animator: Animator) -> AnimatorFacts:
     return AnimatorFacts(
         id=animator.id, name=animator.name, email=animator.email, confirmed=animator.confirmed
+    )
+
+
+def membership_change(
+    transition: Transition,
+    centre: Centre,
+    animators: Sequence[Animator],
+    application_id: UUID | None,
+) -> MembershipChangeData:
+    """What a membership event says: the history line, the centre after it, its animators."""
+    assert transition.previous is not None, "a membership change starts from a status"
+    return MembershipChangeData(
+        application_id=application_id,
+        previous_status=transition.previous.value,
+        status=transition.status.value,
+        reason=transition.reason,
+        by=transition.actor,
+        at=transition.at,
+        centre=centre_facts(centre),
+        animators=animator_facts(animators),
+        actor=transition.actor_ref,
     )
 
 

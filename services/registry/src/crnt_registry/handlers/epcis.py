@@ -6,7 +6,7 @@ from crnt_shared.contracts.registry import EpciData, EpciRegistered, EpciUpdated
 from crnt_shared.errors import Conflict, NotFound
 
 from crnt_registry.commands import RegisterEpci, UpdateEpci
-from crnt_registry.handlers.common import SOURCE, RegistryUnitOfWork
+from crnt_registry.handlers.common import RegistryUnitOfWork, publish
 from crnt_registry.repository import Epci, RegistryRepository
 
 
@@ -17,7 +17,7 @@ async def register_epci(command: RegisterEpci, uow: RegistryUnitOfWork) -> Epci:
         raise Conflict(f"EPCI {epci.siren} is registered already: update it with PATCH instead.")
     await _ensure_communes_free(repository, epci.siren, epci.communes)
     await repository.add_epci(epci)
-    await uow.publish(EpciRegistered.create(source=SOURCE, subject=epci.siren, data=_epci(epci)))
+    await publish(uow, EpciRegistered, epci.siren, _epci(epci))
     await uow.commit()
     return epci
 
@@ -37,7 +37,7 @@ async def update_epci(command: UpdateEpci, uow: RegistryUnitOfWork) -> Epci:
         return current
     await _ensure_communes_free(repository, updated.siren, updated.communes)
     await repository.update_epci(updated)
-    await uow.publish(EpciUpdated.create(source=SOURCE, subject=updated.siren, data=_epci(updated)))
+    await publish(uow, EpciUpdated, updated.siren, _epci(updated))
     await uow.commit()
     return updated
 

@@ -13,20 +13,16 @@ from crnt_shared.events import utcnow
 
 from crnt_registry.commands import EraseAnimator, Erased
 from crnt_registry.domain import CLOSED
-from crnt_registry.handlers.common import RegistryUnitOfWork
+from crnt_registry.handlers.common import RegistryUnitOfWork, no_centre, publish
 
 log = structlog.get_logger(__name__)
-
-SOURCE = "/crnt/registry"
 
 
 async def erase_animator(command: EraseAnimator, uow: RegistryUnitOfWork) -> Erased:
     repository = uow.repository
     status = await repository.centre_status(command.centre_id, for_update=True)
     if status is None:
-        raise NotFound(
-            f"There is no centre {command.centre_id}: list them with GET /api/v1/centres."
-        )
+        raise no_centre(command.centre_id)
     if status not in CLOSED:
         raise Conflict(
             f"The centre is {status}: only the animators of a rejected, expired or withdrawn"
@@ -63,7 +59,7 @@ async def erase_animator(command: EraseAnimator, uow: RegistryUnitOfWork) -> Era
         at=now,
         actor=command.by,
     )
-    await uow.publish(PersonErased.create(source=SOURCE, subject=str(command.centre_id), data=data))
+    await publish(uow, PersonErased, command.centre_id, data)
     await uow.commit()
     log.info(
         "person erased",
