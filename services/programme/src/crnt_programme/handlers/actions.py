@@ -32,7 +32,6 @@ from crnt_programme.domain import (
     report_progress,
 )
 from crnt_programme.handlers.common import (
-    SOURCE,
     ProgrammeUnitOfWork,
     action_facts,
     amount_or_none,
@@ -40,7 +39,9 @@ from crnt_programme.handlers.common import (
     indicators_facts,
     locked_action,
     participants_of,
+    publish,
     publish_status_change,
+    with_actor,
 )
 
 #: The fields of an action that ``EditAction`` may change.
@@ -81,17 +82,16 @@ async def propose_action(command: ProposeAction, uow: ProgrammeUnitOfWork) -> Ac
     await repository.add_action(action)
     at = utcnow()
     await repository.record(
-        action.id, "proposed", command.by, at, _with_actor(_jsonable(_content(action)), command)
+        action.id,
+        "proposed",
+        command.by,
+        at,
+        with_actor(_jsonable(_content(action)), command.actor),
     )
-    await uow.publish(
-        ActionProposed.create(
-            source=SOURCE,
-            subject=str(action.id),
-            data=ActionProposedData(
-                action=action_facts(action, centres), by=command.by, at=at, actor=command.actor
-            ),
-        )
+    data = ActionProposedData(
+        action=action_facts(action, centres), by=command.by, at=at, actor=command.actor
     )
+    await publish(uow, ActionProposed, action.id, data)
     await uow.commit()
     return action
 
@@ -138,24 +138,21 @@ async def edit_action(command: EditAction, uow: ProgrammeUnitOfWork) -> Action:
         "updated",
         command.by,
         at,
-        _with_actor({"changes": {name: [before[name], after[name]] for name in changed}}, command),
+        with_actor(
+            {"changes": {name: [before[name], after[name]] for name in changed}}, command.actor
+        ),
     )
     removed = [centre for centre in current.centre_ids if centre not in edited.centre_ids]
-    await uow.publish(
-        ActionUpdated.create(
-            source=SOURCE,
-            subject=str(edited.id),
-            data=ActionUpdatedData(
-                action=action_facts(edited, centres),
-                changed=changed,
-                added_participants=participants_of(added, edited, centres),
-                removed_participants=participants_of(removed, current, centres),
-                by=command.by,
-                at=at,
-                actor=command.actor,
-            ),
-        )
+    data = ActionUpdatedData(
+        action=action_facts(edited, centres),
+        changed=changed,
+        added_participants=participants_of(added, edited, centres),
+        removed_participants=participants_of(removed, current, centres),
+        by=command.by,
+        at=at,
+        actor=command.actor,
     )
+    await publish(uow, ActionUpdated, edited.id, data)
     await uow.commit()
     return edited
 
@@ -184,7 +181,7 @@ async def report_action_progress(command: ReportProgress, uow: ProgrammeUnitOfWo
         "progress",
         command.by,
         at,
-        _with_actor(
+        with_actor(
             {
                 "progress": reported.progress,
                 "note": command.note,
@@ -193,7 +190,7 @@ async def report_action_progress(command: ReportProgress, uow: ProgrammeUnitOfWo
                 if command.indicators is None
                 else indicators_facts(command.indicators),
             },
-            command,
+            command.actor,
         ),
     )
     changed = [
@@ -204,19 +201,14 @@ async def report_action_progress(command: ReportProgress, uow: ProgrammeUnitOfWo
     if changed:
         await repository.save_action(reported)
         centres = await repository.centres(reported.centre_ids)
-        await uow.publish(
-            ActionUpdated.create(
-                source=SOURCE,
-                subject=str(reported.id),
-                data=ActionUpdatedData(
-                    action=action_facts(reported, centres),
-                    changed=[name.removesuffix("_cents") for name in changed],
-                    by=command.by,
-                    at=at,
-                    actor=command.actor,
-                ),
-            )
+        data = ActionUpdatedData(
+            action=action_facts(reported, centres),
+            changed=[name.removesuffix("_cents") for name in changed],
+            by=command.by,
+            at=at,
+            actor=command.actor,
         )
+        await publish(uow, ActionUpdated, reported.id, data)
     await uow.commit()
     return reported
 
@@ -240,9 +232,3 @@ def _jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
         return value
 
     return {name: convert(value) for name, value in values.items()}
-
-
-def _with_actor(details: dict[str, Any], command: Any) -> dict[str, Any]:
-    """History details with who made the change (``by_actor``: id and display name)."""
-    actor = getattr(command, "actor", None)
-    return details if actor is None else {**details, "by_actor": actor.model_dump()}

@@ -17,11 +17,14 @@ from crnt_shared.contracts.programme import Indicators as ContractIndicators
 from crnt_shared.db import AbstractUnitOfWork
 from crnt_shared.errors import NotFound
 from crnt_shared.money import amount_from_cents
+from crnt_shared.publishing import Publisher
 
 from crnt_programme.domain import Action, Centre, Indicators, format_hours
 from crnt_programme.repository import Programme, ProgrammeRepository
 
 SOURCE = "/crnt/programme"
+#: How every handler of the programme publishes: ``await publish(uow, Contract, subject, data)``.
+publish = Publisher(SOURCE)
 
 #: What every handler of the programme takes: the runtime's unit of work, or the unit tests' fake.
 ProgrammeUnitOfWork = AbstractUnitOfWork[ProgrammeRepository]
@@ -66,30 +69,25 @@ async def publish_status_change(
     actor: ActorRef | None = None,
 ) -> None:
     await repository.save_action(after)
-    details: dict[str, Any] = {
-        "previous_status": before.status.value,
-        "status": after.status.value,
-        "reason": reason,
-    }
-    if actor is not None:
-        details["by_actor"] = actor.model_dump()
-    await repository.record(after.id, "status", by, at, details)
+    previous, status = before.status.value, after.status.value
+    details = {"previous_status": previous, "status": status, "reason": reason}
+    await repository.record(after.id, "status", by, at, with_actor(details, actor))
     centres = await repository.centres(after.centre_ids)
-    await uow.publish(
-        ActionStatusChanged.create(
-            source=SOURCE,
-            subject=str(after.id),
-            data=ActionStatusChangedData(
-                action=action_facts(after, centres),
-                previous_status=before.status.value,
-                status=after.status.value,
-                reason=reason,
-                by=by,
-                at=at,
-                actor=actor,
-            ),
-        )
+    data = ActionStatusChangedData(
+        action=action_facts(after, centres),
+        previous_status=previous,
+        status=status,
+        reason=reason,
+        by=by,
+        at=at,
+        actor=actor,
     )
+    await publish(uow, ActionStatusChanged, after.id, data)
+
+
+def with_actor(details: dict[str, Any], actor: ActorRef | None) -> dict[str, Any]:
+    """History details with who made the change (``by_actor``: id and display name)."""
+    return details if actor is None else {**details, "by_actor": actor.model_dump()}
 
 
 def participants_of(

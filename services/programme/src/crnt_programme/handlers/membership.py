@@ -12,10 +12,10 @@ from crnt_shared.events import Event
 
 from crnt_programme.domain import LEAVING, Centre, Membership, leave
 from crnt_programme.handlers.common import (
-    SOURCE,
     ProgrammeUnitOfWork,
     action_facts,
     participants_of,
+    publish,
 )
 
 
@@ -43,39 +43,21 @@ async def on_membership_changed(event: Event, uow: ProgrammeUnitOfWork) -> None:
         centres = await repository.centres((*action.centre_ids,))
         facts = action_facts(after, centres)
         (gone,) = participants_of([centre.id], action, centres)
-        await uow.publish(
-            ActionUpdated.create(
-                source=SOURCE,
-                subject=str(after.id),
-                cause=event,
-                data=ActionUpdatedData(
-                    action=facts,
-                    changed=(
-                        ["lead_centre_id", "needs_lead"]
-                        if departure.lost_lead
-                        else ["participant_ids"]
-                    ),
-                    removed_participants=[gone],
-                    reason=f"{centre.name} is {centre.status}",
-                    by="registry",
-                    at=data.at,
-                ),
-            )
+        changed = ["lead_centre_id", "needs_lead"] if departure.lost_lead else ["participant_ids"]
+        update = ActionUpdatedData(
+            action=facts,
+            changed=changed,
+            removed_participants=[gone],
+            reason=f"{centre.name} is {centre.status}",
+            by="registry",
+            at=data.at,
         )
+        await publish(uow, ActionUpdated, after.id, update, cause=event)
         if departure.lost_lead:
-            await uow.publish(
-                ActionLeadMissing.create(
-                    source=SOURCE,
-                    subject=str(after.id),
-                    cause=event,
-                    data=ActionLeadMissingData(
-                        action=facts,
-                        previous_lead=gone,
-                        membership_status=centre.status,
-                        at=data.at,
-                    ),
-                )
+            missing = ActionLeadMissingData(
+                action=facts, previous_lead=gone, membership_status=centre.status, at=data.at
             )
+            await publish(uow, ActionLeadMissing, after.id, missing, cause=event)
 
 
 async def on_centre_known(event: Event, uow: ProgrammeUnitOfWork) -> None:

@@ -25,10 +25,10 @@ from crnt_programme.domain import (
     totals_by_axis,
 )
 from crnt_programme.handlers.common import (
-    SOURCE,
     ProgrammeUnitOfWork,
     action_facts,
     existing_programme,
+    publish,
     publish_status_change,
 )
 from crnt_programme.repository import Programme, Version
@@ -97,9 +97,7 @@ async def validate_programme(command: ValidateProgramme, uow: ProgrammeUnitOfWor
     version = replace(version, snapshot=data.model_dump(mode="json"))
     await repository.add_version(version)
     await repository.set_programme_status(programme, status, by=command.by, version=version.version)
-    await uow.publish(
-        ProgrammeValidated.create(source=SOURCE, subject=str(programme.year), data=data)
-    )
+    await publish(uow, ProgrammeValidated, programme.year, data)
     await uow.commit()
     return version
 
