@@ -154,30 +154,6 @@ class FakeRegistryRepository:
     async def add_applications(self, applications: Sequence[Application]) -> None:
         self.applications.update((a.id, a) for a in applications)
 
-    async def add_application(
-        self,
-        application_id: UUID,
-        centre_id: UUID,
-        channel: str,
-        *,
-        confirmation: Confirmation = Confirmation.NOT_REQUIRED,
-        expires_at: datetime | None = None,
-    ) -> Application:
-        application = Application(
-            id=application_id,
-            centre_id=centre_id,
-            status="pending",
-            channel=channel,
-            submitted_at=_now(),
-            decided_at=None,
-            decided_by=None,
-            reason=None,
-            confirmation=confirmation,
-            expires_at=expires_at,
-        )
-        self.applications[application_id] = application
-        return application
-
     async def application(
         self, application_id: UUID, *, for_update: bool = False
     ) -> Application | None:

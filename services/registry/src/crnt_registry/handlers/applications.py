@@ -80,13 +80,15 @@ async def submit_application(command: SubmitApplication, uow: RegistryUnitOfWork
     required = needs_confirmation(command.submitter)
     now = utcnow()
     await repository.add_centre(centre_id, facts, epci_of(facts), facts.date_maj or today())
-    application = await repository.add_application(
+    application = Application.pending(
         application_id,
         centre_id,
         command.channel,
+        await repository.now(),
         confirmation=Confirmation.AWAITING if required else Confirmation.NOT_REQUIRED,
         expires_at=expires_at(now, command.policy.expire_after_days) if required else None,
     )
+    await repository.add_applications([application])
     for draft in command.animators:
         await repository.add_animator(
             Animator(

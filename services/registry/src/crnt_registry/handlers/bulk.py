@@ -92,16 +92,7 @@ async def import_centres(command: ImportCentres, uow: RegistryUnitOfWork) -> Imp
             created_at=now,
             updated_at=now,
         )
-        application = Application(
-            id=uuid4(),
-            centre_id=centre_id,
-            status="pending",
-            channel="import",
-            submitted_at=now,
-            decided_at=None,
-            decided_by=None,
-            reason=None,
-        )
+        application = Application.pending(uuid4(), centre_id, "import", now)
         imported.append((row.line, Submitted(application, centre)))
     if errors or command.dry_run:
         return ImportReport(imported, errors)

@@ -70,16 +70,6 @@ class RegistryRepository(Protocol):
 
     # Applications and history
 
-    async def add_application(
-        self,
-        application_id: UUID,
-        centre_id: UUID,
-        channel: str,
-        *,
-        confirmation: Confirmation = Confirmation.NOT_REQUIRED,
-        expires_at: datetime | None = None,
-    ) -> Application: ...
-
     async def add_applications(self, applications: Sequence[Application]) -> None: ...
 
     async def application(

@@ -63,6 +63,30 @@ class Application:
     def __post_init__(self) -> None:
         object.__setattr__(self, "confirmation", Confirmation(self.confirmation))
 
+    @classmethod
+    def pending(
+        cls,
+        id: UUID,
+        centre_id: UUID,
+        channel: str,
+        submitted_at: datetime,
+        *,
+        confirmation: Confirmation = Confirmation.NOT_REQUIRED,
+        expires_at: datetime | None = None,
+    ) -> "Application":
+        """A new application, not decided yet."""
+        undecided = {"decided_at": None, "decided_by": None, "reason": None}
+        return cls(
+            id,
+            centre_id,
+            "pending",
+            channel,
+            submitted_at,
+            **undecided,
+            confirmation=confirmation,
+            expires_at=expires_at,
+        )
+
 
 @dataclass(frozen=True)
 class HistoryEntry:
