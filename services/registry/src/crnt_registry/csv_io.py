@@ -10,7 +10,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import ValidationError
 
@@ -54,21 +54,11 @@ COLUMNS = (
 )
 #: Columns the standard requires, besides ``code_insee`` that the registry needs for the EPCI.
 REQUIRED_COLUMNS = ("id", "pivot", "nom", "commune", "code_postal", "adresse", "date_maj")
+#: The columns of a list field: their values share one cell, ``|`` between them.
 MULTI_VALUED = frozenset(
-    {
-        "typologie",
-        "courriels",
-        "site_web",
-        "itinerance",
-        "services",
-        "publics_specifiquement_adresses",
-        "prise_en_charge_specifique",
-        "frais_a_charge",
-        "dispositif_programmes_nationaux",
-        "formations_labels",
-        "modalites_acces",
-        "modalites_accompagnement",
-    }
+    name
+    for name, field in CentreDraft.model_fields.items()
+    if name in COLUMNS and get_origin(field.annotation) is list
 )
 SEPARATOR = "|"
 

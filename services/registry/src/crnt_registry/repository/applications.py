@@ -123,20 +123,14 @@ class ApplicationSql(SqlBase):
         where = (
             " WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR confirmation = $2)"
         )
-        rows = await self.connection.fetch(
+        rows, total = await self._page(
             f"SELECT *, count(*) OVER () AS total FROM applications{where}"
             " ORDER BY submitted_at, id LIMIT $3 OFFSET $4",
-            status,
-            confirmation,
+            f"SELECT count(*) FROM applications{where}",
+            (status, confirmation),
             limit,
             offset,
         )
-        if rows:
-            total = rows[0]["total"]
-        else:
-            total = await self._count(
-                f"SELECT count(*) FROM applications{where}", status, confirmation
-            )
         items = [Application(**{k: v for k, v in dict(r).items() if k != "total"}) for r in rows]
         return Page(items, total)
 

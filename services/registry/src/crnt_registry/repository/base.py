@@ -2,6 +2,7 @@
 address."""
 
 import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,5 +23,13 @@ class SqlBase:
         moment: datetime = await self.connection.fetchval("SELECT now()")
         return moment
 
-    async def _count(self, sql: str, *args: Any) -> int:
-        return int(await self.connection.fetchval(sql, *args))
+    async def _page(
+        self, query: str, count: str, filters: Sequence[Any], limit: int | None, offset: int
+    ) -> tuple[list[Any], int]:
+        """One page of rows and the total: ``query`` selects ``count(*) OVER () AS total`` and
+        takes the filters, then the limit and the offset; ``count`` counts with the filters
+        alone, for a page past the end (no row to read the total from)."""
+        rows = await self.connection.fetch(query, *filters, limit, offset)
+        if rows:
+            return rows, rows[0]["total"]
+        return rows, int(await self.connection.fetchval(count, *filters))

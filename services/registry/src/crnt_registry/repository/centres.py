@@ -159,26 +159,18 @@ class CentreSql(SqlBase):
         limit: int | None,
         offset: int,
     ) -> Page[Centre]:
-        rows = await self.connection.fetch(
-            f"SELECT {_CENTRE_COLUMNS}, count(*) OVER () AS total FROM {_CENTRE_FROM}"
+        where = (
             " WHERE ($1::text[] IS NULL OR c.status = ANY($1::text[]))"
             " AND ($2::text IS NULL OR c.epci_siren = $2)"
+        )
+        rows, total = await self._page(
+            f"SELECT {_CENTRE_COLUMNS}, count(*) OVER () AS total FROM {_CENTRE_FROM}{where}"
             " ORDER BY c.nom, c.id LIMIT $3 OFFSET $4",
-            None if statuses is None else [status.value for status in statuses],
-            epci_siren,
+            f"SELECT count(*) FROM centres c{where}",
+            (None if statuses is None else [status.value for status in statuses], epci_siren),
             limit,
             offset,
         )
-        if rows:
-            total = rows[0]["total"]
-        else:
-            total = await self._count(
-                "SELECT count(*) FROM centres c"
-                " WHERE ($1::text[] IS NULL OR c.status = ANY($1::text[]))"
-                " AND ($2::text IS NULL OR c.epci_siren = $2)",
-                None if statuses is None else [status.value for status in statuses],
-                epci_siren,
-            )
         return Page([_centre(row) for row in rows], total)
 
     async def live_centres_with_pivots(self, pivots: Iterable[str]) -> dict[str, UUID]:

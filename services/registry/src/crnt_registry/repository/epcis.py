@@ -55,16 +55,17 @@ class EpciSql(SqlBase):
         )
 
     async def epcis(self, *, limit: int, offset: int) -> Page[Epci]:
-        rows = await self.connection.fetch(
+        rows, total = await self._page(
             "SELECT e.siren, e.name, e.population, count(*) OVER () AS total,"
             " coalesce(array_agg(ec.code_insee ORDER BY ec.code_insee)"
             "   FILTER (WHERE ec.code_insee IS NOT NULL), '{}') AS communes"
             " FROM epcis e LEFT JOIN epci_communes ec ON ec.epci_siren = e.siren"
             " GROUP BY e.siren ORDER BY e.name, e.siren LIMIT $1 OFFSET $2",
+            "SELECT count(*) FROM epcis",
+            (),
             limit,
             offset,
         )
-        total = rows[0]["total"] if rows else await self._count("SELECT count(*) FROM epcis")
         items = [Epci(r["siren"], r["name"], r["population"], list(r["communes"])) for r in rows]
         return Page(items, total)
 
