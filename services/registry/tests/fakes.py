@@ -14,7 +14,15 @@ from crnt_registry.domain import (
     Confirmation,
     MembershipStatus,
 )
-from crnt_registry.repository import Animator, Application, Centre, Epci, NewCentre, Transition
+from crnt_registry.repository import (
+    Animator,
+    Application,
+    Centre,
+    Decision,
+    Epci,
+    NewCentre,
+    Transition,
+)
 from crnt_shared.errors import Conflict
 from crnt_shared.fakes import FakeUnitOfWork
 
@@ -168,27 +176,17 @@ class FakeRegistryRepository:
     async def application_of(self, centre_id: UUID) -> Application | None:
         return next((a for a in self.applications.values() if a.centre_id == centre_id), None)
 
-    async def decide_application(
-        self, application_id: UUID, status: str, actor: str, reason: str | None, at: datetime
-    ) -> None:
-        self.applications[application_id] = replace(
-            self.applications[application_id],
-            status=status,
-            decided_by=actor,
-            reason=reason,
-            decided_at=at,
-        )
-
     async def decide_applications(
-        self,
-        application_ids: Sequence[UUID],
-        status: str,
-        actor: str,
-        reason: str | None,
-        at: datetime,
+        self, application_ids: Sequence[UUID], decision: Decision
     ) -> None:
         for application_id in application_ids:
-            await self.decide_application(application_id, status, actor, reason, at)
+            self.applications[application_id] = replace(
+                self.applications[application_id],
+                status=decision.status,
+                decided_by=decision.actor,
+                reason=decision.reason,
+                decided_at=decision.at,
+            )
 
     async def set_confirmation(self, application_id: UUID, confirmation: Confirmation) -> None:
         self.applications[application_id] = replace(

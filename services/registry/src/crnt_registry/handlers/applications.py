@@ -57,7 +57,7 @@ from crnt_registry.handlers.common import (
     today,
     with_epci,
 )
-from crnt_registry.repository import Animator, Application, Centre, Transition
+from crnt_registry.repository import Animator, Application, Centre, Decision, Transition
 
 log = structlog.get_logger(__name__)
 
@@ -190,9 +190,8 @@ async def expire_applications(command: ExpireApplications, uow: RegistryUnitOfWo
     for application in expired:
         expiry = DecideApplication(application.id, MembershipAction.EXPIRE, REGISTRY_ACTOR, reason)
         await _apply_transition(uow, application.centre_id, expiry, application)
-        await repository.decide_application(
-            application.id, "expired", REGISTRY_ACTOR, reason, command.now
-        )
+        expired_now = Decision("expired", REGISTRY_ACTOR, reason, command.now)
+        await repository.decide_applications([application.id], expired_now)
     await repository.forget_confirmation_requests(command.now - command.policy.resend_after)
     await uow.commit()
     return len(expired)
@@ -239,8 +238,9 @@ async def _apply_transition(
     await repository.set_status(centre_id, status)
     await repository.record_transition(transition)
     if application is not None and action in (MembershipAction.APPROVE, MembershipAction.REJECT):
-        decision = "approved" if action is MembershipAction.APPROVE else "rejected"
-        await repository.decide_application(application.id, decision, actor, reason, transition.at)
+        outcome = "approved" if action is MembershipAction.APPROVE else "rejected"
+        decision = Decision(outcome, actor, reason, transition.at)
+        await repository.decide_applications([application.id], decision)
     changed = await existing_centre(repository, centre_id)
     data = membership_change(
         transition, changed, animators, application.id if application else None

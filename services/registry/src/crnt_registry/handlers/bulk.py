@@ -44,7 +44,7 @@ from crnt_registry.handlers.common import (
     publish,
     unregistered_epci,
 )
-from crnt_registry.repository import Animator, Application, Centre, NewCentre, Transition
+from crnt_registry.repository import Animator, Application, Centre, Decision, NewCentre, Transition
 
 # Import
 
@@ -189,7 +189,7 @@ async def approve_applications(
         for c in approved
     ]
     await repository.record_transitions(transitions)
-    await repository.decide_applications(ids, "approved", command.actor, None, at)
+    await repository.decide_applications(ids, Decision("approved", command.actor, None, at))
     changes = zip(ids, approved, transitions, strict=True)
     await uow.publish_many(
         [

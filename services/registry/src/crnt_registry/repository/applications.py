@@ -7,7 +7,7 @@ from uuid import UUID
 
 from crnt_registry.domain import Confirmation
 from crnt_registry.repository.base import SqlBase, email_hash
-from crnt_registry.repository.records import Application, HistoryEntry, Page, Transition
+from crnt_registry.repository.records import Application, Decision, HistoryEntry, Page, Transition
 
 
 class ApplicationSql(SqlBase):
@@ -43,21 +43,16 @@ class ApplicationSql(SqlBase):
         return {row["id"]: Application(**dict(row)) for row in rows}
 
     async def decide_applications(
-        self,
-        application_ids: Sequence[UUID],
-        status: str,
-        actor: str,
-        reason: str | None,
-        at: datetime,
+        self, application_ids: Sequence[UUID], decision: Decision
     ) -> None:
         await self.connection.execute(
             "UPDATE applications SET status = $2, decided_by = $3, reason = $4, decided_at = $5"
             " WHERE id = ANY($1::uuid[])",
             list(application_ids),
-            status,
-            actor,
-            reason,
-            at,
+            decision.status,
+            decision.actor,
+            decision.reason,
+            decision.at,
         )
 
     async def set_confirmation(self, application_id: UUID, confirmation: Confirmation) -> None:
@@ -133,19 +128,6 @@ class ApplicationSql(SqlBase):
         )
         items = [Application(**{k: v for k, v in dict(r).items() if k != "total"}) for r in rows]
         return Page(items, total)
-
-    async def decide_application(
-        self, application_id: UUID, status: str, actor: str, reason: str | None, at: datetime
-    ) -> None:
-        await self.connection.execute(
-            "UPDATE applications SET status = $2, decided_by = $3, reason = $4, decided_at = $5"
-            " WHERE id = $1",
-            application_id,
-            status,
-            actor,
-            reason,
-            at,
-        )
 
     async def record_transition(self, transition: Transition) -> None:
         await self.record_transitions([transition])

@@ -12,6 +12,7 @@ from crnt_registry.repository.records import (
     Animator,
     Application,
     Centre,
+    Decision,
     Epci,
     NewCentre,
     Transition,
@@ -82,17 +83,8 @@ class RegistryRepository(Protocol):
 
     async def application_of(self, centre_id: UUID) -> Application | None: ...
 
-    async def decide_application(
-        self, application_id: UUID, status: str, actor: str, reason: str | None, at: datetime
-    ) -> None: ...
-
     async def decide_applications(
-        self,
-        application_ids: Sequence[UUID],
-        status: str,
-        actor: str,
-        reason: str | None,
-        at: datetime,
+        self, application_ids: Sequence[UUID], decision: Decision
     ) -> None: ...
 
     async def set_confirmation(self, application_id: UUID, confirmation: Confirmation) -> None: ...

@@ -89,6 +89,16 @@ class Application:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """What an application becomes (approved, rejected, expired), who decided, why and when."""
+
+    status: str
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
 class HistoryEntry:
     action: str
     previous_status: str | None
