@@ -3,25 +3,16 @@ their centre leads) proposes actions, changes them, moves them along their statu
 their progress; an animator has their centre take part; anyone reads them."""
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from crnt_shared.auth import Actor, Role, forbidden, require_centre
+from crnt_shared.auth import Role, forbidden, require_centre
+from crnt_shared.callers import Agency, AgencyOrAnimator
 from fastapi import APIRouter
 from pydantic import Field, model_validator
 
 from crnt_programme import commands, handlers
-from crnt_programme.api.common import (
-    AGENCY,
-    AGENCY_OR_ANIMATOR,
-    Euros,
-    Hours,
-    LongText,
-    Runtime,
-    Strict,
-    Text,
-    Year,
-)
+from crnt_programme.api.common import Euros, Hours, LongText, Runtime, Strict, Text, Year
 from crnt_programme.api.views import action_out, found_action, history_out
 from crnt_programme.domain import ActionStatus, Axis, Indicators, Nature
 
@@ -103,10 +94,7 @@ class ParticipationIn(Strict):
 
 @router.post("/programmes/{year}/actions", status_code=201)
 async def propose_action(
-    year: Year,
-    actor: Annotated[Actor, AGENCY_OR_ANIMATOR],
-    body: ActionIn,
-    runtime: Runtime,
+    year: Year, actor: AgencyOrAnimator, body: ActionIn, runtime: Runtime
 ) -> dict[str, Any]:
     """Add an action to the year's programme (created as a draft if it does not exist);
     an animator proposes one that their centre leads (proposed: the agency plans it)."""
@@ -141,10 +129,7 @@ async def action_history(action_id: UUID, runtime: Runtime) -> list[dict[str, An
 
 @router.patch("/actions/{action_id}")
 async def edit_action(
-    action_id: UUID,
-    actor: Annotated[Actor, AGENCY],
-    body: ActionPatch,
-    runtime: Runtime,
+    action_id: UUID, actor: Agency, body: ActionPatch, runtime: Runtime
 ) -> dict[str, Any]:
     """Change an action's content (programme draft or amending), or name a new lead."""
     changes: dict[str, Any] = {
@@ -158,10 +143,7 @@ async def edit_action(
 
 @router.post("/actions/{action_id}/participants", summary="Ask to take part")
 async def take_part(
-    action_id: UUID,
-    actor: Annotated[Actor, AGENCY_OR_ANIMATOR],
-    body: ParticipationIn,
-    runtime: Runtime,
+    action_id: UUID, actor: AgencyOrAnimator, body: ParticipationIn, runtime: Runtime
 ) -> dict[str, Any]:
     """A centre takes part in an action (its animator asks; the agency is told by the
     action's update)."""
@@ -176,10 +158,7 @@ async def take_part(
 
 @router.post("/actions/{action_id}/status")
 async def change_status(
-    action_id: UUID,
-    actor: Annotated[Actor, AGENCY],
-    body: StatusIn,
-    runtime: Runtime,
+    action_id: UUID, actor: Agency, body: StatusIn, runtime: Runtime
 ) -> dict[str, Any]:
     """proposed → planned → in_progress → done; cancelled unless done."""
     command = commands.ChangeActionStatus(
@@ -190,10 +169,7 @@ async def change_status(
 
 @router.patch("/actions/{action_id}/progress")
 async def report_progress(
-    action_id: UUID,
-    actor: Annotated[Actor, AGENCY_OR_ANIMATOR],
-    body: ProgressIn,
-    runtime: Runtime,
+    action_id: UUID, actor: AgencyOrAnimator, body: ProgressIn, runtime: Runtime
 ) -> dict[str, Any]:
     """État d'avancement: progress in percent, a note, the cost so far (the agency, or an
     animator of the lead centre)."""

@@ -4,7 +4,6 @@ paths and bodies (years, texts, euros and hours as decimal strings)."""
 import re
 from typing import Annotated, Any
 
-from crnt_shared.auth import Role, require
 from crnt_shared.money import cents_from_amount
 from crnt_shared.runtime import ServiceRuntime
 from fastapi import Depends, Path, Request
@@ -23,9 +22,6 @@ def _runtime(request: Request) -> ProgrammeRuntime:
 #: The programme's runtime, which serves the request.
 Runtime = Annotated[ProgrammeRuntime, Depends(_runtime)]
 
-AGENCY = require(Role.AGENCY)
-COPIL = require(Role.COPIL)
-AGENCY_OR_ANIMATOR = require(Role.AGENCY, Role.ANIMATOR)
 
 Year = Annotated[int, Path(ge=2000, le=2100, description="The programme's year.")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

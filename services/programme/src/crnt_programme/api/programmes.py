@@ -4,7 +4,7 @@ and report), submitted and amended by the agency, validated by the steering comm
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from crnt_shared.auth import Actor
+from crnt_shared.callers import Agency, Copil
 from crnt_shared.documents import MEDIA, render
 from crnt_shared.errors import NotFound
 from crnt_shared.money import amount_from_cents
@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Path, Response
 from pydantic import Field
 
 from crnt_programme import commands, handlers
-from crnt_programme.api.common import AGENCY, COPIL, Runtime, Strict, Text, Year
+from crnt_programme.api.common import Runtime, Strict, Text, Year
 from crnt_programme.api.views import (
     action_view,
     history_out,
@@ -87,14 +87,14 @@ async def programme_report_document(
 
 
 @router.post("/programmes/{year}/submit")
-async def submit(year: Year, actor: Annotated[Actor, AGENCY], runtime: Runtime) -> dict[str, Any]:
+async def submit(year: Year, actor: Agency, runtime: Runtime) -> dict[str, Any]:
     """Submit the programme (draft or amending) to the steering committee."""
     command = commands.SubmitProgramme(year, by=actor.label, actor=actor.ref)
     return programme_out(await runtime.run(handlers.submit_programme, command))
 
 
 @router.post("/programmes/{year}/amend")
-async def amend(year: Year, actor: Annotated[Actor, AGENCY], runtime: Runtime) -> dict[str, Any]:
+async def amend(year: Year, actor: Agency, runtime: Runtime) -> dict[str, Any]:
     """Open an amendment of the validated programme: its actions can change again."""
     command = commands.AmendProgramme(year, by=actor.label, actor=actor.ref)
     return programme_out(await runtime.run(handlers.amend_programme, command))
@@ -102,10 +102,7 @@ async def amend(year: Year, actor: Annotated[Actor, AGENCY], runtime: Runtime) -
 
 @router.post("/programmes/{year}/validate", status_code=201)
 async def validate(
-    year: Year,
-    actor: Annotated[Actor, COPIL],
-    runtime: Runtime,
-    body: Annotated[ValidationIn | None, Body()] = None,
+    year: Year, actor: Copil, runtime: Runtime, body: Annotated[ValidationIn | None, Body()] = None
 ) -> dict[str, Any]:
     """The steering committee validates the submitted programme: a new immutable version."""
     given = body or ValidationIn()

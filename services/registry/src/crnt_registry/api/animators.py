@@ -1,17 +1,18 @@
 """``/centres/{id}/animators`` and ``/animators``: a centre's animators (personal data: the
 agency and the centre's animators read them), added, changed, removed and erased (RGPD)."""
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from crnt_shared.auth import Actor, Role, forbidden, person_id_for
+from crnt_shared.auth import Role, forbidden, person_id_for
+from crnt_shared.callers import Agency, AgencyOrAnimator
 from crnt_shared.errors import NotFound
 from crnt_shared.problems import problems
 from fastapi import APIRouter, Response
 from pydantic import EmailStr, Field, field_validator
 
 from crnt_registry import commands, handlers
-from crnt_registry.api.common import AGENCY, AGENCY_OR_ANIMATOR, Runtime, Strict, for_centre
+from crnt_registry.api.common import Runtime, Strict, for_centre
 from crnt_registry.api.views import animator_out
 from crnt_registry.domain import AnimatorDraft, Text
 from crnt_registry.repository import Animator, Repository
@@ -39,7 +40,7 @@ class AnimatorPatch(Strict):
 
 @router.get("/centres/{centre_id}/animators")
 async def list_animators(
-    centre_id: UUID, actor: Annotated[Actor, AGENCY_OR_ANIMATOR], runtime: Runtime
+    centre_id: UUID, actor: AgencyOrAnimator, runtime: Runtime
 ) -> dict[str, Any]:
     await for_centre(runtime, actor, centre_id)
 
@@ -54,10 +55,7 @@ async def list_animators(
 
 @router.post("/centres/{centre_id}/animators", status_code=201)
 async def add_animator(
-    centre_id: UUID,
-    actor: Annotated[Actor, AGENCY_OR_ANIMATOR],
-    body: AnimatorDraft,
-    runtime: Runtime,
+    centre_id: UUID, actor: AgencyOrAnimator, body: AnimatorDraft, runtime: Runtime
 ) -> dict[str, Any]:
     """The agency, or an animator of the centre, adds a colleague."""
     await for_centre(runtime, actor, centre_id)
@@ -67,9 +65,7 @@ async def add_animator(
 
 @router.post("/animators", status_code=201)
 @problems(404, 409)
-async def add_animators(
-    body: Animators, actor: Annotated[Actor, AGENCY], runtime: Runtime
-) -> dict[str, Any]:
+async def add_animators(body: Animators, actor: Agency, runtime: Runtime) -> dict[str, Any]:
     """The agency adds animators to many centres at once (all or nothing), as
     ``POST /centres/{id}/animators`` would for each."""
     command = commands.AddAnimators(
@@ -87,7 +83,7 @@ async def add_animators(
 async def update_animator(
     centre_id: UUID,
     animator_id: UUID,
-    actor: Annotated[Actor, AGENCY_OR_ANIMATOR],
+    actor: AgencyOrAnimator,
     body: AnimatorPatch,
     runtime: Runtime,
 ) -> dict[str, Any]:
@@ -98,10 +94,7 @@ async def update_animator(
 
 @router.delete("/centres/{centre_id}/animators/{animator_id}", status_code=204)
 async def remove_animator(
-    centre_id: UUID,
-    animator_id: UUID,
-    actor: Annotated[Actor, AGENCY_OR_ANIMATOR],
-    runtime: Runtime,
+    centre_id: UUID, animator_id: UUID, actor: AgencyOrAnimator, runtime: Runtime
 ) -> Response:
     """The agency, or an animator of the centre, removes a colleague (not themselves)."""
     await for_centre(runtime, actor, centre_id)
@@ -116,7 +109,7 @@ async def remove_animator(
 
 @router.post("/centres/{centre_id}/animators/{animator_id}/erasure")
 async def erase_animator(
-    centre_id: UUID, animator_id: UUID, actor: Annotated[Actor, AGENCY], runtime: Runtime
+    centre_id: UUID, animator_id: UUID, actor: Agency, runtime: Runtime
 ) -> dict[str, Any]:
     """The agency erases an animator of a rejected, expired or withdrawn centre (RGPD): the
     registry keeps a pseudonym, and every service erases its copies on the event it

@@ -5,7 +5,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
-from crnt_shared.auth import Actor
+from crnt_shared.callers import AGENCY, Agency
 from crnt_shared.errors import NotFound
 from crnt_shared.http import client_address
 from crnt_shared.problems import problems
@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Query, Request
 from pydantic import Field
 
 from crnt_registry import commands, handlers
-from crnt_registry.api.common import AGENCY, Limit, MaybeActor, Offset, Runtime, Strict
+from crnt_registry.api.common import Limit, MaybeActor, Offset, Runtime, Strict
 from crnt_registry.api.views import animator_out, application_out, decision_out
 from crnt_registry.domain import (
     AnimatorDraft,
@@ -90,8 +90,7 @@ async def list_applications(
     runtime: Runtime,
     status: ApplicationStatus | None = None,
     confirmation: Annotated[
-        Confirmation | None,
-        Query(description="`awaiting`: anonymous, no address confirmed yet."),
+        Confirmation | None, Query(description="`awaiting`: anonymous, no address confirmed yet.")
     ] = None,
     limit: Limit = 50,
     offset: Offset = 0,
@@ -133,7 +132,7 @@ async def get_application(application_id: UUID, runtime: Runtime) -> dict[str, A
 @router.post("/applications/{application_id}/approve")
 async def approve(
     application_id: UUID,
-    actor: Annotated[Actor, AGENCY],
+    actor: Agency,
     runtime: Runtime,
     body: Annotated[Decision | None, Body()] = None,
 ) -> dict[str, Any]:
@@ -143,14 +142,9 @@ async def approve(
     return {"application_id": str(application_id), **decision_out(centre)}
 
 
-@router.post(
-    "/applications/approve",
-    summary="Approve many applications at once (all or nothing)",
-)
+@router.post("/applications/approve", summary="Approve many applications at once (all or nothing)")
 @problems(404, 409)
-async def approve_many(
-    body: Approvals, actor: Annotated[Actor, AGENCY], runtime: Runtime
-) -> dict[str, Any]:
+async def approve_many(body: Approvals, actor: Agency, runtime: Runtime) -> dict[str, Any]:
     """Each application is approved as ``POST /applications/{id}/approve`` would, in one
     transaction: if one cannot be (unknown, decided, its centre has no animator), none is,
     and the refusal lists each of them."""
@@ -163,14 +157,10 @@ async def approve_many(
 
 @router.post("/applications/{application_id}/reject")
 async def reject(
-    application_id: UUID, actor: Annotated[Actor, AGENCY], body: Reasoned, runtime: Runtime
+    application_id: UUID, actor: Agency, body: Reasoned, runtime: Runtime
 ) -> dict[str, Any]:
     command = commands.DecideApplication(
-        application_id,
-        MembershipAction.REJECT,
-        body.by or actor.label,
-        body.reason,
-        by=actor.ref,
+        application_id, MembershipAction.REJECT, body.by or actor.label, body.reason, by=actor.ref
     )
     centre = await runtime.run(handlers.decide_application, command)
     return {"application_id": str(application_id), **decision_out(centre)}

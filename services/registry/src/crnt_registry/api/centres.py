@@ -5,23 +5,15 @@ the agency (:mod:`crnt_registry.api.membership`)."""
 from typing import Annotated, Any
 from uuid import UUID
 
-from crnt_shared.auth import Actor, Role, forbidden
+from crnt_shared.auth import Role, forbidden
+from crnt_shared.callers import AGENCY, AgencyOrAnimator
 from crnt_shared.errors import Invalid, NotFound
 from crnt_shared.http import Problem
 from crnt_shared.problems import problems
 from fastapi import APIRouter, Body, Request, Response
 
 from crnt_registry import commands, csv_io, handlers
-from crnt_registry.api.common import (
-    AGENCY,
-    AGENCY_OR_ANIMATOR,
-    Limit,
-    MaybeActor,
-    Offset,
-    Runtime,
-    for_centre,
-    page,
-)
+from crnt_registry.api.common import Limit, MaybeActor, Offset, Runtime, for_centre, page
 from crnt_registry.api.views import animator_out, centre_out, history_out
 from crnt_registry.domain import MembershipStatus, typology_warnings
 from crnt_registry.repository import Repository
@@ -83,10 +75,7 @@ async def export_centres(runtime: Runtime) -> Response:
     status_code=201,
     summary="Rows of the national standard's CSV become pending applications",
     openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"text/csv": {"schema": {"type": "string"}}},
-        }
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
     },
 )
 @problems(415, 422)
@@ -163,7 +152,7 @@ async def get_centre(centre_id: UUID, actor: MaybeActor, runtime: Runtime) -> di
 @router.patch("/centres/{centre_id}")
 async def update_centre(
     centre_id: UUID,
-    actor: Annotated[Actor, AGENCY_OR_ANIMATOR],
+    actor: AgencyOrAnimator,
     changes: Annotated[
         dict[str, Any],
         Body(

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
-from crnt_shared.auth import OPTIONAL_ACTOR, Actor, Role, forbidden, require, require_centre
+from crnt_shared.auth import OPTIONAL_ACTOR, Actor, Role, forbidden, require_centre
 from fastapi import Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
 
@@ -27,9 +27,6 @@ def _runtime(request: Request) -> RegistryRuntime:
 #: The registry's runtime, which serves the request.
 Runtime = Annotated[RegistryRuntime, Depends(_runtime)]
 
-AGENCY = require(Role.AGENCY)
-#: The agency, or an animator (whose centre each route checks with :func:`for_centre`).
-AGENCY_OR_ANIMATOR = require(Role.AGENCY, Role.ANIMATOR)
 MaybeActor = Annotated[Actor | None, OPTIONAL_ACTOR]
 
 

@@ -2,12 +2,13 @@
 
 from typing import Any
 
+from crnt_shared.callers import AGENCY
 from crnt_shared.errors import NotFound
 from fastapi import APIRouter
 from pydantic import Field, field_validator
 
 from crnt_registry import commands, handlers
-from crnt_registry.api.common import AGENCY, Limit, Offset, Runtime, Strict, page
+from crnt_registry.api.common import Limit, Offset, Runtime, Strict, page
 from crnt_registry.api.views import epci_out
 from crnt_registry.domain import CodeInsee, Siren, Text
 from crnt_registry.repository import Epci

@@ -1,15 +1,15 @@
 """``/centres/{id}/suspend``, ``reinstate`` and ``withdraw``: the agency changes a member
 centre's membership, saying why."""
 
-from typing import Annotated, Any
+from typing import Any
 from uuid import UUID
 
-from crnt_shared.auth import Actor
+from crnt_shared.callers import Agency
 from fastapi import APIRouter
 
 from crnt_registry import commands, handlers
 from crnt_registry.api.applications import Reasoned
-from crnt_registry.api.common import AGENCY, Runtime
+from crnt_registry.api.common import Runtime
 from crnt_registry.api.views import decision_out
 from crnt_registry.domain import MembershipAction
 
@@ -18,7 +18,7 @@ router = APIRouter(tags=["membership"])
 
 def _membership_route(action: MembershipAction) -> None:
     async def change(
-        centre_id: UUID, actor: Annotated[Actor, AGENCY], body: Reasoned, runtime: Runtime
+        centre_id: UUID, actor: Agency, body: Reasoned, runtime: Runtime
     ) -> dict[str, Any]:
         command = commands.ChangeMembership(
             centre_id, action, body.by or actor.label, body.reason, by=actor.ref
