@@ -14,8 +14,9 @@ from crnt_programme.handlers.actions import (
     propose_action,
     report_action_progress,
 )
-from crnt_programme.handlers.common import SOURCE, ProgrammeUnitOfWork, action_facts
+from crnt_programme.handlers.common import SOURCE, ProgrammeUnitOfWork
 from crnt_programme.handlers.erasure import on_person_erased
+from crnt_programme.handlers.facts import action_facts
 from crnt_programme.handlers.membership import on_centre_known, on_membership_changed
 from crnt_programme.handlers.programme import amend_programme, submit_programme, validate_programme
 

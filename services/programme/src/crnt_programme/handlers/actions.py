@@ -33,15 +33,17 @@ from crnt_programme.domain import (
 )
 from crnt_programme.handlers.common import (
     ProgrammeUnitOfWork,
-    action_facts,
-    amount_or_none,
     existing_action,
-    indicators_facts,
     locked_action,
-    participants_of,
     publish,
     publish_status_change,
     with_actor,
+)
+from crnt_programme.handlers.facts import (
+    action_facts,
+    amount_or_none,
+    indicators_facts,
+    participants_of,
 )
 
 #: The fields of an action that ``EditAction`` may change.

@@ -11,12 +11,8 @@ from crnt_shared.contracts.registry import ApplicationSubmitted
 from crnt_shared.events import Event
 
 from crnt_programme.domain import LEAVING, Centre, Membership, leave
-from crnt_programme.handlers.common import (
-    ProgrammeUnitOfWork,
-    action_facts,
-    participants_of,
-    publish,
-)
+from crnt_programme.handlers.common import ProgrammeUnitOfWork, publish
+from crnt_programme.handlers.facts import action_facts, participants_of
 
 
 async def on_membership_changed(event: Event, uow: ProgrammeUnitOfWork) -> None:

@@ -26,11 +26,11 @@ from crnt_programme.domain import (
 )
 from crnt_programme.handlers.common import (
     ProgrammeUnitOfWork,
-    action_facts,
     existing_programme,
     publish,
     publish_status_change,
 )
+from crnt_programme.handlers.facts import action_facts
 from crnt_programme.repository import Programme, Version
 
 

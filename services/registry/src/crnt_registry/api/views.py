@@ -1,18 +1,14 @@
 """How the registry's routes show what they read: JSON bodies of EPCIs, centres, applications,
 animators and history lines."""
 
+from dataclasses import asdict
 from typing import Any
 
 from crnt_registry.repository import Animator, Application, Centre, Epci, HistoryEntry
 
 
 def epci_out(epci: Epci) -> dict[str, Any]:
-    return {
-        "siren": epci.siren,
-        "name": epci.name,
-        "population": epci.population,
-        "communes": epci.communes,
-    }
+    return asdict(epci)
 
 
 def centre_out(centre: Centre) -> dict[str, Any]:

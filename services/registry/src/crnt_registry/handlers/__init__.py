@@ -14,9 +14,10 @@ from crnt_registry.handlers.applications import (
 )
 from crnt_registry.handlers.bulk import add_animators, approve_applications, import_centres
 from crnt_registry.handlers.centres import update_centre
-from crnt_registry.handlers.common import SOURCE, RegistryUnitOfWork, animator_facts, centre_facts
+from crnt_registry.handlers.common import SOURCE, RegistryUnitOfWork
 from crnt_registry.handlers.epcis import register_epci, update_epci
 from crnt_registry.handlers.erasure import erase_animator
+from crnt_registry.handlers.facts import animator_facts, centre_facts
 
 __all__ = [
     "SOURCE",

@@ -14,13 +14,8 @@ from crnt_shared.events import Event, utcnow
 
 from crnt_registry.commands import AddAnimator, RemoveAnimator, UpdateAnimator
 from crnt_registry.domain import ensure_animator_removable, ensure_open
-from crnt_registry.handlers.common import (
-    RegistryUnitOfWork,
-    animator_fact,
-    centre_facts,
-    existing_centre,
-    publish,
-)
+from crnt_registry.handlers.common import RegistryUnitOfWork, existing_centre, publish
+from crnt_registry.handlers.facts import animator_fact, centre_facts
 from crnt_registry.repository import Animator, Centre, RegistryRepository
 
 

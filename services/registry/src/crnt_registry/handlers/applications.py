@@ -46,16 +46,18 @@ from crnt_registry.domain import (
 from crnt_registry.handlers.common import (
     REGISTRY_ACTOR,
     RegistryUnitOfWork,
-    animator_fact,
-    animator_facts,
-    centre_facts,
     ensure_pivot_free,
     epci_of,
     existing_centre,
-    membership_change,
     publish,
     today,
     with_epci,
+)
+from crnt_registry.handlers.facts import (
+    animator_fact,
+    animator_facts,
+    centre_facts,
+    membership_change,
 )
 from crnt_registry.repository import Animator, Application, Centre, Decision, Transition
 

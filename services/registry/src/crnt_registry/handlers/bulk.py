@@ -37,13 +37,11 @@ from crnt_registry.domain import (
 )
 from crnt_registry.handlers.common import (
     RegistryUnitOfWork,
-    animator_fact,
-    centre_facts,
-    membership_change,
     pivot_taken,
     publish,
     unregistered_epci,
 )
+from crnt_registry.handlers.facts import animator_fact, centre_facts, membership_change
 from crnt_registry.repository import Animator, Application, Centre, Decision, NewCentre, Transition
 
 # Import

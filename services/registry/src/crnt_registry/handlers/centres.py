@@ -7,8 +7,6 @@ from crnt_registry.commands import UpdateCentre
 from crnt_registry.domain import CentreDraft, ensure_open
 from crnt_registry.handlers.common import (
     RegistryUnitOfWork,
-    animator_facts,
-    centre_facts,
     ensure_pivot_free,
     epci_of,
     existing_centre,
@@ -17,6 +15,7 @@ from crnt_registry.handlers.common import (
     today,
     with_epci,
 )
+from crnt_registry.handlers.facts import animator_facts, centre_facts
 from crnt_registry.repository import Centre
 
 

@@ -1,11 +1,9 @@
-"""What the registry's use cases share: the unit of work they take, the centre they load or
-refuse, the facts their events carry."""
+"""What the registry's use cases share: the unit of work they take, how they publish, the centre
+and the EPCI they load or refuse (the facts their events carry are in :mod:`.facts`)."""
 
-from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
-from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipChangeData
 from crnt_shared.db import AbstractUnitOfWork
 from crnt_shared.errors import Conflict, Invalid, NotFound
 from crnt_shared.events import utcnow
@@ -13,7 +11,7 @@ from crnt_shared.publishing import Publisher
 from pydantic import ValidationError
 
 from crnt_registry.domain import PIVOT_PLACEHOLDER, CentreDraft, resolve_epci
-from crnt_registry.repository import Animator, Centre, RegistryRepository, Transition
+from crnt_registry.repository import Centre, RegistryRepository
 
 SOURCE = "/crnt/registry"
 #: How every handler of the registry publishes: ``await publish(uow, Contract, subject, data)``.
@@ -81,58 +79,6 @@ def epci_of(facts: CentreDraft) -> str:
 
 def today() -> date:
     return utcnow().date()
-
-
-def centre_facts(centre: Centre) -> CentreFacts:
-    facts = centre.facts
-    return CentreFacts(
-        id=centre.id,
-        status=centre.status.value,
-        nom=facts.nom,
-        pivot=facts.pivot,
-        adresse=facts.adresse,
-        code_postal=facts.code_postal,
-        commune=facts.commune,
-        code_insee=facts.code_insee,
-        epci_siren=centre.epci_siren,
-        epci_name=centre.epci_name,
-        typologie=list(facts.typologie),
-        workstations=facts.workstations,
-        horaires=facts.horaires,
-        services=list(facts.services),
-        date_maj=centre.date_maj,
-    )
-
-
-def animator_facts(animators: Sequence[Animator]) -> list[AnimatorFacts]:
-    return [animator_fact(animator) for animator in animators]
-
-
-def animator_fact(animator: Animator) -> AnimatorFacts:
-    return AnimatorFacts(
-        id=animator.id, name=animator.name, email=animator.email, confirmed=animator.confirmed
-    )
-
-
-def membership_change(
-    transition: Transition,
-    centre: Centre,
-    animators: Sequence[Animator],
-    application_id: UUID | None,
-) -> MembershipChangeData:
-    """What a membership event says: the history line, the centre after it, its animators."""
-    assert transition.previous is not None, "a membership change starts from a status"
-    return MembershipChangeData(
-        application_id=application_id,
-        previous_status=transition.previous.value,
-        status=transition.status.value,
-        reason=transition.reason,
-        by=transition.actor,
-        at=transition.at,
-        centre=centre_facts(centre),
-        animators=animator_facts(animators),
-        actor=transition.actor_ref,
-    )
 
 
 def invalid(error: ValidationError, *, prefix: str) -> Invalid:
