@@ -99,19 +99,14 @@ async def propose_action(
     """Add an action to the year's programme (created as a draft if it does not exist);
     an animator proposes one that their centre leads (proposed: the agency plans it)."""
     require_centre(actor, body.lead_centre_id)
+    content = body.model_dump(exclude={"participant_ids", "estimated_cost"})
     command = commands.ProposeAction(
         year=year,
-        axis=body.axis,
-        title=body.title,
-        description=body.description,
-        lead_centre_id=body.lead_centre_id,
+        **content,
         participant_ids=tuple(body.participant_ids),
-        starts_on=body.starts_on,
-        ends_on=body.ends_on,
         estimated_cost_cents=body.estimated_cost,
         by=actor.label,
         actor=actor.ref,
-        nature=body.nature,
     )
     return await action_out(runtime, await runtime.run(handlers.propose_action, command))
 
