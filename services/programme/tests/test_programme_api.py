@@ -33,6 +33,14 @@ async def members(seed_centre: Seed) -> list[UUID]:
     ]
 
 
+@pytest.fixture
+async def action(
+    client: httpx.AsyncClient, agency: Headers, members: list[UUID], new_action: ActionBody
+) -> dict[str, Any]:
+    """An action of the 2025 programme, led by the first member, as the agency proposed it."""
+    return await propose(client, agency, new_action(members[0]))
+
+
 async def to_status(
     client: httpx.AsyncClient, agency: Headers, action_id: str, *statuses: str
 ) -> None:
@@ -283,13 +291,8 @@ async def test_bad_paths_are_a_422(
     ],
 )
 async def test_bad_progress_is_a_422(
-    client: httpx.AsyncClient,
-    agency: Headers,
-    members: list[UUID],
-    new_action: ActionBody,
-    body: dict[str, Any],
+    client: httpx.AsyncClient, agency: Headers, body: dict[str, Any], action: dict[str, Any]
 ) -> None:
-    action = await propose(client, agency, new_action(members[0]))
     response = await client.patch(
         f"{API}/actions/{action['id']}/progress", json=body, headers=agency
     )
@@ -300,13 +303,8 @@ async def test_bad_progress_is_a_422(
     "body", [{}, {"title": None}, {"lead_centre_id": None}, {"estimated_cost": "abc"}]
 )
 async def test_bad_edits_are_a_422(
-    client: httpx.AsyncClient,
-    agency: Headers,
-    members: list[UUID],
-    new_action: ActionBody,
-    body: dict[str, Any],
+    client: httpx.AsyncClient, agency: Headers, body: dict[str, Any], action: dict[str, Any]
 ) -> None:
-    action = await propose(client, agency, new_action(members[0]))
     response = await client.patch(f"{API}/actions/{action['id']}", json=body, headers=agency)
     problem(response, 422)
 
@@ -343,8 +341,8 @@ async def test_a_submitted_programme_is_frozen(
     agency: Headers,
     members: list[UUID],
     new_action: ActionBody,
+    action: dict[str, Any],
 ) -> None:
-    action = await propose(client, agency, new_action(members[0]))
     await client.post(f"{API}/programmes/2025/submit", headers=agency)
     response = await client.post(f"{API}/programmes/2025/submit", headers=agency)
     assert (
@@ -362,9 +360,8 @@ async def test_a_submitted_programme_is_frozen(
 
 
 async def test_illegal_action_transitions_are_a_409(
-    client: httpx.AsyncClient, agency: Headers, members: list[UUID], new_action: ActionBody
+    client: httpx.AsyncClient, agency: Headers, action: dict[str, Any]
 ) -> None:
-    action = await propose(client, agency, new_action(members[0]))
     response = await client.post(
         f"{API}/actions/{action['id']}/status", json={"status": "done"}, headers=agency
     )
@@ -390,9 +387,8 @@ async def test_illegal_action_transitions_are_a_409(
 
 
 async def test_a_cancelled_action_makes_no_progress(
-    client: httpx.AsyncClient, agency: Headers, members: list[UUID], new_action: ActionBody
+    client: httpx.AsyncClient, agency: Headers, action: dict[str, Any]
 ) -> None:
-    action = await propose(client, agency, new_action(members[0]))
     await to_status(client, agency, action["id"], "cancelled")
     response = await client.patch(
         f"{API}/actions/{action['id']}/progress", json={"progress": 10}, headers=agency
@@ -401,9 +397,8 @@ async def test_a_cancelled_action_makes_no_progress(
 
 
 async def test_an_empty_programme_cannot_be_submitted(
-    client: httpx.AsyncClient, agency: Headers, members: list[UUID], new_action: ActionBody
+    client: httpx.AsyncClient, agency: Headers, action: dict[str, Any]
 ) -> None:
-    action = await propose(client, agency, new_action(members[0]))
     await to_status(client, agency, action["id"], "cancelled")
     response = await client.post(f"{API}/programmes/2025/submit", headers=agency)
     assert "no action" in problem(response, 409)["detail"]

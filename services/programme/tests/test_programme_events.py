@@ -95,6 +95,16 @@ async def approve(
     await wait_until(await members_known(client, *names.values()), message="the approvals")
 
 
+@pytest.fixture
+async def lumbres_and_arques(
+    client: httpx.AsyncClient, registry: Any, registry_event: Membership
+) -> tuple[UUID, UUID]:
+    """Two member centres, Lumbres and Arques, as the registry's approvals made them known."""
+    lumbres, arques = uuid4(), uuid4()
+    await approve(client, registry, registry_event, Lumbres=lumbres, Arques=arques)
+    return lumbres, arques
+
+
 async def test_a_withdrawn_centre_leaves_the_open_actions_and_a_lost_lead_is_announced(
     client: httpx.AsyncClient,
     agency: Headers,
@@ -179,9 +189,9 @@ async def test_a_suspended_participant_leaves_a_validated_programmes_actions(
     registry_event: Membership,
     new_action: ActionBody,
     seen: Seen,
+    lumbres_and_arques: tuple[UUID, UUID],
 ) -> None:
-    lumbres, arques = uuid4(), uuid4()
-    await approve(client, registry, registry_event, Lumbres=lumbres, Arques=arques)
+    lumbres, arques = lumbres_and_arques
     response = await client.post(
         f"{API}/programmes/2025/actions", json=new_action(lumbres, arques), headers=agency
     )
@@ -245,13 +255,11 @@ async def test_a_validation_publishes_the_programme_with_its_totals_keyed_by_yea
     client: httpx.AsyncClient,
     agency: Headers,
     copil: Headers,
-    registry: Any,
-    registry_event: Membership,
     new_action: ActionBody,
     seen: Seen,
+    lumbres_and_arques: tuple[UUID, UUID],
 ) -> None:
-    lumbres, arques = uuid4(), uuid4()
-    await approve(client, registry, registry_event, Lumbres=lumbres, Arques=arques)
+    lumbres, arques = lumbres_and_arques
     bodies = [
         new_action(lumbres, arques, axis="ateliers", estimated_cost="1500.00"),
         new_action(arques, axis="ateliers", estimated_cost="0.01"),

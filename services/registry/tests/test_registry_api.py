@@ -7,19 +7,9 @@ import httpx
 import pytest
 from crnt_shared.http import PROBLEM_JSON
 
-from services.registry.tests.samples import lumbres
+from services.registry.tests.samples import API, CAPSO, CAPSO_SIREN, CCPL, CCPL_SIREN, lumbres
 
 pytestmark = pytest.mark.integration
-
-API = "/api/v1"
-CAPSO_SIREN = "200069037"
-CCPL_SIREN = "246201016"
-CAPSO: dict[str, Any] = {
-    "siren": CAPSO_SIREN,
-    "name": "CA du Pays de Saint-Omer",
-    "population": 104937,
-}
-CCPL: dict[str, Any] = {"siren": CCPL_SIREN, "name": "CC du Pays de Lumbres", "population": 24187}
 
 
 def application(**centre: Any) -> dict[str, Any]:
@@ -45,14 +35,6 @@ def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     assert body["status"] == status
     assert body["detail"]
     return body
-
-
-async def register_epcis(client: httpx.AsyncClient, agency: dict[str, str]) -> None:
-    for epci, communes in ((CAPSO, ["62765", "62525"]), (CCPL, ["62534"])):
-        response = await client.post(
-            f"{API}/epcis", json={**epci, "communes": communes}, headers=agency
-        )
-        assert response.status_code == 201, response.text
 
 
 async def submit(client: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
@@ -121,9 +103,8 @@ async def test_bad_epcis_are_refused_field_by_field(
 
 
 async def test_an_application_is_pending_until_the_agency_approves_it(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     submitted = await submit(client, application())
     assert submitted["status"] == "pending"
     assert submitted["centre"]["epci_name"] == CCPL["name"]
@@ -160,9 +141,8 @@ async def test_an_application_is_pending_until_the_agency_approves_it(
 
 
 async def test_the_membership_lifecycle_and_its_history(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     centre_id = await member(client, agency)
     base = f"{API}/centres/{centre_id}"
 
@@ -206,9 +186,8 @@ async def test_the_membership_lifecycle_and_its_history(
 
 
 async def test_rejection_frees_the_pivot_for_a_new_application(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     first = await submit(client, application())
     duplicate = problem(await client.post(f"{API}/applications", json=application()), 409)
     assert first["centre_id"] in duplicate["detail"]
@@ -222,9 +201,8 @@ async def test_rejection_frees_the_pivot_for_a_new_application(
 
 
 async def test_the_placeholder_pivot_is_never_a_duplicate(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     for name in ("France services de Saint-Omer", "France services d'Arques"):
         await submit(
             client,
@@ -259,18 +237,20 @@ async def test_the_placeholder_pivot_is_never_a_duplicate(
     ],
 )
 async def test_bad_centres_are_refused_with_the_field_named(
-    client: httpx.AsyncClient, agency: dict[str, str], change: dict[str, Any], field: str
+    client: httpx.AsyncClient,
+    agency: dict[str, str],
+    change: dict[str, Any],
+    field: str,
+    epcis: None,
 ) -> None:
-    await register_epcis(client, agency)
     refused = problem(await client.post(f"{API}/applications", json=application(**change)), 422)
     assert refused["errors"][0]["field"] == field
     assert (await client.get(f"{API}/centres")).json()["total"] == 0
 
 
 async def test_bad_applications_write_nothing(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     no_animator = {**application(), "animators": []}
     problem(await client.post(f"{API}/applications", json=no_animator), 422)
     bad_email = {**application(), "animators": [{"name": "A", "email": "a@"}]}
@@ -326,9 +306,8 @@ async def test_unknown_ids_are_404(client: httpx.AsyncClient, agency: dict[str, 
 
 
 async def test_centres_are_listed_by_status_and_epci_with_a_total(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     await member(client, agency)
     await submit(
         client,
@@ -355,9 +334,8 @@ async def test_centres_are_listed_by_status_and_epci_with_a_total(
 
 
 async def test_the_agency_updates_a_centre(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     centre_id = await member(client, agency)
     base = f"{API}/centres/{centre_id}"
     problem(await client.patch(base, json={"workstations": 12}), 401)
@@ -375,9 +353,8 @@ async def test_the_agency_updates_a_centre(
 
 
 async def test_the_agency_manages_animators(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     centre_id = await member(client, agency)
     base = f"{API}/centres/{centre_id}/animators"
     problem(await client.get(base), 401)
@@ -414,9 +391,8 @@ async def test_the_agency_manages_animators(
 
 
 async def test_approval_needs_an_animator(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     submitted = await submit(client, application())
     centre_id = submitted["centre_id"]
     base = f"{API}/centres/{centre_id}/animators"

@@ -9,7 +9,9 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from .test_registry_api import API, problem, register_epcis
+from services.registry.tests.samples import API
+
+from .test_registry_api import problem
 
 pytestmark = pytest.mark.integration
 
@@ -41,9 +43,8 @@ async def outbox_types(app: FastAPI) -> Counter[str]:
 
 
 async def test_a_file_then_its_animators_then_its_approvals(
-    app: FastAPI, client: httpx.AsyncClient, agency: dict[str, str]
+    app: FastAPI, client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     rows = await imported(client, agency, 30)
     assert [row["line"] for row in rows] == list(range(2, 32))
     assert {row["epci_siren"] for row in rows} == {"246201016"}
@@ -91,9 +92,8 @@ async def test_a_file_then_its_animators_then_its_approvals(
 
 
 async def test_one_that_cannot_be_approved_and_none_is(
-    app: FastAPI, client: httpx.AsyncClient, agency: dict[str, str]
+    app: FastAPI, client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     rows = await imported(client, agency, 3)
     team = [
         {"centre_id": row["centre_id"], "name": "Alex", "email": "alex@lieux.example"}
@@ -141,9 +141,8 @@ async def test_one_that_cannot_be_approved_and_none_is(
 
 
 async def test_animators_all_or_none(
-    app: FastAPI, client: httpx.AsyncClient, agency: dict[str, str]
+    app: FastAPI, client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     rows = await imported(client, agency, 2)
     twice = [
         {"centre_id": rows[0]["centre_id"], "name": "Alex", "email": "alex@lieux.example"},
@@ -165,9 +164,8 @@ async def test_animators_all_or_none(
 
 
 async def test_a_place_twice_in_a_file_or_already_in_the_registry_is_refused(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     siret = "24620101600077"
     twice = places(2, pivot=siret)
     refused = problem(

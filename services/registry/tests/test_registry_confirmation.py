@@ -18,7 +18,8 @@ from crnt_shared.testing import app_client, started, wait_until
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 
-from services.registry.tests.test_registry_api import application, problem, register_epcis
+from services.registry.tests.samples import register_epcis
+from services.registry.tests.test_registry_api import application, problem
 from tests.fixtures import fresh_topic
 
 pytestmark = pytest.mark.integration

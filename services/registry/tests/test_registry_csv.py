@@ -7,7 +7,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from crnt_registry.csv_io import COLUMNS, parse, render
-from crnt_registry.domain import MembershipStatus
+from crnt_registry.domain import CentreDraft, MembershipStatus
 from crnt_registry.repository import Centre
 
 DATA = Path(__file__).with_name("data")
@@ -24,6 +24,21 @@ def test_the_standards_example_row_is_valid() -> None:
     assert row.centre.epci_siren is None
 
 
+def member_in_reims(facts: CentreDraft) -> Centre:
+    """A member centre of the Grand Reims with these facts, as the registry would store it."""
+    now = datetime.now(UTC)
+    return Centre(
+        id=uuid4(),
+        status=MembershipStatus.MEMBER,
+        facts=facts,
+        epci_siren="200067213",
+        epci_name="CU du Grand Reims",
+        date_maj=date(2024, 4, 2),
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def test_the_saint_omer_places_are_valid() -> None:
     rows, errors = parse((DATA / "pays-de-saint-omer-lieux.csv").read_bytes())
     assert errors == []
@@ -32,17 +47,7 @@ def test_the_saint_omer_places_are_valid() -> None:
 
 def test_render_then_parse_gives_the_same_facts() -> None:
     [row], _ = parse((DATA / "exemple-valide.csv").read_bytes())
-    now = datetime.now(UTC)
-    centre = Centre(
-        id=uuid4(),
-        status=MembershipStatus.MEMBER,
-        facts=row.centre.model_copy(update={"epci_siren": "200067213"}),
-        epci_siren="200067213",
-        epci_name="CU du Grand Reims",
-        date_maj=date(2024, 4, 2),
-        created_at=now,
-        updated_at=now,
-    )
+    centre = member_in_reims(row.centre.model_copy(update={"epci_siren": "200067213"}))
     exported = render([centre])
     [again], errors = parse(exported.encode())
     assert errors == []
@@ -72,7 +77,6 @@ def test_invalid_rows_are_reported_with_their_line_and_reason() -> None:
 
 def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised_and_read_back() -> None:
     [row], _ = parse((DATA / "exemple-valide.csv").read_bytes())
-    now = datetime.now(UTC)
     hostile = {
         "nom": '=HYPERLINK("http://evil.example","Cliquez")',
         "adresse": "+1+cmd|' /C calc'!A0",
@@ -89,16 +93,7 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised_and_read_back
     }
     hostile |= whitespace_first
     stored = facts.model_copy(update=whitespace_first)
-    centre = Centre(
-        id=uuid4(),
-        status=MembershipStatus.MEMBER,
-        facts=stored,
-        epci_siren="200067213",
-        epci_name="CU du Grand Reims",
-        date_maj=date(2024, 4, 2),
-        created_at=now,
-        updated_at=now,
-    )
+    centre = member_in_reims(stored)
     exported = render([centre])
     rendered = next(csv.DictReader(io.StringIO(exported, newline="")))
     for name, value in hostile.items():

@@ -11,13 +11,8 @@ from crnt_shared.erasure import address_digest
 from crnt_shared.testing import wait_until
 from fastapi import FastAPI
 
-from services.registry.tests.test_registry_api import (
-    API,
-    application,
-    member,
-    problem,
-    register_epcis,
-)
+from services.registry.tests.samples import API
+from services.registry.tests.test_registry_api import application, member, problem
 
 pytestmark = pytest.mark.integration
 
@@ -37,9 +32,12 @@ async def _all_published(app: FastAPI) -> bool:
 
 
 async def test_the_agency_erases_an_animator_of_a_withdrawn_centre(
-    app: FastAPI, client: httpx.AsyncClient, agency: dict[str, str], copil: dict[str, str]
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    agency: dict[str, str],
+    copil: dict[str, str],
+    epcis: None,
 ) -> None:
-    await register_epcis(client, agency)
     centre_id = await member(client, agency)
     animators = (await client.get(f"{API}/centres/{centre_id}/animators", headers=agency)).json()
     animator_id = animators["items"][0]["id"]
@@ -95,9 +93,8 @@ async def test_the_agency_erases_an_animator_of_a_withdrawn_centre(
 
 
 async def test_a_person_who_animates_a_member_centre_too_is_not_erased(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     first = await member(client, agency)
     await member(client, agency, pivot="00000000000000", nom="Médiathèque de Lumbres")
     await client.post(f"{API}/centres/{first}/withdraw", json={"reason": "closed"}, headers=agency)

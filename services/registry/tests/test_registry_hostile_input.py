@@ -7,15 +7,16 @@ import jsonschema
 import pytest
 from crnt_shared.http import PROBLEM_JSON
 
-from .test_registry_api import API, application, problem, register_epcis
+from services.registry.tests.samples import API
+
+from .test_registry_api import application, problem
 
 pytestmark = pytest.mark.integration
 
 
 async def test_a_nul_character_in_an_anonymous_application_is_refused(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     body = problem(await client.post(f"{API}/applications", json=application(nom="Cyber\x00")), 422)
     assert "U+0000" in body["detail"]
     assert (await client.get(f"{API}/centres")).json()["total"] == 0

@@ -4,7 +4,9 @@ SIREN fails its check digit and opening hours with impossible times are refused.
 import httpx
 import pytest
 
-from .test_registry_api import API, application, problem, register_epcis
+from services.registry.tests.samples import API
+
+from .test_registry_api import application, problem
 
 pytestmark = pytest.mark.integration
 
@@ -12,9 +14,8 @@ CSV_HEADER = "id,pivot,nom,commune,code_postal,code_insee,adresse,date_maj,typol
 
 
 async def test_an_unknown_typology_is_kept_with_a_warning(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     response = await client.post(
         f"{API}/applications", json=application(typologie=["RELAIS_LECTURE", "EPN", "MDH"])
     )
@@ -32,9 +33,8 @@ async def test_an_unknown_typology_is_kept_with_a_warning(
 
 
 async def test_a_siret_whose_siren_fails_and_impossible_hours_are_refused(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     siret = problem(
         await client.post(f"{API}/applications", json=application(pivot="10000000000008")), 422
     )
@@ -47,9 +47,8 @@ async def test_a_siret_whose_siren_fails_and_impossible_hours_are_refused(
 
 
 async def test_the_import_keeps_the_cartographys_typologies(
-    client: httpx.AsyncClient, agency: dict[str, str]
+    client: httpx.AsyncClient, agency: dict[str, str], epcis: None
 ) -> None:
-    await register_epcis(client, agency)
     content = "\r\n".join(
         [
             CSV_HEADER,

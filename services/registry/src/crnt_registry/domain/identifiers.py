@@ -2,6 +2,7 @@
 and INSEE codes, telephone numbers."""
 
 import re
+from collections.abc import Callable
 
 from crnt_shared.errors import RuleViolation as RuleViolation  # raised here, as before
 
@@ -56,25 +57,26 @@ def validate_pivot(value: str) -> str:
     )
 
 
-def validate_code_postal(value: str) -> str:
-    if not _CODE_POSTAL.match(value):
-        raise ValueError(f"a postal code has 5 digits; '{value}' does not")
-    return value
+def _matching(pattern: re.Pattern[str], refusal: str) -> Callable[[str], str]:
+    """A validator that keeps a value ``pattern`` matches and refuses any other, saying why
+    (``refusal``, in which ``{value}`` names the value)."""
+
+    def validate(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(refusal.format(value=value))
+        return value
+
+    return validate
 
 
-def validate_code_insee(value: str) -> str:
-    if not _CODE_INSEE.match(value):
-        raise ValueError(
-            f"'{value}' is not an INSEE commune code (5 characters such as 62765 or 2A004):"
-            " find it on https://www.insee.fr/fr/recherche/recherche-geographique"
-        )
-    return value
-
-
-def validate_telephone(value: str) -> str:
-    if not _TELEPHONE.match(value):
-        raise ValueError(
-            f"'{value}' is not in the international format the standard asks for"
-            " (e.g. +33321129494: country code, no leading 0, no spaces)"
-        )
-    return value
+validate_code_postal = _matching(_CODE_POSTAL, "a postal code has 5 digits; '{value}' does not")
+validate_code_insee = _matching(
+    _CODE_INSEE,
+    "'{value}' is not an INSEE commune code (5 characters such as 62765 or 2A004):"
+    " find it on https://www.insee.fr/fr/recherche/recherche-geographique",
+)
+validate_telephone = _matching(
+    _TELEPHONE,
+    "'{value}' is not in the international format the standard asks for"
+    " (e.g. +33321129494: country code, no leading 0, no spaces)",
+)
