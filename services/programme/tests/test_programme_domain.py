@@ -181,8 +181,7 @@ def test_action_illegal_transitions_name_the_states(
 
 def test_a_done_action_cannot_be_cancelled() -> None:
     with pytest.raises(
-        RuleViolation,
-        match="it can become cancelled only when proposed or planned or in_progress",
+        RuleViolation, match="it can become cancelled only when proposed or planned or in_progress"
     ):
         change_status(action(status=A.DONE), A.CANCELLED)
 

@@ -174,9 +174,7 @@ async def test_a_withdrawn_centre_leaves_the_open_actions_and_a_lost_lead_is_ann
 
     # A withdrawn centre cannot come back into an action.
     response = await client.patch(
-        f"{API}/actions/{joined}",
-        json={"participant_ids": [str(lumbres)]},
-        headers=agency,
+        f"{API}/actions/{joined}", json={"participant_ids": [str(lumbres)]}, headers=agency
     )
     assert response.status_code == 409
 

@@ -131,8 +131,7 @@ async def test_indicators_are_summed_by_axis_and_by_lead_centre_and_documented(
 
 
 @pytest.mark.parametrize(
-    "indicators",
-    [{"sessions": -1}, {"hours": 3}, {"hours": "1.25"}, {"people": 3}],
+    "indicators", [{"sessions": -1}, {"hours": 3}, {"hours": "1.25"}, {"people": 3}]
 )
 async def test_bad_indicators_are_a_422(
     client: httpx.AsyncClient,

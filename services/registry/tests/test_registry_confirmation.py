@@ -173,8 +173,7 @@ async def test_anonymous_applications_are_limited_per_client(
         )
         assert response.status_code == 201, response.text
     refused = problem(
-        await relay.post(f"{API}/applications", json=named("00000000000000", "p9@example.net")),
-        429,
+        await relay.post(f"{API}/applications", json=named("00000000000000", "p9@example.net")), 429
     )
     assert 3500 <= refused["retry_after"] <= 3600
     assert "retry in" in refused["detail"]

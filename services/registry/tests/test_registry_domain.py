@@ -96,8 +96,7 @@ def test_a_centre_in_the_network_keeps_one_animator() -> None:
 
 
 @pytest.mark.parametrize(
-    "siret",
-    ["43493312300029", "24620101600077", "78403517200021", "33507537000023"],
+    "siret", ["43493312300029", "24620101600077", "78403517200021", "33507537000023"]
 )
 def test_valid_sirets(siret: str) -> None:
     assert siret_valid(siret)

@@ -183,8 +183,7 @@ class Repository:
     async def programme(self, year: int, *, for_update: bool = False) -> Programme | None:
         lock = " FOR UPDATE" if for_update else ""
         row = await self.connection.fetchrow(
-            f"SELECT * FROM programmes WHERE year = $1{lock}",
-            year,
+            f"SELECT * FROM programmes WHERE year = $1{lock}", year
         )
         return None if row is None else _programme(row)
 
@@ -267,8 +266,7 @@ class Repository:
     async def action(self, action_id: UUID, *, for_update: bool = False) -> Action | None:
         lock = " FOR UPDATE" if for_update else ""
         row = await self.connection.fetchrow(
-            f"SELECT {_ACTION_COLUMNS} FROM actions WHERE id = $1{lock}",
-            action_id,
+            f"SELECT {_ACTION_COLUMNS} FROM actions WHERE id = $1{lock}", action_id
         )
         return None if row is None else _action(row)
 

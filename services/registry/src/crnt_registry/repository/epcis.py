@@ -47,8 +47,7 @@ class EpciSql(SqlBase):
         if row is None:
             return None
         communes = await self.connection.fetch(
-            "SELECT code_insee FROM epci_communes WHERE epci_siren = $1 ORDER BY code_insee",
-            siren,
+            "SELECT code_insee FROM epci_communes WHERE epci_siren = $1 ORDER BY code_insee", siren
         )
         return Epci(
             row["siren"], row["name"], row["population"], [r["code_insee"] for r in communes]
