@@ -13,6 +13,7 @@ from pydantic import Field
 
 from crnt_programme import commands, handlers
 from crnt_programme.api.common import Runtime, Strict, Text, Year
+from crnt_programme.api.documents import report_document
 from crnt_programme.api.views import (
     action_view,
     history_out,
@@ -21,7 +22,6 @@ from crnt_programme.api.views import (
     version_summary,
     whole_programme,
 )
-from crnt_programme.documents import report_document
 from crnt_programme.domain import totals_by_axis
 
 router = APIRouter(tags=["programmes"])
