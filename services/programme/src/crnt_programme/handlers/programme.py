@@ -2,7 +2,7 @@
 version), amended."""
 
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import fields
 from uuid import UUID
 
 from crnt_shared.contracts.programme import (
@@ -32,6 +32,9 @@ from crnt_programme.handlers.common import (
 )
 from crnt_programme.handlers.facts import action_facts
 from crnt_programme.repository import Programme, Version
+
+#: What a version records of its decision, besides its snapshot.
+_DECISION_FIELDS = {field.name for field in fields(Version)} - {"snapshot"}
 
 
 async def submit_programme(command: SubmitProgramme, uow: ProgrammeUnitOfWork) -> Programme:
@@ -73,18 +76,9 @@ async def validate_programme(command: ValidateProgramme, uow: ProgrammeUnitOfWor
         actions.append(action)
     centres = await repository.centres({c for action in actions for c in action.centre_ids})
     totals = totals_by_axis(actions)
-    version = Version(
+    data = ProgrammeValidatedData(
         year=programme.year,
         version=programme.version + 1,
-        validated_at=at,
-        decided_on=decided_on,
-        deciding_body=command.deciding_body,
-        decision_reference=command.decision_reference,
-        snapshot={},
-    )
-    data = ProgrammeValidatedData(
-        year=version.year,
-        version=version.version,
         validated_at=at,
         decided_on=decided_on,
         deciding_body=command.deciding_body,
@@ -94,7 +88,10 @@ async def validate_programme(command: ValidateProgramme, uow: ProgrammeUnitOfWor
         total=amount_from_cents(sum(totals.values())),
         actions=[validated_action(action, centres) for action in actions],
     )
-    version = replace(version, snapshot=data.model_dump(mode="json"))
+    # The version keeps the decision as the event tells it, and the whole event as its snapshot.
+    version = Version(
+        **data.model_dump(include=_DECISION_FIELDS), snapshot=data.model_dump(mode="json")
+    )
     await repository.add_version(version)
     await repository.set_programme_status(programme, status, by=command.by, version=version.version)
     await publish(uow, ProgrammeValidated, programme.year, data)
