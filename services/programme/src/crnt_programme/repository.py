@@ -56,23 +56,29 @@ _ACTION_COLUMNS = (
 )
 
 
+#: The columns an action reads as they are stored.
+_ACTION_AS_STORED = (
+    "id",
+    "year",
+    "title",
+    "description",
+    "lead_centre_id",
+    "starts_on",
+    "ends_on",
+    "estimated_cost_cents",
+    "needs_lead",
+    "actual_cost_cents",
+    "progress",
+    "progress_note",
+)
+
+
 def _action(row: Mapping[str, Any]) -> Action:
     return Action(
-        id=row["id"],
-        year=row["year"],
+        **{name: row[name] for name in _ACTION_AS_STORED},
         axis=Axis(row["axis"]),
-        title=row["title"],
-        description=row["description"],
-        lead_centre_id=row["lead_centre_id"],
         participant_ids=tuple(row["participant_ids"]),
-        starts_on=row["starts_on"],
-        ends_on=row["ends_on"],
-        estimated_cost_cents=row["estimated_cost_cents"],
         status=ActionStatus(row["status"]),
-        needs_lead=row["needs_lead"],
-        actual_cost_cents=row["actual_cost_cents"],
-        progress=row["progress"],
-        progress_note=row["progress_note"],
         nature=Nature(row["nature"]),
         indicators=Indicators(row["sessions"], row["people_reached"], row["hours_tenths"]),
     )

@@ -38,6 +38,18 @@ _DEFAULTS = {
 }
 
 
+#: The columns a centre reads as they are stored, besides its status and facts.
+_CENTRE_AS_STORED = (
+    "id",
+    "epci_siren",
+    "epci_name",
+    "date_maj",
+    "created_at",
+    "updated_at",
+    "member_since",
+)
+
+
 def _centre(row: Any) -> Centre:
     values = {name: row[name] for name in CORE_FIELDS}
     values.update(row["details"])
@@ -47,17 +59,8 @@ def _centre(row: Any) -> Centre:
             values[name] = list(default) if isinstance(default, list) else default
     # Stored facts were valid when written: load them as they are.
     facts = CentreDraft.model_construct(given, **values)
-    return Centre(
-        id=row["id"],
-        status=MembershipStatus(row["status"]),
-        facts=facts,
-        epci_siren=row["epci_siren"],
-        epci_name=row["epci_name"],
-        date_maj=row["date_maj"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        member_since=row["member_since"],
-    )
+    as_stored = {name: row[name] for name in _CENTRE_AS_STORED}
+    return Centre(status=MembershipStatus(row["status"]), facts=facts, **as_stored)
 
 
 def _details(facts: CentreDraft) -> dict[str, Any]:
