@@ -73,25 +73,27 @@ class ExpireApplications:
 class DecideApplication:
     application_id: UUID
     action: MembershipAction
-    actor: str
+    #: Who decides, as the history names them.
+    by: str
     reason: str | None = None
-    by: ActorRef | None = None
+    #: Who decides: the person or the service account.
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
 class ChangeMembership:
     centre_id: UUID
     action: MembershipAction
-    actor: str
+    by: str
     reason: str
-    by: ActorRef | None = None
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
 class ApproveApplications:
     application_ids: list[UUID]
-    actor: str
-    by: ActorRef | None = None
+    by: str
+    actor: ActorRef | None = None
 
 
 # Centres
@@ -101,7 +103,7 @@ class ApproveApplications:
 class UpdateCentre:
     centre_id: UUID
     changes: dict[str, Any]
-    by: ActorRef | None = None
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ class ImportCentres:
 class AddAnimator:
     centre_id: UUID
     animator: AnimatorDraft
-    by: ActorRef | None = None
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -134,14 +136,14 @@ class UpdateAnimator:
     animator_id: UUID
     name: str | None = None
     email: str | None = None
-    by: ActorRef | None = None
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
 class RemoveAnimator:
     centre_id: UUID
     animator_id: UUID
-    by: ActorRef | None = None
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -153,14 +155,14 @@ class NewAnimator:
 @dataclass(frozen=True)
 class AddAnimators:
     animators: Sequence[NewAnimator]
-    by: ActorRef | None = None
+    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
 class EraseAnimator:
     centre_id: UUID
     animator_id: UUID
-    by: ActorRef | None = None
+    actor: ActorRef | None = None
 
 
 # Results

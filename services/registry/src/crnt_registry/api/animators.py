@@ -59,7 +59,7 @@ async def add_animator(
 ) -> dict[str, Any]:
     """The agency, or an animator of the centre, adds a colleague."""
     await for_centre(runtime, actor, centre_id)
-    command = commands.AddAnimator(centre_id, body, by=actor.ref)
+    command = commands.AddAnimator(centre_id, body, actor=actor.ref)
     return animator_out(await runtime.run(handlers.add_animator, command))
 
 
@@ -70,7 +70,7 @@ async def add_animators(body: Animators, actor: Agency, runtime: Runtime) -> dic
     ``POST /centres/{id}/animators`` would for each."""
     command = commands.AddAnimators(
         [commands.NewAnimator(animator.centre_id, animator) for animator in body.animators],
-        by=actor.ref,
+        actor=actor.ref,
     )
     added = await runtime.run(handlers.add_animators, command)
     return {
@@ -88,7 +88,9 @@ async def update_animator(
     runtime: Runtime,
 ) -> dict[str, Any]:
     await for_centre(runtime, actor, centre_id)
-    command = commands.UpdateAnimator(centre_id, animator_id, body.name, body.email, by=actor.ref)
+    command = commands.UpdateAnimator(
+        centre_id, animator_id, body.name, body.email, actor=actor.ref
+    )
     return animator_out(await runtime.run(handlers.update_animator, command))
 
 
@@ -102,7 +104,7 @@ async def remove_animator(
         animators = await runtime.read(lambda r: r.animators(centre_id))
         if any(a.id == animator_id and str(person_id_for(a.email)) == actor.id for a in animators):
             raise forbidden("An animator cannot remove themselves: ask a colleague or the agency.")
-    command = commands.RemoveAnimator(centre_id, animator_id, by=actor.ref)
+    command = commands.RemoveAnimator(centre_id, animator_id, actor=actor.ref)
     await runtime.run(handlers.remove_animator, command)
     return Response(status_code=204)
 
@@ -114,7 +116,7 @@ async def erase_animator(
     """The agency erases an animator of a rejected, expired or withdrawn centre (RGPD): the
     registry keeps a pseudonym, and every service erases its copies on the event it
     publishes. Erasing again changes nothing."""
-    command = commands.EraseAnimator(centre_id, animator_id, by=actor.ref)
+    command = commands.EraseAnimator(centre_id, animator_id, actor=actor.ref)
     erased = await runtime.run(handlers.erase_animator, command)
     return {
         "animator_id": str(erased.animator_id),

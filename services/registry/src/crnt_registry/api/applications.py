@@ -137,7 +137,9 @@ async def approve(
     body: Annotated[Decision | None, Body()] = None,
 ) -> dict[str, Any]:
     by = (body.by if body else None) or actor.label
-    command = commands.DecideApplication(application_id, MembershipAction.APPROVE, by, by=actor.ref)
+    command = commands.DecideApplication(
+        application_id, MembershipAction.APPROVE, by, actor=actor.ref
+    )
     centre = await runtime.run(handlers.decide_application, command)
     return {"application_id": str(application_id), **decision_out(centre)}
 
@@ -149,7 +151,7 @@ async def approve_many(body: Approvals, actor: Agency, runtime: Runtime) -> dict
     transaction: if one cannot be (unknown, decided, its centre has no animator), none is,
     and the refusal lists each of them."""
     command = commands.ApproveApplications(
-        body.application_ids, body.by or actor.label, by=actor.ref
+        body.application_ids, body.by or actor.label, actor=actor.ref
     )
     centres = await runtime.run(handlers.approve_applications, command)
     return {"approved": len(centres), "items": [decision_out(c) for c in centres]}
@@ -160,7 +162,11 @@ async def reject(
     application_id: UUID, actor: Agency, body: Reasoned, runtime: Runtime
 ) -> dict[str, Any]:
     command = commands.DecideApplication(
-        application_id, MembershipAction.REJECT, body.by or actor.label, body.reason, by=actor.ref
+        application_id,
+        MembershipAction.REJECT,
+        body.by or actor.label,
+        body.reason,
+        actor=actor.ref,
     )
     centre = await runtime.run(handlers.decide_application, command)
     return {"application_id": str(application_id), **decision_out(centre)}

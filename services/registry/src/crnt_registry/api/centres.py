@@ -172,5 +172,5 @@ async def update_centre(
                 f"An animator changes the centre's own facts only; {', '.join(others)}"
                 " can be changed by the agency."
             )
-    command = commands.UpdateCentre(centre_id, changes, by=actor.ref)
+    command = commands.UpdateCentre(centre_id, changes, actor=actor.ref)
     return centre_out(await runtime.run(handlers.update_centre, command))

@@ -21,7 +21,7 @@ def _membership_route(action: MembershipAction) -> None:
         centre_id: UUID, actor: Agency, body: Reasoned, runtime: Runtime
     ) -> dict[str, Any]:
         command = commands.ChangeMembership(
-            centre_id, action, body.by or actor.label, body.reason, by=actor.ref
+            centre_id, action, body.by or actor.label, body.reason, actor=actor.ref
         )
         return decision_out(await runtime.run(handlers.change_membership, command))
 

@@ -32,7 +32,7 @@ async def add_animator(command: AddAnimator, uow: RegistryUnitOfWork) -> Animato
         confirmed_at=utcnow(),
     )
     await repository.add_animator(animator)
-    await _publish_animator(uow, AnimatorAdded, centre, animator, by=command.by)
+    await _publish_animator(uow, AnimatorAdded, centre, animator, actor=command.actor)
     return animator
 
 
@@ -55,7 +55,7 @@ async def update_animator(command: UpdateAnimator, uow: RegistryUnitOfWork) -> A
     await repository.update_animator(updated)
     previous = current.email if current.email != updated.email else None
     await _publish_animator(
-        uow, AnimatorUpdated, centre, updated, previous_email=previous, by=command.by
+        uow, AnimatorUpdated, centre, updated, previous_email=previous, actor=command.actor
     )
     return updated
 
@@ -66,7 +66,7 @@ async def remove_animator(command: RemoveAnimator, uow: RegistryUnitOfWork) -> N
     animator = _animator(animators, command.animator_id, centre.id)
     ensure_animator_removable(centre.status, len(animators))
     await repository.remove_animator(animator.id)
-    await _publish_animator(uow, AnimatorRemoved, centre, animator, by=command.by)
+    await _publish_animator(uow, AnimatorRemoved, centre, animator, actor=command.actor)
 
 
 async def _publish_animator(
@@ -75,13 +75,13 @@ async def _publish_animator(
     centre: Centre,
     animator: Animator,
     previous_email: str | None = None,
-    by: ActorRef | None = None,
+    actor: ActorRef | None = None,
 ) -> None:
     data = AnimatorChangeData(
         centre=centre_facts(centre),
         animator=animator_fact(animator),
         previous_email=previous_email,
-        actor=by,
+        actor=actor,
     )
     await publish(uow, contract, centre.id, data)
     await uow.commit()

@@ -228,20 +228,20 @@ async def _apply_transition(
     """The centre's new status, its history line, the application's decision and the event,
     not committed (an expiry commits many at once)."""
     repository = uow.repository
-    action, actor, reason, by = change.action, change.actor, change.reason, change.by
+    action, by, reason, actor = change.action, change.by, change.reason, change.actor
     centre = await existing_centre(repository, centre_id, for_update=True)
     status = next_status(centre.status, action)
     animators = await repository.animators(centre_id)
     if action is MembershipAction.APPROVE:
         ensure_approvable(len(animators))
     transition = Transition(
-        centre_id, action.value, centre.status, status, reason, actor, utcnow(), by
+        centre_id, action.value, centre.status, status, reason, by, utcnow(), actor
     )
     await repository.set_status(centre_id, status)
     await repository.record_transition(transition)
     if application is not None and action in (MembershipAction.APPROVE, MembershipAction.REJECT):
         outcome = "approved" if action is MembershipAction.APPROVE else "rejected"
-        decision = Decision(outcome, actor, reason, transition.at)
+        decision = Decision(outcome, by, reason, transition.at)
         await repository.decide_applications([application.id], decision)
     changed = await existing_centre(repository, centre_id)
     data = membership_change(

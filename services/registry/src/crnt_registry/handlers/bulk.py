@@ -180,14 +180,14 @@ async def approve_applications(
             MembershipStatus.PENDING,
             MembershipStatus.MEMBER,
             None,
-            command.actor,
-            at,
             command.by,
+            at,
+            command.actor,
         )
         for c in approved
     ]
     await repository.record_transitions(transitions)
-    await repository.decide_applications(ids, Decision("approved", command.actor, None, at))
+    await repository.decide_applications(ids, Decision("approved", command.by, None, at))
     changes = zip(ids, approved, transitions, strict=True)
     await uow.publish_many(
         [
@@ -258,7 +258,7 @@ async def add_animators(command: AddAnimators, uow: RegistryUnitOfWork) -> list[
                 AnimatorChangeData(
                     centre=centre_facts(centres[animator.centre_id]),
                     animator=animator_fact(animator),
-                    actor=command.by,
+                    actor=command.actor,
                 ),
             )
             for animator in added

@@ -44,7 +44,7 @@ async def update_centre(command: UpdateCentre, uow: RegistryUnitOfWork) -> Centr
         changed=changed,
         centre=centre_facts(updated),
         animators=animator_facts(animators),
-        actor=command.by,
+        actor=command.actor,
     )
     await publish(uow, CentreUpdated, centre.id, data)
     await uow.commit()

@@ -57,7 +57,7 @@ async def erase_animator(command: EraseAnimator, uow: RegistryUnitOfWork) -> Era
         salt=salt,
         email_digest=address_digest(email, salt),
         at=now,
-        actor=command.by,
+        actor=command.actor,
     )
     await publish(uow, PersonErased, command.centre_id, data)
     await uow.commit()
