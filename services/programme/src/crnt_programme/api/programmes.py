@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Path, Response
 from pydantic import Field
 
 from crnt_programme import commands, handlers
-from crnt_programme.api.common import Runtime, Strict, Text, Year
+from crnt_programme.api.common import ProgrammeRuntime, Runtime, Strict, Text, Year
 from crnt_programme.api.documents import report_document
 from crnt_programme.api.views import (
     action_view,
@@ -59,10 +59,7 @@ async def get_programme(year: Year, runtime: Runtime) -> dict[str, Any]:
 async def programme_report(year: Year, runtime: Runtime) -> dict[str, Any]:
     """By axis and by centre: actions by status, planned vs actual cost, progress (état
     d'avancement) and indicators (sessions, people reached, hours)."""
-    programme, actions, centres = await whole_programme(runtime, year)
-    leads = {a.lead_centre_id for a in actions if a.lead_centre_id is not None}
-    named = {**centres, **await runtime.read(lambda r: r.centres(leads))}
-    return report_out(programme, actions, named)
+    return await _report(runtime, year)
 
 
 @router.get(
@@ -75,15 +72,20 @@ async def programme_report_document(
 ) -> Response:
     """The progress and activity report (bilan) of the year, as a spreadsheet or a PDF
     with its charts."""
-    programme, actions, centres = await whole_programme(runtime, year)
-    leads = {a.lead_centre_id for a in actions if a.lead_centre_id is not None}
-    named = {**centres, **await runtime.read(lambda r: r.centres(leads))}
-    content = render(report_document(report_out(programme, actions, named)), fmt)
+    content = render(report_document(await _report(runtime, year)), fmt)
     return Response(
         content,
         media_type=MEDIA[fmt],
         headers={"Content-Disposition": f'attachment; filename="programme-{year}-bilan.{fmt}"'},
     )
+
+
+async def _report(runtime: ProgrammeRuntime, year: int) -> dict[str, Any]:
+    """The report's body, with the name of every lead centre (those that left too)."""
+    programme, actions, centres = await whole_programme(runtime, year)
+    leads = {a.lead_centre_id for a in actions if a.lead_centre_id is not None}
+    named = {**centres, **await runtime.read(lambda r: r.centres(leads))}
+    return report_out(programme, actions, named)
 
 
 @router.post("/programmes/{year}/submit")
@@ -107,12 +109,7 @@ async def validate(
     """The steering committee validates the submitted programme: a new immutable version."""
     given = body or ValidationIn()
     command = commands.ValidateProgramme(
-        year,
-        deciding_body=given.deciding_body,
-        decided_on=given.decided_on,
-        decision_reference=given.decision_reference,
-        by=actor.label,
-        actor=actor.ref,
+        year, **given.model_dump(), by=actor.label, actor=actor.ref
     )
     return (await runtime.run(handlers.validate_programme, command)).snapshot
 
