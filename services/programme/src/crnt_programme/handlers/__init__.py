@@ -1,7 +1,8 @@
 """The programme's use cases: one function per command or event, each in one unit of work
 (:data:`~crnt_programme.handlers.common.ProgrammeUnitOfWork`) that writes the state change and the
 events describing it, or nothing at all. By area: actions, the programme, membership,
-erasure (RGPD). Their commands are in :mod:`crnt_programme.commands`.
+erasure (RGPD). Their commands are in :mod:`crnt_programme.commands`; what they share is in
+``common`` (loading, refusing, publishing), what their events carry in ``facts``.
 
 Locks are always taken in the same order, the programme's row before its actions' rows, so
 that two requests on one year never deadlock.

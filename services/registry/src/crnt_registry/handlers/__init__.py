@@ -1,7 +1,8 @@
 """The registry's use cases: one function per command of :mod:`crnt_registry.commands`, each in
 one unit of work (:data:`~crnt_registry.handlers.common.RegistryUnitOfWork`) that writes the state
 change and the events describing it, or nothing at all. By area: EPCIs, applications and
-membership, centres, animators; many at once (``bulk``); erasure (RGPD)."""
+membership, centres, animators; many at once (``bulk``); erasure (RGPD). What they share is in
+``common`` (loading, refusing, publishing), what their events carry in ``facts``."""
 
 from crnt_registry.handlers.animators import add_animator, remove_animator, update_animator
 from crnt_registry.handlers.applications import (
