@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 from crnt_identity import handlers
 from crnt_identity.domain import Standing, safe_return_to
 from crnt_identity.mailer import SignInMailer
-from crnt_identity.repository import Repository
+from crnt_identity.repository import IdentityRepository
 from crnt_identity.settings import IdentitySettings
 
 T = TypeVar("T")
@@ -63,7 +63,7 @@ class PersonIn(_Strict):
 
 
 def build_router(
-    runtime: ServiceRuntime,
+    runtime: ServiceRuntime[IdentityRepository],
     settings: IdentitySettings,
     policy: handlers.TokenPolicy,
     mailer: SignInMailer,
@@ -141,9 +141,11 @@ def build_router(
     @router.get("/people", dependencies=[agency], tags=["people"])
     async def people() -> dict[str, Any]:
         """Agency staff and COPIL members (animators come from the registry)."""
-        async with runtime.pool.acquire() as connection:
-            repository = Repository(connection)
-            found = [await handlers.standing_of(repository, p) for p in await repository.people()]
+
+        async def standings(repository: IdentityRepository) -> list[Standing]:
+            return [await handlers.standing_of(repository, p) for p in await repository.people()]
+
+        found = await runtime.read(standings)
         return {"items": [_person(who) for who in found], "total": len(found)}
 
     @router.post("/people", status_code=201, tags=["people"])
@@ -152,12 +154,8 @@ def build_router(
         command = handlers.AddPerson(
             str(body.email), body.display_name, frozenset(Role(r) for r in body.roles), actor
         )
-        await run(handlers.add_person, command)
-        async with runtime.pool.acquire() as connection:
-            repository = Repository(connection)
-            person = await repository.person_by_email(str(body.email).lower())
-            assert person is not None
-            return _person(await handlers.standing_of(repository, person))
+        person = await run(handlers.add_person, command)
+        return _person(await runtime.read(lambda r: handlers.standing_of(r, person)))
 
     @router.delete("/people/{person_id}", status_code=204, tags=["people"])
     async def remove_person(actor: Annotated[Actor, agency], person_id: UUID) -> Response:
@@ -167,8 +165,7 @@ def build_router(
 
     @router.get("/keys", tags=["keys"], summary="The public signing keys (JWKS)")
     async def jwks() -> dict[str, Any]:
-        async with runtime.pool.acquire() as connection:
-            live = [k for k in await Repository(connection).signing_keys() if k.retired_at is None]
+        live = [k for k in await runtime.read(lambda r: r.signing_keys()) if k.retired_at is None]
         return {"keys": [key.public_jwk for key in live]}
 
     return router

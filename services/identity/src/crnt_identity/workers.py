@@ -12,6 +12,7 @@ from crnt_shared.runtime import ServiceRuntime
 from crnt_shared.worker import Worker
 
 from crnt_identity import handlers
+from crnt_identity.repository import IdentityRepository
 from crnt_identity.settings import IdentitySettings
 
 log = structlog.get_logger(__name__)
@@ -27,7 +28,7 @@ def key_policy(settings: IdentitySettings, *, announce_all: bool) -> handlers.Ma
     )
 
 
-async def prepare(runtime: ServiceRuntime, settings: IdentitySettings) -> None:
+async def prepare(runtime: ServiceRuntime[IdentityRepository], settings: IdentitySettings) -> None:
     """Before identity serves: a key that signs (every key announced again), and the people of
     ``CRNT_AGENCY_EMAILS`` and ``CRNT_COPIL_EMAILS`` with their roles."""
     async with runtime.unit_of_work() as uow:
@@ -44,7 +45,9 @@ async def prepare(runtime: ServiceRuntime, settings: IdentitySettings) -> None:
 
 
 class KeyKeeper(Worker):
-    def __init__(self, runtime: ServiceRuntime, settings: IdentitySettings) -> None:
+    def __init__(
+        self, runtime: ServiceRuntime[IdentityRepository], settings: IdentitySettings
+    ) -> None:
         super().__init__("identity-keys")
         self._runtime = runtime
         self._settings = settings

@@ -1,32 +1,21 @@
 """Identity's SQL (asyncpg): people, the registry's read model, links, sessions and keys."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from crnt_shared.auth import Role
 from crnt_shared.db import Connection
+from crnt_shared.erasure import digest_matches, forget_published_events
 
 from crnt_identity.domain import Animation, Person
+from crnt_identity.repository.records import Session, SigningKey
 
-
-@dataclass(frozen=True)
-class SigningKey:
-    kid: str
-    private_pem: bytes
-    public_jwk: dict[str, Any]
-    created_at: datetime
-    signs_from: datetime
-    retired_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Session:
-    id: UUID
-    person_id: UUID
-    expires_at: datetime
-    ended_at: datetime | None
+_ERASED_ADDRESSES = f"""
+SELECT email AS address FROM animators WHERE animator_id = $1
+UNION SELECT email FROM animators WHERE {digest_matches("email", "$2", "$3")}
+UNION SELECT email FROM people WHERE {digest_matches("email", "$2", "$3")}
+"""
 
 
 def _person(row: Any) -> Person:
@@ -277,3 +266,30 @@ class Repository:
             str(person_id),
             revoked_before,
         )
+
+    # Erasure
+
+    async def erased_addresses(self, animator_id: UUID, salt: str, email_digest: str) -> list[str]:
+        rows = await self.connection.fetch(_ERASED_ADDRESSES, animator_id, salt, email_digest)
+        return sorted({row["address"] for row in rows})
+
+    async def forget_animator(self, animator_id: UUID, addresses: list[str]) -> None:
+        await self.connection.execute(
+            "DELETE FROM animators WHERE animator_id = $1 OR email = ANY($2::text[])",
+            animator_id,
+            addresses,
+        )
+
+    async def people_without_roles(self, addresses: list[str]) -> list[UUID]:
+        rows = await self.connection.fetch(
+            "SELECT id FROM people WHERE email = ANY($1::text[]) AND roles = '{}'", addresses
+        )
+        return [row["id"] for row in rows]
+
+    async def delete_person(self, person_id: UUID) -> None:
+        await self.connection.execute("DELETE FROM sign_in_links WHERE person_id = $1", person_id)
+        await self.connection.execute("DELETE FROM sessions WHERE person_id = $1", person_id)
+        await self.connection.execute("DELETE FROM people WHERE id = $1", person_id)
+
+    async def forget_published_events(self, addresses: list[str]) -> int:
+        return await forget_published_events(self.connection, addresses)
