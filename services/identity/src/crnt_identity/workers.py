@@ -2,7 +2,6 @@
 purges the rate-limit counters whose window ended; and what identity prepares before it serves:
 a signing key announced, the first people of each role."""
 
-import asyncio
 from datetime import timedelta
 
 import structlog
@@ -45,6 +44,9 @@ async def prepare(runtime: ServiceRuntime[IdentityRepository], settings: Identit
 
 
 class KeyKeeper(Worker):
+    #: A failed round is retried after the next check's wait.
+    retry = None
+
     def __init__(
         self, runtime: ServiceRuntime[IdentityRepository], settings: IdentitySettings
     ) -> None:
@@ -52,16 +54,14 @@ class KeyKeeper(Worker):
         self._runtime = runtime
         self._settings = settings
 
-    async def run(self) -> None:
-        while True:
-            await self.sleep(self._settings.key_check_seconds)
-            try:
-                async with self._runtime.unit_of_work() as uow:
-                    await handlers.maintain_keys(
-                        key_policy(self._settings, announce_all=False), uow
-                    )
-                await RateLimiter(self._runtime.pool).purge()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("signing keys not maintained, retrying", error=repr(error))
+    async def wait_for_work(self) -> None:
+        await self.sleep(self._settings.key_check_seconds)
+
+    async def round(self) -> float:
+        async with self._runtime.unit_of_work() as uow:
+            await handlers.maintain_keys(key_policy(self._settings, announce_all=False), uow)
+        await RateLimiter(self._runtime.pool).purge()
+        return 0.0
+
+    async def failed(self, error: Exception, retry_in: float) -> None:
+        log.warning("signing keys not maintained, retrying", error=repr(error))

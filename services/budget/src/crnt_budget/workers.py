@@ -1,4 +1,5 @@
-"""The recalculator: one task per service process that turns dirty years into new versions.
+"""The budget's background work: the recalculator, one task per service process that turns
+dirty years into new versions.
 
 Woken in-process by the event handlers (before their commit: the exclusive lock it takes waits
 for their transactions), it waits for a short quiet time (``debounce``) so that a burst of
@@ -23,15 +24,18 @@ from crnt_shared.runtime import ServiceRuntime
 from crnt_shared.worker import Worker
 
 from crnt_budget.handlers import recalculate_dirty_year
-from crnt_budget.repository import Repository
+from crnt_budget.repository import BudgetRepository
 
 log = structlog.get_logger(__name__)
 
 
 class Recalculator(Worker):
+    #: The causes of a failed round stay pending: retried at the next round, after this.
+    retry = Backoff(0.4, 30.0)
+
     def __init__(
         self,
-        runtime: ServiceRuntime,
+        runtime: ServiceRuntime[BudgetRepository],
         *,
         publish_topic: str,
         debounce_seconds: float,
@@ -57,8 +61,7 @@ class Recalculator(Worker):
         and wait for their own quiet time, else a steady stream would be computed one event
         at a time (each computation holds the handlers back while it runs).
         """
-        async with self._runtime.pool.acquire() as connection:
-            years = await Repository(connection).dirty_years()
+        years = await self._runtime.read(lambda repository: repository.dirty_years())
         done, changed = 0, 0
         for year in years:
             async with self._runtime.unit_of_work() as uow:
@@ -73,24 +76,7 @@ class Recalculator(Worker):
         self.pause_seconds = changed / self._share_events_per_second
         return done
 
-    async def run(self) -> None:
-        failures = 0
-        while True:
-            await self._wait()
-            try:
-                await self.run_pending()
-                failures = 0
-                if self.pause_seconds > 0:
-                    await asyncio.sleep(self.pause_seconds)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the causes stay pending: retried at the next round
-                failures += 1
-                delay = Backoff(0.4, 30.0).delay(failures)
-                log.exception("recalculation failed", error=repr(error), retry_in=delay)
-                await asyncio.sleep(delay)
-
-    async def _wait(self) -> None:
+    async def wait_for_work(self) -> None:
         """Until woken then quiet for ``debounce`` (at most ``max_delay``), or ``poll``."""
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
@@ -107,3 +93,13 @@ class Recalculator(Worker):
                 await asyncio.wait_for(self._wake.wait(), timeout=min(self._debounce, remaining))
             except TimeoutError:
                 return
+
+    async def round(self) -> float:
+        """The years dirty now, then the pace: a wake-up does not cut the pause short."""
+        await self.run_pending()
+        if self.pause_seconds > 0:
+            await asyncio.sleep(self.pause_seconds)
+        return 0.0
+
+    async def failed(self, error: Exception, retry_in: float) -> None:
+        log.exception("recalculation failed", error=repr(error), retry_in=retry_in)
