@@ -11,20 +11,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from crnt_budget.domain import DotationClass
-from crnt_budget.repository import (
-    ActionRow,
-    BudgetRow,
-    CauseRow,
-    CentreRow,
-    CentreShareRow,
-    EpciRow,
-    EpciShareRow,
-    MemberClassRow,
-    ParticipationRow,
-    ProgrammeRow,
-    ShareChange,
-    VersionRow,
-)
+from crnt_budget.repository import rows
 from crnt_shared.errors import RuleViolation
 from crnt_shared.fakes import FakeUnitOfWork
 
@@ -52,26 +39,26 @@ class Membership:
 @dataclass
 class PendingCause:
     year: int
-    cause: CauseRow
+    cause: rows.CauseRow
     held: bool = False
 
 
 @dataclass
 class FakeBudgetRepository:
-    centres: dict[UUID, CentreRow] = field(default_factory=dict)
+    centres: dict[UUID, rows.CentreRow] = field(default_factory=dict)
     statuses: dict[UUID, str] = field(default_factory=dict)
     epci_facts: dict[str, StoredEpci] = field(default_factory=dict)
     memberships: list[Membership] = field(default_factory=list)
-    programmes: dict[int, ProgrammeRow] = field(default_factory=dict)
-    programme_actions: dict[int, list[ActionRow]] = field(default_factory=dict)
+    programmes: dict[int, rows.ProgrammeRow] = field(default_factory=dict)
+    programme_actions: dict[int, list[rows.ActionRow]] = field(default_factory=dict)
     actuals_as_of: dict[UUID, datetime] = field(default_factory=dict)
-    budgets: dict[int, BudgetRow] = field(default_factory=dict)
+    budgets: dict[int, rows.BudgetRow] = field(default_factory=dict)
     causes: list[PendingCause] = field(default_factory=list)
-    votes: dict[int, dict[str, ParticipationRow]] = field(default_factory=dict)
-    versions: dict[tuple[int, int], VersionRow] = field(default_factory=dict)
-    share_facts: dict[tuple[int, int], list[CentreShareRow]] = field(default_factory=dict)
+    votes: dict[int, dict[str, rows.ParticipationRow]] = field(default_factory=dict)
+    versions: dict[tuple[int, int], rows.VersionRow] = field(default_factory=dict)
+    share_facts: dict[tuple[int, int], list[rows.CentreShareRow]] = field(default_factory=dict)
     share_classes: dict[tuple[int, int], dict[int, DotationClass]] = field(default_factory=dict)
-    epci_rows: dict[tuple[int, int], list[EpciShareRow]] = field(default_factory=dict)
+    epci_rows: dict[tuple[int, int], list[rows.EpciShareRow]] = field(default_factory=dict)
 
     async def lock_shares_shared(self) -> None:
         pass
@@ -81,10 +68,10 @@ class FakeBudgetRepository:
 
     # The read models
 
-    async def centre(self, centre_id: UUID) -> CentreRow | None:
+    async def centre(self, centre_id: UUID) -> rows.CentreRow | None:
         return self.centres.get(centre_id)
 
-    async def save_centre(self, centre: CentreRow, status: str) -> None:
+    async def save_centre(self, centre: rows.CentreRow, status: str) -> None:
         self.centres[centre.centre_id] = centre
         self.statuses[centre.centre_id] = status
         self.epci_facts.setdefault(
@@ -108,14 +95,16 @@ class FakeBudgetRepository:
             for membership in open_:
                 membership.until = max(membership.since, at)
 
-    async def epcis(self, sirens: Iterable[str]) -> dict[str, EpciRow]:
+    async def epcis(self, sirens: Iterable[str]) -> dict[str, rows.EpciRow]:
         return {
-            siren: EpciRow(siren, facts.name, facts.population)
+            siren: rows.EpciRow(siren, facts.name, facts.population)
             for siren in sirens
             if (facts := self.epci_facts.get(siren)) is not None
         }
 
-    async def save_programme(self, programme: ProgrammeRow, actions: Sequence[ActionRow]) -> bool:
+    async def save_programme(
+        self, programme: rows.ProgrammeRow, actions: Sequence[rows.ActionRow]
+    ) -> bool:
         known = self.programmes.get(programme.year)
         if known is not None and known.version >= programme.version:
             return False
@@ -123,10 +112,10 @@ class FakeBudgetRepository:
         self.programme_actions[programme.year] = list(actions)
         return True
 
-    async def programme(self, year: int) -> ProgrammeRow | None:
+    async def programme(self, year: int) -> rows.ProgrammeRow | None:
         return self.programmes.get(year)
 
-    async def actions(self, year: int) -> list[ActionRow]:
+    async def actions(self, year: int) -> list[rows.ActionRow]:
         rows = self.programme_actions.get(year, [])
         return sorted(rows, key=lambda a: (a.axis, a.title, a.action_id))
 
@@ -148,13 +137,13 @@ class FakeBudgetRepository:
 
     # Budgets, causes, participations
 
-    async def budget(self, year: int, *, for_update: bool = False) -> BudgetRow | None:
+    async def budget(self, year: int, *, for_update: bool = False) -> rows.BudgetRow | None:
         return self.budgets.get(year)
 
     async def save_budget(self, year: int, configuration: dict[str, Any]) -> int:
         known = self.budgets.get(year)
         if known is None:
-            self.budgets[year] = BudgetRow(year, configuration, 1, _now(), 0)
+            self.budgets[year] = rows.BudgetRow(year, configuration, 1, _now(), 0)
         else:
             self.budgets[year] = replace(
                 known, configuration=configuration, revision=known.revision + 1
@@ -171,7 +160,7 @@ class FakeBudgetRepository:
     async def set_waiting(self, year: int, waiting: dict[str, Any] | None) -> None:
         self.budgets[year] = replace(self.budgets[year], waiting=waiting)
 
-    async def hold_causes(self, year: int, causes: Sequence[CauseRow]) -> None:
+    async def hold_causes(self, year: int, causes: Sequence[rows.CauseRow]) -> None:
         for cause in causes:
             self._add(PendingCause(year, cause, held=True))
 
@@ -179,7 +168,7 @@ class FakeBudgetRepository:
         self, years: Sequence[int], event_id: UUID, event_type: str, subject: str
     ) -> None:
         for year in years:
-            self._add(PendingCause(year, CauseRow(event_id, event_type, subject)))
+            self._add(PendingCause(year, rows.CauseRow(event_id, event_type, subject)))
 
     def _add(self, pending: PendingCause) -> None:
         key = (pending.year, pending.cause.event_id)
@@ -189,15 +178,15 @@ class FakeBudgetRepository:
     async def dirty_years(self) -> list[int]:
         return sorted({c.year for c in self.causes if not c.held})
 
-    async def take_causes(self, year: int) -> list[CauseRow]:
+    async def take_causes(self, year: int) -> list[rows.CauseRow]:
         taken = [c.cause for c in self.causes if c.year == year]
         self.causes = [c for c in self.causes if c.year != year]
         return taken
 
-    async def save_participation(self, year: int, participation: ParticipationRow) -> None:
+    async def save_participation(self, year: int, participation: rows.ParticipationRow) -> None:
         self.votes.setdefault(year, {})[participation.siren] = participation
 
-    async def participations(self, year: int) -> dict[str, ParticipationRow]:
+    async def participations(self, year: int) -> dict[str, rows.ParticipationRow]:
         return dict(self.votes.get(year, {}))
 
     # Versions
@@ -205,33 +194,35 @@ class FakeBudgetRepository:
     async def year_cut(self, year: int) -> datetime:
         return min(_now(), datetime(year + 1, 1, 1, tzinfo=PARIS))
 
-    def _members(self, at: datetime) -> list[CentreRow]:
+    def _members(self, at: datetime) -> list[rows.CentreRow]:
         ids = {m.centre_id for m in self.memberships if m.covers(at)}
         return sorted((self.centres[i] for i in ids), key=lambda c: c.centre_id)
 
-    async def member_classes(self, at: datetime) -> list[MemberClassRow]:
-        counted: dict[tuple[int, str], MemberClassRow] = {}
+    async def member_classes(self, at: datetime) -> list[rows.MemberClassRow]:
+        counted: dict[tuple[int, str], rows.MemberClassRow] = {}
         for centre in self._members(at):
             key = (centre.workstations, centre.epci_siren)
             before = counted.get(key)
             members = 1 if before is None else before.members + 1
-            counted[key] = MemberClassRow(*key, centre.epci_name, members)
+            counted[key] = rows.MemberClassRow(*key, centre.epci_name, members)
         return list(counted.values())
 
     async def nth_member(self, at: datetime, classes: Iterable[int], n: int) -> UUID:
         wanted = set(classes)
         return [c.centre_id for c in self._members(at) if c.workstations in wanted][n - 1]
 
-    def _latest_facts(self, year: int, through: int | None = None) -> dict[UUID, CentreShareRow]:
-        latest: dict[UUID, CentreShareRow] = {}
-        for (y, number), rows in sorted(self.share_facts.items()):
+    def _latest_facts(
+        self, year: int, through: int | None = None
+    ) -> dict[UUID, rows.CentreShareRow]:
+        latest: dict[UUID, rows.CentreShareRow] = {}
+        for (y, number), facts in sorted(self.share_facts.items()):
             if y == year and (through is None or number <= through):
-                latest.update({row.centre_id: row for row in rows})
+                latest.update({row.centre_id: row for row in facts})
         return latest
 
     async def share_changes(
         self, year: int, at: datetime, latest: int, dotations: Mapping[int, DotationClass]
-    ) -> list[ShareChange]:
+    ) -> list[rows.ShareChange]:
         members = {c.centre_id: c for c in self._members(at)}
         facts = self._latest_facts(year)
         before = self.share_classes.get((year, latest), {})
@@ -248,21 +239,21 @@ class FakeBudgetRepository:
             was = None if fact is None else (*_facts(fact), fact.is_member)
             if was != row or amount != previous:
                 changes.append(
-                    ShareChange(centre_id, *row, amount, previous, facts_changed=was != row)
+                    rows.ShareChange(centre_id, *row, amount, previous, facts_changed=was != row)
                 )
         return changes
 
     async def add_version(
         self,
-        version: VersionRow,
-        facts: Iterable[CentreShareRow],
+        version: rows.VersionRow,
+        facts: Iterable[rows.CentreShareRow],
         dotations: Mapping[int, DotationClass],
-        epcis: Iterable[EpciShareRow],
+        epcis: Iterable[rows.EpciShareRow],
     ) -> None:
         key = (version.year, version.version)
         self.versions[key] = version
         self.share_facts[key] = [
-            CentreShareRow(
+            rows.CentreShareRow(
                 f.centre_id, f.name, f.epci_siren, f.workstations, f.is_member, 0, f.previous_cents
             )
             for f in facts
@@ -272,10 +263,10 @@ class FakeBudgetRepository:
         budget = self.budgets[version.year]
         self.budgets[version.year] = replace(budget, latest_version=version.version)
 
-    async def version(self, year: int, version: int) -> VersionRow | None:
+    async def version(self, year: int, version: int) -> rows.VersionRow | None:
         return self.versions.get((year, version))
 
-    async def epci_shares(self, year: int, version: int) -> list[EpciShareRow]:
+    async def epci_shares(self, year: int, version: int) -> list[rows.EpciShareRow]:
         return list(self.epci_rows.get((year, version), []))
 
     def centre_amounts(self, year: int, version: int) -> dict[UUID, int]:
@@ -294,7 +285,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _facts(row: CentreShareRow) -> tuple[str, str, int]:
+def _facts(row: rows.CentreShareRow) -> tuple[str, str, int]:
     return (row.name, row.epci_siren, row.workstations)
 
 

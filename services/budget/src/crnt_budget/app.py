@@ -32,14 +32,7 @@ def create_app(settings: BudgetSettings) -> FastAPI:
         subscriptions=subscriptions(settings, wake),
         published=BUDGET_EVENTS,
     )
-    recalculator = Recalculator(
-        runtime,
-        publish_topic=settings.publish_topic,
-        debounce_seconds=settings.recalculation_debounce_seconds,
-        max_delay_seconds=settings.recalculation_max_delay_seconds,
-        poll_seconds=settings.recalculation_poll_seconds,
-        share_events_per_second=settings.recalculation_share_events_per_second,
-    )
+    recalculator = Recalculator(runtime, settings)
     runtime.add_worker(recalculator)
     app = runtime.http_app(
         title="crnt budget",

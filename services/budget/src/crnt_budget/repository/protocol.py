@@ -9,20 +9,7 @@ from uuid import UUID
 from crnt_shared.db import AbstractUnitOfWork
 
 from crnt_budget.domain import DotationClass
-from crnt_budget.repository.rows import (
-    ActionRow,
-    BudgetRow,
-    CauseRow,
-    CentreRow,
-    CentreShareRow,
-    EpciRow,
-    EpciShareRow,
-    MemberClassRow,
-    ParticipationRow,
-    ProgrammeRow,
-    ShareChange,
-    VersionRow,
-)
+from crnt_budget.repository import rows
 
 
 class BudgetRepository(Protocol):
@@ -36,9 +23,9 @@ class BudgetRepository(Protocol):
 
     # The read models of the registry and of the validated programme
 
-    async def centre(self, centre_id: UUID) -> CentreRow | None: ...
+    async def centre(self, centre_id: UUID) -> rows.CentreRow | None: ...
 
-    async def save_centre(self, centre: CentreRow, status: str) -> None:
+    async def save_centre(self, centre: rows.CentreRow, status: str) -> None:
         """Record the centre (and its EPCI, if unknown)."""
 
     async def save_epci(
@@ -51,16 +38,18 @@ class BudgetRepository(Protocol):
     async def sync_membership(self, centre_id: UUID, is_member: bool, at: datetime) -> None:
         """Open a membership period when the centre joins, close it when it leaves."""
 
-    async def epcis(self, sirens: Iterable[str]) -> dict[str, EpciRow]: ...
+    async def epcis(self, sirens: Iterable[str]) -> dict[str, rows.EpciRow]: ...
 
-    async def save_programme(self, programme: ProgrammeRow, actions: Sequence[ActionRow]) -> bool:
+    async def save_programme(
+        self, programme: rows.ProgrammeRow, actions: Sequence[rows.ActionRow]
+    ) -> bool:
         """Record a validated programme and its actions, unless the year has this version or a
         newer one already; returns whether it was applied."""
         ...
 
-    async def programme(self, year: int) -> ProgrammeRow | None: ...
+    async def programme(self, year: int) -> rows.ProgrammeRow | None: ...
 
-    async def actions(self, year: int) -> list[ActionRow]:
+    async def actions(self, year: int) -> list[rows.ActionRow]:
         """The year's actions, by axis, title and id."""
         ...
 
@@ -73,7 +62,7 @@ class BudgetRepository(Protocol):
 
     # Budgets, their pending causes and the participations voted
 
-    async def budget(self, year: int, *, for_update: bool = False) -> BudgetRow | None: ...
+    async def budget(self, year: int, *, for_update: bool = False) -> rows.BudgetRow | None: ...
 
     async def save_budget(self, year: int, configuration: dict[str, Any]) -> int:
         """Create or revise a year's configuration; returns its revision number."""
@@ -88,7 +77,7 @@ class BudgetRepository(Protocol):
 
     async def set_waiting(self, year: int, waiting: dict[str, Any] | None) -> None: ...
 
-    async def hold_causes(self, year: int, causes: Sequence[CauseRow]) -> None:
+    async def hold_causes(self, year: int, causes: Sequence[rows.CauseRow]) -> None:
         """Put the causes of a version that waits back, held, for the next version."""
 
     async def add_cause(
@@ -99,13 +88,13 @@ class BudgetRepository(Protocol):
         """The years with causes pending (not held)."""
         ...
 
-    async def take_causes(self, year: int) -> list[CauseRow]:
+    async def take_causes(self, year: int) -> list[rows.CauseRow]:
         """Remove and return the year's causes, in the order they were recorded."""
         ...
 
-    async def save_participation(self, year: int, participation: ParticipationRow) -> None: ...
+    async def save_participation(self, year: int, participation: rows.ParticipationRow) -> None: ...
 
-    async def participations(self, year: int) -> dict[str, ParticipationRow]: ...
+    async def participations(self, year: int) -> dict[str, rows.ParticipationRow]: ...
 
     # Versions
 
@@ -113,7 +102,7 @@ class BudgetRepository(Protocol):
         """When a year's members are counted: at its end, or now while it runs."""
         ...
 
-    async def member_classes(self, at: datetime) -> list[MemberClassRow]:
+    async def member_classes(self, at: datetime) -> list[rows.MemberClassRow]:
         """The centres that were members at ``at``, counted by workstations and EPCI."""
         ...
 
@@ -123,24 +112,24 @@ class BudgetRepository(Protocol):
 
     async def share_changes(
         self, year: int, at: datetime, latest: int, dotations: Mapping[int, DotationClass]
-    ) -> list[ShareChange]:
+    ) -> list[rows.ShareChange]:
         """The centres whose row in a version of the members at ``at`` with these dotations
         would differ from their row in version ``latest``, in id order."""
         ...
 
     async def add_version(
         self,
-        version: VersionRow,
-        facts: Iterable[CentreShareRow],
+        version: rows.VersionRow,
+        facts: Iterable[rows.CentreShareRow],
         dotations: Mapping[int, DotationClass],
-        epcis: Iterable[EpciShareRow],
+        epcis: Iterable[rows.EpciShareRow],
     ) -> None:
         """A new version (the budget's latest): the facts of the centres whose facts changed,
         its dotations by class and its EPCI parts."""
 
-    async def version(self, year: int, version: int) -> VersionRow | None: ...
+    async def version(self, year: int, version: int) -> rows.VersionRow | None: ...
 
-    async def epci_shares(self, year: int, version: int) -> list[EpciShareRow]:
+    async def epci_shares(self, year: int, version: int) -> list[rows.EpciShareRow]:
         """A version's EPCI parts, by SIREN."""
         ...
 

@@ -5,7 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from crnt_shared.auth import Role
-from crnt_shared.db import Connection
+from crnt_shared.db import Connection, fetch_record, fetch_records
 from crnt_shared.erasure import digest_matches, forget_published_events
 
 from crnt_identity.domain import Animation, Person
@@ -192,11 +192,12 @@ class Repository:
         )
 
     async def session_by_refresh(self, refresh_hash: bytes) -> Session | None:
-        row = await self.connection.fetchrow(
+        return await fetch_record(
+            self.connection,
+            Session,
             "SELECT id, person_id, expires_at, ended_at FROM sessions WHERE refresh_hash = $1",
             refresh_hash,
         )
-        return None if row is None else Session(**dict(row))
 
     async def end_session(self, session_id: UUID, at: datetime, reason: str) -> None:
         await self.connection.execute(
@@ -219,8 +220,8 @@ class Repository:
     # Keys
 
     async def signing_keys(self) -> list[SigningKey]:
-        rows = await self.connection.fetch("SELECT * FROM signing_keys ORDER BY created_at")
-        return [SigningKey(**dict(row)) for row in rows]
+        query = "SELECT * FROM signing_keys ORDER BY created_at"
+        return await fetch_records(self.connection, SigningKey, query)
 
     async def insert_signing_key(self, key: SigningKey) -> None:
         await self.connection.execute(
