@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from crnt_shared import auth
 from crnt_shared.auth import Role
 from crnt_shared.db import Connection, fetch_record, fetch_records
 from crnt_shared.erasure import digest_matches, forget_published_events
@@ -246,27 +247,13 @@ class Repository:
     # What identity knows of its own keys and revocations, as every service does
 
     async def record_key(self, kid: str, jwk: dict[str, Any], signs_from: datetime) -> None:
-        await self.connection.execute(
-            "INSERT INTO identity_keys (kid, jwk, signs_from) VALUES ($1, $2, $3)"
-            " ON CONFLICT (kid) DO NOTHING",
-            kid,
-            jwk,
-            signs_from,
-        )
+        await auth.record_key(self.connection, kid, jwk, signs_from)
 
     async def record_retired_key(self, kid: str, at: datetime) -> None:
-        await self.connection.execute(
-            "UPDATE identity_keys SET retired_at = $2 WHERE kid = $1", kid, at
-        )
+        await auth.record_retired_key(self.connection, kid, at)
 
     async def record_revocation(self, person_id: UUID, revoked_before: datetime) -> None:
-        await self.connection.execute(
-            "INSERT INTO access_revocations (person_id, revoked_before) VALUES ($1, $2)"
-            " ON CONFLICT (person_id) DO UPDATE SET revoked_before ="
-            " GREATEST(access_revocations.revoked_before, excluded.revoked_before)",
-            str(person_id),
-            revoked_before,
-        )
+        await auth.record_revocation(self.connection, str(person_id), revoked_before)
 
     # Erasure
 
