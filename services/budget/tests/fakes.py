@@ -55,7 +55,7 @@ class FakeBudgetRepository:
     budgets: dict[int, rows.BudgetRow] = field(default_factory=dict)
     causes: list[PendingCause] = field(default_factory=list)
     votes: dict[int, dict[str, rows.ParticipationRow]] = field(default_factory=dict)
-    versions: dict[tuple[int, int], rows.VersionRow] = field(default_factory=dict)
+    stored_versions: dict[tuple[int, int], rows.VersionRow] = field(default_factory=dict)
     share_facts: dict[tuple[int, int], list[rows.CentreShareRow]] = field(default_factory=dict)
     share_classes: dict[tuple[int, int], dict[int, DotationClass]] = field(default_factory=dict)
     epci_rows: dict[tuple[int, int], list[rows.EpciShareRow]] = field(default_factory=dict)
@@ -213,18 +213,20 @@ class FakeBudgetRepository:
 
     def _latest_facts(
         self, year: int, through: int | None = None
-    ) -> dict[UUID, rows.CentreShareRow]:
-        latest: dict[UUID, rows.CentreShareRow] = {}
+    ) -> dict[UUID, tuple[int, rows.CentreShareRow]]:
+        """Each centre's latest facts in the year's versions (through ``through``), with the
+        number of the version that wrote them."""
+        latest: dict[UUID, tuple[int, rows.CentreShareRow]] = {}
         for (y, number), facts in sorted(self.share_facts.items()):
             if y == year and (through is None or number <= through):
-                latest.update({row.centre_id: row for row in facts})
+                latest.update({row.centre_id: (number, row) for row in facts})
         return latest
 
     async def share_changes(
         self, year: int, at: datetime, latest: int, dotations: Mapping[int, DotationClass]
     ) -> list[rows.ShareChange]:
         members = {c.centre_id: c for c in self._members(at)}
-        facts = self._latest_facts(year)
+        facts = {key: row for key, (_, row) in self._latest_facts(year).items()}
         before = self.share_classes.get((year, latest), {})
         changes = []
         for centre_id in sorted(members.keys() | facts.keys()):
@@ -251,7 +253,7 @@ class FakeBudgetRepository:
         epcis: Iterable[rows.EpciShareRow],
     ) -> None:
         key = (version.year, version.version)
-        self.versions[key] = version
+        self.stored_versions[key] = version
         self.share_facts[key] = [
             rows.CentreShareRow(
                 f.centre_id, f.name, f.epci_siren, f.workstations, f.is_member, 0, f.previous_cents
@@ -264,20 +266,30 @@ class FakeBudgetRepository:
         self.budgets[version.year] = replace(budget, latest_version=version.version)
 
     async def version(self, year: int, version: int) -> rows.VersionRow | None:
-        return self.versions.get((year, version))
+        return self.stored_versions.get((year, version))
 
     async def epci_shares(self, year: int, version: int) -> list[rows.EpciShareRow]:
         return list(self.epci_rows.get((year, version), []))
 
-    def centre_amounts(self, year: int, version: int) -> dict[UUID, int]:
-        """Each member's dotation in a version (what ``centre_shares_of`` gives), for the
-        tests' assertions."""
+    async def versions(self, year: int) -> list[rows.VersionRow]:
+        return [v for (y, _), v in sorted(self.stored_versions.items()) if y == year]
+
+    async def centre_shares(self, year: int, version: int) -> list[rows.CentreShareRow]:
+        """As ``centre_shares_of`` gives them: the members at the version, and those that left
+        in it with a share before."""
         classes = self.share_classes[(year, version)]
-        return {
-            centre_id: classes[fact.workstations].amount(str(centre_id))
-            for centre_id, fact in self._latest_facts(year, version).items()
-            if fact.is_member
-        }
+        before = self.share_classes.get((year, version - 1), {})
+        shares = []
+        for centre_id, (number, fact) in sorted(self._latest_facts(year, version).items()):
+            if not (fact.is_member or (number == version and fact.previous_cents != 0)):
+                continue
+            key = str(centre_id)
+            amount = classes[fact.workstations].amount(key) if fact.is_member else 0
+            previous = (
+                fact.previous_cents if number == version else before[fact.workstations].amount(key)
+            )
+            shares.append(replace(fact, amount_cents=amount, previous_cents=previous))
+        return shares
 
 
 def _now() -> datetime:

@@ -77,7 +77,8 @@ async def test_a_configured_year_gets_its_first_version_and_its_events() -> None
     assert isinstance(summary, SharesRecalculated)
     assert summary.data.cause.kind == "manual"
     assert summary.data.member_count == 2
-    assert sum(repository.centre_amounts(YEAR, 1).values()) == config.envelope
+    shares = await repository.centre_shares(YEAR, 1)
+    assert sum(share.amount_cents for share in shares) == config.envelope
     assert repository.budgets[YEAR].latest_version == 1
 
 

@@ -1,4 +1,4 @@
-"""What the budget's handlers and its recalculator need of their repository: the SQL one
+"""What the budget's handlers, its recalculator and its API need of their repository: the SQL one
 (:class:`~crnt_budget.repository.Repository`) and the fake of the unit tests both do it."""
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -131,6 +131,14 @@ class BudgetRepository(Protocol):
 
     async def epci_shares(self, year: int, version: int) -> list[rows.EpciShareRow]:
         """A version's EPCI parts, by SIREN."""
+        ...
+
+    # What the API reads besides
+
+    async def versions(self, year: int) -> list[rows.VersionRow]: ...
+
+    async def centre_shares(self, year: int, version: int) -> list[rows.CentreShareRow]:
+        """A version's rows: its members, and those that left in it (amount 0), by id."""
         ...
 
 
