@@ -19,6 +19,7 @@ from crnt_shared.contracts.identity import (
 )
 from crnt_shared.contracts.registry import (
     AnimatorFacts,
+    CentreFacts,
     MembershipApproved,
     MembershipWithdrawn,
     PersonErased,
@@ -59,6 +60,17 @@ async def seeded(*emails: str) -> FakeIdentityRepository:
     await handlers.seed_people(handlers.SeedPeople(roles), unit_of_work(repository))
     await with_key(repository)
     return repository
+
+
+async def member_centre(
+    repository: FakeIdentityRepository, email: str = CAMILLE
+) -> tuple[CentreFacts, AnimatorFacts]:
+    """A centre that Camille Roux animates becomes a member, as the registry's event says."""
+    facts = centre_facts("Cybercentre de Lumbres")
+    camille = AnimatorFacts(id=uuid.uuid4(), name="Camille Roux", email=email)
+    approved = membership_event(MembershipApproved, facts, [camille], previous="pending")
+    await handlers.on_centre_status(approved, unit_of_work(repository))
+    return facts, camille
 
 
 async def signed_in(repository: FakeIdentityRepository, email: str) -> handlers.Grant:
@@ -122,10 +134,7 @@ async def test_an_unknown_address_gets_no_link_and_nothing_is_written() -> None:
 
 async def test_an_animator_of_a_member_centre_signs_in_as_animator() -> None:
     repository = await seeded(LEA)
-    facts = centre_facts("Cybercentre de Lumbres")
-    camille = AnimatorFacts(id=uuid.uuid4(), name="Camille Roux", email=CAMILLE.upper())
-    approved = membership_event(MembershipApproved, facts, [camille], previous="pending")
-    await handlers.on_centre_status(approved, unit_of_work(repository))
+    facts, _ = await member_centre(repository, CAMILLE.upper())
 
     grant = await signed_in(repository, CAMILLE)
     assert grant.standing.roles == {Role.ANIMATOR}
@@ -135,10 +144,7 @@ async def test_an_animator_of_a_member_centre_signs_in_as_animator() -> None:
 
 async def test_a_centre_that_leaves_ends_its_animators_sessions() -> None:
     repository = await seeded(LEA)
-    facts = centre_facts("Cybercentre de Lumbres")
-    camille = AnimatorFacts(id=uuid.uuid4(), name="Camille Roux", email=CAMILLE)
-    approved = membership_event(MembershipApproved, facts, [camille], previous="pending")
-    await handlers.on_centre_status(approved, unit_of_work(repository))
+    facts, camille = await member_centre(repository)
     grant = await signed_in(repository, CAMILLE)
     assert grant.refresh_token is not None
 
@@ -193,10 +199,7 @@ async def test_nobody_removes_themselves() -> None:
 
 async def test_an_erased_animator_is_forgotten_with_their_sessions() -> None:
     repository = await seeded(LEA)
-    facts = centre_facts("Cybercentre de Lumbres")
-    camille = AnimatorFacts(id=uuid.uuid4(), name="Camille Roux", email=CAMILLE)
-    approved = membership_event(MembershipApproved, facts, [camille], previous="pending")
-    await handlers.on_centre_status(approved, unit_of_work(repository))
+    facts, camille = await member_centre(repository)
     await signed_in(repository, CAMILLE)
     repository.published_addresses = [CAMILLE, LEA]
     salt = new_salt()
