@@ -78,7 +78,7 @@ async def signed_in(repository: FakeIdentityRepository, email: str) -> handlers.
         handlers.RequestSignIn(email, "/budget"), unit_of_work(repository)
     )
     assert secret is not None
-    return await handlers.redeem(handlers.Redeem(secret), unit_of_work(repository), POLICY)
+    return await handlers.redeem(handlers.Redeem(secret, POLICY), unit_of_work(repository))
 
 
 async def test_the_first_key_signs_at_once_and_is_announced() -> None:
@@ -114,14 +114,14 @@ async def test_a_mailed_link_gives_a_session_once() -> None:
     assert list(repository.links) == [digest(secret)]  # only its digest is kept
 
     uow = unit_of_work(repository)
-    grant = await handlers.redeem(handlers.Redeem(secret), uow, POLICY)
+    grant = await handlers.redeem(handlers.Redeem(secret, POLICY), uow)
     assert uow.committed
     assert grant.return_to == "/budget"
     assert grant.standing.roles == {Role.AGENCY}
     assert grant.refresh_token is not None
     assert digest(grant.refresh_token) in repository.sessions
     with pytest.raises(LinkNotValid):
-        await handlers.redeem(handlers.Redeem(secret), unit_of_work(repository), POLICY)
+        await handlers.redeem(handlers.Redeem(secret, POLICY), unit_of_work(repository))
 
 
 async def test_an_unknown_address_gets_no_link_and_nothing_is_written() -> None:
@@ -162,7 +162,7 @@ async def test_a_centre_that_leaves_ends_its_animators_sessions() -> None:
     assert not uow.committed  # the consumer commits, with the inbox rows
     with pytest.raises(SessionEnded):
         await handlers.refresh(
-            handlers.Refresh(grant.refresh_token), unit_of_work(repository), POLICY
+            handlers.Refresh(grant.refresh_token, POLICY), unit_of_work(repository)
         )
 
 

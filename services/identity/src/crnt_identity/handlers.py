@@ -228,9 +228,11 @@ async def request_sign_in(command: RequestSignIn, uow: IdentityUnitOfWork) -> st
 @dataclass(frozen=True)
 class Redeem:
     secret: str
+    policy: TokenPolicy
 
 
-async def redeem(command: Redeem, uow: IdentityUnitOfWork, policy: TokenPolicy) -> Grant:
+async def redeem(command: Redeem, uow: IdentityUnitOfWork) -> Grant:
+    policy = command.policy
     repository = uow.repository
     now = utcnow()
     used = await repository.use_link(digest(command.secret), now)
@@ -263,10 +265,12 @@ async def redeem(command: Redeem, uow: IdentityUnitOfWork, policy: TokenPolicy) 
 @dataclass(frozen=True)
 class Refresh:
     refresh_token: str
+    policy: TokenPolicy
 
 
-async def refresh(command: Refresh, uow: IdentityUnitOfWork, policy: TokenPolicy) -> Grant:
+async def refresh(command: Refresh, uow: IdentityUnitOfWork) -> Grant:
     """A new access token with the person's roles and centres of now."""
+    policy = command.policy
     repository = uow.repository
     session = await repository.session_by_refresh(digest(command.refresh_token))
     now = utcnow()
