@@ -6,7 +6,7 @@ with the other) and only its digest is written: never to the outbox, never to a 
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import structlog
@@ -113,6 +113,17 @@ async def revoke(
 # People
 
 
+def _person_data(person: Person, by: Actor, at: datetime) -> PersonData:
+    """What the events about a person say of them (their roles before a removal)."""
+    return PersonData(
+        person_id=str(person.id),
+        display_name=person.display_name,
+        roles=sorted(person.roles),
+        by=by.ref,
+        at=at,
+    )
+
+
 @dataclass(frozen=True)
 class SeedPeople:
     """``CRNT_AGENCY_EMAILS`` / ``CRNT_COPIL_EMAILS``: applied at every start, idempotently.
@@ -152,13 +163,7 @@ async def add_person(command: AddPerson, uow: IdentityUnitOfWork) -> Person:
         await repository.grant(person_id, command.roles, command.display_name)
     person = await repository.person(person_id)
     assert person is not None
-    data = PersonData(
-        person_id=str(person_id),
-        display_name=person.display_name,
-        roles=sorted(person.roles),
-        by=command.by.ref,
-        at=utcnow(),
-    )
+    data = _person_data(person, command.by, utcnow())
     await uow.publish(PersonAdded.create(source=SOURCE, subject=str(person_id), data=data))
     await uow.commit()
     return person
@@ -179,13 +184,7 @@ async def remove_person(command: RemovePerson, uow: IdentityUnitOfWork) -> None:
         raise RuleViolation("You cannot remove yourself: ask another agency person")
     now = utcnow()
     await repository.remove_person(person.id, now)
-    data = PersonData(
-        person_id=str(person.id),
-        display_name=person.display_name,
-        roles=sorted(person.roles),
-        by=command.by.ref,
-        at=now,
-    )
+    data = _person_data(person, command.by, now)
     await uow.publish(PersonRemoved.create(source=SOURCE, subject=str(person.id), data=data))
     await revoke(uow, person.id, "person_removed")
     await uow.commit()
