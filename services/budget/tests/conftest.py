@@ -6,8 +6,7 @@ import pytest
 from crnt_budget.app import create_app
 from crnt_budget.settings import BudgetSettings
 from crnt_budget.testing import BUDGET_CATALOG, Programme, Published, Registry
-from crnt_shared.testing import create_topics, reading, service_settings, started
-from fastapi import FastAPI
+from crnt_shared.testing import create_topics, reading, service_settings, started_app
 
 
 @pytest.fixture
@@ -58,10 +57,7 @@ def settings(
     )
 
 
-@pytest.fixture
-async def app(settings: BudgetSettings) -> AsyncIterator[FastAPI]:
-    async with started(create_app(settings)) as app:
-        yield app
+app = started_app(create_app)
 
 
 @pytest.fixture

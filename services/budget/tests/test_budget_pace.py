@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from crnt_budget.consumers import subscriptions
-from crnt_budget.recalculator import Recalculator
 from crnt_budget.settings import BudgetSettings
 from crnt_budget.testing import API, budget_body, centre, membership
+from crnt_budget.workers import Recalculator
 from crnt_shared.consumer import Bulk
 from crnt_shared.contracts.registry import MembershipApproved
 from fastapi import FastAPI

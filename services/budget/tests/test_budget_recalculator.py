@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from crnt_budget import recalculator as recalculator_module
+from crnt_budget import workers as recalculator_module
 from crnt_budget.consumers import subscriptions
 from crnt_budget.handlers import Outcome, recalculate_dirty_year
-from crnt_budget.recalculator import Recalculator
 from crnt_budget.testing import API, budget_body, centre, fetchval, membership
+from crnt_budget.workers import Recalculator
 from crnt_shared.consumer import Bulk
 from crnt_shared.contracts.registry import MembershipApproved
 from crnt_shared.db import UnitOfWork

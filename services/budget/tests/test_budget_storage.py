@@ -197,7 +197,7 @@ async def test_every_version_reads_back_the_rows_the_rule_gives_while_storing_ch
             await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), MIGRATIONS])
             for _ in range(60):
                 await _apply(connection, _change(territory, rng))
-        async with UnitOfWork(pool) as uow:
+        async with UnitOfWork(pool, repository_factory=Repository) as uow:
             await configure_budget(ConfigureBudget(YEAR, _config(territory), "test"), uow, TOPIC)
         territory.versions.append(territory.expected())
         steps = ["configured"]
@@ -211,7 +211,7 @@ async def test_every_version_reads_back_the_rows_the_rule_gives_while_storing_ch
                     YEAR,
                     uuid.uuid4(),
                 )
-            async with UnitOfWork(pool) as uow:
+            async with UnitOfWork(pool, repository_factory=Repository) as uow:
                 await recalculate_dirty_year(uow, YEAR, TOPIC)
                 await uow.commit()
             async with pool.acquire() as connection:
@@ -333,7 +333,7 @@ async def test_a_negative_actual_cost_is_refused_by_the_repository_in_a_sentence
     try:
         async with pool.acquire() as connection:
             await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), MIGRATIONS])
-        async with UnitOfWork(pool) as uow:
+        async with UnitOfWork(pool, repository_factory=Repository) as uow:
             repository = Repository(uow.connection)
             programme = ProgrammeRow(YEAR, 1, utcnow(), date(YEAR, 1, 15), "COPIL", 1000, action_id)
             action = ActionRow(action_id, "ateliers", "fonctionnement", "Ateliers", 1000, None)

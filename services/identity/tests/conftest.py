@@ -20,7 +20,7 @@ from crnt_shared.testing import (
     membership_event,
     producer,
     service_settings,
-    started,
+    started_app,
     wait_until,
 )
 from crnt_shared.testing import handled as handled_by
@@ -52,10 +52,7 @@ async def settings(
     return settings
 
 
-@pytest.fixture
-async def app(settings: IdentitySettings) -> AsyncIterator[FastAPI]:
-    async with started(create_app(settings)) as app:
-        yield app
+app = started_app(create_app)
 
 
 @pytest.fixture

@@ -41,7 +41,7 @@ from crnt_shared.contracts.identity import (
     SigningKeyAnnounced,
     SigningKeyRetired,
 )
-from crnt_shared.db import EventHandler, UnitOfWork
+from crnt_shared.db import Connection, EventHandler, UnitOfWork
 from crnt_shared.events import Event
 from crnt_shared.http import Problem
 from crnt_shared.problems import problems
@@ -411,34 +411,55 @@ async def database_revocation(pool: Pool, person_id: str) -> datetime | None:
     return value
 
 
-async def on_key_announced(event: SigningKeyAnnounced, uow: UnitOfWork) -> None:
-    await uow.connection.execute(
+# What every service records of identity's keys and revocations (identity too, of its own).
+
+
+async def record_key(
+    connection: Connection, kid: str, jwk: Mapping[str, Any], signs_from: datetime
+) -> None:
+    await connection.execute(
         "INSERT INTO identity_keys (kid, jwk, signs_from) VALUES ($1, $2, $3)"
         " ON CONFLICT (kid) DO NOTHING",
-        event.data.kid,
-        event.data.jwk,
-        event.data.signs_from,
+        kid,
+        jwk,
+        signs_from,
     )
 
 
-async def on_key_retired(event: SigningKeyRetired, uow: UnitOfWork) -> None:
-    await uow.connection.execute(
+async def record_retired_key(connection: Connection, kid: str, retired_at: datetime) -> None:
+    """Known or not (a service that started after its announcement), the key is refused."""
+    await connection.execute(
         "INSERT INTO identity_keys (kid, jwk, signs_from, retired_at) VALUES ($1, '{}', $2, $2)"
         " ON CONFLICT (kid) DO UPDATE SET retired_at = excluded.retired_at",
-        event.data.kid,
-        event.data.retired_at,
+        kid,
+        retired_at,
     )
 
 
-async def on_access_revoked(event: AccessRevoked, uow: UnitOfWork) -> None:
-    await uow.connection.execute(
+async def record_revocation(
+    connection: Connection, person_id: str, revoked_before: datetime
+) -> None:
+    """The latest of the revocations wins, whatever the order they arrive in."""
+    await connection.execute(
         "INSERT INTO access_revocations (person_id, revoked_before) VALUES ($1, $2)"
         " ON CONFLICT (person_id) DO UPDATE"
         " SET revoked_before ="
         " GREATEST(access_revocations.revoked_before, excluded.revoked_before)",
-        event.data.person_id,
-        event.data.revoked_before,
+        person_id,
+        revoked_before,
     )
+
+
+async def on_key_announced(event: SigningKeyAnnounced, uow: UnitOfWork) -> None:
+    await record_key(uow.connection, event.data.kid, event.data.jwk, event.data.signs_from)
+
+
+async def on_key_retired(event: SigningKeyRetired, uow: UnitOfWork) -> None:
+    await record_retired_key(uow.connection, event.data.kid, event.data.retired_at)
+
+
+async def on_access_revoked(event: AccessRevoked, uow: UnitOfWork) -> None:
+    await record_revocation(uow.connection, event.data.person_id, event.data.revoked_before)
 
 
 AUTH_HANDLERS: Mapping[type[Event], EventHandler] = {

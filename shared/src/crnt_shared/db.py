@@ -46,6 +46,7 @@ async def create_pool(dsn: str, *, max_size: int = 10) -> Pool:
 #: connection (``Any`` for a service that names none and still reads ``uow.connection``).
 R = TypeVar("R", default=Any)
 R_co = TypeVar("R_co", covariant=True, default=Any)
+T = TypeVar("T")
 
 
 class AbstractUnitOfWork(Protocol[R_co]):
@@ -185,6 +186,22 @@ def unique_or_conflict(message: str, **details: Any) -> Iterator[None]:
         yield
     except asyncpg.UniqueViolationError as error:
         raise Conflict(message, **details) from error
+
+
+async def fetch_records(
+    connection: Connection, record: Callable[..., T], query: str, *args: Any
+) -> list[T]:
+    """The rows of ``query`` as ``record``s, each built from its columns by name: what a
+    repository's reads return (its dataclasses name their fields as the columns)."""
+    return [record(**dict(row)) for row in await connection.fetch(query, *args)]
+
+
+async def fetch_record(
+    connection: Connection, record: Callable[..., T], query: str, *args: Any
+) -> T | None:
+    """The first row of ``query`` as a ``record`` (see :func:`fetch_records`), or ``None``."""
+    row = await connection.fetchrow(query, *args)
+    return None if row is None else record(**dict(row))
 
 
 #: A handler of one event contract: its effects go through the unit of work.

@@ -8,7 +8,6 @@ committed or not, so that a test can tell that a refused command left nothing be
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Generic, Self
 
 from typing_extensions import TypeVar
@@ -61,10 +60,5 @@ class FakeUnitOfWork(Generic[R]):
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_: object) -> None:
         self.rolled_back = not self.committed

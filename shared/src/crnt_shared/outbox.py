@@ -123,7 +123,7 @@ class OutboxRelay(Worker):
         self._batch_size = batch_size
         self._pipeline = pipeline
         self._poll_seconds = poll_seconds
-        self._max_backoff = max_backoff_seconds
+        self.retry = Backoff(0.2, max_backoff_seconds)
         self._producer: AIOKafkaProducer | None = None
         self._connection: Connection | None = None
         self._last_stats = 0.0
@@ -136,30 +136,19 @@ class OutboxRelay(Worker):
         await self._close_producer()
         await self._release_connection()
 
-    async def run(self) -> None:
-        failures = 0
-        while True:
-            try:
-                published = await self.publish_once()
-                failures = 0
-                if published < self._batch_size:
-                    await self.sleep(self._poll_seconds)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                failures += 1
-                if not isinstance(error, KafkaError) and not is_transient(error):
-                    # The unexpected: its traceback in the log, then retried like the others.
-                    log.exception("outbox relay cycle failed", error=str(error))
-                await self._recover(error, failures)
+    async def round(self) -> float:
+        """Publish what is pending; a full batch goes on at once, else the relay polls."""
+        published = await self.publish_once()
+        return self._poll_seconds if published < self._batch_size else 0.0
 
-    async def _recover(self, error: BaseException, failures: int) -> None:
+    async def failed(self, error: Exception, retry_in: float) -> None:
         self.kafka_ok = self.kafka_ok and not isinstance(error, KafkaError)
-        delay = Backoff(0.2, self._max_backoff).delay(failures)
-        log.warning("outbox relay retrying", error=repr(error), retry_in_seconds=delay)
+        if not isinstance(error, KafkaError) and not is_transient(error):
+            # The unexpected: its traceback in the log, then retried like the others.
+            log.exception("outbox relay cycle failed", error=str(error))
+        log.warning("outbox relay retrying", error=repr(error), retry_in_seconds=retry_in)
         await self._close_producer()
         await self._release_connection()
-        await asyncio.sleep(delay)
 
     async def publish_once(self) -> int:
         """Publish the pending rows, up to ``pipeline`` batches in flight; returns how many

@@ -1,12 +1,27 @@
 """The settings every service shares, from the environment (documented in ``.env.example``).
 
 Secrets have no default: a service without its tokens does not start. In production
-(``CRNT_ENV=production``) the development placeholders are refused as well.
+(``CRNT_ENV=production``) the development placeholders are refused as well, and so are the
+development values of the secrets a service ships one for (``development_secrets``).
+
+A service's own variables carry its name: its settings set ``env_prefix`` (``BUDGET_``), and a
+field ``consumer_group`` reads ``BUDGET_CONSUMER_GROUP`` (``BUDGET_DATABASE_URL`` for the
+``database_url`` of the base); the variables every process reads the same (``HTTP_PORT``,
+``KAFKA_BOOTSTRAP_SERVERS``, ``CRNT_*``) name themselves, whatever the prefix.
 """
 
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BeforeValidator, Field, PostgresDsn, SecretStr, model_validator
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PositiveFloat,
+    PositiveInt,
+    PostgresDsn,
+    SecretStr,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from crnt_shared.topics import DEFAULT_PREFIX, SERVICES, Topics
@@ -52,13 +67,35 @@ class ProcessSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
+    #: The secrets a subclass ships a development value for, by field: refused in production
+    #: while they keep it.
+    development_secrets: ClassVar[Mapping[str, str]] = {}
+
     env: Literal["development", "test", "production"] = Field(
         default="development", validation_alias="CRNT_ENV"
     )
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_json: bool = True
+    http_host: str = Field(default="127.0.0.1", validation_alias="HTTP_HOST")
+    http_port: int = Field(default=8000, validation_alias="HTTP_PORT")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", validation_alias="LOG_LEVEL"
+    )
+    log_json: bool = Field(default=True, validation_alias="LOG_JSON")
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @model_validator(mode="after")
+    def _refuse_development_secrets_in_production(self) -> Self:
+        prefix = self.model_config.get("env_prefix", "")
+        for name, development in self.development_secrets.items():
+            alias = type(self).model_fields[name].validation_alias
+            variable = alias if isinstance(alias, str) else f"{prefix}{name}".upper()
+            secret: SecretStr = getattr(self, name)
+            refuse_placeholder(
+                self.env, variable, secret.get_secret_value(), development=development
+            )
+        return self
 
 
 class SmtpSettings(BaseSettings):
@@ -95,7 +132,10 @@ class ServiceSettings(ProcessSettings):
     and benchmarks run on topics of their own). :attr:`topics` resolves them all, in one place.
     """
 
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", validation_alias="KAFKA_BOOTSTRAP_SERVERS"
+    )
+    #: ``<PREFIX>DATABASE_URL``: every service has a database of its own.
     database_url: PostgresDsn
     agency_token: SecretStr = Field(validation_alias="CRNT_AGENCY_TOKEN")
     copil_token: SecretStr = Field(validation_alias="CRNT_COPIL_TOKEN")
@@ -111,19 +151,23 @@ class ServiceSettings(ProcessSettings):
     identity_consumer_group: str | None = Field(
         default=None, validation_alias="CRNT_IDENTITY_CONSUMER_GROUP"
     )
-    max_body_bytes: int = Field(default=1_048_576, gt=0)
-    db_pool_max_size: int = Field(default=10, ge=1)
-    outbox_poll_seconds: float = Field(default=1.0, gt=0)
-    outbox_batch_size: int = Field(default=500, ge=1)
-    outbox_retention_days: float = Field(
-        default=7.0, gt=0, validation_alias="CRNT_OUTBOX_RETENTION_DAYS"
+    max_body_bytes: PositiveInt = Field(default=1_048_576, validation_alias="MAX_BODY_BYTES")
+    db_pool_max_size: PositiveInt = Field(default=10, validation_alias="DB_POOL_MAX_SIZE")
+    outbox_poll_seconds: PositiveFloat = Field(default=1.0, validation_alias="OUTBOX_POLL_SECONDS")
+    outbox_batch_size: PositiveInt = Field(default=500, validation_alias="OUTBOX_BATCH_SIZE")
+    outbox_retention_days: PositiveFloat = Field(
+        default=7.0, validation_alias="CRNT_OUTBOX_RETENTION_DAYS"
     )
-    retention_every_seconds: float = Field(
-        default=3600.0, gt=0, validation_alias="CRNT_RETENTION_EVERY_SECONDS"
+    retention_every_seconds: PositiveFloat = Field(
+        default=3600.0, validation_alias="CRNT_RETENTION_EVERY_SECONDS"
     )
-    consumer_max_attempts: int = Field(default=5, ge=1)
-    consumer_backoff_seconds: float = Field(default=0.2, gt=0)
-    consumer_backoff_max_seconds: float = Field(default=30.0, gt=0)
+    consumer_max_attempts: PositiveInt = Field(default=5, validation_alias="CONSUMER_MAX_ATTEMPTS")
+    consumer_backoff_seconds: PositiveFloat = Field(
+        default=0.2, validation_alias="CONSUMER_BACKOFF_SECONDS"
+    )
+    consumer_backoff_max_seconds: PositiveFloat = Field(
+        default=30.0, validation_alias="CONSUMER_BACKOFF_MAX_SECONDS"
+    )
 
     @property
     def topics(self) -> Topics:

@@ -60,6 +60,18 @@ async def started(app: FastAPI) -> AsyncIterator[FastAPI]:
         yield app
 
 
+def started_app(create_app: Callable[[Any], FastAPI]) -> Any:
+    """A service's ``app`` fixture: its app built from the test's ``settings`` fixture and
+    started (``app = started_app(create_app)`` in its conftest)."""
+
+    @pytest.fixture
+    async def app(settings: Any) -> AsyncIterator[FastAPI]:
+        async with started(create_app(settings)) as app:
+            yield app
+
+    return app
+
+
 @asynccontextmanager
 async def app_client(app: FastAPI, service: str) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client to a service's app in this process (its lifespan entered by the caller)."""

@@ -1,15 +1,27 @@
 """A background task of a service: woken right after the commits that give it work, polling
 as a fallback for work written elsewhere, started and stopped with the service.
 
-The outbox relay, the budget's recalculator and the notifications' sender are workers.
+The outbox relay, the budget's recalculator and the notifications' sender are workers. Their
+loop is written once (:meth:`Worker.run`): wait for work, do a round, rest as long as the round
+says; a failed round is logged and retried after a backoff that the commits do not cut short
+(an outage is not hammered by every wake-up), the count of failures in a row growing it.
 """
 
 import asyncio
 import contextlib
-from abc import ABC, abstractmethod
+
+import structlog
+
+from crnt_shared.retry import Backoff
+
+log = structlog.get_logger(__name__)
 
 
-class Worker(ABC):
+class Worker:
+    #: The delay after the n-th failed round in a row; ``None``: no delay of its own (the
+    #: worker's :meth:`wait_for_work` is the wait before the next round).
+    retry: Backoff | None = Backoff(1.0, 30.0)
+
     def __init__(self, name: str) -> None:
         self.name = name
         self._wake = asyncio.Event()
@@ -44,6 +56,33 @@ class Worker(ABC):
             await asyncio.wait_for(self._wake.wait(), timeout=seconds)
         self._wake.clear()
 
-    @abstractmethod
     async def run(self) -> None:
         """The loop; it never returns while the service runs."""
+        failures = 0
+        while True:
+            await self.wait_for_work()
+            try:
+                pause = await self.round()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                failures += 1
+                delay = 0.0 if self.retry is None else self.retry.delay(failures)
+                await self.failed(error, delay)
+                await asyncio.sleep(delay)
+                continue
+            if pause > 0:
+                await self.sleep(pause)
+
+    async def wait_for_work(self) -> None:
+        """What the worker waits for before each round (nothing: its rest is the wait)."""
+
+    async def round(self) -> float:
+        """One round of work; returns how long to rest before the next (woken earlier by a
+        commit that gives it work), 0 to go on at once."""
+        raise NotImplementedError(f"{type(self).__name__} names no round: override run or round")
+
+    async def failed(self, error: Exception, retry_in: float) -> None:
+        """A round failed: what is left is retried by the next one, after ``retry_in``."""
+        log.warning(f"{self.name} round failed, retrying", error=repr(error), retry_in=retry_in)

@@ -22,11 +22,11 @@ from pydantic_core import PydanticCustomError
 
 from crnt_budget import documents, domain, handlers
 from crnt_budget.repository import (
+    BudgetRepository,
     BudgetRow,
     CentreShareRow,
     EpciShareRow,
     ParticipationRow,
-    Repository,
     VersionRow,
 )
 from crnt_budget.settings import BudgetSettings
@@ -239,17 +239,17 @@ VersionQuery = Annotated[
 ]
 
 
-def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter:
+def build_router(runtime: ServiceRuntime[BudgetRepository], settings: BudgetSettings) -> APIRouter:
     router = APIRouter(tags=["budgets"])
     agency = runtime.auth.require(Role.AGENCY)
 
-    async def budget_of(repository: Repository, year: int) -> BudgetRow:
+    async def budget_of(repository: BudgetRepository, year: int) -> BudgetRow:
         budget = await repository.budget(year)
         if budget is None:
             raise _no_budget(domain.NoBudget(year))
         return budget
 
-    async def latest(repository: Repository, year: int) -> tuple[BudgetRow, VersionRow]:
+    async def latest(repository: BudgetRepository, year: int) -> tuple[BudgetRow, VersionRow]:
         budget = await budget_of(repository, year)
         if budget.latest_version == 0:
             missing = (budget.waiting or {}).get("missing", [])
@@ -262,7 +262,7 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
         assert version is not None
         return budget, version
 
-    async def chosen(repository: Repository, year: int, number: int | None) -> VersionRow:
+    async def chosen(repository: BudgetRepository, year: int, number: int | None) -> VersionRow:
         if number is None:
             return (await latest(repository, year))[1]
         found = await repository.version(year, number)
@@ -271,21 +271,22 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
         return found
 
     async def budget_view(year: int) -> dict[str, Any]:
-        async with runtime.pool.acquire() as connection:
-            repository = Repository(connection)
-            budget = await budget_of(repository, year)
-            head = {
-                "year": year,
-                "revision": budget.revision,
-                "configured_at": budget.configured_at,
-                "closed_at": budget.closed_at,
-                "waiting": budget.waiting,
-            }
-            if budget.latest_version == 0:
-                return {**head, "version": None, "configuration": budget.configuration}
-            version = await repository.version(year, budget.latest_version)
-            assert version is not None
-            view = await _version_view(repository, version)
+        return await runtime.read(lambda repository: read_budget(repository, year))
+
+    async def read_budget(repository: BudgetRepository, year: int) -> dict[str, Any]:
+        budget = await budget_of(repository, year)
+        head = {
+            "year": year,
+            "revision": budget.revision,
+            "configured_at": budget.configured_at,
+            "closed_at": budget.closed_at,
+            "waiting": budget.waiting,
+        }
+        if budget.latest_version == 0:
+            return {**head, "version": None, "configuration": budget.configuration}
+        version = await repository.version(year, budget.latest_version)
+        assert version is not None
+        view = await _version_view(repository, version)
         return {**view, **head}
 
     async def run(call: Any) -> Any:
@@ -337,10 +338,11 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
     @router.get("/budgets/{year}/plan", summary="The financing plan of a version")
     @problems(409)
     async def get_plan(year: Year, version: VersionQuery = None) -> dict[str, Any]:
-        async with runtime.pool.acquire() as connection:
-            repository = Repository(connection)
+        async def query(repository: BudgetRepository) -> tuple[VersionRow, list[EpciShareRow]]:
             found = await chosen(repository, year, version)
-            epcis = await repository.epci_shares(year, found.version)
+            return found, await repository.epci_shares(year, found.version)
+
+        found, epcis = await runtime.read(query)
         return {
             "year": year,
             "version": found.version,
@@ -360,11 +362,14 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
     async def annex(
         year: Year, fmt: Literal["ods", "xlsx", "pdf"], version: VersionQuery = None
     ) -> Response:
-        async with runtime.pool.acquire() as connection:
-            repository = Repository(connection)
+        async def query(
+            repository: BudgetRepository,
+        ) -> tuple[VersionRow, list[EpciShareRow], list[CentreShareRow]]:
             found = await chosen(repository, year, version)
             epcis = await repository.epci_shares(year, found.version)
-            centres = await repository.centre_shares(year, found.version)
+            return found, epcis, await repository.centre_shares(year, found.version)
+
+        found, epcis, centres = await runtime.read(query)
         content = documents.annex(found, epcis, centres, fmt)
         filename = f"budget-{year}-v{found.version}-annexe.{fmt}"
         return Response(
@@ -376,10 +381,11 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
     @router.get("/budgets/{year}/shares", summary="The latest dotations and EPCI parts")
     @problems(409)
     async def get_shares(year: Year) -> dict[str, Any]:
-        async with runtime.pool.acquire() as connection:
-            repository = Repository(connection)
+        async def query(repository: BudgetRepository) -> dict[str, Any]:
             _, version = await latest(repository, year)
-            view = await _version_view(repository, version)
+            return await _version_view(repository, version)
+
+        view = await runtime.read(query)
         keys = ("year", "version", "computed_at", "envelope", "allocated", "epci_contribution")
         return {
             **{key: view[key] for key in keys},
@@ -390,20 +396,21 @@ def build_router(runtime: ServiceRuntime, settings: BudgetSettings) -> APIRouter
 
     @router.get("/budgets/{year}/versions", summary="Every version of a year's budget")
     async def list_versions(year: Year) -> dict[str, Any]:
-        async with runtime.pool.acquire() as connection:
-            repository = Repository(connection)
+        async def query(repository: BudgetRepository) -> list[VersionRow]:
             await budget_of(repository, year)
-            versions = await repository.versions(year)
+            return await repository.versions(year)
+
+        versions = await runtime.read(query)
         return {"year": year, "items": [_version_summary(v) for v in versions]}
 
     @router.get("/budgets/{year}/versions/{version}", summary="One version of a year's budget")
     async def get_version(
         year: Year, version: Annotated[int, Path(ge=1, description="The version number.")]
     ) -> dict[str, Any]:
-        async with runtime.pool.acquire() as connection:
-            repository = Repository(connection)
-            found = await chosen(repository, year, version)
-            return await _version_view(repository, found)
+        async def query(repository: BudgetRepository) -> dict[str, Any]:
+            return await _version_view(repository, await chosen(repository, year, version))
+
+        return await runtime.read(query)
 
     return router
 
@@ -429,7 +436,7 @@ def _version_summary(version: VersionRow) -> dict[str, Any]:
     }
 
 
-async def _version_view(repository: Repository, version: VersionRow) -> dict[str, Any]:
+async def _version_view(repository: BudgetRepository, version: VersionRow) -> dict[str, Any]:
     centres = await repository.centre_shares(version.year, version.version)
     epcis = await repository.epci_shares(version.year, version.version)
     return {

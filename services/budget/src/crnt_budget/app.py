@@ -9,8 +9,9 @@ from fastapi import FastAPI
 
 from crnt_budget.api import build_router
 from crnt_budget.consumers import subscriptions
-from crnt_budget.recalculator import Recalculator
+from crnt_budget.repository import BudgetRepository, Repository
 from crnt_budget.settings import BudgetSettings
+from crnt_budget.workers import Recalculator
 
 SERVICE = "budget"
 MIGRATIONS = MigrationSource(SERVICE, files("crnt_budget") / "migrations")
@@ -23,21 +24,15 @@ def create_app(settings: BudgetSettings) -> FastAPI:
         if recalculator is not None:
             recalculator.wake()
 
-    runtime = ServiceRuntime(
+    runtime: ServiceRuntime[BudgetRepository] = ServiceRuntime(
         service=SERVICE,
         settings=settings,
+        repository=Repository,
         migrations=MIGRATIONS,
         subscriptions=subscriptions(settings, wake),
         published=BUDGET_EVENTS,
     )
-    recalculator = Recalculator(
-        runtime,
-        publish_topic=settings.publish_topic,
-        debounce_seconds=settings.recalculation_debounce_seconds,
-        max_delay_seconds=settings.recalculation_max_delay_seconds,
-        poll_seconds=settings.recalculation_poll_seconds,
-        share_events_per_second=settings.recalculation_share_events_per_second,
-    )
+    recalculator = Recalculator(runtime, settings)
     runtime.add_worker(recalculator)
     app = runtime.http_app(
         title="crnt budget",

@@ -18,10 +18,11 @@ from crnt_shared.events import Event
 from crnt_shared.runtime import Subscription
 
 from crnt_budget import handlers
+from crnt_budget.repository import BudgetUnitOfWork
 from crnt_budget.settings import BudgetSettings
 
 E = TypeVar("E", bound=Event)
-Reaction = Callable[[E, UnitOfWork], Awaitable[bool]]
+Reaction = Callable[[E, BudgetUnitOfWork], Awaitable[bool]]
 
 REGISTRY_REACTIONS: dict[type[Event], Reaction[Any]] = {
     **dict.fromkeys(handlers.JOINS, handlers.on_membership_changed),

@@ -2,48 +2,40 @@
 its recalculations. The topics are settings so that tests run on topics of their own."""
 
 from crnt_shared.settings import ServiceSettings
-from pydantic import Field, PostgresDsn
+from pydantic import Field, PositiveFloat
+from pydantic_settings import SettingsConfigDict
 
 
 class BudgetSettings(ServiceSettings):
-    database_url: PostgresDsn = Field(validation_alias="BUDGET_DATABASE_URL")
-    http_port: int = 8003
-    registry_topic: str | None = Field(default=None, validation_alias="BUDGET_REGISTRY_TOPIC")
-    programme_topic: str | None = Field(default=None, validation_alias="BUDGET_PROGRAMME_TOPIC")
+    model_config = SettingsConfigDict(env_prefix="BUDGET_")
+
+    http_port: int = Field(default=8003, validation_alias="HTTP_PORT")
+    registry_topic: str | None = None
+    programme_topic: str | None = None
     budget_topic: str | None = Field(default=None, validation_alias="BUDGET_PUBLISH_TOPIC")
     #: The consumer groups of the registry's and the programme's topics (a group of their own
     #: in each test and benchmark, so that runs never rebalance one another).
-    consumer_group: str = Field(default="budget", validation_alias="BUDGET_CONSUMER_GROUP")
-    programme_consumer_group: str = Field(
-        default="budget-programme", validation_alias="BUDGET_PROGRAMME_CONSUMER_GROUP"
-    )
+    consumer_group: str = "budget"
+    programme_consumer_group: str = "budget-programme"
     # One recalculation at 1,000 members publishes ~1,000 share events: batching approvals for
     # a second (five at most) keeps a steady stream of them from flooding the consumers
     # (measured by bench.e2e: at 0.15 s / 2 s, 5 approvals/s made 279 recalculations for 500).
-    recalculation_debounce_seconds: float = Field(
+    recalculation_debounce_seconds: PositiveFloat = Field(
         default=1.0,
-        gt=0,
-        validation_alias="BUDGET_RECALCULATION_DEBOUNCE_SECONDS",
         description="Quiet time after a membership change before the shares are recalculated.",
     )
-    recalculation_max_delay_seconds: float = Field(
-        default=5.0,
-        gt=0,
-        validation_alias="BUDGET_RECALCULATION_MAX_DELAY_SECONDS",
-        description="Longest wait for quiet during a steady stream of changes.",
+    recalculation_max_delay_seconds: PositiveFloat = Field(
+        default=5.0, description="Longest wait for quiet during a steady stream of changes."
     )
-    recalculation_share_events_per_second: float = Field(
+    recalculation_share_events_per_second: PositiveFloat = Field(
         default=250.0,
-        gt=0,
         validation_alias="BUDGET_SHARE_EVENTS_PER_SECOND",
         description=(
             "The pace of share-change events: after a version that moved N dotations, the next"
             " waits N / this many seconds (a network of tens of centres never notices)."
         ),
     )
-    recalculation_poll_seconds: float = Field(
-        default=1.0, gt=0, validation_alias="BUDGET_RECALCULATION_POLL_SECONDS"
-    )
+    recalculation_poll_seconds: PositiveFloat = 1.0
 
     @property
     def publish_topic(self) -> str:

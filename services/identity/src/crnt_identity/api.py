@@ -4,9 +4,8 @@ Sign-in, redeem, refresh and sign-out need no bearer token (the link or the refr
 the proof); ``/me`` needs the person's token; people are the agency's; ``/keys`` is public.
 """
 
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from crnt_shared.auth import Actor, Role
@@ -20,10 +19,9 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 from crnt_identity import handlers
 from crnt_identity.domain import Standing, safe_return_to
 from crnt_identity.mailer import SignInMailer
-from crnt_identity.repository import Repository
+from crnt_identity.repository import IdentityRepository
 from crnt_identity.settings import IdentitySettings
 
-T = TypeVar("T")
 Secret = Annotated[str, StringConstraints(strip_whitespace=True, min_length=16, max_length=200)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 HOUR = timedelta(hours=1)
@@ -63,7 +61,7 @@ class PersonIn(_Strict):
 
 
 def build_router(
-    runtime: ServiceRuntime,
+    runtime: ServiceRuntime[IdentityRepository],
     settings: IdentitySettings,
     policy: handlers.TokenPolicy,
     mailer: SignInMailer,
@@ -72,10 +70,6 @@ def build_router(
     agency = runtime.auth.require(Role.AGENCY)
     anyone_signed_in = runtime.auth.require(Role.AGENCY, Role.COPIL, Role.ANIMATOR)
     trusted_proxies = set(settings.trusted_proxies)
-
-    async def run(handler: Callable[..., Awaitable[T]], command: Any, *extra: Any) -> T:
-        async with runtime.unit_of_work() as uow:
-            return await handler(command, uow, *extra)
 
     def client_of(request: Request) -> str:
         peer = request.client.host if request.client else "unknown"
@@ -104,7 +98,7 @@ def build_router(
             per=HOUR,
         )
         command = handlers.RequestSignIn(str(body.email), body.return_to)
-        secret = await run(handlers.request_sign_in, command)
+        secret = await runtime.run(handlers.request_sign_in, command)
         if secret is not None:
             mailer.send_later(str(body.email).lower(), secret)
         return {"status": "accepted", "detail": ACCEPTED}
@@ -113,20 +107,20 @@ def build_router(
     @problems(400)
     async def redeem(body: RedeemIn) -> dict[str, Any]:
         """Exchange a mailed link's secret for a session (once)."""
-        grant = await run(handlers.redeem, handlers.Redeem(body.token), policy)
+        grant = await runtime.run(handlers.redeem, handlers.Redeem(body.token, policy))
         return _grant(grant)
 
     @router.post("/sessions/refresh", tags=["sessions"])
     @problems(401)
     async def refresh(body: RefreshIn) -> dict[str, Any]:
         """A new access token for a session that has not ended."""
-        grant = await run(handlers.refresh, handlers.Refresh(body.refresh_token), policy)
+        grant = await runtime.run(handlers.refresh, handlers.Refresh(body.refresh_token, policy))
         return _grant(grant)
 
     @router.post("/sessions/end", status_code=204, tags=["sessions"])
     @problems()
     async def end(body: RefreshIn) -> Response:
-        await run(handlers.end_session, handlers.EndSession(body.refresh_token))
+        await runtime.run(handlers.end_session, handlers.EndSession(body.refresh_token))
         return Response(status_code=204)
 
     @router.get("/me", tags=["people"])
@@ -136,14 +130,16 @@ def build_router(
             raise Problem(
                 404, "Not found", "A service account is not a person: /me needs a person's token."
             )
-        return _person(await run(handlers.who_is, handlers.WhoIs(UUID(actor.id))))
+        return _person(await runtime.run(handlers.who_is, handlers.WhoIs(UUID(actor.id))))
 
     @router.get("/people", dependencies=[agency], tags=["people"])
     async def people() -> dict[str, Any]:
         """Agency staff and COPIL members (animators come from the registry)."""
-        async with runtime.pool.acquire() as connection:
-            repository = Repository(connection)
-            found = [await handlers.standing_of(repository, p) for p in await repository.people()]
+
+        async def standings(repository: IdentityRepository) -> list[Standing]:
+            return [await handlers.standing_of(repository, p) for p in await repository.people()]
+
+        found = await runtime.read(standings)
         return {"items": [_person(who) for who in found], "total": len(found)}
 
     @router.post("/people", status_code=201, tags=["people"])
@@ -152,23 +148,18 @@ def build_router(
         command = handlers.AddPerson(
             str(body.email), body.display_name, frozenset(Role(r) for r in body.roles), actor
         )
-        await run(handlers.add_person, command)
-        async with runtime.pool.acquire() as connection:
-            repository = Repository(connection)
-            person = await repository.person_by_email(str(body.email).lower())
-            assert person is not None
-            return _person(await handlers.standing_of(repository, person))
+        person = await runtime.run(handlers.add_person, command)
+        return _person(await runtime.read(lambda r: handlers.standing_of(r, person)))
 
     @router.delete("/people/{person_id}", status_code=204, tags=["people"])
     async def remove_person(actor: Annotated[Actor, agency], person_id: UUID) -> Response:
         """Remove a person: their sessions end and every service refuses their tokens."""
-        await run(handlers.remove_person, handlers.RemovePerson(person_id, actor))
+        await runtime.run(handlers.remove_person, handlers.RemovePerson(person_id, actor))
         return Response(status_code=204)
 
     @router.get("/keys", tags=["keys"], summary="The public signing keys (JWKS)")
     async def jwks() -> dict[str, Any]:
-        async with runtime.pool.acquire() as connection:
-            live = [k for k in await Repository(connection).signing_keys() if k.retired_at is None]
+        live = [k for k in await runtime.read(lambda r: r.signing_keys()) if k.retired_at is None]
         return {"keys": [key.public_jwk for key in live]}
 
     return router

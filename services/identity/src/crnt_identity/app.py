@@ -16,6 +16,7 @@ from crnt_identity.consumers import subscriptions
 from crnt_identity.domain import LinkNotValid, SessionEnded
 from crnt_identity.keys import Vault
 from crnt_identity.mailer import SignInMailer
+from crnt_identity.repository import IdentityRepository, Repository
 from crnt_identity.settings import IdentitySettings
 from crnt_identity.workers import KeyKeeper, prepare
 
@@ -24,9 +25,10 @@ MIGRATIONS = MigrationSource(SERVICE, files("crnt_identity") / "migrations")
 
 
 def create_app(settings: IdentitySettings) -> FastAPI:
-    runtime = ServiceRuntime(
+    runtime: ServiceRuntime[IdentityRepository] = ServiceRuntime(
         service=SERVICE,
         settings=settings,
+        repository=Repository,
         migrations=MIGRATIONS,
         subscriptions=subscriptions(settings),
         published=IDENTITY_EVENTS,

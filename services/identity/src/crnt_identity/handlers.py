@@ -6,7 +6,7 @@ with the other) and only its digest is written: never to the outbox, never to a 
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import structlog
@@ -25,10 +25,9 @@ from crnt_shared.contracts.identity import (
 from crnt_shared.contracts.registry import (
     AnimatorRemoved,
 )
-from crnt_shared.db import UnitOfWork
-from crnt_shared.errors import RuleViolation
+from crnt_shared.db import AbstractUnitOfWork
+from crnt_shared.errors import NotFound, RuleViolation
 from crnt_shared.events import Event, utcnow
-from crnt_shared.http import NotFound
 
 from crnt_identity import keys
 from crnt_identity.domain import (
@@ -43,12 +42,15 @@ from crnt_identity.domain import (
     normalise_email,
     standing,
 )
-from crnt_identity.repository import Repository
+from crnt_identity.repository import IdentityRepository
 
 log = structlog.get_logger(__name__)
 
 SOURCE = "/crnt/identity"
 MEMBER = "member"
+
+#: The unit of work of identity's handlers: the real one, or a fake in the unit tests.
+IdentityUnitOfWork = AbstractUnitOfWork[IdentityRepository]
 
 
 @dataclass(frozen=True)
@@ -70,12 +72,12 @@ class Grant:
     return_to: str | None = None
 
 
-async def standing_of(repository: Repository, person: Person) -> Standing:
+async def standing_of(repository: IdentityRepository, person: Person) -> Standing:
     return standing(person, await repository.animations(person.email))
 
 
 async def _issue(
-    repository: Repository, policy: TokenPolicy, who: Standing, session_id: UUID
+    repository: IdentityRepository, policy: TokenPolicy, who: Standing, session_id: UUID
 ) -> str:
     now = utcnow()
     key = keys.signing_key(await repository.signing_keys(), now)
@@ -94,9 +96,11 @@ async def _issue(
     )
 
 
-async def revoke(uow: UnitOfWork, person_id: UUID, reason: str, cause: Event | None = None) -> None:
+async def revoke(
+    uow: IdentityUnitOfWork, person_id: UUID, reason: str, cause: Event | None = None
+) -> None:
     """End the person's sessions and have every service refuse the tokens issued until now."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     now = utcnow()
     await repository.end_sessions_of(person_id, now, reason)
     await repository.record_revocation(person_id, now)
@@ -109,6 +113,17 @@ async def revoke(uow: UnitOfWork, person_id: UUID, reason: str, cause: Event | N
 # People
 
 
+def _person_data(person: Person, by: Actor, at: datetime) -> PersonData:
+    """What the events about a person say of them (their roles before a removal)."""
+    return PersonData(
+        person_id=str(person.id),
+        display_name=person.display_name,
+        roles=sorted(person.roles),
+        by=by.ref,
+        at=at,
+    )
+
+
 @dataclass(frozen=True)
 class SeedPeople:
     """``CRNT_AGENCY_EMAILS`` / ``CRNT_COPIL_EMAILS``: applied at every start, idempotently.
@@ -117,8 +132,8 @@ class SeedPeople:
     roles_by_email: Mapping[str, frozenset[Role]]
 
 
-async def seed_people(command: SeedPeople, uow: UnitOfWork) -> None:
-    repository = Repository(uow.connection)
+async def seed_people(command: SeedPeople, uow: IdentityUnitOfWork) -> None:
+    repository = uow.repository
     for email, roles in sorted(command.roles_by_email.items()):
         address = normalise_email(email)
         person_id = person_id_for(address)
@@ -139,8 +154,8 @@ class AddPerson:
     by: Actor
 
 
-async def add_person(command: AddPerson, uow: UnitOfWork) -> Person:
-    repository = Repository(uow.connection)
+async def add_person(command: AddPerson, uow: IdentityUnitOfWork) -> Person:
+    repository = uow.repository
     address = normalise_email(command.email)
     person_id = person_id_for(address)
     if not await repository.insert_person(person_id, address, command.display_name, command.roles):
@@ -148,13 +163,7 @@ async def add_person(command: AddPerson, uow: UnitOfWork) -> Person:
         await repository.grant(person_id, command.roles, command.display_name)
     person = await repository.person(person_id)
     assert person is not None
-    data = PersonData(
-        person_id=str(person_id),
-        display_name=person.display_name,
-        roles=sorted(person.roles),
-        by=command.by.ref,
-        at=utcnow(),
-    )
+    data = _person_data(person, command.by, utcnow())
     await uow.publish(PersonAdded.create(source=SOURCE, subject=str(person_id), data=data))
     await uow.commit()
     return person
@@ -166,8 +175,8 @@ class RemovePerson:
     by: Actor
 
 
-async def remove_person(command: RemovePerson, uow: UnitOfWork) -> None:
-    repository = Repository(uow.connection)
+async def remove_person(command: RemovePerson, uow: IdentityUnitOfWork) -> None:
+    repository = uow.repository
     person = await repository.person(command.person_id, lock=True)
     if person is None or person.removed:
         raise NotFound(f"There is no person {command.person_id}: list them at /people.")
@@ -175,13 +184,7 @@ async def remove_person(command: RemovePerson, uow: UnitOfWork) -> None:
         raise RuleViolation("You cannot remove yourself: ask another agency person")
     now = utcnow()
     await repository.remove_person(person.id, now)
-    data = PersonData(
-        person_id=str(person.id),
-        display_name=person.display_name,
-        roles=sorted(person.roles),
-        by=command.by.ref,
-        at=now,
-    )
+    data = _person_data(person, command.by, now)
     await uow.publish(PersonRemoved.create(source=SOURCE, subject=str(person.id), data=data))
     await revoke(uow, person.id, "person_removed")
     await uow.commit()
@@ -196,10 +199,10 @@ class RequestSignIn:
     return_to: str | None
 
 
-async def request_sign_in(command: RequestSignIn, uow: UnitOfWork) -> str | None:
+async def request_sign_in(command: RequestSignIn, uow: IdentityUnitOfWork) -> str | None:
     """The link's secret to mail, or ``None`` when the address may not sign in (the caller
     answers the same either way)."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     address = normalise_email(command.email)
     person = await repository.person_by_email(address)
     if person is None:
@@ -224,10 +227,12 @@ async def request_sign_in(command: RequestSignIn, uow: UnitOfWork) -> str | None
 @dataclass(frozen=True)
 class Redeem:
     secret: str
+    policy: TokenPolicy
 
 
-async def redeem(command: Redeem, uow: UnitOfWork, policy: TokenPolicy) -> Grant:
-    repository = Repository(uow.connection)
+async def redeem(command: Redeem, uow: IdentityUnitOfWork) -> Grant:
+    policy = command.policy
+    repository = uow.repository
     now = utcnow()
     used = await repository.use_link(digest(command.secret), now)
     if used is None:
@@ -259,11 +264,13 @@ async def redeem(command: Redeem, uow: UnitOfWork, policy: TokenPolicy) -> Grant
 @dataclass(frozen=True)
 class Refresh:
     refresh_token: str
+    policy: TokenPolicy
 
 
-async def refresh(command: Refresh, uow: UnitOfWork, policy: TokenPolicy) -> Grant:
+async def refresh(command: Refresh, uow: IdentityUnitOfWork) -> Grant:
     """A new access token with the person's roles and centres of now."""
-    repository = Repository(uow.connection)
+    policy = command.policy
+    repository = uow.repository
     session = await repository.session_by_refresh(digest(command.refresh_token))
     now = utcnow()
     if session is None or session.ended_at is not None or session.expires_at <= now:
@@ -285,8 +292,8 @@ class EndSession:
     refresh_token: str
 
 
-async def end_session(command: EndSession, uow: UnitOfWork) -> None:
-    repository = Repository(uow.connection)
+async def end_session(command: EndSession, uow: IdentityUnitOfWork) -> None:
+    repository = uow.repository
     session = await repository.session_by_refresh(digest(command.refresh_token))
     if session is not None:
         await repository.end_session(session.id, utcnow(), "signed_out")
@@ -298,8 +305,8 @@ class WhoIs:
     person_id: UUID
 
 
-async def who_is(command: WhoIs, uow: UnitOfWork) -> Standing:
-    repository = Repository(uow.connection)
+async def who_is(command: WhoIs, uow: IdentityUnitOfWork) -> Standing:
+    repository = uow.repository
     person = await repository.person(command.person_id)
     if person is None:
         raise NotFound("This person is not known (any more).")
@@ -320,8 +327,8 @@ class MaintainKeys:
     announce_all: bool = False
 
 
-async def maintain_keys(command: MaintainKeys, uow: UnitOfWork) -> None:
-    repository = Repository(uow.connection)
+async def maintain_keys(command: MaintainKeys, uow: IdentityUnitOfWork) -> None:
+    repository = uow.repository
     await repository.lock_keys()
     existing = await repository.signing_keys()
     now = utcnow()
@@ -353,20 +360,20 @@ async def maintain_keys(command: MaintainKeys, uow: UnitOfWork) -> None:
 
 
 async def _revoke_addresses(
-    uow: UnitOfWork, emails: Iterable[str], reason: str, cause: Event
+    uow: IdentityUnitOfWork, emails: Iterable[str], reason: str, cause: Event
 ) -> None:
-    repository = Repository(uow.connection)
+    repository = uow.repository
     for email in sorted(set(emails)):
         person = await repository.person_by_email(email)
         if person is not None:
             await revoke(uow, person.id, reason, cause)
 
 
-async def on_centre_status(event: Event, uow: UnitOfWork) -> None:
+async def on_centre_status(event: Event, uow: IdentityUnitOfWork) -> None:
     """A membership event or a centre's news: its status and its animators as they are now."""
     data = event.data
     centre = data.centre
-    repository = Repository(uow.connection)
+    repository = uow.repository
     previous = await repository.upsert_centre(centre.id, centre.nom, centre.status)
     listed = [(a.id, normalise_email(a.email), a.name) for a in data.animators]
     left = await repository.replace_animators(centre.id, listed)
@@ -377,9 +384,9 @@ async def on_centre_status(event: Event, uow: UnitOfWork) -> None:
     # No commit here: the consumer commits, with the inbox rows of the events fetched together.
 
 
-async def on_animator_changed(event: Event, uow: UnitOfWork) -> None:
+async def on_animator_changed(event: Event, uow: IdentityUnitOfWork) -> None:
     data = event.data
-    repository = Repository(uow.connection)
+    repository = uow.repository
     previous = await repository.upsert_centre(data.centre.id, data.centre.nom, data.centre.status)
     member = previous == MEMBER or (previous is None and data.centre.status == MEMBER)
     email = normalise_email(data.animator.email)

@@ -2,7 +2,6 @@
 purges the rate-limit counters whose window ended; and what identity prepares before it serves:
 a signing key announced, the first people of each role."""
 
-import asyncio
 from datetime import timedelta
 
 import structlog
@@ -12,6 +11,7 @@ from crnt_shared.runtime import ServiceRuntime
 from crnt_shared.worker import Worker
 
 from crnt_identity import handlers
+from crnt_identity.repository import IdentityRepository
 from crnt_identity.settings import IdentitySettings
 
 log = structlog.get_logger(__name__)
@@ -27,7 +27,7 @@ def key_policy(settings: IdentitySettings, *, announce_all: bool) -> handlers.Ma
     )
 
 
-async def prepare(runtime: ServiceRuntime, settings: IdentitySettings) -> None:
+async def prepare(runtime: ServiceRuntime[IdentityRepository], settings: IdentitySettings) -> None:
     """Before identity serves: a key that signs (every key announced again), and the people of
     ``CRNT_AGENCY_EMAILS`` and ``CRNT_COPIL_EMAILS`` with their roles."""
     async with runtime.unit_of_work() as uow:
@@ -44,21 +44,24 @@ async def prepare(runtime: ServiceRuntime, settings: IdentitySettings) -> None:
 
 
 class KeyKeeper(Worker):
-    def __init__(self, runtime: ServiceRuntime, settings: IdentitySettings) -> None:
+    #: A failed round is retried after the next check's wait.
+    retry = None
+
+    def __init__(
+        self, runtime: ServiceRuntime[IdentityRepository], settings: IdentitySettings
+    ) -> None:
         super().__init__("identity-keys")
         self._runtime = runtime
         self._settings = settings
 
-    async def run(self) -> None:
-        while True:
-            await self.sleep(self._settings.key_check_seconds)
-            try:
-                async with self._runtime.unit_of_work() as uow:
-                    await handlers.maintain_keys(
-                        key_policy(self._settings, announce_all=False), uow
-                    )
-                await RateLimiter(self._runtime.pool).purge()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                log.warning("signing keys not maintained, retrying", error=repr(error))
+    async def wait_for_work(self) -> None:
+        await self.sleep(self._settings.key_check_seconds)
+
+    async def round(self) -> float:
+        async with self._runtime.unit_of_work() as uow:
+            await handlers.maintain_keys(key_policy(self._settings, announce_all=False), uow)
+        await RateLimiter(self._runtime.pool).purge()
+        return 0.0
+
+    async def failed(self, error: Exception, retry_in: float) -> None:
+        log.warning("signing keys not maintained, retrying", error=repr(error))

@@ -1,12 +1,14 @@
 """The programme's settings: the shared ones, its database, its port and the topics it reads."""
 
 from crnt_shared.settings import ServiceSettings
-from pydantic import Field, PostgresDsn
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 
 class ProgrammeSettings(ServiceSettings):
-    database_url: PostgresDsn = Field(validation_alias="PROGRAMME_DATABASE_URL")
-    http_port: int = 8002
+    model_config = SettingsConfigDict(env_prefix="PROGRAMME_")
+
+    http_port: int = Field(default=8002, validation_alias="HTTP_PORT")
     #: Where membership events come from (a per-test topic in integration tests).
-    registry_topic: str | None = Field(default=None, validation_alias="PROGRAMME_REGISTRY_TOPIC")
-    consumer_group: str = Field(default="programme", validation_alias="PROGRAMME_CONSUMER_GROUP")
+    registry_topic: str | None = None
+    consumer_group: str = "programme"

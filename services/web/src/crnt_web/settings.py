@@ -4,10 +4,13 @@ The web keeps no database and reads no Kafka topic: it is a backend-for-frontend
 the services' HTTP APIs on behalf of the signed-in person.
 """
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import ClassVar
 
-from crnt_shared.settings import ProcessSettings, refuse_placeholder
-from pydantic import AliasChoices, AnyHttpUrl, Field, SecretStr, model_validator
+from crnt_shared.settings import ProcessSettings
+from pydantic import AliasChoices, AnyHttpUrl, Field, PositiveInt, SecretStr
+from pydantic_settings import SettingsConfigDict
 
 DEV_SESSION_SECRET = "dev-web-session-secret"  # noqa: S105 - refused in production
 
@@ -21,6 +24,9 @@ def _default_assets() -> Path:
 
 
 class WebSettings(ProcessSettings):
+    model_config = SettingsConfigDict(env_prefix="WEB_")
+    development_secrets: ClassVar[Mapping[str, str]] = {"session_secret": DEV_SESSION_SECRET}
+
     registry_url: AnyHttpUrl = Field(
         default=AnyHttpUrl("http://127.0.0.1:8001"), validation_alias="CRNT_REGISTRY_URL"
     )
@@ -36,30 +42,12 @@ class WebSettings(ProcessSettings):
     identity_url: AnyHttpUrl = Field(
         default=AnyHttpUrl("http://127.0.0.1:8005"), validation_alias="CRNT_IDENTITY_URL"
     )
-    session_secret: SecretStr = Field(
-        default=SecretStr(DEV_SESSION_SECRET), validation_alias="WEB_SESSION_SECRET"
-    )
-    session_max_age_seconds: int = Field(
-        default=12 * 3600, gt=0, validation_alias="WEB_SESSION_MAX_AGE_SECONDS"
-    )
-    assets_dir: Path = Field(default_factory=_default_assets, validation_alias="WEB_ASSETS_DIR")
+    session_secret: SecretStr = SecretStr(DEV_SESSION_SECRET)
+    session_max_age_seconds: PositiveInt = 12 * 3600
+    assets_dir: Path = Field(default_factory=_default_assets)
     mail_catcher_url: AnyHttpUrl | None = Field(
         default=None,
         validation_alias=AliasChoices("WEB_MAIL_CATCHER_URL", "MAILCATCHER_URL"),
         description="Shown on the sign-in page in development: where the mailed link arrives.",
     )
     api_timeout_seconds: float = Field(default=10.0, gt=0, validation_alias="WEB_API_TIMEOUT")
-
-    @property
-    def production(self) -> bool:
-        return self.env == "production"
-
-    @model_validator(mode="after")
-    def _refuse_placeholders_in_production(self) -> "WebSettings":
-        refuse_placeholder(
-            self.env,
-            "WEB_SESSION_SECRET",
-            self.session_secret.get_secret_value(),
-            development=DEV_SESSION_SECRET,
-        )
-        return self

@@ -4,7 +4,7 @@
   read models and record a pending cause of each open year;
 - :mod:`~crnt_budget.handlers.commands`: the agency configures a year, records a vote, closes it;
 - :mod:`~crnt_budget.handlers.recalculation`: a dirty year becomes a new version (the recalculator,
-  :mod:`crnt_budget.recalculator`, computes each dirty year once for all its pending causes: a
+  :mod:`crnt_budget.workers`, computes each dirty year once for all its pending causes: a
   burst of hundreds of approvals gives one recalculation, not hundreds);
 - :mod:`~crnt_budget.handlers.events`: what a new version publishes.
 """

@@ -3,11 +3,9 @@ computes the year's new version at once (or says what it waits for) and commits.
 
 from dataclasses import dataclass
 
-from crnt_shared.db import UnitOfWork
-
 from crnt_budget import domain
 from crnt_budget.handlers.recalculation import Outcome, recalculate
-from crnt_budget.repository import BudgetRow, ParticipationRow, Repository
+from crnt_budget.repository import BudgetRepository, BudgetRow, BudgetUnitOfWork, ParticipationRow
 
 
 @dataclass(frozen=True)
@@ -30,7 +28,7 @@ class CloseYear:
     by: str
 
 
-async def _open_budget(repository: Repository, year: int) -> BudgetRow:
+async def _open_budget(repository: BudgetRepository, year: int) -> BudgetRow:
     budget = await repository.budget(year, for_update=True)
     if budget is None:
         raise domain.NoBudget(year)
@@ -40,11 +38,11 @@ async def _open_budget(repository: Repository, year: int) -> BudgetRow:
 
 
 async def configure_budget(
-    command: ConfigureBudget, uow: UnitOfWork, publish_topic: str
+    command: ConfigureBudget, uow: BudgetUnitOfWork, publish_topic: str
 ) -> Outcome:
     """Create or revise a year's budget and compute its version at once (or say what it waits
     for)."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     await repository.lock_shares_exclusive()
     budget = await repository.budget(command.year, for_update=True)
     if budget is not None and budget.closed_at is not None:
@@ -59,11 +57,11 @@ async def configure_budget(
 
 
 async def record_participation(
-    command: RecordParticipation, uow: UnitOfWork, publish_topic: str
+    command: RecordParticipation, uow: BudgetUnitOfWork, publish_topic: str
 ) -> Outcome:
     """An EPCI's council voted its participation: a new version compares it with what is
     asked."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     await repository.lock_shares_exclusive()
     await _open_budget(repository, command.year)
     await repository.save_participation(command.year, command.participation)
@@ -75,9 +73,9 @@ async def record_participation(
     return outcome
 
 
-async def close_year(command: CloseYear, uow: UnitOfWork) -> None:
+async def close_year(command: CloseYear, uow: BudgetUnitOfWork) -> None:
     """After the closing nothing recalculates the year: its last version is its account."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     await repository.lock_shares_exclusive()
     await _open_budget(repository, command.year)
     await repository.close(command.year, command.by)

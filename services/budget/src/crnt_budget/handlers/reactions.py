@@ -1,7 +1,7 @@
 """The budget's reactions to the registry's and the programme's events.
 
 year (a budget of the event's year or later: the budgets of past years are history). The
-recalculator (:mod:`crnt_budget.recalculator`) then computes each dirty year once for all the
+recalculator (:mod:`crnt_budget.workers`) then computes each dirty year once for all the
 causes pending: a burst of hundreds of approvals gives one recalculation, not hundreds, while
 each event is recorded in the inbox by its own transaction.
 
@@ -32,11 +32,16 @@ from crnt_shared.contracts.programme import (
     default_nature,
 )
 from crnt_shared.contracts.registry import CentreFacts, CentreUpdated, EpciRegistered, EpciUpdated
-from crnt_shared.db import UnitOfWork
 from crnt_shared.events import Event
 from crnt_shared.money import cents_from_amount
 
-from crnt_budget.repository import ActionRow, CentreRow, ProgrammeRow, Repository
+from crnt_budget.repository import (
+    ActionRow,
+    BudgetRepository,
+    BudgetUnitOfWork,
+    CentreRow,
+    ProgrammeRow,
+)
 
 #: Whether each membership event puts the centre in the shares.
 JOINS: dict[type[Event], bool] = {
@@ -60,19 +65,19 @@ MembershipChange = (
 
 async def on_membership_changed(
     event: MembershipChange,
-    uow: UnitOfWork,
+    uow: BudgetUnitOfWork,
 ) -> bool:
     """The centre joins or leaves the shares; returns whether a year became dirty (as every
     reaction does: the consumer then wakes the recalculator)."""
     return await _apply_centre(event, uow, event.data.centre, joins=JOINS[type(event)])
 
 
-async def on_centre_updated(event: CentreUpdated, uow: UnitOfWork) -> bool:
+async def on_centre_updated(event: CentreUpdated, uow: BudgetUnitOfWork) -> bool:
     return await _apply_centre(event, uow, event.data.centre, joins=None)
 
 
-async def on_epci_changed(event: EpciRegistered | EpciUpdated, uow: UnitOfWork) -> bool:
-    repository = Repository(uow.connection)
+async def on_epci_changed(event: EpciRegistered | EpciUpdated, uow: BudgetUnitOfWork) -> bool:
+    repository = uow.repository
     await repository.lock_shares_shared()
     data = event.data
     previous = await repository.save_epci(data.siren, data.name, data.population, event.time)
@@ -84,14 +89,16 @@ async def on_epci_changed(event: EpciRegistered | EpciUpdated, uow: UnitOfWork) 
 # reports their actual costs.
 
 
-async def on_programme_validated(event: ProgrammeValidated, uow: UnitOfWork) -> bool:
+async def on_programme_validated(event: ProgrammeValidated, uow: BudgetUnitOfWork) -> bool:
     return await _apply_programme(event, uow)
 
 
-async def on_action_changed(event: ActionUpdated | ActionStatusChanged, uow: UnitOfWork) -> bool:
+async def on_action_changed(
+    event: ActionUpdated | ActionStatusChanged, uow: BudgetUnitOfWork
+) -> bool:
     action = event.data.action
     actual = None if action.actual_cost is None else cents_from_amount(action.actual_cost)
-    repository = Repository(uow.connection)
+    repository = uow.repository
     await repository.lock_shares_shared()
     year = await repository.record_actual(action.id, actual, event.time)
     if year is None:
@@ -103,11 +110,11 @@ async def on_action_changed(event: ActionUpdated | ActionStatusChanged, uow: Uni
     return True
 
 
-async def _apply_programme(event: ProgrammeValidated, uow: UnitOfWork) -> bool:
+async def _apply_programme(event: ProgrammeValidated, uow: BudgetUnitOfWork) -> bool:
     """Record the validated programme's planned expenses unless a newer version is applied;
     returns whether the year's budget must be recalculated."""
     data = event.data
-    repository = Repository(uow.connection)
+    repository = uow.repository
     await repository.lock_shares_shared()
     known = {row.action_id: row.actual_cents for row in await repository.actions(data.year)}
     actions = [
@@ -155,11 +162,11 @@ async def _apply_programme(event: ProgrammeValidated, uow: UnitOfWork) -> bool:
 
 
 async def _apply_centre(
-    event: Event, uow: UnitOfWork, facts: CentreFacts, *, joins: bool | None
+    event: Event, uow: BudgetUnitOfWork, facts: CentreFacts, *, joins: bool | None
 ) -> bool:
     """Update the centre's read model; ``joins=None`` keeps the membership the registry states
     in the facts. Returns whether some open year's shares must be recalculated."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     await repository.lock_shares_shared()
     previous = await repository.centre(facts.id)
     if previous is not None and previous.as_of > event.time:
@@ -189,7 +196,7 @@ async def _apply_centre(
     return await _mark_dirty(repository, event)
 
 
-async def _mark_dirty(repository: Repository, event: Event) -> bool:
+async def _mark_dirty(repository: BudgetRepository, event: Event) -> bool:
     years = await repository.years_from(event.time.year)
     await repository.add_cause(years, event.id, event.type, event.subject)
     return bool(years)

@@ -10,19 +10,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crnt_shared.db import UnitOfWork
 from crnt_shared.events import utcnow
 
 from crnt_budget import domain
 from crnt_budget.handlers.events import newly_exceeded, version_events
 from crnt_budget.repository import (
     ActionRow,
+    BudgetUnitOfWork,
     CauseRow,
     EpciShareRow,
     MemberClassRow,
     ParticipationRow,
     ProgrammeRow,
-    Repository,
     VersionRow,
 )
 
@@ -37,13 +36,15 @@ class Outcome:
     changed_centres: int = 0
 
 
-async def recalculate_dirty_year(uow: UnitOfWork, year: int, publish_topic: str) -> Outcome | None:
+async def recalculate_dirty_year(
+    uow: BudgetUnitOfWork, year: int, publish_topic: str
+) -> Outcome | None:
     """Recalculate ``year`` for the causes pending; ``None`` when there were none.
 
     The caller commits. The exclusive lock waits for the handlers in flight, so that every
     change committed is in this computation and its cause is taken with it.
     """
-    repository = Repository(uow.connection)
+    repository = uow.repository
     await repository.lock_shares_exclusive()
     causes = await repository.take_causes(year)
     if not causes:
@@ -88,7 +89,7 @@ def _expenses(actions: Sequence[ActionRow]) -> list[domain.Expense]:
 
 
 async def recalculate(
-    uow: UnitOfWork,
+    uow: BudgetUnitOfWork,
     year: int,
     causes: Sequence[CauseRow],
     *,
@@ -98,7 +99,7 @@ async def recalculate(
     """Compute the year's plan, dotations and EPCI parts; write a new version and its events
     when a manual change asks for it or when something changed. Missing inputs: no version,
     the causes are held and the budget says what it waits for."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     budget = await repository.budget(year, for_update=True)
     assert budget is not None
     config = domain.config_from_json(budget.configuration)

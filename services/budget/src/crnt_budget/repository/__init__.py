@@ -2,11 +2,13 @@
 programme (:mod:`~crnt_budget.repository.read_models`), the budgets and their pending causes
 (:mod:`~crnt_budget.repository.budgets`), and their versions
 (:mod:`~crnt_budget.repository.versions`); :class:`Repository` is all three over one connection
-(the unit of work's)."""
+(the unit of work's), and does what the handlers need of it
+(:class:`~crnt_budget.repository.protocol.BudgetRepository`, which their fakes do too)."""
 
 from crnt_shared.db import Connection
 
 from crnt_budget.repository.budgets import SHARES_LOCK, Budgets
+from crnt_budget.repository.protocol import BudgetRepository, BudgetUnitOfWork
 from crnt_budget.repository.read_models import ReadModels
 from crnt_budget.repository.rows import (
     ActionRow,
@@ -36,7 +38,9 @@ __all__ = [
     "_EPCI_SHARE_COLUMNS",
     "_VERSION_COLUMNS",
     "ActionRow",
+    "BudgetRepository",
     "BudgetRow",
+    "BudgetUnitOfWork",
     "CauseRow",
     "CentreRow",
     "CentreShareRow",

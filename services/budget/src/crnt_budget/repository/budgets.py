@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from crnt_shared.db import Connection
+from crnt_shared.db import Connection, fetch_record, fetch_records
 
 from crnt_budget.repository.rows import BudgetRow, CauseRow, ParticipationRow
 
@@ -33,12 +33,13 @@ class Budgets:
     # Budgets and their pending causes
 
     async def budget(self, year: int, *, for_update: bool = False) -> BudgetRow | None:
-        row = await self.connection.fetchrow(
+        return await fetch_record(
+            self.connection,
+            BudgetRow,
             f"SELECT {_BUDGET_COLUMNS} FROM budgets"
             f" WHERE year = $1{' FOR UPDATE' if for_update else ''}",
             year,
         )
-        return None if row is None else BudgetRow(**dict(row))
 
     async def save_budget(self, year: int, configuration: dict[str, Any]) -> int:
         """Create or revise a year's configuration; returns its revision number."""
@@ -122,9 +123,11 @@ class Budgets:
         )
 
     async def participations(self, year: int) -> dict[str, ParticipationRow]:
-        rows = await self.connection.fetch(
+        found = await fetch_records(
+            self.connection,
+            ParticipationRow,
             "SELECT siren, amount_cents, deliberation_number, deliberation_date"
             " FROM participations WHERE year = $1",
             year,
         )
-        return {row["siren"]: ParticipationRow(**dict(row)) for row in rows}
+        return {record.siren: record for record in found}

@@ -6,7 +6,7 @@ from datetime import datetime
 from uuid import UUID
 
 import asyncpg
-from crnt_shared.db import Connection
+from crnt_shared.db import Connection, fetch_record, fetch_records
 from crnt_shared.errors import RuleViolation
 
 from crnt_budget.domain import format_cents
@@ -17,12 +17,13 @@ class ReadModels:
     connection: Connection
 
     async def centre(self, centre_id: UUID) -> CentreRow | None:
-        row = await self.connection.fetchrow(
+        return await fetch_record(
+            self.connection,
+            CentreRow,
             "SELECT centre_id, name, epci_siren, epci_name, workstations, is_member, as_of"
             " FROM centres WHERE centre_id = $1 FOR UPDATE",
             centre_id,
         )
-        return None if row is None else CentreRow(**dict(row))
 
     async def save_centre(self, centre: CentreRow, status: str) -> None:
         await self.connection.execute(
@@ -92,11 +93,13 @@ class ReadModels:
             )
 
     async def epcis(self, sirens: Iterable[str]) -> dict[str, EpciRow]:
-        rows = await self.connection.fetch(
+        found = await fetch_records(
+            self.connection,
+            EpciRow,
             "SELECT siren, name, population FROM epcis WHERE siren = ANY($1::text[])",
             list(sirens),
         )
-        return {row["siren"]: EpciRow(**dict(row)) for row in rows}
+        return {record.siren: record for record in found}
 
     # The validated programme
 
@@ -144,20 +147,22 @@ class ReadModels:
         return True
 
     async def programme(self, year: int) -> ProgrammeRow | None:
-        row = await self.connection.fetchrow(
+        return await fetch_record(
+            self.connection,
+            ProgrammeRow,
             "SELECT year, version, validated_at, decided_on, deciding_body, total_cents, event_id"
             " FROM programmes WHERE year = $1",
             year,
         )
-        return None if row is None else ProgrammeRow(**dict(row))
 
     async def actions(self, year: int) -> list[ActionRow]:
-        rows = await self.connection.fetch(
+        return await fetch_records(
+            self.connection,
+            ActionRow,
             "SELECT action_id, axis, nature, title, estimated_cents, actual_cents"
             " FROM programme_actions WHERE year = $1 ORDER BY axis, title, action_id",
             year,
         )
-        return [ActionRow(**dict(row)) for row in rows]
 
     async def record_actual(
         self, action_id: UUID, actual_cents: int | None, as_of: datetime

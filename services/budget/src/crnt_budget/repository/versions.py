@@ -7,7 +7,7 @@ from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from crnt_shared.db import Connection
+from crnt_shared.db import Connection, fetch_record, fetch_records
 
 from crnt_budget.domain import DotationClass
 from crnt_budget.repository.rows import (
@@ -186,18 +186,21 @@ class Versions:
         )
 
     async def version(self, year: int, version: int) -> VersionRow | None:
-        row = await self.connection.fetchrow(
+        return await fetch_record(
+            self.connection,
+            VersionRow,
             f"SELECT {_VERSION_COLUMNS} FROM versions WHERE year = $1 AND version = $2",
             year,
             version,
         )
-        return None if row is None else VersionRow(**dict(row))
 
     async def versions(self, year: int) -> list[VersionRow]:
-        rows = await self.connection.fetch(
-            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE year = $1 ORDER BY version", year
+        return await fetch_records(
+            self.connection,
+            VersionRow,
+            f"SELECT {_VERSION_COLUMNS} FROM versions WHERE year = $1 ORDER BY version",
+            year,
         )
-        return [VersionRow(**dict(row)) for row in rows]
 
     async def centre_shares(self, year: int, version: int) -> list[CentreShareRow]:
         rows = await self.connection.fetch(
@@ -209,10 +212,11 @@ class Versions:
         return [CentreShareRow(*row) for row in rows]
 
     async def epci_shares(self, year: int, version: int) -> list[EpciShareRow]:
-        rows = await self.connection.fetch(
+        return await fetch_records(
+            self.connection,
+            EpciShareRow,
             f"SELECT {_EPCI_SHARE_COLUMNS}"
             " FROM epci_shares WHERE year = $1 AND version = $2 ORDER BY siren",
             year,
             version,
         )
-        return [EpciShareRow(**dict(row)) for row in rows]

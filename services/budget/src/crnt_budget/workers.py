@@ -1,4 +1,5 @@
-"""The recalculator: one task per service process that turns dirty years into new versions.
+"""The budget's background work: the recalculator, one task per service process that turns
+dirty years into new versions.
 
 Woken in-process by the event handlers (before their commit: the exclusive lock it takes waits
 for their transactions), it waits for a short quiet time (``debounce``) so that a burst of
@@ -23,32 +24,23 @@ from crnt_shared.runtime import ServiceRuntime
 from crnt_shared.worker import Worker
 
 from crnt_budget.handlers import recalculate_dirty_year
-from crnt_budget.repository import Repository
+from crnt_budget.repository import BudgetRepository
+from crnt_budget.settings import BudgetSettings
 
 log = structlog.get_logger(__name__)
 
 
 class Recalculator(Worker):
-    def __init__(
-        self,
-        runtime: ServiceRuntime,
-        *,
-        publish_topic: str,
-        debounce_seconds: float,
-        max_delay_seconds: float,
-        poll_seconds: float,
-        share_events_per_second: float,
-    ) -> None:
+    #: The causes of a failed round stay pending: retried at the next round, after this.
+    retry = Backoff(0.4, 30.0)
+
+    def __init__(self, runtime: ServiceRuntime[BudgetRepository], settings: BudgetSettings) -> None:
+        super().__init__("budget-recalculator")
         self._runtime = runtime
-        self._publish_topic = publish_topic
-        self._debounce = debounce_seconds
-        self._max_delay = max_delay_seconds
-        self._poll = poll_seconds
-        self._share_events_per_second = share_events_per_second
+        self._settings = settings
         self.runs = 0
         #: How long the next round waits after the last one, to keep the pace of share events.
         self.pause_seconds = 0.0
-        super().__init__("budget-recalculator")
 
     async def run_pending(self) -> int:
         """Recalculate each year dirty now, once; returns how many were recalculated.
@@ -57,12 +49,11 @@ class Recalculator(Worker):
         and wait for their own quiet time, else a steady stream would be computed one event
         at a time (each computation holds the handlers back while it runs).
         """
-        async with self._runtime.pool.acquire() as connection:
-            years = await Repository(connection).dirty_years()
+        years = await self._runtime.read(lambda repository: repository.dirty_years())
         done, changed = 0, 0
         for year in years:
             async with self._runtime.unit_of_work() as uow:
-                outcome = await recalculate_dirty_year(uow, year, self._publish_topic)
+                outcome = await recalculate_dirty_year(uow, year, self._settings.publish_topic)
                 if outcome is None:
                     continue
                 await uow.commit()
@@ -70,40 +61,38 @@ class Recalculator(Worker):
             self.runs += 1
             changed += outcome.changed_centres
             log.info("shares recalculated", year=year, changed_centres=outcome.changed_centres)
-        self.pause_seconds = changed / self._share_events_per_second
+        self.pause_seconds = changed / self._settings.recalculation_share_events_per_second
         return done
 
-    async def run(self) -> None:
-        failures = 0
-        while True:
-            await self._wait()
-            try:
-                await self.run_pending()
-                failures = 0
-                if self.pause_seconds > 0:
-                    await asyncio.sleep(self.pause_seconds)
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the causes stay pending: retried at the next round
-                failures += 1
-                delay = Backoff(0.4, 30.0).delay(failures)
-                log.exception("recalculation failed", error=repr(error), retry_in=delay)
-                await asyncio.sleep(delay)
-
-    async def _wait(self) -> None:
+    async def wait_for_work(self) -> None:
         """Until woken then quiet for ``debounce`` (at most ``max_delay``), or ``poll``."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            await asyncio.wait_for(
+                self._wake.wait(), timeout=self._settings.recalculation_poll_seconds
+            )
         if not self._wake.is_set():
             return
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._max_delay
+        deadline = loop.time() + self._settings.recalculation_max_delay_seconds
         while True:
             self._wake.clear()
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=min(self._debounce, remaining))
+                await asyncio.wait_for(
+                    self._wake.wait(),
+                    timeout=min(self._settings.recalculation_debounce_seconds, remaining),
+                )
             except TimeoutError:
                 return
+
+    async def round(self) -> float:
+        """The years dirty now, then the pace: a wake-up does not cut the pause short."""
+        await self.run_pending()
+        if self.pause_seconds > 0:
+            await asyncio.sleep(self.pause_seconds)
+        return 0.0
+
+    async def failed(self, error: Exception, retry_in: float) -> None:
+        log.exception("recalculation failed", error=repr(error), retry_in=retry_in)

@@ -1,32 +1,22 @@
 """Identity's SQL (asyncpg): people, the registry's read model, links, sessions and keys."""
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from crnt_shared import auth
 from crnt_shared.auth import Role
-from crnt_shared.db import Connection
+from crnt_shared.db import Connection, fetch_record, fetch_records
+from crnt_shared.erasure import digest_matches, forget_published_events
 
 from crnt_identity.domain import Animation, Person
+from crnt_identity.repository.records import Session, SigningKey
 
-
-@dataclass(frozen=True)
-class SigningKey:
-    kid: str
-    private_pem: bytes
-    public_jwk: dict[str, Any]
-    created_at: datetime
-    signs_from: datetime
-    retired_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Session:
-    id: UUID
-    person_id: UUID
-    expires_at: datetime
-    ended_at: datetime | None
+_ERASED_ADDRESSES = f"""
+SELECT email AS address FROM animators WHERE animator_id = $1
+UNION SELECT email FROM animators WHERE {digest_matches("email", "$2", "$3")}
+UNION SELECT email FROM people WHERE {digest_matches("email", "$2", "$3")}
+"""
 
 
 def _person(row: Any) -> Person:
@@ -203,11 +193,12 @@ class Repository:
         )
 
     async def session_by_refresh(self, refresh_hash: bytes) -> Session | None:
-        row = await self.connection.fetchrow(
+        return await fetch_record(
+            self.connection,
+            Session,
             "SELECT id, person_id, expires_at, ended_at FROM sessions WHERE refresh_hash = $1",
             refresh_hash,
         )
-        return None if row is None else Session(**dict(row))
 
     async def end_session(self, session_id: UUID, at: datetime, reason: str) -> None:
         await self.connection.execute(
@@ -230,8 +221,8 @@ class Repository:
     # Keys
 
     async def signing_keys(self) -> list[SigningKey]:
-        rows = await self.connection.fetch("SELECT * FROM signing_keys ORDER BY created_at")
-        return [SigningKey(**dict(row)) for row in rows]
+        query = "SELECT * FROM signing_keys ORDER BY created_at"
+        return await fetch_records(self.connection, SigningKey, query)
 
     async def insert_signing_key(self, key: SigningKey) -> None:
         await self.connection.execute(
@@ -256,24 +247,37 @@ class Repository:
     # What identity knows of its own keys and revocations, as every service does
 
     async def record_key(self, kid: str, jwk: dict[str, Any], signs_from: datetime) -> None:
-        await self.connection.execute(
-            "INSERT INTO identity_keys (kid, jwk, signs_from) VALUES ($1, $2, $3)"
-            " ON CONFLICT (kid) DO NOTHING",
-            kid,
-            jwk,
-            signs_from,
-        )
+        await auth.record_key(self.connection, kid, jwk, signs_from)
 
     async def record_retired_key(self, kid: str, at: datetime) -> None:
-        await self.connection.execute(
-            "UPDATE identity_keys SET retired_at = $2 WHERE kid = $1", kid, at
-        )
+        await auth.record_retired_key(self.connection, kid, at)
 
     async def record_revocation(self, person_id: UUID, revoked_before: datetime) -> None:
+        await auth.record_revocation(self.connection, str(person_id), revoked_before)
+
+    # Erasure
+
+    async def erased_addresses(self, animator_id: UUID, salt: str, email_digest: str) -> list[str]:
+        rows = await self.connection.fetch(_ERASED_ADDRESSES, animator_id, salt, email_digest)
+        return sorted({row["address"] for row in rows})
+
+    async def forget_animator(self, animator_id: UUID, addresses: list[str]) -> None:
         await self.connection.execute(
-            "INSERT INTO access_revocations (person_id, revoked_before) VALUES ($1, $2)"
-            " ON CONFLICT (person_id) DO UPDATE SET revoked_before ="
-            " GREATEST(access_revocations.revoked_before, excluded.revoked_before)",
-            str(person_id),
-            revoked_before,
+            "DELETE FROM animators WHERE animator_id = $1 OR email = ANY($2::text[])",
+            animator_id,
+            addresses,
         )
+
+    async def people_without_roles(self, addresses: list[str]) -> list[UUID]:
+        rows = await self.connection.fetch(
+            "SELECT id FROM people WHERE email = ANY($1::text[]) AND roles = '{}'", addresses
+        )
+        return [row["id"] for row in rows]
+
+    async def delete_person(self, person_id: UUID) -> None:
+        await self.connection.execute("DELETE FROM sign_in_links WHERE person_id = $1", person_id)
+        await self.connection.execute("DELETE FROM sessions WHERE person_id = $1", person_id)
+        await self.connection.execute("DELETE FROM people WHERE id = $1", person_id)
+
+    async def forget_published_events(self, addresses: list[str]) -> int:
+        return await forget_published_events(self.connection, addresses)
