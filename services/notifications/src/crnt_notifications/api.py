@@ -12,15 +12,16 @@ from typing import Annotated, Any, Self
 from uuid import UUID
 
 from crnt_shared.auth import Actor, ActorKind, Role, forbidden, person_id_for
-from crnt_shared.contracts.notifications import AddressConfirmed, AddressConfirmedData
 from crnt_shared.dates import french_datetime
+from crnt_shared.errors import NotFound
 from crnt_shared.events import utcnow
-from crnt_shared.http import Conflict, NotFound, Problem
+from crnt_shared.http import Problem
 from crnt_shared.problems import problems
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from crnt_notifications import handlers
 from crnt_notifications.domain import Category, Kind, Status, normalise_email
 from crnt_notifications.links import (
     ConfirmationLinks,
@@ -29,15 +30,13 @@ from crnt_notifications.links import (
     InvalidToken,
     UnsubscribeLinks,
 )
-from crnt_notifications.repository import Delivery, DeliveryFilters, Repository
+from crnt_notifications.repository import Delivery, DeliveryFilters
 from crnt_notifications.runtime import NotificationsRuntime
 from crnt_notifications.settings import NotificationsSettings
 from crnt_notifications.templates import CATEGORY_LABELS
 
 MAX_PAGE = 500
-SOURCE = "/crnt/notifications"
 NNBSP = "\u202f"  # before : ; ! ? and inside « », as French typography wants
-RETRYABLE = frozenset({Status.FAILED, Status.RETRYING})
 
 Email = Annotated[
     str,
@@ -114,8 +113,9 @@ class PreferencesIn(BaseModel):
         return sorted(set(categories))
 
 
-def _preferences(email: str, opted_out: list[str], updated_at: datetime | None) -> Preferences:
-    chosen = {Category(value) for value in opted_out if value in Category.__members__.values()}
+def _preferences(email: str, stored: handlers.StoredPreferences) -> Preferences:
+    known = Category.__members__.values()
+    chosen = {Category(value) for value in stored.opted_out if value in known}
     return Preferences(
         email=email,
         opted_out=sorted(chosen),
@@ -128,7 +128,7 @@ def _preferences(email: str, opted_out: list[str], updated_at: datetime | None) 
             )
             for category in Category
         ],
-        updated_at=updated_at,
+        updated_at=stored.updated_at,
     )
 
 
@@ -158,6 +158,18 @@ def _confirmation_refused(error: InvalidToken) -> HTMLResponse:
         " modifié.</p><p>Ouvrez le lien complet depuis le message reçu, ou copiez-le en entier"
         " dans votre navigateur.</p>",
         status_code=400,
+    )
+
+
+def _unsubscribe_page(title: str, says: str, email: str, category: Category) -> HTMLResponse:
+    """A page about an unsubscription: ``says`` names ``{email}`` and ``{label}`` (escaped)."""
+    return _page(
+        title,
+        says.format(
+            email=f"<strong>{html.escape(email)}</strong>",
+            label=html.escape(CATEGORY_LABELS[category]),
+        )
+        + "<p>Les messages concernant l'adhésion de votre lieu vous seront toujours envoyés.</p>",
     )
 
 
@@ -201,10 +213,9 @@ def build_router(
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> DeliveryPage:
         filters = DeliveryFilters(recipient, status, kind, event)
-        async with runtime.unit_of_work() as uow:
-            items, total = await Repository(uow.connection).deliveries(
-                filters, limit=limit, offset=offset
-            )
+        items, total = await runtime.read(
+            lambda repository: repository.deliveries(filters, limit=limit, offset=offset)
+        )
         return DeliveryPage(
             items=[DeliverySummary.of(item) for item in items],
             total=total,
@@ -219,8 +230,7 @@ def build_router(
         summary="One delivery, with the email's content",
     )
     async def get_delivery(delivery_id: UUID) -> DeliveryDetail:
-        async with runtime.unit_of_work() as uow:
-            delivery = await Repository(uow.connection).delivery(delivery_id)
+        delivery = await runtime.read(lambda repository: repository.delivery(delivery_id))
         if delivery is None:
             raise NotFound(f"There is no delivery {delivery_id}.")
         return DeliveryDetail.of(delivery)
@@ -233,22 +243,8 @@ def build_router(
         summary="Send a failed (or waiting) delivery again, now",
     )
     async def retry_delivery(delivery_id: UUID) -> DeliveryDetail:
-        async with runtime.unit_of_work() as uow:
-            repository = Repository(uow.connection)
-            delivery = await repository.delivery(delivery_id, lock=True)
-            if delivery is None:
-                raise NotFound(f"There is no delivery {delivery_id}.")
-            if delivery.status not in RETRYABLE:
-                raise Conflict(
-                    f"The delivery is {delivery.status}: only a failed or retrying delivery "
-                    "can be retried.",
-                    current_status=delivery.status,
-                )
-            await repository.requeue(delivery_id)
-            updated = await repository.delivery(delivery_id)
-            await uow.commit()
+        updated = await runtime.run(handlers.retry_delivery, handlers.RetryDelivery(delivery_id))
         runtime.sender.wake()
-        assert updated is not None
         return DeliveryDetail.of(updated)
 
     @router.get(
@@ -258,9 +254,8 @@ def build_router(
     )
     async def get_preferences(email: Email, actor: Annotated[Actor, signed_in]) -> Preferences:
         own_or_agency(actor, email)
-        async with runtime.unit_of_work() as uow:
-            opted_out, updated_at = await Repository(uow.connection).preferences(email)
-        return _preferences(normalise_email(email), opted_out, updated_at)
+        stored = await runtime.read(lambda repository: repository.preferences(email))
+        return _preferences(normalise_email(email), handlers.StoredPreferences(*stored))
 
     @router.put(
         "/preferences/{email}",
@@ -272,12 +267,9 @@ def build_router(
         email: Email, actor: Annotated[Actor, signed_in], body: PreferencesIn
     ) -> Preferences:
         own_or_agency(actor, email)
-        async with runtime.unit_of_work() as uow:
-            repository = Repository(uow.connection)
-            await repository.set_preferences(email, [category.value for category in body.opted_out])
-            opted_out, updated_at = await repository.preferences(email)
-            await uow.commit()
-        return _preferences(normalise_email(email), opted_out, updated_at)
+        command = handlers.SetPreferences(email, body.opted_out)
+        stored = await runtime.run(handlers.set_preferences, command)
+        return _preferences(normalise_email(email), stored)
 
     def verified(token: str) -> tuple[str, Category]:
         try:
@@ -301,14 +293,13 @@ def build_router(
     @problems(400)
     async def unsubscribe_page(token: Token) -> HTMLResponse:
         email, category = verified(token)
-        label = html.escape(CATEGORY_LABELS[category])
-        return _page(
+        return _unsubscribe_page(
             "Se désinscrire",
-            f"<p>Ne plus envoyer à <strong>{html.escape(email)}</strong> les messages "
-            f"« {label} » ?</p>"
+            "<p>Ne plus envoyer à {email} les messages « {label} » ?</p>"
             # No action: the form posts to this very URL, token included.
-            '<form method="post"><button type="submit">Confirmer</button></form>'
-            "<p>Les messages concernant l'adhésion de votre lieu vous seront toujours envoyés.</p>",
+            '<form method="post"><button type="submit">Confirmer</button></form>',
+            email,
+            category,
         )
 
     @router.post(
@@ -320,15 +311,12 @@ def build_router(
     @problems(400)
     async def unsubscribe(token: Token) -> HTMLResponse:
         email, category = verified(token)
-        async with runtime.unit_of_work() as uow:
-            await Repository(uow.connection).opt_out(email, category.value)
-            await uow.commit()
-        label = html.escape(CATEGORY_LABELS[category])
-        return _page(
+        await runtime.run(handlers.opt_out, handlers.OptOut(email, category))
+        return _unsubscribe_page(
             "Désinscription enregistrée",
-            f"<p>Vous ne recevrez plus les messages « {label} » à l'adresse "
-            f"<strong>{html.escape(email)}</strong>.</p>"
-            "<p>Les messages concernant l'adhésion de votre lieu vous seront toujours envoyés.</p>",
+            "<p>Vous ne recevrez plus les messages « {label} » à l'adresse {email}.</p>",
+            email,
+            category,
         )
 
     ConfirmationToken = Annotated[
@@ -381,22 +369,10 @@ def build_router(
         request = confirmation(token)
         if isinstance(request, HTMLResponse):
             return request
-        async with runtime.unit_of_work() as uow:
-            at = await Repository(uow.connection).record_confirmation(
-                request.application_id, request.email
-            )
-            if at is not None:
-                await uow.publish(
-                    AddressConfirmed.create(
-                        source=SOURCE,
-                        subject=str(request.application_id),
-                        data=AddressConfirmedData(
-                            application_id=request.application_id, email=request.email, at=at
-                        ),
-                    ),
-                    topic=settings.notifications_topic,
-                )
-            await uow.commit()
+        command = handlers.ConfirmAddress(
+            request.application_id, request.email, topic=settings.notifications_topic
+        )
+        await runtime.run(handlers.confirm_address, command)
         email = html.escape(request.email)
         return _page(
             "Adresse confirmée",

@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from crnt_shared.db import AbstractUnitOfWork
+
 from crnt_notifications.domain import (
     NEW_MEMBERS_LISTED_AT_MOST,
     Kind,
@@ -16,8 +18,11 @@ from crnt_notifications.domain import (
     should_send,
 )
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
-from crnt_notifications.repository import NewDelivery, Repository
+from crnt_notifications.repository import NewDelivery, NotificationsRepository
 from crnt_notifications.templates import Renderer
+
+#: What every handler of the service takes: the runtime's unit of work, or the unit tests' fake.
+NotificationsUnitOfWork = AbstractUnitOfWork[NotificationsRepository]
 
 #: Deliveries written at once: few enough to keep their bodies' memory small.
 DELIVERY_BATCH = 500
@@ -39,7 +44,7 @@ class Notifier:
 
     async def deliver(
         self,
-        repository: Repository,
+        repository: NotificationsRepository,
         *,
         kind: Kind,
         event_id: UUID,
