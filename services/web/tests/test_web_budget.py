@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from crnt_web.api.agency import _base_key, _base_options, _budget_values, budget_body
+from crnt_web.api.agency.budget_form import base_key, base_options, budget_body, budget_values
 from crnt_web.formatting import missing, ratio_percent, share_of
 from crnt_web.pages import Pages
 from starlette.datastructures import FormData
@@ -97,13 +97,13 @@ def test_the_configuration_fills_the_form_again() -> None:
             {"id": "anim", "label": "Animation", "nature": "fonctionnement", "estimated": "1.00"}
         ],
     }
-    values = _budget_values({"configuration": configuration})
+    values = budget_values({"configuration": configuration})
     assert values["funders.1.base"] == '{"axes": ["ateliers", "formation"]}'
     assert values["funders.0.base"] == ""
     assert values["network_lines.0.id"] == "anim"
-    options = dict(_base_options(configuration["funders"]))
+    options = dict(base_options(configuration["funders"]))
     assert values["funders.1.base"] in options  # a base the presets lack is offered as it is
-    assert _base_key({"lines": ["dotations"]}) in options
+    assert base_key({"lines": ["dotations"]}) in options
 
 
 def test_what_a_version_waits_for_is_said_in_french() -> None:
