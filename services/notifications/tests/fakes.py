@@ -4,7 +4,7 @@ of the migrations that the handlers rely on (one delivery per event, recipient a
 open notice per kind and key; an event once per notice)."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -30,6 +30,7 @@ from crnt_shared.fakes import FakeUnitOfWork
 from services.notifications.tests.notifications_testkit import AGENCY_EMAIL
 
 WAITING = frozenset({Status.PENDING, Status.RETRYING})
+_CENTRE_COLUMNS = {column.name for column in fields(CentreRow)}
 
 
 @dataclass
@@ -71,15 +72,7 @@ class FakeNotificationsRepository:
                 self.centres[centre_id] = replace(row, epci_name=name)
 
     async def upsert_centre(self, centre: CentreFacts) -> None:
-        self.centres[centre.id] = CentreRow(
-            centre.id,
-            centre.status,
-            centre.nom,
-            centre.commune,
-            centre.code_postal,
-            centre.epci_siren,
-            centre.epci_name,
-        )
+        self.centres[centre.id] = CentreRow(**centre.model_dump(include=_CENTRE_COLUMNS))
 
     async def replace_animators(self, centre_id: UUID, animators: Sequence[AnimatorFacts]) -> None:
         kept = {animator.id for animator in animators}
@@ -226,35 +219,16 @@ class FakeNotificationsRepository:
         self.mails, self.saved = self.saved, None
 
     async def mark_sent(self, delivery_id: UUID, attempts: int) -> None:
-        now = _now()
-        self._update(
-            delivery_id,
-            status=Status.SENT.value,
-            attempts=attempts,
-            sent_at=now,
-            next_attempt_at=None,
-            last_error=None,
-        )
+        self._attempted(delivery_id, Status.SENT, attempts, sent_at=_now())
 
     async def mark_retrying(
         self, delivery_id: UUID, attempts: int, delay_seconds: float, error: str
     ) -> None:
-        self._update(
-            delivery_id,
-            status=Status.RETRYING.value,
-            attempts=attempts,
-            next_attempt_at=_now() + timedelta(seconds=delay_seconds),
-            last_error=error,
-        )
+        retry_at = _now() + timedelta(seconds=delay_seconds)
+        self._attempted(delivery_id, Status.RETRYING, attempts, error, next_attempt_at=retry_at)
 
     async def mark_failed(self, delivery_id: UUID, attempts: int, error: str) -> None:
-        self._update(
-            delivery_id,
-            status=Status.FAILED.value,
-            attempts=attempts,
-            next_attempt_at=None,
-            last_error=error,
-        )
+        self._attempted(delivery_id, Status.FAILED, attempts, error)
 
     async def requeue(self, delivery_id: UUID) -> None:
         self._update(delivery_id, status=Status.PENDING.value, attempts=0, next_attempt_at=_now())
@@ -307,6 +281,20 @@ class FakeNotificationsRepository:
         return next(
             (n for n in self.notices.values() if (n.kind, n.key) == (kind, key) and not n.sealed),
             None,
+        )
+
+    def _attempted(
+        self,
+        delivery_id: UUID,
+        status: Status,
+        attempts: int,
+        error: str | None = None,
+        **changes: Any,
+    ) -> None:
+        """After an attempt: its outcome, its count and error; due again only when retried."""
+        changes = {"next_attempt_at": None, **changes}
+        self._update(
+            delivery_id, status=status.value, attempts=attempts, last_error=error, **changes
         )
 
     def _update(self, delivery_id: UUID, **changes: Any) -> None:
