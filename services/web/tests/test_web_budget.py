@@ -7,6 +7,14 @@ from crnt_web.formatting import missing, ratio_percent, share_of
 from crnt_web.pages import Pages
 from starlette.datastructures import FormData
 
+#: The envelope and keys of the configurations below, and their first funder.
+KEYS = {
+    "envelope": "30000.00",
+    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
+    "epci_key": "population",
+}
+REGION = {"name": "Région", "amount": "15000.00"}
+
 
 def test_the_form_becomes_the_configuration_without_any_epci_contribution() -> None:
     """Amounts typed the French way (``30 000,00``) go as decimal strings; a rate keeps its
@@ -38,11 +46,9 @@ def test_the_form_becomes_the_configuration_without_any_epci_contribution() -> N
         ]
     )
     assert budget_body(form) == {
-        "envelope": "30000.00",
-        "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-        "epci_key": "population",
+        **KEYS,
         "funders": [
-            {"name": "Région", "amount": "15000.00"},
+            REGION,
             {
                 "name": "FEDER",
                 "rate": "0.5",
@@ -81,11 +87,9 @@ def test_fixed_shares_go_with_their_key() -> None:
 def test_the_configuration_fills_the_form_again() -> None:
     """What the service keeps comes back in the fields, the base as the option it was."""
     configuration: dict[str, Any] = {
-        "envelope": "30000.00",
-        "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-        "epci_key": "population",
+        **KEYS,
         "funders": [
-            {"name": "Région", "amount": "15000.00"},
+            REGION,
             {
                 "name": "FEDER",
                 "rate": "0.5",

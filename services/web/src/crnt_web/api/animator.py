@@ -13,6 +13,7 @@ from crnt_web.api.centre_forms import edit_page, save_animator, save_centre
 from crnt_web.api.common import (
     Animator,
     Year,
+    act,
     back,
     backend,
     change_action,
@@ -118,15 +119,14 @@ async def remove_colleague(
     request: Request, person: Animator, centre_id: str, animator_id: str
 ) -> Response:
     _own(person, centre_id)
-    try:
-        await backend(request).delete(
+    return await act(
+        request,
+        backend(request).delete(
             "registry", f"/centres/{centre_id}/animators/{animator_id}", token=person.token
-        )
-    except ApiError as error:
-        notify(request, error.detail, "error")
-    else:
-        notify(request, "La personne n’anime plus ce lieu ; l’agence en est informée.")
-    return back(f"/mon-espace/lieux/{centre_id}")
+        ),
+        done="La personne n’anime plus ce lieu ; l’agence en est informée.",
+        then=f"/mon-espace/lieux/{centre_id}",
+    )
 
 
 # The programme

@@ -92,6 +92,18 @@ def page_offset(page: int | None) -> int:
     return max((page or 1) - 1, 0) * PAGE_SIZE
 
 
+async def act(request: Request, call: Awaitable[Any], *, done: str, then: str) -> Response:
+    """A form's call to a service (``call``): the next page, ``then``, tells ``done`` or the
+    service's refusal."""
+    try:
+        await call
+    except ApiError as error:
+        notify(request, error.detail, "error")
+    else:
+        notify(request, done)
+    return back(then)
+
+
 async def change_action(
     request: Request,
     action_id: str,

@@ -21,6 +21,7 @@ from crnt_web.api.agency.budget_form import (
 from crnt_web.api.common import (
     Agency,
     Year,
+    act,
     back,
     backend,
     decimal,
@@ -162,10 +163,9 @@ async def close_year(request: Request, person: Agency, year: int) -> Response:
             "error",
         )
         return back(f"/agence/budget?annee={year}#cloture")
-    try:
-        await backend(request).post("budget", f"/budgets/{year}/close", token=person.token)
-    except ApiError as error:
-        notify(request, error.detail, "error")
-        return back(f"/agence/budget?annee={year}")
-    notify(request, f"L’exercice {year} est clos : plus rien ne recalcule son budget.")
-    return back(f"/agence/budget?annee={year}")
+    return await act(
+        request,
+        backend(request).post("budget", f"/budgets/{year}/close", token=person.token),
+        done=f"L’exercice {year} est clos : plus rien ne recalcule son budget.",
+        then=f"/agence/budget?annee={year}",
+    )

@@ -5,9 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from crnt_web.api.common import Agency, Page, back, backend, listed_page, pages
-from crnt_web.backend import ApiError
-from crnt_web.pages import notify
+from crnt_web.api.common import Agency, Page, act, backend, listed_page, pages
 
 router = APIRouter(prefix="/agence")
 
@@ -28,12 +26,11 @@ async def deliveries(
 
 @router.post("/envois/{delivery_id}/renvoyer")
 async def retry(request: Request, person: Agency, delivery_id: str) -> Response:
-    try:
-        await backend(request).post(
+    return await act(
+        request,
+        backend(request).post(
             "notifications", f"/deliveries/{delivery_id}/retry", token=person.token
-        )
-    except ApiError as error:
-        notify(request, error.detail, "error")
-    else:
-        notify(request, "Le courriel part de nouveau.")
-    return back("/agence/envois")
+        ),
+        done="Le courriel part de nouveau.",
+        then="/agence/envois",
+    )

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from crnt_web.api.common import (
     Agency,
     Year,
+    act,
     back,
     backend,
     change_action,
@@ -19,9 +20,7 @@ from crnt_web.api.common import (
     text,
     this_year,
 )
-from crnt_web.backend import ApiError
 from crnt_web.formatting import ACTION, NATURES, euros
-from crnt_web.pages import notify
 
 router = APIRouter(prefix="/agence")
 
@@ -53,18 +52,14 @@ async def programme(request: Request, person: Agency, annee: Year = None) -> Res
 async def programme_step(request: Request, person: Agency, year: int, step: str) -> Response:
     if step not in ("submit", "amend"):
         return back(f"/agence/programme?annee={year}")
-    try:
-        await backend(request).post("programme", f"/programmes/{year}/{step}", token=person.token)
-    except ApiError as error:
-        notify(request, error.detail, "error")
-        return back(f"/agence/programme?annee={year}")
-    notify(
+    return await act(
         request,
-        "Le programme est soumis au comité de pilotage."
+        backend(request).post("programme", f"/programmes/{year}/{step}", token=person.token),
+        done="Le programme est soumis au comité de pilotage."
         if step == "submit"
         else "Le programme est ouvert à la modification.",
+        then=f"/agence/programme?annee={year}",
     )
-    return back(f"/agence/programme?annee={year}")
 
 
 @router.post("/actions/{action_id}/statut")
