@@ -15,15 +15,16 @@ def answering(path: str, method: str = "POST") -> str:
     return ""
 
 
-@pytest.mark.parametrize(
-    ("path", "endpoint"),
-    [
-        ("/agence/lieux/c1/modifier", "edit_centre"),
-        ("/agence/lieux/c1/animateurs", "add_animator"),
-        ("/agence/lieux/c1/animateurs/a1/retirer", "remove_animator"),
-        ("/agence/lieux/c1/suspendre", "change_membership"),
-        ("/agence/lieux/c1/retirer", "change_membership"),
-    ],
-)
+#: Each form's path, and the route that must answer it.
+ANSWERED_BY = {
+    "/agence/lieux/c1/modifier": "edit_centre",
+    "/agence/lieux/c1/animateurs": "add_animator",
+    "/agence/lieux/c1/animateurs/a1/retirer": "remove_animator",
+    "/agence/lieux/c1/suspendre": "change_membership",
+    "/agence/lieux/c1/retirer": "change_membership",
+}
+
+
+@pytest.mark.parametrize(("path", "endpoint"), ANSWERED_BY.items())
 def test_each_form_of_the_centre_page_reaches_its_own_route(path: str, endpoint: str) -> None:
     assert answering(path) == endpoint
