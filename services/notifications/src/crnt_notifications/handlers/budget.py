@@ -125,11 +125,10 @@ async def announce_share(
     summary = summarise_share_changes(changes, await repository.last_announced(centre_id, year))
     if summary is None:
         return True
-    await notifier.deliver(
+    await notifier.deliver_notice(
         repository,
+        items,
         kind=Kind.SHARE_CHANGED,
-        event_id=items[0].event_id,
-        event_ids=[item.event_id for item in items],
         recipients=await repository.animators_of(centre_id),
         context={
             "centre": {"nom": centre.nom, "commune": centre.commune},
@@ -165,11 +164,10 @@ async def announce_exceeded(
         for item in items
         for epci in item.data["epcis"]
     )
-    await notifier.deliver(
+    await notifier.deliver_notice(
         repository,
+        items,
         kind=Kind.PARTICIPATION_EXCEEDED,
-        event_id=items[0].event_id,
-        event_ids=[item.event_id for item in items],
         recipients=notifier.agency(),
         context={
             "year": int(items[0].data["year"]),

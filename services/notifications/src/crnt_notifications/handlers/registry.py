@@ -338,16 +338,16 @@ async def announce_new_members(
         }
 
     summarised = len(arrivals.centres) > notifier.new_members_listed_at_most
-    await notifier.deliver(
+    await notifier.deliver_notice(
         repository,
+        items,
         kind=Kind.NEW_MEMBERS,
-        event_id=items[0].event_id,
-        # A summary names no place: its events are the notice's (GET /deliveries?event_id=
-        # finds it through them), not a list of thousands in every delivery and event.
-        event_ids=[items[0].event_id] if summarised else [item.event_id for item in items],
         notice_id=notice.id,
         recipients=listeners,
         context=context,
+        # A summary names no place: its events are the notice's (GET /deliveries?event_id=
+        # finds it through them), not a list of thousands in every delivery and event.
+        names_each_event=not summarised,
     )
 
 
