@@ -92,6 +92,19 @@ def page_offset(page: int | None) -> int:
     return max((page or 1) - 1, 0) * PAGE_SIZE
 
 
+async def post_reason(request: Request, person: Person, path: str) -> ApiError | None:
+    """The form's reason posted to the registry's ``path`` (a decision that says why): the
+    registry's refusal, if it refused."""
+    form = await request.form()
+    try:
+        await backend(request).post(
+            "registry", path, token=person.token, json={"reason": text(form, "reason")}
+        )
+    except ApiError as error:
+        return error
+    return None
+
+
 async def act(request: Request, call: Awaitable[Any], *, done: str, then: str) -> Response:
     """A form's call to a service (``call``): the next page, ``then``, tells ``done`` or the
     service's refusal."""

@@ -6,8 +6,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from crnt_web.api.common import Agency, Page, back, backend, listed_page, pages, text, this_year
-from crnt_web.backend import ApiError
+from crnt_web.api.common import (
+    Agency,
+    Page,
+    back,
+    backend,
+    listed_page,
+    pages,
+    post_reason,
+    this_year,
+)
 from crnt_web.pages import notify
 
 router = APIRouter(prefix="/agence")
@@ -71,15 +79,8 @@ async def approve(request: Request, person: Agency, application_id: str) -> Resp
 
 @router.post("/demandes/{application_id}/refuser", response_class=HTMLResponse)
 async def reject(request: Request, person: Agency, application_id: str) -> Response:
-    form = await request.form()
-    try:
-        await backend(request).post(
-            "registry",
-            f"/applications/{application_id}/reject",
-            token=person.token,
-            json={"reason": text(form, "reason")},
-        )
-    except ApiError as error:
+    error = await post_reason(request, person, f"/applications/{application_id}/reject")
+    if error is not None:
         found = await backend(request).get(
             "registry", f"/applications/{application_id}", token=person.token
         )

@@ -7,9 +7,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from crnt_web.api.centre_forms import edit_page, save_animator, save_centre
-from crnt_web.api.common import Agency, all_pages, back, backend, pages, text
+from crnt_web.api.common import Agency, all_pages, back, backend, pages, post_reason
 from crnt_web.api.public import epcis
-from crnt_web.backend import ApiError
 from crnt_web.formatting import MEMBERSHIP
 from crnt_web.pages import notify
 from crnt_web.session import Person
@@ -113,15 +112,8 @@ async def change_membership(
     if action not in MEMBERSHIP_ACTIONS:
         return pages(request).response(request, "errors/404.html", status_code=404)
     verb, done = MEMBERSHIP_ACTIONS[action]
-    form = await request.form()
-    try:
-        await backend(request).post(
-            "registry",
-            f"/centres/{centre_id}/{verb}",
-            token=person.token,
-            json={"reason": text(form, "reason")},
-        )
-    except ApiError as error:
+    error = await post_reason(request, person, f"/centres/{centre_id}/{verb}")
+    if error is not None:
         errors = {f"{action}.reason": error.fields.get("reason", "")}
         return await _centre_page(
             request, person, centre_id, 400, errors=errors, detail=error.detail
