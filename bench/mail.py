@@ -26,9 +26,9 @@ from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.mailer import Mailer
 from crnt_notifications.repository import Delivery, NewDelivery, Repository
 from crnt_notifications.runtime import MIGRATIONS
-from crnt_notifications.sender import DeliverySender
 from crnt_notifications.settings import NotificationsSettings
 from crnt_notifications.templates import Renderer
+from crnt_notifications.workers import DeliverySender
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
 from crnt_shared.events import utcnow
 from crnt_shared.retry import Backoff
@@ -126,7 +126,7 @@ async def _send_all(
         else (mailer.build, mailer.send)
     )
     sender = DeliverySender(
-        unit_of_work=lambda: UnitOfWork(pool),
+        unit_of_work=lambda: UnitOfWork(pool, repository_factory=Repository),
         notifier=notifier,
         build=build,  # type: ignore[arg-type]
         send=send,  # type: ignore[arg-type]

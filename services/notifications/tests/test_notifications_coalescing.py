@@ -76,7 +76,7 @@ async def test_share_changes_of_a_window_make_one_email_then_count_from_it(
         assert "- l'adhésion de votre lieu au réseau" in share.text
         assert "- une nouvelle répartition entre les lieux membres" in share.text
 
-    mail._messages.clear()
+    mail.clear()
     await publish.budget(share_changed(facts, version=5, amount="1100.00", previous="1234.56"))
     [later] = await mails_to(mail, "alex@lumbres.example")
     assert f"Montant précédent\u202f: 1{NNBSP}234,56{NBSP}€" in later.text
@@ -118,7 +118,7 @@ async def test_a_burst_of_approvals_gives_one_coalesced_email_per_animator(
     await close_windows(app)
     for address in old_hands:  # the welcome, then the first announcement (the other two)
         await mails_to(mail, address, 2, timeout=60)
-    mail._messages.clear()
+    mail.clear()
 
     newcomers = [
         centre(
@@ -220,7 +220,7 @@ async def test_up_to_twenty_arrivals_are_named_one_more_is_counted(
     # so that no arrival below joins it.
     await wait_until(_all_sealed(app), timeout=30, message="the founder's notice sealed")
     for count in (20, 21):
-        mail._messages.clear()
+        mail.clear()
         arrivals = [
             membership(
                 MembershipApproved,

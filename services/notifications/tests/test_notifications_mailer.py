@@ -14,6 +14,7 @@ from crnt_notifications.mailer import Mailer, encoded_header
 from crnt_notifications.repository import Delivery
 from crnt_notifications.settings import NotificationsSettings
 from crnt_shared.events import utcnow
+from crnt_shared.testing import service_settings
 
 from services.notifications.tests.notifications_testkit import LocalSmtpServer
 
@@ -39,12 +40,11 @@ async def server() -> AsyncIterator[CountingServer]:
 
 
 def _settings(port: int, concurrency: int = 2) -> NotificationsSettings:
-    return NotificationsSettings(
-        _env_file=None,
-        database_url="postgresql://crnt@127.0.0.1/unused",
-        agency_token="test-agency-token",
-        copil_token="test-copil-token",
-        env="test",
+    """The mailer's settings (the database and the broker are not reached)."""
+    return service_settings(
+        NotificationsSettings,
+        "postgresql://crnt@127.0.0.1/unused",
+        "127.0.0.1:9092",
         smtp_host="127.0.0.1",
         smtp_port=port,
         smtp_from="Réseau CRNT <crnt@aud-stomer.example>",

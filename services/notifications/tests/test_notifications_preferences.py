@@ -43,7 +43,7 @@ async def test_opted_out_recipients_are_suppressed_but_hear_their_own_membership
     await publish.registry(membership(MembershipApproved, home, people, previous="pending"))
     await mails_to(mail, "lea@arques.example")  # the welcome: essential
     await settle(window + 0.5)
-    mail._messages.clear()
+    mail.clear()
 
     newcomer = centre("EPN de Lumbres", commune="Lumbres", epci=CCPL)
     await publish.registry(

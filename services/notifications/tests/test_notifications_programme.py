@@ -305,7 +305,7 @@ async def test_an_action_status_change_tells_the_centres_taking_part_only(
     page = await deliveries(client, agency, event=str(cancelled.id))
     assert page["total"] == 4
 
-    mail._messages.clear()
+    mail.clear()
     started = status_changed(seniors, previous="planned", status="in_progress")
     await publish.programme(started)
     [message] = await mails_to(mail, "alex@lumbres.example")

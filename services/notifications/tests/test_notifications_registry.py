@@ -83,7 +83,7 @@ async def test_approval_welcomes_at_once_and_announces_the_new_member_to_the_oth
     await mails_to(mail, "lea@arques.example")  # its own welcome
     await close_windows(app)  # its announcement had nobody else to tell
     await settle()
-    mail._messages.clear()
+    mail.clear()
 
     newcomer = centre("EPN de Lumbres", commune="Lumbres", epci=CCPL)
     new_hands = animators("alex@lumbres.example")

@@ -1,36 +1,27 @@
-"""The handlers' main use cases without Kafka or PostgreSQL: an in-memory repository stands in
-for the SQL, so that what a mail says for an approval and what the coalescing of share changes
-decides are checked in milliseconds (``make unit``)."""
+"""The handlers' main use cases without Kafka or PostgreSQL: the fake repository
+(:mod:`services.notifications.tests.fakes`) stands in for the SQL, so that what a mail says for
+an approval and what the coalescing of share changes decides are checked in milliseconds
+(``make unit``)."""
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from types import SimpleNamespace
+from datetime import timedelta
 from typing import Any, cast
-from uuid import UUID
 
 import pytest
-from crnt_notifications.domain import Kind, Recipient, Status
-from crnt_notifications.handlers import Notifier, budget, on_membership_changed, registry
+from crnt_notifications.domain import Kind, Status
+from crnt_notifications.handlers import Notifier, on_membership_changed
 from crnt_notifications.handlers.budget import announce_share, on_shares_changed
-from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
-from crnt_notifications.repository import (
-    CentreRow,
-    NewDelivery,
-    Notice,
-    NoticeEntry,
-    NoticeItem,
-    Repository,
-)
-from crnt_notifications.templates import Renderer
+from crnt_notifications.repository import Notice, NoticeItem, NotificationsRepository
 from crnt_shared.contracts.budget import CentreShareChanged
-from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipApproved
-from crnt_shared.db import UnitOfWork
+from crnt_shared.contracts.registry import CentreFacts, MembershipApproved
 from crnt_shared.events import utcnow
 
+from services.notifications.tests.fakes import (
+    FakeNotificationsRepository,
+    unit_notifier,
+    unit_of_work,
+)
 from services.notifications.tests.notifications_testkit import (
-    AGENCY_EMAIL,
     animators,
     centre,
     membership,
@@ -42,114 +33,31 @@ WINDOW = timedelta(minutes=5)
 YEAR = 2031
 
 
-@dataclass
-class OpenNotice:
-    kind: str
-    key: str
-    open_until: datetime
-    items: list[tuple[UUID, dict[str, Any]]] = field(default_factory=list)
-
-
-class MemoryRepository:
-    """The part of :class:`Repository` the handlers below use, in memory."""
-
-    def __init__(self) -> None:
-        self.centres: dict[UUID, CentreRow] = {}
-        self.teams: dict[UUID, list[Recipient]] = {}
-        self.opted: dict[str, list[str]] = {}
-        self.deliveries: list[NewDelivery] = []
-        self.notices: dict[tuple[str, str], OpenNotice] = {}
-        self.announced: dict[tuple[UUID, int], int] = {}
-        self.postponed: dict[UUID, datetime] = {}
-
-    async def upsert_centre(self, facts: CentreFacts) -> None:
-        self.centres[facts.id] = CentreRow(
-            facts.id,
-            facts.status,
-            facts.nom,
-            facts.commune,
-            facts.code_postal,
-            facts.epci_siren,
-            facts.epci_name,
-        )
-
-    async def replace_animators(self, centre_id: UUID, team: Sequence[AnimatorFacts]) -> None:
-        self.teams[centre_id] = [Recipient(a.email, a.name, centre_id) for a in team]
-
-    async def centre(self, centre_id: UUID) -> CentreRow | None:
-        return self.centres.get(centre_id)
-
-    async def animators_of(self, centre_id: UUID) -> list[Recipient]:
-        return list(self.teams.get(centre_id, []))
-
-    async def opted_out(self, emails: Iterable[str]) -> dict[str, list[str]]:
-        return {email: self.opted[email] for email in emails if email in self.opted}
-
-    async def insert_deliveries(self, deliveries: Sequence[NewDelivery]) -> None:
-        self.deliveries += deliveries
-
-    async def add_to_notice(
-        self, *, kind: str, key: str, event_id: UUID, data: dict[str, Any], open_until: datetime
-    ) -> None:
-        await self.add_many_to_notices(
-            kind=kind, items=[NoticeEntry(key, event_id, data)], open_until=open_until
-        )
-
-    async def add_many_to_notices(
-        self, *, kind: str, items: Sequence[NoticeEntry], open_until: datetime
-    ) -> None:
-        for item in items:
-            notice = self.notices.setdefault(
-                (kind, item.key), OpenNotice(kind, item.key, open_until)
-            )
-            notice.items.append((item.event_id, item.data))
-
-    async def postpone_notice(self, notice_id: UUID, until: datetime) -> None:
-        self.postponed[notice_id] = until
-
-    async def last_announced(self, centre_id: UUID, year: int) -> int | None:
-        return self.announced.get((centre_id, year))
-
-    async def record_announcement(
-        self, centre_id: UUID, year: int, amount_cents: int, version: int
-    ) -> None:
-        self.announced[(centre_id, year)] = amount_cents
-
-    def items(self, kind: str, key: str) -> list[NoticeItem]:
-        return [NoticeItem(event_id, data) for event_id, data in self.notices[(kind, key)].items]
+#: The fake does what the handlers need of the repository.
+_: type[NotificationsRepository] = FakeNotificationsRepository
 
 
 @pytest.fixture
-def memory(monkeypatch: pytest.MonkeyPatch) -> MemoryRepository:
-    """The handlers' repository, in memory, for every handler module that builds one."""
-    repository = MemoryRepository()
-    for module in (registry, budget):
-        monkeypatch.setattr(module, "Repository", lambda _connection: repository)
-    return repository
+def memory() -> FakeNotificationsRepository:
+    return FakeNotificationsRepository()
 
 
-#: The handlers reach the database only through their repository: no connection is opened.
-UOW = cast(UnitOfWork, SimpleNamespace(connection=None))
+def items(memory: FakeNotificationsRepository, kind: str, key: str) -> list[NoticeItem]:
+    notice = memory.open_notice(kind, key)
+    assert notice is not None, f"no open notice {kind} {key}"
+    return notice.items
 
 
 @pytest.fixture
 def notifier() -> Notifier:
-    secret, base = "unit-secret", "http://notifications.test"
-    return Notifier(
-        renderer=Renderer(),
-        links=UnsubscribeLinks(secret, base),
-        confirmations=ConfirmationLinks(secret, base),
-        agency_emails=(AGENCY_EMAIL,),
-        window=WINDOW,
-        message_domain="aud-stomer.example",
-    )
+    return unit_notifier(WINDOW)
 
 
 # What a mail says for an approval
 
 
 async def test_an_approval_welcomes_each_confirmed_animator_and_joins_the_next_announcement(
-    memory: MemoryRepository, notifier: Notifier
+    memory: FakeNotificationsRepository, notifier: Notifier
 ) -> None:
     facts = with_status(centre("Médiathèque d'Arques"), "member")
     team = animators("lea@arques.example", "noe@arques.example")
@@ -157,9 +65,9 @@ async def test_an_approval_welcomes_each_confirmed_animator_and_joins_the_next_a
     event = membership(MembershipApproved, facts, [team[0], unconfirmed], previous="pending")
     memory.opted["lea@arques.example"] = ["network", "budget"]  # a welcome is essential
 
-    await on_membership_changed(cast(Any, event), UOW, notifier)
+    await on_membership_changed(cast(Any, event), unit_of_work(memory), notifier)
 
-    [welcome] = memory.deliveries
+    [welcome] = memory.mails
     assert (welcome.recipient, welcome.kind, welcome.status) == (
         "lea@arques.example",
         Kind.MEMBERSHIP_WELCOME,
@@ -175,11 +83,13 @@ async def test_an_approval_welcomes_each_confirmed_animator_and_joins_the_next_a
     assert welcome.message_id == f"<{welcome.id}@aud-stomer.example>"
     assert welcome.unsubscribe_url is None  # nobody unsubscribes from their own membership
     # The agency decided it: it hears nothing of it; the unconfirmed address is not on the team.
-    assert [person.email for person in memory.teams[facts.id]] == ["lea@arques.example"]
+    assert [person.email for person in await memory.animators_of(facts.id)] == [
+        "lea@arques.example"
+    ]
     [announcement] = memory.notices.values()
     assert (announcement.kind, announcement.key) == (Kind.NEW_MEMBERS, "network")
     assert announcement.items == [
-        (
+        NoticeItem(
             event.id,
             {
                 "centre_id": str(facts.id),
@@ -204,7 +114,7 @@ def changes(facts: CentreFacts, *amounts: tuple[int, str, str]) -> list[CentreSh
     ]
 
 
-async def known_centre(memory: MemoryRepository) -> CentreFacts:
+async def known_centre(memory: FakeNotificationsRepository) -> CentreFacts:
     """A member centre the registry told about, with its animator Ana."""
     facts = centre("EPN de Lumbres", commune="Lumbres")
     await memory.upsert_centre(facts)
@@ -213,28 +123,31 @@ async def known_centre(memory: MemoryRepository) -> CentreFacts:
 
 
 async def seal(
-    memory: MemoryRepository, notifier: Notifier, facts: CentreFacts, *, age: timedelta = WINDOW
+    memory: FakeNotificationsRepository,
+    notifier: Notifier,
+    facts: CentreFacts,
+    *,
+    age: timedelta = WINDOW,
 ) -> bool:
     """The centre's notice at its window's end (``age`` after it opened): whether it is done."""
     key = f"{facts.id}:{YEAR}"
     notice = Notice(uuid.uuid4(), Kind.SHARE_CHANGED, key, utcnow() - age)
-    items = memory.items(Kind.SHARE_CHANGED, key)
-    return await announce_share(cast(Repository, memory), notifier, notice, items)
+    return await announce_share(memory, notifier, notice, items(memory, Kind.SHARE_CHANGED, key))
 
 
 async def test_a_burst_of_share_changes_waits_in_one_notice_and_gives_one_mail(
-    memory: MemoryRepository, notifier: Notifier
+    memory: FakeNotificationsRepository, notifier: Notifier
 ) -> None:
     facts = await known_centre(memory)
     burst = changes(facts, (2, "1500.00", "1000.00"), (3, "1500.00", "1500.00"))
     burst += changes(facts, (4, "1250.00", "1500.00"))
 
-    await on_shares_changed(burst, UOW, notifier)
+    await on_shares_changed(burst, unit_of_work(memory), notifier)
 
-    kept = memory.items(Kind.SHARE_CHANGED, f"{facts.id}:{YEAR}")
+    kept = items(memory, Kind.SHARE_CHANGED, f"{facts.id}:{YEAR}")
     assert [item.event_id for item in kept] == [burst[0].id, burst[2].id]  # not the still one
     assert await seal(memory, notifier, facts)
-    [mail] = memory.deliveries
+    [mail] = memory.mails
     assert (mail.recipient, mail.kind) == ("ana@lumbres.example", Kind.SHARE_CHANGED)
     assert list(mail.event_ids) == [burst[0].id, burst[2].id]
     assert "1\u202f250,00\u00a0€" in mail.body_text  # the latest amount
@@ -243,26 +156,27 @@ async def test_a_burst_of_share_changes_waits_in_one_notice_and_gives_one_mail(
 
 
 async def test_a_share_back_where_the_last_mail_left_it_sends_nothing(
-    memory: MemoryRepository, notifier: Notifier
+    memory: FakeNotificationsRepository, notifier: Notifier
 ) -> None:
     facts = await known_centre(memory)
     memory.announced[(facts.id, YEAR)] = 100_000
     up_and_down = changes(facts, (5, "1200.00", "1000.00"), (6, "1000.00", "1200.00"))
 
-    await on_shares_changed(up_and_down, UOW, notifier)
+    await on_shares_changed(up_and_down, unit_of_work(memory), notifier)
 
     assert await seal(memory, notifier, facts)
-    assert memory.deliveries == []
+    assert memory.mails == []
 
 
 async def test_a_share_notice_of_a_centre_not_heard_of_yet_waits_then_gives_up(
-    memory: MemoryRepository, notifier: Notifier
+    memory: FakeNotificationsRepository, notifier: Notifier
 ) -> None:
     facts = centre("EPN inconnu")
-    await on_shares_changed(changes(facts, (2, "900.00", "0.00")), UOW, notifier)
+    work = unit_of_work(memory)
+    await on_shares_changed(changes(facts, (2, "900.00", "0.00")), work, notifier)
 
     assert not await seal(memory, notifier, facts)
     [until] = memory.postponed.values()
     assert until - utcnow() <= WINDOW  # one more window
     assert await seal(memory, notifier, facts, age=WINDOW * 11)  # never heard of: dropped
-    assert memory.deliveries == []
+    assert memory.mails == []

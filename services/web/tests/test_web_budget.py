@@ -2,10 +2,18 @@
 
 from typing import Any
 
-from crnt_web.api.agency import _base_key, _base_options, _budget_values, budget_body
+from crnt_web.api.agency.budget_form import base_key, base_options, budget_body, budget_values
 from crnt_web.formatting import missing, ratio_percent, share_of
 from crnt_web.pages import Pages
 from starlette.datastructures import FormData
+
+#: The envelope and keys of the configurations below, and their first funder.
+KEYS = {
+    "envelope": "30000.00",
+    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
+    "epci_key": "population",
+}
+REGION = {"name": "Région", "amount": "15000.00"}
 
 
 def test_the_form_becomes_the_configuration_without_any_epci_contribution() -> None:
@@ -38,11 +46,9 @@ def test_the_form_becomes_the_configuration_without_any_epci_contribution() -> N
         ]
     )
     assert budget_body(form) == {
-        "envelope": "30000.00",
-        "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-        "epci_key": "population",
+        **KEYS,
         "funders": [
-            {"name": "Région", "amount": "15000.00"},
+            REGION,
             {
                 "name": "FEDER",
                 "rate": "0.5",
@@ -81,11 +87,9 @@ def test_fixed_shares_go_with_their_key() -> None:
 def test_the_configuration_fills_the_form_again() -> None:
     """What the service keeps comes back in the fields, the base as the option it was."""
     configuration: dict[str, Any] = {
-        "envelope": "30000.00",
-        "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-        "epci_key": "population",
+        **KEYS,
         "funders": [
-            {"name": "Région", "amount": "15000.00"},
+            REGION,
             {
                 "name": "FEDER",
                 "rate": "0.5",
@@ -97,13 +101,13 @@ def test_the_configuration_fills_the_form_again() -> None:
             {"id": "anim", "label": "Animation", "nature": "fonctionnement", "estimated": "1.00"}
         ],
     }
-    values = _budget_values({"configuration": configuration})
+    values = budget_values({"configuration": configuration})
     assert values["funders.1.base"] == '{"axes": ["ateliers", "formation"]}'
     assert values["funders.0.base"] == ""
     assert values["network_lines.0.id"] == "anim"
-    options = dict(_base_options(configuration["funders"]))
+    options = dict(base_options(configuration["funders"]))
     assert values["funders.1.base"] in options  # a base the presets lack is offered as it is
-    assert _base_key({"lines": ["dotations"]}) in options
+    assert base_key({"lines": ["dotations"]}) in options
 
 
 def test_what_a_version_waits_for_is_said_in_french() -> None:

@@ -15,6 +15,7 @@ import hmac
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
@@ -47,23 +48,39 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-class UnsubscribeLinks:
-    def __init__(self, secret: str, public_base_url: str) -> None:
-        self._key = hashlib.sha256(b"crnt-unsubscribe\x00" + secret.encode()).digest()
-        self._base = public_base_url.rstrip("/")
+class _Signer:
+    """Tokens of one use (``purpose``): a JSON payload and its signature under the use's key."""
+
+    def __init__(self, secret: str, purpose: bytes) -> None:
+        self._key = hashlib.sha256(purpose + b"\x00" + secret.encode()).digest()
 
     def _sign(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
 
-    def token(self, email: str, category: Category) -> str:
-        payload = _b64(
-            json.dumps(
-                {"e": normalise_email(email), "c": category.value},
-                sort_keys=True,
-                separators=(",", ":"),
-            ).encode()
-        )
+    def seal(self, data: dict[str, object]) -> str:
+        payload = _b64(json.dumps(data, sort_keys=True, separators=(",", ":")).encode())
         return f"{payload}.{self._sign(payload)}"
+
+    def open(self, token: str, refused: str) -> Any:
+        """The payload of a token this key signed; else :class:`InvalidToken` (``refused``)."""
+        payload, _, signature = token.partition(".")
+        # Bytes, not str: compare_digest refuses non-ASCII text, and a link can be mangled.
+        given = signature.encode("utf-8", "replace")
+        if not payload or not given or not hmac.compare_digest(given, self._sign(payload).encode()):
+            raise InvalidToken(refused)
+        try:
+            return json.loads(_unb64(payload))
+        except ValueError as error:
+            raise InvalidToken(refused) from error
+
+
+class UnsubscribeLinks:
+    def __init__(self, secret: str, public_base_url: str) -> None:
+        self._signer = _Signer(secret, b"crnt-unsubscribe")
+        self._base = public_base_url.rstrip("/")
+
+    def token(self, email: str, category: Category) -> str:
+        return self._signer.seal({"e": normalise_email(email), "c": category.value})
 
     def url(self, email: str, category: Category) -> str:
         return (
@@ -71,13 +88,10 @@ class UnsubscribeLinks:
         )
 
     def verify(self, token: str) -> Unsubscription:
-        payload, _, signature = token.partition(".")
-        # Bytes, not str: compare_digest refuses non-ASCII text, and a link can be mangled.
-        given = signature.encode("utf-8", "replace")
-        if not payload or not given or not hmac.compare_digest(given, self._sign(payload).encode()):
-            raise InvalidToken("the unsubscribe link is not valid: it may have been altered")
+        data = self._signer.open(
+            token, "the unsubscribe link is not valid: it may have been altered"
+        )
         try:
-            data = json.loads(_unb64(payload))
             return Unsubscription(normalise_email(data["e"]), Category(data["c"]))
         except (ValueError, KeyError, TypeError) as error:
             raise InvalidToken("the unsubscribe link is not valid") from error
@@ -94,37 +108,26 @@ class ConfirmationLinks:
     """Links that confirm an address named in an anonymous application."""
 
     def __init__(self, secret: str, public_base_url: str) -> None:
-        self._key = hashlib.sha256(b"crnt-confirmation\x00" + secret.encode()).digest()
+        self._signer = _Signer(secret, b"crnt-confirmation")
         self._base = public_base_url.rstrip("/")
 
-    def _sign(self, payload: str) -> str:
-        return _b64(hmac.new(self._key, payload.encode(), hashlib.sha256).digest())
-
     def token(self, application_id: UUID, email: str, expires_at: datetime) -> str:
-        payload = _b64(
-            json.dumps(
-                {
-                    "a": str(application_id),
-                    "e": normalise_email(email),
-                    "x": int(expires_at.timestamp()),
-                },
-                sort_keys=True,
-                separators=(",", ":"),
-            ).encode()
+        return self._signer.seal(
+            {
+                "a": str(application_id),
+                "e": normalise_email(email),
+                "x": int(expires_at.timestamp()),
+            }
         )
-        return f"{payload}.{self._sign(payload)}"
 
     def url(self, application_id: UUID, email: str, expires_at: datetime) -> str:
         return f"{self._base}/api/v1/confirmations/{self.token(application_id, email, expires_at)}"
 
     def verify(self, token: str, now: datetime) -> ConfirmationRequest:
-        payload, _, signature = token.partition(".")
-        if not payload or not signature or not hmac.compare_digest(signature, self._sign(payload)):
-            raise InvalidToken(
-                "the confirmation link is not valid: it may have been cut or altered"
-            )
+        data = self._signer.open(
+            token, "the confirmation link is not valid: it may have been cut or altered"
+        )
         try:
-            data = json.loads(_unb64(payload))
             request = ConfirmationRequest(
                 UUID(data["a"]),
                 normalise_email(data["e"]),

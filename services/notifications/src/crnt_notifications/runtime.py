@@ -1,5 +1,5 @@
 """The service's runtime: the shared one (pool, migrations, relay, consumers), the notifier its
-handlers share, and the sender of deliveries."""
+handlers share, and the sender of deliveries (its worker)."""
 
 import functools
 from datetime import timedelta
@@ -14,16 +14,18 @@ from crnt_notifications.consumers import subscriptions
 from crnt_notifications.handlers import Notifier
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.mailer import Mailer, sender_domain
-from crnt_notifications.repository import delivery_purge
-from crnt_notifications.sender import DeliverySender
+from crnt_notifications.repository import NotificationsRepository, Repository, delivery_purge
 from crnt_notifications.settings import NotificationsSettings
 from crnt_notifications.templates import Renderer
+from crnt_notifications.workers import DeliverySender
 
 SERVICE = "notifications"
 MIGRATIONS = MigrationSource(SERVICE, files("crnt_notifications") / "migrations")
 
 
-class NotificationsRuntime(ServiceRuntime):
+class NotificationsRuntime(ServiceRuntime[NotificationsRepository]):
+    settings: NotificationsSettings
+
     def __init__(self, settings: NotificationsSettings) -> None:
         self.links = UnsubscribeLinks(
             settings.unsubscribe_secret.get_secret_value(), settings.public_base_url
@@ -44,6 +46,7 @@ class NotificationsRuntime(ServiceRuntime):
         super().__init__(
             service=SERVICE,
             settings=settings,
+            repository=Repository,
             migrations=MIGRATIONS,
             subscriptions=subscriptions(settings, self.notifier),
             published=NOTIFICATIONS_EVENTS,

@@ -8,7 +8,6 @@ from uuid import UUID
 
 import structlog
 from crnt_shared.contracts.budget import CentreShareChanged, ParticipationExceeded
-from crnt_shared.db import UnitOfWork
 from crnt_shared.events import utcnow
 from crnt_shared.money import cents_from_amount
 
@@ -21,8 +20,8 @@ from crnt_notifications.domain import (
     share_change_reason,
     summarise_share_changes,
 )
-from crnt_notifications.handlers.notifier import Notifier
-from crnt_notifications.repository import Notice, NoticeEntry, NoticeItem, Repository
+from crnt_notifications.handlers.notifier import NotificationsUnitOfWork, Notifier
+from crnt_notifications.repository import Notice, NoticeEntry, NoticeItem, NotificationsRepository
 
 log = structlog.get_logger(__name__)
 
@@ -54,18 +53,18 @@ def _share_entry(event: CentreShareChanged) -> NoticeEntry | None:
 
 
 async def on_shares_changed(
-    events: Sequence[CentreShareChanged], uow: UnitOfWork, notifier: Notifier
+    events: Sequence[CentreShareChanged], uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
     """Centres' shares changed: each change waits in its centre's notice for the window to
     close. A version changes every member's share at once, so they are taken together."""
     entries = [entry for event in events if (entry := _share_entry(event)) is not None]
-    await Repository(uow.connection).add_many_to_notices(
+    await uow.repository.add_many_to_notices(
         kind=Kind.SHARE_CHANGED, items=entries, open_until=utcnow() + notifier.window
     )
 
 
 async def on_participation_exceeded(
-    event: ParticipationExceeded, uow: UnitOfWork, notifier: Notifier
+    event: ParticipationExceeded, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
     """A version asks EPCIs more than voted: the agency hears it once per window and year."""
     data = event.data
@@ -84,7 +83,7 @@ async def on_participation_exceeded(
             for epci in data.epcis
         ],
     }
-    await Repository(uow.connection).add_to_notice(
+    await uow.repository.add_to_notice(
         kind=Kind.PARTICIPATION_EXCEEDED,
         key=f"participation:{data.year}",
         event_id=event.id,
@@ -94,7 +93,10 @@ async def on_participation_exceeded(
 
 
 async def announce_share(
-    repository: Repository, notifier: Notifier, notice: Notice, items: Sequence[NoticeItem]
+    repository: NotificationsRepository,
+    notifier: Notifier,
+    notice: Notice,
+    items: Sequence[NoticeItem],
 ) -> bool:
     """``False`` when the notice must wait (its centre is not known yet)."""
     if not items:
@@ -123,11 +125,10 @@ async def announce_share(
     summary = summarise_share_changes(changes, await repository.last_announced(centre_id, year))
     if summary is None:
         return True
-    await notifier.deliver(
+    await notifier.deliver_notice(
         repository,
+        items,
         kind=Kind.SHARE_CHANGED,
-        event_id=items[0].event_id,
-        event_ids=[item.event_id for item in items],
         recipients=await repository.animators_of(centre_id),
         context={
             "centre": {"nom": centre.nom, "commune": centre.commune},
@@ -145,7 +146,7 @@ async def announce_share(
 
 
 async def announce_exceeded(
-    repository: Repository, notifier: Notifier, items: Sequence[NoticeItem]
+    repository: NotificationsRepository, notifier: Notifier, items: Sequence[NoticeItem]
 ) -> None:
     """One mail to the agency: per EPCI, the latest demand of the window against its vote."""
     if not items:
@@ -163,11 +164,10 @@ async def announce_exceeded(
         for item in items
         for epci in item.data["epcis"]
     )
-    await notifier.deliver(
+    await notifier.deliver_notice(
         repository,
+        items,
         kind=Kind.PARTICIPATION_EXCEEDED,
-        event_id=items[0].event_id,
-        event_ids=[item.event_id for item in items],
         recipients=notifier.agency(),
         context={
             "year": int(items[0].data["year"]),

@@ -1,18 +1,17 @@
 """Sealing the notices whose window closed: each becomes its mail (see the publisher's module
 for what each says)."""
 
-from crnt_shared.db import UnitOfWork
-
 from crnt_notifications.domain import Kind
 from crnt_notifications.handlers.budget import announce_exceeded, announce_share
-from crnt_notifications.handlers.notifier import Notifier
+from crnt_notifications.handlers.notifier import NotificationsUnitOfWork, Notifier
 from crnt_notifications.handlers.registry import announce_new_members
-from crnt_notifications.repository import Repository
 
 
-async def seal_due_notices(uow: UnitOfWork, notifier: Notifier, *, limit: int = 50) -> int:
+async def seal_due_notices(
+    uow: NotificationsUnitOfWork, notifier: Notifier, *, limit: int = 50
+) -> int:
     """Turn the notices whose window closed into deliveries; returns how many were sealed."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     sealed = 0
     for notice in await repository.lock_due_notices(limit):
         items = await repository.notice_items(notice.id)

@@ -7,6 +7,8 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
+from crnt_shared.db import AbstractUnitOfWork
+
 from crnt_notifications.domain import (
     NEW_MEMBERS_LISTED_AT_MOST,
     Kind,
@@ -16,8 +18,11 @@ from crnt_notifications.domain import (
     should_send,
 )
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
-from crnt_notifications.repository import NewDelivery, Repository
+from crnt_notifications.repository import NewDelivery, NoticeItem, NotificationsRepository
 from crnt_notifications.templates import Renderer
+
+#: What every handler of the service takes: the runtime's unit of work, or the unit tests' fake.
+NotificationsUnitOfWork = AbstractUnitOfWork[NotificationsRepository]
 
 #: Deliveries written at once: few enough to keep their bodies' memory small.
 DELIVERY_BATCH = 500
@@ -39,7 +44,7 @@ class Notifier:
 
     async def deliver(
         self,
-        repository: Repository,
+        repository: NotificationsRepository,
         *,
         kind: Kind,
         event_id: UUID,
@@ -92,6 +97,32 @@ class Notifier:
                 await repository.insert_deliveries(batch)
                 batch = []
         await repository.insert_deliveries(batch)
+
+    async def deliver_notice(
+        self,
+        repository: NotificationsRepository,
+        items: Sequence[NoticeItem],
+        *,
+        kind: Kind,
+        recipients: Sequence[Recipient],
+        context: Mapping[str, Any] | Callable[[Recipient], Mapping[str, Any] | None],
+        centre_id: UUID | None = None,
+        notice_id: UUID | None = None,
+        names_each_event: bool = True,
+    ) -> None:
+        """The mail of a sealed notice (:meth:`deliver`): about its first event, telling every
+        event of its ``items``; only the first when it ``names_each_event`` not (a summary)."""
+        first = items[0].event_id
+        await self.deliver(
+            repository,
+            kind=kind,
+            event_id=first,
+            event_ids=[item.event_id for item in items] if names_each_event else [first],
+            recipients=recipients,
+            context=context,
+            centre_id=centre_id,
+            notice_id=notice_id,
+        )
 
     def agency(self) -> list[Recipient]:
         return [Recipient(email) for email in self.agency_emails]

@@ -13,7 +13,6 @@ from crnt_shared.contracts.programme import (
     ProgrammeValidated,
     ValidatedAction,
 )
-from crnt_shared.db import UnitOfWork
 from crnt_shared.money import cents_from_amount
 
 from crnt_notifications.domain import (
@@ -24,8 +23,7 @@ from crnt_notifications.domain import (
     ordered_axes,
     status_change_is_told,
 )
-from crnt_notifications.handlers.notifier import Notifier
-from crnt_notifications.repository import Repository
+from crnt_notifications.handlers.notifier import NotificationsUnitOfWork, Notifier
 
 log = structlog.get_logger(__name__)
 
@@ -53,11 +51,11 @@ def _programme_action(action: ValidatedAction, centre_id: UUID) -> dict[str, Any
 
 
 async def on_programme_validated(
-    event: ProgrammeValidated, uow: UnitOfWork, notifier: Notifier
+    event: ProgrammeValidated, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
     """A version of a year's programme was validated: every member centre's animators hear the
     programme by axis and the actions their centre takes part in (each version its email)."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     data = event.data
     actions = sorted(data.actions, key=lambda a: (axis_rank(a.axis), a.starts_on, a.title))
     counted = [action for action in actions if action.status != "cancelled"]
@@ -129,14 +127,14 @@ def _action_facts(action: ActionFacts) -> dict[str, Any]:
 
 
 async def on_action_status_changed(
-    event: ActionStatusChanged, uow: UnitOfWork, notifier: Notifier
+    event: ActionStatusChanged, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
     """An action started, was done or was cancelled: the animators of the centres taking part
     hear it at once (its adoption is told by the programme's email instead)."""
     data = event.data
     if not status_change_is_told(data.previous_status, data.status):
         return
-    repository = Repository(uow.connection)
+    repository = uow.repository
     action = _action_facts(data.action)
     # Lead first: an address that animates two of the centres gets one email (the database
     # keeps one delivery per event, recipient and kind), about the centre that leads.

@@ -29,12 +29,11 @@ from crnt_shared.contracts.registry import (
     MembershipWithdrawn,
     PersonErased,
 )
-from crnt_shared.db import UnitOfWork
 from crnt_shared.events import Event, utcnow
 
 from crnt_notifications.domain import Arrivals, JoinedCentre, Kind, Recipient
-from crnt_notifications.handlers.notifier import Notifier
-from crnt_notifications.repository import Notice, NoticeItem, Repository
+from crnt_notifications.handlers.notifier import NotificationsUnitOfWork, Notifier
+from crnt_notifications.repository import Notice, NoticeItem, NotificationsRepository
 
 log = structlog.get_logger(__name__)
 
@@ -52,24 +51,26 @@ def _animators(animators: Sequence[AnimatorFacts], centre_id: UUID) -> list[Reci
 
 
 async def _record_centre(
-    repository: Repository, centre: CentreFacts, animators: Sequence[AnimatorFacts]
+    repository: NotificationsRepository, centre: CentreFacts, animators: Sequence[AnimatorFacts]
 ) -> None:
     """The centre and the animators it may mail later (news, shares, programme)."""
     await repository.upsert_centre(centre)
     await repository.replace_animators(centre.id, [a for a in animators if a.confirmed])
 
 
-async def on_epci(event: EpciRegistered | EpciUpdated, uow: UnitOfWork, _: Notifier) -> None:
-    await Repository(uow.connection).upsert_epci(event.data.siren, event.data.name)
+async def on_epci(
+    event: EpciRegistered | EpciUpdated, uow: NotificationsUnitOfWork, _: Notifier
+) -> None:
+    await uow.repository.upsert_epci(event.data.siren, event.data.name)
 
 
 async def on_application_submitted(
-    event: ApplicationSubmitted, uow: UnitOfWork, notifier: Notifier
+    event: ApplicationSubmitted, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
     """Entered by the agency: it hears of it and the animators get their acknowledgement.
     Anonymous: the addresses the registry lists get their one confirmation request, and
     nobody hears anything more until an address confirms (see on_address_confirmed)."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     data = event.data
     await _record_centre(repository, data.centre, data.animators)
     if data.confirmation_required:
@@ -83,7 +84,7 @@ async def on_application_submitted(
 
 
 async def _tell_of_application(
-    repository: Repository,
+    repository: NotificationsRepository,
     notifier: Notifier,
     event: ApplicationSubmitted | ApplicationAddressConfirmed,
     mails: Sequence[tuple[Kind, Sequence[Recipient]]],
@@ -108,7 +109,7 @@ async def _tell_of_application(
 
 
 async def _request_confirmations(
-    repository: Repository, event: ApplicationSubmitted, notifier: Notifier
+    repository: NotificationsRepository, event: ApplicationSubmitted, notifier: Notifier
 ) -> None:
     data = event.data
     expires_at = data.expires_at
@@ -142,11 +143,11 @@ async def _request_confirmations(
 
 
 async def on_address_confirmed(
-    event: ApplicationAddressConfirmed, uow: UnitOfWork, notifier: Notifier
+    event: ApplicationAddressConfirmed, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
     """An address of an anonymous application confirmed it (the registry says so): it gets
     the acknowledgement the application was holding; the first one tells the agency too."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     data = event.data
     await _record_centre(repository, data.centre, data.animators)
     if data.application_status != "pending":
@@ -182,11 +183,11 @@ AGENCY_TRANSITIONS: dict[type[Event], str] = {
 
 
 async def on_membership_changed(
-    event: MembershipEvent, uow: UnitOfWork, notifier: Notifier
+    event: MembershipEvent, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
     """A decision about a centre's membership: its animators hear it at once (never
     coalesced); an approval also goes into the next new-members announcement."""
-    repository = Repository(uow.connection)
+    repository = uow.repository
     data = event.data
     await _record_centre(repository, data.centre, data.animators)
     context = {
@@ -232,14 +233,16 @@ async def on_membership_changed(
         )
 
 
-async def on_centre_updated(event: CentreUpdated, uow: UnitOfWork, _: Notifier) -> None:
-    await _record_centre(Repository(uow.connection), event.data.centre, event.data.animators)
+async def on_centre_updated(
+    event: CentreUpdated, uow: NotificationsUnitOfWork, _: Notifier
+) -> None:
+    await _record_centre(uow.repository, event.data.centre, event.data.animators)
 
 
 async def on_animator_changed(
-    event: AnimatorAdded | AnimatorUpdated, uow: UnitOfWork, notifier: Notifier
+    event: AnimatorAdded | AnimatorUpdated, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
-    repository = Repository(uow.connection)
+    repository = uow.repository
     await repository.upsert_centre(event.data.centre)
     if isinstance(event, AnimatorAdded):
         await _tell_agency_of_team_change(event, repository, notifier, added=True)
@@ -249,15 +252,17 @@ async def on_animator_changed(
         await repository.remove_animator(event.data.animator.id)
 
 
-async def on_animator_removed(event: AnimatorRemoved, uow: UnitOfWork, notifier: Notifier) -> None:
-    repository = Repository(uow.connection)
+async def on_animator_removed(
+    event: AnimatorRemoved, uow: NotificationsUnitOfWork, notifier: Notifier
+) -> None:
+    repository = uow.repository
     await _tell_agency_of_team_change(event, repository, notifier, added=False)
     await repository.remove_animator(event.data.animator.id)
 
 
 async def _tell_agency_of_team_change(
     event: AnimatorAdded | AnimatorRemoved,
-    repository: Repository,
+    repository: NotificationsRepository,
     notifier: Notifier,
     *,
     added: bool,
@@ -284,18 +289,19 @@ async def _tell_agency_of_team_change(
     )
 
 
-async def on_person_erased(event: PersonErased, uow: UnitOfWork, _: Notifier) -> None:
+async def on_person_erased(event: PersonErased, uow: NotificationsUnitOfWork, _: Notifier) -> None:
     """Forget the person (see :mod:`crnt_notifications.repository.erasure`); the log says how
     much went, never the address."""
     data = event.data
-    erased = await Repository(uow.connection).erase_person(
-        data.animator_id, data.salt, data.email_digest
-    )
+    erased = await uow.repository.erase_person(data.animator_id, data.salt, data.email_digest)
     log.info("person erased", animator_id=str(data.animator_id), **erased.__dict__)
 
 
 async def announce_new_members(
-    repository: Repository, notifier: Notifier, notice: Notice, items: Sequence[NoticeItem]
+    repository: NotificationsRepository,
+    notifier: Notifier,
+    notice: Notice,
+    items: Sequence[NoticeItem],
 ) -> None:
     if not items:
         return
@@ -332,16 +338,16 @@ async def announce_new_members(
         }
 
     summarised = len(arrivals.centres) > notifier.new_members_listed_at_most
-    await notifier.deliver(
+    await notifier.deliver_notice(
         repository,
+        items,
         kind=Kind.NEW_MEMBERS,
-        event_id=items[0].event_id,
-        # A summary names no place: its events are the notice's (GET /deliveries?event_id=
-        # finds it through them), not a list of thousands in every delivery and event.
-        event_ids=[items[0].event_id] if summarised else [item.event_id for item in items],
         notice_id=notice.id,
         recipients=listeners,
         context=context,
+        # A summary names no place: its events are the notice's (GET /deliveries?event_id=
+        # finds it through them), not a list of thousands in every delivery and event.
+        names_each_event=not summarised,
     )
 
 

@@ -2,13 +2,16 @@
 each: who may be mailed (:mod:`~crnt_notifications.repository.recipients`), the coalesced
 notices (:mod:`~crnt_notifications.repository.notices`), the deliveries
 (:mod:`~crnt_notifications.repository.deliveries`) and erasure
-(:mod:`~crnt_notifications.repository.erasure`); :class:`Repository` is all of them."""
+(:mod:`~crnt_notifications.repository.erasure`); :class:`Repository` is all of them, and
+:class:`NotificationsRepository` what the handlers need of it (the protocol their fakes
+implement too)."""
 
 from crnt_shared.db import Connection
 
 from crnt_notifications.repository.deliveries import Deliveries
 from crnt_notifications.repository.erasure import Erased, Erasure, delivery_purge
 from crnt_notifications.repository.notices import Notices
+from crnt_notifications.repository.protocol import NotificationsRepository
 from crnt_notifications.repository.recipients import Recipients
 from crnt_notifications.repository.rows import (
     CentreRow,
@@ -37,6 +40,7 @@ __all__ = [
     "Notice",
     "NoticeEntry",
     "NoticeItem",
+    "NotificationsRepository",
     "Repository",
     "delivery_purge",
 ]

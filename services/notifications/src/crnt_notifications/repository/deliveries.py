@@ -86,6 +86,14 @@ class Deliveries:
         )
         return _delivery(row) if row else None
 
+    async def savepoint(self) -> None:
+        """What follows (the delivery marked sent, its event) can be undone by
+        :meth:`rollback_to_savepoint` should the SMTP server refuse the email."""
+        await self.connection.execute("SAVEPOINT before_send")
+
+    async def rollback_to_savepoint(self) -> None:
+        await self.connection.execute("ROLLBACK TO SAVEPOINT before_send")
+
     async def mark_sent(self, delivery_id: UUID, attempts: int) -> None:
         await self.connection.execute(
             "UPDATE deliveries SET status = 'sent', attempts = $2, sent_at = now(),"

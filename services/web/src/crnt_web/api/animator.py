@@ -3,23 +3,36 @@ the programme and my centre's actions (propose, take part, progress), my mail pr
 Every call carries the signed-in animator's token; the services check that the centre is
 theirs, and so does this page."""
 
-from typing import Annotated, Any
+from typing import Any
 
-from crnt_shared.standard import SERVICES
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from crnt_web.api.agency import save_animator, save_centre
-from crnt_web.api.common import backend, integer, listed, optional, pages, text, this_year
+from crnt_web.api.centre_forms import edit_page, save_animator, save_centre
+from crnt_web.api.common import (
+    Animator,
+    Year,
+    act,
+    back,
+    backend,
+    change_action,
+    decimal,
+    integer,
+    listed,
+    optional,
+    pages,
+    refusal,
+    refused,
+    text,
+    this_year,
+)
 from crnt_web.backend import ApiError
 from crnt_web.formatting import AXES
 from crnt_web.pages import notify
-from crnt_web.session import Person, RoleRequired, require
+from crnt_web.session import Person, RoleRequired
 
 router = APIRouter(prefix="/mon-espace")
-Animator = Annotated[Person, Depends(require("animator"))]
-Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
 #: What an animator may change in their centre's facts (the rest is the agency's).
 ANIMATOR_EDITABLE = ("horaires", "telephone", "presentation_resume")
@@ -29,10 +42,6 @@ MAX_HISTORY = 24
 def _own(person: Person, centre_id: str) -> None:
     if centre_id not in person.centres:
         raise RoleRequired("animator")
-
-
-def _back(path: str) -> RedirectResponse:
-    return RedirectResponse(path, status_code=303)
 
 
 async def _allocation(request: Request, centre_id: str, year: int) -> dict[str, Any]:
@@ -62,7 +71,7 @@ async def _allocation(request: Request, centre_id: str, year: int) -> dict[str, 
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request, person: Animator, annee: Year = None) -> Response:
     if len(person.centres) == 1:
-        return _back(f"/mon-espace/lieux/{person.centres[0]}")
+        return back(f"/mon-espace/lieux/{person.centres[0]}")
     centres = [
         await backend(request).get("registry", f"/centres/{c}", token=person.token)
         for c in person.centres
@@ -88,15 +97,7 @@ async def my_centre(
 @router.get("/lieux/{centre_id}/modifier", response_class=HTMLResponse)
 async def edit_form(request: Request, person: Animator, centre_id: str) -> Response:
     _own(person, centre_id)
-    centre = await backend(request).get("registry", f"/centres/{centre_id}", token=person.token)
-    context = {
-        "centre": centre,
-        "values": centre,
-        "services": SERVICES,
-        "fields": ANIMATOR_EDITABLE,
-        "action": request.url.path,
-    }
-    return pages(request).response(request, "centre_edit.html", context)
+    return await edit_page(request, person, centre_id, ANIMATOR_EDITABLE)
 
 
 @router.post("/lieux/{centre_id}/modifier", response_class=HTMLResponse)
@@ -118,15 +119,14 @@ async def remove_colleague(
     request: Request, person: Animator, centre_id: str, animator_id: str
 ) -> Response:
     _own(person, centre_id)
-    try:
-        await backend(request).delete(
+    return await act(
+        request,
+        backend(request).delete(
             "registry", f"/centres/{centre_id}/animators/{animator_id}", token=person.token
-        )
-    except ApiError as error:
-        notify(request, error.detail, "error")
-    else:
-        notify(request, "La personne n’anime plus ce lieu ; l’agence en est informée.")
-    return _back(f"/mon-espace/lieux/{centre_id}")
+        ),
+        done="La personne n’anime plus ce lieu ; l’agence en est informée.",
+        then=f"/mon-espace/lieux/{centre_id}",
+    )
 
 
 # The programme
@@ -169,7 +169,7 @@ async def propose(request: Request, person: Animator, year: int) -> Response:
         "lead_centre_id": lead,
         "starts_on": optional(form, "starts_on"),
         "ends_on": optional(form, "ends_on"),
-        "estimated_cost": text(form, "estimated_cost").replace(",", ".").replace(" ", ""),
+        "estimated_cost": decimal(form, "estimated_cost"),
     }
     if nature := optional(form, "nature"):
         body["nature"] = nature
@@ -178,12 +178,9 @@ async def propose(request: Request, person: Animator, year: int) -> Response:
             "programme", f"/programmes/{year}/actions", token=person.token, json=body
         )
     except ApiError as error:
-        values = {k: v for k, v in form.items() if k != "csrf_token"}
-        return await _programme_page(
-            request, person, year, 400, errors=error.fields, detail=error.detail, values=values
-        )
+        return await _programme_page(request, person, year, 400, **refused(error, form))
     notify(request, f"L’action « {body['title']} » est proposée ; l’agence la programmera.")
-    return _back(f"/mon-espace/programme?annee={year}")
+    return back(f"/mon-espace/programme?annee={year}")
 
 
 @router.post("/actions/{action_id}/participer")
@@ -191,18 +188,19 @@ async def join(request: Request, person: Animator, action_id: str) -> Response:
     form = await request.form()
     centre_id = text(form, "centre_id")
     _own(person, centre_id)
-    try:
-        action = await backend(request).post(
+    return await change_action(
+        request,
+        action_id,
+        backend(request).post(
             "programme",
             f"/actions/{action_id}/participants",
             token=person.token,
             json={"centre_id": centre_id},
-        )
-    except ApiError as error:
-        notify(request, error.detail, "error")
-        return _back("/mon-espace/programme")
-    notify(request, f"Votre lieu participe à « {action['title']} ».")
-    return _back(f"/mon-espace/programme?annee={action['year']}#action-{action_id}")
+        ),
+        space="/mon-espace",
+        done=lambda action: f"Votre lieu participe à « {action['title']} ».",
+        failed_to="/mon-espace/programme",
+    )
 
 
 @router.post("/actions/{action_id}/avancement")
@@ -214,28 +212,29 @@ async def progress(request: Request, person: Animator, action_id: str) -> Respon
         body["progress"] = value
     if note := optional(form, "note"):
         body["note"] = note
-    if cost := text(form, "actual_cost").replace(",", ".").replace(" ", ""):
+    if cost := decimal(form, "actual_cost"):
         body["actual_cost"] = cost
     if indicators := _indicators(form):
         body["indicators"] = indicators
-    try:
-        action = await backend(request).patch(
+    return await change_action(
+        request,
+        action_id,
+        backend(request).patch(
             "programme", f"/actions/{action_id}/progress", token=person.token, json=body
-        )
-    except ApiError as error:
-        message = " ".join(error.fields.values()) or error.detail
-        notify(request, f"L’avancement n’est pas enregistré : {message}", "error")
-        return _back("/mon-espace/programme")
-    notify(
-        request, f"L’avancement de « {action['title']} » est enregistré : {action['progress']} %."
+        ),
+        space="/mon-espace",
+        done=lambda action: (
+            f"L’avancement de « {action['title']} » est enregistré : {action['progress']} %."
+        ),
+        refused=lambda error: f"L’avancement n’est pas enregistré : {refusal(error)}",
+        failed_to="/mon-espace/programme",
     )
-    return _back(f"/mon-espace/programme?annee={action['year']}#action-{action_id}")
 
 
 def _indicators(form: FormData) -> dict[str, Any] | None:
     """Sessions, people reached and hours as typed; none of them given: no indicators."""
     sessions, people = integer(form, "sessions"), integer(form, "people_reached")
-    hours = text(form, "hours").replace(",", ".").replace(" ", "")
+    hours = decimal(form, "hours")
     if not sessions and not people and hours in ("", "0"):
         return None  # nothing achieved yet, or not said
     return {"sessions": sessions or 0, "people_reached": people or 0, "hours": hours or "0"}
@@ -271,4 +270,4 @@ async def save_preferences(request: Request, person: Animator) -> Response:
         json={"opted_out": opted_out},
     )
     notify(request, "Vos préférences sont enregistrées.")
-    return _back("/mon-espace/preferences")
+    return back("/mon-espace/preferences")

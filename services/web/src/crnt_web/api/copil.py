@@ -1,19 +1,16 @@
 """The steering committee's page: the submitted programme, its totals by axis and its actions,
 and its validation with the decision's date and reference."""
 
-from typing import Annotated
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-
-from crnt_web.api.common import backend, optional, pages, this_year, values_of
-from crnt_web.api.public import _axis_bars
+from crnt_web.api.common import Copil, Year, back, backend, optional, pages, refused, this_year
+from crnt_web.api.public import axis_bars
 from crnt_web.backend import ApiError
 from crnt_web.pages import notify
-from crnt_web.session import Person, require
+from crnt_web.session import Person
 
 router = APIRouter(prefix="/copil")
-Copil = Annotated[Person, Depends(require("copil"))]
 
 
 async def _page(
@@ -23,7 +20,7 @@ async def _page(
     context = {
         "year": year,
         "programme": whole,
-        "axis_totals": _axis_bars(whole["totals_by_axis"]) if whole else [],
+        "axis_totals": axis_bars(whole["totals_by_axis"]) if whole else [],
         **extra,
     }
     return pages(request).response(
@@ -32,9 +29,7 @@ async def _page(
 
 
 @router.get("", response_class=HTMLResponse)
-async def programme(
-    request: Request, person: Copil, annee: Annotated[int | None, Query(ge=2000, le=2100)] = None
-) -> Response:
+async def programme(request: Request, person: Copil, annee: Year = None) -> Response:
     return await _page(request, person, annee or this_year())
 
 
@@ -51,16 +46,8 @@ async def validate(request: Request, person: Copil, year: int) -> Response:
             "programme", f"/programmes/{year}/validate", token=person.token, json=body
         )
     except ApiError as error:
-        return await _page(
-            request,
-            person,
-            year,
-            400,
-            errors=error.fields,
-            detail=error.detail,
-            values=values_of(form),
-        )
+        return await _page(request, person, year, 400, **refused(error, form))
     notify(
         request, f"Le programme {year} est validé ; les animateurs et animatrices en sont informés."
     )
-    return RedirectResponse(f"/copil?annee={year}", status_code=303)
+    return back(f"/copil?annee={year}")

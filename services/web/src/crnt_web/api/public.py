@@ -227,11 +227,11 @@ async def programme(
         latest = max(v["version"] for v in whole["versions"])
         validated = await backend(request).get("programme", f"/programmes/{year}/versions/{latest}")
     context = {"year": year, "years": years, "programme": whole, "validated": validated}
-    context["axis_totals"] = _axis_bars(validated["totals_by_axis"]) if validated else []
+    context["axis_totals"] = axis_bars(validated["totals_by_axis"]) if validated else []
     return pages(request).response(request, "public/programme.html", context)
 
 
-def _axis_bars(totals: dict[str, Any]) -> list[dict[str, Any]]:
+def axis_bars(totals: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         {
             "axis": axis,

@@ -1,4 +1,5 @@
-"""The sender: a task of the service's process that seals the notices whose window closed and
+"""The notifications service's background task, the sender: started and stopped with the
+service like the other services' workers, it seals the notices whose window closed and
 sends the deliveries that are due, one transaction per email.
 
 Several workers send at once (``concurrency``), each over a connection of the mailer's pool;
@@ -36,7 +37,7 @@ from crnt_shared.worker import Worker
 
 from crnt_notifications.handlers import Notifier, seal_due_notices
 from crnt_notifications.mailer import OutgoingMail, SendFailure, classify
-from crnt_notifications.repository import Delivery, Repository
+from crnt_notifications.repository import Delivery, NotificationsRepository
 
 log = structlog.get_logger(__name__)
 
@@ -57,7 +58,7 @@ class DeliverySender(Worker):
     def __init__(
         self,
         *,
-        unit_of_work: Callable[[], UnitOfWork],
+        unit_of_work: Callable[[], UnitOfWork[NotificationsRepository]],
         notifier: Notifier,
         build: BuildMail,
         send: SendMail,
@@ -116,7 +117,7 @@ class DeliverySender(Worker):
         The workers share the list of the next due ones, each taking the next it can lock."""
         while True:
             async with self._unit_of_work() as uow:
-                repository = Repository(uow.connection)
+                repository = uow.repository
                 if not self._due:
                     self._due = await repository.due_deliveries(DUE_BATCH)
                     if not self._due:
@@ -136,18 +137,21 @@ class DeliverySender(Worker):
                 return pause
 
     async def _attempt(
-        self, delivery: Delivery, repository: Repository, uow: UnitOfWork
+        self,
+        delivery: Delivery,
+        repository: NotificationsRepository,
+        uow: UnitOfWork[NotificationsRepository],
     ) -> SendFailure | None:
         attempts = delivery.attempts + 1
         mail = self._build(delivery)
-        await uow.connection.execute("SAVEPOINT before_send")
+        await repository.savepoint()
         await repository.mark_sent(delivery.id, attempts)
         await uow.publish(self._sent(delivery, attempts), topic=self._topic)
         try:
             with sending(str(delivery.event_id), delivery.kind):
                 await self._send(mail)
         except Exception as error:
-            await uow.connection.execute("ROLLBACK TO SAVEPOINT before_send")
+            await repository.rollback_to_savepoint()
             failure = classify(error)
             bound = log.bind(delivery_id=str(delivery.id), kind=delivery.kind, attempt=attempts)
             if failure.permanent or attempts >= self._max_attempts:

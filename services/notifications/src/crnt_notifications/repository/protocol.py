@@ -1,0 +1,116 @@
+"""What the handlers, the routes and the sender need of the notifications' repository: the SQL
+of :class:`~crnt_notifications.repository.Repository` does it, and so does the unit tests' fake
+(``services/notifications/tests/fakes.py``)."""
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
+
+from crnt_notifications.domain import Recipient
+from crnt_notifications.repository.erasure import Erased
+from crnt_notifications.repository.rows import (
+    CentreRow,
+    Delivery,
+    DeliveryFilters,
+    NewDelivery,
+    Notice,
+    NoticeEntry,
+    NoticeItem,
+)
+
+
+class NotificationsRepository(Protocol):
+    # The recipients read model
+
+    async def upsert_epci(self, siren: str, name: str) -> None: ...
+
+    async def upsert_centre(self, centre: CentreFacts) -> None: ...
+
+    async def replace_animators(
+        self, centre_id: UUID, animators: Sequence[AnimatorFacts]
+    ) -> None: ...
+
+    async def upsert_animator(self, centre_id: UUID, animator: AnimatorFacts) -> None: ...
+
+    async def remove_animator(self, animator_id: UUID) -> None: ...
+
+    async def centre(self, centre_id: UUID) -> CentreRow | None: ...
+
+    async def animators_of(self, centre_id: UUID) -> list[Recipient]: ...
+
+    async def hearing_animators(self) -> list[Recipient]: ...
+
+    async def animators_with_centre(
+        self, statuses: Iterable[str]
+    ) -> list[tuple[Recipient, str]]: ...
+
+    # Preferences and address confirmations
+
+    async def opted_out(self, emails: Iterable[str]) -> dict[str, list[str]]: ...
+
+    async def preferences(self, email: str) -> tuple[list[str], datetime | None]: ...
+
+    async def set_preferences(self, email: str, opted_out: Iterable[str]) -> None: ...
+
+    async def opt_out(self, email: str, category: str) -> None: ...
+
+    async def record_confirmation(self, application_id: UUID, email: str) -> datetime | None: ...
+
+    # Coalesced notices
+
+    async def add_to_notice(
+        self, *, kind: str, key: str, event_id: UUID, data: dict[str, Any], open_until: datetime
+    ) -> None: ...
+
+    async def add_many_to_notices(
+        self, *, kind: str, items: Sequence[NoticeEntry], open_until: datetime
+    ) -> None: ...
+
+    async def lock_due_notices(self, limit: int) -> list[Notice]: ...
+
+    async def notice_items(self, notice_id: UUID) -> list[NoticeItem]: ...
+
+    async def seal_notice(self, notice_id: UUID) -> None: ...
+
+    async def postpone_notice(self, notice_id: UUID, until: datetime) -> None: ...
+
+    async def last_announced(self, centre_id: UUID, year: int) -> int | None: ...
+
+    async def record_announcement(
+        self, centre_id: UUID, year: int, amount_cents: int, version: int
+    ) -> None: ...
+
+    # Deliveries
+
+    async def insert_deliveries(self, deliveries: Sequence[NewDelivery]) -> None: ...
+
+    async def due_deliveries(self, limit: int) -> list[UUID]: ...
+
+    async def lock_if_due(self, delivery_id: UUID) -> Delivery | None: ...
+
+    async def savepoint(self) -> None: ...
+
+    async def rollback_to_savepoint(self) -> None: ...
+
+    async def mark_sent(self, delivery_id: UUID, attempts: int) -> None: ...
+
+    async def mark_retrying(
+        self, delivery_id: UUID, attempts: int, delay_seconds: float, error: str
+    ) -> None: ...
+
+    async def mark_failed(self, delivery_id: UUID, attempts: int, error: str) -> None: ...
+
+    async def requeue(self, delivery_id: UUID) -> None: ...
+
+    async def delivery(self, delivery_id: UUID, *, lock: bool = False) -> Delivery | None: ...
+
+    async def deliveries(
+        self, filters: DeliveryFilters, *, limit: int, offset: int
+    ) -> tuple[list[Delivery], int]: ...
+
+    # Erasure
+
+    async def erase_person(self, animator_id: UUID, salt: str, email_digest: str) -> Erased: ...
