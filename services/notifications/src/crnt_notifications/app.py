@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from crnt_notifications.api import build_router
+from crnt_notifications.api import ROUTERS
 from crnt_notifications.runtime import NotificationsRuntime
 from crnt_notifications.settings import NotificationsSettings
 
@@ -17,5 +17,5 @@ def create_app(settings: NotificationsSettings) -> FastAPI:
             " with backoff; coalesced within a window for share changes and new members), and"
             " each person's preferences."
         ),
-        routers=[build_router(runtime, settings, runtime.links, runtime.confirmations)],
+        routers=ROUTERS,
     )

@@ -73,6 +73,7 @@ class DeliverySender(Worker):
         self._build = build
         self._send = send
         self._backoff = backoff
+        self.retry = backoff
         self._max_attempts = max_attempts
         self._poll_seconds = poll_seconds
         self._topic = topic
@@ -81,26 +82,20 @@ class DeliverySender(Worker):
         self._due: list[UUID] = []
         super().__init__("notifications-sender")
 
-    async def run(self) -> None:
-        failures = 0
-        while True:
-            pause = self._poll_seconds
-            try:
-                await self.seal_due()
-                pauses = await asyncio.gather(*(self.send_due() for _ in range(self._concurrency)))
-                pause = max((p for p in pauses if p is not None), default=self._poll_seconds)
-                failures = 0
-            except Exception as error:
-                failures += 1
-                pause = self._backoff.delay(failures)
-                if is_transient(error):
-                    log.warning("sender: database unavailable", error=repr(error), retry_in=pause)
-                else:
-                    log.exception("sender: unexpected error", retry_in=pause)
-            # Every commit of the consumer wakes the sender: at hundreds of events a second, a
-            # short breather between cycles keeps it from querying for each one.
-            await asyncio.sleep(MIN_CYCLE_SECONDS)
-            await self.sleep(max(pause - MIN_CYCLE_SECONDS, 0.0))
+    async def round(self) -> float:
+        await self.seal_due()
+        pauses = await asyncio.gather(*(self.send_due() for _ in range(self._concurrency)))
+        # Every commit of the consumer wakes the sender: at hundreds of events a second, a
+        # short breather between cycles keeps it from querying for each one.
+        await asyncio.sleep(MIN_CYCLE_SECONDS)
+        pause = max((p for p in pauses if p is not None), default=self._poll_seconds)
+        return max(pause - MIN_CYCLE_SECONDS, 0.0)
+
+    async def failed(self, error: Exception, retry_in: float) -> None:
+        if is_transient(error):
+            log.warning("sender: database unavailable", error=repr(error), retry_in=retry_in)
+        else:
+            log.exception("sender: unexpected error", retry_in=retry_in)
 
     async def seal_due(self) -> int:
         total = 0

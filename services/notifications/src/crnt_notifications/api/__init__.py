@@ -10,8 +10,6 @@ One router per resource: :mod:`~crnt_notifications.api.deliveries`,
 :mod:`~crnt_notifications.api.confirmations`.
 """
 
-from fastapi import APIRouter
-
 # Imported for the routes they add (their paths do not overlap: the order does not matter).
 from crnt_notifications.api import confirmations, deliveries, preferences  # noqa: F401
 from crnt_notifications.api.common import router
@@ -19,10 +17,4 @@ from crnt_notifications.api.common import router
 ROUTERS = (router,)
 
 
-def build_router(*_: object) -> APIRouter:
-    """The service's router, for ``app.py`` until it names :data:`ROUTERS` itself (its
-    arguments are no longer used: each route reads the runtime of its request)."""
-    return router
-
-
-__all__ = ["ROUTERS", "build_router"]
+__all__ = ["ROUTERS"]
