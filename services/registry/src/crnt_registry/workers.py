@@ -6,8 +6,6 @@ each other's locked rows) and purges the rate limits whose window ended. Started
 with the service, like the other services' workers.
 """
 
-import asyncio
-
 import structlog
 from crnt_shared.events import utcnow
 from crnt_shared.ratelimit import RateLimiter
@@ -30,6 +28,7 @@ class ApplicationExpirer(Worker):
         self._runtime = runtime
         self._policy = policy
         self._poll = poll_seconds
+        self.retry = Backoff(1.0, poll_seconds)
         super().__init__("registry-expirer")
 
     async def expire_due(self) -> int:
@@ -47,17 +46,10 @@ class ApplicationExpirer(Worker):
         await RateLimiter(self._runtime.pool).purge()
         return total
 
-    async def run(self) -> None:
-        failures = 0
-        while True:
-            pause = self._poll
-            try:
-                await self.expire_due()
-                failures = 0
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # nothing expired is lost: the next round retries
-                failures += 1
-                pause = Backoff(1.0, self._poll).delay(failures)
-                log.exception("expiry failed", error=repr(error), retry_in=pause)
-            await self.sleep(pause)
+    async def round(self) -> float:
+        await self.expire_due()
+        return self._poll
+
+    async def failed(self, error: Exception, retry_in: float) -> None:
+        # Nothing expired is lost: the next round retries.
+        log.exception("expiry failed", error=repr(error), retry_in=retry_in)
