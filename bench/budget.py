@@ -189,14 +189,14 @@ async def recalculations(admin_url: str, members: int, scenario: str, code: str)
         async with pool.acquire() as connection:
             await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), migrations])
             await _seed(connection, members, rng)
-        async with UnitOfWork(pool) as uow:
+        async with UnitOfWork(pool, repository_factory=Repository) as uow:
             await compute(uow, config, True)
         times = []
         for round_ in range(ROUNDS):
             async with pool.acquire() as connection:
                 await _change(connection, scenario, round_, rng)
             started = time.perf_counter()
-            async with UnitOfWork(pool) as uow:
+            async with UnitOfWork(pool, repository_factory=Repository) as uow:
                 await compute(uow, config, False)
             times.append(time.perf_counter() - started)
         async with pool.acquire() as connection:

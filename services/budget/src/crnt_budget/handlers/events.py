@@ -2,13 +2,14 @@
 and the participations newly exceeded."""
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
+from crnt_shared.context import current_correlation_id
 from crnt_shared.contracts.budget import (
     MAX_CAUSE_EVENTS,
     Cause,
     CausingEvent,
     CentreShareChanged,
-    CentreShareChangedData,
     EpciShare,
     ExceededParticipation,
     FinancingSummary,
@@ -18,6 +19,7 @@ from crnt_shared.contracts.budget import (
     SharesRecalculatedData,
 )
 from crnt_shared.events import Event
+from crnt_shared.tracing import current_traceparent
 
 from crnt_budget import domain
 from crnt_budget.repository import CauseRow, CentreShareRow, EpciShareRow, VersionRow
@@ -127,27 +129,45 @@ def version_events(
     # Built once: most centres have no cause of their own (their share moved with the others').
     without_own = _cause([], manual_by, causes)
     events: list[Event] = [summary]
+    share_changed = _ShareChanged()
     for centre in centres:
         if centre.amount_cents == centre.previous_cents:
             continue
-        subject = str(centre.centre_id)
-        own = about.get(subject)
+        own = about.get(str(centre.centre_id))
         events.append(
-            CentreShareChanged.create(
-                source=SOURCE,
-                subject=subject,
-                data=CentreShareChangedData(
-                    year=version.year,
-                    version=version.version,
-                    centre_id=centre.centre_id,
-                    centre_name=centre.name,
-                    epci_siren=centre.epci_siren,
-                    member=centre.is_member,
-                    amount=money(centre.amount_cents),
-                    previous=money(centre.previous_cents),
-                    change=money(centre.amount_cents - centre.previous_cents),
-                    cause=without_own if own is None else _cause(own, manual_by, causes),
-                ),
+            share_changed(
+                {
+                    "year": version.year,
+                    "version": version.version,
+                    "centre_id": centre.centre_id,
+                    "centre_name": centre.name,
+                    "epci_siren": centre.epci_siren,
+                    "member": centre.is_member,
+                    "amount": money(centre.amount_cents),
+                    "previous": money(centre.previous_cents),
+                    "change": money(centre.amount_cents - centre.previous_cents),
+                    "cause": without_own if own is None else _cause(own, manual_by, causes),
+                }
             )
         )
     return events
+
+
+class _ShareChanged:
+    """The :class:`CentreShareChanged` of a version's centres, each what
+    :meth:`~crnt_shared.events.Event.create` would make (correlated with the current request or
+    event, in its trace), validated in one call from a dict of its envelope and data: what is
+    the same for every centre is looked up once, since a version may move every member's."""
+
+    def __init__(self) -> None:
+        self._envelope = {
+            "source": SOURCE,
+            "type": CentreShareChanged.event_type(),
+            "correlationid": current_correlation_id(),
+            "traceparent": current_traceparent(),
+        }
+
+    def __call__(self, data: dict[str, Any]) -> CentreShareChanged:
+        return CentreShareChanged.model_validate(
+            {**self._envelope, "subject": str(data["centre_id"]), "data": data}
+        )
