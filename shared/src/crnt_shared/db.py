@@ -160,21 +160,33 @@ class UnitOfWork(Generic[R]):
     async def publish_many(self, events: Sequence[Event], *, topic: str | None = None) -> None:
         if not events:
             return
-        rows: list[tuple[Any, ...]] = []
+        ids, topics, keys, types, payloads, traceparents = [], [], [], [], [], []
         for event in events:
             if not (topic or event.publisher):
                 raise ValueError(f"{event.type} has no publisher: set it on the contract")
-            destination = topic or self._topics.of(event.publisher)
-            headers = {"traceparent": event.traceparent} if event.traceparent else {}
-            rows.append(
-                (event.id, destination, event.subject, event.type, event.to_json(), headers)
-            )
-        await self.connection.executemany(
+            ids.append(event.id)
+            topics.append(topic or self._topics.of(event.publisher))
+            keys.append(event.subject)
+            types.append(event.type)
+            payloads.append(event.to_json())
+            traceparents.append(event.traceparent)
+        # One statement for the lot, in the order given (the relay publishes by id).
+        await self.connection.execute(
             "INSERT INTO outbox (event_id, topic, key, event_type, payload, headers)"
-            " VALUES ($1, $2, $3, $4, $5, $6)",
-            rows,
+            " SELECT event_id, topic, key, event_type, payload,"
+            " CASE WHEN traceparent IS NULL THEN '{}'::jsonb"
+            " ELSE jsonb_build_object('traceparent', traceparent) END"
+            " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::text[])"
+            " WITH ORDINALITY AS u (event_id, topic, key, event_type, payload, traceparent, n)"
+            " ORDER BY n",
+            ids,
+            topics,
+            keys,
+            types,
+            payloads,
+            traceparents,
         )
-        self._published += len(rows)
+        self._published += len(ids)
 
 
 @contextmanager
