@@ -1,5 +1,5 @@
 """Budget figures on the real PostgreSQL and Kafka (``python -m bench.budget``), each beside the
-previous code's in the same run (:mod:`bench.budget_before`) and the target of issue 15.
+previous code's in the same run (:mod:`bench.previous`) and the target of issue 15.
 
 * one recalculation of a year's shares for 1,000, 10,000 and 50,000 members, median of
   ``BENCH_BUDGET_ROUNDS``, now and before, with the same members: when one centre's
@@ -24,14 +24,15 @@ import statistics
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from crnt_budget import domain
 from crnt_budget.app import MIGRATIONS, create_app
 from crnt_budget.handlers import ConfigureBudget, configure_budget, recalculate_dirty_year
-from crnt_budget.repository import CentreShareRow, Repository
+from crnt_budget.repository import Repository
 from crnt_budget.settings import BudgetSettings
 from crnt_budget.testing import (
     CAPSO,
@@ -43,11 +44,12 @@ from crnt_budget.testing import (
     membership,
     programme_validated,
 )
+from crnt_shared import db as shared_db
 from crnt_shared.contracts.registry import MembershipApproved
-from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
+from crnt_shared.db import UnitOfWork
 from crnt_shared.testing import create_topics
 
-from bench import budget_before, budget_storage
+from bench import budget_storage, previous
 from bench.figures import Figure
 
 SIZES = [int(n) for n in os.environ.get("BENCH_BUDGET_SIZES", "1000,10000,50000").split(",")]
@@ -153,7 +155,7 @@ async def _change(
 class Recalculation:
     median_ms: float
     changed: int  # centres whose share moved in the last one (one event each)
-    shares: list[CentreShareRow]  # the last version's rows
+    shares: list[tuple[Any, ...]]  # the last version's rows
 
 
 async def _now(uow: UnitOfWork, config: domain.BudgetConfig, first: bool) -> None:
@@ -164,51 +166,60 @@ async def _now(uow: UnitOfWork, config: domain.BudgetConfig, first: bool) -> Non
         await uow.commit()
 
 
-async def _before(uow: UnitOfWork, config: domain.BudgetConfig, first: bool) -> None:
+async def _before(uow: Any, config: domain.BudgetConfig, first: bool) -> None:
+    """The same by the code of that time (:mod:`bench.previous`), in its unit of work."""
+    handlers = previous.load().handlers
     if first:
-        await budget_before.configure_before(uow, YEAR, config)
+        before_config = handlers.domain.config_from_json(domain.config_to_json(config))
+        command = handlers.ConfigureBudget(YEAR, before_config, "bench")
+        await handlers.configure_budget(command, uow, "bench.budget")
     else:
-        await budget_before.recalculate_dirty_year(uow, YEAR, "bench.budget")
+        await handlers.recalculate_dirty_year(uow, YEAR, "bench.budget")
         await uow.commit()
 
 
 async def recalculations(admin_url: str, members: int, scenario: str, code: str) -> Recalculation:
     """``ROUNDS`` recalculations of a year of ``members`` members by the code of ``code``."""
-    compute: Callable[[UnitOfWork, domain.BudgetConfig, bool], Awaitable[None]]
+    compute: Callable[[Any, domain.BudgetConfig, bool], Awaitable[None]]
     if code == "now":
-        migrations, compute = MIGRATIONS, _now
+        db: Any = shared_db
+        migrations, repository, compute = MIGRATIONS, Repository, _now
     else:
-        migrations, compute = budget_before.migrations_before(), _before
+        before = previous.load()
+        db, migrations, repository, compute = (
+            before.db,
+            before.migrations,
+            before.repository.Repository,
+            _before,
+        )
     config = CONFIG
     if scenario == "approval":
         config = domain.BudgetConfig(members * 50_000, CONFIG.centre_key, CONFIG.epci_key)
     rng = random.Random(f"bench budget {members}")
     url = await fresh_database(admin_url)
-    pool = await create_pool(url)
+    pool = await db.create_pool(url)
     try:
         async with pool.acquire() as connection:
-            await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), migrations])
+            shared = db.MigrationSource("shared", db.SHARED_MIGRATIONS)
+            await db.migrate(connection, [shared, migrations])
             await _seed(connection, members, rng)
-        async with UnitOfWork(pool) as uow:
+        async with db.UnitOfWork(pool) as uow:
             await compute(uow, config, True)
         times = []
         for round_ in range(ROUNDS):
             async with pool.acquire() as connection:
                 await _change(connection, scenario, round_, rng)
             started = time.perf_counter()
-            async with UnitOfWork(pool) as uow:
+            async with db.UnitOfWork(pool) as uow:
                 await compute(uow, config, False)
             times.append(time.perf_counter() - started)
         async with pool.acquire() as connection:
             latest = ROUNDS + 1
-            version = await Repository(connection).version(YEAR, latest)
+            version = await repository(connection).version(YEAR, latest)
             assert version is not None, "every round writes a version"
-            if code == "now":
-                shares = await Repository(connection).centre_shares(YEAR, latest)
-            else:
-                before = budget_before.RepositoryBefore(connection)
-                shares = await before.centre_shares_before(YEAR, latest)
-        return Recalculation(statistics.median(times) * 1000, version.changed_centres, shares)
+            shares = await repository(connection).centre_shares(YEAR, latest)
+        rows = [astuple(share) for share in shares]
+        return Recalculation(statistics.median(times) * 1000, version.changed_centres, rows)
     finally:
         await pool.close()
         await drop_database(admin_url, url)
