@@ -41,6 +41,7 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from crnt_shared import samples
 
 from bench.figures import Figure, table
 from bench.mailbox import kind_of
@@ -58,15 +59,7 @@ GROUPS = {
     "notifications-budget": ("budget",),
 }
 EPCIS, COMMUNES_PER_EPCI = 12, 8
-BUDGET = {
-    "envelope": "300000.00",
-    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_key": "population",
-    "funders": [
-        {"name": "Région (CRNT)", "amount": "150000.00"},
-        {"name": "FEDER", "rate": "0.5", "ceiling": "100000.00"},
-    ],
-}
+BUDGET = samples.budget(300_000)
 #: The budget's ``BUDGET_RECALCULATION_MAX_DELAY_SECONDS`` (its default): a steady stream of
 #: approvals is recalculated at least that often.
 RECALCULATION_MAX_DELAY_SECONDS = 5.0

@@ -30,10 +30,10 @@ def test_version_prints_the_installed_version() -> None:
 @pytest.mark.parametrize(
     ("ours", "theirs"),
     [
-        (choices.CentreStatus, MembershipStatus),
+        (choices.MembershipStatus, MembershipStatus),
         (choices.ApplicationStatus, RegistryApplicationStatus),
         (choices.DeliveryStatus, Status),
-        (choices.DeliveryKind, Kind),
+        (choices.MailKind, Kind),
         (choices.CentreWeight, BudgetCentreWeight),
         (choices.EpciKey, BudgetEpciKey),
     ],

@@ -27,21 +27,14 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from crnt_budget import domain
 from crnt_devstack import kafka, postgres
 from crnt_devstack.ports import HOST, Ports
+from crnt_shared import samples
 
 from bench.e2e import application, with_check_digit
 from tests.e2e.system import System, free_port
 
 YEAR = 2026
 EPCIS, COMMUNES_PER_EPCI = 6, 8
-BUDGET = {
-    "envelope": "300000.00",
-    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_key": "population",
-    "funders": [
-        {"name": "Région (CRNT)", "amount": "150000.00"},
-        {"name": "FEDER", "rate": "0.5", "ceiling": "100000.00"},
-    ],
-}
+BUDGET = samples.budget(300_000)
 WELCOME = "Bienvenue dans le réseau"
 #: Calls waiting at once at the most (the others wait their turn in the driver).
 IN_FLIGHT = 32
@@ -505,7 +498,7 @@ class Observer:
             for m in await self.members()
         ]
         key = domain.CentreKey(
-            domain.parse_ratio(str(BUDGET["centre_key"]["fixed_ratio"])),  # type: ignore[index]
+            domain.parse_ratio(samples.CENTRE_KEY["fixed_ratio"]),
             domain.CentreWeight.WORKSTATIONS,
         )
         return domain.centre_shares(domain.parse_cents(str(BUDGET["envelope"])), key, members)

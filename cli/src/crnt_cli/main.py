@@ -33,11 +33,11 @@ from rich.table import Table
 from crnt_cli.choices import (
     AnnexFormat,
     ApplicationStatus,
-    CentreStatus,
     CentreWeight,
-    DeliveryKind,
     DeliveryStatus,
     EpciKey,
+    MailKind,
+    MembershipStatus,
     ReportFormat,
     choice,
 )
@@ -154,7 +154,7 @@ def euros(amount: str | Decimal | None) -> str:
 @command(centres, "list")
 def centres_list(
     status: Annotated[
-        str | None, typer.Option(**choice(CentreStatus, "A membership status."))
+        str | None, typer.Option(**choice(MembershipStatus, "A membership status."))
     ] = None,
     epci: Annotated[str | None, typer.Option(help="SIREN of an EPCI")] = None,
     limit: int = 100,
@@ -807,7 +807,7 @@ def deliveries_list(
     ] = None,
     recipient: Annotated[str | None, typer.Option(help="an email address")] = None,
     kind: Annotated[
-        str | None, typer.Option(**choice(DeliveryKind, "The kind of mail", metavar="KIND"))
+        str | None, typer.Option(**choice(MailKind, "The kind of mail", metavar="KIND"))
     ] = None,
     limit: int = 50,
     as_json: AsJson = False,
