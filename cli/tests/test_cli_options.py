@@ -8,7 +8,8 @@ import pytest
 from crnt_budget.domain import CentreWeight as BudgetCentreWeight
 from crnt_budget.domain import EpciKey as BudgetEpciKey
 from crnt_cli import choices
-from crnt_cli.main import app, euros
+from crnt_cli.main import app
+from crnt_cli.output import euros
 from crnt_notifications import formatting
 from crnt_notifications.domain import Kind, Status
 from crnt_registry.api import ApplicationStatus as RegistryApplicationStatus
