@@ -78,35 +78,9 @@ def programme_report(
     if as_json_if(as_json, data):
         return
 
-    def indicators(values: dict[str, Any]) -> str:
-        return (
-            f"{values['sessions']} sessions, {values['people_reached']} people, {values['hours']} h"
-        )
-
-    rows = [
-        [
-            axis["label"],
-            axis["actions"],
-            ", ".join(f"{k} {v}" for k, v in axis["by_status"].items() if v),
-            euros(axis["planned_cost"]),
-            euros(axis["actual_cost"]),
-            f"{axis['progress']} %",
-            indicators(axis["indicators"]),
-        ]
-        for axis in data["axes"]
-    ]
     overall = data["overall"]
-    rows.append(
-        [
-            "[bold]total[/bold]",
-            overall["actions"],
-            ", ".join(f"{k} {v}" for k, v in overall["by_status"].items() if v),
-            euros(overall["planned_cost"]),
-            euros(overall["actual_cost"]),
-            f"{overall['progress']} %",
-            indicators(overall["indicators"]),
-        ]
-    )
+    rows = [_report_row(axis["label"], axis) for axis in data["axes"]]
+    rows.append(_report_row("[bold]total[/bold]", overall))
     table(
         f"Programme {year} ({data['status']}): report",
         ["axis", "actions", "by status", "planned", "actual", "progress", "indicators"],
@@ -122,10 +96,27 @@ def programme_report(
                 c["done"],
                 euros(c["planned_cost"]),
                 euros(c["actual_cost"]),
-                indicators(c["indicators"]),
+                _indicators(c["indicators"]),
             ]
             for c in data["centres"]
         ],
     )
     if overall.get("needing_a_lead"):
         console.print(f"[yellow]{overall['needing_a_lead']} action(s) need a new lead[/yellow]")
+
+
+def _indicators(values: dict[str, Any]) -> str:
+    return f"{values['sessions']} sessions, {values['people_reached']} people, {values['hours']} h"
+
+
+def _report_row(label: str, values: dict[str, Any]) -> list[Any]:
+    """An axis's line of the report, or the total's."""
+    return [
+        label,
+        values["actions"],
+        ", ".join(f"{k} {v}" for k, v in values["by_status"].items() if v),
+        euros(values["planned_cost"]),
+        euros(values["actual_cost"]),
+        f"{values['progress']} %",
+        _indicators(values["indicators"]),
+    ]
