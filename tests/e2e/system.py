@@ -6,14 +6,15 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import asyncpg
 import httpx
+import pytest
 from crnt_devstack.services import SERVICES, Service, ServiceProcesses
 from crnt_shared.testing import create_topics
 
@@ -131,3 +132,21 @@ async def running_system(
                 await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         finally:
             await admin.close()
+
+
+def system_fixture(
+    name: str, *, scope: Literal["function", "module"] = "function", **settings: Any
+) -> Callable[..., AsyncIterator[System]]:
+    """A test module's ``system`` fixture: the whole system with ``settings`` in its
+    environment, its logs in a temporary folder named after ``name``
+    (``system.processes.log_dir``)."""
+
+    @pytest.fixture(scope=scope, name="system")
+    async def system(
+        kafka_bootstrap: str, postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
+    ) -> AsyncIterator[System]:
+        logs = tmp_path_factory.mktemp(f"{name}-logs")
+        async with running_system(kafka_bootstrap, postgres_admin_url, logs, **settings) as ours:
+            yield ours
+
+    return system

@@ -7,7 +7,6 @@ holds the address, and the erasure event on Kafka does not name it."""
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from aiokafka import AIOKafkaConsumer
 from crnt_shared.erasure import address_digest
 from crnt_shared.testing import wait_until
 
-from tests.e2e.system import System, running_system
+from tests.e2e.system import System, system_fixture
 from tests.e2e.test_sign_in import sign_in
 
 pytestmark = pytest.mark.integration
@@ -30,26 +29,19 @@ STAYS = f"marc.petit.{RUN}@arques.example.org"
 WELCOME = "Bienvenue"
 
 
-@pytest.fixture
-def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("e2e-erasure-logs")
+system = system_fixture(
+    "e2e-erasure",
+    CRNT_AGENCY_EMAILS=AGENCY_EMAIL,
+    NOTIFICATIONS_AGENCY_EMAILS=AGENCY_EMAIL,
+    NOTIFICATIONS_COALESCING_WINDOW_SECONDS="1",
+    IDENTITY_SIGN_IN_PER_ADDRESS_PER_HOUR="1000",
+    IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR="1000",
+)
 
 
 @pytest.fixture
-async def system(
-    kafka_bootstrap: str, postgres_admin_url: str, logs: Path
-) -> AsyncIterator[System]:
-    async with running_system(
-        kafka_bootstrap,
-        postgres_admin_url,
-        logs,
-        CRNT_AGENCY_EMAILS=AGENCY_EMAIL,
-        NOTIFICATIONS_AGENCY_EMAILS=AGENCY_EMAIL,
-        NOTIFICATIONS_COALESCING_WINDOW_SECONDS="1",
-        IDENTITY_SIGN_IN_PER_ADDRESS_PER_HOUR="1000",
-        IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR="1000",
-    ) as system:
-        yield system
+def logs(system: System) -> Path:
+    return system.processes.log_dir
 
 
 def _read_logs(logs: Path) -> str:

@@ -6,15 +6,13 @@ identity announced on Kafka; an animator the agency removes is refused at once."
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from crnt_shared.testing import wait_until
 
-from tests.e2e.system import System, running_system
+from tests.e2e.system import System, system_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -26,24 +24,16 @@ SIGN_IN_SUBJECT = "Votre lien de connexion au réseau des cybercentres"
 JETON = re.compile(r"jeton=([A-Za-z0-9_\-]+)")
 
 
-@pytest.fixture
-async def system(
-    kafka_bootstrap: str, postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[System]:
-    logs: Path = tmp_path_factory.mktemp("e2e-sign-in-logs")
-    async with running_system(
-        kafka_bootstrap,
-        postgres_admin_url,
-        logs,
-        CRNT_AGENCY_EMAILS=AGENCY_EMAIL,
-        NOTIFICATIONS_AGENCY_EMAILS=AGENCY_EMAIL,
-        IDENTITY_SIGN_IN_URL="http://127.0.0.1:8000/connexion/lien",
-        # The test asks again until identity has learnt the animator from the registry's
-        # events: the limits (tested in services/identity) must not refuse it meanwhile.
-        IDENTITY_SIGN_IN_PER_ADDRESS_PER_HOUR="1000",
-        IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR="1000",
-    ) as system:
-        yield system
+system = system_fixture(
+    "e2e-sign-in",
+    CRNT_AGENCY_EMAILS=AGENCY_EMAIL,
+    NOTIFICATIONS_AGENCY_EMAILS=AGENCY_EMAIL,
+    IDENTITY_SIGN_IN_URL="http://127.0.0.1:8000/connexion/lien",
+    # The test asks again until identity has learnt the animator from the registry's
+    # events: the limits (tested in services/identity) must not refuse it meanwhile.
+    IDENTITY_SIGN_IN_PER_ADDRESS_PER_HOUR="1000",
+    IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR="1000",
+)
 
 
 async def sign_in(
