@@ -27,16 +27,23 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
-from crnt_shared.consumer import Bulk, EventConsumer
+from crnt_shared.consumer import Bulk
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
 from crnt_shared.outbox import OutboxRelay, new_producer
 from crnt_shared.testing import create_topics
-from faststream.kafka import KafkaBroker
 
 from bench import budget, mail
 from bench.figures import Figure, table
 from bench.memory import peak_rss_mib
-from tests.foundation.contracts import EFFECTS_SQL, PingData, Pinged, record_effect, record_effects
+from bench.polling import polled
+from tests.foundation.contracts import (
+    EFFECTS_SQL,
+    PingData,
+    Pinged,
+    ping_consumer,
+    record_effect,
+    record_effects,
+)
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
 PER_EVENT_EVENTS = int(os.environ.get("BENCH_PER_EVENT_EVENTS", "3000"))
@@ -95,14 +102,8 @@ async def relay_publish(
         await uow.commit()
     started = time.perf_counter()
     relay.start()
-    while True:
-        async with pool.acquire() as connection:
-            pending = await connection.fetchval(
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL"
-            )
-        if pending == 0:
-            break
-        await asyncio.sleep(0.02)
+    unpublished = "SELECT count(*) FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL"
+    await polled(pool, unpublished, until=lambda pending: pending == 0, every=0.02)
     elapsed = time.perf_counter() - started
     await relay.stop()
     return elapsed
@@ -119,23 +120,19 @@ async def consume_with_inbox(
     """Time to handle the first ``count`` events of ``topic`` from a new group."""
     async with pool.acquire() as connection:
         await connection.execute("TRUNCATE inbox")
-    broker = KafkaBroker(bootstrap, logger=None)
-    EventConsumer(
+    group_id = f"bench-inbox-{uuid.uuid4().hex[:6]}"
+    broker = ping_consumer(
+        bootstrap,
+        pool,
+        topic,
         service="bench",
-        group_id=f"bench-inbox-{uuid.uuid4().hex[:6]}",
-        topics=[topic],
-        handlers={Pinged: handler},
-        pool=pool,
+        group_id=group_id,
+        handler=handler,
         max_batch=max_batch,
-    ).register(broker)
+    )
     started = time.perf_counter()
     await broker.start()
-    while True:
-        async with pool.acquire() as connection:
-            done = await connection.fetchval("SELECT count(*) FROM inbox")
-        if done >= count:
-            break
-        await asyncio.sleep(0.02)
+    await polled(pool, "SELECT count(*) FROM inbox", until=lambda done: done >= count, every=0.02)
     elapsed = time.perf_counter() - started
     await broker.stop()
     return elapsed

@@ -23,7 +23,8 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +52,8 @@ from crnt_shared.testing import create_topics
 
 from bench import budget_storage, previous
 from bench.figures import Figure
+from bench.polling import polled
+from tests.databases import fresh_database
 
 SIZES = [int(n) for n in os.environ.get("BENCH_BUDGET_SIZES", "1000,10000,50000").split(",")]
 ROUNDS = int(os.environ.get("BENCH_BUDGET_ROUNDS", "3"))
@@ -66,22 +69,16 @@ CONFIG = domain.config_from_json(
 )
 
 
-async def fresh_database(admin_url: str) -> str:
-    name = f"bench_budget_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return f"{admin_url.rpartition('/')[0]}/{name}"
-
-
-async def drop_database(admin_url: str, url: str) -> None:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
-    finally:
-        await admin.close()
+@asynccontextmanager
+async def database_pool(admin_url: str, db: Any = shared_db) -> AsyncIterator[Any]:
+    """A pool (by ``db``, the shared package of today's code or of the previous one) on a
+    database of the bench's own, dropped after."""
+    async with fresh_database(admin_url, "bench_budget") as url:
+        pool = await db.create_pool(url)
+        try:
+            yield pool
+        finally:
+            await pool.close()
 
 
 _CENTRE_COLUMNS = [
@@ -196,9 +193,7 @@ async def recalculations(admin_url: str, members: int, scenario: str, code: str)
     if scenario == "approval":
         config = domain.BudgetConfig(members * 50_000, CONFIG.centre_key, CONFIG.epci_key)
     rng = random.Random(f"bench budget {members}")
-    url = await fresh_database(admin_url)
-    pool = await db.create_pool(url)
-    try:
+    async with database_pool(admin_url, db) as pool:
         async with pool.acquire() as connection:
             shared = db.MigrationSource("shared", db.SHARED_MIGRATIONS)
             await db.migrate(connection, [shared, migrations])
@@ -220,9 +215,6 @@ async def recalculations(admin_url: str, members: int, scenario: str, code: str)
             shares = await repository(connection).centre_shares(YEAR, latest)
         rows = [astuple(share) for share in shares]
         return Recalculation(statistics.median(times) * 1000, version.changed_centres, rows)
-    finally:
-        await pool.close()
-        await drop_database(admin_url, url)
 
 
 async def recalculation_figures(admin_url: str) -> list[Figure]:
@@ -306,7 +298,11 @@ async def storage_figures(admin_url: str) -> list[Figure]:
 
 
 async def burst(admin_url: str, bootstrap: str, count: int) -> None:
-    url = await fresh_database(admin_url)
+    async with fresh_database(admin_url, "bench_budget") as url:
+        await _burst(url, bootstrap, count)
+
+
+async def _burst(url: str, bootstrap: str, count: int) -> None:
     run = uuid.uuid4().hex[:8]
     topic, programme_topic = f"bench.registry.{run}", f"bench.programme.{run}"
     await create_topics(
@@ -372,16 +368,14 @@ async def burst(admin_url: str, bootstrap: str, count: int) -> None:
             await programme.start()
             started = time.perf_counter()
             await programme.publish([programme_validated(YEAR, 1, {"ateliers": "40000.00"})])
-            while True:
-                async with runtime.pool.acquire() as connection:
-                    status = await connection.fetchval(
-                        "SELECT financing->>'status' FROM versions WHERE year = $1"
-                        " ORDER BY version DESC LIMIT 1",
-                        YEAR,
-                    )
-                if status != "awaiting_programme":
-                    break
-                await asyncio.sleep(0.01)
+            status = await polled(
+                runtime.pool,
+                "SELECT financing->>'status' FROM versions WHERE year = $1"
+                " ORDER BY version DESC LIMIT 1",
+                YEAR,
+                until=lambda status: status != "awaiting_programme",
+                every=0.01,
+            )
             elapsed = time.perf_counter() - started
             print(
                 f"programme validation -> plan in a new version ({count} members):"
@@ -390,7 +384,6 @@ async def burst(admin_url: str, bootstrap: str, count: int) -> None:
     finally:
         await registry.stop()
         await programme.stop()
-        await drop_database(admin_url, url)
 
 
 async def main() -> list[Figure]:

@@ -38,7 +38,7 @@ import asyncpg
 from crnt_budget import domain
 from crnt_budget.app import MIGRATIONS
 from crnt_budget.repository import CentreShareRow, EpciShareRow, Repository, VersionRow
-from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, create_pool, migrate
+from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, migrate
 
 from bench import previous
 
@@ -334,16 +334,10 @@ async def _every_share(connection: asyncpg.Connection, seed: str) -> tuple[float
 
 
 async def _in_fresh_database(admin_url: str, measure: Any) -> Any:
-    from bench.budget import drop_database, fresh_database
+    from bench.budget import database_pool
 
-    url = await fresh_database(admin_url)
-    pool = await create_pool(url)
-    try:
-        async with pool.acquire() as connection:
-            return await measure(connection, "crnt budget storage")
-    finally:
-        await pool.close()
-        await drop_database(admin_url, url)
+    async with database_pool(admin_url) as pool, pool.acquire() as connection:
+        return await measure(connection, "crnt budget storage")
 
 
 async def measure(admin_url: str) -> Storage:

@@ -35,6 +35,7 @@ from crnt_shared.retry import Backoff
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN
 
 from bench.memory import peak_rss_mib
+from bench.polling import polled
 
 MAILS = int(os.environ.get("BENCH_MAILS", "3000"))
 
@@ -138,14 +139,8 @@ async def _send_all(
     )
     started = time.perf_counter()
     sender.start()
-    while True:
-        async with pool.acquire() as connection:
-            left = await connection.fetchval(
-                "SELECT count(*) FROM deliveries WHERE status <> 'sent'"
-            )
-        if left == 0:
-            break
-        await asyncio.sleep(0.05)
+    unsent = "SELECT count(*) FROM deliveries WHERE status <> 'sent'"
+    await polled(pool, unsent, until=lambda left: left == 0, every=0.05)
     elapsed = time.perf_counter() - started
     await sender.stop()
     await mailer.close()

@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import asyncpg
 import httpx
 import pytest
 from crnt_devstack.services import SERVICES, Service, ServiceProcesses
 from crnt_shared.testing import create_topics
+
+from tests.databases import fresh_databases
 
 AGENCY_TOKEN = "e2e-agency-token"
 COPIL_TOKEN = "e2e-copil-token"
@@ -89,14 +90,26 @@ async def running_system(
             for suffix, partitions in (("", 6), (".dlq", 1))
         },
     )
-    base = postgres_admin_url.rpartition("/")[0]
-    admin = await asyncpg.connect(postgres_admin_url)
-    databases = {service.name: f"{prefix}_{service.name}" for service in SERVICES}
-    try:
-        for database in databases.values():
-            await admin.execute(f'CREATE DATABASE "{database}"')
-    finally:
-        await admin.close()
+    names = {service.name: f"{prefix}_{service.name}" for service in SERVICES}
+    async with fresh_databases(postgres_admin_url, names.values()) as urls:
+        databases = {service: urls[name] for service, name in names.items()}
+        running = _processes(kafka_bootstrap, prefix, log_dir, databases, replicas, settings)
+        async with running as started:
+            mail = mail_url if mail_url is not None else os.environ["MAILCATCHER_URL"]
+            services, processes = started[0]
+            yield System(prefix, services, processes, mail, replicas=started)
+
+
+@asynccontextmanager
+async def _processes(
+    kafka_bootstrap: str,
+    prefix: str,
+    log_dir: Path,
+    databases: dict[str, str],
+    replicas: int,
+    settings: dict[str, str],
+) -> AsyncIterator[list[tuple[dict[str, Service], ServiceProcesses]]]:
+    """Every service's processes, ``replicas`` of each, started and ready; stopped after."""
     env = {
         **os.environ,
         "CRNT_ENV": "test",
@@ -104,7 +117,7 @@ async def running_system(
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "CRNT_AGENCY_TOKEN": AGENCY_TOKEN,
         "CRNT_COPIL_TOKEN": COPIL_TOKEN,
-        **{f"{name.upper()}_DATABASE_URL": f"{base}/{db}" for name, db in databases.items()},
+        **{f"{name.upper()}_DATABASE_URL": url for name, url in databases.items()},
         **settings,
     }
     started = [
@@ -120,18 +133,10 @@ async def running_system(
                 processes.start(service)
         for services, processes in started:
             await asyncio.to_thread(processes.wait_ready, list(services.values()))
-        services, processes = started[0]
-        mail = mail_url if mail_url is not None else os.environ["MAILCATCHER_URL"]
-        yield System(prefix, services, processes, mail, replicas=started)
+        yield started
     finally:
         for _, processes in started:
             processes.stop_all()
-        admin = await asyncpg.connect(postgres_admin_url)
-        try:
-            for database in databases.values():
-                await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-        finally:
-            await admin.close()
 
 
 def system_fixture(
