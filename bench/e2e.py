@@ -47,6 +47,7 @@ from bench.figures import Figure, table
 from bench.mailbox import kind_of
 from bench.memory import cpu_seconds, peak_rss_mib
 from bench.otlp import Receiver, hops
+from bench.polling import Every
 from tests.e2e.system import System, running_system
 
 YEAR = 2026
@@ -68,31 +69,31 @@ ACHIEVED_SHARE = 0.95
 _METRIC = re.compile(r"^(crnt_[a-z_]+)\{[^}]*\}\s+(\S+)$")
 
 
-def _env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def _env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
 @dataclass(frozen=True)
 class Config:
-    members: int = _env_int("BENCH_E2E_MEMBERS", 1000)
-    approvals: int = _env_int("BENCH_E2E_APPROVALS", 500)
-    rate: float = _env_float("BENCH_E2E_RATE", 50.0)
+    members: int = env_int("BENCH_E2E_MEMBERS", 1000)
+    approvals: int = env_int("BENCH_E2E_APPROVALS", 500)
+    rate: float = env_float("BENCH_E2E_RATE", 50.0)
     steps: tuple[float, ...] = tuple(
         float(step) for step in os.environ.get("BENCH_E2E_STEPS", "25,50,100,200").split(",")
     )
-    step_seconds: float = _env_float("BENCH_E2E_STEP_SECONDS", 10.0)
-    window: float = _env_float("BENCH_E2E_WINDOW_SECONDS", 60.0)
+    step_seconds: float = env_float("BENCH_E2E_STEP_SECONDS", 10.0)
+    window: float = env_float("BENCH_E2E_WINDOW_SECONDS", 60.0)
     #: A step is sustained when its backlog grows by at most this many events.
-    lag_bound: int = _env_int("BENCH_E2E_LAG_BOUND", 200)
-    concurrency: int = _env_int("BENCH_E2E_CONCURRENCY", 16)
+    lag_bound: int = env_int("BENCH_E2E_LAG_BOUND", 200)
+    concurrency: int = env_int("BENCH_E2E_CONCURRENCY", 16)
     #: Centres per CSV import, animators and approvals per bulk request when seeding.
-    batch: int = _env_int("BENCH_E2E_BATCH", 500)
+    batch: int = env_int("BENCH_E2E_BATCH", 500)
     #: Spans exported to the bench's own OTLP receiver for the per-hop breakdown (0: none).
-    trace: bool = _env_int("BENCH_E2E_TRACE", 1) == 1
+    trace: bool = env_int("BENCH_E2E_TRACE", 1) == 1
 
 
 def luhn_valid(digits: str) -> bool:
@@ -176,18 +177,17 @@ class Mailbox:
     deleted: int = 0
     unseen_gaps: int = 0
     can_delete: bool = True
-    _task: asyncio.Task[None] | None = None
+    _reader: Every | None = None
 
     async def start(self) -> None:
         newest = await self._page(0, 1)
         self.last_id = max((int(m["ID"]) for m in newest), default=0)
-        self._task = asyncio.create_task(self._run())
+        self._reader = Every(0.5, self._read, "mail catcher", (httpx.HTTPError,))
+        self._reader.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._reader is not None:
+            await self._reader.stop()
         await self.poll()
         await self.flush_deletions()
 
@@ -199,14 +199,9 @@ class Mailbox:
         messages: list[dict[str, Any]] = response.json()["messages"]
         return messages
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.poll()
-                await self.flush_deletions()
-            except httpx.HTTPError as error:
-                print(f"  (mail catcher: {error!r}; retrying)")
-            await asyncio.sleep(0.5)
+    async def _read(self) -> None:
+        await self.poll()
+        await self.flush_deletions()
 
     async def poll(self) -> None:
         fresh: dict[int, dict[str, Any]] = {}
@@ -290,7 +285,7 @@ class Probe:
         self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self.samples: list[Sample] = []
-        self._task: asyncio.Task[None] | None = None
+        self._sampler = Every(1.0, self._sample, "probe")  # one failure must not stop the bench
 
     def partitions(self, name: str) -> list[TopicPartition]:
         topic = f"{self.system.prefix}.{name}.events"
@@ -299,23 +294,15 @@ class Probe:
     async def start(self) -> None:
         await self.admin.start()
         await self.consumer.start()
-        self._task = asyncio.create_task(self._run())
+        self._sampler.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._sampler.stop()
         await self.consumer.stop()
         await self.admin.close()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                self.samples.append(await self.sample())
-            except Exception as error:  # a probe that fails once must not stop the bench
-                print(f"  (probe failed: {error!r})")
-            await asyncio.sleep(1.0)
+    async def _sample(self) -> None:
+        self.samples.append(await self.sample())
 
     async def offsets(self) -> tuple[dict[str, int], dict[str, int]]:
         """Per group: the end offsets and the committed offsets, summed over its partitions."""

@@ -34,38 +34,29 @@ from typing import Any
 import httpx
 
 from bench import places
-from bench.e2e import BUDGET, YEAR, Mailbox, Probe, wait_for, with_check_digit
+from bench.e2e import BUDGET, YEAR, Mailbox, Probe, env_int, wait_for, with_check_digit
+from bench.e2e import GROUPS as E2E_GROUPS
 from bench.figures import Figure, table
 from bench.memory import cpu_seconds, peak_rss_mib
 from tests.e2e.system import System, running_system
 
 #: Every consumer group of the system, and the topics (``<prefix>.<name>.events``) it reads.
-GROUPS = {
-    "budget": ("registry",),
-    "programme": ("registry",),
-    "identity": ("registry",),
-    "notifications": ("registry", "programme"),
-    "notifications-budget": ("budget",),
-}
+GROUPS = {**E2E_GROUPS, "identity": ("registry",)}
 TARGET_SECONDS = 300.0
 TARGET_RSS_MIB = 300.0
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
 @dataclass(frozen=True)
 class Config:
-    places: int = _env_int("BENCH_NATIONAL_PLACES", 20_000)
-    epcis: int = _env_int("BENCH_NATIONAL_EPCIS", 250)
-    communes: int = _env_int("BENCH_NATIONAL_COMMUNES", 10_000)
+    places: int = env_int("BENCH_NATIONAL_PLACES", 20_000)
+    epcis: int = env_int("BENCH_NATIONAL_EPCIS", 250)
+    communes: int = env_int("BENCH_NATIONAL_COMMUNES", 10_000)
     #: The production default: a bulk arrival within one window makes one mail per animator.
     window: float = float(os.environ.get("BENCH_NATIONAL_WINDOW_SECONDS", "180"))
-    file_bytes: int = _env_int("BENCH_NATIONAL_FILE_BYTES", 900_000)
-    concurrency: int = _env_int("BENCH_NATIONAL_CONCURRENCY", 2)
+    file_bytes: int = env_int("BENCH_NATIONAL_FILE_BYTES", 900_000)
+    concurrency: int = env_int("BENCH_NATIONAL_CONCURRENCY", 2)
     #: Items per bulk request (approvals, animators), at most the registry's 1,000.
-    batch: int = _env_int("BENCH_NATIONAL_BATCH", 500)
+    batch: int = env_int("BENCH_NATIONAL_BATCH", 500)
     #: ``sink``: the bench's own SMTP server (:mod:`bench.mailbox`); ``catcher``: the stack's.
     mailbox: str = os.environ.get("BENCH_NATIONAL_MAILBOX", "sink")
     #: The longest the bench waits for one phase.

@@ -2,7 +2,8 @@
 says so (no timeout: a bench that never finishes is stopped by hand, and says where)."""
 
 import asyncio
-from collections.abc import Callable
+import contextlib
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -19,3 +20,35 @@ async def polled(
         if until(value):
             return value
         await asyncio.sleep(every)
+
+
+class Every:
+    """``step`` run every ``seconds`` in the background from :meth:`start` to :meth:`stop`; a
+    step that fails with one of ``failures`` is told on stdout and the next one tries again."""
+
+    def __init__(
+        self,
+        seconds: float,
+        step: Callable[[], Awaitable[None]],
+        what: str,
+        failures: tuple[type[BaseException], ...] = (Exception,),
+    ) -> None:
+        self.seconds, self.step, self.what, self.failures = seconds, step, what, failures
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.step()
+            except self.failures as error:
+                print(f"  ({self.what} failed: {error!r}; trying again)")
+            await asyncio.sleep(self.seconds)

@@ -9,6 +9,7 @@ in production. People's tokens are signed by a key that the services know from
 """
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack
@@ -131,7 +132,19 @@ class Row:
     content: bytes | None = None
 
 
+NOBODY = str(uuid.UUID(int=1))
+#: The value of a route's parameter where its row gives no URL of its own; an id that is not
+#: there is :data:`NOBODY`'s.
+PARAMETERS = {"year": str(YEAR), "siren": "200069037", "fmt": "ods", "version": "1"}
+
+
 def _r(service: str, method: str, path: str, policy: str, ok: int, **more: Any) -> Row:
+    """A row; without ``url``, the route is called with the values of :data:`PARAMETERS`."""
+    if "url" not in more:
+        names = re.findall(r"\{(\w+)\}", path)
+        values = {name: PARAMETERS.get(name, NOBODY) for name in names if name.endswith("_id")}
+        if set(names) <= PARAMETERS.keys() | values.keys():
+            more["url"] = _fill(path.format(**PARAMETERS, **values))
     return Row(service, method, path, policy, ok, **more)
 
 
@@ -166,40 +179,24 @@ CAPSO_EPCI = {
     "communes": ["62040", "62765"],
 }
 
-NOBODY = str(uuid.UUID(int=1))
 
 ROWS: list[Row] = [
     # registry
     _r("registry", "POST", "/epcis", "agency", 409, body=lambda i, ids: CAPSO_EPCI),
     _r("registry", "GET", "/epcis", "open", 200),
-    _r("registry", "GET", "/epcis/{siren}", "open", 200, url=_fill("/epcis/200069037")),
+    _r("registry", "GET", "/epcis/{siren}", "open", 200),
     _r(
         "registry",
         "PATCH",
         "/epcis/{siren}",
         "agency",
         200,
-        url=_fill("/epcis/200069037"),
         body=lambda i, ids: {"population": 104937},
     ),
     _r("registry", "POST", "/applications", "optional", 422, body=lambda i, ids: {}),
     _r("registry", "GET", "/applications", "agency", 200),
-    _r(
-        "registry",
-        "GET",
-        "/applications/{application_id}",
-        "agency",
-        404,
-        url=_fill(f"/applications/{NOBODY}"),
-    ),
-    _r(
-        "registry",
-        "POST",
-        "/applications/{application_id}/approve",
-        "agency",
-        404,
-        url=_fill(f"/applications/{NOBODY}/approve"),
-    ),
+    _r("registry", "GET", "/applications/{application_id}", "agency", 404),
+    _r("registry", "POST", "/applications/{application_id}/approve", "agency", 404),
     _r(
         "registry",
         "POST",
@@ -214,7 +211,6 @@ ROWS: list[Row] = [
         "/applications/{application_id}/reject",
         "agency",
         404,
-        url=_fill(f"/applications/{NOBODY}/reject"),
         body=lambda i, ids: {"reason": "Hors du territoire"},
     ),
     _r("registry", "GET", "/centres", "open", 200),
@@ -289,14 +285,7 @@ ROWS: list[Row] = [
         404,
         url=_fill("/centres/{C}/animators/" + NOBODY),
     ),
-    _r(
-        "registry",
-        "POST",
-        "/centres/{centre_id}/animators/{animator_id}/erasure",
-        "agency",
-        404,
-        url=_fill(f"/centres/{NOBODY}/animators/{NOBODY}/erasure"),
-    ),
+    _r("registry", "POST", "/centres/{centre_id}/animators/{animator_id}/erasure", "agency", 404),
     # programme
     _r(
         "programme",
@@ -304,7 +293,6 @@ ROWS: list[Row] = [
         "/programmes/{year}/actions",
         "centre",
         201,
-        url=_fill(f"/programmes/{YEAR}/actions"),
         body=lambda i, ids: _action(ids["C"]),
     ),
     _r("programme", "GET", "/actions/{action_id}", "open", 200, url=_fill("/actions/{A}")),
@@ -353,23 +341,9 @@ ROWS: list[Row] = [
         body=lambda i, ids: {"progress": 20, "actual_cost": "150.00"},
     ),
     _r("programme", "GET", "/programmes", "open", 200),
-    _r("programme", "GET", "/programmes/{year}", "open", 200, url=_fill(f"/programmes/{YEAR}")),
-    _r(
-        "programme",
-        "GET",
-        "/programmes/{year}/report",
-        "open",
-        200,
-        url=_fill(f"/programmes/{YEAR}/report"),
-    ),
-    _r(
-        "programme",
-        "GET",
-        "/programmes/{year}/report.{fmt}",
-        "open",
-        200,
-        url=_fill(f"/programmes/{YEAR}/report.ods"),
-    ),
+    _r("programme", "GET", "/programmes/{year}", "open", 200),
+    _r("programme", "GET", "/programmes/{year}/report", "open", 200),
+    _r("programme", "GET", "/programmes/{year}/report.{fmt}", "open", 200),
     _r(
         "programme",
         "POST",
@@ -378,57 +352,20 @@ ROWS: list[Row] = [
         404,
         url=_fill(f"/programmes/{YEAR + 1}/submit"),
     ),
-    _r(
-        "programme",
-        "POST",
-        "/programmes/{year}/amend",
-        "agency",
-        409,
-        url=_fill(f"/programmes/{YEAR}/amend"),
-    ),
-    _r(
-        "programme",
-        "POST",
-        "/programmes/{year}/validate",
-        "copil",
-        409,
-        url=_fill(f"/programmes/{YEAR}/validate"),
-    ),
-    _r(
-        "programme",
-        "GET",
-        "/programmes/{year}/versions",
-        "open",
-        200,
-        url=_fill(f"/programmes/{YEAR}/versions"),
-    ),
-    _r(
-        "programme",
-        "GET",
-        "/programmes/{year}/versions/{version}",
-        "open",
-        404,
-        url=_fill(f"/programmes/{YEAR}/versions/1"),
-    ),
+    _r("programme", "POST", "/programmes/{year}/amend", "agency", 409),
+    _r("programme", "POST", "/programmes/{year}/validate", "copil", 409),
+    _r("programme", "GET", "/programmes/{year}/versions", "open", 200),
+    _r("programme", "GET", "/programmes/{year}/versions/{version}", "open", 404),
     _r("programme", "GET", "/centres", "open", 200),
     # budget
-    _r(
-        "budget",
-        "PUT",
-        "/budgets/{year}",
-        "agency",
-        200,
-        url=_fill(f"/budgets/{YEAR}"),
-        body=lambda i, ids: BUDGET,
-    ),
-    _r("budget", "GET", "/budgets/{year}", "open", 200, url=_fill(f"/budgets/{YEAR}")),
+    _r("budget", "PUT", "/budgets/{year}", "agency", 200, body=lambda i, ids: BUDGET),
+    _r("budget", "GET", "/budgets/{year}", "open", 200),
     _r(
         "budget",
         "PUT",
         "/budgets/{year}/participations/{siren}",
         "agency",
         200,
-        url=_fill(f"/budgets/{YEAR}/participations/200069037"),
         body=lambda i, ids: VOTE,
     ),
     _r(
@@ -439,52 +376,15 @@ ROWS: list[Row] = [
         404,
         url=_fill(f"/budgets/{YEAR + 1}/close"),
     ),
-    _r("budget", "GET", "/budgets/{year}/plan", "open", 200, url=_fill(f"/budgets/{YEAR}/plan")),
-    _r(
-        "budget",
-        "GET",
-        "/budgets/{year}/annex.{fmt}",
-        "open",
-        200,
-        url=_fill(f"/budgets/{YEAR}/annex.ods"),
-    ),
-    _r(
-        "budget", "GET", "/budgets/{year}/shares", "open", 200, url=_fill(f"/budgets/{YEAR}/shares")
-    ),
-    _r(
-        "budget",
-        "GET",
-        "/budgets/{year}/versions",
-        "open",
-        200,
-        url=_fill(f"/budgets/{YEAR}/versions"),
-    ),
-    _r(
-        "budget",
-        "GET",
-        "/budgets/{year}/versions/{version}",
-        "open",
-        200,
-        url=_fill(f"/budgets/{YEAR}/versions/1"),
-    ),
+    _r("budget", "GET", "/budgets/{year}/plan", "open", 200),
+    _r("budget", "GET", "/budgets/{year}/annex.{fmt}", "open", 200),
+    _r("budget", "GET", "/budgets/{year}/shares", "open", 200),
+    _r("budget", "GET", "/budgets/{year}/versions", "open", 200),
+    _r("budget", "GET", "/budgets/{year}/versions/{version}", "open", 200),
     # notifications
     _r("notifications", "GET", "/deliveries", "agency", 200),
-    _r(
-        "notifications",
-        "GET",
-        "/deliveries/{delivery_id}",
-        "agency",
-        404,
-        url=_fill(f"/deliveries/{NOBODY}"),
-    ),
-    _r(
-        "notifications",
-        "POST",
-        "/deliveries/{delivery_id}/retry",
-        "agency",
-        404,
-        url=_fill(f"/deliveries/{NOBODY}/retry"),
-    ),
+    _r("notifications", "GET", "/deliveries/{delivery_id}", "agency", 404),
+    _r("notifications", "POST", "/deliveries/{delivery_id}/retry", "agency", 404),
     _r(
         "notifications",
         "GET",
