@@ -32,7 +32,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +43,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from crnt_shared import samples
 
+from bench.agency import Agency
 from bench.figures import Figure, table
 from bench.mailbox import kind_of
 from bench.memory import cpu_seconds, peak_rss_mib
@@ -352,43 +353,13 @@ class Probe:
         return [s for s in self.samples if start <= s.at <= end]
 
 
-class Bench:
+class Bench(Agency):
     def __init__(self, system: System, client: httpx.AsyncClient, config: Config) -> None:
-        self.system = system
-        self.client = client
+        super().__init__(system, client, config.concurrency)
         self.config = config
         self.run = uuid.uuid4().hex[:6]
         self.marker = f".{self.run}@example.org"
         self.sequence = 0
-        self.errors: Counter[str] = Counter()
-
-    async def call(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
-        headers = kwargs.pop("headers", self.system.agency)
-        for attempt in range(5):
-            try:
-                response = await self.client.request(
-                    method, self.system.url(service, path), headers=headers, **kwargs
-                )
-            except httpx.TransportError as error:
-                self.errors[type(error).__name__] += 1
-                await asyncio.sleep(0.2 * 2**attempt)
-                continue
-            if response.status_code < 300:
-                return response.json()
-            if response.status_code < 500:
-                raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
-            self.errors[f"HTTP {response.status_code}"] += 1
-            await asyncio.sleep(0.2 * 2**attempt)
-        raise RuntimeError(f"{method} {path} kept failing")
-
-    async def gather(self, jobs: Iterable[Callable[[], Awaitable[Any]]]) -> list[Any]:
-        gate = asyncio.Semaphore(self.config.concurrency)
-
-        async def one(job: Callable[[], Awaitable[Any]]) -> Any:
-            async with gate:
-                return await job()
-
-        return list(await asyncio.gather(*(one(job) for job in jobs)))
 
     def siren(self, index: int) -> str:
         return with_check_digit(f"2{index + 10:07d}")
@@ -476,7 +447,7 @@ class Bench:
                 "registry",
                 "/centres/import",
                 content=self.places_csv(n, size),
-                headers={**self.system.agency, "Content-Type": "text/csv"},
+                headers={"Content-Type": "text/csv"},
             )
             placed = report["applications"]
             emails = [f"animation.{n + i:05d}{self.marker}" for i in range(len(placed))]
@@ -1183,7 +1154,7 @@ async def main() -> None:
                     if mailbox.unseen_gaps
                     else ""
                 )
-                + (f"; retried HTTP errors {dict(bench.errors)}" if bench.errors else "")
+                + (f"; retried HTTP errors {dict(bench.retried)}" if bench.retried else "")
             )
     print(f"total {time.monotonic() - began:.0f} s; " + load_average())
     print(table(results(config, seeding, measured, steps, rss), baseline="baseline (the issue)"))

@@ -26,14 +26,14 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from bench import places
+from bench.agency import Agency
 from bench.e2e import BUDGET, YEAR, Mailbox, Probe, env_int, wait_for, with_check_digit
 from bench.e2e import GROUPS as E2E_GROUPS
 from bench.figures import Figure, table
@@ -87,52 +87,14 @@ class Place:
     centre_id: str
 
 
-class Driver:
-    """The agency's calls, over HTTP with its token, a bounded number in flight, transport
-    errors and 5xx retried (counted), anything else fatal."""
+class Driver(Agency):
+    """The agency's calls (:class:`bench.agency.Agency`) and what it does with them."""
 
     def __init__(self, system: System, client: httpx.AsyncClient, config: Config) -> None:
-        self.system = system
-        self.client = client
+        super().__init__(system, client, config.concurrency)
         self.config = config
         self.run = uuid.uuid4().hex[:6]
         self.marker = f".{self.run}@example.org"
-        self.retried: dict[str, int] = {}
-
-    async def call(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
-        headers = {**self.system.agency, **kwargs.pop("headers", {})}
-        for attempt in range(6):
-            try:
-                response = await self.client.request(
-                    method, self.system.url(service, path), headers=headers, **kwargs
-                )
-            except httpx.TransportError as error:
-                self._retry(type(error).__name__)
-                await asyncio.sleep(0.2 * 2**attempt)
-                continue
-            if response.status_code < 300:
-                return response.json() if response.content else None
-            if response.status_code < 500:
-                raise RuntimeError(
-                    f"{method} {path}: {response.status_code} {response.text[:2000]}"
-                )
-            self._retry(f"HTTP {response.status_code}")
-            await asyncio.sleep(0.2 * 2**attempt)
-        raise RuntimeError(f"{method} {path} kept failing")
-
-    def _retry(self, reason: str) -> None:
-        self.retried[reason] = self.retried.get(reason, 0) + 1
-
-    async def gather(
-        self, jobs: Iterable[Callable[[], Awaitable[Any]]], width: int | None = None
-    ) -> list[Any]:
-        gate = asyncio.Semaphore(width or self.config.concurrency)
-
-        async def one(job: Callable[[], Awaitable[Any]]) -> Any:
-            async with gate:
-                return await job()
-
-        return list(await asyncio.gather(*(one(job) for job in jobs)))
 
     async def register_epcis(self, communes: list[places.Commune]) -> None:
         per_epci = -(-len(communes) // self.config.epcis)
@@ -356,7 +318,8 @@ async def national(config: Config) -> list[Figure]:
             for name, kind in sorted(kinds.items(), key=lambda item: -item[1].mails)
         )
         + f"; {news} new-members deliveries, the largest {largest / 1024:.1f} KiB (text + HTML);"
-        f" {versions} budget versions" + (f"; retried {driver.retried}" if driver.retried else "")
+        f" {versions} budget versions"
+        + (f"; retried {dict(driver.retried)}" if driver.retried else "")
     )
     worst = max(rss.values())
     return [

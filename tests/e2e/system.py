@@ -6,7 +6,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,19 +139,37 @@ async def _processes(
             processes.stop_all()
 
 
+#: Sign-in links as often as a test asks (the limits are tested in services/identity): a test
+#: asks again until identity has learnt a person from the registry's events.
+SIGN_IN_UNLIMITED = {
+    "IDENTITY_SIGN_IN_PER_ADDRESS_PER_HOUR": "1000",
+    "IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR": "1000",
+}
+
+
+def agency_of(address: str) -> dict[str, str]:
+    """The agency's one person: who signs in as the agency, and to whom its mails go."""
+    return {"CRNT_AGENCY_EMAILS": address, "NOTIFICATIONS_AGENCY_EMAILS": address}
+
+
 def system_fixture(
-    name: str, *, scope: Literal["function", "module"] = "function", **settings: Any
+    name: str,
+    *environments: Mapping[str, str],
+    scope: Literal["function", "module"] = "function",
+    **settings: str,
 ) -> Callable[..., AsyncIterator[System]]:
-    """A test module's ``system`` fixture: the whole system with ``settings`` in its
-    environment, its logs in a temporary folder named after ``name``
+    """A test module's ``system`` fixture: the whole system with ``environments`` and
+    ``settings`` in its environment, its logs in a temporary folder named after ``name``
     (``system.processes.log_dir``)."""
+    environment: dict[str, Any] = {k: v for each in environments for k, v in each.items()}
+    environment |= settings
 
     @pytest.fixture(scope=scope, name="system")
     async def system(
         kafka_bootstrap: str, postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
     ) -> AsyncIterator[System]:
         logs = tmp_path_factory.mktemp(f"{name}-logs")
-        async with running_system(kafka_bootstrap, postgres_admin_url, logs, **settings) as ours:
+        async with running_system(kafka_bootstrap, postgres_admin_url, logs, **environment) as ours:
             yield ours
 
     return system

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer
 from crnt_shared.erasure import address_digest
 from crnt_shared.testing import wait_until
 
-from tests.e2e.system import System, system_fixture
+from tests.e2e.system import SIGN_IN_UNLIMITED, System, agency_of, system_fixture
 from tests.e2e.test_sign_in import sign_in
 
 pytestmark = pytest.mark.integration
@@ -31,11 +31,9 @@ WELCOME = "Bienvenue"
 
 system = system_fixture(
     "e2e-erasure",
-    CRNT_AGENCY_EMAILS=AGENCY_EMAIL,
-    NOTIFICATIONS_AGENCY_EMAILS=AGENCY_EMAIL,
+    agency_of(AGENCY_EMAIL),
+    SIGN_IN_UNLIMITED,
     NOTIFICATIONS_COALESCING_WINDOW_SECONDS="1",
-    IDENTITY_SIGN_IN_PER_ADDRESS_PER_HOUR="1000",
-    IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR="1000",
 )
 
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from crnt_shared.testing import wait_until
 
-from tests.e2e.system import System, system_fixture
+from tests.e2e.system import SIGN_IN_UNLIMITED, System, agency_of, system_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -26,13 +26,9 @@ JETON = re.compile(r"jeton=([A-Za-z0-9_\-]+)")
 
 system = system_fixture(
     "e2e-sign-in",
-    CRNT_AGENCY_EMAILS=AGENCY_EMAIL,
-    NOTIFICATIONS_AGENCY_EMAILS=AGENCY_EMAIL,
+    agency_of(AGENCY_EMAIL),
+    SIGN_IN_UNLIMITED,
     IDENTITY_SIGN_IN_URL="http://127.0.0.1:8000/connexion/lien",
-    # The test asks again until identity has learnt the animator from the registry's
-    # events: the limits (tested in services/identity) must not refuse it meanwhile.
-    IDENTITY_SIGN_IN_PER_ADDRESS_PER_HOUR="1000",
-    IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR="1000",
 )
 
 
