@@ -12,12 +12,11 @@ import json
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -36,6 +35,8 @@ from crnt_shared.auth import issue_token, new_signing_key, person_id_for, public
 from crnt_shared.contracts.identity import AccessRevoked, AccessRevokedData
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics, wait_until
 from fastapi import FastAPI
+
+from tests.databases import fresh_databases
 
 pytestmark = pytest.mark.integration
 
@@ -516,15 +517,6 @@ def _token(person: tuple[str, str], roles: list[str], centres: list[str], **how:
     )
 
 
-async def _databases(admin_url: str, names: list[str]) -> None:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        for name in names:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-
-
 @pytest.fixture(scope="module")
 async def world(kafka_bootstrap: str, postgres_admin_url: str) -> AsyncIterator[World]:
     tag = uuid.uuid4().hex[:10]
@@ -540,8 +532,17 @@ async def world(kafka_bootstrap: str, postgres_admin_url: str) -> AsyncIterator[
         },
     )
     names = {service: f"matrix_{tag}_{service}" for service in SERVICES}
-    await _databases(postgres_admin_url, list(names.values()))
-    base = postgres_admin_url.rpartition("/")[0]
+    async with fresh_databases(postgres_admin_url, names.values()) as urls:
+        databases = {service: urls[name] for service, name in names.items()}
+        async with _world(kafka_bootstrap, tag, topics, databases) as world:
+            yield world
+
+
+@asynccontextmanager
+async def _world(
+    kafka_bootstrap: str, tag: str, topics: dict[str, str], databases: dict[str, str]
+) -> AsyncIterator[World]:
+    """Every service's app on its database, started, with the matrix's people and places."""
     jwks = json.dumps({"keys": [public_jwk(KEY, KID)]})
     mail = MailCatcher("127.0.0.1", smtp_port=0, http_port=0)
     await mail.start()
@@ -549,7 +550,7 @@ async def world(kafka_bootstrap: str, postgres_admin_url: str) -> AsyncIterator[
     def settings(service: str) -> dict[str, Any]:
         return {
             "_env_file": None,
-            "database_url": f"{base}/{names[service]}",
+            "database_url": databases[service],
             "kafka_bootstrap_servers": kafka_bootstrap,
             "agency_token": AGENCY_TOKEN,
             "copil_token": COPIL_TOKEN,
@@ -601,12 +602,6 @@ async def world(kafka_bootstrap: str, postgres_admin_url: str) -> AsyncIterator[
         await _populate(world, topics["registry"], topics["identity"], kafka_bootstrap)
         yield world
     await mail.stop()
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        for name in names.values():
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def _populate(world: World, registry_topic: str, identity_topic: str, bootstrap: str) -> None:
