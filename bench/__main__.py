@@ -36,6 +36,7 @@ from bench import budget, mail
 from bench.figures import Figure, table
 from bench.memory import peak_rss_mib
 from bench.polling import polled
+from tests.databases import fresh_database
 from tests.foundation.contracts import (
     EFFECTS_SQL,
     PingData,
@@ -141,99 +142,96 @@ async def consume_with_inbox(
 async def foundation() -> list[Figure]:
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     admin_url = os.environ["CRNT_TEST_ADMIN_DATABASE_URL"]
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    pool = await create_pool(f"{admin_url.rpartition('/')[0]}/{name}", max_size=4)
     figures: list[Figure] = []
-    try:
-        async with pool.acquire() as connection:
-            await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS)])
-            await connection.execute(EFFECTS_SQL)
-        raw_topic, relay_topic = f"bench.raw.{name}", f"bench.relay.{name}"
-        await create_topics(bootstrap, {raw_topic: 6, relay_topic: 6})
-        events = [
-            Pinged.create(source="/bench", subject=f"agg-{n % 97}", data=PingData(sequence=n))
-            for n in range(EVENTS)
-        ]
-        payloads = [e.to_json() for e in events]
-        print(
-            f"foundation bench: {EVENTS} events of ~{len(payloads[0])} bytes, 6 partitions,"
-            f" {ROUNDS} rounds of produce and relay"
-        )
-        raws, relays = [], []
-        for _ in range(ROUNDS):
-            raws.append(
-                line(
-                    "raw aiokafka produce (idempotent, acks=all)",
-                    EVENTS,
-                    await raw_produce(bootstrap, raw_topic, payloads),
+    async with fresh_database(admin_url, "bench") as url:
+        name = url.rpartition("/")[2]
+        pool = await create_pool(url, max_size=4)
+        try:
+            async with pool.acquire() as connection:
+                await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS)])
+                await connection.execute(EFFECTS_SQL)
+            raw_topic, relay_topic = f"bench.raw.{name}", f"bench.relay.{name}"
+            await create_topics(bootstrap, {raw_topic: 6, relay_topic: 6})
+            events = [
+                Pinged.create(source="/bench", subject=f"agg-{n % 97}", data=PingData(sequence=n))
+                for n in range(EVENTS)
+            ]
+            payloads = [e.to_json() for e in events]
+            print(
+                f"foundation bench: {EVENTS} events of ~{len(payloads[0])} bytes, 6 partitions,"
+                f" {ROUNDS} rounds of produce and relay"
+            )
+            raws, relays = [], []
+            for _ in range(ROUNDS):
+                raws.append(
+                    line(
+                        "raw aiokafka produce (idempotent, acks=all)",
+                        EVENTS,
+                        await raw_produce(bootstrap, raw_topic, payloads),
+                    )
+                )
+                relays.append(
+                    line(
+                        "outbox relay (commit -> Kafka ack)",
+                        EVENTS,
+                        await relay_publish(pool, bootstrap, relay_topic, events),
+                        raws[-1],
+                    )
+                )
+            raw, relay = statistics.median(raws), statistics.median(relays)
+            figures.append(
+                Figure(
+                    "outbox relay, events/s (median)",
+                    f"{relay:,.0f} ({relay / raw:.2f} x raw)",
+                    f"raw produce {raw:,.0f}",
+                    ">= 0.5 x raw",
+                    relay / raw >= 0.5,
                 )
             )
-            relays.append(
-                line(
-                    "outbox relay (commit -> Kafka ack)",
-                    EVENTS,
-                    await relay_publish(pool, bootstrap, relay_topic, events),
-                    raws[-1],
-                )
+            raw_rate = line(
+                "raw aiokafka consume (commit per batch)",
+                EVENTS,
+                await raw_consume(bootstrap, relay_topic, EVENTS),
             )
-        raw, relay = statistics.median(raws), statistics.median(relays)
-        figures.append(
-            Figure(
-                "outbox relay, events/s (median)",
-                f"{relay:,.0f} ({relay / raw:.2f} x raw)",
-                f"raw produce {raw:,.0f}",
-                ">= 0.5 x raw",
-                relay / raw >= 0.5,
+            per_event = line(
+                "consume with inbox, a transaction per event",
+                PER_EVENT_EVENTS,
+                await consume_with_inbox(pool, bootstrap, relay_topic, PER_EVENT_EVENTS, 1),
+                raw_rate,
             )
-        )
-        raw_rate = line(
-            "raw aiokafka consume (commit per batch)",
-            EVENTS,
-            await raw_consume(bootstrap, relay_topic, EVENTS),
-        )
-        per_event = line(
-            "consume with inbox, a transaction per event",
-            PER_EVENT_EVENTS,
-            await consume_with_inbox(pool, bootstrap, relay_topic, PER_EVENT_EVENTS, 1),
-            raw_rate,
-        )
-        batched = line(
-            "consume with inbox, batched, handler per event",
-            EVENTS,
-            await consume_with_inbox(pool, bootstrap, relay_topic, EVENTS, 500),
-            raw_rate,
-        )
-        bulk = line(
-            "consume with inbox, batched, bulk handler",
-            EVENTS,
-            await consume_with_inbox(
-                pool, bootstrap, relay_topic, EVENTS, 500, Bulk(record_effects)
-            ),
-            raw_rate,
-        )
-        baseline = f"per event {per_event:,.0f}; raw {raw_rate:,.0f}"
-        figures += [
-            Figure(
-                "consume with inbox, handler per event, ev/s",
-                f"{batched:,.0f}",
-                baseline,
-                ">= 10,000",
-                batched >= 10_000,
-            ),
-            Figure(
-                "consume with inbox, bulk handler, ev/s",
-                f"{bulk:,.0f}",
-                baseline,
-                ">= 10,000",
-                bulk >= 10_000,
-            ),
-        ]
-    finally:
-        await pool.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+            batched = line(
+                "consume with inbox, batched, handler per event",
+                EVENTS,
+                await consume_with_inbox(pool, bootstrap, relay_topic, EVENTS, 500),
+                raw_rate,
+            )
+            bulk = line(
+                "consume with inbox, batched, bulk handler",
+                EVENTS,
+                await consume_with_inbox(
+                    pool, bootstrap, relay_topic, EVENTS, 500, Bulk(record_effects)
+                ),
+                raw_rate,
+            )
+            baseline = f"per event {per_event:,.0f}; raw {raw_rate:,.0f}"
+            figures += [
+                Figure(
+                    "consume with inbox, handler per event, ev/s",
+                    f"{batched:,.0f}",
+                    baseline,
+                    ">= 10,000",
+                    batched >= 10_000,
+                ),
+                Figure(
+                    "consume with inbox, bulk handler, ev/s",
+                    f"{bulk:,.0f}",
+                    baseline,
+                    ">= 10,000",
+                    bulk >= 10_000,
+                ),
+            ]
+        finally:
+            await pool.close()
     rates = await mail.measure(admin_url)
     print(f"{'mail, previous mailer':<50} {rates['previous']:9.0f} mails/s")
     print(f"{'mail, pooled connections, messages as bytes':<50} {rates['now']:9.0f} mails/s")
