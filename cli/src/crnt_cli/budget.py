@@ -5,8 +5,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from crnt_shared.vocabularies import CentreWeight, EpciKey
 
-from crnt_cli.choices import AnnexFormat, CentreWeight, EpciKey, choice
+from crnt_cli.choices import AnnexFormat, choice
 from crnt_cli.client import CliError, Service
 from crnt_cli.output import AsJson, as_json_if, command, console, euros, group, table, written
 

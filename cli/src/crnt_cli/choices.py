@@ -1,33 +1,10 @@
-"""The closed sets the services accept, as choices the shell can complete.
-
-The vocabularies are the services' own (:mod:`crnt_shared.vocabularies`); the formats of the
-documents are the CLI's.
-"""
+"""The closed sets the services accept, as choices the shell can complete: the services' own
+vocabularies (:mod:`crnt_shared.vocabularies`) and the formats of their documents."""
 
 from enum import StrEnum
 from typing import Any
 
 import typer
-from crnt_shared.vocabularies import (
-    ApplicationStatus,
-    CentreWeight,
-    DeliveryStatus,
-    EpciKey,
-    MailKind,
-    MembershipStatus,
-)
-
-__all__ = [
-    "AnnexFormat",
-    "ApplicationStatus",
-    "CentreWeight",
-    "DeliveryStatus",
-    "EpciKey",
-    "MailKind",
-    "MembershipStatus",
-    "ReportFormat",
-    "choice",
-]
 
 
 class AnnexFormat(StrEnum):

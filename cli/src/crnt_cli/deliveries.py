@@ -3,8 +3,9 @@
 from typing import Annotated
 
 import typer
+from crnt_shared.vocabularies import DeliveryStatus, MailKind
 
-from crnt_cli.choices import DeliveryStatus, MailKind, choice
+from crnt_cli.choices import choice
 from crnt_cli.client import Service
 from crnt_cli.output import AsJson, as_json_if, command, group, table
 

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from crnt_shared.vocabularies import ApplicationStatus, MembershipStatus
 from rich.progress import BarColumn, DownloadColumn, SpinnerColumn, TextColumn
 
-from crnt_cli.choices import ApplicationStatus, MembershipStatus, choice
+from crnt_cli.choices import choice
 from crnt_cli.client import CliError, Service
 from crnt_cli.output import AsJson, as_json_if, command, console, errors, group, progress, table
 
