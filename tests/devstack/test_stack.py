@@ -184,7 +184,8 @@ def test_env_values_are_quoted_for_the_shell() -> None:
 def test_the_env_command_prints_sourceable_lines(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for variable in (*PORT_VARIABLES, "SMTP_HOST"):
+    service_ports = [service.port_variable for service in (services.WEB, *services.SERVICES)]
+    for variable in (*PORT_VARIABLES, *service_ports, "SMTP_HOST"):
         monkeypatch.delenv(variable, raising=False)
     assert stack.main(["env"]) == 0
     out = capsys.readouterr().out

@@ -139,9 +139,13 @@ async def _processes(
             processes.stop_all()
 
 
-#: Sign-in links as often as a test asks (the limits are tested in services/identity): a test
-#: asks again until identity has learnt a person from the registry's events.
-SIGN_IN_UNLIMITED = {
+#: Where the sign-in links lead when no web runs (whatever WEB_PORT the shell exports).
+SIGN_IN_URL = "http://127.0.0.1:8000/connexion/lien"
+#: Sign-in links to :data:`SIGN_IN_URL` as often as a test asks (the limits are tested in
+#: services/identity): a test asks again until identity has learnt a person from the registry's
+#: events.
+SIGNING_IN = {
+    "IDENTITY_SIGN_IN_URL": SIGN_IN_URL,
     "IDENTITY_SIGN_IN_PER_ADDRESS_PER_HOUR": "1000",
     "IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR": "1000",
 }

@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer
 from crnt_shared.erasure import address_digest
 from crnt_shared.testing import wait_until
 
-from tests.e2e.system import SIGN_IN_UNLIMITED, System, agency_of, system_fixture
+from tests.e2e.system import SIGNING_IN, System, agency_of, system_fixture
 from tests.e2e.test_sign_in import sign_in
 
 pytestmark = pytest.mark.integration
@@ -32,7 +32,7 @@ WELCOME = "Bienvenue"
 system = system_fixture(
     "e2e-erasure",
     agency_of(AGENCY_EMAIL),
-    SIGN_IN_UNLIMITED,
+    SIGNING_IN,
     NOTIFICATIONS_COALESCING_WINDOW_SECONDS="1",
 )
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from crnt_shared.testing import wait_until
 
-from tests.e2e.system import SIGN_IN_UNLIMITED, System, agency_of, system_fixture
+from tests.e2e.system import SIGN_IN_URL, SIGNING_IN, System, agency_of, system_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -27,8 +27,7 @@ JETON = re.compile(r"jeton=([A-Za-z0-9_\-]+)")
 system = system_fixture(
     "e2e-sign-in",
     agency_of(AGENCY_EMAIL),
-    SIGN_IN_UNLIMITED,
-    IDENTITY_SIGN_IN_URL="http://127.0.0.1:8000/connexion/lien",
+    SIGNING_IN,
 )
 
 
@@ -53,7 +52,7 @@ async def sign_in(
     mail = mails[-1]
     found = JETON.search(mail["Text"])
     assert found, mail["Text"]
-    assert "http://127.0.0.1:8000/connexion/lien?jeton=" in mail["Text"]
+    assert f"{SIGN_IN_URL}?jeton=" in mail["Text"]
     redeemed = await client.post(
         system.url("identity", "/sign-in/redeem"), json={"token": found.group(1)}
     )
