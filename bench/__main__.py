@@ -37,14 +37,7 @@ from bench.figures import Figure, table
 from bench.memory import peak_rss_mib
 from bench.polling import polled
 from tests.databases import fresh_database
-from tests.foundation.contracts import (
-    EFFECTS_SQL,
-    PingData,
-    Pinged,
-    ping_consumer,
-    record_effect,
-    record_effects,
-)
+from tests.foundation import contracts
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
 PER_EVENT_EVENTS = int(os.environ.get("BENCH_PER_EVENT_EVENTS", "3000"))
@@ -93,7 +86,7 @@ async def raw_consume(bootstrap: str, topic: str, count: int) -> float:
 
 
 async def relay_publish(
-    pool: asyncpg.Pool, bootstrap: str, topic: str, events: list[Pinged]
+    pool: asyncpg.Pool, bootstrap: str, topic: str, events: list[contracts.Pinged]
 ) -> float:
     async with pool.acquire() as connection:
         await connection.execute("TRUNCATE outbox")
@@ -116,13 +109,13 @@ async def consume_with_inbox(
     topic: str,
     count: int,
     max_batch: int,
-    handler: Any = record_effect,
+    handler: Any = contracts.record_effect,
 ) -> float:
     """Time to handle the first ``count`` events of ``topic`` from a new group."""
     async with pool.acquire() as connection:
         await connection.execute("TRUNCATE inbox")
     group_id = f"bench-inbox-{uuid.uuid4().hex[:6]}"
-    broker = ping_consumer(
+    broker = contracts.ping_consumer(
         bootstrap,
         pool,
         topic,
@@ -149,11 +142,13 @@ async def foundation() -> list[Figure]:
         try:
             async with pool.acquire() as connection:
                 await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS)])
-                await connection.execute(EFFECTS_SQL)
+                await connection.execute(contracts.EFFECTS_SQL)
             raw_topic, relay_topic = f"bench.raw.{name}", f"bench.relay.{name}"
             await create_topics(bootstrap, {raw_topic: 6, relay_topic: 6})
             events = [
-                Pinged.create(source="/bench", subject=f"agg-{n % 97}", data=PingData(sequence=n))
+                contracts.Pinged.create(
+                    source="/bench", subject=f"agg-{n % 97}", data=contracts.PingData(sequence=n)
+                )
                 for n in range(EVENTS)
             ]
             payloads = [e.to_json() for e in events]
@@ -209,7 +204,7 @@ async def foundation() -> list[Figure]:
                 "consume with inbox, batched, bulk handler",
                 EVENTS,
                 await consume_with_inbox(
-                    pool, bootstrap, relay_topic, EVENTS, 500, Bulk(record_effects)
+                    pool, bootstrap, relay_topic, EVENTS, 500, Bulk(contracts.record_effects)
                 ),
                 raw_rate,
             )

@@ -3,6 +3,7 @@ bounded number in flight, transport errors and 5xx retried (counted by reason), 
 fatal."""
 
 import asyncio
+import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
@@ -20,6 +21,9 @@ class Agency:
         self.client = client
         self.concurrency = concurrency
         self.retried: Counter[str] = Counter()
+        #: The run's own mark: its addresses end with :attr:`marker`, its names hold it.
+        self.run = uuid.uuid4().hex[:6]
+        self.marker = f".{self.run}@example.org"
 
     async def call(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
         """The JSON the service answered (``None`` for an empty answer); ``headers`` are added

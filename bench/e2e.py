@@ -30,7 +30,6 @@ import os
 import re
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -357,8 +356,6 @@ class Bench(Agency):
     def __init__(self, system: System, client: httpx.AsyncClient, config: Config) -> None:
         super().__init__(system, client, config.concurrency)
         self.config = config
-        self.run = uuid.uuid4().hex[:6]
-        self.marker = f".{self.run}@example.org"
         self.sequence = 0
 
     def siren(self, index: int) -> str:

@@ -93,8 +93,6 @@ class Driver(Agency):
     def __init__(self, system: System, client: httpx.AsyncClient, config: Config) -> None:
         super().__init__(system, client, config.concurrency)
         self.config = config
-        self.run = uuid.uuid4().hex[:6]
-        self.marker = f".{self.run}@example.org"
 
     async def register_epcis(self, communes: list[places.Commune]) -> None:
         per_epci = -(-len(communes) // self.config.epcis)
