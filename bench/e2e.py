@@ -117,19 +117,14 @@ def siret(seed: int) -> str:
 def application(run: str, n: int, insee: str, email: str) -> dict[str, Any]:
     """The body of ``POST /applications`` for the ``n``-th place of a run (``run``: hex), in
     the commune ``insee``, with one animator at ``email``."""
-    return {
-        "centre": {
-            "nom": f"Lieu {run} n°{n}",
-            "pivot": siret(int(run, 16) % 10**6 * 10**6 + n),
-            "adresse": f"{n} rue de la Médiation",
-            "code_postal": "62500",
-            "commune": f"Commune {insee}",
-            "code_insee": insee,
-            "typologie": ["EPN"],
-            "workstations": 1 + n % 12,
-        },
-        "animators": [{"name": f"Animatrice {n}", "email": email}],
-    }
+    return samples.application(
+        f"Lieu {run} n°{n}",
+        [(f"Animatrice {n}", email)],
+        commune=(f"Commune {insee}", "62500", insee),
+        adresse=f"{n} rue de la Médiation",
+        pivot=siret(int(run, 16) % 10**6 * 10**6 + n),
+        workstations=1 + n % 12,
+    )
 
 
 def percentile(values: list[float], share: float) -> float:

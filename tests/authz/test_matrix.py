@@ -31,6 +31,7 @@ from crnt_programme.app import create_app as programme_app
 from crnt_programme.settings import ProgrammeSettings
 from crnt_registry.app import create_app as registry_app
 from crnt_registry.settings import RegistrySettings
+from crnt_shared import samples
 from crnt_shared.auth import issue_token, new_signing_key, person_id_for, public_jwk
 from crnt_shared.contracts.identity import AccessRevoked, AccessRevokedData
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics, wait_until
@@ -489,19 +490,13 @@ ROWS += [
 
 
 def _centre(nom: str, commune: str, insee: str, people: list[tuple[str, str]]) -> dict[str, Any]:
-    return {
-        "centre": {
-            "nom": nom,
-            "pivot": "00000000000000",
-            "adresse": "2 rue des Tanneurs",
-            "code_postal": "62510",
-            "commune": commune,
-            "code_insee": insee,
-            "typologie": ["EPN"],
-            "workstations": 6,
-        },
-        "animators": [{"name": name, "email": email} for email, name in people],
-    }
+    return samples.application(
+        nom,
+        [(name, email) for email, name in people],
+        commune=(commune, "62510", insee),
+        adresse="2 rue des Tanneurs",
+        workstations=6,
+    )
 
 
 def _token(person: tuple[str, str], roles: list[str], centres: list[str], **how: Any) -> str:

@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from crnt_shared import samples
 from crnt_shared.erasure import address_digest
 from crnt_shared.testing import wait_until
 
@@ -88,21 +89,12 @@ async def test_an_erased_animator_is_held_by_no_service(
             "POST",
             "registry",
             "/applications",
-            json={
-                "centre": {
-                    "nom": f"Cybercentre d'Arques {RUN}",
-                    "pivot": "00000000000000",
-                    "adresse": "2 rue des Tanneurs",
-                    "code_postal": "62510",
-                    "commune": "Arques",
-                    "code_insee": "62040",
-                    "typologie": ["EPN"],
-                },
-                "animators": [
-                    {"name": "Claire Dupont", "email": ERASED},
-                    {"name": "Marc Petit", "email": STAYS},
-                ],
-            },
+            json=samples.application(
+                f"Cybercentre d'Arques {RUN}",
+                [("Claire Dupont", ERASED), ("Marc Petit", STAYS)],
+                commune=samples.ARQUES,
+                adresse="2 rue des Tanneurs",
+            ),
         )
         assert submitted.status_code == 201, submitted.text
         centre_id = submitted.json()["centre_id"]

@@ -58,20 +58,14 @@ class Journey:
 
     async def apply(self, key: str) -> None:
         nom, insee, postal, commune, epci, workstations = PLACES[key]
-        body = {
-            "centre": {
-                "nom": f"{nom} {self.run}",
-                "pivot": _siret(int(uuid.uuid4().int % 10**12)),
-                "adresse": "1 place de la Mairie",
-                "code_postal": postal,
-                "commune": commune,
-                "code_insee": insee,
-                "epci_siren": epci,
-                "typologie": ["EPN"],
-                "workstations": workstations,
-            },
-            "animators": [{"name": f"Animateur {key}", "email": self.animator(key)}],
-        }
+        body = samples.application(
+            f"{nom} {self.run}",
+            [(f"Animateur {key}", self.animator(key))],
+            commune=(commune, postal, insee),
+            pivot=_siret(int(uuid.uuid4().int % 10**12)),
+            epci_siren=epci,
+            workstations=workstations,
+        )
         created = await self.call("POST", "registry", "/applications", 201, json=body, headers={})
         self.applications[key] = created["id"]
         self.centres[key] = created["centre_id"]

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from crnt_shared import samples
 from crnt_shared.testing import wait_until
 
 from tests.e2e.system import SIGN_IN_URL, SIGNING_IN, System, agency_of, system_fixture
@@ -89,22 +90,13 @@ async def test_a_signed_in_person_acts_and_a_removed_animator_is_refused_at_once
             return response.status_code == 201
 
         await wait_until(registered, timeout=30, message="the registry knows identity's key")
-        application = {
-            "centre": {
-                "nom": "Cybercentre d'Arques",
-                "pivot": "00000000000000",
-                "adresse": "2 rue des Tanneurs",
-                "code_postal": "62510",
-                "commune": "Arques",
-                "code_insee": "62040",
-                "typologie": ["EPN"],
-                "workstations": 6,
-            },
-            "animators": [
-                {"name": "Claire Dupont", "email": ANIMATOR_EMAIL},
-                {"name": "Marc Petit", "email": COLLEAGUE_EMAIL},
-            ],
-        }
+        application = samples.application(
+            "Cybercentre d'Arques",
+            [("Claire Dupont", ANIMATOR_EMAIL), ("Marc Petit", COLLEAGUE_EMAIL)],
+            commune=samples.ARQUES,
+            adresse="2 rue des Tanneurs",
+            workstations=6,
+        )
         submitted = await client.post(
             system.url("registry", "/applications"), json=application, headers=as_lea
         )

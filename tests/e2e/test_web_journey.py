@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
+from crnt_shared import samples
 from crnt_shared.testing import wait_until
 from playwright.async_api import BrowserContext, Page
 
@@ -129,19 +130,12 @@ async def _apply(
 ) -> dict[str, Any]:
     response = await client.post(
         system.url("registry", "/applications"),
-        json={
-            "centre": {
-                "nom": name,
-                "pivot": siret(int(uuid.uuid4().int % 10**8)),
-                "adresse": "1 place de la Mairie",
-                "code_postal": "62500",
-                "commune": "Saint-Omer",
-                "code_insee": "62765",
-                "workstations": workstations,
-                "typologie": ["EPN"],
-            },
-            "animators": [{"name": animator[0], "email": animator[1]}],
-        },
+        json=samples.application(
+            name,
+            [animator],
+            pivot=siret(int(uuid.uuid4().int % 10**8)),
+            workstations=workstations,
+        ),
     )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()

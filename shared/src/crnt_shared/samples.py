@@ -1,10 +1,12 @@
 """Sample bodies of the services' APIs, written once: the demo, the end-to-end tests, the fault
-suite, the benches and the OpenAPI examples configure a year's budget with these.
+suite, the benches and the OpenAPI examples apply for places and configure a year's budget with
+these.
 
 The key of the seeds: half of the envelope split equally among the member centres and half by
 workstations, the reste à charge split among the EPCIs by population.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from crnt_shared.money import amount_from_cents
@@ -51,3 +53,38 @@ def worked_budget() -> dict[str, Any]:
 
 def _euros(amount: int) -> str:
     return amount_from_cents(amount * 100)
+
+
+#: Communes of the seeds' territory: (name, code postal, code INSEE).
+SAINT_OMER = ("Saint-Omer", "62500", "62765")
+ARQUES = ("Arques", "62510", "62040")
+LUMBRES = ("Lumbres", "62380", "62534")
+#: The standard's SIRET placeholder, for a place without one: never a duplicate.
+NO_SIRET = "00000000000000"
+
+
+def application(
+    nom: str,
+    animators: Iterable[tuple[str, str]],
+    *,
+    commune: tuple[str, str, str] = SAINT_OMER,
+    adresse: str = "1 place de la Mairie",
+    pivot: str = NO_SIRET,
+    **centre: Any,
+) -> dict[str, Any]:
+    """``POST /applications``: a digital public space (EPN) of ``commune`` and its animators,
+    (name, address) each; ``centre`` adds the standard's other fields (``workstations``…)."""
+    name, code_postal, code_insee = commune
+    return {
+        "centre": {
+            "nom": nom,
+            "pivot": pivot,
+            "adresse": adresse,
+            "code_postal": code_postal,
+            "commune": name,
+            "code_insee": code_insee,
+            "typologie": ["EPN"],
+            **centre,
+        },
+        "animators": [{"name": person, "email": email} for person, email in animators],
+    }
