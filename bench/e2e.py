@@ -127,6 +127,19 @@ def application(run: str, n: int, insee: str, email: str) -> dict[str, Any]:
     )
 
 
+def epci(
+    index: int, name: str, communes: list[str], population: int | None = None
+) -> dict[str, Any]:
+    """The body of ``POST /epcis`` for a run's ``index``-th EPCI: a SIREN of its own (a valid
+    one) and a population that differs from its neighbours'."""
+    return {
+        "siren": with_check_digit(f"2{index + 10:07d}"),
+        "name": name,
+        "population": 20_000 + 7_919 * index if population is None else population,
+        "communes": communes,
+    }
+
+
 def percentile(values: list[float], share: float) -> float:
     """Nearest-rank percentile of a non-empty list."""
     ordered = sorted(values)
@@ -353,23 +366,11 @@ class Bench(Agency):
         self.config = config
         self.sequence = 0
 
-    def siren(self, index: int) -> str:
-        return with_check_digit(f"2{index + 10:07d}")
-
     async def register_epcis(self) -> None:
         async def register(index: int) -> None:
             communes = [f"62{index * COMMUNES_PER_EPCI + c + 1:03d}" for c in range(8)]
-            await self.call(
-                "POST",
-                "registry",
-                "/epcis",
-                json={
-                    "siren": self.siren(index),
-                    "name": f"Communauté bench {index + 1}",
-                    "population": 20_000 + 7_919 * index,
-                    "communes": communes,
-                },
-            )
+            body = epci(index, f"Communauté bench {index + 1}", communes)
+            await self.call("POST", "registry", "/epcis", json=body)
 
         await self.gather(functools.partial(register, i) for i in range(EPCIS))
 

@@ -34,7 +34,7 @@ import httpx
 
 from bench import places
 from bench.agency import Agency
-from bench.e2e import BUDGET, YEAR, Mailbox, Probe, env_int, wait_for, with_check_digit
+from bench.e2e import BUDGET, YEAR, Mailbox, Probe, env_int, epci, wait_for
 from bench.e2e import GROUPS as E2E_GROUPS
 from bench.figures import Figure, table
 from bench.memory import cpu_seconds, peak_rss_mib
@@ -99,17 +99,12 @@ class Driver(Agency):
 
         async def register(index: int) -> None:
             listed = communes[index * per_epci : (index + 1) * per_epci]
-            await self.call(
-                "POST",
-                "registry",
-                "/epcis",
-                json={
-                    "siren": with_check_digit(f"2{index + 10:07d}"),
-                    "name": f"Communauté de communes n°{index + 1}",
-                    "population": 5_000 + 7_919 * index % 200_000,
-                    "communes": [c.code_insee for c in listed],
-                },
+            name, population = (
+                f"Communauté de communes n°{index + 1}",
+                5_000 + 7_919 * index % 200_000,
             )
+            body = epci(index, name, [c.code_insee for c in listed], population)
+            await self.call("POST", "registry", "/epcis", json=body)
 
         await self.gather(functools.partial(register, i) for i in range(self.config.epcis))
 

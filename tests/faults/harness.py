@@ -29,7 +29,8 @@ from crnt_devstack import kafka, postgres
 from crnt_devstack.ports import HOST, Ports
 from crnt_shared import samples
 
-from bench.e2e import application, with_check_digit
+from bench.e2e import application
+from bench.e2e import epci as epci_body
 from tests.e2e.system import System, free_port
 
 YEAR = 2026
@@ -270,17 +271,8 @@ class Load:
         """The EPCIs, their communes and the year's budget."""
         for epci in range(EPCIS):
             communes = [self.insee(epci * COMMUNES_PER_EPCI + c) for c in range(COMMUNES_PER_EPCI)]
-            await self.ok(
-                "POST",
-                "registry",
-                "/epcis",
-                json={
-                    "siren": with_check_digit(f"2{epci + 10:07d}"),
-                    "name": f"Communauté {self.run} {epci + 1}",
-                    "population": 20_000 + 7_919 * epci,
-                    "communes": communes,
-                },
-            )
+            body = epci_body(epci, f"Communauté {self.run} {epci + 1}", communes)
+            await self.ok("POST", "registry", "/epcis", json=body)
         await self.ok("PUT", "budget", f"/budgets/{YEAR}", json=BUDGET)
 
     async def apply(self, n: int) -> Applicant:
