@@ -127,7 +127,7 @@ def application(run: str, n: int, insee: str, email: str) -> dict[str, Any]:
     )
 
 
-def epci(
+def epci_body(
     index: int, name: str, communes: list[str], population: int | None = None
 ) -> dict[str, Any]:
     """The body of ``POST /epcis`` for a run's ``index``-th EPCI: a SIREN of its own (a valid
@@ -369,7 +369,7 @@ class Bench(Agency):
     async def register_epcis(self) -> None:
         async def register(index: int) -> None:
             communes = [f"62{index * COMMUNES_PER_EPCI + c + 1:03d}" for c in range(8)]
-            body = epci(index, f"Communauté bench {index + 1}", communes)
+            body = epci_body(index, f"Communauté bench {index + 1}", communes)
             await self.call("POST", "registry", "/epcis", json=body)
 
         await self.gather(functools.partial(register, i) for i in range(EPCIS))

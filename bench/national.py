@@ -34,7 +34,7 @@ import httpx
 
 from bench import places
 from bench.agency import Agency
-from bench.e2e import BUDGET, YEAR, Mailbox, Probe, env_int, epci, wait_for
+from bench.e2e import BUDGET, YEAR, Mailbox, Probe, env_int, epci_body, wait_for
 from bench.e2e import GROUPS as E2E_GROUPS
 from bench.figures import Figure, table
 from bench.memory import cpu_seconds, peak_rss_mib
@@ -99,11 +99,9 @@ class Driver(Agency):
 
         async def register(index: int) -> None:
             listed = communes[index * per_epci : (index + 1) * per_epci]
-            name, population = (
-                f"Communauté de communes n°{index + 1}",
-                5_000 + 7_919 * index % 200_000,
-            )
-            body = epci(index, name, [c.code_insee for c in listed], population)
+            name = f"Communauté de communes n°{index + 1}"
+            population = 5_000 + 7_919 * index % 200_000
+            body = epci_body(index, name, [c.code_insee for c in listed], population)
             await self.call("POST", "registry", "/epcis", json=body)
 
         await self.gather(functools.partial(register, i) for i in range(self.config.epcis))

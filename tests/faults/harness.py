@@ -29,8 +29,7 @@ from crnt_devstack import kafka, postgres
 from crnt_devstack.ports import HOST, Ports
 from crnt_shared import samples
 
-from bench.e2e import application
-from bench.e2e import epci as epci_body
+from bench.e2e import application, epci_body
 from tests.e2e.system import System, free_port
 
 YEAR = 2026
