@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -350,6 +351,10 @@ def test_a_detached_process_is_found_by_its_pid_file_and_stopped(tmp_path: Path)
         cwd=tmp_path,
     )
     try:
+        # Until the child has exec'd, its command line is still this process's.
+        deadline = time.monotonic() + 10
+        while running_pid(pid_file, marker) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert running_pid(pid_file, marker) == child.pid
         assert running_pid(pid_file, "kafka.Kafka") is None  # a recycled pid is not ours
         assert terminate(child.pid, timeout=10) is True
