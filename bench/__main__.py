@@ -27,16 +27,17 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer
-from crnt_shared.consumer import Bulk, EventConsumer
+from crnt_shared.consumer import Bulk
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
 from crnt_shared.outbox import OutboxRelay, new_producer
 from crnt_shared.testing import create_topics
-from faststream.kafka import KafkaBroker
 
 from bench import budget, mail
 from bench.figures import Figure, table
 from bench.memory import peak_rss_mib
-from tests.foundation.contracts import EFFECTS_SQL, PingData, Pinged, record_effect, record_effects
+from bench.polling import polled
+from tests.databases import fresh_database
+from tests.foundation import contracts
 
 EVENTS = int(os.environ.get("BENCH_EVENTS", "20000"))
 PER_EVENT_EVENTS = int(os.environ.get("BENCH_PER_EVENT_EVENTS", "3000"))
@@ -85,7 +86,7 @@ async def raw_consume(bootstrap: str, topic: str, count: int) -> float:
 
 
 async def relay_publish(
-    pool: asyncpg.Pool, bootstrap: str, topic: str, events: list[Pinged]
+    pool: asyncpg.Pool, bootstrap: str, topic: str, events: list[contracts.Pinged]
 ) -> float:
     async with pool.acquire() as connection:
         await connection.execute("TRUNCATE outbox")
@@ -95,14 +96,8 @@ async def relay_publish(
         await uow.commit()
     started = time.perf_counter()
     relay.start()
-    while True:
-        async with pool.acquire() as connection:
-            pending = await connection.fetchval(
-                "SELECT count(*) FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL"
-            )
-        if pending == 0:
-            break
-        await asyncio.sleep(0.02)
+    unpublished = "SELECT count(*) FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL"
+    await polled(pool, unpublished, until=lambda pending: pending == 0, every=0.02)
     elapsed = time.perf_counter() - started
     await relay.stop()
     return elapsed
@@ -114,28 +109,24 @@ async def consume_with_inbox(
     topic: str,
     count: int,
     max_batch: int,
-    handler: Any = record_effect,
+    handler: Any = contracts.record_effect,
 ) -> float:
     """Time to handle the first ``count`` events of ``topic`` from a new group."""
     async with pool.acquire() as connection:
         await connection.execute("TRUNCATE inbox")
-    broker = KafkaBroker(bootstrap, logger=None)
-    EventConsumer(
+    group_id = f"bench-inbox-{uuid.uuid4().hex[:6]}"
+    broker = contracts.ping_consumer(
+        bootstrap,
+        pool,
+        topic,
         service="bench",
-        group_id=f"bench-inbox-{uuid.uuid4().hex[:6]}",
-        topics=[topic],
-        handlers={Pinged: handler},
-        pool=pool,
+        group_id=group_id,
+        handler=handler,
         max_batch=max_batch,
-    ).register(broker)
+    )
     started = time.perf_counter()
     await broker.start()
-    while True:
-        async with pool.acquire() as connection:
-            done = await connection.fetchval("SELECT count(*) FROM inbox")
-        if done >= count:
-            break
-        await asyncio.sleep(0.02)
+    await polled(pool, "SELECT count(*) FROM inbox", until=lambda done: done >= count, every=0.02)
     elapsed = time.perf_counter() - started
     await broker.stop()
     return elapsed
@@ -144,99 +135,98 @@ async def consume_with_inbox(
 async def foundation() -> list[Figure]:
     bootstrap = os.environ["KAFKA_BOOTSTRAP_SERVERS"]
     admin_url = os.environ["CRNT_TEST_ADMIN_DATABASE_URL"]
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    pool = await create_pool(f"{admin_url.rpartition('/')[0]}/{name}", max_size=4)
     figures: list[Figure] = []
-    try:
-        async with pool.acquire() as connection:
-            await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS)])
-            await connection.execute(EFFECTS_SQL)
-        raw_topic, relay_topic = f"bench.raw.{name}", f"bench.relay.{name}"
-        await create_topics(bootstrap, {raw_topic: 6, relay_topic: 6})
-        events = [
-            Pinged.create(source="/bench", subject=f"agg-{n % 97}", data=PingData(sequence=n))
-            for n in range(EVENTS)
-        ]
-        payloads = [e.to_json() for e in events]
-        print(
-            f"foundation bench: {EVENTS} events of ~{len(payloads[0])} bytes, 6 partitions,"
-            f" {ROUNDS} rounds of produce and relay"
-        )
-        raws, relays = [], []
-        for _ in range(ROUNDS):
-            raws.append(
-                line(
-                    "raw aiokafka produce (idempotent, acks=all)",
-                    EVENTS,
-                    await raw_produce(bootstrap, raw_topic, payloads),
+    async with fresh_database(admin_url, "bench") as url:
+        name = url.rpartition("/")[2]
+        pool = await create_pool(url, max_size=4)
+        try:
+            async with pool.acquire() as connection:
+                await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS)])
+                await connection.execute(contracts.EFFECTS_SQL)
+            raw_topic, relay_topic = f"bench.raw.{name}", f"bench.relay.{name}"
+            await create_topics(bootstrap, {raw_topic: 6, relay_topic: 6})
+            events = [
+                contracts.Pinged.create(
+                    source="/bench", subject=f"agg-{n % 97}", data=contracts.PingData(sequence=n)
+                )
+                for n in range(EVENTS)
+            ]
+            payloads = [e.to_json() for e in events]
+            print(
+                f"foundation bench: {EVENTS} events of ~{len(payloads[0])} bytes, 6 partitions,"
+                f" {ROUNDS} rounds of produce and relay"
+            )
+            raws, relays = [], []
+            for _ in range(ROUNDS):
+                raws.append(
+                    line(
+                        "raw aiokafka produce (idempotent, acks=all)",
+                        EVENTS,
+                        await raw_produce(bootstrap, raw_topic, payloads),
+                    )
+                )
+                relays.append(
+                    line(
+                        "outbox relay (commit -> Kafka ack)",
+                        EVENTS,
+                        await relay_publish(pool, bootstrap, relay_topic, events),
+                        raws[-1],
+                    )
+                )
+            raw, relay = statistics.median(raws), statistics.median(relays)
+            figures.append(
+                Figure(
+                    "outbox relay, events/s (median)",
+                    f"{relay:,.0f} ({relay / raw:.2f} x raw)",
+                    f"raw produce {raw:,.0f}",
+                    ">= 0.5 x raw",
+                    relay / raw >= 0.5,
                 )
             )
-            relays.append(
-                line(
-                    "outbox relay (commit -> Kafka ack)",
-                    EVENTS,
-                    await relay_publish(pool, bootstrap, relay_topic, events),
-                    raws[-1],
-                )
+            raw_rate = line(
+                "raw aiokafka consume (commit per batch)",
+                EVENTS,
+                await raw_consume(bootstrap, relay_topic, EVENTS),
             )
-        raw, relay = statistics.median(raws), statistics.median(relays)
-        figures.append(
-            Figure(
-                "outbox relay, events/s (median)",
-                f"{relay:,.0f} ({relay / raw:.2f} x raw)",
-                f"raw produce {raw:,.0f}",
-                ">= 0.5 x raw",
-                relay / raw >= 0.5,
+            per_event = line(
+                "consume with inbox, a transaction per event",
+                PER_EVENT_EVENTS,
+                await consume_with_inbox(pool, bootstrap, relay_topic, PER_EVENT_EVENTS, 1),
+                raw_rate,
             )
-        )
-        raw_rate = line(
-            "raw aiokafka consume (commit per batch)",
-            EVENTS,
-            await raw_consume(bootstrap, relay_topic, EVENTS),
-        )
-        per_event = line(
-            "consume with inbox, a transaction per event",
-            PER_EVENT_EVENTS,
-            await consume_with_inbox(pool, bootstrap, relay_topic, PER_EVENT_EVENTS, 1),
-            raw_rate,
-        )
-        batched = line(
-            "consume with inbox, batched, handler per event",
-            EVENTS,
-            await consume_with_inbox(pool, bootstrap, relay_topic, EVENTS, 500),
-            raw_rate,
-        )
-        bulk = line(
-            "consume with inbox, batched, bulk handler",
-            EVENTS,
-            await consume_with_inbox(
-                pool, bootstrap, relay_topic, EVENTS, 500, Bulk(record_effects)
-            ),
-            raw_rate,
-        )
-        baseline = f"per event {per_event:,.0f}; raw {raw_rate:,.0f}"
-        figures += [
-            Figure(
-                "consume with inbox, handler per event, ev/s",
-                f"{batched:,.0f}",
-                baseline,
-                ">= 10,000",
-                batched >= 10_000,
-            ),
-            Figure(
-                "consume with inbox, bulk handler, ev/s",
-                f"{bulk:,.0f}",
-                baseline,
-                ">= 10,000",
-                bulk >= 10_000,
-            ),
-        ]
-    finally:
-        await pool.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+            batched = line(
+                "consume with inbox, batched, handler per event",
+                EVENTS,
+                await consume_with_inbox(pool, bootstrap, relay_topic, EVENTS, 500),
+                raw_rate,
+            )
+            bulk = line(
+                "consume with inbox, batched, bulk handler",
+                EVENTS,
+                await consume_with_inbox(
+                    pool, bootstrap, relay_topic, EVENTS, 500, Bulk(contracts.record_effects)
+                ),
+                raw_rate,
+            )
+            baseline = f"per event {per_event:,.0f}; raw {raw_rate:,.0f}"
+            figures += [
+                Figure(
+                    "consume with inbox, handler per event, ev/s",
+                    f"{batched:,.0f}",
+                    baseline,
+                    ">= 10,000",
+                    batched >= 10_000,
+                ),
+                Figure(
+                    "consume with inbox, bulk handler, ev/s",
+                    f"{bulk:,.0f}",
+                    baseline,
+                    ">= 10,000",
+                    bulk >= 10_000,
+                ),
+            ]
+        finally:
+            await pool.close()
     rates = await mail.measure(admin_url)
     print(f"{'mail, previous mailer':<50} {rates['previous']:9.0f} mails/s")
     print(f"{'mail, pooled connections, messages as bytes':<50} {rates['now']:9.0f} mails/s")

@@ -1,5 +1,5 @@
 """Budget figures on the real PostgreSQL and Kafka (``python -m bench.budget``), each beside the
-previous code's in the same run (:mod:`bench.budget_before`) and the target of issue 15.
+previous code's in the same run (:mod:`bench.previous`) and the target of issue 15.
 
 * one recalculation of a year's shares for 1,000, 10,000 and 50,000 members, median of
   ``BENCH_BUDGET_ROUNDS``, now and before, with the same members: when one centre's
@@ -23,15 +23,17 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import astuple, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 from crnt_budget import domain
 from crnt_budget.app import MIGRATIONS, create_app
 from crnt_budget.handlers import ConfigureBudget, configure_budget, recalculate_dirty_year
-from crnt_budget.repository import CentreShareRow, Repository
+from crnt_budget.repository import Repository
 from crnt_budget.settings import BudgetSettings
 from crnt_budget.testing import (
     CAPSO,
@@ -43,12 +45,15 @@ from crnt_budget.testing import (
     membership,
     programme_validated,
 )
+from crnt_shared import db as shared_db
 from crnt_shared.contracts.registry import MembershipApproved
-from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
+from crnt_shared.db import UnitOfWork
 from crnt_shared.testing import create_topics
 
-from bench import budget_before, budget_storage
+from bench import budget_storage, previous
 from bench.figures import Figure
+from bench.polling import polled
+from tests.databases import fresh_database
 
 SIZES = [int(n) for n in os.environ.get("BENCH_BUDGET_SIZES", "1000,10000,50000").split(",")]
 ROUNDS = int(os.environ.get("BENCH_BUDGET_ROUNDS", "3"))
@@ -64,22 +69,16 @@ CONFIG = domain.config_from_json(
 )
 
 
-async def fresh_database(admin_url: str) -> str:
-    name = f"bench_budget_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return f"{admin_url.rpartition('/')[0]}/{name}"
-
-
-async def drop_database(admin_url: str, url: str) -> None:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rpartition("/")[2]}" WITH (FORCE)')
-    finally:
-        await admin.close()
+@asynccontextmanager
+async def database_pool(admin_url: str, db: Any = shared_db) -> AsyncIterator[Any]:
+    """A pool (by ``db``, the shared package of today's code or of the previous one) on a
+    database of the bench's own, dropped after."""
+    async with fresh_database(admin_url, "bench_budget") as url:
+        pool = await db.create_pool(url)
+        try:
+            yield pool
+        finally:
+            await pool.close()
 
 
 _CENTRE_COLUMNS = [
@@ -153,7 +152,7 @@ async def _change(
 class Recalculation:
     median_ms: float
     changed: int  # centres whose share moved in the last one (one event each)
-    shares: list[CentreShareRow]  # the last version's rows
+    shares: list[tuple[Any, ...]]  # the last version's rows
 
 
 async def _now(uow: UnitOfWork, config: domain.BudgetConfig, first: bool) -> None:
@@ -164,54 +163,65 @@ async def _now(uow: UnitOfWork, config: domain.BudgetConfig, first: bool) -> Non
         await uow.commit()
 
 
-async def _before(uow: UnitOfWork, config: domain.BudgetConfig, first: bool) -> None:
+async def _before(uow: Any, config: domain.BudgetConfig, first: bool) -> None:
+    """The same by the code of that time (:mod:`bench.previous`), in its unit of work."""
+    handlers = previous.load().handlers
     if first:
-        await budget_before.configure_before(uow, YEAR, config)
+        before_config = handlers.domain.config_from_json(domain.config_to_json(config))
+        command = handlers.ConfigureBudget(YEAR, before_config, "bench")
+        await handlers.configure_budget(command, uow, "bench.budget")
     else:
-        await budget_before.recalculate_dirty_year(uow, YEAR, "bench.budget")
+        await handlers.recalculate_dirty_year(uow, YEAR, "bench.budget")
         await uow.commit()
 
 
 async def recalculations(admin_url: str, members: int, scenario: str, code: str) -> Recalculation:
     """``ROUNDS`` recalculations of a year of ``members`` members by the code of ``code``."""
-    compute: Callable[[UnitOfWork, domain.BudgetConfig, bool], Awaitable[None]]
+    compute: Callable[[Any, domain.BudgetConfig, bool], Awaitable[None]]
     if code == "now":
-        migrations, compute = MIGRATIONS, _now
+        db: Any = shared_db
+        migrations, repository, compute = MIGRATIONS, Repository, _now
+
+        def unit_of_work(pool: Any) -> Any:
+            return db.UnitOfWork(pool, repository_factory=Repository)
     else:
-        migrations, compute = budget_before.migrations_before(), _before
+        before = previous.load()
+        db, migrations, repository, compute = (
+            before.db,
+            before.migrations,
+            before.repository.Repository,
+            _before,
+        )
+
+        def unit_of_work(pool: Any) -> Any:
+            return db.UnitOfWork(pool)  # the code of that time wrote its SQL itself
+
     config = CONFIG
     if scenario == "approval":
         config = domain.BudgetConfig(members * 50_000, CONFIG.centre_key, CONFIG.epci_key)
     rng = random.Random(f"bench budget {members}")
-    url = await fresh_database(admin_url)
-    pool = await create_pool(url)
-    try:
+    async with database_pool(admin_url, db) as pool:
         async with pool.acquire() as connection:
-            await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), migrations])
+            shared = db.MigrationSource("shared", db.SHARED_MIGRATIONS)
+            await db.migrate(connection, [shared, migrations])
             await _seed(connection, members, rng)
-        async with UnitOfWork(pool, repository_factory=Repository) as uow:
+        async with unit_of_work(pool) as uow:
             await compute(uow, config, True)
         times = []
         for round_ in range(ROUNDS):
             async with pool.acquire() as connection:
                 await _change(connection, scenario, round_, rng)
             started = time.perf_counter()
-            async with UnitOfWork(pool, repository_factory=Repository) as uow:
+            async with unit_of_work(pool) as uow:
                 await compute(uow, config, False)
             times.append(time.perf_counter() - started)
         async with pool.acquire() as connection:
             latest = ROUNDS + 1
-            version = await Repository(connection).version(YEAR, latest)
+            version = await repository(connection).version(YEAR, latest)
             assert version is not None, "every round writes a version"
-            if code == "now":
-                shares = await Repository(connection).centre_shares(YEAR, latest)
-            else:
-                before = budget_before.RepositoryBefore(connection)
-                shares = await before.centre_shares_before(YEAR, latest)
-        return Recalculation(statistics.median(times) * 1000, version.changed_centres, shares)
-    finally:
-        await pool.close()
-        await drop_database(admin_url, url)
+            shares = await repository(connection).centre_shares(YEAR, latest)
+        rows = [astuple(share) for share in shares]
+        return Recalculation(statistics.median(times) * 1000, version.changed_centres, rows)
 
 
 async def recalculation_figures(admin_url: str) -> list[Figure]:
@@ -295,7 +305,11 @@ async def storage_figures(admin_url: str) -> list[Figure]:
 
 
 async def burst(admin_url: str, bootstrap: str, count: int) -> None:
-    url = await fresh_database(admin_url)
+    async with fresh_database(admin_url, "bench_budget") as url:
+        await _burst(url, bootstrap, count)
+
+
+async def _burst(url: str, bootstrap: str, count: int) -> None:
     run = uuid.uuid4().hex[:8]
     topic, programme_topic = f"bench.registry.{run}", f"bench.programme.{run}"
     await create_topics(
@@ -361,16 +375,14 @@ async def burst(admin_url: str, bootstrap: str, count: int) -> None:
             await programme.start()
             started = time.perf_counter()
             await programme.publish([programme_validated(YEAR, 1, {"ateliers": "40000.00"})])
-            while True:
-                async with runtime.pool.acquire() as connection:
-                    status = await connection.fetchval(
-                        "SELECT financing->>'status' FROM versions WHERE year = $1"
-                        " ORDER BY version DESC LIMIT 1",
-                        YEAR,
-                    )
-                if status != "awaiting_programme":
-                    break
-                await asyncio.sleep(0.01)
+            status = await polled(
+                runtime.pool,
+                "SELECT financing->>'status' FROM versions WHERE year = $1"
+                " ORDER BY version DESC LIMIT 1",
+                YEAR,
+                until=lambda status: status != "awaiting_programme",
+                every=0.01,
+            )
             elapsed = time.perf_counter() - started
             print(
                 f"programme validation -> plan in a new version ({count} members):"
@@ -379,7 +391,6 @@ async def burst(admin_url: str, bootstrap: str, count: int) -> None:
     finally:
         await registry.stop()
         await programme.stop()
-        await drop_database(admin_url, url)
 
 
 async def main() -> list[Figure]:

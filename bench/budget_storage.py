@@ -11,9 +11,9 @@ nearly every version. The bench counts those shares exactly, beside what is stor
 * by change (now): the facts of the centres whose facts changed and the dotations by class,
   written by :meth:`Repository.add_version`, the writer of the recalculation;
 * every share in every version (before): ``centre_shares`` as the previous code wrote it
-  (:mod:`bench.budget_before`), for ``BENCH_BUDGET_BEFORE_VERSIONS`` versions and then
-  extrapolated (it grows by the same rows at every version: 50 million rows would take the
-  bench's whole time).
+  (the repository of that time, :mod:`bench.previous`), for ``BENCH_BUDGET_BEFORE_VERSIONS``
+  versions and then extrapolated (it grows by the same rows at every version: 50 million rows
+  would take the bench's whole time).
 
 The versions are computed by the bench's own model of the territory with the domain's
 :func:`split_by_class` rather than by 1,000 recalculations (each would publish ~50,000
@@ -38,9 +38,9 @@ import asyncpg
 from crnt_budget import domain
 from crnt_budget.app import MIGRATIONS
 from crnt_budget.repository import CentreShareRow, EpciShareRow, Repository, VersionRow
-from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, create_pool, migrate
+from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, migrate
 
-from bench import budget_before
+from bench import previous
 
 MEMBERS = int(os.environ.get("BENCH_BUDGET_STORAGE_MEMBERS", "50000"))
 VERSIONS = int(os.environ.get("BENCH_BUDGET_VERSIONS", "1000"))
@@ -307,16 +307,15 @@ async def _by_change(connection: asyncpg.Connection, seed: str) -> Storage:
 async def _every_share(connection: asyncpg.Connection, seed: str) -> tuple[float, int, float]:
     """The previous code's storage for a few versions: bytes and rows per version, and the
     time to read the last one's shares (ms)."""
-    await migrate(
-        connection,
-        [MigrationSource("shared", SHARED_MIGRATIONS), budget_before.migrations_before()],
-    )
+    before = previous.load()
+    shared = before.db.MigrationSource("shared", before.db.SHARED_MIGRATIONS)
+    await before.db.migrate(connection, [shared, before.migrations])
     await connection.execute(
         "INSERT INTO budgets (year, configuration, revision, configured_at)"
         " VALUES ($1, '{}', 1, now())",
         YEAR,
     )
-    repository = budget_before.RepositoryBefore(connection)
+    repository = before.repository.Repository(connection)
     territory = Territory(random.Random(seed), MEMBERS)
     rows = 0
     for number in range(1, BEFORE_VERSIONS + 1):
@@ -326,25 +325,19 @@ async def _every_share(connection: asyncpg.Connection, seed: str) -> tuple[float
         shares = list(territory.rows(dotations))
         rows += len(shares)
         version = _version(number, len(territory.members), len(shares))
-        await repository.add_version_before(version, shares, _epcis(territory))
+        await repository.add_version(version, shares, _epcis(territory))
     size = await _size(connection, ["centre_shares", "epci_shares"])
     started = time.perf_counter()
-    await repository.centre_shares_before(YEAR, BEFORE_VERSIONS)
+    await repository.centre_shares(YEAR, BEFORE_VERSIONS)
     read = time.perf_counter() - started
     return size / BEFORE_VERSIONS, rows // BEFORE_VERSIONS, read * 1000
 
 
 async def _in_fresh_database(admin_url: str, measure: Any) -> Any:
-    from bench.budget import drop_database, fresh_database
+    from bench.budget import database_pool
 
-    url = await fresh_database(admin_url)
-    pool = await create_pool(url)
-    try:
-        async with pool.acquire() as connection:
-            return await measure(connection, "crnt budget storage")
-    finally:
-        await pool.close()
-        await drop_database(admin_url, url)
+    async with database_pool(admin_url) as pool, pool.acquire() as connection:
+        return await measure(connection, "crnt budget storage")
 
 
 async def measure(admin_url: str) -> Storage:

@@ -30,9 +30,8 @@ import os
 import re
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,11 +40,14 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from crnt_shared import samples
 
+from bench.agency import Agency
 from bench.figures import Figure, table
 from bench.mailbox import kind_of
 from bench.memory import cpu_seconds, peak_rss_mib
 from bench.otlp import Receiver, hops
+from bench.polling import Every
 from tests.e2e.system import System, running_system
 
 YEAR = 2026
@@ -58,15 +60,7 @@ GROUPS = {
     "notifications-budget": ("budget",),
 }
 EPCIS, COMMUNES_PER_EPCI = 12, 8
-BUDGET = {
-    "envelope": "300000.00",
-    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_key": "population",
-    "funders": [
-        {"name": "Région (CRNT)", "amount": "150000.00"},
-        {"name": "FEDER", "rate": "0.5", "ceiling": "100000.00"},
-    ],
-}
+BUDGET = samples.budget(300_000)
 #: The budget's ``BUDGET_RECALCULATION_MAX_DELAY_SECONDS`` (its default): a steady stream of
 #: approvals is recalculated at least that often.
 RECALCULATION_MAX_DELAY_SECONDS = 5.0
@@ -75,31 +69,31 @@ ACHIEVED_SHARE = 0.95
 _METRIC = re.compile(r"^(crnt_[a-z_]+)\{[^}]*\}\s+(\S+)$")
 
 
-def _env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
-def _env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float) -> float:
     return float(os.environ.get(name, default))
 
 
 @dataclass(frozen=True)
 class Config:
-    members: int = _env_int("BENCH_E2E_MEMBERS", 1000)
-    approvals: int = _env_int("BENCH_E2E_APPROVALS", 500)
-    rate: float = _env_float("BENCH_E2E_RATE", 50.0)
+    members: int = env_int("BENCH_E2E_MEMBERS", 1000)
+    approvals: int = env_int("BENCH_E2E_APPROVALS", 500)
+    rate: float = env_float("BENCH_E2E_RATE", 50.0)
     steps: tuple[float, ...] = tuple(
         float(step) for step in os.environ.get("BENCH_E2E_STEPS", "25,50,100,200").split(",")
     )
-    step_seconds: float = _env_float("BENCH_E2E_STEP_SECONDS", 10.0)
-    window: float = _env_float("BENCH_E2E_WINDOW_SECONDS", 60.0)
+    step_seconds: float = env_float("BENCH_E2E_STEP_SECONDS", 10.0)
+    window: float = env_float("BENCH_E2E_WINDOW_SECONDS", 60.0)
     #: A step is sustained when its backlog grows by at most this many events.
-    lag_bound: int = _env_int("BENCH_E2E_LAG_BOUND", 200)
-    concurrency: int = _env_int("BENCH_E2E_CONCURRENCY", 16)
+    lag_bound: int = env_int("BENCH_E2E_LAG_BOUND", 200)
+    concurrency: int = env_int("BENCH_E2E_CONCURRENCY", 16)
     #: Centres per CSV import, animators and approvals per bulk request when seeding.
-    batch: int = _env_int("BENCH_E2E_BATCH", 500)
+    batch: int = env_int("BENCH_E2E_BATCH", 500)
     #: Spans exported to the bench's own OTLP receiver for the per-hop breakdown (0: none).
-    trace: bool = _env_int("BENCH_E2E_TRACE", 1) == 1
+    trace: bool = env_int("BENCH_E2E_TRACE", 1) == 1
 
 
 def luhn_valid(digits: str) -> bool:
@@ -123,18 +117,26 @@ def siret(seed: int) -> str:
 def application(run: str, n: int, insee: str, email: str) -> dict[str, Any]:
     """The body of ``POST /applications`` for the ``n``-th place of a run (``run``: hex), in
     the commune ``insee``, with one animator at ``email``."""
+    return samples.application(
+        f"Lieu {run} n°{n}",
+        [(f"Animatrice {n}", email)],
+        commune=(f"Commune {insee}", "62500", insee),
+        adresse=f"{n} rue de la Médiation",
+        pivot=siret(int(run, 16) % 10**6 * 10**6 + n),
+        workstations=1 + n % 12,
+    )
+
+
+def epci_body(
+    index: int, name: str, communes: list[str], population: int | None = None
+) -> dict[str, Any]:
+    """The body of ``POST /epcis`` for a run's ``index``-th EPCI: a SIREN of its own (a valid
+    one) and a population that differs from its neighbours'."""
     return {
-        "centre": {
-            "nom": f"Lieu {run} n°{n}",
-            "pivot": siret(int(run, 16) % 10**6 * 10**6 + n),
-            "adresse": f"{n} rue de la Médiation",
-            "code_postal": "62500",
-            "commune": f"Commune {insee}",
-            "code_insee": insee,
-            "typologie": ["EPN"],
-            "workstations": 1 + n % 12,
-        },
-        "animators": [{"name": f"Animatrice {n}", "email": email}],
+        "siren": with_check_digit(f"2{index + 10:07d}"),
+        "name": name,
+        "population": 20_000 + 7_919 * index if population is None else population,
+        "communes": communes,
     }
 
 
@@ -183,18 +185,17 @@ class Mailbox:
     deleted: int = 0
     unseen_gaps: int = 0
     can_delete: bool = True
-    _task: asyncio.Task[None] | None = None
+    _reader: Every | None = None
 
     async def start(self) -> None:
         newest = await self._page(0, 1)
         self.last_id = max((int(m["ID"]) for m in newest), default=0)
-        self._task = asyncio.create_task(self._run())
+        self._reader = Every(0.5, self._read, "mail catcher", (httpx.HTTPError,))
+        self._reader.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._reader is not None:
+            await self._reader.stop()
         await self.poll()
         await self.flush_deletions()
 
@@ -206,14 +207,9 @@ class Mailbox:
         messages: list[dict[str, Any]] = response.json()["messages"]
         return messages
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                await self.poll()
-                await self.flush_deletions()
-            except httpx.HTTPError as error:
-                print(f"  (mail catcher: {error!r}; retrying)")
-            await asyncio.sleep(0.5)
+    async def _read(self) -> None:
+        await self.poll()
+        await self.flush_deletions()
 
     async def poll(self) -> None:
         fresh: dict[int, dict[str, Any]] = {}
@@ -297,7 +293,7 @@ class Probe:
         self.admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
         self.consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
         self.samples: list[Sample] = []
-        self._task: asyncio.Task[None] | None = None
+        self._sampler = Every(1.0, self._sample, "probe")  # one failure must not stop the bench
 
     def partitions(self, name: str) -> list[TopicPartition]:
         topic = f"{self.system.prefix}.{name}.events"
@@ -306,23 +302,15 @@ class Probe:
     async def start(self) -> None:
         await self.admin.start()
         await self.consumer.start()
-        self._task = asyncio.create_task(self._run())
+        self._sampler.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._sampler.stop()
         await self.consumer.stop()
         await self.admin.close()
 
-    async def _run(self) -> None:
-        while True:
-            try:
-                self.samples.append(await self.sample())
-            except Exception as error:  # a probe that fails once must not stop the bench
-                print(f"  (probe failed: {error!r})")
-            await asyncio.sleep(1.0)
+    async def _sample(self) -> None:
+        self.samples.append(await self.sample())
 
     async def offsets(self) -> tuple[dict[str, int], dict[str, int]]:
         """Per group: the end offsets and the committed offsets, summed over its partitions."""
@@ -372,61 +360,17 @@ class Probe:
         return [s for s in self.samples if start <= s.at <= end]
 
 
-class Bench:
+class Bench(Agency):
     def __init__(self, system: System, client: httpx.AsyncClient, config: Config) -> None:
-        self.system = system
-        self.client = client
+        super().__init__(system, client, config.concurrency)
         self.config = config
-        self.run = uuid.uuid4().hex[:6]
-        self.marker = f".{self.run}@example.org"
         self.sequence = 0
-        self.errors: Counter[str] = Counter()
-
-    async def call(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
-        headers = kwargs.pop("headers", self.system.agency)
-        for attempt in range(5):
-            try:
-                response = await self.client.request(
-                    method, self.system.url(service, path), headers=headers, **kwargs
-                )
-            except httpx.TransportError as error:
-                self.errors[type(error).__name__] += 1
-                await asyncio.sleep(0.2 * 2**attempt)
-                continue
-            if response.status_code < 300:
-                return response.json()
-            if response.status_code < 500:
-                raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
-            self.errors[f"HTTP {response.status_code}"] += 1
-            await asyncio.sleep(0.2 * 2**attempt)
-        raise RuntimeError(f"{method} {path} kept failing")
-
-    async def gather(self, jobs: Iterable[Callable[[], Awaitable[Any]]]) -> list[Any]:
-        gate = asyncio.Semaphore(self.config.concurrency)
-
-        async def one(job: Callable[[], Awaitable[Any]]) -> Any:
-            async with gate:
-                return await job()
-
-        return list(await asyncio.gather(*(one(job) for job in jobs)))
-
-    def siren(self, index: int) -> str:
-        return with_check_digit(f"2{index + 10:07d}")
 
     async def register_epcis(self) -> None:
         async def register(index: int) -> None:
             communes = [f"62{index * COMMUNES_PER_EPCI + c + 1:03d}" for c in range(8)]
-            await self.call(
-                "POST",
-                "registry",
-                "/epcis",
-                json={
-                    "siren": self.siren(index),
-                    "name": f"Communauté bench {index + 1}",
-                    "population": 20_000 + 7_919 * index,
-                    "communes": communes,
-                },
-            )
+            body = epci_body(index, f"Communauté bench {index + 1}", communes)
+            await self.call("POST", "registry", "/epcis", json=body)
 
         await self.gather(functools.partial(register, i) for i in range(EPCIS))
 
@@ -496,7 +440,7 @@ class Bench:
                 "registry",
                 "/centres/import",
                 content=self.places_csv(n, size),
-                headers={**self.system.agency, "Content-Type": "text/csv"},
+                headers={"Content-Type": "text/csv"},
             )
             placed = report["applications"]
             emails = [f"animation.{n + i:05d}{self.marker}" for i in range(len(placed))]
@@ -1203,7 +1147,7 @@ async def main() -> None:
                     if mailbox.unseen_gaps
                     else ""
                 )
-                + (f"; retried HTTP errors {dict(bench.errors)}" if bench.errors else "")
+                + (f"; retried HTTP errors {dict(bench.retried)}" if bench.retried else "")
             )
     print(f"total {time.monotonic() - began:.0f} s; " + load_average())
     print(table(results(config, seeding, measured, steps, rss), baseline="baseline (the issue)"))

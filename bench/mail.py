@@ -35,6 +35,8 @@ from crnt_shared.retry import Backoff
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN
 
 from bench.memory import peak_rss_mib
+from bench.polling import polled
+from tests.databases import fresh_database
 
 MAILS = int(os.environ.get("BENCH_MAILS", "3000"))
 
@@ -138,14 +140,8 @@ async def _send_all(
     )
     started = time.perf_counter()
     sender.start()
-    while True:
-        async with pool.acquire() as connection:
-            left = await connection.fetchval(
-                "SELECT count(*) FROM deliveries WHERE status <> 'sent'"
-            )
-        if left == 0:
-            break
-        await asyncio.sleep(0.05)
+    unsent = "SELECT count(*) FROM deliveries WHERE status <> 'sent'"
+    await polled(pool, unsent, until=lambda left: left == 0, every=0.05)
     elapsed = time.perf_counter() - started
     await sender.stop()
     await mailer.close()
@@ -155,51 +151,51 @@ async def _send_all(
 async def measure(admin_url: str) -> dict[str, float]:
     """Mails per second, now and before, over the same database and SMTP server, and the
     SMTP server's peak resident memory."""
-    name = f"bench_mail_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(admin_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    sink = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.smtp_sink", stdout=asyncio.subprocess.PIPE
-    )
-    assert sink.stdout is not None
-    smtp_port = int(await sink.stdout.readline())
-    pool = await create_pool(f"{admin_url.rpartition('/')[0]}/{name}", max_size=8)
-    try:
-        async with pool.acquire() as connection:
-            await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), MIGRATIONS])
-        settings = NotificationsSettings(
-            _env_file=None,
-            database_url=f"{admin_url.rpartition('/')[0]}/{name}",
-            agency_token=AGENCY_TOKEN,
-            copil_token=COPIL_TOKEN,
-            env="test",
-            smtp_host="127.0.0.1",
-            smtp_port=smtp_port,
-            smtp_from="Réseau CRNT <crnt@aud-stomer.example>",
+    async with fresh_database(admin_url, "bench_mail") as url:
+        sink = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.smtp_sink", stdout=asyncio.subprocess.PIPE
         )
-        links = UnsubscribeLinks("bench-unsubscribe-secret", "http://127.0.0.1:8004")
-        notifier = Notifier(
-            renderer=Renderer(),
-            links=links,
-            confirmations=ConfirmationLinks("bench-unsubscribe-secret", "http://127.0.0.1:8004"),
-            agency_emails=(),
-            window=timedelta(seconds=0),
-            message_domain="aud-stomer.example",
-        )
-        rates: dict[str, float] = {}
-        for label, previous in (("previous", True), ("now", False)):
+        assert sink.stdout is not None
+        smtp_port = int(await sink.stdout.readline())
+        pool = await create_pool(url, max_size=8)
+        try:
             async with pool.acquire() as connection:
-                await connection.execute("TRUNCATE deliveries CASCADE")
-            await _queue(pool, MAILS, links)
-            rates[label] = MAILS / await _send_all(pool, settings, notifier, previous)
-        rates["sink_rss_mib"] = peak_rss_mib(sink.pid)
-        return rates
-    finally:
-        await pool.close()
-        sink.terminate()
-        await sink.wait()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+                await migrate(
+                    connection, [MigrationSource("shared", SHARED_MIGRATIONS), MIGRATIONS]
+                )
+            settings = NotificationsSettings(
+                _env_file=None,
+                database_url=url,
+                agency_token=AGENCY_TOKEN,
+                copil_token=COPIL_TOKEN,
+                env="test",
+                smtp_host="127.0.0.1",
+                smtp_port=smtp_port,
+                smtp_from="Réseau CRNT <crnt@aud-stomer.example>",
+            )
+            links = UnsubscribeLinks("bench-unsubscribe-secret", "http://127.0.0.1:8004")
+            notifier = Notifier(
+                renderer=Renderer(),
+                links=links,
+                confirmations=ConfirmationLinks(
+                    "bench-unsubscribe-secret", "http://127.0.0.1:8004"
+                ),
+                agency_emails=(),
+                window=timedelta(seconds=0),
+                message_domain="aud-stomer.example",
+            )
+            rates: dict[str, float] = {}
+            for label, previous in (("previous", True), ("now", False)):
+                async with pool.acquire() as connection:
+                    await connection.execute("TRUNCATE deliveries CASCADE")
+                await _queue(pool, MAILS, links)
+                rates[label] = MAILS / await _send_all(pool, settings, notifier, previous)
+            rates["sink_rss_mib"] = peak_rss_mib(sink.pid)
+            return rates
+        finally:
+            await pool.close()
+            sink.terminate()
+            await sink.wait()
 
 
 if __name__ == "__main__":

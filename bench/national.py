@@ -26,46 +26,37 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from bench import places
-from bench.e2e import BUDGET, YEAR, Mailbox, Probe, wait_for, with_check_digit
+from bench.agency import Agency
+from bench.e2e import BUDGET, YEAR, Mailbox, Probe, env_int, epci_body, wait_for
+from bench.e2e import GROUPS as E2E_GROUPS
 from bench.figures import Figure, table
 from bench.memory import cpu_seconds, peak_rss_mib
 from tests.e2e.system import System, running_system
 
 #: Every consumer group of the system, and the topics (``<prefix>.<name>.events``) it reads.
-GROUPS = {
-    "budget": ("registry",),
-    "programme": ("registry",),
-    "identity": ("registry",),
-    "notifications": ("registry", "programme"),
-    "notifications-budget": ("budget",),
-}
+GROUPS = {**E2E_GROUPS, "identity": ("registry",)}
 TARGET_SECONDS = 300.0
 TARGET_RSS_MIB = 300.0
 
 
-def _env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
-
-
 @dataclass(frozen=True)
 class Config:
-    places: int = _env_int("BENCH_NATIONAL_PLACES", 20_000)
-    epcis: int = _env_int("BENCH_NATIONAL_EPCIS", 250)
-    communes: int = _env_int("BENCH_NATIONAL_COMMUNES", 10_000)
+    places: int = env_int("BENCH_NATIONAL_PLACES", 20_000)
+    epcis: int = env_int("BENCH_NATIONAL_EPCIS", 250)
+    communes: int = env_int("BENCH_NATIONAL_COMMUNES", 10_000)
     #: The production default: a bulk arrival within one window makes one mail per animator.
     window: float = float(os.environ.get("BENCH_NATIONAL_WINDOW_SECONDS", "180"))
-    file_bytes: int = _env_int("BENCH_NATIONAL_FILE_BYTES", 900_000)
-    concurrency: int = _env_int("BENCH_NATIONAL_CONCURRENCY", 2)
+    file_bytes: int = env_int("BENCH_NATIONAL_FILE_BYTES", 900_000)
+    concurrency: int = env_int("BENCH_NATIONAL_CONCURRENCY", 2)
     #: Items per bulk request (approvals, animators), at most the registry's 1,000.
-    batch: int = _env_int("BENCH_NATIONAL_BATCH", 500)
+    batch: int = env_int("BENCH_NATIONAL_BATCH", 500)
     #: ``sink``: the bench's own SMTP server (:mod:`bench.mailbox`); ``catcher``: the stack's.
     mailbox: str = os.environ.get("BENCH_NATIONAL_MAILBOX", "sink")
     #: The longest the bench waits for one phase.
@@ -96,69 +87,22 @@ class Place:
     centre_id: str
 
 
-class Driver:
-    """The agency's calls, over HTTP with its token, a bounded number in flight, transport
-    errors and 5xx retried (counted), anything else fatal."""
+class Driver(Agency):
+    """The agency's calls (:class:`bench.agency.Agency`) and what it does with them."""
 
     def __init__(self, system: System, client: httpx.AsyncClient, config: Config) -> None:
-        self.system = system
-        self.client = client
+        super().__init__(system, client, config.concurrency)
         self.config = config
-        self.run = uuid.uuid4().hex[:6]
-        self.marker = f".{self.run}@example.org"
-        self.retried: dict[str, int] = {}
-
-    async def call(self, method: str, service: str, path: str, **kwargs: Any) -> Any:
-        headers = {**self.system.agency, **kwargs.pop("headers", {})}
-        for attempt in range(6):
-            try:
-                response = await self.client.request(
-                    method, self.system.url(service, path), headers=headers, **kwargs
-                )
-            except httpx.TransportError as error:
-                self._retry(type(error).__name__)
-                await asyncio.sleep(0.2 * 2**attempt)
-                continue
-            if response.status_code < 300:
-                return response.json() if response.content else None
-            if response.status_code < 500:
-                raise RuntimeError(
-                    f"{method} {path}: {response.status_code} {response.text[:2000]}"
-                )
-            self._retry(f"HTTP {response.status_code}")
-            await asyncio.sleep(0.2 * 2**attempt)
-        raise RuntimeError(f"{method} {path} kept failing")
-
-    def _retry(self, reason: str) -> None:
-        self.retried[reason] = self.retried.get(reason, 0) + 1
-
-    async def gather(
-        self, jobs: Iterable[Callable[[], Awaitable[Any]]], width: int | None = None
-    ) -> list[Any]:
-        gate = asyncio.Semaphore(width or self.config.concurrency)
-
-        async def one(job: Callable[[], Awaitable[Any]]) -> Any:
-            async with gate:
-                return await job()
-
-        return list(await asyncio.gather(*(one(job) for job in jobs)))
 
     async def register_epcis(self, communes: list[places.Commune]) -> None:
         per_epci = -(-len(communes) // self.config.epcis)
 
         async def register(index: int) -> None:
             listed = communes[index * per_epci : (index + 1) * per_epci]
-            await self.call(
-                "POST",
-                "registry",
-                "/epcis",
-                json={
-                    "siren": with_check_digit(f"2{index + 10:07d}"),
-                    "name": f"Communauté de communes n°{index + 1}",
-                    "population": 5_000 + 7_919 * index % 200_000,
-                    "communes": [c.code_insee for c in listed],
-                },
-            )
+            name = f"Communauté de communes n°{index + 1}"
+            population = 5_000 + 7_919 * index % 200_000
+            body = epci_body(index, name, [c.code_insee for c in listed], population)
+            await self.call("POST", "registry", "/epcis", json=body)
 
         await self.gather(functools.partial(register, i) for i in range(self.config.epcis))
 
@@ -365,7 +309,8 @@ async def national(config: Config) -> list[Figure]:
             for name, kind in sorted(kinds.items(), key=lambda item: -item[1].mails)
         )
         + f"; {news} new-members deliveries, the largest {largest / 1024:.1f} KiB (text + HTML);"
-        f" {versions} budget versions" + (f"; retried {driver.retried}" if driver.retried else "")
+        f" {versions} budget versions"
+        + (f"; retried {dict(driver.retried)}" if driver.retried else "")
     )
     worst = max(rss.values())
     return [

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from crnt_registry.csv_io import COLUMNS
+from crnt_shared.standard import SERVICES
 
 from bench.e2e import siret
 
@@ -26,16 +27,6 @@ KINDS = (
     ("Tiers-lieu de", "TIERS_LIEUX", ""),
     ("Association numérique de", "ASSO", "Emmaüs Connect"),
     ("CCAS de", "CCAS", "Aidants Connect"),
-)
-SERVICES = (
-    "Aide aux démarches administratives",
-    "Maîtrise des outils numériques du quotidien",
-    "Insertion professionnelle via le numérique",
-    "Utilisation sécurisée du numérique",
-    "Parentalité et éducation avec le numérique",
-    "Loisirs et créations numériques",
-    "Compréhension du monde numérique",
-    "Accès internet et matériel informatique",
 )
 HOURS = (
     "Mo-Fr 08:30-12:00,13:30-17:00",

@@ -14,12 +14,13 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics, started
 from fastapi import FastAPI
+
+from tests.databases import fresh_database
 
 HOW_TO = (
     "Tests need the real Kafka and PostgreSQL: run `make test` (it starts them without Docker), "
@@ -106,19 +107,8 @@ def postgres_outage(postgres_admin_url: str) -> Callable[[float], Coroutine[Any,
 @pytest.fixture
 async def database_url(postgres_admin_url: str) -> AsyncIterator[str]:
     """A new, empty database for one test, dropped afterwards."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base, _, _ = postgres_admin_url.rpartition("/")
-    yield f"{base}/{name}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_database(postgres_admin_url) as url:
+        yield url
 
 
 async def fresh_topic(kafka_bootstrap: str, prefix: str = "test") -> str:

@@ -7,12 +7,13 @@ from importlib import metadata
 import pytest
 from crnt_budget.domain import CentreWeight as BudgetCentreWeight
 from crnt_budget.domain import EpciKey as BudgetEpciKey
-from crnt_cli import choices
-from crnt_cli.main import app, euros
+from crnt_cli.main import app
+from crnt_cli.output import euros
 from crnt_notifications import formatting
 from crnt_notifications.domain import Kind, Status
 from crnt_registry.api import ApplicationStatus as RegistryApplicationStatus
 from crnt_registry.domain import MembershipStatus
+from crnt_shared import vocabularies
 from crnt_shared.money import amount_from_cents
 from hypothesis import given
 from hypothesis import strategies as st
@@ -30,12 +31,12 @@ def test_version_prints_the_installed_version() -> None:
 @pytest.mark.parametrize(
     ("ours", "theirs"),
     [
-        (choices.CentreStatus, MembershipStatus),
-        (choices.ApplicationStatus, RegistryApplicationStatus),
-        (choices.DeliveryStatus, Status),
-        (choices.DeliveryKind, Kind),
-        (choices.CentreWeight, BudgetCentreWeight),
-        (choices.EpciKey, BudgetEpciKey),
+        (vocabularies.MembershipStatus, MembershipStatus),
+        (vocabularies.ApplicationStatus, RegistryApplicationStatus),
+        (vocabularies.DeliveryStatus, Status),
+        (vocabularies.MailKind, Kind),
+        (vocabularies.CentreWeight, BudgetCentreWeight),
+        (vocabularies.EpciKey, BudgetEpciKey),
     ],
 )
 def test_each_choice_is_what_the_service_accepts(

@@ -9,14 +9,14 @@ in production. People's tokens are signed by a key that the services know from
 """
 
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -31,10 +31,13 @@ from crnt_programme.app import create_app as programme_app
 from crnt_programme.settings import ProgrammeSettings
 from crnt_registry.app import create_app as registry_app
 from crnt_registry.settings import RegistrySettings
+from crnt_shared import samples
 from crnt_shared.auth import issue_token, new_signing_key, person_id_for, public_jwk
 from crnt_shared.contracts.identity import AccessRevoked, AccessRevokedData
 from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN, app_client, create_topics, wait_until
 from fastapi import FastAPI
+
+from tests.databases import fresh_databases
 
 pytestmark = pytest.mark.integration
 
@@ -131,7 +134,19 @@ class Row:
     content: bytes | None = None
 
 
+NOBODY = str(uuid.UUID(int=1))
+#: The value of a route's parameter where its row gives no URL of its own; an id that is not
+#: there is :data:`NOBODY`'s.
+PARAMETERS = {"year": str(YEAR), "siren": "200069037", "fmt": "ods", "version": "1"}
+
+
 def _r(service: str, method: str, path: str, policy: str, ok: int, **more: Any) -> Row:
+    """A row; without ``url``, the route is called with the values of :data:`PARAMETERS`."""
+    if "url" not in more:
+        names = re.findall(r"\{(\w+)\}", path)
+        values = {name: PARAMETERS.get(name, NOBODY) for name in names if name.endswith("_id")}
+        if set(names) <= PARAMETERS.keys() | values.keys():
+            more["url"] = _fill(path.format(**PARAMETERS, **values))
     return Row(service, method, path, policy, ok, **more)
 
 
@@ -166,40 +181,24 @@ CAPSO_EPCI = {
     "communes": ["62040", "62765"],
 }
 
-NOBODY = str(uuid.UUID(int=1))
 
 ROWS: list[Row] = [
     # registry
     _r("registry", "POST", "/epcis", "agency", 409, body=lambda i, ids: CAPSO_EPCI),
     _r("registry", "GET", "/epcis", "open", 200),
-    _r("registry", "GET", "/epcis/{siren}", "open", 200, url=_fill("/epcis/200069037")),
+    _r("registry", "GET", "/epcis/{siren}", "open", 200),
     _r(
         "registry",
         "PATCH",
         "/epcis/{siren}",
         "agency",
         200,
-        url=_fill("/epcis/200069037"),
         body=lambda i, ids: {"population": 104937},
     ),
     _r("registry", "POST", "/applications", "optional", 422, body=lambda i, ids: {}),
     _r("registry", "GET", "/applications", "agency", 200),
-    _r(
-        "registry",
-        "GET",
-        "/applications/{application_id}",
-        "agency",
-        404,
-        url=_fill(f"/applications/{NOBODY}"),
-    ),
-    _r(
-        "registry",
-        "POST",
-        "/applications/{application_id}/approve",
-        "agency",
-        404,
-        url=_fill(f"/applications/{NOBODY}/approve"),
-    ),
+    _r("registry", "GET", "/applications/{application_id}", "agency", 404),
+    _r("registry", "POST", "/applications/{application_id}/approve", "agency", 404),
     _r(
         "registry",
         "POST",
@@ -214,7 +213,6 @@ ROWS: list[Row] = [
         "/applications/{application_id}/reject",
         "agency",
         404,
-        url=_fill(f"/applications/{NOBODY}/reject"),
         body=lambda i, ids: {"reason": "Hors du territoire"},
     ),
     _r("registry", "GET", "/centres", "open", 200),
@@ -289,14 +287,7 @@ ROWS: list[Row] = [
         404,
         url=_fill("/centres/{C}/animators/" + NOBODY),
     ),
-    _r(
-        "registry",
-        "POST",
-        "/centres/{centre_id}/animators/{animator_id}/erasure",
-        "agency",
-        404,
-        url=_fill(f"/centres/{NOBODY}/animators/{NOBODY}/erasure"),
-    ),
+    _r("registry", "POST", "/centres/{centre_id}/animators/{animator_id}/erasure", "agency", 404),
     # programme
     _r(
         "programme",
@@ -304,7 +295,6 @@ ROWS: list[Row] = [
         "/programmes/{year}/actions",
         "centre",
         201,
-        url=_fill(f"/programmes/{YEAR}/actions"),
         body=lambda i, ids: _action(ids["C"]),
     ),
     _r("programme", "GET", "/actions/{action_id}", "open", 200, url=_fill("/actions/{A}")),
@@ -353,23 +343,9 @@ ROWS: list[Row] = [
         body=lambda i, ids: {"progress": 20, "actual_cost": "150.00"},
     ),
     _r("programme", "GET", "/programmes", "open", 200),
-    _r("programme", "GET", "/programmes/{year}", "open", 200, url=_fill(f"/programmes/{YEAR}")),
-    _r(
-        "programme",
-        "GET",
-        "/programmes/{year}/report",
-        "open",
-        200,
-        url=_fill(f"/programmes/{YEAR}/report"),
-    ),
-    _r(
-        "programme",
-        "GET",
-        "/programmes/{year}/report.{fmt}",
-        "open",
-        200,
-        url=_fill(f"/programmes/{YEAR}/report.ods"),
-    ),
+    _r("programme", "GET", "/programmes/{year}", "open", 200),
+    _r("programme", "GET", "/programmes/{year}/report", "open", 200),
+    _r("programme", "GET", "/programmes/{year}/report.{fmt}", "open", 200),
     _r(
         "programme",
         "POST",
@@ -378,57 +354,20 @@ ROWS: list[Row] = [
         404,
         url=_fill(f"/programmes/{YEAR + 1}/submit"),
     ),
-    _r(
-        "programme",
-        "POST",
-        "/programmes/{year}/amend",
-        "agency",
-        409,
-        url=_fill(f"/programmes/{YEAR}/amend"),
-    ),
-    _r(
-        "programme",
-        "POST",
-        "/programmes/{year}/validate",
-        "copil",
-        409,
-        url=_fill(f"/programmes/{YEAR}/validate"),
-    ),
-    _r(
-        "programme",
-        "GET",
-        "/programmes/{year}/versions",
-        "open",
-        200,
-        url=_fill(f"/programmes/{YEAR}/versions"),
-    ),
-    _r(
-        "programme",
-        "GET",
-        "/programmes/{year}/versions/{version}",
-        "open",
-        404,
-        url=_fill(f"/programmes/{YEAR}/versions/1"),
-    ),
+    _r("programme", "POST", "/programmes/{year}/amend", "agency", 409),
+    _r("programme", "POST", "/programmes/{year}/validate", "copil", 409),
+    _r("programme", "GET", "/programmes/{year}/versions", "open", 200),
+    _r("programme", "GET", "/programmes/{year}/versions/{version}", "open", 404),
     _r("programme", "GET", "/centres", "open", 200),
     # budget
-    _r(
-        "budget",
-        "PUT",
-        "/budgets/{year}",
-        "agency",
-        200,
-        url=_fill(f"/budgets/{YEAR}"),
-        body=lambda i, ids: BUDGET,
-    ),
-    _r("budget", "GET", "/budgets/{year}", "open", 200, url=_fill(f"/budgets/{YEAR}")),
+    _r("budget", "PUT", "/budgets/{year}", "agency", 200, body=lambda i, ids: BUDGET),
+    _r("budget", "GET", "/budgets/{year}", "open", 200),
     _r(
         "budget",
         "PUT",
         "/budgets/{year}/participations/{siren}",
         "agency",
         200,
-        url=_fill(f"/budgets/{YEAR}/participations/200069037"),
         body=lambda i, ids: VOTE,
     ),
     _r(
@@ -439,52 +378,15 @@ ROWS: list[Row] = [
         404,
         url=_fill(f"/budgets/{YEAR + 1}/close"),
     ),
-    _r("budget", "GET", "/budgets/{year}/plan", "open", 200, url=_fill(f"/budgets/{YEAR}/plan")),
-    _r(
-        "budget",
-        "GET",
-        "/budgets/{year}/annex.{fmt}",
-        "open",
-        200,
-        url=_fill(f"/budgets/{YEAR}/annex.ods"),
-    ),
-    _r(
-        "budget", "GET", "/budgets/{year}/shares", "open", 200, url=_fill(f"/budgets/{YEAR}/shares")
-    ),
-    _r(
-        "budget",
-        "GET",
-        "/budgets/{year}/versions",
-        "open",
-        200,
-        url=_fill(f"/budgets/{YEAR}/versions"),
-    ),
-    _r(
-        "budget",
-        "GET",
-        "/budgets/{year}/versions/{version}",
-        "open",
-        200,
-        url=_fill(f"/budgets/{YEAR}/versions/1"),
-    ),
+    _r("budget", "GET", "/budgets/{year}/plan", "open", 200),
+    _r("budget", "GET", "/budgets/{year}/annex.{fmt}", "open", 200),
+    _r("budget", "GET", "/budgets/{year}/shares", "open", 200),
+    _r("budget", "GET", "/budgets/{year}/versions", "open", 200),
+    _r("budget", "GET", "/budgets/{year}/versions/{version}", "open", 200),
     # notifications
     _r("notifications", "GET", "/deliveries", "agency", 200),
-    _r(
-        "notifications",
-        "GET",
-        "/deliveries/{delivery_id}",
-        "agency",
-        404,
-        url=_fill(f"/deliveries/{NOBODY}"),
-    ),
-    _r(
-        "notifications",
-        "POST",
-        "/deliveries/{delivery_id}/retry",
-        "agency",
-        404,
-        url=_fill(f"/deliveries/{NOBODY}/retry"),
-    ),
+    _r("notifications", "GET", "/deliveries/{delivery_id}", "agency", 404),
+    _r("notifications", "POST", "/deliveries/{delivery_id}/retry", "agency", 404),
     _r(
         "notifications",
         "GET",
@@ -588,19 +490,13 @@ ROWS += [
 
 
 def _centre(nom: str, commune: str, insee: str, people: list[tuple[str, str]]) -> dict[str, Any]:
-    return {
-        "centre": {
-            "nom": nom,
-            "pivot": "00000000000000",
-            "adresse": "2 rue des Tanneurs",
-            "code_postal": "62510",
-            "commune": commune,
-            "code_insee": insee,
-            "typologie": ["EPN"],
-            "workstations": 6,
-        },
-        "animators": [{"name": name, "email": email} for email, name in people],
-    }
+    return samples.application(
+        nom,
+        [(name, email) for email, name in people],
+        commune=(commune, "62510", insee),
+        adresse="2 rue des Tanneurs",
+        workstations=6,
+    )
 
 
 def _token(person: tuple[str, str], roles: list[str], centres: list[str], **how: Any) -> str:
@@ -614,15 +510,6 @@ def _token(person: tuple[str, str], roles: list[str], centres: list[str], **how:
         session_id=str(uuid.uuid4()),
         issued_at=how.get("at", datetime.now(UTC)),
     )
-
-
-async def _databases(admin_url: str, names: list[str]) -> None:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        for name in names:
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
 
 
 @pytest.fixture(scope="module")
@@ -640,8 +527,17 @@ async def world(kafka_bootstrap: str, postgres_admin_url: str) -> AsyncIterator[
         },
     )
     names = {service: f"matrix_{tag}_{service}" for service in SERVICES}
-    await _databases(postgres_admin_url, list(names.values()))
-    base = postgres_admin_url.rpartition("/")[0]
+    async with fresh_databases(postgres_admin_url, names.values()) as urls:
+        databases = {service: urls[name] for service, name in names.items()}
+        async with _world(kafka_bootstrap, tag, topics, databases) as world:
+            yield world
+
+
+@asynccontextmanager
+async def _world(
+    kafka_bootstrap: str, tag: str, topics: dict[str, str], databases: dict[str, str]
+) -> AsyncIterator[World]:
+    """Every service's app on its database, started, with the matrix's people and places."""
     jwks = json.dumps({"keys": [public_jwk(KEY, KID)]})
     mail = MailCatcher("127.0.0.1", smtp_port=0, http_port=0)
     await mail.start()
@@ -649,7 +545,7 @@ async def world(kafka_bootstrap: str, postgres_admin_url: str) -> AsyncIterator[
     def settings(service: str) -> dict[str, Any]:
         return {
             "_env_file": None,
-            "database_url": f"{base}/{names[service]}",
+            "database_url": databases[service],
             "kafka_bootstrap_servers": kafka_bootstrap,
             "agency_token": AGENCY_TOKEN,
             "copil_token": COPIL_TOKEN,
@@ -701,12 +597,6 @@ async def world(kafka_bootstrap: str, postgres_admin_url: str) -> AsyncIterator[
         await _populate(world, topics["registry"], topics["identity"], kafka_bootstrap)
         yield world
     await mail.stop()
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        for name in names.values():
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def _populate(world: World, registry_topic: str, identity_topic: str, bootstrap: str) -> None:

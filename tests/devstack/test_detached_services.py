@@ -8,11 +8,11 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from crnt_devstack.services import SERVICES, WEB, DetachedServices, Service, installed
 from crnt_shared.testing import create_topics
 
+from tests.databases import fresh_databases
 from tests.e2e.system import free_port
 
 pytestmark = pytest.mark.integration
@@ -31,27 +31,15 @@ async def environ(kafka_bootstrap: str, postgres_admin_url: str) -> AsyncIterato
             for suffix, partitions in (("", 6), (".dlq", 1))
         },
     )
-    base = postgres_admin_url.rpartition("/")[0]
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        for name in names:
-            await admin.execute(f'CREATE DATABASE "{prefix}_{name}"')
-    finally:
-        await admin.close()
-    yield {
-        **os.environ,
-        "CRNT_ENV": "test",
-        "CRNT_TOPIC_PREFIX": prefix,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        **{f"{name.upper()}_DATABASE_URL": f"{base}/{prefix}_{name}" for name in names},
-        **{f"{name.upper()}_HTTP_PORT": str(free_port()) for name in names},
-    }
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        for name in names:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{prefix}_{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    async with fresh_databases(postgres_admin_url, (f"{prefix}_{n}" for n in names)) as urls:
+        yield {
+            **os.environ,
+            "CRNT_ENV": "test",
+            "CRNT_TOPIC_PREFIX": prefix,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            **{f"{name.upper()}_DATABASE_URL": urls[f"{prefix}_{name}"] for name in names},
+            **{f"{name.upper()}_HTTP_PORT": str(free_port()) for name in names},
+        }
 
 
 def test_services_are_configured_from_the_one_list() -> None:

@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -184,7 +185,8 @@ def test_env_values_are_quoted_for_the_shell() -> None:
 def test_the_env_command_prints_sourceable_lines(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for variable in (*PORT_VARIABLES, "SMTP_HOST"):
+    service_ports = [service.port_variable for service in (services.WEB, *services.SERVICES)]
+    for variable in (*PORT_VARIABLES, *service_ports, "SMTP_HOST"):
         monkeypatch.delenv(variable, raising=False)
     assert stack.main(["env"]) == 0
     out = capsys.readouterr().out
@@ -349,6 +351,10 @@ def test_a_detached_process_is_found_by_its_pid_file_and_stopped(tmp_path: Path)
         cwd=tmp_path,
     )
     try:
+        # Until the child has exec'd, its command line is still this process's.
+        deadline = time.monotonic() + 10
+        while running_pid(pid_file, marker) is None and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert running_pid(pid_file, marker) == child.pid
         assert running_pid(pid_file, "kafka.Kafka") is None  # a recycled pid is not ours
         assert terminate(child.pid, timeout=10) is True

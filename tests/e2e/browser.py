@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,3 +143,11 @@ async def running_browser(base_url: str) -> AsyncIterator[Browser]:
             yield Browser(browser, base_url)
         finally:
             await browser.close()
+
+
+async def fill(page: Page, fields: Mapping[str, str]) -> None:
+    """Type each value into the field of its label (a key ``#id``: the field of that id), as a
+    person fills a form from top to bottom."""
+    for label, value in fields.items():
+        field = page.locator(label) if label.startswith("#") else page.get_by_label(label)
+        await field.fill(value)

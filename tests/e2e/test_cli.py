@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crnt_cli import main
+from crnt_cli import output
 from crnt_cli.client import Service
 from crnt_cli.demo import DATA, EPCIS
 from crnt_cli.main import app
@@ -209,7 +209,7 @@ async def test_progress_bars_are_drawn_on_a_terminal_stderr(
 ) -> None:
     register_the_demo_epcis(system)
     terminal = io.StringIO()
-    monkeypatch.setattr(main, "errors", Console(file=terminal, force_terminal=True, width=120))
+    monkeypatch.setattr(output, "errors", Console(file=terminal, force_terminal=True, width=120))
     imported = cli.invoke(app, ["centres", "import", str(DEMO_PLACES), "--json"])
     assert imported.exit_code == 0, (imported.output, imported.exception)
     assert "sending pays-de-saint-omer-lieux.csv" in terminal.getvalue()

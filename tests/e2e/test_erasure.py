@@ -7,7 +7,6 @@ holds the address, and the erasure event on Kafka does not name it."""
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +14,11 @@ import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from crnt_shared import samples
 from crnt_shared.erasure import address_digest
 from crnt_shared.testing import wait_until
 
-from tests.e2e.system import System, running_system
+from tests.e2e.system import SIGNING_IN, System, agency_of, system_fixture
 from tests.e2e.test_sign_in import sign_in
 
 pytestmark = pytest.mark.integration
@@ -30,26 +30,17 @@ STAYS = f"marc.petit.{RUN}@arques.example.org"
 WELCOME = "Bienvenue"
 
 
-@pytest.fixture
-def logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("e2e-erasure-logs")
+system = system_fixture(
+    "e2e-erasure",
+    agency_of(AGENCY_EMAIL),
+    SIGNING_IN,
+    NOTIFICATIONS_COALESCING_WINDOW_SECONDS="1",
+)
 
 
 @pytest.fixture
-async def system(
-    kafka_bootstrap: str, postgres_admin_url: str, logs: Path
-) -> AsyncIterator[System]:
-    async with running_system(
-        kafka_bootstrap,
-        postgres_admin_url,
-        logs,
-        CRNT_AGENCY_EMAILS=AGENCY_EMAIL,
-        NOTIFICATIONS_AGENCY_EMAILS=AGENCY_EMAIL,
-        NOTIFICATIONS_COALESCING_WINDOW_SECONDS="1",
-        IDENTITY_SIGN_IN_PER_ADDRESS_PER_HOUR="1000",
-        IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR="1000",
-    ) as system:
-        yield system
+def logs(system: System) -> Path:
+    return system.processes.log_dir
 
 
 def _read_logs(logs: Path) -> str:
@@ -98,21 +89,12 @@ async def test_an_erased_animator_is_held_by_no_service(
             "POST",
             "registry",
             "/applications",
-            json={
-                "centre": {
-                    "nom": f"Cybercentre d'Arques {RUN}",
-                    "pivot": "00000000000000",
-                    "adresse": "2 rue des Tanneurs",
-                    "code_postal": "62510",
-                    "commune": "Arques",
-                    "code_insee": "62040",
-                    "typologie": ["EPN"],
-                },
-                "animators": [
-                    {"name": "Claire Dupont", "email": ERASED},
-                    {"name": "Marc Petit", "email": STAYS},
-                ],
-            },
+            json=samples.application(
+                f"Cybercentre d'Arques {RUN}",
+                [("Claire Dupont", ERASED), ("Marc Petit", STAYS)],
+                commune=samples.ARQUES,
+                adresse="2 rue des Tanneurs",
+            ),
         )
         assert submitted.status_code == 201, submitted.text
         centre_id = submitted.json()["centre_id"]

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from crnt_shared import samples
 from crnt_shared.testing import wait_until
 from stdnum import luhn
 
@@ -18,15 +19,7 @@ pytestmark = pytest.mark.integration
 
 YEAR = 2026
 CAPSO, CCPL = "200069037", "246201016"
-BUDGET = {
-    "envelope": "30000.00",
-    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_key": "population",
-    "funders": [
-        {"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"},
-        {"name": "FEDER", "rate": "0.5", "ceiling": "10000.00"},
-    ],
-}
+BUDGET = samples.budget()
 PLACES = {
     "A": ("Cybercentre de Saint-Omer", "62765", "62500", "Saint-Omer", CAPSO, 8),
     "B": ("Espace numérique de Lumbres", "62534", "62380", "Lumbres", CCPL, 4),
@@ -65,20 +58,14 @@ class Journey:
 
     async def apply(self, key: str) -> None:
         nom, insee, postal, commune, epci, workstations = PLACES[key]
-        body = {
-            "centre": {
-                "nom": f"{nom} {self.run}",
-                "pivot": _siret(int(uuid.uuid4().int % 10**12)),
-                "adresse": "1 place de la Mairie",
-                "code_postal": postal,
-                "commune": commune,
-                "code_insee": insee,
-                "epci_siren": epci,
-                "typologie": ["EPN"],
-                "workstations": workstations,
-            },
-            "animators": [{"name": f"Animateur {key}", "email": self.animator(key)}],
-        }
+        body = samples.application(
+            f"{nom} {self.run}",
+            [(f"Animateur {key}", self.animator(key))],
+            commune=(commune, postal, insee),
+            pivot=_siret(int(uuid.uuid4().int % 10**12)),
+            epci_siren=epci,
+            workstations=workstations,
+        )
         created = await self.call("POST", "registry", "/applications", 201, json=body, headers={})
         self.applications[key] = created["id"]
         self.centres[key] = created["centre_id"]

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from crnt_shared import samples
 from crnt_shared.testing import wait_until
 
 from tests.e2e.system import System, free_port, running_system
@@ -97,21 +98,11 @@ async def test_no_log_line_names_a_person_by_address(
             "registry",
             "/applications",
             headers={},
-            json={
-                "centre": {
-                    "nom": f"Cybercentre {RUN}",
-                    "pivot": _siret(int(uuid.uuid4().int % 10**12)),
-                    "adresse": "1 place de la Mairie",
-                    "code_postal": "62500",
-                    "commune": "Saint-Omer",
-                    "code_insee": "62765",
-                    "typologie": ["EPN"],
-                },
-                "animators": [
-                    {"name": "Camille Martin", "email": ACCEPTED},
-                    {"name": "Refusé", "email": REFUSED},
-                ],
-            },
+            json=samples.application(
+                f"Cybercentre {RUN}",
+                [("Camille Martin", ACCEPTED), ("Refusé", REFUSED)],
+                pivot=_siret(int(uuid.uuid4().int % 10**12)),
+            ),
         )
         await call("POST", "registry", f"/applications/{application['id']}/approve")
         for address in ADDRESSES:

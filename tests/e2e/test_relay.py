@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from crnt_shared import samples
 from crnt_shared.testing import wait_until
 
 from tests.e2e.system import System, running_system
@@ -60,19 +61,10 @@ async def client() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def application(name: str, *emails: str) -> dict[str, Any]:
-    return {
-        "centre": {
-            "nom": name,
-            "pivot": "00000000000000",  # the placeholder: never a duplicate
-            "adresse": "1 Chemin du Pressart",
-            "code_postal": "62380",
-            "commune": "Lumbres",
-            "code_insee": "62534",
-            "typologie": ["EPN"],
-            "workstations": 4,
-        },
-        "animators": [{"name": "Quelqu'un", "email": email} for email in emails],
-    }
+    people = [("Quelqu'un", email) for email in emails]
+    return samples.application(
+        name, people, commune=samples.LUMBRES, adresse="1 Chemin du Pressart", workstations=4
+    )
 
 
 async def subjects_to(system: System, address: str) -> list[str]:

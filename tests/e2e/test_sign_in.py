@@ -6,15 +6,14 @@ identity announced on Kafka; an animator the agency removes is refused at once."
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from crnt_shared import samples
 from crnt_shared.testing import wait_until
 
-from tests.e2e.system import System, running_system
+from tests.e2e.system import SIGN_IN_URL, SIGNING_IN, System, agency_of, system_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -26,24 +25,11 @@ SIGN_IN_SUBJECT = "Votre lien de connexion au réseau des cybercentres"
 JETON = re.compile(r"jeton=([A-Za-z0-9_\-]+)")
 
 
-@pytest.fixture
-async def system(
-    kafka_bootstrap: str, postgres_admin_url: str, tmp_path_factory: pytest.TempPathFactory
-) -> AsyncIterator[System]:
-    logs: Path = tmp_path_factory.mktemp("e2e-sign-in-logs")
-    async with running_system(
-        kafka_bootstrap,
-        postgres_admin_url,
-        logs,
-        CRNT_AGENCY_EMAILS=AGENCY_EMAIL,
-        NOTIFICATIONS_AGENCY_EMAILS=AGENCY_EMAIL,
-        IDENTITY_SIGN_IN_URL="http://127.0.0.1:8000/connexion/lien",
-        # The test asks again until identity has learnt the animator from the registry's
-        # events: the limits (tested in services/identity) must not refuse it meanwhile.
-        IDENTITY_SIGN_IN_PER_ADDRESS_PER_HOUR="1000",
-        IDENTITY_SIGN_IN_PER_CLIENT_PER_HOUR="1000",
-    ) as system:
-        yield system
+system = system_fixture(
+    "e2e-sign-in",
+    agency_of(AGENCY_EMAIL),
+    SIGNING_IN,
+)
 
 
 async def sign_in(
@@ -67,7 +53,7 @@ async def sign_in(
     mail = mails[-1]
     found = JETON.search(mail["Text"])
     assert found, mail["Text"]
-    assert "http://127.0.0.1:8000/connexion/lien?jeton=" in mail["Text"]
+    assert f"{SIGN_IN_URL}?jeton=" in mail["Text"]
     redeemed = await client.post(
         system.url("identity", "/sign-in/redeem"), json={"token": found.group(1)}
     )
@@ -104,22 +90,13 @@ async def test_a_signed_in_person_acts_and_a_removed_animator_is_refused_at_once
             return response.status_code == 201
 
         await wait_until(registered, timeout=30, message="the registry knows identity's key")
-        application = {
-            "centre": {
-                "nom": "Cybercentre d'Arques",
-                "pivot": "00000000000000",
-                "adresse": "2 rue des Tanneurs",
-                "code_postal": "62510",
-                "commune": "Arques",
-                "code_insee": "62040",
-                "typologie": ["EPN"],
-                "workstations": 6,
-            },
-            "animators": [
-                {"name": "Claire Dupont", "email": ANIMATOR_EMAIL},
-                {"name": "Marc Petit", "email": COLLEAGUE_EMAIL},
-            ],
-        }
+        application = samples.application(
+            "Cybercentre d'Arques",
+            [("Claire Dupont", ANIMATOR_EMAIL), ("Marc Petit", COLLEAGUE_EMAIL)],
+            commune=samples.ARQUES,
+            adresse="2 rue des Tanneurs",
+            workstations=6,
+        )
         submitted = await client.post(
             system.url("registry", "/applications"), json=application, headers=as_lea
         )

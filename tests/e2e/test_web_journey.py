@@ -15,10 +15,11 @@ from typing import Any
 
 import httpx
 import pytest
+from crnt_shared import samples
 from crnt_shared.testing import wait_until
 from playwright.async_api import BrowserContext, Page
 
-from tests.e2e.browser import ROOT, SCREENSHOTS, Browser, running_browser, web_process
+from tests.e2e.browser import ROOT, SCREENSHOTS, Browser, fill, running_browser, web_process
 from tests.e2e.system import System, free_port, running_system
 
 pytestmark = pytest.mark.integration
@@ -129,19 +130,12 @@ async def _apply(
 ) -> dict[str, Any]:
     response = await client.post(
         system.url("registry", "/applications"),
-        json={
-            "centre": {
-                "nom": name,
-                "pivot": siret(int(uuid.uuid4().int % 10**8)),
-                "adresse": "1 place de la Mairie",
-                "code_postal": "62500",
-                "commune": "Saint-Omer",
-                "code_insee": "62765",
-                "workstations": workstations,
-                "typologie": ["EPN"],
-            },
-            "animators": [{"name": animator[0], "email": animator[1]}],
-        },
+        json=samples.application(
+            name,
+            [animator],
+            pivot=siret(int(uuid.uuid4().int % 10**8)),
+            workstations=workstations,
+        ),
     )
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
@@ -239,10 +233,15 @@ async def test_the_journey_in_the_browser(journey: tuple[System, Browser]) -> No
     # The animator proposes an action that their centre leads.
     await browser.visit(mine, "/mon-espace/programme")
     await mine.get_by_label("Axe").select_option("ateliers")
-    await mine.get_by_label("Titre de l’action").fill(f"Ateliers seniors {RUN}")
-    await mine.get_by_label("Début").fill(f"{YEAR}-03-01")
-    await mine.get_by_label("Fin").fill(f"{YEAR}-06-30")
-    await mine.get_by_label("Coût prévu (€)").fill("1200,00")
+    await fill(
+        mine,
+        {
+            "Titre de l’action": f"Ateliers seniors {RUN}",
+            "Début": f"{YEAR}-03-01",
+            "Fin": f"{YEAR}-06-30",
+            "Coût prévu (€)": "1200,00",
+        },
+    )
     await mine.get_by_label("Nature de la dépense").select_option("fonctionnement")
     await mine.get_by_role("button", name="Proposer l’action").click()
     await _notice(browser, mine, "est proposée")
@@ -276,12 +275,17 @@ async def test_the_journey_in_the_browser(journey: tuple[System, Browser]) -> No
 
     # The animator reports progress.
     await browser.visit(mine, "/mon-espace/programme")
-    await mine.get_by_label("Avancement (%)").fill("40")
-    await mine.get_by_label("Où en est l’action").fill("Deux séances sur cinq")
-    await mine.get_by_label("Dépensé (€)").fill("450,00")
-    await mine.get_by_label("Séances tenues").fill("2")
-    await mine.get_by_label("Personnes touchées").fill("14")
-    await mine.get_by_label("Heures d’activité").fill("4,5")
+    await fill(
+        mine,
+        {
+            "Avancement (%)": "40",
+            "Où en est l’action": "Deux séances sur cinq",
+            "Dépensé (€)": "450,00",
+            "Séances tenues": "2",
+            "Personnes touchées": "14",
+            "Heures d’activité": "4,5",
+        },
+    )
     await mine.get_by_role(
         "button", name=re.compile(f"^Enregistrer l’avancement .*Ateliers seniors {RUN}")
     ).click()
@@ -334,9 +338,14 @@ async def _the_plan(browser: Browser, system: System, page: Page) -> None:
 
     # CAPSO's council voted less than this version asks.
     await page.locator("select#siren").select_option(CAPSO)  # labelled « Intercommunalité »
-    await page.get_by_label("Montant voté (€)").fill("8000,00")
-    await page.get_by_label("Numéro de la délibération").fill(f"D-{YEAR}-042")
-    await page.get_by_label("Date de la délibération").fill(f"{YEAR}-01-20")
+    await fill(
+        page,
+        {
+            "Montant voté (€)": "8000,00",
+            "Numéro de la délibération": f"D-{YEAR}-042",
+            "Date de la délibération": f"{YEAR}-01-20",
+        },
+    )
     await page.get_by_role("button", name="Enregistrer la participation votée").click()
     await _notice(browser, page, "La participation votée par CAPSO est enregistrée")
     capso = page.locator("table", has_text="Quote-part").locator("tr", has_text="CAPSO")

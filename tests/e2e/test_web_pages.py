@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.browser import SCREENSHOTS, Browser, running_browser, seed_demo, web_process
+from tests.e2e.browser import SCREENSHOTS, Browser, fill, running_browser, seed_demo, web_process
 from tests.e2e.system import System, running_system
 
 pytestmark = pytest.mark.integration
@@ -162,14 +162,19 @@ async def test_the_application_form_shows_refusals_beside_their_fields(
     system, _ = seeded
     context = await browser.person()
     page = await browser.visit(await context.new_page(), "/adherer")
-    await page.get_by_label("Nom du lieu").fill("Espace numérique du Haut-Pont")
-    await page.get_by_label("SIRET de la structure").fill("123")
-    await page.locator("#centre-adresse").fill("2 rue du Haut-Pont")
-    await page.get_by_label("Code postal").fill("62500")
-    await page.locator("#centre-commune").fill("Saint-Omer")
-    await page.get_by_label("Code INSEE de la commune").fill("62765")
-    await page.get_by_label("Nom (personne 1)").fill("Inès Caron")
-    await page.get_by_label("Courriel (personne 1)").fill("pas-une-adresse")
+    await fill(
+        page,
+        {
+            "Nom du lieu": "Espace numérique du Haut-Pont",
+            "SIRET de la structure": "123",
+            "#centre-adresse": "2 rue du Haut-Pont",
+            "Code postal": "62500",
+            "#centre-commune": "Saint-Omer",
+            "Code INSEE de la commune": "62765",
+            "Nom (personne 1)": "Inès Caron",
+            "Courriel (personne 1)": "pas-une-adresse",
+        },
+    )
     await page.get_by_role("button", name="Envoyer la demande").click()
     await page.wait_for_selector("#erreurs")
     siret_error = page.locator("#centre-pivot-error")

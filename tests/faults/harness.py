@@ -27,21 +27,14 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 from crnt_budget import domain
 from crnt_devstack import kafka, postgres
 from crnt_devstack.ports import HOST, Ports
+from crnt_shared import samples
 
-from bench.e2e import application, with_check_digit
+from bench.e2e import application, epci_body
 from tests.e2e.system import System, free_port
 
 YEAR = 2026
 EPCIS, COMMUNES_PER_EPCI = 6, 8
-BUDGET = {
-    "envelope": "300000.00",
-    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_key": "population",
-    "funders": [
-        {"name": "Région (CRNT)", "amount": "150000.00"},
-        {"name": "FEDER", "rate": "0.5", "ceiling": "100000.00"},
-    ],
-}
+BUDGET = samples.budget(300_000)
 WELCOME = "Bienvenue dans le réseau"
 #: Calls waiting at once at the most (the others wait their turn in the driver).
 IN_FLIGHT = 32
@@ -277,17 +270,8 @@ class Load:
         """The EPCIs, their communes and the year's budget."""
         for epci in range(EPCIS):
             communes = [self.insee(epci * COMMUNES_PER_EPCI + c) for c in range(COMMUNES_PER_EPCI)]
-            await self.ok(
-                "POST",
-                "registry",
-                "/epcis",
-                json={
-                    "siren": with_check_digit(f"2{epci + 10:07d}"),
-                    "name": f"Communauté {self.run} {epci + 1}",
-                    "population": 20_000 + 7_919 * epci,
-                    "communes": communes,
-                },
-            )
+            body = epci_body(epci, f"Communauté {self.run} {epci + 1}", communes)
+            await self.ok("POST", "registry", "/epcis", json=body)
         await self.ok("PUT", "budget", f"/budgets/{YEAR}", json=BUDGET)
 
     async def apply(self, n: int) -> Applicant:
@@ -505,7 +489,7 @@ class Observer:
             for m in await self.members()
         ]
         key = domain.CentreKey(
-            domain.parse_ratio(str(BUDGET["centre_key"]["fixed_ratio"])),  # type: ignore[index]
+            domain.parse_ratio(samples.CENTRE_KEY["fixed_ratio"]),
             domain.CentreWeight.WORKSTATIONS,
         )
         return domain.centre_shares(domain.parse_cents(str(BUDGET["envelope"])), key, members)

@@ -1,10 +1,14 @@
-"""A contract used only to prove the mechanics: nothing domain-specific."""
+"""A contract used only to prove the mechanics, nothing domain-specific: pings, their effects,
+and a consumer of them with its inbox."""
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
+import asyncpg
+from crnt_shared.consumer import EventConsumer
 from crnt_shared.db import UnitOfWork
 from crnt_shared.events import Contract, Event
+from faststream.kafka import KafkaBroker
 
 
 class PingData(Contract):
@@ -39,3 +43,27 @@ async def record_effects(events: Sequence[Pinged], uow: UnitOfWork) -> None:
         [(event.id, event.data.sequence) for event in events],
     )
     await uow.connection.execute("UPDATE counter SET total = total + $1 WHERE id = 1", len(events))
+
+
+def ping_consumer(
+    bootstrap: str,
+    pool: asyncpg.Pool,
+    topic: str,
+    *,
+    service: str = "test",
+    group_id: str | None = None,
+    handler: Any = record_effect,
+    **options: Any,
+) -> KafkaBroker:
+    """A broker (to start) whose consumer handles ``topic``'s pings by ``handler``, with its
+    inbox; ``options`` go to :class:`EventConsumer` (``max_batch``, ``retry``)."""
+    broker = KafkaBroker(bootstrap, logger=None)
+    EventConsumer(
+        service=service,
+        group_id=group_id or f"{topic}.consumer",
+        topics=[topic],
+        handlers={Pinged: handler},
+        pool=pool,
+        **options,
+    ).register(broker)
+    return broker

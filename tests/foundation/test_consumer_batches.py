@@ -7,16 +7,16 @@ from collections.abc import Sequence
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from crnt_shared.consumer import Bulk, EventConsumer, RetryPolicy
+from crnt_shared.consumer import Bulk, RetryPolicy
 from crnt_shared.db import UnitOfWork
 from crnt_shared.testing import wait_until
-from faststream.kafka import KafkaBroker
 from jinja2 import TemplateNotFound
 
 from tests.foundation.contracts import (
     EFFECTS_SQL,
     PingData,
     Pinged,
+    ping_consumer,
     record_effect,
     record_effects,
 )
@@ -77,15 +77,7 @@ async def _dead_letters(bootstrap: str, topic: str, expected: int, timeout: floa
 async def _run_consumer(
     pool: asyncpg.Pool, bootstrap: str, topic: str, handler: object, until: str, target: int
 ) -> None:
-    broker = KafkaBroker(bootstrap, logger=None)
-    EventConsumer(
-        service="test",
-        group_id=f"{topic}.consumer",
-        topics=[topic],
-        handlers={Pinged: handler},  # type: ignore[dict-item]
-        pool=pool,
-        retry=RETRY,
-    ).register(broker)
+    broker = ping_consumer(bootstrap, pool, topic, handler=handler, retry=RETRY)
     await broker.start()
     try:
 

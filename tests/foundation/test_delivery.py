@@ -12,12 +12,12 @@ from typing import Any
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from crnt_shared.consumer import EventConsumer, RetryPolicy
+from crnt_shared.consumer import RetryPolicy
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, migrate
 from crnt_shared.testing import wait_until
 from faststream.kafka import KafkaBroker
 
-from tests.foundation.contracts import PingData, Pinged, record_effect
+from tests.foundation.contracts import PingData, Pinged, ping_consumer, record_effect
 
 pytestmark = pytest.mark.integration
 
@@ -132,15 +132,8 @@ async def _consume_all(
 async def running_consumer(
     pool: asyncpg.Pool, kafka_bootstrap: str, topic: str
 ) -> AsyncIterator[KafkaBroker]:
-    broker = KafkaBroker(kafka_bootstrap, logger=None)
-    EventConsumer(
-        service="test",
-        group_id=f"{topic}.consumer",
-        topics=[topic],
-        handlers={Pinged: record_effect},
-        pool=pool,
-        retry=RetryPolicy(max_attempts=3, backoff_seconds=0.05, backoff_max_seconds=2.0),
-    ).register(broker)
+    retry = RetryPolicy(max_attempts=3, backoff_seconds=0.05, backoff_max_seconds=2.0)
+    broker = ping_consumer(kafka_bootstrap, pool, topic, retry=retry)
     await broker.start()
     yield broker
     await broker.stop()
@@ -195,15 +188,8 @@ async def test_a_handler_that_keeps_failing_is_dead_lettered_after_bounded_retri
             raise ValueError("this ping cannot be handled")
         await record_effect(event, uow)
 
-    broker = KafkaBroker(kafka_bootstrap, logger=None)
-    EventConsumer(
-        service="test",
-        group_id=f"{topic}.consumer",
-        topics=[topic],
-        handlers={Pinged: failing},
-        pool=pool,
-        retry=RetryPolicy(max_attempts=3, backoff_seconds=0.05, backoff_max_seconds=0.2),
-    ).register(broker)
+    retry = RetryPolicy(max_attempts=3, backoff_seconds=0.05, backoff_max_seconds=0.2)
+    broker = ping_consumer(kafka_bootstrap, pool, topic, handler=failing, retry=retry)
     await broker.start()
     try:
         await _produce(kafka_bootstrap, topic, _ping(topic, 1).to_json(), _ping(topic, 2).to_json())

@@ -10,12 +10,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from crnt_shared.consumer import EventConsumer
 from crnt_shared.db import create_pool
 from crnt_shared.outbox import OutboxRelay
-from faststream.kafka import KafkaBroker
 
-from tests.foundation.contracts import Pinged, record_effect
+from tests.foundation.contracts import ping_consumer
 
 
 async def main(role: str, database_url: str, bootstrap: str, topic: str) -> None:
@@ -24,14 +22,7 @@ async def main(role: str, database_url: str, bootstrap: str, topic: str) -> None
         relay = OutboxRelay(pool, bootstrap_servers=bootstrap, service="test", batch_size=50)
         relay.start()
         await asyncio.Event().wait()
-    broker = KafkaBroker(bootstrap, logger=None)
-    EventConsumer(
-        service="test",
-        group_id=f"{topic}.consumer",
-        topics=[topic],
-        handlers={Pinged: record_effect},
-        pool=pool,
-    ).register(broker)
+    broker = ping_consumer(bootstrap, pool, topic)
     await broker.start()
     print("consumer started", flush=True)
     await asyncio.Event().wait()

@@ -2,7 +2,6 @@
 dependencies use the runtime's authenticator (an app with a few routes, no I/O)."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from types import SimpleNamespace
 from typing import Annotated
 
@@ -10,8 +9,10 @@ import httpx
 import pytest
 from crnt_shared import errors
 from crnt_shared.auth import OPTIONAL_ACTOR, Actor, Authenticator, KeyRing, Role, require
-from crnt_shared.http import PROBLEM_JSON, create_http_app
-from fastapi import APIRouter, FastAPI
+from crnt_shared.http import PROBLEM_JSON
+from fastapi import APIRouter
+
+from tests.unit.apps import app_with, client_of
 
 router = APIRouter()
 AGENCY = require(Role.AGENCY)
@@ -38,26 +39,12 @@ async def who(actor: Annotated[Actor | None, OPTIONAL_ACTOR]) -> dict[str, str |
     return {"label": None if actor is None else actor.label}
 
 
-@asynccontextmanager
-async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    yield
-
-
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_http_app(
-        service="test",
-        title="t",
-        description="d",
-        lifespan=lifespan,
-        routers=[router],
-        readiness_checks=lambda _: {},
-        max_body_bytes=1000,
-    )
+    app = app_with(router)
     authenticator = Authenticator(service_tokens={Role.AGENCY: "agency-token"}, keys=KeyRing({}))
     app.state.runtime = SimpleNamespace(auth=authenticator)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    async with client_of(app) as client:
         yield client
 
 

@@ -2,7 +2,6 @@
 
 import json
 from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
 
 import asyncpg
 import httpx
@@ -14,13 +13,14 @@ from crnt_shared.http import (
     Problem,
     ReadinessCheck,
     client_address,
-    create_http_app,
     problem_response,
 )
 from crnt_shared.problems import problems
 from crnt_shared.ratelimit import TooManyRequests, client_bucket
 from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
+
+from tests.unit.apps import app_with, client_of
 
 auth = Authenticator(
     service_tokens={Role.AGENCY: "agency-token", Role.COPIL: "copil-token"}, keys=KeyRing({})
@@ -70,11 +70,6 @@ async def outage_midway() -> None:
     )
 
 
-@asynccontextmanager
-async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    yield
-
-
 def checks(_: FastAPI) -> Mapping[str, ReadinessCheck]:
     async def ok() -> None:
         return None
@@ -87,17 +82,8 @@ def checks(_: FastAPI) -> Mapping[str, ReadinessCheck]:
 
 @pytest.fixture
 async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_http_app(
-        service="test",
-        title="t",
-        description="d",
-        lifespan=lifespan,
-        routers=[router],
-        readiness_checks=checks,
-        max_body_bytes=1000,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    app = app_with(router, checks)
+    async with client_of(app) as client:
         yield client
 
 

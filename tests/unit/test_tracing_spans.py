@@ -2,12 +2,9 @@
 row's publication, a consumer's commit of many events, a mail's SMTP send."""
 
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 
-import httpx
 import pytest
-from crnt_shared.http import create_http_app
 from crnt_shared.tracing import (
     committed,
     committing,
@@ -17,12 +14,14 @@ from crnt_shared.tracing import (
     published,
     sending,
 )
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+
+from tests.unit.apps import app_with, client_of
 
 configure_tracing("test")
 exporter = InMemorySpanExporter()
@@ -38,11 +37,6 @@ router = APIRouter()
 async def approve(name: str) -> dict[str, str | None]:
     committed(2)
     return {"name": name, "traceparent": current_traceparent()}
-
-
-@asynccontextmanager
-async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-    yield
 
 
 @pytest.fixture(autouse=True)
@@ -63,17 +57,8 @@ def _finished(name: str) -> ReadableSpan:
 
 
 async def test_an_http_request_is_traced_from_the_caller_to_its_commit() -> None:
-    app = create_http_app(
-        service="test",
-        title="t",
-        description="d",
-        lifespan=lifespan,
-        routers=[router],
-        readiness_checks=lambda _: {},
-        max_body_bytes=1000,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+    app = app_with(router)
+    async with client_of(app) as client:
         response = await client.post("/api/v1/things/a/approve", headers={"traceparent": CALLER})
     assert response.status_code == 200
     request = _finished("POST /api/v1/things/{name}/approve")

@@ -1,66 +1,10 @@
-"""The closed sets the services accept, as choices the shell can complete.
-
-The CLI keeps its own copy of these values (it only speaks HTTP to the services); a unit test
-compares each with the service's own enumeration, so that a new status or kind cannot be missed.
-"""
+"""The closed sets the services accept, as choices the shell can complete: the services' own
+vocabularies (:mod:`crnt_shared.vocabularies`) and the formats of their documents."""
 
 from enum import StrEnum
 from typing import Any
 
 import typer
-
-
-class CentreStatus(StrEnum):
-    PENDING = "pending"
-    MEMBER = "member"
-    REJECTED = "rejected"
-    SUSPENDED = "suspended"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
-
-
-class ApplicationStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
-
-
-class DeliveryStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    RETRYING = "retrying"
-    FAILED = "failed"
-    SUPPRESSED = "suppressed"
-
-
-class DeliveryKind(StrEnum):
-    ADDRESS_CONFIRMATION = "address_confirmation"
-    APPLICATION_RECEIVED = "application_received"
-    APPLICATION_ACKNOWLEDGED = "application_acknowledged"
-    MEMBERSHIP_WELCOME = "membership_welcome"
-    MEMBERSHIP_REJECTED = "membership_rejected"
-    MEMBERSHIP_SUSPENDED = "membership_suspended"
-    MEMBERSHIP_REINSTATED = "membership_reinstated"
-    MEMBERSHIP_WITHDRAWN = "membership_withdrawn"
-    AGENCY_MEMBERSHIP_CHANGED = "agency_membership_changed"
-    AGENCY_TEAM_CHANGED = "agency_team_changed"
-    NEW_MEMBERS = "new_members"
-    SHARE_CHANGED = "share_changed"
-    PROGRAMME_VALIDATED = "programme_validated"
-    ACTION_STATUS_CHANGED = "action_status_changed"
-    PARTICIPATION_EXCEEDED = "participation_exceeded"
-
-
-class CentreWeight(StrEnum):
-    WORKSTATIONS = "workstations"
-    NONE = "none"
-
-
-class EpciKey(StrEnum):
-    POPULATION = "population"
-    MEMBER_CENTRES = "member_centres"
-    FIXED_SHARES = "fixed_shares"
 
 
 class AnnexFormat(StrEnum):

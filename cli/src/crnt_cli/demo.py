@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
+from crnt_shared import samples
 from rich.console import Console
 from rich.progress import Progress, TaskID
 
@@ -39,28 +40,7 @@ ANIMATORS = [
 #: the Region gives 15,000.00 and funds the dotations, FEDER half of the actions up to
 #: 10,000.00; the EPCIs owe the reste à charge, 2,500.00, by population (CAPSO 2,031.71,
 #: CCPL 468.29).
-BUDGET = {
-    "envelope": "30000.00",
-    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_key": "population",
-    "funders": [
-        {"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"},
-        {
-            "name": "FEDER",
-            "rate": "0.5",
-            "ceiling": "10000.00",
-            "base": {
-                "axes": ["communication", "ateliers", "evenements", "formation", "materiel_partage"]
-            },
-        },
-        {
-            "name": "Région Hauts-de-France (dotations des lieux)",
-            "rate": "1",
-            "base": {"lines": ["dotations"]},
-        },
-    ],
-    "network_lines": [],
-}
+BUDGET = samples.worked_budget()
 ACTIONS = [
     ("communication", "Site et réseaux sociaux communs du réseau", "4500.00"),
     ("ateliers", "Ateliers « Premiers pas sur le smartphone »", "6000.00"),

@@ -26,8 +26,8 @@ from crnt_devstack.process import (
     ComponentStatus,
     running_pid,
     spawn_detached,
+    stop_detached,
     tail,
-    terminate,
 )
 
 KAFKA_VERSION = "4.1.1"  # keep in step with kafka.version in deploy/local/kafka/pom.xml
@@ -481,15 +481,7 @@ def start(ports: Ports, state: Path | None = None) -> None:
 
 
 def stop(state: Path | None = None) -> None:
-    kafka = files(state)
-    pid = running(state)
-    if pid is None:
-        print("kafka: not running")
-    else:
-        print(f"kafka: stopping pid {pid} ...", flush=True)
-        clean = terminate(pid, STOP_TIMEOUT)
-        print("kafka: stopped" if clean else f"kafka: killed after {STOP_TIMEOUT:.0f} s")
-    kafka.pid_file.unlink(missing_ok=True)
+    stop_detached("kafka", running(state), files(state).pid_file, STOP_TIMEOUT)
 
 
 def status(ports: Ports, state: Path | None = None) -> ComponentStatus:

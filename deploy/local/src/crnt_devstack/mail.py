@@ -17,8 +17,8 @@ from crnt_devstack.process import (
     ComponentStatus,
     running_pid,
     spawn_detached,
+    stop_detached,
     tail,
-    terminate,
 )
 
 READY_TIMEOUT = 30.0
@@ -119,14 +119,7 @@ def start(ports: Ports, state: Path | None = None) -> None:
 
 
 def stop(state: Path | None = None) -> None:
-    mail = files(state)
-    pid = running(state)
-    if pid is None:
-        print("mailcatcher: not running")
-    else:
-        clean = terminate(pid, STOP_TIMEOUT)
-        print("mailcatcher: stopped" if clean else "mailcatcher: killed")
-    mail.pid_file.unlink(missing_ok=True)
+    stop_detached("mailcatcher", running(state), files(state).pid_file, STOP_TIMEOUT)
 
 
 def status(ports: Ports, state: Path | None = None) -> ComponentStatus:

@@ -98,6 +98,18 @@ def terminate(pid: int, timeout: float = 30.0) -> bool:
     return False
 
 
+def stop_detached(name: str, pid: int | None, pid_file: Path, timeout: float) -> None:
+    """Stop a component :func:`spawn_detached` started (SIGTERM, SIGKILL after ``timeout``)
+    and forget its pid file, saying so on stdout."""
+    if pid is None:
+        print(f"{name}: not running")
+    else:
+        print(f"{name}: stopping pid {pid} ...", flush=True)
+        clean = terminate(pid, timeout)
+        print(f"{name}: stopped" if clean else f"{name}: killed after {timeout:.0f} s")
+    pid_file.unlink(missing_ok=True)
+
+
 def _wait_gone(pid: int, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
