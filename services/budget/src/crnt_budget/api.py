@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal, TypeVar
 
+from crnt_shared import samples
 from crnt_shared.auth import Actor, Role
 from crnt_shared.contracts.programme import AXES
 from crnt_shared.http import Conflict, NotFound
@@ -223,16 +224,7 @@ class ParticipationIn(_Strict):
     deliberation_date: date
 
 
-_EXAMPLE = {
-    "envelope": "30000.00",
-    "centre_key": {"fixed_ratio": "0.5", "weight": "workstations"},
-    "epci_key": "population",
-    "funders": [
-        {"name": "Région Hauts-de-France (CRNT)", "amount": "15000.00"},
-        {"name": "FEDER", "rate": "0.5", "ceiling": "10000.00", "base": {"lines": []}},
-    ],
-    "network_lines": [],
-}
+_EXAMPLE = samples.worked_budget()
 Siren = Annotated[str, Path(pattern=r"^\d{9}$", description="The EPCI's SIREN.")]
 VersionQuery = Annotated[
     int | None, Query(ge=1, description="The version; the latest when not given.")

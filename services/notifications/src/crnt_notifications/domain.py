@@ -7,6 +7,10 @@ from enum import StrEnum
 from uuid import UUID
 
 from crnt_shared.contracts.programme import AXES
+from crnt_shared.vocabularies import DeliveryStatus
+
+#: A delivery's status, the notifications API's own word for it.
+Status = DeliveryStatus
 
 
 class Category(StrEnum):
@@ -74,14 +78,6 @@ KIND_CATEGORY = {
     Kind.ACTION_STATUS_CHANGED: Category.PROGRAMME,
     Kind.PARTICIPATION_EXCEEDED: Category.AGENCY,
 }
-
-
-class Status(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    RETRYING = "retrying"
-    FAILED = "failed"
-    SUPPRESSED = "suppressed"
 
 
 #: Centres whose animators hear the network's news and their budget share.

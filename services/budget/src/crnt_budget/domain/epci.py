@@ -11,16 +11,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from fractions import Fraction
 
+from crnt_shared.vocabularies import EpciKey as EpciKey
+
 from crnt_budget.domain.money import allocate
-
-
-class EpciKey(StrEnum):
-    POPULATION = "population"
-    MEMBER_CENTRES = "member_centres"
-    FIXED_SHARES = "fixed_shares"
 
 
 @dataclass(frozen=True)

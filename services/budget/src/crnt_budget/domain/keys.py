@@ -14,13 +14,9 @@ members.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from fractions import Fraction
 
-
-class CentreWeight(StrEnum):
-    WORKSTATIONS = "workstations"
-    NONE = "none"
+from crnt_shared.vocabularies import CentreWeight as CentreWeight
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """``/applications``: a centre asks to join (anonymous: rate-limited, its addresses must
 confirm); the agency reads them and decides, one at a time or many at once."""
 
-from enum import StrEnum
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,6 +9,7 @@ from crnt_shared.errors import NotFound
 from crnt_shared.http import client_address
 from crnt_shared.problems import problems
 from crnt_shared.ratelimit import RateLimiter, client_bucket
+from crnt_shared.vocabularies import ApplicationStatus as ApplicationStatus
 from fastapi import APIRouter, Body, Query, Request
 from pydantic import Field
 
@@ -47,13 +47,6 @@ class Reasoned(Strict):
 class Approvals(Strict):
     application_ids: list[UUID] = Field(min_length=1, max_length=commands.MAX_ITEMS)
     by: Text | None = Field(default=None, description="Who decides, for the record.")
-
-
-class ApplicationStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    EXPIRED = "expired"
 
 
 @router.post(

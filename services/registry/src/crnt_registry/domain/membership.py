@@ -5,17 +5,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from crnt_shared.errors import RuleViolation as RuleViolation  # raised here, as before
+from crnt_shared.vocabularies import MembershipStatus as MembershipStatus
 
 # The stub of opening-hours-py does not declare ParserError.
-
-
-class MembershipStatus(StrEnum):
-    PENDING = "pending"
-    MEMBER = "member"
-    REJECTED = "rejected"
-    SUSPENDED = "suspended"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
 
 
 class MembershipAction(StrEnum):
