@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import asyncpg
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from crnt_shared.consumer import Bulk, RetryPolicy
+from crnt_shared.consumer import MAX_TRANSACTION, Bulk, RetryPolicy
 from crnt_shared.db import UnitOfWork
 from crnt_shared.testing import wait_until
 from jinja2 import TemplateNotFound
@@ -75,9 +75,17 @@ async def _dead_letters(bootstrap: str, topic: str, expected: int, timeout: floa
 
 
 async def _run_consumer(
-    pool: asyncpg.Pool, bootstrap: str, topic: str, handler: object, until: str, target: int
+    pool: asyncpg.Pool,
+    bootstrap: str,
+    topic: str,
+    handler: object,
+    until: str,
+    target: int,
+    max_transaction: int = MAX_TRANSACTION,
 ) -> None:
-    broker = ping_consumer(bootstrap, pool, topic, handler=handler, retry=RETRY)
+    broker = ping_consumer(
+        bootstrap, pool, topic, handler=handler, retry=RETRY, max_transaction=max_transaction
+    )
     await broker.start()
     try:
 
@@ -111,6 +119,32 @@ async def test_what_one_fetch_returns_commits_in_one_transaction_per_partition(
     assert await _count(pool, "SELECT count(*) FROM inbox") == 300
     # Three partitions, 300 events read at once: a handful of transactions, not 300.
     assert await _count(pool, "SELECT count(DISTINCT txid) FROM handled_in") <= 30
+
+
+async def test_a_transaction_holds_at_most_max_transaction_events(
+    pool: asyncpg.Pool, kafka_bootstrap: str, topic: str
+) -> None:
+    events = [_ping(n, subject="agg-one-partition") for n in range(50)]
+    await _produce(kafka_bootstrap, topic, events)
+    await _run_consumer(
+        pool,
+        kafka_bootstrap,
+        topic,
+        record_with_transaction,
+        "SELECT count(*) FROM effects",
+        50,
+        max_transaction=8,
+    )
+    assert await _count(pool, "SELECT count(*) FROM effects") == 50
+    assert await _count(pool, "SELECT total FROM counter") == 50
+    largest = "SELECT max(n) FROM (SELECT count(*) AS n FROM handled_in GROUP BY txid) AS t"
+    assert await _count(pool, largest) <= 8
+    assert await _count(pool, "SELECT count(DISTINCT txid) FROM handled_in") >= 7
+    in_order = (
+        "SELECT bool_and(ordered) FROM (SELECT min(sequence) > lag(max(sequence), 1, -1)"
+        " OVER (ORDER BY min(sequence)) AS ordered FROM handled_in GROUP BY txid) AS t"
+    )
+    assert await _count(pool, in_order) == 1
 
 
 async def test_a_poison_in_a_batch_is_dead_lettered_alone_and_the_others_handled_once(

@@ -1,13 +1,27 @@
 import json
+from typing import Literal
 from uuid import UUID
 
 import pytest
 from crnt_shared.context import set_correlation_id
-from crnt_shared.events import EventCatalog, EventDecodeError
+from crnt_shared.events import Contract, Event, EventCatalog, EventDecodeError
 
 from tests.foundation.contracts import PingData, Pinged
 
 CATALOG = EventCatalog([Pinged])
+
+
+class PongData(Contract):
+    answer: str
+
+
+class Ponged(Event):
+    type: Literal["fr.crnt.test.ponged.v1"] = "fr.crnt.test.ponged.v1"
+    data: PongData
+
+
+#: Two contracts: told apart by their type in one parse.
+CATALOGS = [CATALOG, EventCatalog([Ponged, Pinged])]
 
 
 def test_an_event_is_a_structured_cloudevent_that_round_trips() -> None:
@@ -41,6 +55,19 @@ def test_unknown_fields_are_ignored_and_unknown_types_are_skipped() -> None:
     assert CATALOG.decode(json.dumps(body).encode()) is None
 
 
+def test_a_catalog_of_several_contracts_decodes_each_to_its_own() -> None:
+    ping = Pinged.create(source="/a", subject="s", data=PingData(sequence=1))
+    pong = Ponged.create(source="/a", subject="s", data=PongData(answer="oui"))
+    catalog = CATALOGS[1]
+    assert catalog.decode(ping.to_json()) == ping
+    assert type(catalog.decode(ping.to_json())) is Pinged
+    assert catalog.decode(pong.to_json()) == pong
+    assert type(catalog.decode(pong.to_json())) is Ponged
+    assert CATALOG.decode(pong.to_json()) is None
+    with pytest.raises(EventDecodeError, match="data does not match the contract"):
+        catalog.decode(pong.to_json().replace(b'"answer"', b'"sequence"'))
+
+
 def test_events_are_frozen() -> None:
     event = Pinged.create(source="/a", subject="s", data=PingData(sequence=1))
     with pytest.raises(ValueError, match="frozen"):
@@ -64,6 +91,9 @@ def test_events_are_frozen() -> None:
         ),
     ],
 )
-def test_invalid_messages_are_refused_with_a_reason(raw: bytes, message: str) -> None:
+@pytest.mark.parametrize("catalog", CATALOGS)
+def test_invalid_messages_are_refused_with_a_reason(
+    raw: bytes, message: str, catalog: EventCatalog
+) -> None:
     with pytest.raises(EventDecodeError, match=message):
-        CATALOG.decode(raw)
+        catalog.decode(raw)

@@ -8,10 +8,18 @@ unknown fields (``extra="ignore"``) and unknown types (see :class:`EventCatalog`
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self, Union
 from uuid import UUID, uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PydanticUserError,
+    TypeAdapter,
+    ValidationError,
+)
 
 from crnt_shared.context import current_correlation_id
 from crnt_shared.tracing import current_traceparent
@@ -98,6 +106,7 @@ class EventCatalog:
     def __init__(self, contracts: Iterable[type[Event]]) -> None:
         self._contracts = {contract.event_type(): contract for contract in contracts}
         self._envelope = TypeAdapter(Event)
+        self._typed = _typed_adapter(list(self._contracts.values()))
 
     @property
     def types(self) -> list[str]:
@@ -109,6 +118,15 @@ class EventCatalog:
         Raises :class:`EventDecodeError` when the bytes are not a valid CloudEvent or the data
         does not match the contract of its type.
         """
+        if self._typed is not None:
+            # One parse when all is well; the two steps below say why not (or skip the type).
+            try:
+                event = self._typed.validate_json(raw)
+            except ValidationError:
+                pass
+            else:
+                if event.specversion == "1.0":
+                    return event
         try:
             envelope = self._envelope.validate_json(raw)
         except ValidationError as error:
@@ -125,6 +143,20 @@ class EventCatalog:
             raise EventDecodeError(
                 f"data does not match the contract {envelope.type}: {_summary(error)}"
             ) from error
+
+
+def _typed_adapter(contracts: list[type[Event]]) -> TypeAdapter[Event] | None:
+    """The catalog's contracts told apart by their ``type``, so that an event of one of them is
+    parsed once (``None`` when there are none, or a contract's ``type`` is not a literal)."""
+    if not contracts:
+        return None
+    if len(contracts) == 1:
+        return TypeAdapter(contracts[0])
+    union: Any = Annotated[Union[tuple(contracts)], Field(discriminator="type")]  # noqa: UP007
+    try:
+        return TypeAdapter(union)
+    except PydanticUserError:
+        return None
 
 
 def _summary(error: ValidationError) -> str:

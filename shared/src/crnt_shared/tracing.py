@@ -11,14 +11,15 @@ that follow from them.
 
 import os
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
+from uuid import UUID
 
 from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.trace import Link, Span, SpanKind
+from opentelemetry.trace import INVALID_SPAN, Link, Span, SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -79,9 +80,13 @@ def sending(event_id: str, kind: str) -> AbstractContextManager[Span]:
 
 
 def handling(
-    event_type: str, traceparent: str | None, consumer: str, event_id: str
+    event_type: str, traceparent: str | None, consumer: str, event_id: UUID | str
 ) -> AbstractContextManager[Span]:
-    """The span of handling one event: a child of the span that published it."""
+    """The span of handling one event: a child of the span that published it. None when no
+    tracer provider is installed (it would only carry the publisher's context, at a cost per
+    event: an event made by the handler takes it from its cause)."""
+    if not isinstance(trace.get_tracer_provider(), TracerProvider):
+        return nullcontext(INVALID_SPAN)
     return _tracer.start_as_current_span(
         f"handle {event_type}",
         context=_context(traceparent),
@@ -89,7 +94,7 @@ def handling(
         attributes={
             "messaging.system": "kafka",
             "messaging.consumer.group.name": consumer,
-            "messaging.message.id": event_id,
+            "messaging.message.id": str(event_id),
         },
     )
 
