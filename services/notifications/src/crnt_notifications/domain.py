@@ -7,7 +7,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from crnt_shared.contracts.programme import AXES
-from crnt_shared.vocabularies import DeliveryStatus
+from crnt_shared.vocabularies import DeliveryStatus, MailKind
 
 #: A delivery's status, the notifications API's own word for it.
 Status = DeliveryStatus
@@ -31,32 +31,19 @@ ESSENTIAL = frozenset({Category.MEMBERSHIP, Category.AGENCY})
 OPTIONAL_CATEGORIES = tuple(category for category in Category if not category.essential)
 
 
-class Kind(StrEnum):
-    """One kind of email: one template (subject, text, HTML)."""
+#: One kind of email: one template (subject, text, HTML); the vocabulary is shared with the CLI.
+Kind = MailKind
 
-    ADDRESS_CONFIRMATION = "address_confirmation"
-    APPLICATION_RECEIVED = "application_received"
-    APPLICATION_ACKNOWLEDGED = "application_acknowledged"
-    MEMBERSHIP_WELCOME = "membership_welcome"
-    MEMBERSHIP_REJECTED = "membership_rejected"
-    MEMBERSHIP_SUSPENDED = "membership_suspended"
-    MEMBERSHIP_REINSTATED = "membership_reinstated"
-    MEMBERSHIP_WITHDRAWN = "membership_withdrawn"
-    AGENCY_MEMBERSHIP_CHANGED = "agency_membership_changed"
-    AGENCY_TEAM_CHANGED = "agency_team_changed"
-    NEW_MEMBERS = "new_members"
-    SHARE_CHANGED = "share_changed"
-    PROGRAMME_VALIDATED = "programme_validated"
-    ACTION_STATUS_CHANGED = "action_status_changed"
-    PARTICIPATION_EXCEEDED = "participation_exceeded"
+#: The kinds gathered within a window into one mail per recipient.
+COALESCED = frozenset({Kind.NEW_MEMBERS, Kind.SHARE_CHANGED, Kind.PARTICIPATION_EXCEEDED})
 
-    @property
-    def category(self) -> Category:
-        return KIND_CATEGORY[self]
 
-    @property
-    def coalesced(self) -> bool:
-        return self in (Kind.NEW_MEMBERS, Kind.SHARE_CHANGED, Kind.PARTICIPATION_EXCEEDED)
+def category_of(kind: Kind) -> Category:
+    return KIND_CATEGORY[kind]
+
+
+def is_coalesced(kind: Kind) -> bool:
+    return kind in COALESCED
 
 
 KIND_CATEGORY = {

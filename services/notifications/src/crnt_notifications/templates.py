@@ -13,7 +13,7 @@ from crnt_shared import dates, labels, typography
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from crnt_notifications import formatting
-from crnt_notifications.domain import Category, Kind
+from crnt_notifications.domain import Category, Kind, category_of
 
 CATEGORY_LABELS = {
     Category.MEMBERSHIP: "adhésion de votre lieu",
@@ -99,8 +99,8 @@ class Renderer:
         values = {
             **context,
             "kind": kind.value,
-            "category_label": CATEGORY_LABELS[kind.category],
-            "essential": kind.category.essential,
+            "category_label": CATEGORY_LABELS[category_of(kind)],
+            "essential": category_of(kind).essential,
             "unsubscribe_url": unsubscribe_url,
             "agency_name": self.agency,
             "contact_email": self.contact,

@@ -14,6 +14,7 @@ from crnt_notifications.domain import (
     Kind,
     Recipient,
     Status,
+    category_of,
     distinct_recipients,
     should_send,
 )
@@ -64,7 +65,7 @@ class Notifier:
             values = context(person) if callable(context) else context
             if values is None:
                 continue
-            category = kind.category
+            category = category_of(kind)
             url = None if category.essential else self.links.url(person.email, category)
             rendered = self.renderer.render(
                 kind, {**values, "recipient_name": person.name}, unsubscribe_url=url
