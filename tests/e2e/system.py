@@ -7,7 +7,7 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,10 +25,20 @@ COPIL_TOKEN = "e2e-copil-token"
 
 def free_port() -> int:
     """A port nobody listens on now: several systems (and a `make run`) can run side by side."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+    (port,) = free_ports(1)
+    return port
+
+
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct ports nobody listens on now: each probe stays bound until all are
+    chosen, so the system cannot hand the same port out twice."""
+    with ExitStack() as probes:
+        ports = []
+        for _ in range(count):
+            probe = probes.enter_context(socket.socket())
+            probe.bind(("127.0.0.1", 0))
+            ports.append(int(probe.getsockname()[1]))
+        return ports
 
 
 @dataclass
@@ -120,9 +130,10 @@ async def _processes(
         **{f"{name.upper()}_DATABASE_URL": url for name, url in databases.items()},
         **settings,
     }
+    ports = iter(free_ports(len(SERVICES) * replicas))
     started = [
         (
-            {s.name: Service(s.name, free_port()) for s in SERVICES},
+            {s.name: Service(s.name, next(ports)) for s in SERVICES},
             ServiceProcesses(env, log_dir if index == 0 else log_dir / f"replica-{index + 1}"),
         )
         for index in range(replicas)

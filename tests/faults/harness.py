@@ -30,7 +30,7 @@ from crnt_devstack.ports import HOST, Ports
 from crnt_shared import samples
 
 from bench.e2e import application, epci_body
-from tests.e2e.system import System, free_port
+from tests.e2e.system import System, free_port, free_ports
 
 YEAR = 2026
 EPCIS, COMMUNES_PER_EPCI = 6, 8
@@ -55,12 +55,13 @@ class PrivateInfra:
     @classmethod
     def create(cls) -> "PrivateInfra":
         state = Path(tempfile.mkdtemp(prefix="crnt-faults-"))
+        kafka_port, controller, postgres, smtp, mail_http = free_ports(5)
         ports = Ports(
-            kafka=free_port(),
-            kafka_controller=free_port(),
-            postgres=free_port(),
-            smtp=free_port(),
-            mail_http=free_port(),
+            kafka=kafka_port,
+            kafka_controller=controller,
+            postgres=postgres,
+            smtp=smtp,
+            mail_http=mail_http,
         ).check_distinct()
         return cls(state, ports)
 
