@@ -3,7 +3,7 @@
 that the handlers rely on (a cause once per year and event, no negative actual cost), and the
 computations the SQL makes (the members at a year's cut, what a version changes)."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -11,7 +11,10 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from crnt_budget.domain import DotationClass
+from crnt_budget.handlers.events import share_events
 from crnt_budget.repository import rows
+from crnt_shared.contracts.budget import Cause
+from crnt_shared.db import AbstractUnitOfWork
 from crnt_shared.errors import RuleViolation
 from crnt_shared.fakes import FakeUnitOfWork
 
@@ -59,6 +62,8 @@ class FakeBudgetRepository:
     share_facts: dict[tuple[int, int], list[rows.CentreShareRow]] = field(default_factory=dict)
     share_classes: dict[tuple[int, int], dict[int, DotationClass]] = field(default_factory=dict)
     epci_rows: dict[tuple[int, int], list[rows.EpciShareRow]] = field(default_factory=dict)
+    #: What the last recalculation of each year staged (see ``stage_share_changes``).
+    staged: dict[int, list[rows.ShareChange]] = field(default_factory=dict)
 
     async def lock_shares_shared(self) -> None:
         pass
@@ -222,7 +227,37 @@ class FakeBudgetRepository:
                 latest.update({row.centre_id: (number, row) for row in facts})
         return latest
 
-    async def share_changes(
+    async def stage_share_changes(
+        self,
+        year: int,
+        at: datetime,
+        latest: int,
+        dotations: Mapping[int, DotationClass],
+        subjects: Collection[str],
+    ) -> rows.StagedChanges:
+        self.staged[year] = changes = self._share_changes(year, at, latest, dotations)
+        return rows.StagedChanges(
+            sum(c.amount_cents != c.previous_cents for c in changes),
+            [c for c in changes if c.facts_changed or str(c.centre_id) in subjects],
+        )
+
+    async def publish_share_changes(
+        self,
+        uow: AbstractUnitOfWork[Any],
+        version: rows.VersionRow,
+        envelope: rows.Envelope,
+        cause: Cause,
+        subjects: Collection[str],
+        topic: str,
+    ) -> int:
+        """What the SQL builds, built by the handlers' Python path (the test of the real one
+        compares the two)."""
+        others = [c for c in self.staged[version.year] if str(c.centre_id) not in subjects]
+        events = share_events(version, others, cause, envelope)
+        await uow.publish_many(events, topic=topic)
+        return len(events)
+
+    def _share_changes(
         self, year: int, at: datetime, latest: int, dotations: Mapping[int, DotationClass]
     ) -> list[rows.ShareChange]:
         members = {c.centre_id: c for c in self._members(at)}

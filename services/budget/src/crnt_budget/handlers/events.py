@@ -1,8 +1,7 @@
 """What a new version publishes: the year's summary, one event per centre whose share changed,
 and the participations newly exceeded."""
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
 
 from crnt_shared.context import current_correlation_id
 from crnt_shared.contracts.budget import (
@@ -18,11 +17,11 @@ from crnt_shared.contracts.budget import (
     SharesRecalculated,
     SharesRecalculatedData,
 )
-from crnt_shared.events import Event
+from crnt_shared.events import Event, utcnow
 from crnt_shared.tracing import current_traceparent
 
 from crnt_budget import domain
-from crnt_budget.repository import CauseRow, CentreShareRow, EpciShareRow, VersionRow
+from crnt_budget.repository import CauseRow, CentreShareRow, Envelope, EpciShareRow, VersionRow
 
 SOURCE = "/crnt/budget"
 
@@ -77,14 +76,29 @@ def _cause(causes: Sequence[CauseRow], manual_by: str | None, every: Sequence[Ca
     )
 
 
+def envelope() -> Envelope:
+    """What a version's events share: the budget publishes them now, in the current request
+    or event and trace."""
+    return Envelope(SOURCE, utcnow(), current_correlation_id(), current_traceparent())
+
+
+def cause_of_others(causes: Sequence[CauseRow], manual_by: str | None) -> Cause:
+    """Why a centre that no cause is about moved: its share moved with the others'."""
+    return _cause([], manual_by, causes)
+
+
 def version_events(
     version: VersionRow,
     centres: Sequence[CentreShareRow],
     epcis: Sequence[EpciShareRow],
     causes: Sequence[CauseRow],
     manual_by: str | None,
+    common: Envelope | None = None,
 ) -> list[Event]:
-    """The summary keyed by year, then one event per centre whose amount changed."""
+    """The summary keyed by year, then one event per centre of ``centres`` whose amount
+    changed (a version's others are built by the database:
+    :meth:`~crnt_budget.repository.BudgetRepository.publish_share_changes`)."""
+    common = common or envelope()
     money = domain.format_cents
     financing = version.financing
     summary = SharesRecalculated.create(
@@ -127,16 +141,35 @@ def version_events(
     for cause in causes:
         about.setdefault(cause.subject, []).append(cause)
     # Built once: most centres have no cause of their own (their share moved with the others').
-    without_own = _cause([], manual_by, causes)
+    without_own = cause_of_others(causes, manual_by)
     events: list[Event] = [summary]
-    share_changed = _ShareChanged()
     for centre in centres:
-        if centre.amount_cents == centre.previous_cents:
-            continue
         own = about.get(str(centre.centre_id))
-        events.append(
-            share_changed(
-                {
+        why = without_own if own is None else _cause(own, manual_by, causes)
+        events.extend(share_events(version, [centre], why, common))
+    return events
+
+
+def share_events(
+    version: VersionRow, centres: Iterable[CentreShareRow], cause: Cause, common: Envelope
+) -> list[CentreShareChanged]:
+    """The :class:`CentreShareChanged` of those of ``centres`` whose amount moved, each with
+    ``cause``: what :meth:`~crnt_shared.events.Event.create` would make, in ``common``, each
+    validated in one call from a dict of its envelope and data."""
+    money = domain.format_cents
+    fixed = {
+        "source": common.source,
+        "type": CentreShareChanged.event_type(),
+        "time": common.time,
+        "correlationid": common.correlationid,
+        "traceparent": common.traceparent,
+    }
+    return [
+        CentreShareChanged.model_validate(
+            {
+                **fixed,
+                "subject": str(centre.centre_id),
+                "data": {
                     "year": version.year,
                     "version": version.version,
                     "centre_id": centre.centre_id,
@@ -146,28 +179,10 @@ def version_events(
                     "amount": money(centre.amount_cents),
                     "previous": money(centre.previous_cents),
                     "change": money(centre.amount_cents - centre.previous_cents),
-                    "cause": without_own if own is None else _cause(own, manual_by, causes),
-                }
-            )
+                    "cause": cause,
+                },
+            }
         )
-    return events
-
-
-class _ShareChanged:
-    """The :class:`CentreShareChanged` of a version's centres, each what
-    :meth:`~crnt_shared.events.Event.create` would make (correlated with the current request or
-    event, in its trace), validated in one call from a dict of its envelope and data: what is
-    the same for every centre is looked up once, since a version may move every member's."""
-
-    def __init__(self) -> None:
-        self._envelope = {
-            "source": SOURCE,
-            "type": CentreShareChanged.event_type(),
-            "correlationid": current_correlation_id(),
-            "traceparent": current_traceparent(),
-        }
-
-    def __call__(self, data: dict[str, Any]) -> CentreShareChanged:
-        return CentreShareChanged.model_validate(
-            {**self._envelope, "subject": str(data["centre_id"]), "data": data}
-        )
+        for centre in centres
+        if centre.amount_cents != centre.previous_cents
+    ]

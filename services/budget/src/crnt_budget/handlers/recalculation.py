@@ -13,7 +13,12 @@ from typing import Any
 from crnt_shared.events import utcnow
 
 from crnt_budget import domain
-from crnt_budget.handlers.events import newly_exceeded, version_events
+from crnt_budget.handlers.events import (
+    cause_of_others,
+    envelope,
+    newly_exceeded,
+    version_events,
+)
 from crnt_budget.repository import (
     ActionRow,
     BudgetUnitOfWork,
@@ -155,11 +160,14 @@ async def recalculate(
     )
     by_siren = {p.siren: p for p in payers}
     epci_rows = [_epci_row(line, by_siren, previous_epcis, voted) for line in epci_lines]
-    changes = await repository.share_changes(year, at, budget.latest_version, dotations)
-    changed = [c for c in changes if c.amount_cents != c.previous_cents]
+    # What the causes are about (a centre approved, withdrawn, updated) has an event of its own.
+    subjects = {cause.subject for cause in causes}
+    staged = await repository.stage_share_changes(
+        year, at, budget.latest_version, dotations, subjects
+    )
     unchanged = (
         previous_version is not None
-        and not changed
+        and not staged.moved
         and _comparable(epci_rows) == _comparable(previous_epcis.values())
         and previous_version.financing == financing
     )
@@ -178,16 +186,23 @@ async def recalculate(
         allocated_cents=allocated,
         epci_contribution_cents=plan.reste_a_charge,
         member_count=members.count,
-        changed_centres=len(changed),
+        changed_centres=staged.moved,
     )
-    facts = [c for c in changes if c.facts_changed]
+    facts = [c for c in staged.rows if c.facts_changed]
     await repository.add_version(version, facts, dotations, epci_rows)
-    events = version_events(version, changed, epci_rows, causes, manual_by)
+    common = envelope()
+    about = [c for c in staged.rows if str(c.centre_id) in subjects]
+    events = version_events(version, about, epci_rows, causes, manual_by, common)
     exceeded = newly_exceeded(version, epci_rows, previous_epcis)
     if exceeded is not None:
         events.append(exceeded)
     await uow.publish_many(events, topic=publish_topic)
-    return Outcome(number, [], changed_centres=len(changed))
+    # The others, as many as the members at most, are built by the database.
+    others = cause_of_others(causes, manual_by)
+    await repository.publish_share_changes(
+        uow, version, common, others, subjects, topic=publish_topic
+    )
+    return Outcome(number, [], changed_centres=staged.moved)
 
 
 def _comparable(rows: Iterable[EpciShareRow]) -> dict[str, tuple[Any, ...]]:

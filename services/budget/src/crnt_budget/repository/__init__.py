@@ -16,12 +16,14 @@ from crnt_budget.repository.rows import (
     CauseRow,
     CentreRow,
     CentreShareRow,
+    Envelope,
     EpciRow,
     EpciShareRow,
     MemberClassRow,
     ParticipationRow,
     ProgrammeRow,
     ShareChange,
+    StagedChanges,
     VersionRow,
 )
 from crnt_budget.repository.versions import _EPCI_SHARE_COLUMNS, _VERSION_COLUMNS, Versions
@@ -44,6 +46,7 @@ __all__ = [
     "CauseRow",
     "CentreRow",
     "CentreShareRow",
+    "Envelope",
     "EpciRow",
     "EpciShareRow",
     "MemberClassRow",
@@ -51,5 +54,6 @@ __all__ = [
     "ProgrammeRow",
     "Repository",
     "ShareChange",
+    "StagedChanges",
     "VersionRow",
 ]

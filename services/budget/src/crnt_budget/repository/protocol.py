@@ -1,11 +1,12 @@
 """What the budget's handlers, its recalculator and its API need of their repository: the SQL one
 (:class:`~crnt_budget.repository.Repository`) and the fake of the unit tests both do it."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from crnt_shared.contracts.budget import Cause
 from crnt_shared.db import AbstractUnitOfWork
 
 from crnt_budget.domain import DotationClass
@@ -110,11 +111,30 @@ class BudgetRepository(Protocol):
         """The ``n``-th (from 1) member at ``at`` in id order among those of ``classes``."""
         ...
 
-    async def share_changes(
-        self, year: int, at: datetime, latest: int, dotations: Mapping[int, DotationClass]
-    ) -> list[rows.ShareChange]:
-        """The centres whose row in a version of the members at ``at`` with these dotations
-        would differ from their row in version ``latest``, in id order."""
+    async def stage_share_changes(
+        self,
+        year: int,
+        at: datetime,
+        latest: int,
+        dotations: Mapping[int, DotationClass],
+        subjects: Collection[str],
+    ) -> rows.StagedChanges:
+        """Stage the centres whose row in a version of the members at ``at`` with these
+        dotations would differ from their row in version ``latest``: how many moved, and in id
+        order those whose facts changed or that are among ``subjects``."""
+        ...
+
+    async def publish_share_changes(
+        self,
+        uow: AbstractUnitOfWork[Any],
+        version: rows.VersionRow,
+        envelope: rows.Envelope,
+        cause: Cause,
+        subjects: Collection[str],
+        topic: str,
+    ) -> int:
+        """Publish through ``uow`` the ``centre.share.changed`` of the staged centres that
+        moved, but those among ``subjects``, each with ``cause``; how many."""
         ...
 
     async def add_version(

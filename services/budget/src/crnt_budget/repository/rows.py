@@ -111,6 +111,27 @@ class ShareChange(CentreShareRow):
 
 
 @dataclass(frozen=True)
+class StagedChanges:
+    """What a new version changes, staged in the database: how many centres' amounts moved
+    (one event each), and those of the centres the caller reads (their facts changed, or
+    causes of the version are about them)."""
+
+    moved: int
+    rows: list[ShareChange]
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """What every event of a version has in common: who publishes it, when, and in which
+    request or event and trace."""
+
+    source: str
+    time: datetime
+    correlationid: str | None
+    traceparent: str | None
+
+
+@dataclass(frozen=True)
 class MemberClassRow:
     """How many members of a year have these workstations in this EPCI."""
 

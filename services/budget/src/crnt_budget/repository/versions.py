@@ -1,20 +1,24 @@
 """The versions: the members counted at a year's cut, their dotations by class, what changed
 from the version before, and what each version keeps."""
 
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from crnt_shared.db import Connection, fetch_record, fetch_records
+from crnt_shared.contracts.budget import Cause, CentreShareChanged
+from crnt_shared.db import AbstractUnitOfWork, Connection, fetch_record, fetch_records
 
 from crnt_budget.domain import DotationClass
 from crnt_budget.repository.rows import (
     CentreShareRow,
+    Envelope,
     EpciShareRow,
     MemberClassRow,
     ShareChange,
+    StagedChanges,
     VersionRow,
 )
 
@@ -64,8 +68,69 @@ rows AS (
                IS DISTINCT FROM (name, epci_siren, workstations, is_member) AS facts_changed
       FROM rows
 )
-SELECT * FROM compared WHERE facts_changed OR amount_cents <> previous_cents ORDER BY centre_id
+INSERT INTO staged_shares
+SELECT $1, * FROM compared WHERE facts_changed OR amount_cents <> previous_cents
 """
+
+#: Where a recalculation keeps what its version changes, read by the next statements of the same
+#: transaction and emptied at its end: a table of the connection's own (no WAL, no other
+#: transaction sees it), created once per connection.
+_STAGED_SHARES = """
+CREATE TEMPORARY TABLE IF NOT EXISTS staged_shares (
+    year integer NOT NULL, centre_id uuid NOT NULL, name text NOT NULL,
+    epci_siren text NOT NULL, workstations integer NOT NULL, is_member boolean NOT NULL,
+    amount_cents bigint NOT NULL, previous_cents bigint NOT NULL, facts_changed boolean NOT NULL
+) ON COMMIT DELETE ROWS
+"""
+
+#: The ``centre.share.changed`` of the staged centres of year ``$1`` whose amount moved, but
+#: those whose subject is in ``$2`` (their own causes make their events apart), in id order:
+#: each the CloudEvent :meth:`crnt_shared.events.Event.create` makes of
+#: :class:`~crnt_shared.contracts.budget.CentreShareChanged` (same envelope, same data; one
+#: ``time`` for the version's lot), for :meth:`crnt_shared.db.UnitOfWork.publish_selected`.
+#: The JSON is written as text around what differs from one centre to the next: ``$4``, the
+#: envelope but the id and the subject, and ``$5``, the data but the centre's own fields, are
+#: made once by :func:`_share_event_heads` (``json_build_object`` would cost three times more).
+_SHARE_EVENTS = """
+SELECT event_id, centre_id::text AS key, $3::text AS event_type, convert_to(
+           $4::text || event_id::text || '","subject":"' || centre_id::text || $5::text
+           || centre_id::text || '","centre_name":' || to_json(name)::text
+           || ',"epci_siren":' || to_json(epci_siren)::text || ',"member":' || is_member::text
+           || ',"amount":"' || amount_from_cents(amount_cents)
+           || '","previous":"' || amount_from_cents(previous_cents)
+           || '","change":"' || amount_from_cents(amount_cents - previous_cents) || '"}}',
+           'UTF8') AS payload,
+       $6::text AS traceparent
+  FROM (SELECT *, gen_random_uuid() AS event_id FROM staged_shares
+         WHERE year = $1 AND amount_cents <> previous_cents
+           AND NOT centre_id::text = ANY($2::text[])
+         ORDER BY centre_id) AS moved
+"""
+
+
+def _share_event_heads(version: VersionRow, envelope: Envelope, cause: Cause) -> tuple[str, str]:
+    """What :data:`_SHARE_EVENTS` writes before each event's id, and before its centre's
+    fields: the JSON objects of the envelope and of the data, left open."""
+    head = {
+        "specversion": "1.0",
+        "source": envelope.source,
+        "type": CentreShareChanged.event_type(),
+        "time": envelope.time.isoformat().replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "correlationid": envelope.correlationid,
+        "causationid": None,
+        "traceparent": envelope.traceparent,
+    }
+    data = {
+        "year": version.year,
+        "version": version.version,
+        "cause": cause.model_dump(mode="json"),
+    }
+    return (
+        json.dumps(head, separators=(",", ":"))[:-1] + ',"id":"',
+        '","data":' + json.dumps(data, separators=(",", ":"))[:-1] + ',"centre_id":"',
+    )
+
 
 _EPCI_SHARE_COLUMNS = (
     "siren, name, population, member_centres, amount_cents, previous_cents, voted_cents,"
@@ -132,20 +197,55 @@ class Versions:
         )
         return centre_id
 
-    async def share_changes(
-        self, year: int, at: datetime, latest: int, dotations: Mapping[int, DotationClass]
-    ) -> list[ShareChange]:
-        """The centres whose row in a version of the members at ``at`` with these dotations
-        would differ from their row in version ``latest``, in id order; the others' rows stay
-        as they are and never cross the wire."""
-        rows = await self.connection.fetch(
-            _SHARE_CHANGES,
+    async def stage_share_changes(
+        self,
+        year: int,
+        at: datetime,
+        latest: int,
+        dotations: Mapping[int, DotationClass],
+        subjects: Collection[str],
+    ) -> StagedChanges:
+        """Stage the centres whose row in a version of the members at ``at`` with these
+        dotations would differ from their row in version ``latest``; return how many of them
+        moved and, in id order, those whose facts changed or that are among ``subjects`` (what
+        the version's causes are about). The others' rows stay in the database, for
+        :meth:`publish_share_changes`, and never cross the wire."""
+        await self.connection.execute(_STAGED_SHARES)
+        await self.connection.execute("DELETE FROM staged_shares WHERE year = $1", year)
+        await self.connection.execute(_SHARE_CHANGES, year, at, latest, *_by_class(dotations))
+        moved = await self.connection.fetchval(
+            "SELECT count(*) FROM staged_shares WHERE year = $1 AND amount_cents <> previous_cents",
             year,
-            at,
-            latest,
-            *_by_class(dotations),
         )
-        return [ShareChange(*row) for row in rows]
+        rows = await self.connection.fetch(
+            "SELECT centre_id, name, epci_siren, workstations, is_member, amount_cents,"
+            " previous_cents, facts_changed FROM staged_shares WHERE year = $1"
+            " AND (facts_changed OR centre_id::text = ANY($2::text[])) ORDER BY centre_id",
+            year,
+            list(subjects),
+        )
+        return StagedChanges(moved, [ShareChange(*row) for row in rows])
+
+    async def publish_share_changes(
+        self,
+        uow: AbstractUnitOfWork[Any],
+        version: VersionRow,
+        envelope: Envelope,
+        cause: Cause,
+        subjects: Collection[str],
+        topic: str,
+    ) -> int:
+        """Publish the ``centre.share.changed`` of the staged centres that moved, but those
+        among ``subjects``, each with ``cause``, in ``envelope``; how many."""
+        return await uow.publish_selected(
+            _SHARE_EVENTS,
+            version.year,
+            list(subjects),
+            CentreShareChanged.event_type(),
+            *_share_event_heads(version, envelope, cause),
+            envelope.traceparent,
+            topic=topic,
+        )
 
     # Versions
 
