@@ -24,7 +24,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from crnt_shared.contracts.identity import ActorRef
+from crnt_shared.contracts.identity import Actor, ActorRef
 from crnt_shared.events import Contract, Event
 from crnt_shared.money import Amount
 
@@ -96,9 +96,7 @@ class ActionProposedData(Contract):
     action: ActionFacts
     by: str = Field(description="Who made the change: a display name, or `agency`.")
     at: datetime
-    actor: ActorRef | None = Field(
-        default=None, description="Who: a person (id, display name) or a service account."
-    )
+    actor: Actor = None
 
 
 class ActionUpdatedData(Contract):
@@ -112,9 +110,7 @@ class ActionUpdatedData(Contract):
     reason: str | None = None
     by: str
     at: datetime
-    actor: ActorRef | None = Field(
-        default=None, description="Who: a person (id, display name) or a service account."
-    )
+    actor: Actor = None
 
 
 class ActionStatusChangedData(Contract):
@@ -124,9 +120,7 @@ class ActionStatusChangedData(Contract):
     reason: str | None = None
     by: str
     at: datetime
-    actor: ActorRef | None = Field(
-        default=None, description="Who: a person (id, display name) or a service account."
-    )
+    actor: Actor = None
 
 
 class ActionLeadMissingData(Contract):
