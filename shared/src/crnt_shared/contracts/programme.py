@@ -19,7 +19,7 @@ broken by a value added later; the values known today are :data:`AXES` and
 """
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -37,6 +37,12 @@ ACTION_STATUSES: tuple[str, ...] = ("proposed", "planned", "in_progress", "done"
 
 #: An action's nature in the financing plan: an operating cost or an investment.
 NATURES: tuple[str, ...] = ("fonctionnement", "investissement")
+
+
+#: An action's nature as its events give it: absent, it goes by the axis.
+ActionNature = Annotated[
+    str | None, Field(description=f"One of {', '.join(NATURES)}; absent: by its axis.")
+]
 
 
 def default_nature(axis: str) -> str:
@@ -82,9 +88,7 @@ class ActionFacts(Contract):
     actual_cost: Amount | None = None
     progress: int = Field(ge=0, le=100, description="État d'avancement, in percent.")
     progress_note: str | None = None
-    nature: str | None = Field(
-        default=None, description=f"One of {', '.join(NATURES)}; absent: by its axis."
-    )
+    nature: ActionNature = None
     indicators: Indicators | None = None
 
     @property
@@ -144,9 +148,7 @@ class ValidatedAction(Contract):
     starts_on: date
     ends_on: date
     estimated_cost: Amount
-    nature: str | None = Field(
-        default=None, description=f"One of {', '.join(NATURES)}; absent: by its axis."
-    )
+    nature: ActionNature = None
     actual_cost: Amount | None = None
 
 
