@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -140,8 +141,13 @@ NOBODY = str(uuid.UUID(int=1))
 PARAMETERS = {"year": str(YEAR), "siren": "200069037", "fmt": "ods", "version": "1"}
 
 
-def _r(service: str, method: str, path: str, policy: str, ok: int, **more: Any) -> Row:
-    """A row; without ``url``, the route is called with the values of :data:`PARAMETERS`."""
+def _r(service: str, route: str, policy: str, ok: int, **more: Any) -> Row:
+    """A row for ``route`` (``"METHOD /path"``); without ``url``, the route is called with the
+    values of :data:`PARAMETERS`; ``json``, a body the same for every caller."""
+    method, path = route.split(" ", 1)
+    if "json" in more:
+        json_body = more.pop("json")
+        more["body"] = lambda identity, ids: json_body
     if "url" not in more:
         names = re.findall(r"\{(\w+)\}", path)
         values = {name: PARAMETERS.get(name, NOBODY) for name in names if name.endswith("_id")}
@@ -152,6 +158,13 @@ def _r(service: str, method: str, path: str, policy: str, ok: int, **more: Any) 
 
 def _fill(path: str) -> Callable[[dict[str, str]], str]:
     return lambda ids: path.format(**ids)
+
+
+_registry = partial(_r, "registry")
+_programme = partial(_r, "programme")
+_budget = partial(_r, "budget")
+_notifications = partial(_r, "notifications")
+_identity = partial(_r, "identity")
 
 
 BUDGET = {
@@ -183,75 +196,47 @@ CAPSO_EPCI = {
 
 
 ROWS: list[Row] = [
-    # registry
-    _r("registry", "POST", "/epcis", "agency", 409, body=lambda i, ids: CAPSO_EPCI),
-    _r("registry", "GET", "/epcis", "open", 200),
-    _r("registry", "GET", "/epcis/{siren}", "open", 200),
-    _r(
-        "registry",
-        "PATCH",
-        "/epcis/{siren}",
-        "agency",
-        200,
-        body=lambda i, ids: {"population": 104937},
-    ),
-    _r("registry", "POST", "/applications", "optional", 422, body=lambda i, ids: {}),
-    _r("registry", "GET", "/applications", "agency", 200),
-    _r("registry", "GET", "/applications/{application_id}", "agency", 404),
-    _r("registry", "POST", "/applications/{application_id}/approve", "agency", 404),
-    _r(
-        "registry",
-        "POST",
-        "/applications/approve",
+    _registry("POST /epcis", "agency", 409, json=CAPSO_EPCI),
+    _registry("GET /epcis", "open", 200),
+    _registry("GET /epcis/{siren}", "open", 200),
+    _registry("PATCH /epcis/{siren}", "agency", 200, json={"population": 104937}),
+    _registry("POST /applications", "optional", 422, json={}),
+    _registry("GET /applications", "agency", 200),
+    _registry("GET /applications/{application_id}", "agency", 404),
+    _registry("POST /applications/{application_id}/approve", "agency", 404),
+    _registry("POST /applications/approve", "agency", 404, json={"application_ids": [NOBODY]}),
+    _registry(
+        "POST /applications/{application_id}/reject",
         "agency",
         404,
-        body=lambda i, ids: {"application_ids": [NOBODY]},
+        json={"reason": "Hors du territoire"},
     ),
-    _r(
-        "registry",
-        "POST",
-        "/applications/{application_id}/reject",
-        "agency",
-        404,
-        body=lambda i, ids: {"reason": "Hors du territoire"},
-    ),
-    _r("registry", "GET", "/centres", "open", 200),
-    _r("registry", "GET", "/centres/export.csv", "open", 200),
-    _r("registry", "POST", "/centres/import", "agency", 422, content=b""),
-    _r("registry", "GET", "/centres/{centre_id}", "optional", 200, url=_fill("/centres/{C}")),
-    _r(
-        "registry",
-        "PATCH",
-        "/centres/{centre_id}",
+    _registry("GET /centres", "open", 200),
+    _registry("GET /centres/export.csv", "open", 200),
+    _registry("POST /centres/import", "agency", 422, content=b""),
+    _registry("GET /centres/{centre_id}", "optional", 200, url=_fill("/centres/{C}")),
+    _registry(
+        "PATCH /centres/{centre_id}",
         "centre",
         200,
         url=_fill("/centres/{C}"),
-        body=lambda i, ids: {"workstations": 7, "horaires": "Mo-Fr 09:00-17:00"},
+        json={"workstations": 7, "horaires": "Mo-Fr 09:00-17:00"},
     ),
     *[
-        _r(
-            "registry",
-            "POST",
-            f"/centres/{{centre_id}}/{action}",
+        _registry(
+            f"POST /centres/{{centre_id}}/{action}",
             "agency",
             404,
             url=_fill(f"/centres/{NOBODY}/{action}"),
-            body=lambda i, ids: {"reason": "Travaux"},
+            json={"reason": "Travaux"},
         )
         for action in ("suspend", "reinstate", "withdraw")
     ],
-    _r(
-        "registry",
-        "GET",
-        "/centres/{centre_id}/animators",
-        "centre",
-        200,
-        url=_fill("/centres/{C}/animators"),
+    _registry(
+        "GET /centres/{centre_id}/animators", "centre", 200, url=_fill("/centres/{C}/animators")
     ),
-    _r(
-        "registry",
-        "POST",
-        "/centres/{centre_id}/animators",
+    _registry(
+        "POST /centres/{centre_id}/animators",
         "centre",
         201,
         url=_fill("/centres/{C}/animators"),
@@ -260,224 +245,136 @@ ROWS: list[Row] = [
             "email": f"{i.replace(' ', '-')}@arques.example.org",
         },
     ),
-    _r(
-        "registry",
-        "POST",
-        "/animators",
+    _registry(
+        "POST /animators",
         "agency",
         404,
-        body=lambda i, ids: {
-            "animators": [{"centre_id": NOBODY, "name": "Nouvelle Collègue", "email": "n@c.fr"}]
-        },
+        json={"animators": [{"centre_id": NOBODY, "name": "Nouvelle Collègue", "email": "n@c.fr"}]},
     ),
-    _r(
-        "registry",
-        "PATCH",
-        "/centres/{centre_id}/animators/{animator_id}",
+    _registry(
+        "PATCH /centres/{centre_id}/animators/{animator_id}",
         "centre",
         200,
         url=_fill("/centres/{C}/animators/{colleague}"),
-        body=lambda i, ids: {"name": "Sophie Lefebvre"},
+        json={"name": "Sophie Lefebvre"},
     ),
-    _r(
-        "registry",
-        "DELETE",
-        "/centres/{centre_id}/animators/{animator_id}",
+    _registry(
+        "DELETE /centres/{centre_id}/animators/{animator_id}",
         "centre",
         404,
         url=_fill("/centres/{C}/animators/" + NOBODY),
     ),
-    _r("registry", "POST", "/centres/{centre_id}/animators/{animator_id}/erasure", "agency", 404),
-    # programme
-    _r(
-        "programme",
-        "POST",
-        "/programmes/{year}/actions",
-        "centre",
-        201,
-        body=lambda i, ids: _action(ids["C"]),
+    _registry("POST /centres/{centre_id}/animators/{animator_id}/erasure", "agency", 404),
+    _programme(
+        "POST /programmes/{year}/actions", "centre", 201, body=lambda i, ids: _action(ids["C"])
     ),
-    _r("programme", "GET", "/actions/{action_id}", "open", 200, url=_fill("/actions/{A}")),
-    _r(
-        "programme",
-        "PATCH",
-        "/actions/{action_id}",
+    _programme("GET /actions/{action_id}", "open", 200, url=_fill("/actions/{A}")),
+    _programme(
+        "PATCH /actions/{action_id}",
         "agency",
         200,
         url=_fill("/actions/{A}"),
-        body=lambda i, ids: {"title": "Ateliers numériques pour les seniors"},
+        json={"title": "Ateliers numériques pour les seniors"},
     ),
-    _r(
-        "programme",
-        "GET",
-        "/actions/{action_id}/history",
-        "open",
-        200,
-        url=_fill("/actions/{A}/history"),
-    ),
-    _r(
-        "programme",
-        "POST",
-        "/actions/{action_id}/participants",
+    _programme("GET /actions/{action_id}/history", "open", 200, url=_fill("/actions/{A}/history")),
+    _programme(
+        "POST /actions/{action_id}/participants",
         "centre",
         200,
         url=_fill("/actions/{B}/participants"),
         body=lambda i, ids: {"centre_id": ids["C"]},
     ),
-    _r(
-        "programme",
-        "POST",
-        "/actions/{action_id}/status",
+    _programme(
+        "POST /actions/{action_id}/status",
         "agency",
         409,
         url=_fill("/actions/{A}/status"),
-        body=lambda i, ids: {"status": "done"},
+        json={"status": "done"},
     ),
-    _r(
-        "programme",
-        "PATCH",
-        "/actions/{action_id}/progress",
+    _programme(
+        "PATCH /actions/{action_id}/progress",
         "centre",
         200,
         url=_fill("/actions/{A}/progress"),
-        body=lambda i, ids: {"progress": 20, "actual_cost": "150.00"},
+        json={"progress": 20, "actual_cost": "150.00"},
     ),
-    _r("programme", "GET", "/programmes", "open", 200),
-    _r("programme", "GET", "/programmes/{year}", "open", 200),
-    _r("programme", "GET", "/programmes/{year}/report", "open", 200),
-    _r("programme", "GET", "/programmes/{year}/report.{fmt}", "open", 200),
-    _r(
-        "programme",
-        "POST",
-        "/programmes/{year}/submit",
-        "agency",
-        404,
-        url=_fill(f"/programmes/{YEAR + 1}/submit"),
+    _programme("GET /programmes", "open", 200),
+    _programme("GET /programmes/{year}", "open", 200),
+    _programme("GET /programmes/{year}/report", "open", 200),
+    _programme("GET /programmes/{year}/report.{fmt}", "open", 200),
+    _programme(
+        "POST /programmes/{year}/submit", "agency", 404, url=_fill(f"/programmes/{YEAR + 1}/submit")
     ),
-    _r("programme", "POST", "/programmes/{year}/amend", "agency", 409),
-    _r("programme", "POST", "/programmes/{year}/validate", "copil", 409),
-    _r("programme", "GET", "/programmes/{year}/versions", "open", 200),
-    _r("programme", "GET", "/programmes/{year}/versions/{version}", "open", 404),
-    _r("programme", "GET", "/centres", "open", 200),
-    # budget
-    _r("budget", "PUT", "/budgets/{year}", "agency", 200, body=lambda i, ids: BUDGET),
-    _r("budget", "GET", "/budgets/{year}", "open", 200),
-    _r(
-        "budget",
-        "PUT",
-        "/budgets/{year}/participations/{siren}",
-        "agency",
-        200,
-        body=lambda i, ids: VOTE,
+    _programme("POST /programmes/{year}/amend", "agency", 409),
+    _programme("POST /programmes/{year}/validate", "copil", 409),
+    _programme("GET /programmes/{year}/versions", "open", 200),
+    _programme("GET /programmes/{year}/versions/{version}", "open", 404),
+    _programme("GET /centres", "open", 200),
+    _budget("PUT /budgets/{year}", "agency", 200, json=BUDGET),
+    _budget("GET /budgets/{year}", "open", 200),
+    _budget("PUT /budgets/{year}/participations/{siren}", "agency", 200, json=VOTE),
+    _budget("POST /budgets/{year}/close", "agency", 404, url=_fill(f"/budgets/{YEAR + 1}/close")),
+    _budget("GET /budgets/{year}/plan", "open", 200),
+    _budget("GET /budgets/{year}/annex.{fmt}", "open", 200),
+    _budget("GET /budgets/{year}/shares", "open", 200),
+    _budget("GET /budgets/{year}/versions", "open", 200),
+    _budget("GET /budgets/{year}/versions/{version}", "open", 200),
+    _notifications("GET /deliveries", "agency", 200),
+    _notifications("GET /deliveries/{delivery_id}", "agency", 404),
+    _notifications("POST /deliveries/{delivery_id}/retry", "agency", 404),
+    _notifications(
+        "GET /preferences/{email}", "centre", 200, url=_fill(f"/preferences/{CLAIRE[0]}")
     ),
-    _r(
-        "budget",
-        "POST",
-        "/budgets/{year}/close",
-        "agency",
-        404,
-        url=_fill(f"/budgets/{YEAR + 1}/close"),
-    ),
-    _r("budget", "GET", "/budgets/{year}/plan", "open", 200),
-    _r("budget", "GET", "/budgets/{year}/annex.{fmt}", "open", 200),
-    _r("budget", "GET", "/budgets/{year}/shares", "open", 200),
-    _r("budget", "GET", "/budgets/{year}/versions", "open", 200),
-    _r("budget", "GET", "/budgets/{year}/versions/{version}", "open", 200),
-    # notifications
-    _r("notifications", "GET", "/deliveries", "agency", 200),
-    _r("notifications", "GET", "/deliveries/{delivery_id}", "agency", 404),
-    _r("notifications", "POST", "/deliveries/{delivery_id}/retry", "agency", 404),
-    _r(
-        "notifications",
-        "GET",
-        "/preferences/{email}",
+    _notifications(
+        "PUT /preferences/{email}",
         "centre",
         200,
         url=_fill(f"/preferences/{CLAIRE[0]}"),
+        json={"opted_out": []},
     ),
-    _r(
-        "notifications",
-        "PUT",
-        "/preferences/{email}",
-        "centre",
-        200,
-        url=_fill(f"/preferences/{CLAIRE[0]}"),
-        body=lambda i, ids: {"opted_out": []},
+    _notifications(
+        "GET /unsubscribe", "open", 400, url=_fill("/unsubscribe?token=not-a-signed-link")
     ),
-    _r(
-        "notifications",
-        "GET",
-        "/unsubscribe",
-        "open",
-        400,
-        url=_fill("/unsubscribe?token=not-a-signed-link"),
-    ),
-    _r(
-        "notifications",
-        "POST",
-        "/unsubscribe",
-        "open",
-        400,
-        url=_fill("/unsubscribe?token=not-a-signed-link"),
+    _notifications(
+        "POST /unsubscribe", "open", 400, url=_fill("/unsubscribe?token=not-a-signed-link")
     ),
     *[
-        _r(
-            "notifications",
-            method,
-            "/confirmations/{token}",
+        _notifications(
+            f"{method} /confirmations/{{token}}",
             "open",
             400,
             url=_fill("/confirmations/not-a.signed-link"),
         )
         for method in ("GET", "POST")
     ],
-    # identity
-    _r(
-        "identity",
-        "POST",
-        "/sign-in",
+    _identity(
+        "POST /sign-in",
         "open",
         202,
         body=lambda i, ids: {"email": f"{i.replace(' ', '-')}@example.org"},
     ),
-    _r("identity", "POST", "/sign-in/redeem", "open", 400, body=lambda i, ids: {"token": "x" * 40}),
-    _r(
-        "identity",
-        "POST",
-        "/sessions/refresh",
-        "open",
-        401,
-        body=lambda i, ids: {"refresh_token": "x" * 40},
-    ),
-    _r(
-        "identity",
-        "POST",
-        "/sessions/end",
-        "open",
-        204,
-        body=lambda i, ids: {"refresh_token": "x" * 40},
-    ),
-    _r("identity", "GET", "/me", "person", 200),
-    _r("identity", "GET", "/people", "agency", 200),
-    _r(
-        "identity",
-        "POST",
-        "/people",
+    _identity("POST /sign-in/redeem", "open", 400, json={"token": "x" * 40}),
+    _identity("POST /sessions/refresh", "open", 401, json={"refresh_token": "x" * 40}),
+    _identity("POST /sessions/end", "open", 204, json={"refresh_token": "x" * 40}),
+    _identity("GET /me", "person", 200),
+    _identity("GET /people", "agency", 200),
+    _identity(
+        "POST /people",
         "agency",
         201,
-        body=lambda i, ids: {
+        json={
             "email": "nina.bernard@copil.example.org",
             "display_name": "Nina Bernard",
             "roles": ["copil"],
         },
     ),
-    _r("identity", "DELETE", "/people/{person_id}", "agency", 404, url=_fill(f"/people/{NOBODY}")),
-    _r("identity", "GET", "/keys", "open", 200),
+    _identity("DELETE /people/{person_id}", "agency", 404, url=_fill(f"/people/{NOBODY}")),
+    _identity("GET /keys", "open", 200),
 ]
 SERVICES = ("registry", "programme", "budget", "notifications", "identity")
 #: The AsyncAPI document of its events and its page, in every service.
 ROWS += [
-    _r(service, "GET", path, "open", 200)
+    _r(service, f"GET {path}", "open", 200)
     for service in SERVICES
     for path in ("/asyncapi.json", "/asyncapi")
 ]

@@ -19,7 +19,7 @@ from crnt_shared.erasure import address_digest
 from crnt_shared.testing import wait_until
 
 from tests.e2e.system import SIGNING_IN, System, agency_of, system_fixture
-from tests.e2e.test_sign_in import sign_in
+from tests.e2e.test_sign_in import action_led_by, bearer, sign_in_once_known
 
 pytestmark = pytest.mark.integration
 
@@ -108,26 +108,16 @@ async def test_an_erased_animator_is_held_by_no_service(
 
         await wait_until(welcomed, timeout=60, message="the welcome to Claire")
 
-        async def claire_signed_in() -> dict[str, Any] | None:
-            try:
-                return await sign_in(system, client, ERASED, mail_timeout=3)
-            except pytest.fail.Exception:
-                return None
-
-        claire = await wait_until(claire_signed_in, timeout=60, interval=0.5, message="sign-in")
-        action = {
-            "axis": "ateliers",
-            "title": "Ateliers numériques seniors",
-            "lead_centre_id": centre_id,
-            "starts_on": "2026-03-01",
-            "ends_on": "2026-06-30",
-            "estimated_cost": "800.00",
-        }
-        as_claire = {"Authorization": f"Bearer {claire['access_token']}"}
+        claire = await sign_in_once_known(system, client, ERASED, message="sign-in")
+        as_claire = bearer(claire)
 
         async def proposed() -> str | None:
             response = await call(
-                "POST", "programme", "/programmes/2026/actions", json=action, headers=as_claire
+                "POST",
+                "programme",
+                "/programmes/2026/actions",
+                json=action_led_by(centre_id),
+                headers=as_claire,
             )
             return str(response.json()["id"]) if response.status_code == 201 else None
 

@@ -62,6 +62,34 @@ async def sign_in(
     return grant
 
 
+async def sign_in_once_known(
+    system: System, client: httpx.AsyncClient, address: str, *, message: str
+) -> dict[str, Any]:
+    """Sign in as soon as identity knows ``address`` from the registry's events (until then, no
+    mail comes)."""
+
+    async def signed_in() -> dict[str, Any] | None:
+        try:
+            return await sign_in(system, client, address, mail_timeout=3)
+        except pytest.fail.Exception:  # no mail yet: identity has not learnt it
+            return None
+
+    grant: dict[str, Any] = await wait_until(signed_in, timeout=60, interval=0.5, message=message)
+    return grant
+
+
+def action_led_by(centre_id: str) -> dict[str, Any]:
+    """The body of an action of 2026 that the centre leads."""
+    return {
+        "axis": "ateliers",
+        "title": "Ateliers numériques seniors",
+        "lead_centre_id": centre_id,
+        "starts_on": "2026-03-01",
+        "ends_on": "2026-06-30",
+        "estimated_cost": "800.00",
+    }
+
+
 def bearer(grant: dict[str, Any]) -> dict[str, str]:
     return {"Authorization": f"Bearer {grant['access_token']}"}
 
@@ -122,15 +150,7 @@ async def test_a_signed_in_person_acts_and_a_removed_animator_is_refused_at_once
         }
 
         # Identity learns from the registry's events that Marc animates a member centre.
-        async def marc_signed_in() -> dict[str, Any] | None:
-            try:
-                return await sign_in(system, client, COLLEAGUE_EMAIL, mail_timeout=3)
-            except pytest.fail.Exception:  # no mail yet: identity has not learnt it
-                return None
-
-        marc = await wait_until(
-            marc_signed_in, timeout=60, interval=0.5, message="Marc may sign in"
-        )
+        marc = await sign_in_once_known(system, client, COLLEAGUE_EMAIL, message="Marc may sign in")
         assert marc["person"]["roles"] == ["animator"]
         assert marc["person"]["centres"] == [centre_id]
         as_marc = bearer(marc)
@@ -140,18 +160,12 @@ async def test_a_signed_in_person_acts_and_a_removed_animator_is_refused_at_once
             headers=as_marc,
         )
         assert patched.status_code == 200, patched.text
-        action = {
-            "axis": "ateliers",
-            "title": "Ateliers numériques seniors",
-            "lead_centre_id": centre_id,
-            "starts_on": "2026-03-01",
-            "ends_on": "2026-06-30",
-            "estimated_cost": "800.00",
-        }
 
         async def proposed() -> dict[str, Any] | None:
             response = await client.post(
-                system.url("programme", "/programmes/2026/actions"), json=action, headers=as_marc
+                system.url("programme", "/programmes/2026/actions"),
+                json=action_led_by(centre_id),
+                headers=as_marc,
             )
             return response.json() if response.status_code == 201 else None
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from crnt_shared.vocabularies import ApplicationStatus, MembershipStatus
+from crnt_shared.vocabularies import CENTRE_MAIN_FIELDS, ApplicationStatus, MembershipStatus
 from rich.progress import BarColumn, DownloadColumn, SpinnerColumn, TextColumn
 
 from crnt_cli.choices import choice
@@ -54,22 +54,7 @@ def centres_show(centre_id: str, as_json: AsJson = False) -> None:
     centre = registry().json("GET", f"/centres/{centre_id}")
     if as_json_if(as_json, centre):
         return
-    facts = [
-        [key, centre.get(key)]
-        for key in (
-            "id",
-            "nom",
-            "pivot",
-            "adresse",
-            "code_postal",
-            "commune",
-            "code_insee",
-            "epci_siren",
-            "typologie",
-            "workstations",
-            "status",
-        )
-    ]
+    facts = [[key, centre.get(key)] for key in ("id", *CENTRE_MAIN_FIELDS, "status")]
     table(centre["nom"], ["field", "value"], facts)
     animators = centre.get("animators") or []
     table(

@@ -71,18 +71,18 @@ def test_programme_legal_transitions(
     assert next_programme_status(2025, current, command) is expected
 
 
+#: The commands each state of the programme refuses.
+REFUSED_COMMANDS = {
+    P.DRAFT: (C.VALIDATE, C.AMEND),
+    P.SUBMITTED: (C.SUBMIT, C.AMEND),
+    P.VALIDATED: (C.SUBMIT, C.VALIDATE),
+    P.AMENDING: (C.VALIDATE, C.AMEND),
+}
+
+
 @pytest.mark.parametrize(
     ("current", "command"),
-    [
-        (P.DRAFT, C.VALIDATE),
-        (P.DRAFT, C.AMEND),
-        (P.SUBMITTED, C.SUBMIT),
-        (P.SUBMITTED, C.AMEND),
-        (P.VALIDATED, C.SUBMIT),
-        (P.VALIDATED, C.VALIDATE),
-        (P.AMENDING, C.VALIDATE),
-        (P.AMENDING, C.AMEND),
-    ],
+    [(current, command) for current, refused in REFUSED_COMMANDS.items() for command in refused],
 )
 def test_programme_illegal_transitions_name_the_states(
     current: ProgrammeStatus, command: ProgrammeCommand
@@ -156,19 +156,19 @@ def test_action_legal_transitions(current: ActionStatus, target: ActionStatus) -
     assert change_status(action(status=current), target).status is target
 
 
+#: Some of the states an action cannot go to from each of its states.
+REFUSED_TARGETS = {
+    A.PROPOSED: (A.IN_PROGRESS, A.DONE),
+    A.PLANNED: (A.DONE, A.PROPOSED),
+    A.IN_PROGRESS: (A.PLANNED,),
+    A.DONE: (A.CANCELLED, A.IN_PROGRESS),
+    A.CANCELLED: (A.PLANNED, A.CANCELLED),
+}
+
+
 @pytest.mark.parametrize(
     ("current", "target"),
-    [
-        (A.PROPOSED, A.IN_PROGRESS),
-        (A.PROPOSED, A.DONE),
-        (A.PLANNED, A.DONE),
-        (A.PLANNED, A.PROPOSED),
-        (A.IN_PROGRESS, A.PLANNED),
-        (A.DONE, A.CANCELLED),
-        (A.DONE, A.IN_PROGRESS),
-        (A.CANCELLED, A.PLANNED),
-        (A.CANCELLED, A.CANCELLED),
-    ],
+    [(current, target) for current, refused in REFUSED_TARGETS.items() for target in refused],
 )
 def test_action_illegal_transitions_name_the_states(
     current: ActionStatus, target: ActionStatus

@@ -62,6 +62,21 @@ class CentreWeight(StrEnum):
     NONE = "none"
 
 
+#: A centre's main facts, by the names of the national standard and the network's own: the
+#: registry keeps them in columns of their own, the CLI shows them.
+CENTRE_MAIN_FIELDS = (
+    "nom",
+    "pivot",
+    "adresse",
+    "code_postal",
+    "commune",
+    "code_insee",
+    "epci_siren",
+    "typologie",
+    "workstations",
+)
+
+
 class EpciKey(StrEnum):
     """How the EPCIs share the reste à charge (the budget's key)."""
 

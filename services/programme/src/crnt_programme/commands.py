@@ -12,11 +12,21 @@ from crnt_shared.contracts.identity import ActorRef
 
 from crnt_programme.domain import ActionStatus, Axis, Indicators, Nature
 
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """Who gives a command: ``by`` as the history names them, ``actor`` the person or the
+    service account (keywords, after the command's own fields)."""
+
+    by: str
+    actor: ActorRef | None = None
+
+
 # Actions
 
 
 @dataclass(frozen=True)
-class ProposeAction:
+class ProposeAction(Command):
     year: int
     axis: Axis
     title: str
@@ -26,36 +36,28 @@ class ProposeAction:
     starts_on: date
     ends_on: date
     estimated_cost_cents: int
-    by: str
-    actor: ActorRef | None = None
     nature: Nature | None = None
 
 
 @dataclass(frozen=True)
-class EditAction:
+class EditAction(Command):
     action_id: UUID
     changes: Mapping[str, Any]
-    by: str
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
-class ChangeActionStatus:
+class ChangeActionStatus(Command):
     action_id: UUID
     status: ActionStatus
     reason: str | None
-    by: str
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
-class ReportProgress:
+class ReportProgress(Command):
     action_id: UUID
     progress: int | None
     note: str | None
     actual_cost_cents: int | None
-    by: str
-    actor: ActorRef | None = None
     indicators: Indicators | None = None
 
 
@@ -63,24 +65,18 @@ class ReportProgress:
 
 
 @dataclass(frozen=True)
-class SubmitProgramme:
+class SubmitProgramme(Command):
     year: int
-    by: str
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
-class ValidateProgramme:
+class ValidateProgramme(Command):
     year: int
     deciding_body: str
     decided_on: date | None
     decision_reference: str | None
-    by: str
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
-class AmendProgramme:
+class AmendProgramme(Command):
     year: int
-    by: str
-    actor: ActorRef | None = None

@@ -33,6 +33,14 @@ class ConfirmationPolicy:
     resend_after: timedelta = timedelta(hours=24)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """A command that a person or a service account gives: ``actor`` names them (a keyword,
+    after the command's own fields)."""
+
+    actor: ActorRef | None = None
+
+
 # EPCIs
 
 
@@ -70,40 +78,35 @@ class ExpireApplications:
 
 
 @dataclass(frozen=True)
-class DecideApplication:
+class DecideApplication(Command):
     application_id: UUID
     action: MembershipAction
     #: Who decides, as the history names them.
     by: str
     reason: str | None = None
-    #: Who decides: the person or the service account.
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
-class ChangeMembership:
+class ChangeMembership(Command):
     centre_id: UUID
     action: MembershipAction
     by: str
     reason: str
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
-class ApproveApplications:
+class ApproveApplications(Command):
     application_ids: list[UUID]
     by: str
-    actor: ActorRef | None = None
 
 
 # Centres
 
 
 @dataclass(frozen=True)
-class UpdateCentre:
+class UpdateCentre(Command):
     centre_id: UUID
     changes: dict[str, Any]
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -124,26 +127,23 @@ class ImportCentres:
 
 
 @dataclass(frozen=True)
-class AddAnimator:
+class AddAnimator(Command):
     centre_id: UUID
     animator: AnimatorDraft
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
-class UpdateAnimator:
+class UpdateAnimator(Command):
     centre_id: UUID
     animator_id: UUID
     name: str | None = None
     email: str | None = None
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
-class RemoveAnimator:
+class RemoveAnimator(Command):
     centre_id: UUID
     animator_id: UUID
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
@@ -153,16 +153,14 @@ class NewAnimator:
 
 
 @dataclass(frozen=True)
-class AddAnimators:
+class AddAnimators(Command):
     animators: Sequence[NewAnimator]
-    actor: ActorRef | None = None
 
 
 @dataclass(frozen=True)
-class EraseAnimator:
+class EraseAnimator(Command):
     centre_id: UUID
     animator_id: UUID
-    actor: ActorRef | None = None
 
 
 # Results

@@ -1,5 +1,7 @@
 """Rendering: one Jinja2 environment, the French typography applied to every page."""
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from crnt_shared import typography
@@ -9,6 +11,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from crnt_web import charts, formatting
 from crnt_web.session import CSRF_FIELD, ROLE_LABELS, csrf_token
+
+
+def _labelled(labels: dict[str, str]) -> Callable[[Any], str]:
+    """A filter that names a value by its label (the value itself where it has none)."""
+    return partial(formatting.label, labels)
 
 
 class Pages:
@@ -27,22 +34,22 @@ class Pages:
             percent=formatting.percent,
             date_fr=formatting.date_fr,
             datetime_fr=formatting.datetime_fr,
-            membership=lambda v: formatting.label(formatting.MEMBERSHIP, v),
-            application=lambda v: formatting.label(formatting.APPLICATION, v),
-            programme_status=lambda v: formatting.label(formatting.PROGRAMME, v),
-            action_status=lambda v: formatting.label(formatting.ACTION, v),
-            axis=lambda v: formatting.label(formatting.AXES, v),
-            delivery_status=lambda v: formatting.label(formatting.DELIVERY, v),
-            typology=lambda v: formatting.label(formatting.TYPOLOGIES, v),
-            nature=lambda v: formatting.label(formatting.NATURES, v),
-            plan_status=lambda v: formatting.label(formatting.PLAN_STATUS, v),
-            expense_kind=lambda v: formatting.label(formatting.EXPENSE_KIND, v),
+            membership=_labelled(formatting.MEMBERSHIP),
+            application=_labelled(formatting.APPLICATION),
+            programme_status=_labelled(formatting.PROGRAMME),
+            action_status=_labelled(formatting.ACTION),
+            axis=_labelled(formatting.AXES),
+            delivery_status=_labelled(formatting.DELIVERY),
+            typology=_labelled(formatting.TYPOLOGIES),
+            nature=_labelled(formatting.NATURES),
+            plan_status=_labelled(formatting.PLAN_STATUS),
+            expense_kind=_labelled(formatting.EXPENSE_KIND),
             ratio_percent=formatting.ratio_percent,
             share_of=formatting.share_of,
             missing=formatting.missing,
             hours=lambda v: str(v).replace(".", ","),
             badge=lambda v: formatting.BADGES.get(str(v), "info"),
-            role=lambda v: ROLE_LABELS.get(str(v), str(v)),
+            role=_labelled(ROLE_LABELS),
         )
         self.environment.globals.update(
             bars=charts.bars,

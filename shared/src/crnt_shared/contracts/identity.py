@@ -6,7 +6,7 @@ removes. A sign-in secret, a refresh token or a private key never appears in any
 """
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -19,6 +19,14 @@ class ActorRef(Contract):
     kind: Literal["person", "service"]
     id: str
     name: str
+
+
+#: The ``actor`` of an event that records a change; ``None`` in the events of before people
+#: signed in.
+Actor = Annotated[
+    ActorRef | None,
+    Field(description="Who: a person (id, display name) or a service account."),
+]
 
 
 class SigningKeyData(Contract):

@@ -19,12 +19,12 @@ broken by a value added later; the values known today are :data:`AXES` and
 """
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import Field
 
-from crnt_shared.contracts.identity import ActorRef
+from crnt_shared.contracts.identity import Actor, ActorRef
 from crnt_shared.events import Contract, Event
 from crnt_shared.money import Amount
 
@@ -37,6 +37,12 @@ ACTION_STATUSES: tuple[str, ...] = ("proposed", "planned", "in_progress", "done"
 
 #: An action's nature in the financing plan: an operating cost or an investment.
 NATURES: tuple[str, ...] = ("fonctionnement", "investissement")
+
+
+#: An action's nature as its events give it: absent, it goes by the axis.
+ActionNature = Annotated[
+    str | None, Field(description=f"One of {', '.join(NATURES)}; absent: by its axis.")
+]
 
 
 def default_nature(axis: str) -> str:
@@ -82,9 +88,7 @@ class ActionFacts(Contract):
     actual_cost: Amount | None = None
     progress: int = Field(ge=0, le=100, description="État d'avancement, in percent.")
     progress_note: str | None = None
-    nature: str | None = Field(
-        default=None, description=f"One of {', '.join(NATURES)}; absent: by its axis."
-    )
+    nature: ActionNature = None
     indicators: Indicators | None = None
 
     @property
@@ -96,9 +100,7 @@ class ActionProposedData(Contract):
     action: ActionFacts
     by: str = Field(description="Who made the change: a display name, or `agency`.")
     at: datetime
-    actor: ActorRef | None = Field(
-        default=None, description="Who: a person (id, display name) or a service account."
-    )
+    actor: Actor = None
 
 
 class ActionUpdatedData(Contract):
@@ -112,9 +114,7 @@ class ActionUpdatedData(Contract):
     reason: str | None = None
     by: str
     at: datetime
-    actor: ActorRef | None = Field(
-        default=None, description="Who: a person (id, display name) or a service account."
-    )
+    actor: Actor = None
 
 
 class ActionStatusChangedData(Contract):
@@ -124,9 +124,7 @@ class ActionStatusChangedData(Contract):
     reason: str | None = None
     by: str
     at: datetime
-    actor: ActorRef | None = Field(
-        default=None, description="Who: a person (id, display name) or a service account."
-    )
+    actor: Actor = None
 
 
 class ActionLeadMissingData(Contract):
@@ -150,9 +148,7 @@ class ValidatedAction(Contract):
     starts_on: date
     ends_on: date
     estimated_cost: Amount
-    nature: str | None = Field(
-        default=None, description=f"One of {', '.join(NATURES)}; absent: by its axis."
-    )
+    nature: ActionNature = None
     actual_cost: Amount | None = None
 
 

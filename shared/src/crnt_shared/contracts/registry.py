@@ -11,7 +11,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from crnt_shared.contracts.identity import ActorRef
+from crnt_shared.contracts.identity import Actor
 from crnt_shared.events import Contract, Event
 
 #: ``pending``, ``member``, ``rejected``, ``suspended``, ``withdrawn`` or ``expired``; a plain
@@ -101,27 +101,21 @@ class MembershipChangeData(Contract):
     at: datetime
     centre: CentreFacts
     animators: list[AnimatorFacts]
-    actor: ActorRef | None = Field(
-        default=None, description="Who: a person (id, display name) or a service account."
-    )
+    actor: Actor = None
 
 
 class CentreUpdatedData(Contract):
     changed: list[str]
     centre: CentreFacts
     animators: list[AnimatorFacts]
-    actor: ActorRef | None = Field(
-        default=None, description="Who: a person (id, display name) or a service account."
-    )
+    actor: Actor = None
 
 
 class AnimatorChangeData(Contract):
     centre: CentreFacts
     animator: AnimatorFacts
     previous_email: str | None = None
-    actor: ActorRef | None = Field(
-        default=None, description="Who: a person (id, display name) or a service account."
-    )
+    actor: Actor = None
 
 
 class _RegistryEvent(Event):
@@ -262,9 +256,7 @@ class PersonErasedData(Contract):
         " and in lower case (UTF-8): what a service recomputes over the addresses it holds."
     )
     at: datetime
-    actor: ActorRef | None = Field(
-        default=None, description="Who: a person (id, display name) or a service account."
-    )
+    actor: Actor = None
 
 
 class PersonErased(_RegistryEvent):

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from crnt_shared.errors import RuleViolation as RuleViolation  # raised here, as before
+from crnt_shared.vocabularies import CENTRE_MAIN_FIELDS
 
 # The stub of opening-hours-py does not declare ParserError.
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -103,20 +104,7 @@ class CentreDraft(BaseModel):
 
 
 #: The fields stored in their own columns; the standard's other fields are kept as details.
-CORE_FIELDS = (
-    "nom",
-    "pivot",
-    "adresse",
-    "code_postal",
-    "commune",
-    "code_insee",
-    "epci_siren",
-    "typologie",
-    "workstations",
-    "horaires",
-    "services",
-    "date_maj",
-)
+CORE_FIELDS = (*CENTRE_MAIN_FIELDS, "horaires", "services", "date_maj")
 DETAIL_FIELDS = tuple(name for name in CentreDraft.model_fields if name not in CORE_FIELDS)
 
 

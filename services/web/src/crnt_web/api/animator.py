@@ -190,13 +190,11 @@ async def join(request: Request, person: Animator, action_id: str) -> Response:
     _own(person, centre_id)
     return await change_action(
         request,
+        person,
+        "POST",
         action_id,
-        backend(request).post(
-            "programme",
-            f"/actions/{action_id}/participants",
-            token=person.token,
-            json={"centre_id": centre_id},
-        ),
+        "/participants",
+        {"centre_id": centre_id},
         space="/mon-espace",
         done=lambda action: f"Votre lieu participe à « {action['title']} ».",
         failed_to="/mon-espace/programme",
@@ -218,10 +216,11 @@ async def progress(request: Request, person: Animator, action_id: str) -> Respon
         body["indicators"] = indicators
     return await change_action(
         request,
+        person,
+        "PATCH",
         action_id,
-        backend(request).patch(
-            "programme", f"/actions/{action_id}/progress", token=person.token, json=body
-        ),
+        "/progress",
+        body,
         space="/mon-espace",
         done=lambda action: (
             f"L’avancement de « {action['title']} » est enregistré : {action['progress']} %."

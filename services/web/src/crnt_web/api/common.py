@@ -119,22 +119,30 @@ async def act(request: Request, call: Awaitable[Any], *, done: str, then: str) -
 
 async def change_action(
     request: Request,
+    person: Person,
+    method: str,
     action_id: str,
-    call: Awaitable[Any],
+    sub_path: str,
+    body: dict[str, Any],
     *,
     space: str,
     done: Callable[[dict[str, Any]], str],
     refused: Callable[[ApiError], str] = lambda error: error.detail,
     failed_to: str,
 ) -> Response:
-    """An action of the programme changed from a page (``call``, to the programme service):
-    the notice of what it did and back to the action in ``space``'s programme; or the API's
-    refusal and back to ``failed_to``."""
+    """An action of the programme changed from a page (``method`` on the programme's
+    ``/actions/{action_id}<sub_path>`` with ``body``, as ``person``): the notice of what it did
+    and back to the action in ``space``'s programme; or the API's refusal and back to
+    ``failed_to``."""
+    path = f"/actions/{action_id}{sub_path}"
     try:
-        action = await call
+        response = await backend(request).request(
+            method, "programme", path, token=person.token, json=body
+        )
     except ApiError as error:
         notify(request, refused(error), "error")
         return back(failed_to)
+    action: dict[str, Any] = response.json()
     notify(request, done(action))
     return back(f"{space}/programme?annee={action['year']}#action-{action_id}")
 

@@ -69,10 +69,11 @@ async def action_status(request: Request, person: Agency, action_id: str) -> Res
     body = {"status": status, "reason": optional(form, "reason")}
     return await change_action(
         request,
+        person,
+        "POST",
         action_id,
-        backend(request).post(
-            "programme", f"/actions/{action_id}/status", token=person.token, json=body
-        ),
+        "/status",
+        body,
         space="/agence",
         done=lambda action: f"« {action['title']} » : {ACTION.get(status, status).lower()}.",
         failed_to=f"/agence/programme?annee={text(form, 'year') or this_year()}",
@@ -98,10 +99,11 @@ async def edit_action(request: Request, person: Agency, action_id: str) -> Respo
 
     return await change_action(
         request,
+        person,
+        "PATCH",
         action_id,
-        backend(request).patch(
-            "programme", f"/actions/{action_id}", token=person.token, json=changes
-        ),
+        "",
+        changes,
         space="/agence",
         done=done,
         refused=lambda error: f"L’action n’est pas modifiée : {refusal(error)}",
