@@ -2,10 +2,10 @@
 in each status (see the package)."""
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 
 from crnt_shared.errors import RuleViolation
+from crnt_shared.transitions import Transition, next_state
 
 from crnt_programme.domain.actions import Action, ActionStatus
 
@@ -23,21 +23,14 @@ class ProgrammeCommand(StrEnum):
     AMEND = "amend"
 
 
-@dataclass(frozen=True)
-class _Transition:
-    allowed_from: tuple[ProgrammeStatus, ...]
-    to: ProgrammeStatus
-    participle: str
-
-
-PROGRAMME_TRANSITIONS: Mapping[ProgrammeCommand, _Transition] = {
-    ProgrammeCommand.SUBMIT: _Transition(
+PROGRAMME_TRANSITIONS: Mapping[ProgrammeCommand, Transition[ProgrammeStatus]] = {
+    ProgrammeCommand.SUBMIT: Transition(
         (ProgrammeStatus.DRAFT, ProgrammeStatus.AMENDING), ProgrammeStatus.SUBMITTED, "submitted"
     ),
-    ProgrammeCommand.VALIDATE: _Transition(
+    ProgrammeCommand.VALIDATE: Transition(
         (ProgrammeStatus.SUBMITTED,), ProgrammeStatus.VALIDATED, "validated"
     ),
-    ProgrammeCommand.AMEND: _Transition(
+    ProgrammeCommand.AMEND: Transition(
         (ProgrammeStatus.VALIDATED,), ProgrammeStatus.AMENDING, "amended"
     ),
 }
@@ -48,16 +41,14 @@ EDITABLE_PROGRAMME = (ProgrammeStatus.DRAFT, ProgrammeStatus.AMENDING)
 def next_programme_status(
     year: int, current: ProgrammeStatus, command: ProgrammeCommand
 ) -> ProgrammeStatus:
-    transition = PROGRAMME_TRANSITIONS[command]
-    if current not in transition.allowed_from:
-        allowed = " or ".join(state.value for state in transition.allowed_from)
-        raise RuleViolation(
-            f"The {year} programme is {current.value}; it can be {transition.participle}"
-            f" only when {allowed}",
+    def refused(current: ProgrammeStatus, command: ProgrammeCommand) -> RuleViolation:
+        return RuleViolation(
+            PROGRAMME_TRANSITIONS[command].refusal(f"The {year} programme", current),
             current_status=current.value,
             command=command.value,
         )
-    return transition.to
+
+    return next_state(PROGRAMME_TRANSITIONS, current, command, refused)
 
 
 def ensure_content_editable(year: int, status: ProgrammeStatus) -> None:

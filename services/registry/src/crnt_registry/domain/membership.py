@@ -1,10 +1,10 @@
 """The membership state machine: what each action does to a centre's status, and the rules
 about its animators and its EPCI."""
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from crnt_shared.errors import RuleViolation as RuleViolation  # raised here, as before
+from crnt_shared.transitions import Transition, next_state
 from crnt_shared.vocabularies import MembershipStatus as MembershipStatus
 
 # The stub of opening-hours-py does not declare ParserError.
@@ -19,14 +19,7 @@ class MembershipAction(StrEnum):
     EXPIRE = "expire"
 
 
-@dataclass(frozen=True)
-class Transition:
-    allowed_from: tuple[MembershipStatus, ...]
-    to: MembershipStatus
-    participle: str
-
-
-TRANSITIONS: dict[MembershipAction, Transition] = {
+TRANSITIONS: dict[MembershipAction, Transition[MembershipStatus]] = {
     MembershipAction.APPROVE: Transition(
         (MembershipStatus.PENDING,), MembershipStatus.MEMBER, "approved"
     ),
@@ -64,10 +57,8 @@ IN_NETWORK = frozenset({MembershipStatus.MEMBER, MembershipStatus.SUSPENDED})
 
 class IllegalTransition(RuleViolation):
     def __init__(self, current: MembershipStatus, action: MembershipAction) -> None:
-        transition = TRANSITIONS[action]
-        allowed = " or ".join(state.value for state in transition.allowed_from)
         super().__init__(
-            f"centre is {current.value}; it can be {transition.participle} only when {allowed}",
+            TRANSITIONS[action].refusal("centre", current),
             current_status=current.value,
             action=action.value,
         )
@@ -76,10 +67,7 @@ class IllegalTransition(RuleViolation):
 
 
 def next_status(current: MembershipStatus, action: MembershipAction) -> MembershipStatus:
-    transition = TRANSITIONS[action]
-    if current not in transition.allowed_from:
-        raise IllegalTransition(current, action)
-    return transition.to
+    return next_state(TRANSITIONS, current, action, IllegalTransition)
 
 
 def ensure_approvable(animator_count: int) -> None:
