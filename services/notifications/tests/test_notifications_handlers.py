@@ -161,7 +161,7 @@ async def test_only_a_failed_or_retrying_delivery_is_sent_again(notifier: Notifi
         handlers.RetryDelivery(welcome.id), unit_of_work(memory)
     )
     assert (retried.status, retried.attempts) == (Status.PENDING, 0)
-    assert await memory.due_deliveries(10) == [welcome.id]
+    assert [due.id for due in await memory.claim_due(10)] == [welcome.id]
 
 
 # Erasure
@@ -253,3 +253,58 @@ async def test_the_sender_hands_a_due_delivery_over_and_tells_it_was_sent(
     assert all(w.committed for w in works if w.published)
     assert await sender.send_due() is None
     assert len(handed) == 1  # nothing due any more
+
+
+async def test_an_unreachable_server_stops_the_batch_and_pauses_the_sender(
+    notifier: Notifier,
+) -> None:
+    memory = FakeNotificationsRepository()
+    await approve(memory, notifier, "Arques", *(f"p{n}@arques.example" for n in range(3)))
+    works: list[NotificationsWork] = []
+    handed: list[OutgoingMail] = []
+
+    def work() -> NotificationsWork:
+        works.append(unit_of_work(memory))
+        return works[-1]
+
+    async def send(mail: OutgoingMail) -> None:
+        handed.append(mail)
+        if len(handed) == 2:
+            raise ConnectionRefusedError("the server is down")
+
+    sender = DeliverySender(
+        unit_of_work=cast(Any, work),
+        notifier=notifier,
+        build=lambda delivery: cast(OutgoingMail, delivery),
+        send=send,
+        backoff=Backoff(1.0, 30.0),
+        max_attempts=5,
+        poll_seconds=0.1,
+        topic="notifications",
+    )
+
+    pause = await sender.send_due()
+
+    assert pause is not None
+    assert pause > 0
+    first, second, third = (cast(Delivery, mail).id for mail in [*handed, memory.mails[2]])
+    assert len(handed) == 2, "nothing after the unreachable one"
+    states = {}
+    for delivery_id in (first, second, third):
+        delivery = await memory.delivery(delivery_id)
+        assert delivery is not None
+        states[delivery_id] = (delivery.status, delivery.attempts)
+    assert states == {
+        first: (Status.SENT, 1),
+        second: (Status.RETRYING, 1),
+        third: (Status.PENDING, 0),  # never tried: no attempt spent
+    }
+    [told] = [item.event for w in works for item in w.published]
+    assert isinstance(told, DeliverySent)
+    assert told.data.delivery_id == first
+    assert all(w.committed for w in works if w.published)
+
+    # Woken meanwhile (a commit wrote a welcome), it still waits for the server.
+    sender.wake()
+    assert await sender.round() > 0
+    assert len(handed) == 2
