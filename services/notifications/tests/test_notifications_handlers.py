@@ -212,12 +212,11 @@ async def test_an_erased_person_is_forgotten_and_their_mails_pseudonymised(
 # The sender
 
 
-async def test_the_sender_hands_a_due_delivery_over_and_tells_it_was_sent(
-    notifier: Notifier,
-) -> None:
-    memory = FakeNotificationsRepository()
-    await approve(memory, notifier, "Arques", "lea@arques.example")
-    [welcome] = memory.mails
+def sender_over(
+    memory: FakeNotificationsRepository, notifier: Notifier, *, down_at: int | None = None
+) -> tuple[DeliverySender, list[NotificationsWork], list[OutgoingMail]]:
+    """A sender over ``memory``, the units of work it opened and the mails it handed over (the
+    ``down_at``-th found the server unreachable)."""
     works: list[NotificationsWork] = []
     handed: list[OutgoingMail] = []
 
@@ -227,6 +226,8 @@ async def test_the_sender_hands_a_due_delivery_over_and_tells_it_was_sent(
 
     async def send(mail: OutgoingMail) -> None:
         handed.append(mail)
+        if len(handed) == down_at:
+            raise ConnectionRefusedError("the server is down")
 
     sender = DeliverySender(
         unit_of_work=cast(Any, work),
@@ -238,6 +239,16 @@ async def test_the_sender_hands_a_due_delivery_over_and_tells_it_was_sent(
         poll_seconds=1.0,
         topic="notifications",
     )
+    return sender, works, handed
+
+
+async def test_the_sender_hands_a_due_delivery_over_and_tells_it_was_sent(
+    notifier: Notifier,
+) -> None:
+    memory = FakeNotificationsRepository()
+    await approve(memory, notifier, "Arques", "lea@arques.example")
+    [welcome] = memory.mails
+    sender, works, handed = sender_over(memory, notifier)
 
     assert await sender.send_due() is None
 
@@ -260,28 +271,7 @@ async def test_an_unreachable_server_stops_the_batch_and_pauses_the_sender(
 ) -> None:
     memory = FakeNotificationsRepository()
     await approve(memory, notifier, "Arques", *(f"p{n}@arques.example" for n in range(3)))
-    works: list[NotificationsWork] = []
-    handed: list[OutgoingMail] = []
-
-    def work() -> NotificationsWork:
-        works.append(unit_of_work(memory))
-        return works[-1]
-
-    async def send(mail: OutgoingMail) -> None:
-        handed.append(mail)
-        if len(handed) == 2:
-            raise ConnectionRefusedError("the server is down")
-
-    sender = DeliverySender(
-        unit_of_work=cast(Any, work),
-        notifier=notifier,
-        build=lambda delivery: cast(OutgoingMail, delivery),
-        send=send,
-        backoff=Backoff(1.0, 30.0),
-        max_attempts=5,
-        poll_seconds=0.1,
-        topic="notifications",
-    )
+    sender, works, handed = sender_over(memory, notifier, down_at=2)
 
     pause = await sender.send_due()
 
