@@ -298,3 +298,25 @@ async def test_an_unreachable_server_stops_the_batch_and_pauses_the_sender(
     sender.wake()
     assert await sender.round() > 0
     assert len(handed) == 2
+
+
+async def test_the_sender_seals_at_its_poll_pace_or_at_once_when_a_window_closed(
+    notifier: Notifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = FakeNotificationsRepository()
+    sender, _, _ = sender_over(memory, notifier)
+    looked: list[int] = []
+    lock_due_notices = memory.lock_due_notices
+
+    async def counted(limit: int) -> list[Any]:
+        looked.append(limit)
+        return await lock_due_notices(limit)
+
+    monkeypatch.setattr(memory, "lock_due_notices", counted)
+    await sender.round()
+    sender.wake()  # a welcome, say: sent at once, no notice to look for before the next poll
+    await sender.round()
+    assert len(looked) == 1
+    sender.seal_soon()
+    await sender.round()
+    assert len(looked) == 2

@@ -53,9 +53,11 @@ def runtime() -> NotificationsRuntime:
 
 
 @pytest.fixture
-def woken(runtime: NotificationsRuntime, monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    calls: list[bool] = []
-    monkeypatch.setattr(runtime.sender, "wake", lambda: calls.append(True))
+def woken(runtime: NotificationsRuntime, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """How the sender was woken: ``send`` (mail due), ``seal`` (a notice closed already)."""
+    calls: list[str] = []
+    monkeypatch.setattr(runtime.sender, "wake", lambda: calls.append("send"))
+    monkeypatch.setattr(runtime.sender, "seal_soon", lambda: calls.append("seal"))
     return calls
 
 
@@ -66,18 +68,18 @@ def commit(runtime: NotificationsRuntime) -> None:
 
 
 async def test_a_commit_that_wrote_a_pending_delivery_wakes_the_sender_once(
-    runtime: NotificationsRuntime, woken: list[bool]
+    runtime: NotificationsRuntime, woken: list[str]
 ) -> None:
     repository = Repository(cast(Any, QuietConnection()))
     await repository.insert_deliveries([delivery(Status.PENDING)])
     commit(runtime)
-    assert woken == [True]
+    assert woken == ["send"]
     commit(runtime)  # the next commit wrote nothing
-    assert woken == [True]
+    assert woken == ["send"]
 
 
 async def test_commits_that_wrote_no_mail_due_now_leave_the_sender_alone(
-    runtime: NotificationsRuntime, woken: list[bool]
+    runtime: NotificationsRuntime, woken: list[str]
 ) -> None:
     repository = Repository(cast(Any, QuietConnection()))
     await repository.upsert_epci("200069300", "CA du Pays de Saint-Omer")
@@ -96,7 +98,7 @@ async def test_commits_that_wrote_no_mail_due_now_leave_the_sender_alone(
 
 
 async def test_a_notice_closed_already_and_a_delivery_sent_again_wake_the_sender(
-    runtime: NotificationsRuntime, woken: list[bool]
+    runtime: NotificationsRuntime, woken: list[str]
 ) -> None:
     repository = Repository(cast(Any, QuietConnection()))
     await repository.add_to_notice(
@@ -105,4 +107,4 @@ async def test_a_notice_closed_already_and_a_delivery_sent_again_wake_the_sender
     commit(runtime)
     await repository.requeue(uuid.uuid4())
     commit(runtime)
-    assert woken == [True, True]
+    assert woken == ["seal", "send"]

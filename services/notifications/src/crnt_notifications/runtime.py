@@ -15,7 +15,7 @@ from crnt_notifications.handlers import Notifier
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.mailer import Mailer, sender_domain
 from crnt_notifications.repository import NotificationsRepository, Repository, delivery_purge
-from crnt_notifications.repository.wakeup import take_due_mail
+from crnt_notifications.repository.wakeup import Due, take_due
 from crnt_notifications.settings import NotificationsSettings
 from crnt_notifications.templates import Renderer
 from crnt_notifications.workers import DeliverySender
@@ -76,5 +76,8 @@ class NotificationsRuntime(ServiceRuntime[NotificationsRepository]):
 
     def wake_sender_for_due_mail(self) -> None:
         """After a commit: wake the sender if the transaction wrote mail due now."""
-        if take_due_mail():
+        due = take_due()
+        if due & Due.NOTICE:
+            self.sender.seal_soon()
+        elif due:
             self.sender.wake()

@@ -4,7 +4,8 @@ notices whose window closed.
 
 It is woken right after the commit of a transaction that wrote mail due now (see
 :mod:`~crnt_notifications.repository.wakeup`), and polls (``poll_seconds``) for the rest:
-mail written by other processes, retries coming due, windows closing.
+mail written by other processes, retries coming due, windows closing. Notices are sealed at
+that poll's pace (or at once when a window was closed already), not at every wake-up.
 
 A transaction claims a batch of due deliveries (``SEND_BATCH``, essential mail first), their
 rows locked (``FOR UPDATE SKIP LOCKED``) while their emails are handed to the SMTP server one
@@ -83,13 +84,25 @@ class DeliverySender(Worker):
         self._topic = topic
         self._concurrency = concurrency
         self._outages = 0
-        #: When the pause of an unreachable server ends (monotonic clock).
+        #: When the pause of an unreachable server ends, when notices are sealed next
+        #: (monotonic clock).
         self._paused_until = 0.0
+        self._next_seal = 0.0
         super().__init__("notifications-sender")
+
+    def seal_soon(self) -> None:
+        """A notice's window is closed: wake the sender to seal it now, not at its next poll."""
+        self._next_seal = 0.0
+        self.wake()
 
     async def round(self) -> float:
         pause = await self.send_due()
-        sealed = await self.seal_due()
+        sealed = 0
+        # Windows close by the clock: sealing goes with the poll, not with every wake-up (a
+        # transaction of its own, which the next welcome would wait for).
+        if time.monotonic() >= self._next_seal:
+            self._next_seal = time.monotonic() + self._poll_seconds
+            sealed = await self.seal_due()
         if pause is not None:
             return pause
         return 0.0 if sealed else self._poll_seconds  # the sealed notices' mails: at once

@@ -9,7 +9,7 @@ from crnt_shared.db import Connection
 
 from crnt_notifications.domain import Status, normalise_email
 from crnt_notifications.repository.rows import Delivery, DeliveryFilters, NewDelivery
-from crnt_notifications.repository.wakeup import due_mail_written
+from crnt_notifications.repository.wakeup import Due, due_written
 
 #: Sorts essential mail (a centre's own membership, the agency's) before routine mail; the
 #: same expression as the index ``deliveries_due_essential_first`` (migration 0002).
@@ -63,7 +63,7 @@ class Deliveries:
             ],
         )
         if any(d.status is Status.PENDING for d in deliveries):
-            due_mail_written()
+            due_written(Due.MAIL)
 
     async def claim_due(self, limit: int) -> list[Delivery]:
         """The next deliveries to send, in sending order, locked until the end of the
@@ -117,7 +117,7 @@ class Deliveries:
             " updated_at = now() WHERE id = $1",
             delivery_id,
         )
-        due_mail_written()
+        due_written(Due.MAIL)
 
     async def delivery(self, delivery_id: UUID, *, lock: bool = False) -> Delivery | None:
         suffix = " FOR UPDATE" if lock else ""

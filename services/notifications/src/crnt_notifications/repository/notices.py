@@ -11,13 +11,13 @@ from crnt_shared.db import Connection
 from crnt_shared.events import utcnow
 
 from crnt_notifications.repository.rows import Notice, NoticeEntry, NoticeItem
-from crnt_notifications.repository.wakeup import due_mail_written
+from crnt_notifications.repository.wakeup import Due, due_written
 
 
 def _closed_already(open_until: datetime) -> None:
     """A notice that closes now (no coalescing window) is sealed and sent at the commit."""
     if open_until <= utcnow():
-        due_mail_written()
+        due_written(Due.NOTICE)
 
 
 class Notices:

@@ -1,29 +1,38 @@
 """Whether a transaction wrote mail that is due now, so that its commit wakes the sender.
 
-The repository raises the flag when it writes such mail (a pending delivery, a delivery sent
-again, a notice whose window is closed already); the runtime's commit hook takes it down and
-wakes the sender only then, right after the commit: the many commits that write no mail (the
-read model, share changes waiting in a notice) cost the sender nothing.
+The repository raises a flag when it writes such mail (``MAIL``: a pending delivery, a
+delivery sent again; ``NOTICE``: a notice whose window is closed already, to seal); the
+runtime's commit hook takes the flags down and wakes the sender only then, right after the
+commit: the many commits that write no mail (the read model, share changes waiting in a
+notice) cost the sender nothing.
 
-The flag is the writing task's own (a context variable): a request or a consumer writes and
-commits in one task, so the commit that reads it is the one of the transaction that raised it.
-A transaction rolled back leaves it raised: the task's next commit wakes the sender for
-nothing, one query. Other processes' mail is found by the sender's poll.
+The flags are the writing task's own (a context variable): a request or a consumer writes and
+commits in one task, so the commit that reads them is the one of the transaction that raised
+them. A transaction rolled back leaves them raised: the task's next commit wakes the sender
+for nothing, one query. Other processes' mail is found by the sender's poll.
 """
 
 from contextvars import ContextVar
-
-_due_mail_written: ContextVar[bool] = ContextVar("crnt_notifications_due_mail", default=False)
-
-
-def due_mail_written() -> None:
-    """This task's transaction wrote mail to send now."""
-    _due_mail_written.set(True)
+from enum import IntFlag
 
 
-def take_due_mail() -> bool:
-    """Whether this task's transaction wrote mail to send now; the flag is down afterwards."""
-    if not _due_mail_written.get():
-        return False
-    _due_mail_written.set(False)
-    return True
+class Due(IntFlag):
+    NOTHING = 0
+    MAIL = 1
+    NOTICE = 2
+
+
+_written: ContextVar[Due] = ContextVar("crnt_notifications_due", default=Due.NOTHING)
+
+
+def due_written(due: Due) -> None:
+    """This task's transaction wrote ``due``, to send (or seal) now."""
+    _written.set(_written.get() | due)
+
+
+def take_due() -> Due:
+    """What this task's transaction wrote to send or seal now; the flags are down afterwards."""
+    due = _written.get()
+    if due:
+        _written.set(Due.NOTHING)
+    return due
