@@ -4,6 +4,7 @@ the API (preferences, an unsubscribe link, an address confirmed, a delivery sent
 erasure of a person, and the sender's handing over of a due delivery."""
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
@@ -213,10 +214,14 @@ async def test_an_erased_person_is_forgotten_and_their_mails_pseudonymised(
 
 
 def sender_over(
-    memory: FakeNotificationsRepository, notifier: Notifier, *, down_at: int | None = None
+    memory: FakeNotificationsRepository,
+    notifier: Notifier,
+    *,
+    down_at: int | None = None,
+    build: Callable[[Delivery], OutgoingMail] = lambda delivery: cast(OutgoingMail, delivery),
 ) -> tuple[DeliverySender, list[NotificationsWork], list[OutgoingMail]]:
     """A sender over ``memory``, the units of work it opened and the mails it handed over (the
-    ``down_at``-th found the server unreachable)."""
+    ``down_at``-th found the server unreachable); its "mail" is the delivery itself."""
     works: list[NotificationsWork] = []
     handed: list[OutgoingMail] = []
 
@@ -232,7 +237,7 @@ def sender_over(
     sender = DeliverySender(
         unit_of_work=cast(Any, work),
         notifier=notifier,
-        build=lambda delivery: cast(OutgoingMail, delivery),
+        build=build,
         send=send,
         backoff=Backoff(1.0, 30.0),
         max_attempts=5,
@@ -320,3 +325,29 @@ async def test_the_sender_seals_at_its_poll_pace_or_at_once_when_a_window_closed
     sender.seal_soon()
     await sender.round()
     assert len(looked) == 2
+
+
+async def test_an_email_that_cannot_be_built_waits_alone_and_the_batch_goes_on(
+    notifier: Notifier,
+) -> None:
+    memory = FakeNotificationsRepository()
+    await approve(memory, notifier, "Arques", "bad@arques.example", "lea@arques.example")
+    bad, good = memory.mails
+
+    def build(delivery: Delivery) -> OutgoingMail:
+        if delivery.id == bad.id:
+            raise ValueError("no such template")
+        return cast(OutgoingMail, delivery)
+
+    sender, works, handed = sender_over(memory, notifier, build=build)
+
+    assert await sender.send_due() is None
+
+    assert [cast(Delivery, mail).id for mail in handed] == [good.id]
+    failed, sent = await memory.delivery(bad.id), await memory.delivery(good.id)
+    assert failed is not None
+    assert sent is not None
+    assert (failed.status, failed.attempts) == (Status.RETRYING, 1)
+    assert failed.last_error == "ValueError: no such template"
+    assert (sent.status, sent.attempts) == (Status.SENT, 1)
+    assert all(w.committed for w in works if w.published)

@@ -186,8 +186,10 @@ class DeliverySender(Worker):
         return len(batch), pause
 
     async def _attempt(self, delivery: Delivery) -> SendFailure | None:
-        mail = self._build(delivery)
+        """Hand the delivery's email over. An email that cannot even be built fails alone, as
+        a refusal would: raising would roll back what the batch sent before it."""
         try:
+            mail = self._build(delivery)
             with sending(str(delivery.event_id), delivery.kind):
                 await self._send(mail)
         except Exception as error:
