@@ -8,11 +8,11 @@ mail written by other processes, retries coming due, windows closing. Notices ar
 that poll's pace (or at once when a window was closed already), not at every wake-up.
 
 A transaction claims a batch of due deliveries (``SEND_BATCH``, essential mail first), their
-rows locked (``FOR UPDATE SKIP LOCKED``) while their emails are handed to the SMTP server one
-after another, so that two replicas never send one both; then their outcomes and the events
-telling about them are written (a statement for all those sent, one for all the events) and
-commit together (outbox). One worker claims; while the batches come full, ``concurrency`` of
-them go on at once, each over a connection of the mailer's pool.
+rows locked (``FOR UPDATE SKIP LOCKED``) while their emails are handed to the SMTP server,
+``concurrency`` at once over the connections of the mailer's pool, so that two replicas never
+send one both; then their outcomes and the events telling about them are written (a statement
+for all those sent, one for all the events) and commit together (outbox). One worker claims;
+while the batches come full, ``concurrency`` of them go on at once.
 
 Delivery is at least once at the SMTP boundary: a crash after the server accepted an email
 and before the commit sends it again, with the same Message-ID (one per delivery), so that
@@ -21,7 +21,8 @@ its batch, the outcomes' two statements and ``COMMIT``.
 
 When the server cannot be reached, the sender pauses (exponential backoff with jitter) instead
 of burning every due delivery's attempts at once, and the commits do not cut the pause short:
-an outage delays mail, and loses none. The rest of the batch is left as it was, due.
+an outage delays mail, and loses none. The batch's emails after those handed over together
+with the one that found it unreachable are left as they were, due.
 """
 
 import asyncio
@@ -154,17 +155,22 @@ class DeliverySender(Worker):
             sent: list[Delivery] = []
             events: list[Event] = []
             unreachable: SendFailure | None = None
-            for delivery in batch:
-                failure = await self._attempt(delivery)
-                if failure is None:
-                    sent.append(delivery)
-                    events.append(self._sent(delivery))
-                    continue
-                event = await self._record_failure(delivery, failure, repository)
-                if event is not None:
-                    events.append(event)
-                if failure.unreachable:
-                    unreachable = failure
+            # ``concurrency`` emails handed over at once, each over a connection of the pool:
+            # a slow server is not waited for one mail after another.
+            for start in range(0, len(batch), self._concurrency):
+                wave = batch[start : start + self._concurrency]
+                failures = await asyncio.gather(*(self._attempt(d) for d in wave))
+                for delivery, failure in zip(wave, failures, strict=True):
+                    if failure is None:
+                        sent.append(delivery)
+                        events.append(self._sent(delivery))
+                        continue
+                    event = await self._record_failure(delivery, failure, repository)
+                    if event is not None:
+                        events.append(event)
+                    if failure.unreachable:
+                        unreachable = failure
+                if unreachable is not None:
                     break  # the rest stays as it was, due
             if sent:
                 await repository.mark_sent([delivery.id for delivery in sent])
