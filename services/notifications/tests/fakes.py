@@ -60,8 +60,6 @@ class FakeNotificationsRepository:
     postponed: dict[UUID, datetime] = field(default_factory=dict)
     #: Every delivery, in the order written.
     mails: list[Delivery] = field(default_factory=list)
-    #: Whether the sender's savepoint is set: what :meth:`rollback_to_savepoint` goes back to.
-    saved: list[Delivery] | None = None
 
     # The recipients read model
 
@@ -202,24 +200,16 @@ class FakeNotificationsRepository:
                 )
             )
 
-    async def due_deliveries(self, limit: int) -> list[UUID]:
+    async def claim_due(self, limit: int) -> list[Delivery]:
         due = [d for d in self.mails if _due(d)]
         due.sort(key=lambda d: (d.category not in ("membership", "agency"), d.next_attempt_at))
-        return [d.id for d in due[:limit]]
+        return due[:limit]
 
-    async def lock_if_due(self, delivery_id: UUID) -> Delivery | None:
-        delivery = await self.delivery(delivery_id)
-        return delivery if delivery is not None and _due(delivery) else None
-
-    async def savepoint(self) -> None:
-        self.saved = list(self.mails)
-
-    async def rollback_to_savepoint(self) -> None:
-        assert self.saved is not None, "no savepoint"
-        self.mails, self.saved = self.saved, None
-
-    async def mark_sent(self, delivery_id: UUID, attempts: int) -> None:
-        self._attempted(delivery_id, Status.SENT, attempts, sent_at=_now())
+    async def mark_sent(self, delivery_ids: Sequence[UUID]) -> None:
+        for delivery_id in delivery_ids:
+            delivery = await self.delivery(delivery_id)
+            assert delivery is not None
+            self._attempted(delivery_id, Status.SENT, delivery.attempts + 1, sent_at=_now())
 
     async def mark_retrying(
         self, delivery_id: UUID, attempts: int, delay_seconds: float, error: str

@@ -222,15 +222,15 @@ async def mails_to(
 
 
 async def close_windows(app: FastAPI) -> None:
-    """Close every open coalescing window now, as if its time had run out, and wake the sender:
-    it seals the notices as it does when a window ends, whatever the machine's speed."""
+    """Close every open coalescing window now, as if its time had run out, and have the sender
+    seal them at once, as it does when a window ends, whatever the machine's speed."""
     runtime = app.state.runtime
     async with runtime.unit_of_work() as uow:
         await uow.connection.execute(
             "UPDATE notices SET open_until = clock_timestamp() WHERE sealed_at IS NULL"
         )
         await uow.commit()
-    runtime.sender.wake()
+    runtime.sender.seal_soon()
 
 
 async def settle(seconds: float = 0.5) -> None:

@@ -4,6 +4,7 @@ the API (preferences, an unsubscribe link, an address confirmed, a delivery sent
 erasure of a person, and the sender's handing over of a due delivery."""
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
 
@@ -161,7 +162,7 @@ async def test_only_a_failed_or_retrying_delivery_is_sent_again(notifier: Notifi
         handlers.RetryDelivery(welcome.id), unit_of_work(memory)
     )
     assert (retried.status, retried.attempts) == (Status.PENDING, 0)
-    assert await memory.due_deliveries(10) == [welcome.id]
+    assert [due.id for due in await memory.claim_due(10)] == [welcome.id]
 
 
 # Erasure
@@ -212,12 +213,15 @@ async def test_an_erased_person_is_forgotten_and_their_mails_pseudonymised(
 # The sender
 
 
-async def test_the_sender_hands_a_due_delivery_over_and_tells_it_was_sent(
+def sender_over(
+    memory: FakeNotificationsRepository,
     notifier: Notifier,
-) -> None:
-    memory = FakeNotificationsRepository()
-    await approve(memory, notifier, "Arques", "lea@arques.example")
-    [welcome] = memory.mails
+    *,
+    down_at: int | None = None,
+    build: Callable[[Delivery], OutgoingMail] = lambda delivery: cast(OutgoingMail, delivery),
+) -> tuple[DeliverySender, list[NotificationsWork], list[OutgoingMail]]:
+    """A sender over ``memory``, the units of work it opened and the mails it handed over (the
+    ``down_at``-th found the server unreachable); its "mail" is the delivery itself."""
     works: list[NotificationsWork] = []
     handed: list[OutgoingMail] = []
 
@@ -227,17 +231,29 @@ async def test_the_sender_hands_a_due_delivery_over_and_tells_it_was_sent(
 
     async def send(mail: OutgoingMail) -> None:
         handed.append(mail)
+        if len(handed) == down_at:
+            raise ConnectionRefusedError("the server is down")
 
     sender = DeliverySender(
         unit_of_work=cast(Any, work),
         notifier=notifier,
-        build=lambda delivery: cast(OutgoingMail, delivery),
+        build=build,
         send=send,
         backoff=Backoff(1.0, 30.0),
         max_attempts=5,
         poll_seconds=1.0,
         topic="notifications",
     )
+    return sender, works, handed
+
+
+async def test_the_sender_hands_a_due_delivery_over_and_tells_it_was_sent(
+    notifier: Notifier,
+) -> None:
+    memory = FakeNotificationsRepository()
+    await approve(memory, notifier, "Arques", "lea@arques.example")
+    [welcome] = memory.mails
+    sender, works, handed = sender_over(memory, notifier)
 
     assert await sender.send_due() is None
 
@@ -253,3 +269,85 @@ async def test_the_sender_hands_a_due_delivery_over_and_tells_it_was_sent(
     assert all(w.committed for w in works if w.published)
     assert await sender.send_due() is None
     assert len(handed) == 1  # nothing due any more
+
+
+async def test_an_unreachable_server_stops_the_batch_and_pauses_the_sender(
+    notifier: Notifier,
+) -> None:
+    memory = FakeNotificationsRepository()
+    await approve(memory, notifier, "Arques", *(f"p{n}@arques.example" for n in range(3)))
+    sender, works, handed = sender_over(memory, notifier, down_at=2)
+
+    pause = await sender.send_due()
+
+    assert pause is not None
+    assert pause > 0
+    first, second, third = (cast(Delivery, mail).id for mail in [*handed, memory.mails[2]])
+    assert len(handed) == 2, "nothing after the unreachable one"
+    states = {}
+    for delivery_id in (first, second, third):
+        delivery = await memory.delivery(delivery_id)
+        assert delivery is not None
+        states[delivery_id] = (delivery.status, delivery.attempts)
+    assert states == {
+        first: (Status.SENT, 1),
+        second: (Status.RETRYING, 1),
+        third: (Status.PENDING, 0),  # never tried: no attempt spent
+    }
+    [told] = [item.event for w in works for item in w.published]
+    assert isinstance(told, DeliverySent)
+    assert told.data.delivery_id == first
+    assert all(w.committed for w in works if w.published)
+
+    # Woken meanwhile (a commit wrote a welcome), it still waits for the server.
+    sender.wake()
+    assert await sender.round() > 0
+    assert len(handed) == 2
+
+
+async def test_the_sender_seals_at_its_poll_pace_or_at_once_when_a_window_closed(
+    notifier: Notifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    memory = FakeNotificationsRepository()
+    sender, _, _ = sender_over(memory, notifier)
+    looked: list[int] = []
+    lock_due_notices = memory.lock_due_notices
+
+    async def counted(limit: int) -> list[Any]:
+        looked.append(limit)
+        return await lock_due_notices(limit)
+
+    monkeypatch.setattr(memory, "lock_due_notices", counted)
+    await sender.round()
+    sender.wake()  # a welcome, say: sent at once, no notice to look for before the next poll
+    await sender.round()
+    assert len(looked) == 1
+    sender.seal_soon()
+    await sender.round()
+    assert len(looked) == 2
+
+
+async def test_an_email_that_cannot_be_built_waits_alone_and_the_batch_goes_on(
+    notifier: Notifier,
+) -> None:
+    memory = FakeNotificationsRepository()
+    await approve(memory, notifier, "Arques", "bad@arques.example", "lea@arques.example")
+    bad, good = memory.mails
+
+    def build(delivery: Delivery) -> OutgoingMail:
+        if delivery.id == bad.id:
+            raise ValueError("no such template")
+        return cast(OutgoingMail, delivery)
+
+    sender, works, handed = sender_over(memory, notifier, build=build)
+
+    assert await sender.send_due() is None
+
+    assert [cast(Delivery, mail).id for mail in handed] == [good.id]
+    failed, sent = await memory.delivery(bad.id), await memory.delivery(good.id)
+    assert failed is not None
+    assert sent is not None
+    assert (failed.status, failed.attempts) == (Status.RETRYING, 1)
+    assert failed.last_error == "ValueError: no such template"
+    assert (sent.status, sent.attempts) == (Status.SENT, 1)
+    assert all(w.committed for w in works if w.published)

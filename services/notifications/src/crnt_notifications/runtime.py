@@ -15,6 +15,7 @@ from crnt_notifications.handlers import Notifier
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.mailer import Mailer, sender_domain
 from crnt_notifications.repository import NotificationsRepository, Repository, delivery_purge
+from crnt_notifications.repository.wakeup import Due, take_due
 from crnt_notifications.settings import NotificationsSettings
 from crnt_notifications.templates import Renderer
 from crnt_notifications.workers import DeliverySender
@@ -66,6 +67,17 @@ class NotificationsRuntime(ServiceRuntime[NotificationsRepository]):
             concurrency=settings.sender_concurrency,
             topic=self.topics.notifications,
         )
-        self.add_worker(self.sender, woken_by_commits=True)
+        self.add_worker(self.sender)
+        # Woken by the commits that wrote mail due now, not by every commit: a read model's
+        # update or a share change waiting in its notice gives the sender nothing to do.
+        self.commit_hooks.append(self.wake_sender_for_due_mail)
         self.on_stop.append(self.mailer.close)
         self.purges["deliveries"] = delivery_purge(timedelta(days=settings.delivery_retention_days))
+
+    def wake_sender_for_due_mail(self) -> None:
+        """After a commit: wake the sender if the transaction wrote mail due now."""
+        due = take_due()
+        if due & Due.NOTICE:
+            self.sender.seal_soon()
+        elif due:
+            self.sender.wake()

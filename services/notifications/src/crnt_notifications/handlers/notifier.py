@@ -59,13 +59,16 @@ class Notifier:
         already exists for (event, recipient, kind) is left as it is. Written a few hundred at
         a time (an announcement to every animator of a national network is thousands)."""
         people = distinct_recipients(recipients)
-        opted_out = await repository.opted_out(person.email for person in people)
+        category = category_of(kind)
+        # Nobody opts out of essential mail (a welcome): no query for it.
+        opted_out = (
+            {} if category.essential else await repository.opted_out(p.email for p in people)
+        )
         batch: list[NewDelivery] = []
         for person in people:
             values = context(person) if callable(context) else context
             if values is None:
                 continue
-            category = category_of(kind)
             url = None if category.essential else self.links.url(person.email, category)
             rendered = self.renderer.render(
                 kind, {**values, "recipient_name": person.name}, unsubscribe_url=url

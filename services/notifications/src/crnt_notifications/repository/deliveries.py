@@ -1,4 +1,5 @@
-"""The deliveries: written once rendered, picked up by the sender, listed for the agency."""
+"""The deliveries: written once rendered, claimed by the sender a batch at a time, listed for the
+agency."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -6,8 +7,9 @@ from uuid import UUID
 
 from crnt_shared.db import Connection
 
-from crnt_notifications.domain import normalise_email
+from crnt_notifications.domain import Status, normalise_email
 from crnt_notifications.repository.rows import Delivery, DeliveryFilters, NewDelivery
+from crnt_notifications.repository.wakeup import Due, due_written
 
 #: Sorts essential mail (a centre's own membership, the agency's) before routine mail; the
 #: same expression as the index ``deliveries_due_essential_first`` (migration 0002).
@@ -60,46 +62,31 @@ class Deliveries:
                 for d in deliveries
             ],
         )
+        if any(d.status is Status.PENDING for d in deliveries):
+            due_written(Due.MAIL)
 
-    async def due_deliveries(self, limit: int) -> list[UUID]:
-        """The next deliveries to send, in sending order, not locked. Essential mail (a
-        centre's own membership, the agency's) goes first: a coalesced round of thousands of
-        share mails must not hold back a welcome. One scan for many mails: the front of the
-        index is the entries of the mails sent since the last vacuum (tens of thousands after
-        a national import), which every scan walks through."""
+    async def claim_due(self, limit: int) -> list[Delivery]:
+        """The next deliveries to send, in sending order, locked until the end of the
+        transaction; those another sender holds are skipped (that one sends them). Essential
+        mail (a centre's own membership, the agency's) goes first: a coalesced round of
+        thousands of share mails must not hold back a welcome. One scan for a batch: the front
+        of the index is the entries of the mails sent since the last vacuum (tens of thousands
+        after a national import), which every scan walks through."""
         rows = await self.connection.fetch(
-            "SELECT id FROM deliveries"
+            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries"
             " WHERE status IN ('pending', 'retrying') AND next_attempt_at <= clock_timestamp()"
-            f" ORDER BY {_ROUTINE_LAST}, next_attempt_at LIMIT $1",
+            f" ORDER BY {_ROUTINE_LAST}, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED",
             limit,
         )
-        return [row["id"] for row in rows]
+        return [_delivery(row) for row in rows]
 
-    async def lock_if_due(self, delivery_id: UUID) -> Delivery | None:
-        """The delivery, locked until the end of the transaction, if it is still due and no
-        other sender holds it (that one sends it; this one skips it)."""
-        row = await self.connection.fetchrow(
-            f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE id = $1"
-            " AND status IN ('pending', 'retrying') AND next_attempt_at <= clock_timestamp()"
-            " FOR UPDATE SKIP LOCKED",
-            delivery_id,
-        )
-        return _delivery(row) if row else None
-
-    async def savepoint(self) -> None:
-        """What follows (the delivery marked sent, its event) can be undone by
-        :meth:`rollback_to_savepoint` should the SMTP server refuse the email."""
-        await self.connection.execute("SAVEPOINT before_send")
-
-    async def rollback_to_savepoint(self) -> None:
-        await self.connection.execute("ROLLBACK TO SAVEPOINT before_send")
-
-    async def mark_sent(self, delivery_id: UUID, attempts: int) -> None:
+    async def mark_sent(self, delivery_ids: Sequence[UUID]) -> None:
+        """The claimed deliveries that the SMTP server accepted, their attempt counted."""
         await self.connection.execute(
-            "UPDATE deliveries SET status = 'sent', attempts = $2, sent_at = now(),"
-            " next_attempt_at = NULL, last_error = NULL, updated_at = now() WHERE id = $1",
-            delivery_id,
-            attempts,
+            "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = now(),"
+            " next_attempt_at = NULL, last_error = NULL, updated_at = now()"
+            " WHERE id = ANY($1::uuid[])",
+            delivery_ids,
         )
 
     async def mark_retrying(
@@ -130,6 +117,7 @@ class Deliveries:
             " updated_at = now() WHERE id = $1",
             delivery_id,
         )
+        due_written(Due.MAIL)
 
     async def delivery(self, delivery_id: UUID, *, lock: bool = False) -> Delivery | None:
         suffix = " FOR UPDATE" if lock else ""

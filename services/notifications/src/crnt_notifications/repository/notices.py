@@ -8,8 +8,16 @@ from typing import Any
 from uuid import UUID
 
 from crnt_shared.db import Connection
+from crnt_shared.events import utcnow
 
 from crnt_notifications.repository.rows import Notice, NoticeEntry, NoticeItem
+from crnt_notifications.repository.wakeup import Due, due_written
+
+
+def _closed_already(open_until: datetime) -> None:
+    """A notice that closes now (no coalescing window) is sealed and sent at the commit."""
+    if open_until <= utcnow():
+        due_written(Due.NOTICE)
 
 
 class Notices:
@@ -21,23 +29,22 @@ class Notices:
         self, *, kind: str, key: str, event_id: UUID, data: dict[str, Any], open_until: datetime
     ) -> None:
         """Add an event to the open notice of (kind, key), opening one that closes at
-        ``open_until`` when there is none. An event already added is not added again."""
-        notice_id = await self.connection.fetchval(
-            "INSERT INTO notices (id, kind, key, open_until) VALUES (gen_random_uuid(), $1, $2, $3)"
+        ``open_until`` when there is none. An event already added is not added again. One
+        statement: an approval's transaction, which the welcome mail waits for, is short."""
+        await self.connection.execute(
+            "WITH notice AS (INSERT INTO notices (id, kind, key, open_until)"
+            " VALUES (gen_random_uuid(), $1, $2, $3)"
             " ON CONFLICT (kind, key) WHERE sealed_at IS NULL"
-            " DO UPDATE SET kind = EXCLUDED.kind RETURNING id",
+            " DO UPDATE SET kind = EXCLUDED.kind RETURNING id)"
+            " INSERT INTO notice_items (kind, event_id, notice_id, data)"
+            " SELECT $1, $4, id, $5 FROM notice ON CONFLICT DO NOTHING",
             kind,
             key,
             open_until,
-        )
-        await self.connection.execute(
-            "INSERT INTO notice_items (kind, event_id, notice_id, data) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT DO NOTHING",
-            kind,
             event_id,
-            notice_id,
             data,
         )
+        _closed_already(open_until)
 
     async def add_many_to_notices(
         self, *, kind: str, items: Sequence[NoticeEntry], open_until: datetime
@@ -68,6 +75,7 @@ class Notices:
             [notices[item.key] for item in items],
             [json.dumps(item.data) for item in items],
         )
+        _closed_already(open_until)
 
     async def lock_due_notices(self, limit: int) -> list[Notice]:
         rows = await self.connection.fetch(

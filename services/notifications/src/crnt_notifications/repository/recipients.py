@@ -49,14 +49,22 @@ class Recipients:
         )
 
     async def replace_animators(self, centre_id: UUID, animators: Sequence[AnimatorFacts]) -> None:
-        """The centre's animators become exactly ``animators`` (events carry the full list)."""
+        """The centre's animators become exactly ``animators`` (events carry the full list), in
+        one statement (an animator named twice is written as last named)."""
+        team = list({animator.id: animator for animator in animators}.values())
         await self.connection.execute(
-            "DELETE FROM animators WHERE centre_id = $1 AND NOT (id = ANY($2::uuid[]))",
+            "WITH gone AS (DELETE FROM animators"
+            " WHERE centre_id = $1 AND NOT (id = ANY($2::uuid[])))"
+            " INSERT INTO animators (id, centre_id, name, email)"
+            " SELECT id, $1, name, email FROM unnest($2::uuid[], $3::text[], $4::text[])"
+            " WITH ORDINALITY AS a (id, name, email, n) ORDER BY n"
+            " ON CONFLICT (id) DO UPDATE SET centre_id = EXCLUDED.centre_id,"
+            " name = EXCLUDED.name, email = EXCLUDED.email, updated_at = now()",
             centre_id,
-            [animator.id for animator in animators],
+            [animator.id for animator in team],
+            [animator.name for animator in team],
+            [normalise_email(animator.email) for animator in team],
         )
-        for animator in animators:
-            await self.upsert_animator(centre_id, animator)
 
     async def upsert_animator(self, centre_id: UUID, animator: AnimatorFacts) -> None:
         await self.connection.execute(
