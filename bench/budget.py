@@ -4,9 +4,10 @@ previous code's in the same run (:mod:`bench.previous`) and the target of issue 
 * one recalculation of a year's shares for 1,000, 10,000 and 50,000 members, median of
   ``BENCH_BUDGET_ROUNDS``, now and before, with the same members: when one centre's
   workstations change (the envelope of the seeds, 30,000 €: a few hundred shares move), and
-  when a centre is approved with an envelope of 500 € per member (then every share moves, and
-  every centre gets its ``centre.share.changed`` event); the bench checks that both codes give
-  the same rows;
+  when a centre is approved with an envelope of 500 € per member (then every share moves: the
+  previous code published one ``centre.share.changed`` per member, this one a
+  ``dotations.changed`` by class and an event for the approved centre); the bench checks that
+  both codes give the same rows and prints how many events the last recalculation wrote;
 * what a year of 50,000 members stores after 1,000 versions (:mod:`bench.budget_storage`);
 * the time for the budget service to absorb a burst of approvals from Kafka: every event
   handled (inbox) and the shares recalculated, and how many recalculations that took; then,
@@ -151,7 +152,8 @@ async def _change(
 @dataclass(frozen=True)
 class Recalculation:
     median_ms: float
-    changed: int  # centres whose share moved in the last one (one event each)
+    changed: int  # centres whose share moved in the last one
+    events: int  # the events the last one wrote to the outbox
     shares: list[tuple[Any, ...]]  # the last version's rows
 
 
@@ -211,6 +213,7 @@ async def recalculations(admin_url: str, members: int, scenario: str, code: str)
         for round_ in range(ROUNDS):
             async with pool.acquire() as connection:
                 await _change(connection, scenario, round_, rng)
+                written = await connection.fetchval("SELECT count(*) FROM outbox")
             started = time.perf_counter()
             async with unit_of_work(pool) as uow:
                 await compute(uow, config, False)
@@ -220,8 +223,10 @@ async def recalculations(admin_url: str, members: int, scenario: str, code: str)
             version = await repository(connection).version(YEAR, latest)
             assert version is not None, "every round writes a version"
             shares = await repository(connection).centre_shares(YEAR, latest)
+            events = await connection.fetchval("SELECT count(*) FROM outbox") - written
         rows = [astuple(share) for share in shares]
-        return Recalculation(statistics.median(times) * 1000, version.changed_centres, rows)
+        median = statistics.median(times) * 1000
+        return Recalculation(median, version.changed_centres, events, rows)
 
 
 async def recalculation_figures(admin_url: str) -> list[Figure]:
@@ -239,15 +244,16 @@ async def recalculation_figures(admin_url: str) -> list[Figure]:
                 f"recalculation, {label}, {size:>6} members:"
                 f" {now.median_ms:7.0f} ms ({now.median_ms * 1000 / size:6.1f} us/member),"
                 f" before {before.median_ms:7.0f} ms ({before.median_ms * 1000 / size:6.1f}"
-                f" us/member); {now.changed} shares moved, the same rows"
+                f" us/member); {now.changed} shares moved, the same rows; {now.events:,} events"
+                f" written, before {before.events:,}"
             )
             figures.append(
                 Figure(
                     f"recalculation, {size:,} members, {label}, ms",
                     f"{now.median_ms:,.0f} ({now.median_ms * 1000 / size:.1f} us/member,"
-                    f" {now.changed:,} events)",
+                    f" {now.changed:,} shares moved, {now.events:,} events)",
                     f"before {before.median_ms:,.0f} ({before.median_ms * 1000 / size:.1f}"
-                    " us/member)",
+                    f" us/member, {before.events:,} events)",
                     f"<= {TARGET_MS}" if size == 50_000 else "-",
                     now.median_ms <= TARGET_MS if size == 50_000 else None,
                 )

@@ -16,8 +16,8 @@ nearly every version. The bench counts those shares exactly, beside what is stor
   would take the bench's whole time).
 
 The versions are computed by the bench's own model of the territory with the domain's
-:func:`split_by_class` rather than by 1,000 recalculations (each would publish ~50,000
-``centre.share.changed`` events here): the stored rows are what the recalculation writes for
+:func:`split_by_class` rather than by 1,000 recalculations (each stages the year's 50,000
+members, about a second a version here): the stored rows are what the recalculation writes for
 the same changes, which ``test_budget_storage`` checks; the bench checks that the last version
 and one in the middle read back the model's shares exactly.
 """

@@ -11,10 +11,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from crnt_budget.domain import DotationClass
-from crnt_budget.handlers.events import share_events
 from crnt_budget.repository import rows
-from crnt_shared.contracts.budget import Cause
-from crnt_shared.db import AbstractUnitOfWork
 from crnt_shared.errors import RuleViolation
 from crnt_shared.fakes import FakeUnitOfWork
 
@@ -62,8 +59,6 @@ class FakeBudgetRepository:
     share_facts: dict[tuple[int, int], list[rows.CentreShareRow]] = field(default_factory=dict)
     share_classes: dict[tuple[int, int], dict[int, DotationClass]] = field(default_factory=dict)
     epci_rows: dict[tuple[int, int], list[rows.EpciShareRow]] = field(default_factory=dict)
-    #: What the last recalculation of each year staged (see ``stage_share_changes``).
-    staged: dict[int, list[rows.ShareChange]] = field(default_factory=dict)
 
     async def lock_shares_shared(self) -> None:
         pass
@@ -234,31 +229,25 @@ class FakeBudgetRepository:
         latest: int,
         dotations: Mapping[int, DotationClass],
         subjects: Collection[str],
+        everyone: bool = False,
     ) -> rows.StagedChanges:
-        self.staged[year] = changes = self._share_changes(year, at, latest, dotations)
+        changes = self._share_changes(year, at, latest, dotations, everyone)
         return rows.StagedChanges(
             sum(c.amount_cents != c.previous_cents for c in changes),
-            [c for c in changes if c.facts_changed or str(c.centre_id) in subjects],
+            [
+                c
+                for c in changes
+                if c.facts_changed or str(c.centre_id) in subjects or (everyone and c.is_member)
+            ],
         )
 
-    async def publish_share_changes(
-        self,
-        uow: AbstractUnitOfWork[Any],
-        version: rows.VersionRow,
-        envelope: rows.Envelope,
-        cause: Cause,
-        subjects: Collection[str],
-        topic: str,
-    ) -> int:
-        """What the SQL builds, built by the handlers' Python path (the test of the real one
-        compares the two)."""
-        others = [c for c in self.staged[version.year] if str(c.centre_id) not in subjects]
-        events = share_events(version, others, cause, envelope)
-        await uow.publish_many(events, topic=topic)
-        return len(events)
-
     def _share_changes(
-        self, year: int, at: datetime, latest: int, dotations: Mapping[int, DotationClass]
+        self,
+        year: int,
+        at: datetime,
+        latest: int,
+        dotations: Mapping[int, DotationClass],
+        everyone: bool,
     ) -> list[rows.ShareChange]:
         members = {c.centre_id: c for c in self._members(at)}
         facts = {key: row for key, (_, row) in self._latest_facts(year).items()}
@@ -274,7 +263,7 @@ class FakeBudgetRepository:
                 previous = before[fact.workstations].amount(str(centre_id))
             row = (now.name, now.epci_siren, now.workstations, member is not None)
             was = None if fact is None else (*_facts(fact), fact.is_member)
-            if was != row or amount != previous:
+            if was != row or amount != previous or (everyone and member is not None):
                 changes.append(
                     rows.ShareChange(centre_id, *row, amount, previous, facts_changed=was != row)
                 )
@@ -298,10 +287,15 @@ class FakeBudgetRepository:
         self.share_classes[key] = dict(dotations)
         self.epci_rows[key] = sorted(epcis, key=lambda e: e.siren)
         budget = self.budgets[version.year]
-        self.budgets[version.year] = replace(budget, latest_version=version.version)
+        self.budgets[version.year] = replace(
+            budget, latest_version=version.version, dotations_told=True
+        )
 
     async def version(self, year: int, version: int) -> rows.VersionRow | None:
         return self.stored_versions.get((year, version))
+
+    async def dotations(self, year: int, version: int) -> dict[int, DotationClass]:
+        return dict(self.share_classes.get((year, version), {}))
 
     async def epci_shares(self, year: int, version: int) -> list[rows.EpciShareRow]:
         return list(self.epci_rows.get((year, version), []))

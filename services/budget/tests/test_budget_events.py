@@ -9,6 +9,7 @@ from crnt_budget.testing import (
     API,
     CAPSO,
     CCPL,
+    DotationsFollower,
     Published,
     Registry,
     budget_body,
@@ -19,7 +20,7 @@ from crnt_budget.testing import (
     fetchval,
     membership,
 )
-from crnt_shared.contracts.budget import CentreShareChanged, SharesRecalculated
+from crnt_shared.contracts.budget import CentreShareChanged, DotationsChanged, SharesRecalculated
 from crnt_shared.contracts.registry import (
     MembershipApproved,
     MembershipReinstated,
@@ -88,14 +89,22 @@ async def test_events_before_the_budget_are_kept_and_configuring_computes_at_onc
     assert budget["financing_plan"]["status"] == "awaiting_programme"
 
     async def events_out() -> bool:
-        return len(published.of(CentreShareChanged)) == 3 and bool(published.of(SharesRecalculated))
+        return bool(published.of(DotationsChanged)) and bool(published.of(SharesRecalculated))
 
-    await wait_until(events_out, message="the summary and three share-changed events")
+    await wait_until(events_out, message="the summary and the dotations")
     summary = published.of(SharesRecalculated)[0]
     assert (summary.subject, summary.data.version, summary.data.member_count) == (str(YEAR), 1, 3)
-    assert {e.subject for e in published.of(CentreShareChanged)} == {str(c.id) for c in centres}
-    keys = {key for key, _ in published.records}
-    assert keys == {str(YEAR)} | {str(c.id) for c in centres}
+    # A manual change is about no centre: no centre.share.changed; the first version lists
+    # every member, and the classes give each its amount.
+    [dotations] = published.of(DotationsChanged)
+    assert {c.centre_id for c in dotations.data.changed} == {c.id for c in centres}
+    follower = DotationsFollower()
+    follower.take([dotations])
+    assert {str(i): cents for i, cents in follower.amounts.items()} == {
+        key: cents_from_amount(amount) for key, amount in amounts.items()
+    }
+    assert published.of(CentreShareChanged) == []
+    assert {key for key, _ in published.records} == {str(YEAR)}
 
 
 # A second of quiet, 60 s at most: on a loaded machine the burst trickles in slowly, and the

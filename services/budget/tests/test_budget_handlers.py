@@ -11,6 +11,7 @@ from crnt_budget.repository import BudgetRepository, ParticipationRow
 from crnt_budget.testing import (
     CAPSO,
     CCPL,
+    DotationsFollower,
     action_progressed,
     budget_body,
     centre,
@@ -20,6 +21,7 @@ from crnt_budget.testing import (
 )
 from crnt_shared.contracts.budget import (
     CentreShareChanged,
+    DotationsChanged,
     ParticipationExceeded,
     SharesRecalculated,
 )
@@ -67,11 +69,9 @@ async def test_a_configured_year_gets_its_first_version_and_its_events() -> None
     )
     assert outcome == handlers.Outcome(1, [], changed_centres=2)
     assert uow.committed
-    assert [type(e) for e in uow.events] == [
-        SharesRecalculated,
-        CentreShareChanged,
-        CentreShareChanged,
-    ]
+    # No cause is about a centre: no centre.share.changed, the dotations by class and both
+    # members, new, listed as changed.
+    assert [type(e) for e in uow.events] == [SharesRecalculated, DotationsChanged]
     assert {item.topic for item in uow.published} == {TOPIC}
     summary = uow.events[0]
     assert isinstance(summary, SharesRecalculated)
@@ -80,6 +80,16 @@ async def test_a_configured_year_gets_its_first_version_and_its_events() -> None
     shares = await repository.centre_shares(YEAR, 1)
     assert sum(share.amount_cents for share in shares) == config.envelope
     assert repository.budgets[YEAR].latest_version == 1
+    dotations = of(DotationsChanged, uow.events[1])
+    assert (dotations.subject, dotations.data.part, dotations.data.parts) == (str(YEAR), 1, 1)
+    assert [c.workstations for c in dotations.data.classes] == [4, 8]
+    assert dotations.data.previous_classes == []
+    assert {
+        (c.centre_id, c.workstations, c.member, c.previous) for c in dotations.data.changed
+    } == {(share.centre_id, share.workstations, True, "0.00") for share in shares}
+    follower = DotationsFollower()
+    follower.take(uow.events)
+    assert follower.amounts == {share.centre_id: share.amount_cents for share in shares}
 
 
 async def test_an_approval_makes_the_open_years_dirty_and_a_recalculation_absorbs_it() -> None:
@@ -186,3 +196,77 @@ async def test_the_latest_programme_version_wins_and_its_progress_is_a_cause() -
     [action] = repository.programme_actions[YEAR]
     assert action.actual_cents == 450_000
     assert {c.cause.event_id for c in repository.causes} == {second.id, progress.id}
+
+
+async def _recalculated(repository: FakeBudgetRepository) -> list[Event]:
+    uow = unit_of_work(repository)
+    outcome = await handlers.recalculate_dirty_year(uow, YEAR, TOPIC)
+    assert outcome is not None
+    assert outcome.version is not None
+    return uow.events
+
+
+async def test_a_version_publishes_its_dotations_by_class_and_only_what_changed() -> None:
+    """A consumer that follows the dotations events knows every member's dotation, now and in
+    the version before, while each version lists only the centres whose facts changed."""
+    repository = FakeBudgetRepository()
+    first, _ = await approved(repository, workstations=4)
+    await approved(repository, workstations=4)
+    await approved(repository, workstations=8, epci=CCPL)
+    config = domain.config_from_json(budget_body())
+    uow = unit_of_work(repository)
+    await handlers.configure_budget(handlers.ConfigureBudget(YEAR, config, by="agency"), uow, TOPIC)
+    follower = DotationsFollower()
+    follower.take(uow.events)
+
+    newcomer, _ = await approved(repository, workstations=2)
+    events = await _recalculated(repository)
+    shares = await repository.centre_shares(YEAR, 2)
+    assert [type(e) for e in events] == [SharesRecalculated, CentreShareChanged, DotationsChanged]
+    dotations = of(DotationsChanged, events[2])
+    assert [c.centre_id for c in dotations.data.changed] == [newcomer.data.centre.id]
+    assert dotations.data.changed[0].causes == [MembershipApproved.event_type()]
+    assert [c.workstations for c in dotations.data.previous_classes] == [4, 8]
+    follower.take(events)
+    assert follower.amounts == {s.centre_id: s.amount_cents for s in shares}
+    assert follower.previous == {s.centre_id: s.previous_cents for s in shares}
+
+    left = first.data.centre
+    leaver = left.id
+    await handlers.on_membership_changed(
+        of(MembershipWithdrawn, membership(MembershipWithdrawn, left, "member", "withdrawn")),
+        unit_of_work(repository),
+    )
+    events = await _recalculated(repository)
+    dotations = of(DotationsChanged, events[-1])
+    assert [(c.centre_id, c.member) for c in dotations.data.changed] == [(leaver, False)]
+    follower.take(events)
+    shares = await repository.centre_shares(YEAR, 3)
+    assert follower.amounts == {s.centre_id: s.amount_cents for s in shares if s.is_member}
+    assert leaver not in follower.amounts
+
+
+async def test_a_version_that_changes_many_centres_lists_them_in_parts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("crnt_budget.handlers.events.MAX_CHANGED_PER_PART", 2)
+    repository = FakeBudgetRepository()
+    for workstations in (1, 2, 3, 3, 5):
+        await approved(repository, workstations=workstations)
+    uow = unit_of_work(repository)
+    config = domain.config_from_json(budget_body())
+    await handlers.configure_budget(handlers.ConfigureBudget(YEAR, config, by="agency"), uow, TOPIC)
+    parts = [e for e in uow.events if isinstance(e, DotationsChanged)]
+    assert [(p.data.part, p.data.parts, len(p.data.changed)) for p in parts] == [
+        (1, 3, 2),
+        (2, 3, 2),
+        (3, 3, 1),
+    ]
+    assert len({tuple(c.workstations for c in p.data.classes) for p in parts}) == 1
+    listed = [c.centre_id for p in parts for c in p.data.changed]
+    assert listed == sorted(listed, key=str)
+    follower = DotationsFollower()
+    follower.take(uow.events)
+    shares = await repository.centre_shares(YEAR, 1)
+    assert follower.amounts == {s.centre_id: s.amount_cents for s in shares}
+    assert sum(follower.amounts.values()) == config.envelope

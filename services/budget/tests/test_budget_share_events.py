@@ -1,17 +1,26 @@
-"""A version's ``centre.share.changed`` events, built in bulk for up to every member: each is
-the event :meth:`~crnt_shared.events.Event.create` makes, correlated and traced alike."""
+"""What a version publishes of the centres' shares: a ``centre.share.changed`` for each centre a
+cause is about, the event :meth:`~crnt_shared.events.Event.create` makes, correlated and traced
+alike; and for every member, its dotation through the classes of ``dotations.changed``."""
 
 import json
 import random
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from crnt_budget.app import MIGRATIONS
 from crnt_budget.handlers import ConfigureBudget, configure_budget, recalculate_dirty_year
-from crnt_budget.handlers.events import SOURCE, cause_of_others, share_events, version_events
-from crnt_budget.repository import CauseRow, CentreShareRow, Envelope, Repository, VersionRow
+from crnt_budget.handlers.events import SOURCE, version_events
+from crnt_budget.repository import CauseRow, CentreShareRow, Repository, VersionRow
+from crnt_budget.testing import DotationsFollower
 from crnt_shared.context import set_correlation_id
-from crnt_shared.contracts.budget import Cause, CausingEvent, CentreShareChanged
+from crnt_shared.contracts.budget import (
+    BUDGET_EVENTS,
+    Cause,
+    CausingEvent,
+    CentreShareChanged,
+    DotationsChanged,
+)
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
 from crnt_shared.events import Event, EventCatalog
 from crnt_shared.tracing import current_traceparent
@@ -108,19 +117,64 @@ def test_each_centre_event_is_the_one_create_makes_in_the_request_and_its_trace(
         assert CentreShareChanged.model_validate_json(event.to_json()) == event
 
 
-async def test_the_events_the_database_builds_are_those_of_the_python_path(
+def _decoded(catalog: EventCatalog, row: Any) -> Event:
+    event = catalog.decode(row["payload"])
+    assert event is not None
+    return event
+
+
+async def _recalculated(
+    pool: Any, territory: Territory, step: Change, round_: int, tracer: Any
+) -> tuple[int | None, list[Any], str | None]:
+    """Apply ``step`` with a cause about its centre and one about nothing; recalculate in a
+    request's correlation and trace: the new version, its outbox rows, the traceparent."""
+    async with pool.acquire() as connection:
+        await _apply(connection, step)
+        for subject in (str(step.centre_id), "elsewhere"):
+            await connection.execute(
+                "INSERT INTO pending_causes (year, event_id, event_type, subject)"
+                " VALUES ($1, $2, $3, $4)",
+                YEAR,
+                uuid4(),
+                f"test.{step.kind}",
+                subject,
+            )
+        before = await connection.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
+    set_correlation_id(f"round-{round_}")
+    try:
+        with tracer.start_as_current_span("recalculation"):
+            async with UnitOfWork(pool, repository_factory=Repository) as uow:
+                outcome = await recalculate_dirty_year(uow, YEAR, TOPIC)
+                await uow.commit()
+            traceparent = current_traceparent()
+    finally:
+        set_correlation_id(None)
+    assert outcome is not None
+    async with pool.acquire() as connection:
+        written = await connection.fetch(
+            "SELECT event_id, topic, key, event_type, payload, headers FROM outbox"
+            " WHERE id > $1 ORDER BY id",
+            before,
+        )
+    return outcome.version, written, traceparent
+
+
+async def test_a_consumer_of_the_dotations_knows_every_members_share_in_every_version(
     database_url: str,
 ) -> None:
-    """A version's share events but those its causes are about are built by the database (issue
-    15): over versions where centres join, leave, rejoin, move and are renamed with quotes,
-    backslashes and accents, each decodes to exactly the event the Python path makes of the
-    version's row, with its own id, in the request's correlation and trace, once per centre
-    that moved, with the outbox row keyed and traced as :meth:`publish_many` writes it."""
-    rng = random.Random("share events in SQL")
+    """Over versions where centres join, leave, rejoin, move and are renamed with quotes,
+    backslashes and accents, what a consumer learns from the dotations events alone (each
+    member's workstations from the centres listed as changed, the classes for the others) is
+    every version's shares as the budget stores them, now and before; each version lists only
+    the centres whose facts changed, and every event is keyed by the year and traced like the
+    rest of the version. A year whose versions were published before the dotations lists
+    every member once."""
+    rng = random.Random("dotations by class")
     territory = Territory(KEYS["three tenths fixed"], envelope=1_234_567)
     pool = await create_pool(database_url)
-    catalog = EventCatalog([CentreShareChanged])
+    catalog = EventCatalog(BUDGET_EVENTS)
     tracer = TracerProvider().get_tracer("test")
+    follower = DotationsFollower()
     try:
         async with pool.acquire() as connection:
             await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), MIGRATIONS])
@@ -132,73 +186,57 @@ async def test_the_events_the_database_builds_are_those_of_the_python_path(
                 await _apply(connection, _change(territory, rng))
         async with UnitOfWork(pool, repository_factory=Repository) as uow:
             await configure_budget(ConfigureBudget(YEAR, _config(territory), "test"), uow, TOPIC)
-        checked = 0
-        for round_ in range(12):
-            step = _change(territory, rng)
-            async with pool.acquire() as connection:
-                await _apply(connection, step)
-                for subject in (str(step.centre_id), "elsewhere"):
+        async with pool.acquire() as connection:
+            first = await connection.fetch("SELECT payload FROM outbox ORDER BY id")
+        follower.take([_decoded(catalog, row) for row in first])
+        listed, untold = 0, False
+        for round_ in range(14):
+            if round_ == 10:  # as if the versions so far had been published before issue 15
+                async with pool.acquire() as connection:
                     await connection.execute(
-                        "INSERT INTO pending_causes (year, event_id, event_type, subject)"
-                        " VALUES ($1, $2, $3, $4)",
-                        YEAR,
-                        uuid4(),
-                        f"test.{step.kind}",
-                        subject,
+                        "UPDATE budgets SET dotations_told = false WHERE year = $1", YEAR
                     )
-                before = await connection.fetchval("SELECT coalesce(max(id), 0) FROM outbox")
-            set_correlation_id(f"round-{round_}")
-            try:
-                with tracer.start_as_current_span("recalculation"):
-                    async with UnitOfWork(pool, repository_factory=Repository) as uow:
-                        outcome = await recalculate_dirty_year(uow, YEAR, TOPIC)
-                        await uow.commit()
-                    traceparent = current_traceparent()
-            finally:
-                set_correlation_id(None)
-            assert outcome is not None
-            if outcome.version is None:
+                follower, untold = DotationsFollower(), True
+            step = _change(territory, rng)
+            number, written, traceparent = await _recalculated(
+                pool, territory, step, round_, tracer
+            )
+            if number is None:
                 continue
+            events = [_decoded(catalog, row) for row in written]
+            dotations = [e for e in events if isinstance(e, DotationsChanged)]
+            assert dotations, "every version that moves a share publishes its dotations"
+            for row, event in zip(written, events, strict=True):
+                assert row["event_id"] == event.id
+                assert row["topic"] == TOPIC
+                assert row["headers"] == {"traceparent": traceparent}
+                assert event.correlationid == f"round-{round_}"
+                if isinstance(event, DotationsChanged):
+                    assert row["key"] == str(YEAR) == event.subject
+                    assert event.data.version == number
+            follower.take(events)
             async with pool.acquire() as connection:
                 repository = Repository(connection)
-                version = await repository.version(YEAR, outcome.version)
-                rows = await repository.centre_shares(YEAR, outcome.version)
-                written = await connection.fetch(
-                    "SELECT event_id, topic, key, payload, headers FROM outbox"
-                    " WHERE id > $1 AND event_type = $2 ORDER BY id",
-                    before,
-                    CentreShareChanged.event_type(),
+                rows = await repository.centre_shares(YEAR, number)
+                facts = await connection.fetchval(
+                    "SELECT count(*) FROM share_facts WHERE year = $1 AND version = $2",
+                    YEAR,
+                    number,
                 )
-            assert version is not None
-            moved = {r.centre_id: r for r in rows if r.amount_cents != r.previous_cents}
-            assert len(written) == len(moved) == version.changed_centres
-            causes = [
-                CauseRow(UUID(int=0), f"test.{step.kind}", subject)
-                for subject in (str(step.centre_id), "elsewhere")
-            ]
-            others = cause_of_others(causes, None)
-            for row in written:
-                event = catalog.decode(row["payload"])
-                assert isinstance(event, CentreShareChanged)
-                if event.data.centre_id == step.centre_id:
-                    continue  # its own cause: the Python path made it
-                common = Envelope(SOURCE, event.time, f"round-{round_}", traceparent)
-                [made] = share_events(version, [moved[event.data.centre_id]], others, common)
-                assert event == made.model_copy(update={"id": event.id})
-                assert json.loads(row["payload"]).keys() == json.loads(made.to_json()).keys()
-                assert (row["event_id"], row["key"], row["topic"]) == (
-                    event.id,
-                    event.subject,
-                    TOPIC,
-                )
-                assert row["headers"] == {"traceparent": traceparent}
-                checked += 1
-            assert len({row["event_id"] for row in written}) == len(written)
-            assert {
-                e.data.centre_id
-                for e in map(catalog.decode, (r["payload"] for r in written))
-                if isinstance(e, CentreShareChanged)
-            } == set(moved)
-        assert checked > 50  # most versions move most shares
+            members = {r.centre_id: r for r in rows if r.is_member}
+            assert follower.amounts == {i: r.amount_cents for i, r in members.items()}
+            assert {i: follower.previous[i] for i in members} == {
+                i: r.previous_cents for i, r in members.items()
+            }
+            changed = [c for e in dotations for c in e.data.changed]
+            if untold:
+                assert {c.centre_id for c in changed if c.member} == set(members)
+                untold = False
+            else:
+                assert len(changed) == facts  # what changed, not the members
+                listed += len(changed)
+            names = {c.centre_id: c.centre_name for c in changed}
+            assert all(names[i] == members[i].name for i in names if i in members)
+        assert listed < 3 * 14  # a step changes one centre's facts
     finally:
         await pool.close()

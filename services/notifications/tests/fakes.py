@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 from crnt_notifications.domain import HEARING_STATUSES, Recipient, Status, normalise_email
 from crnt_notifications.handlers import Notifier
@@ -23,6 +23,7 @@ from crnt_notifications.repository import (
     NoticeItem,
 )
 from crnt_notifications.templates import Renderer
+from crnt_shared.contracts.budget import ChangedCentre, ClassDotation
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
 from crnt_shared.erasure import ERASED_DOMAIN, address_digest
 from crnt_shared.fakes import FakeUnitOfWork
@@ -58,6 +59,11 @@ class FakeNotificationsRepository:
     #: The share amount last announced to each (centre, year).
     announced: dict[tuple[UUID, int], int] = field(default_factory=dict)
     postponed: dict[UUID, datetime] = field(default_factory=dict)
+    #: Each (year, centre)'s facts as a budget version listed them: (name, workstations,
+    #: member, version).
+    dotation_members: dict[tuple[int, UUID], tuple[str, int, bool, int]] = field(
+        default_factory=dict
+    )
     #: Every delivery, in the order written.
     mails: list[Delivery] = field(default_factory=list)
 
@@ -154,6 +160,57 @@ class FakeNotificationsRepository:
                 self.notices[notice.id] = notice
             if all(item.event_id != entry.event_id for item in notice.items):
                 notice.items.append(NoticeItem(entry.event_id, entry.data))
+
+    async def record_dotation_members(
+        self, year: int, version: int, centres: Sequence[ChangedCentre]
+    ) -> None:
+        for centre in centres:
+            known = self.dotation_members.get((year, centre.centre_id))
+            if known is None or known[3] <= version:
+                self.dotation_members[(year, centre.centre_id)] = (
+                    centre.centre_name,
+                    centre.workstations,
+                    centre.member,
+                    version,
+                )
+
+    async def add_class_changes_to_notices(
+        self,
+        *,
+        kind: str,
+        year: int,
+        version: int,
+        event_id: UUID,
+        classes: Sequence[ClassDotation],
+        previous: Sequence[ClassDotation],
+        data: dict[str, Any],
+        open_until: datetime,
+    ) -> None:
+        """What the SQL does, in Python (the repository's test on PostgreSQL compares them)."""
+        now = {c.workstations: c for c in classes}
+        before = {c.workstations: c for c in previous}
+        entries = []
+        for (y, centre_id), (name, workstations, member, listed) in sorted(
+            self.dotation_members.items(), key=lambda item: str(item[0][1])
+        ):
+            if y != year or not member or listed >= version:
+                continue
+            if workstations not in now or workstations not in before:
+                continue
+            amount = now[workstations].cents_for(centre_id)
+            was = before[workstations].cents_for(centre_id)
+            if amount != was:
+                item = {
+                    **data,
+                    "centre_id": str(centre_id),
+                    "centre_name": name,
+                    "amount_cents": amount,
+                    "previous_cents": was,
+                }
+                entries.append(
+                    NoticeEntry(f"{centre_id}:{year}", uuid5(event_id, str(centre_id)), item)
+                )
+        await self.add_many_to_notices(kind=kind, items=entries, open_until=open_until)
 
     async def lock_due_notices(self, limit: int) -> list[Notice]:
         due = sorted(

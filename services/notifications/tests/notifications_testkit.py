@@ -14,9 +14,10 @@ from crnt_devstack.mailcatcher import CaughtMessage, MailCatcher
 from crnt_notifications.settings import NotificationsSettings
 from crnt_shared.contracts.budget import (
     Cause,
-    CausingEvent,
-    CentreShareChanged,
-    CentreShareChangedData,
+    ChangedCentre,
+    ClassDotation,
+    DotationsChanged,
+    DotationsChangedData,
 )
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts, MembershipSuspended
 from crnt_shared.events import Event
@@ -173,6 +174,57 @@ def with_status(facts: CentreFacts, status: str) -> CentreFacts:
 # Budget events, as the budget makes them
 
 
+def dotations_changed(
+    *,
+    version: int,
+    classes: dict[int, str],
+    previous: dict[int, str],
+    changed: Sequence[ChangedCentre] = (),
+    year: int = 2026,
+    types: tuple[str, ...] = (),
+    part: tuple[int, int] = (1, 1),
+    extra_through: dict[int, uuid.UUID] | None = None,
+) -> DotationsChanged:
+    """A version's dotations as the budget publishes them: each class's base (workstations →
+    euros), now and before, and the centres listed as changed; ``extra_through``: the classes
+    whose first members in id order get one cent more, through that id."""
+    extra = extra_through or {}
+    data = DotationsChangedData(
+        year=year,
+        version=version,
+        part=part[0],
+        parts=part[1],
+        cause=Cause(kind="events", event_count=len(types) or 1, events=[], types=list(types)),
+        classes=[
+            ClassDotation(workstations=w, base=base, extra_through=extra.get(w))
+            for w, base in classes.items()
+        ],
+        previous_classes=[ClassDotation(workstations=w, base=base) for w, base in previous.items()],
+        changed=list(changed),
+    )
+    return DotationsChanged.create(source="/crnt/budget", subject=str(year), data=data)
+
+
+def listed(
+    facts: CentreFacts,
+    *,
+    workstations: int = 2,
+    previous: str = "0.00",
+    member: bool = True,
+    causes: tuple[str, ...] = (),
+) -> ChangedCentre:
+    """A centre as a version lists it among those whose facts changed."""
+    return ChangedCentre(
+        centre_id=facts.id,
+        centre_name=facts.nom,
+        epci_siren=facts.epci_siren,
+        workstations=workstations,
+        member=member,
+        previous=previous,
+        causes=list(causes),
+    )
+
+
 def share_changed(
     facts: CentreFacts,
     *,
@@ -181,25 +233,18 @@ def share_changed(
     previous: str,
     year: int = 2026,
     causes: tuple[str, ...] = (),
-) -> CentreShareChanged:
-    change = f"{float(amount) - float(previous):.2f}"  # test data only: exact at this scale
-    data = CentreShareChangedData(
-        year=year,
+) -> DotationsChanged:
+    """One centre's share moving from ``previous`` to ``amount`` in ``version``: a version that
+    lists it as changed (in a class of its own) and no class before, so that it moves no one
+    else's share."""
+    return dotations_changed(
         version=version,
-        centre_id=facts.id,
-        centre_name=facts.nom,
-        epci_siren=facts.epci_siren,
-        member=True,
-        amount=amount,
-        previous=previous,
-        change=change,
-        cause=Cause(
-            kind="events",
-            event_count=len(causes) or 1,
-            events=[CausingEvent(id=facts.id, type=kind) for kind in causes],
-        ),
+        classes={2: amount},
+        previous={},
+        changed=[listed(facts, previous=previous, causes=causes)],
+        year=year,
+        types=causes,
     )
-    return CentreShareChanged.create(source="/crnt/budget", subject=str(facts.id), data=data)
 
 
 # Reading the mailbox and the API

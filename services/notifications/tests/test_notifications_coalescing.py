@@ -27,7 +27,9 @@ from services.notifications.tests.notifications_testkit import (
     centre,
     close_windows,
     deliveries,
+    dotations_changed,
     handled,
+    listed,
     mails_to,
     membership,
     settle,
@@ -310,3 +312,51 @@ async def test_versions_over_a_voted_participation_make_one_mail_to_the_agency(
     assert "version 5" in message.text
     await settle(1.0)
     assert len(to(mail, AGENCY_EMAIL)) == 1
+
+
+@pytest.mark.parametrize("window", [LONG_WINDOW])
+async def test_members_a_version_does_not_list_hear_of_their_classs_dotation(
+    app: FastAPI, publish: Publish, mail: MailCatcher
+) -> None:
+    """On PostgreSQL, the class path in one statement: version 1 lists three members, version 2
+    only moves the classes (and gives the first member of class 2 in id order the extra cent):
+    each animator gets one mail with its centre's amount of version 2."""
+    founders = [centre(f"Lieu {n}") for n in range(3)]
+    emails = [f"c{n}@classes.example" for n in range(3)]
+    approvals = [
+        membership(MembershipApproved, f, animators(email), previous="pending")
+        for f, email in zip(founders, emails, strict=True)
+    ]
+    await publish.registry(*approvals)
+    await handled(app, approvals)
+    await close_windows(app)
+    for address in emails:  # the welcome, then the announcement of the other two
+        await mails_to(mail, address, 2, timeout=60)
+    mail.clear()
+
+    by_id = sorted(founders[:2], key=lambda f: str(f.id))
+    first = dotations_changed(
+        version=1,
+        classes={2: "500.00", 5: "900.00"},
+        previous={},
+        changed=[listed(f, workstations=w) for f, w in zip(founders, (2, 2, 5), strict=True)],
+    )
+    second = dotations_changed(
+        version=2,
+        classes={2: "400.00", 5: "800.00"},
+        previous={2: "500.00", 5: "900.00"},
+        types=(MembershipApproved.event_type(),),
+        extra_through={2: by_id[0].id},
+    )
+    await publish.budget(first, second)
+    await handled(app, [first, second])
+    await close_windows(app)
+    expected = {by_id[0].id: "400,01", by_id[1].id: "400,00", founders[2].id: "800,00"}
+    for facts, address in zip(founders, emails, strict=True):
+        [share] = await mails_to(mail, address, 1, timeout=60)
+        assert share.subject.startswith("Dotation")
+        assert f"Nouveau montant\u202f: {expected[facts.id]}{NBSP}€" in share.text
+        assert "Version du budget estimatif\u202f: 2" in share.text
+        assert "arrivée de nouveaux lieux" in share.text
+    await settle(1.0)
+    assert len(mail.messages) == 3

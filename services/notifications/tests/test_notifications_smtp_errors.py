@@ -138,6 +138,13 @@ async def test_4xx_is_retried_5xx_fails_at_once_and_the_agency_can_retry(
         return len(picky.to("bounce@aire.example")) == 1
 
     await wait_until(delivered, message="the retried delivery")
+
+    # The sender records the outcome after the SMTP server's answer, in the batch's transaction.
+    async def recorded() -> bool:
+        response = await client.get(f"/api/v1/deliveries/{bounced['id']}", headers=agency)
+        return bool(response.json()["status"] != "pending")
+
+    await wait_until(recorded, message="the retried delivery's outcome")
     detail = (await client.get(f"/api/v1/deliveries/{bounced['id']}", headers=agency)).json()
     assert (detail["status"], detail["attempts"]) == ("sent", 1)
     assert detail["subject"] == "Adhésion suspendue\u202f: Cyber-base d'Aire"

@@ -4,15 +4,16 @@ an approval and what the coalescing of share changes decides are checked in mill
 (``make unit``)."""
 
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, cast
 
 import pytest
 from crnt_notifications.domain import Kind, Status
 from crnt_notifications.handlers import Notifier, on_membership_changed
-from crnt_notifications.handlers.budget import announce_share, on_shares_changed
+from crnt_notifications.handlers.budget import announce_share, on_dotations_changed
 from crnt_notifications.repository import Notice, NoticeItem, NotificationsRepository
-from crnt_shared.contracts.budget import CentreShareChanged
+from crnt_shared.contracts.budget import DotationsChanged
 from crnt_shared.contracts.registry import CentreFacts, MembershipApproved
 from crnt_shared.events import utcnow
 
@@ -24,6 +25,8 @@ from services.notifications.tests.fakes import (
 from services.notifications.tests.notifications_testkit import (
     animators,
     centre,
+    dotations_changed,
+    listed,
     membership,
     share_changed,
     with_status,
@@ -106,12 +109,19 @@ async def test_an_approval_welcomes_each_confirmed_animator_and_joins_the_next_a
 # Coalescing share changes
 
 
-def changes(facts: CentreFacts, *amounts: tuple[int, str, str]) -> list[CentreShareChanged]:
-    """The budget's share events of ``facts``: (version, amount, previous) each."""
+def changes(facts: CentreFacts, *amounts: tuple[int, str, str]) -> list[DotationsChanged]:
+    """The budget's versions that move ``facts``'s share: (version, amount, previous) each."""
     return [
         share_changed(facts, version=v, amount=amount, previous=previous, year=YEAR)
         for v, amount, previous in amounts
     ]
+
+
+async def handle_all(
+    events: Sequence[DotationsChanged], memory: FakeNotificationsRepository, notifier: Notifier
+) -> None:
+    for event in events:
+        await on_dotations_changed(event, unit_of_work(memory), notifier)
 
 
 async def known_centre(memory: FakeNotificationsRepository) -> CentreFacts:
@@ -142,14 +152,14 @@ async def test_a_burst_of_share_changes_waits_in_one_notice_and_gives_one_mail(
     burst = changes(facts, (2, "1500.00", "1000.00"), (3, "1500.00", "1500.00"))
     burst += changes(facts, (4, "1250.00", "1500.00"))
 
-    await on_shares_changed(burst, unit_of_work(memory), notifier)
+    await handle_all(burst, memory, notifier)
 
     kept = items(memory, Kind.SHARE_CHANGED, f"{facts.id}:{YEAR}")
-    assert [item.event_id for item in kept] == [burst[0].id, burst[2].id]  # not the still one
+    assert [item.data["version"] for item in kept] == [2, 4]  # not the still one
     assert await seal(memory, notifier, facts)
     [mail] = memory.mails
     assert (mail.recipient, mail.kind) == ("ana@lumbres.example", Kind.SHARE_CHANGED)
-    assert list(mail.event_ids) == [burst[0].id, burst[2].id]
+    assert list(mail.event_ids) == [item.event_id for item in kept]
     assert "1\u202f250,00\u00a0€" in mail.body_text  # the latest amount
     assert "+250,00\u00a0€" in mail.body_text  # the change since the last mail (1,000.00)
     assert memory.announced[(facts.id, YEAR)] == 125_000
@@ -162,7 +172,7 @@ async def test_a_share_back_where_the_last_mail_left_it_sends_nothing(
     memory.announced[(facts.id, YEAR)] = 100_000
     up_and_down = changes(facts, (5, "1200.00", "1000.00"), (6, "1000.00", "1200.00"))
 
-    await on_shares_changed(up_and_down, unit_of_work(memory), notifier)
+    await handle_all(up_and_down, memory, notifier)
 
     assert await seal(memory, notifier, facts)
     assert memory.mails == []
@@ -172,11 +182,109 @@ async def test_a_share_notice_of_a_centre_not_heard_of_yet_waits_then_gives_up(
     memory: FakeNotificationsRepository, notifier: Notifier
 ) -> None:
     facts = centre("EPN inconnu")
-    work = unit_of_work(memory)
-    await on_shares_changed(changes(facts, (2, "900.00", "0.00")), work, notifier)
+    await handle_all(changes(facts, (2, "900.00", "0.00")), memory, notifier)
 
     assert not await seal(memory, notifier, facts)
     [until] = memory.postponed.values()
     assert until - utcnow() <= WINDOW  # one more window
     assert await seal(memory, notifier, facts, age=WINDOW * 11)  # never heard of: dropped
     assert memory.mails == []
+
+
+# A version's dotations by class: the members it does not list move with their class
+
+
+APPROVED = MembershipApproved.event_type()
+
+
+async def test_members_a_version_does_not_list_get_their_classs_dotation(
+    memory: FakeNotificationsRepository, notifier: Notifier
+) -> None:
+    """Version 1 lists two members (2 and 5 workstations); version 2 lists a newcomer only:
+    the two others hear of their new share through their classes, the newcomer of its own,
+    each in its notice, with why it moved."""
+    lumbres = await known_centre(memory)
+    aire = centre("EPN d'Aire", commune="Aire-sur-la-Lys")
+    arques = centre("EPN d'Arques", commune="Arques")
+    for facts, email in ((aire, "alix@aire.example"), (arques, "bo@arques.example")):
+        await memory.upsert_centre(facts)
+        await memory.replace_animators(facts.id, animators(email))
+    first = dotations_changed(
+        version=1,
+        classes={2: "600.00", 5: "1500.00"},
+        previous={},
+        changed=[listed(lumbres, workstations=2), listed(aire, workstations=5)],
+        year=YEAR,
+    )
+    second = dotations_changed(
+        version=2,
+        classes={2: "400.00", 5: "1000.00"},
+        previous={2: "600.00", 5: "1500.00"},
+        changed=[listed(arques, workstations=2, causes=(APPROVED,))],
+        year=YEAR,
+        types=(APPROVED,),
+    )
+    await handle_all([first, second], memory, notifier)
+
+    def amounts(facts: CentreFacts) -> list[tuple[int, int, int, str]]:
+        return [
+            (i.data["version"], i.data["amount_cents"], i.data["previous_cents"], i.data["cause"])
+            for i in items(memory, Kind.SHARE_CHANGED, f"{facts.id}:{YEAR}")
+        ]
+
+    others = "une nouvelle répartition entre les lieux membres (arrivée de nouveaux lieux)"
+    assert amounts(lumbres) == [
+        (1, 60_000, 0, "une nouvelle répartition entre les lieux membres"),
+        (2, 40_000, 60_000, others),
+    ]
+    assert amounts(aire)[-1] == (2, 100_000, 150_000, others)
+    assert amounts(arques) == [(2, 40_000, 0, "l'adhésion de votre lieu au réseau")]
+    assert await seal(memory, notifier, lumbres)
+    [mail] = memory.mails
+    assert "400,00\u00a0€" in mail.body_text
+    assert "arrivée de nouveaux lieux" in mail.body_text
+
+
+async def test_a_leaver_and_a_version_in_parts_move_no_one_twice(
+    memory: FakeNotificationsRepository, notifier: Notifier
+) -> None:
+    """A version in two parts: the class path runs once its last part is in, and never for a
+    centre one of its parts listed (a leaver, a member with other workstations)."""
+    lumbres, aire, arques = (centre(name) for name in ("EPN A", "EPN B", "EPN C"))
+    start = dotations_changed(
+        version=1,
+        classes={2: "500.00", 3: "700.00"},
+        previous={},
+        changed=[listed(f, workstations=w) for f, w in ((lumbres, 2), (aire, 2), (arques, 3))],
+        year=YEAR,
+    )
+    classes, previous = {2: "800.00", 4: "1000.00"}, {2: "500.00", 3: "700.00"}
+    parts = [
+        dotations_changed(
+            version=2,
+            classes=classes,
+            previous=previous,
+            changed=[listed(aire, member=False, workstations=2, previous="500.00")],
+            year=YEAR,
+            part=(1, 2),
+        ),
+        dotations_changed(
+            version=2,
+            classes=classes,
+            previous=previous,
+            changed=[listed(arques, workstations=4, previous="700.00")],
+            year=YEAR,
+            part=(2, 2),
+        ),
+    ]
+    await handle_all([start, parts[0]], memory, notifier)
+    assert len(items(memory, Kind.SHARE_CHANGED, f"{lumbres.id}:{YEAR}")) == 1  # not yet
+    await handle_all([parts[1]], memory, notifier)
+
+    def versions(facts: CentreFacts) -> list[tuple[int, int]]:
+        found = items(memory, Kind.SHARE_CHANGED, f"{facts.id}:{YEAR}")
+        return [(i.data["version"], i.data["amount_cents"]) for i in found]
+
+    assert versions(lumbres) == [(1, 50_000), (2, 80_000)]
+    assert versions(aire) == [(1, 50_000), (2, 0)]
+    assert versions(arques) == [(1, 70_000), (2, 100_000)]

@@ -60,8 +60,6 @@ class AbstractUnitOfWork(Protocol[R_co]):
 
     async def publish_many(self, events: Sequence[Event], *, topic: str | None = None) -> None: ...
 
-    async def publish_selected(self, query: str, *args: Any, topic: str) -> int: ...
-
     async def commit(self) -> None: ...
 
 
@@ -189,27 +187,6 @@ class UnitOfWork(Generic[R]):
             traceparents,
         )
         self._published += len(ids)
-
-    async def publish_selected(self, query: str, *args: Any, topic: str) -> int:
-        """Events the database builds itself, thousands in one statement, bound for ``topic``;
-        how many. ``query`` (its parameters ``args``) selects, in the order to publish them,
-        each event's ``event_id``, ``key``, ``event_type``, ``payload`` (the CloudEvent's
-        bytes) and ``traceparent``: for events that differ by a few columns of rows already
-        in the database (a version's share of every member), what building and sending each
-        from Python would spend seconds on. The caller proves each payload is its contract's
-        (a test decodes them against the events :meth:`publish_many` would write)."""
-        status = await self.connection.execute(
-            "INSERT INTO outbox (event_id, topic, key, event_type, payload, headers)"
-            f" SELECT event_id, ${len(args) + 1}::text, key, event_type, payload,"
-            " CASE WHEN traceparent IS NULL THEN '{}'::jsonb"
-            " ELSE jsonb_build_object('traceparent', traceparent) END"
-            f" FROM ({query}) AS selected",
-            *args,
-            topic,
-        )
-        count = int(status.rsplit(" ", 1)[-1])
-        self._published += count
-        return count
 
 
 @contextmanager

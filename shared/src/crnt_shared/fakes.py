@@ -8,7 +8,7 @@ committed or not, so that a test can tell that a refused command left nothing be
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Self
+from typing import Generic, Self
 
 from typing_extensions import TypeVar
 
@@ -53,12 +53,6 @@ class FakeUnitOfWork(Generic[R]):
 
     async def publish_many(self, events: Sequence[Event], *, topic: str | None = None) -> None:
         self.published.extend(Published(event, topic) for event in events)
-
-    async def publish_selected(self, query: str, *args: Any, topic: str) -> int:
-        raise NotImplementedError(
-            "a fake unit of work has no database to build events: its fake repository builds"
-            " them in Python and calls publish_many"
-        )
 
     async def commit(self) -> None:
         self.commits += 1

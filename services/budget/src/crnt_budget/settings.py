@@ -31,8 +31,9 @@ class BudgetSettings(ServiceSettings):
         default=250.0,
         validation_alias="BUDGET_SHARE_EVENTS_PER_SECOND",
         description=(
-            "The pace of share-change events: after a version that moved N dotations, the next"
-            " waits N / this many seconds (a network of tens of centres never notices)."
+            "The pace of share changes for the consumers (a notice item each in notifications):"
+            " after a version that moved N dotations, the next waits N / this many seconds (a"
+            " network of tens of centres never notices)."
         ),
     )
     recalculation_poll_seconds: PositiveFloat = 1.0

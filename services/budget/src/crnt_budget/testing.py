@@ -11,7 +11,7 @@ from typing import Any, Self
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaProducer
-from crnt_shared.contracts.budget import BUDGET_EVENTS
+from crnt_shared.contracts.budget import BUDGET_EVENTS, DotationsChanged
 from crnt_shared.contracts.programme import (
     AXES,
     ActionFacts,
@@ -230,3 +230,38 @@ def budget_body(**changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return body
+
+
+class DotationsFollower:
+    """What a consumer of :class:`DotationsChanged` knows after each version: every member's
+    workstations (from the centres listed as changed) and, through the classes, its dotation
+    now and in the version before."""
+
+    def __init__(self) -> None:
+        self.workstations: dict[uuid.UUID, int] = {}
+        self.amounts: dict[uuid.UUID, int] = {}
+        self.previous: dict[uuid.UUID, int] = {}
+
+    def take(self, events: Sequence[Event]) -> None:
+        """Take a version's events (the others are left alone), in their order."""
+        for event in events:
+            if not isinstance(event, DotationsChanged):
+                continue
+            data = event.data
+            before = {c.workstations: c for c in data.previous_classes}
+            classes = {c.workstations: c for c in data.classes}
+            if data.part == 1:
+                self.previous = {
+                    centre_id: before[w].cents_for(centre_id)
+                    for centre_id, w in self.workstations.items()
+                }
+            for changed in data.changed:
+                self.previous[changed.centre_id] = cents_from_amount(changed.previous)
+                if changed.member:
+                    self.workstations[changed.centre_id] = changed.workstations
+                else:
+                    self.workstations.pop(changed.centre_id, None)
+            self.amounts = {
+                centre_id: classes[w].cents_for(centre_id)
+                for centre_id, w in self.workstations.items()
+            }

@@ -7,12 +7,14 @@ events is absorbed by one computation, but never longer than ``max_delay`` durin
 stream; it also polls, for causes left by another replica or by a failure. Each dirty year is
 recalculated in its own transaction: version, shares and outbox rows together.
 
-A version publishes one ``centre.share.changed`` per centre whose dotation moved, and an
-arrival moves every member's: at 5,000 members, a version every 5 s is 1,000 events a second
-for the consumers (notifications) to read, whatever the rate of approvals. So the recalculator
-keeps a pace: after a version that changed N shares it waits N / ``share_events_per_second``
-before the next one (the causes that arrive meanwhile go into it together). A network of
-tens of centres never notices; at 20,000 members, versions come every 80 s at 250 events/s.
+A version publishes its dotations by class (a handful of events whatever the number of
+members), but an arrival moves every member's share, and a consumer that tells each centre its
+share (notifications) writes a notice item per share that moved: at 5,000 members, a version
+every 5 s is 1,000 rows a second for it to write, whatever the rate of approvals. So the
+recalculator keeps a pace: after a version that changed N shares it waits
+N / ``share_events_per_second`` before the next one (the causes that arrive meanwhile go into
+it together). A network of tens of centres never notices; at 20,000 members, versions come
+every 80 s.
 """
 
 import asyncio

@@ -1,16 +1,16 @@
 """The notifications service's consumers: the events a person must hear about, where they come
 from, and the handler of each (``handler(event, uow, notifier)``, bound here to the notifier).
 
-Two consumer groups: a recalculation of the budget publishes one share event per centre
-(thousands at once); a group of its own keeps them from holding back the welcome of a new
-member or a suspension, which arrive on the registry's topic.
+Two consumer groups: a recalculation of the budget changes every member's share at once (a
+statement per version, thousands of notice items); a group of its own keeps it from holding
+back the welcome of a new member or a suspension, which arrive on the registry's topic.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from crnt_shared.consumer import Bulk, Handler
-from crnt_shared.contracts.budget import CentreShareChanged, ParticipationExceeded
+from crnt_shared.consumer import Handler
+from crnt_shared.contracts.budget import DotationsChanged, ParticipationExceeded
 from crnt_shared.contracts.programme import ActionStatusChanged, ProgrammeValidated
 from crnt_shared.contracts.registry import (
     AnimatorAdded,
@@ -67,12 +67,9 @@ def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
 
 
 def budget_handlers(notifier: Notifier) -> dict[type[Event], Handler]:
-    async def shares_changed(events: Sequence[Any], uow: UnitOfWork) -> None:
-        await handlers.on_shares_changed(events, uow, notifier)
-
     return {
-        # A version changes every member's share at once: taken in bulk.
-        CentreShareChanged: Bulk(shares_changed),
+        # A version's shares, every member's at once (centre.share.changed says no more).
+        DotationsChanged: _bind(handlers.on_dotations_changed, notifier),
         ParticipationExceeded: _bind(handlers.on_participation_exceeded, notifier),
     }
 

@@ -5,8 +5,12 @@ Each recalculation of a year's shares (a new, immutable version) publishes:
 * one :class:`SharesRecalculated` summary, keyed by the year: totals, each EPCI's amount and
   change, counts, the financing plan's figures and the cause (its first
   :data:`MAX_CAUSE_EVENTS` events and their count);
-* one :class:`CentreShareChanged` per centre whose dotation changed (joined, left, or
-  re-weighted), keyed by the centre id;
+* one :class:`DotationsChanged`, keyed by the year, when a dotation moved: the dotation of
+  each class of members (the members with the same workstations), the version's and the one
+  before, and the centres whose facts changed in it (joined, left, other workstations,
+  renamed), in parts of at most :data:`MAX_CHANGED_PER_PART`;
+* one :class:`CentreShareChanged` per centre that a cause of the version is about (its
+  approval, its withdrawal, its update) whose dotation changed, keyed by the centre id;
 * one :class:`ParticipationExceeded`, keyed by the year, when the version asks an EPCI more
   than its council voted (or more than the last version that asked it too much): a new
   deliberation is needed.
@@ -14,12 +18,15 @@ Each recalculation of a year's shares (a new, immutable version) publishes:
 The EPCIs' ``epci_contribution`` is the plan's reste à charge (expenses − grants), computed,
 never typed in: what each EPCI owes is its part by the year's key.
 
-Why two kinds: at 50,000 members one recalculation changes 50,000 shares; a single event
-listing them would weigh megabytes, beyond Kafka's default 1 MB message limit, and every
-consumer would have to read all of them to find one centre. The summary stays bounded (a few
-kilobytes: the EPCIs of a territory are a few dozens, the causes are capped), and the per-centre
-events let a consumer (notifications: "your centre's share") work per centre, in order per centre.
-The full list of a version stays available at ``GET /api/v1/budgets/{year}/versions/{n}``.
+Why not one event per member: at 50,000 members one approval changes 50,000 shares, and the
+events of every member would grow as members × approvals. A member's dotation depends on its
+workstations only (see ``crnt_budget.domain.keys``): a version's dotations are one amount per
+class, and what a version publishes grows with what changed, like what it stores. A consumer
+that follows every centre's share (notifications: "your centre's share") keeps each member's
+workstations from the ``changed`` lists, in order in the year's partition, and applies the
+classes to the others. The summary stays bounded too (a few kilobytes: the EPCIs of a territory
+are a few dozens, the causes are capped). The full list of a version stays available at
+``GET /api/v1/budgets/{year}/versions/{n}``.
 
 Money is a decimal string of euros with two decimals ("1234.56"), never a float.
 """
@@ -31,12 +38,18 @@ from uuid import UUID
 from pydantic import Field
 
 from crnt_shared.events import Contract, Event
+from crnt_shared.money import cents_from_amount
 
 #: Euros as a decimal string with two decimals, e.g. ``"1234.56"`` (may be negative for changes).
 Money = str
 
 #: How many causing events a summary lists; ``cause.event_count`` gives the total.
 MAX_CAUSE_EVENTS = 20
+
+#: How many changed centres one :class:`DotationsChanged` lists (about 200 bytes each): a
+#: version that changes more (a national import, the first version of a year) comes in parts,
+#: far below Kafka's default 1 MB message limit.
+MAX_CHANGED_PER_PART = 2000
 
 
 class CausingEvent(Contract):
@@ -49,7 +62,7 @@ class Cause(Contract):
 
     ``events`` is bounded: in a summary, the first :data:`MAX_CAUSE_EVENTS`; in a
     :class:`CentreShareChanged`, only the causing events about that centre (its approval, its
-    update), often none when the centre's share moved because others joined or left.
+    update); in a :class:`DotationsChanged`, none (each changed centre lists its own types).
     """
 
     kind: str  # `events` or `manual` (a plain string: a consumer survives a new kind)
@@ -110,6 +123,52 @@ class CentreShareChangedData(Contract):
     cause: Cause
 
 
+class ClassDotation(Contract):
+    """What each member of a class (the members with ``workstations``) is allotted: ``base``,
+    one cent more for those whose id is at or before ``extra_through`` (``None``: nobody of
+    the class), ids compared as their lowercase text."""
+
+    workstations: int
+    base: Money
+    extra_through: UUID | None = None
+
+    def cents_for(self, centre_id: UUID) -> int:
+        """The dotation of the member ``centre_id`` of this class, in cents."""
+        extra = self.extra_through is not None and str(centre_id) <= str(self.extra_through)
+        return cents_from_amount(self.base) + extra
+
+
+class ChangedCentre(Contract):
+    """A centre whose facts changed in the version: it joined (``member``, ``previous``
+    0.00), left (not ``member``), has other ``workstations`` or another name."""
+
+    centre_id: UUID
+    centre_name: str
+    epci_siren: str
+    workstations: int
+    member: bool
+    #: Its dotation in the version before (0.00 for a centre that joins).
+    previous: Money
+    #: The types of the version's causing events about this centre (its approval, its update).
+    causes: list[str] = Field(default_factory=list)
+
+
+class DotationsChangedData(Contract):
+    year: int
+    version: int
+    #: From 1 to ``parts``: a version that changes many centres lists them over several events,
+    #: published in order; the classes are the same in each.
+    part: int = 1
+    parts: int = 1
+    #: Why the version exists, as in a :class:`CentreShareChanged` of a centre that no cause is
+    #: about: ``types`` tells a workstation update, arrivals, departures.
+    cause: Cause
+    classes: list[ClassDotation]
+    #: The classes of the version before (empty for a year's first version).
+    previous_classes: list[ClassDotation]
+    changed: list[ChangedCentre]
+
+
 class ExceededParticipation(Contract):
     siren: str
     name: str
@@ -139,13 +198,24 @@ class SharesRecalculated(_BudgetEvent):
 
 
 class CentreShareChanged(_BudgetEvent):
-    """A centre's dotation (its share of the year's envelope) changed in a new version (it
-    joined, left, or the weights moved). Keyed by the centre id."""
+    """A centre that a cause of the version is about (its approval, withdrawal, update) has
+    another dotation (its share of the year's envelope); the others' are in
+    :class:`DotationsChanged`. Keyed by the centre id."""
 
     type: Literal["fr.crnt.budget.centre.share.changed.v1"] = (
         "fr.crnt.budget.centre.share.changed.v1"
     )
     data: CentreShareChangedData
+
+
+class DotationsChanged(_BudgetEvent):
+    """A version moved the dotations: each class's amount, in this version and the one before,
+    and the centres whose facts changed. Every member that ``changed`` does not list (in any
+    part) kept its workstations, and gets its class's amount. Keyed by the year, so that a
+    year's versions and parts arrive in order."""
+
+    type: Literal["fr.crnt.budget.dotations.changed.v1"] = "fr.crnt.budget.dotations.changed.v1"
+    data: DotationsChangedData
 
 
 class ParticipationExceeded(_BudgetEvent):
@@ -161,6 +231,7 @@ class ParticipationExceeded(_BudgetEvent):
 #: Every contract the budget publishes (for a consumer's catalog and the AsyncAPI document).
 BUDGET_EVENTS: tuple[type[Event], ...] = (
     SharesRecalculated,
+    DotationsChanged,
     CentreShareChanged,
     ParticipationExceeded,
 )

@@ -1,14 +1,21 @@
-"""What a new version publishes: the year's summary, one event per centre whose share changed,
-and the participations newly exceeded."""
+"""What a new version publishes: the year's summary, its dotations by class with the centres
+whose facts changed, one event per centre a cause is about whose share changed, and the
+participations newly exceeded."""
 
 from collections.abc import Iterable, Mapping, Sequence
+from uuid import UUID
 
 from crnt_shared.context import current_correlation_id
 from crnt_shared.contracts.budget import (
     MAX_CAUSE_EVENTS,
+    MAX_CHANGED_PER_PART,
     Cause,
     CausingEvent,
     CentreShareChanged,
+    ChangedCentre,
+    ClassDotation,
+    DotationsChanged,
+    DotationsChangedData,
     EpciShare,
     ExceededParticipation,
     FinancingSummary,
@@ -21,7 +28,14 @@ from crnt_shared.events import Event, utcnow
 from crnt_shared.tracing import current_traceparent
 
 from crnt_budget import domain
-from crnt_budget.repository import CauseRow, CentreShareRow, Envelope, EpciShareRow, VersionRow
+from crnt_budget.repository import (
+    CauseRow,
+    CentreShareRow,
+    Envelope,
+    EpciShareRow,
+    ShareChange,
+    VersionRow,
+)
 
 SOURCE = "/crnt/budget"
 
@@ -95,9 +109,8 @@ def version_events(
     manual_by: str | None,
     common: Envelope | None = None,
 ) -> list[Event]:
-    """The summary keyed by year, then one event per centre of ``centres`` whose amount
-    changed (a version's others are built by the database:
-    :meth:`~crnt_budget.repository.BudgetRepository.publish_share_changes`)."""
+    """The summary keyed by year, then one event per centre of ``centres`` (those the causes
+    are about) whose amount changed; the others hear of theirs from :func:`dotations_events`."""
     common = common or envelope()
     money = domain.format_cents
     financing = version.financing
@@ -185,4 +198,72 @@ def share_events(
         )
         for centre in centres
         if centre.amount_cents != centre.previous_cents
+    ]
+
+
+def _classes(dotations: Mapping[int, domain.DotationClass]) -> list[ClassDotation]:
+    return [
+        ClassDotation(
+            workstations=workstations,
+            base=domain.format_cents(dotation.base),
+            extra_through=None if dotation.extra_through is None else UUID(dotation.extra_through),
+        )
+        for workstations, dotation in sorted(dotations.items())
+    ]
+
+
+def dotations_events(
+    version: VersionRow,
+    dotations: Mapping[int, domain.DotationClass],
+    previous: Mapping[int, domain.DotationClass],
+    changed: Sequence[ShareChange],
+    causes: Sequence[CauseRow],
+    manual_by: str | None,
+    common: Envelope,
+) -> list[DotationsChanged]:
+    """The version's dotations by class, beside the version before's, with the centres of
+    ``changed`` (in id order), :data:`MAX_CHANGED_PER_PART` an event: one event for most
+    versions, whatever the number of members."""
+    about: dict[str, list[str]] = {}
+    for cause in causes:
+        about.setdefault(cause.subject, []).append(cause.event_type)
+    money = domain.format_cents
+    listed = [
+        ChangedCentre(
+            centre_id=row.centre_id,
+            centre_name=row.name,
+            epci_siren=row.epci_siren,
+            workstations=row.workstations,
+            member=row.is_member,
+            previous=money(row.previous_cents),
+            causes=sorted(set(about.get(str(row.centre_id), ()))),
+        )
+        for row in changed
+    ]
+    step = MAX_CHANGED_PER_PART
+    parts = [listed[i : i + step] for i in range(0, len(listed), step)] or [[]]
+    classes, before = _classes(dotations), _classes(previous)
+    why = cause_of_others(causes, manual_by)
+    return [
+        DotationsChanged.model_validate(
+            {
+                "source": common.source,
+                "type": DotationsChanged.event_type(),
+                "time": common.time,
+                "correlationid": common.correlationid,
+                "traceparent": common.traceparent,
+                "subject": str(version.year),
+                "data": DotationsChangedData(
+                    year=version.year,
+                    version=version.version,
+                    part=number,
+                    parts=len(parts),
+                    cause=why,
+                    classes=classes,
+                    previous_classes=before,
+                    changed=part,
+                ),
+            }
+        )
+        for number, part in enumerate(parts, start=1)
     ]

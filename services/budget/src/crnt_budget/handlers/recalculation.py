@@ -14,7 +14,7 @@ from crnt_shared.events import utcnow
 
 from crnt_budget import domain
 from crnt_budget.handlers.events import (
-    cause_of_others,
+    dotations_events,
     envelope,
     newly_exceeded,
     version_events,
@@ -162,8 +162,10 @@ async def recalculate(
     epci_rows = [_epci_row(line, by_siren, previous_epcis, voted) for line in epci_lines]
     # What the causes are about (a centre approved, withdrawn, updated) has an event of its own.
     subjects = {cause.subject for cause in causes}
+    # Until a version of the year has published its dotations, the next lists every member.
+    everyone = not budget.dotations_told
     staged = await repository.stage_share_changes(
-        year, at, budget.latest_version, dotations, subjects
+        year, at, budget.latest_version, dotations, subjects, everyone
     )
     unchanged = (
         previous_version is not None
@@ -189,19 +191,24 @@ async def recalculate(
         changed_centres=staged.moved,
     )
     facts = [c for c in staged.rows if c.facts_changed]
+    previous_dotations = (
+        await repository.dotations(year, budget.latest_version) if previous_version else {}
+    )
     await repository.add_version(version, facts, dotations, epci_rows)
     common = envelope()
     about = [c for c in staged.rows if str(c.centre_id) in subjects]
     events = version_events(version, about, epci_rows, causes, manual_by, common)
+    changed = staged.rows if everyone else facts
+    if staged.moved or changed or everyone:
+        events.extend(
+            dotations_events(
+                version, dotations, previous_dotations, changed, causes, manual_by, common
+            )
+        )
     exceeded = newly_exceeded(version, epci_rows, previous_epcis)
     if exceeded is not None:
         events.append(exceeded)
     await uow.publish_many(events, topic=publish_topic)
-    # The others, as many as the members at most, are built by the database.
-    others = cause_of_others(causes, manual_by)
-    await repository.publish_share_changes(
-        uow, version, common, others, subjects, topic=publish_topic
-    )
     return Outcome(number, [], changed_centres=staged.moved)
 
 

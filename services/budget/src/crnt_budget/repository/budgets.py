@@ -15,7 +15,8 @@ from crnt_budget.repository.rows import BudgetRow, CauseRow, ParticipationRow
 SHARES_LOCK = int.from_bytes(hashlib.sha256(b"crnt.budget.shares").digest()[:8], "big", signed=True)
 
 _BUDGET_COLUMNS = (
-    "year, configuration, revision, configured_at, latest_version, closed_at, closed_by, waiting"
+    "year, configuration, revision, configured_at, latest_version, closed_at, closed_by, waiting,"
+    " dotations_told"
 )
 
 

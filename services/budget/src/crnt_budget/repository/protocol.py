@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from crnt_shared.contracts.budget import Cause
 from crnt_shared.db import AbstractUnitOfWork
 
 from crnt_budget.domain import DotationClass
@@ -118,23 +117,12 @@ class BudgetRepository(Protocol):
         latest: int,
         dotations: Mapping[int, DotationClass],
         subjects: Collection[str],
+        everyone: bool = False,
     ) -> rows.StagedChanges:
         """Stage the centres whose row in a version of the members at ``at`` with these
         dotations would differ from their row in version ``latest``: how many moved, and in id
-        order those whose facts changed or that are among ``subjects``."""
-        ...
-
-    async def publish_share_changes(
-        self,
-        uow: AbstractUnitOfWork[Any],
-        version: rows.VersionRow,
-        envelope: rows.Envelope,
-        cause: Cause,
-        subjects: Collection[str],
-        topic: str,
-    ) -> int:
-        """Publish through ``uow`` the ``centre.share.changed`` of the staged centres that
-        moved, but those among ``subjects``, each with ``cause``; how many."""
+        order those whose facts changed or that are among ``subjects`` (with ``everyone``,
+        every member too)."""
         ...
 
     async def add_version(
@@ -148,6 +136,10 @@ class BudgetRepository(Protocol):
         its dotations by class and its EPCI parts."""
 
     async def version(self, year: int, version: int) -> rows.VersionRow | None: ...
+
+    async def dotations(self, year: int, version: int) -> dict[int, DotationClass]:
+        """A version's dotations by class of workstations (none for version 0)."""
+        ...
 
     async def epci_shares(self, year: int, version: int) -> list[rows.EpciShareRow]:
         """A version's EPCI parts, by SIREN."""

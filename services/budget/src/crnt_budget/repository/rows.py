@@ -34,6 +34,9 @@ class BudgetRow:
     closed_at: datetime | None = None
     closed_by: str | None = None
     waiting: dict[str, Any] | None = None
+    #: Whether a version of the year published its dotations: the next lists only the centres
+    #: whose facts changed (else every member, see the migration 0006).
+    dotations_told: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,9 +115,9 @@ class ShareChange(CentreShareRow):
 
 @dataclass(frozen=True)
 class StagedChanges:
-    """What a new version changes, staged in the database: how many centres' amounts moved
-    (one event each), and those of the centres the caller reads (their facts changed, or
-    causes of the version are about them)."""
+    """What a new version changes, staged in the database: how many centres' amounts moved,
+    and the centres the caller reads (their facts changed, causes of the version are about
+    them, or every member when asked)."""
 
     moved: int
     rows: list[ShareChange]

@@ -1,20 +1,17 @@
 """The versions: the members counted at a year's cut, their dotations by class, what changed
 from the version before, and what each version keeps."""
 
-import json
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from crnt_shared.contracts.budget import Cause, CentreShareChanged
-from crnt_shared.db import AbstractUnitOfWork, Connection, fetch_record, fetch_records
+from crnt_shared.db import Connection, fetch_record, fetch_records
 
 from crnt_budget.domain import DotationClass
 from crnt_budget.repository.rows import (
     CentreShareRow,
-    Envelope,
     EpciShareRow,
     MemberClassRow,
     ShareChange,
@@ -31,7 +28,8 @@ _MEMBERS = (
 
 #: Each member at ``$2`` and each centre of version ``$3`` of year ``$1`` (its latest facts),
 #: with its amount under the dotations ``$4``-``$6`` (by class) and in version ``$3``; only
-#: those whose facts or amount differ are returned (see the migration 0004).
+#: those whose facts or amount differ are staged (see the migration 0004), or with ``$7`` every
+#: member too.
 _SHARE_CHANGES = f"""
 WITH {_MEMBERS.replace("$1", "$2")},
 latest AS (
@@ -69,7 +67,8 @@ rows AS (
       FROM rows
 )
 INSERT INTO staged_shares
-SELECT $1, * FROM compared WHERE facts_changed OR amount_cents <> previous_cents
+SELECT $1, * FROM compared
+ WHERE facts_changed OR amount_cents <> previous_cents OR ($7 AND is_member)
 """
 
 #: Where a recalculation keeps what its version changes, read by the next statements of the same
@@ -82,55 +81,6 @@ CREATE TEMPORARY TABLE IF NOT EXISTS staged_shares (
     amount_cents bigint NOT NULL, previous_cents bigint NOT NULL, facts_changed boolean NOT NULL
 ) ON COMMIT DELETE ROWS
 """
-
-#: The ``centre.share.changed`` of the staged centres of year ``$1`` whose amount moved, but
-#: those whose subject is in ``$2`` (their own causes make their events apart), in id order:
-#: each the CloudEvent :meth:`crnt_shared.events.Event.create` makes of
-#: :class:`~crnt_shared.contracts.budget.CentreShareChanged` (same envelope, same data; one
-#: ``time`` for the version's lot), for :meth:`crnt_shared.db.UnitOfWork.publish_selected`.
-#: The JSON is written as text around what differs from one centre to the next: ``$4``, the
-#: envelope but the id and the subject, and ``$5``, the data but the centre's own fields, are
-#: made once by :func:`_share_event_heads` (``json_build_object`` would cost three times more).
-_SHARE_EVENTS = """
-SELECT event_id, centre_id::text AS key, $3::text AS event_type, convert_to(
-           $4::text || event_id::text || '","subject":"' || centre_id::text || $5::text
-           || centre_id::text || '","centre_name":' || to_json(name)::text
-           || ',"epci_siren":' || to_json(epci_siren)::text || ',"member":' || is_member::text
-           || ',"amount":"' || amount_from_cents(amount_cents)
-           || '","previous":"' || amount_from_cents(previous_cents)
-           || '","change":"' || amount_from_cents(amount_cents - previous_cents) || '"}}',
-           'UTF8') AS payload,
-       $6::text AS traceparent
-  FROM (SELECT *, gen_random_uuid() AS event_id FROM staged_shares
-         WHERE year = $1 AND amount_cents <> previous_cents
-           AND NOT centre_id::text = ANY($2::text[])
-         ORDER BY centre_id) AS moved
-"""
-
-
-def _share_event_heads(version: VersionRow, envelope: Envelope, cause: Cause) -> tuple[str, str]:
-    """What :data:`_SHARE_EVENTS` writes before each event's id, and before its centre's
-    fields: the JSON objects of the envelope and of the data, left open."""
-    head = {
-        "specversion": "1.0",
-        "source": envelope.source,
-        "type": CentreShareChanged.event_type(),
-        "time": envelope.time.isoformat().replace("+00:00", "Z"),
-        "datacontenttype": "application/json",
-        "correlationid": envelope.correlationid,
-        "causationid": None,
-        "traceparent": envelope.traceparent,
-    }
-    data = {
-        "year": version.year,
-        "version": version.version,
-        "cause": cause.model_dump(mode="json"),
-    }
-    return (
-        json.dumps(head, separators=(",", ":"))[:-1] + ',"id":"',
-        '","data":' + json.dumps(data, separators=(",", ":"))[:-1] + ',"centre_id":"',
-    )
-
 
 _EPCI_SHARE_COLUMNS = (
     "siren, name, population, member_centres, amount_cents, previous_cents, voted_cents,"
@@ -204,15 +154,18 @@ class Versions:
         latest: int,
         dotations: Mapping[int, DotationClass],
         subjects: Collection[str],
+        everyone: bool = False,
     ) -> StagedChanges:
         """Stage the centres whose row in a version of the members at ``at`` with these
         dotations would differ from their row in version ``latest``; return how many of them
         moved and, in id order, those whose facts changed or that are among ``subjects`` (what
-        the version's causes are about). The others' rows stay in the database, for
-        :meth:`publish_share_changes`, and never cross the wire."""
+        the version's causes are about), and with ``everyone`` every member. The others'
+        rows, those that only moved with their class, never cross the wire."""
         await self.connection.execute(_STAGED_SHARES)
         await self.connection.execute("DELETE FROM staged_shares WHERE year = $1", year)
-        await self.connection.execute(_SHARE_CHANGES, year, at, latest, *_by_class(dotations))
+        await self.connection.execute(
+            _SHARE_CHANGES, year, at, latest, *_by_class(dotations), everyone
+        )
         moved = await self.connection.fetchval(
             "SELECT count(*) FROM staged_shares WHERE year = $1 AND amount_cents <> previous_cents",
             year,
@@ -220,32 +173,13 @@ class Versions:
         rows = await self.connection.fetch(
             "SELECT centre_id, name, epci_siren, workstations, is_member, amount_cents,"
             " previous_cents, facts_changed FROM staged_shares WHERE year = $1"
-            " AND (facts_changed OR centre_id::text = ANY($2::text[])) ORDER BY centre_id",
+            " AND (facts_changed OR centre_id::text = ANY($2::text[]) OR ($3 AND is_member))"
+            " ORDER BY centre_id",
             year,
             list(subjects),
+            everyone,
         )
         return StagedChanges(moved, [ShareChange(*row) for row in rows])
-
-    async def publish_share_changes(
-        self,
-        uow: AbstractUnitOfWork[Any],
-        version: VersionRow,
-        envelope: Envelope,
-        cause: Cause,
-        subjects: Collection[str],
-        topic: str,
-    ) -> int:
-        """Publish the ``centre.share.changed`` of the staged centres that moved, but those
-        among ``subjects``, each with ``cause``, in ``envelope``; how many."""
-        return await uow.publish_selected(
-            _SHARE_EVENTS,
-            version.year,
-            list(subjects),
-            CentreShareChanged.event_type(),
-            *_share_event_heads(version, envelope, cause),
-            envelope.traceparent,
-            topic=topic,
-        )
 
     # Versions
 
@@ -282,7 +216,9 @@ class Versions:
             columns=[*_KEY, *_columns(_EPCI_SHARE_COLUMNS)],
         )
         await self.connection.execute(
-            "UPDATE budgets SET latest_version = $2 WHERE year = $1", version.year, version.version
+            "UPDATE budgets SET latest_version = $2, dotations_told = true WHERE year = $1",
+            version.year,
+            version.version,
         )
 
     async def version(self, year: int, version: int) -> VersionRow | None:
@@ -310,6 +246,22 @@ class Versions:
             version,
         )
         return [CentreShareRow(*row) for row in rows]
+
+    async def dotations(self, year: int, version: int) -> dict[int, DotationClass]:
+        """A version's dotations by class of workstations (none for version 0)."""
+        rows = await self.connection.fetch(
+            "SELECT workstations, base_cents, extra_through FROM share_classes"
+            " WHERE year = $1 AND version = $2",
+            year,
+            version,
+        )
+        return {
+            row["workstations"]: DotationClass(
+                row["base_cents"],
+                None if row["extra_through"] is None else str(row["extra_through"]),
+            )
+            for row in rows
+        }
 
     async def epci_shares(self, year: int, version: int) -> list[EpciShareRow]:
         return await fetch_records(

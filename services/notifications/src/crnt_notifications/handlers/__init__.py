@@ -7,7 +7,7 @@ ask through the API (:mod:`~crnt_notifications.handlers.requests`). Each runs in
 unit of work: the read model, the deliveries and their rendered content commit together with
 the inbox record, or not at all."""
 
-from crnt_notifications.handlers.budget import on_participation_exceeded, on_shares_changed
+from crnt_notifications.handlers.budget import on_dotations_changed, on_participation_exceeded
 from crnt_notifications.handlers.notices import seal_due_notices
 from crnt_notifications.handlers.notifier import (
     DELIVERY_BATCH,
@@ -59,12 +59,12 @@ __all__ = [
     "on_animator_removed",
     "on_application_submitted",
     "on_centre_updated",
+    "on_dotations_changed",
     "on_epci",
     "on_membership_changed",
     "on_participation_exceeded",
     "on_person_erased",
     "on_programme_validated",
-    "on_shares_changed",
     "opt_out",
     "retry_delivery",
     "seal_due_notices",

@@ -1,13 +1,18 @@
 """The budget's events: share changes and participations exceeded wait in their notices, and
-become one mail each when the window closes."""
+become one mail each when the window closes.
+
+A version's shares come as its dotations by class (:class:`DotationsChanged`): the centres it
+lists as changed (joined, left, other workstations) carry their own facts; every other member
+kept its workstations, which an earlier version listed and :meth:`record_dotation_members` kept,
+and gets its class's amount, all of them in one statement.
+"""
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from decimal import Decimal
-from uuid import UUID
+from uuid import UUID, uuid5
 
 import structlog
-from crnt_shared.contracts.budget import CentreShareChanged, ParticipationExceeded
+from crnt_shared.contracts.budget import DotationsChanged, ParticipationExceeded
 from crnt_shared.events import utcnow
 from crnt_shared.money import cents_from_amount
 
@@ -30,36 +35,57 @@ log = structlog.get_logger(__name__)
 UNKNOWN_CENTRE_PATIENCE = 10
 
 
-def _share_entry(event: CentreShareChanged) -> NoticeEntry | None:
-    """What a centre's notice keeps of a share change; nothing when the share did not move."""
-    data = event.data
-    if Decimal(data.change) == 0:
-        return None
-    item = {
-        "centre_id": str(data.centre_id),
-        "centre_name": data.centre_name,
-        "year": data.year,
-        "version": data.version,
-        "amount_cents": cents_from_amount(data.amount),
-        "previous_cents": cents_from_amount(data.previous),
-        "cause": share_change_reason(
-            member=data.member,
-            cause_kind=data.cause.kind,
-            event_types=[causing.type for causing in data.cause.events],
-            version_types=data.cause.types,
-        ),
-    }
-    return NoticeEntry(f"{data.centre_id}:{data.year}", event.id, item)
-
-
-async def on_shares_changed(
-    events: Sequence[CentreShareChanged], uow: NotificationsUnitOfWork, notifier: Notifier
+async def on_dotations_changed(
+    event: DotationsChanged, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
-    """Centres' shares changed: each change waits in its centre's notice for the window to
-    close. A version changes every member's share at once, so they are taken together."""
-    entries = [entry for event in events if (entry := _share_entry(event)) is not None]
-    await uow.repository.add_many_to_notices(
-        kind=Kind.SHARE_CHANGED, items=entries, open_until=utcnow() + notifier.window
+    """A budget version moved the dotations: each centre whose share moved has the change
+    waiting in its notice for the window to close. The centres the version lists are recorded
+    first; the others' changes are added once the version's last part is in."""
+    data = event.data
+    repository = uow.repository
+    open_until = utcnow() + notifier.window
+    classes = {c.workstations: c for c in data.classes}
+    entries = []
+    for centre in data.changed:
+        amount = classes[centre.workstations].cents_for(centre.centre_id) if centre.member else 0
+        previous = cents_from_amount(centre.previous)
+        if amount == previous:
+            continue
+        cause = share_change_reason(
+            member=centre.member,
+            cause_kind=data.cause.kind,
+            event_types=centre.causes,
+            version_types=data.cause.types,
+        )
+        item = {
+            "centre_id": str(centre.centre_id),
+            "centre_name": centre.centre_name,
+            "year": data.year,
+            "version": data.version,
+            "amount_cents": amount,
+            "previous_cents": previous,
+            "cause": cause,
+        }
+        key = f"{centre.centre_id}:{data.year}"
+        entries.append(NoticeEntry(key, uuid5(event.id, str(centre.centre_id)), item))
+    await repository.record_dotation_members(data.year, data.version, data.changed)
+    await repository.add_many_to_notices(
+        kind=Kind.SHARE_CHANGED, items=entries, open_until=open_until
+    )
+    if data.part < data.parts:
+        return
+    others = share_change_reason(
+        member=True, cause_kind=data.cause.kind, event_types=(), version_types=data.cause.types
+    )
+    await repository.add_class_changes_to_notices(
+        kind=Kind.SHARE_CHANGED,
+        year=data.year,
+        version=data.version,
+        event_id=event.id,
+        classes=data.classes,
+        previous=data.previous_classes,
+        data={"year": data.year, "version": data.version, "cause": others},
+        open_until=open_until,
     )
 
 

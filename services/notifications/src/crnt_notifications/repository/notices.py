@@ -7,11 +7,58 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from crnt_shared.contracts.budget import ChangedCentre, ClassDotation
 from crnt_shared.db import Connection
 from crnt_shared.events import utcnow
+from crnt_shared.money import cents_from_amount
 
 from crnt_notifications.repository.rows import Notice, NoticeEntry, NoticeItem
 from crnt_notifications.repository.wakeup import Due, due_written
+
+#: The share change of every member of year ``$1`` that version ``$2`` did not list (its
+#: workstations are those an earlier version listed) whose class's dotation moved: the
+#: dotations ``$3``-``$5`` against the version before's ``$6``-``$8``; each added to its
+#: centre's open notice of kind ``$9`` (opened until ``$10``), as an item of id
+#: md5(event ``$11``, centre) made of ``$12`` and the centre's fields.
+_CLASS_CHANGES = """
+WITH now AS (
+    SELECT * FROM unnest($3::int[], $4::bigint[], $5::uuid[]) AS d (workstations, base, extra)
+), before AS (
+    SELECT * FROM unnest($6::int[], $7::bigint[], $8::uuid[]) AS d (workstations, base, extra)
+), moved AS (
+    SELECT m.centre_id, m.name, m.centre_id::text || ':' || m.year::text AS key,
+           n.base + coalesce(m.centre_id <= n.extra, false)::int AS amount_cents,
+           b.base + coalesce(m.centre_id <= b.extra, false)::int AS previous_cents
+      FROM dotation_members m
+      JOIN now n ON n.workstations = m.workstations
+      JOIN before b ON b.workstations = m.workstations
+     WHERE m.year = $1 AND m.is_member AND m.version < $2
+), changed AS (
+    SELECT * FROM moved WHERE amount_cents <> previous_cents
+), notice AS (
+    INSERT INTO notices (id, kind, key, open_until)
+    SELECT gen_random_uuid(), $9, key, $10 FROM changed
+    ON CONFLICT (kind, key) WHERE sealed_at IS NULL
+    DO UPDATE SET kind = EXCLUDED.kind RETURNING id, key
+)
+INSERT INTO notice_items (kind, event_id, notice_id, data)
+SELECT $9, md5($11::uuid::text || c.centre_id::text)::uuid, n.id,
+       $12::jsonb || jsonb_build_object('centre_id', c.centre_id, 'centre_name', c.name,
+                                        'amount_cents', c.amount_cents,
+                                        'previous_cents', c.previous_cents)
+  FROM changed c JOIN notice n USING (key)
+ ORDER BY c.centre_id
+ON CONFLICT DO NOTHING
+"""
+
+
+def _by_class(classes: Sequence[ClassDotation]) -> tuple[list[Any], ...]:
+    """Dotations as three arrays (workstations, base, extra through) for ``unnest``."""
+    return (
+        [c.workstations for c in classes],
+        [cents_from_amount(c.base) for c in classes],
+        [c.extra_through for c in classes],
+    )
 
 
 def _closed_already(open_until: datetime) -> None:
@@ -74,6 +121,57 @@ class Notices:
             [item.event_id for item in items],
             [notices[item.key] for item in items],
             [json.dumps(item.data) for item in items],
+        )
+        _closed_already(open_until)
+
+    async def record_dotation_members(
+        self, year: int, version: int, centres: Sequence[ChangedCentre]
+    ) -> None:
+        """What version ``version`` of ``year`` lists of these centres: their workstations and
+        membership from now on (a version never overwrites a later one's)."""
+        if not centres:
+            return
+        await self.connection.execute(
+            "INSERT INTO dotation_members AS m"
+            " (year, centre_id, name, workstations, is_member, version)"
+            " SELECT $1, * , $2 FROM unnest($3::uuid[], $4::text[], $5::int[], $6::bool[])"
+            " ON CONFLICT (year, centre_id) DO UPDATE SET name = EXCLUDED.name,"
+            " workstations = EXCLUDED.workstations, is_member = EXCLUDED.is_member,"
+            " version = EXCLUDED.version WHERE m.version <= EXCLUDED.version",
+            year,
+            version,
+            [c.centre_id for c in centres],
+            [c.centre_name for c in centres],
+            [c.workstations for c in centres],
+            [c.member for c in centres],
+        )
+
+    async def add_class_changes_to_notices(
+        self,
+        *,
+        kind: str,
+        year: int,
+        version: int,
+        event_id: UUID,
+        classes: Sequence[ClassDotation],
+        previous: Sequence[ClassDotation],
+        data: dict[str, Any],
+        open_until: datetime,
+    ) -> None:
+        """Add to its centre's notice the change of every member whose dotation moved with
+        its class in ``version`` (one that the version did not list as changed), each item
+        ``data`` with the centre's id, name, amount and previous amount: one statement,
+        whatever the number of members."""
+        await self.connection.execute(
+            _CLASS_CHANGES,
+            year,
+            version,
+            *_by_class(classes),
+            *_by_class(previous),
+            kind,
+            open_until,
+            event_id,
+            data,
         )
         _closed_already(open_until)
 

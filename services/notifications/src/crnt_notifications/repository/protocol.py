@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
+from crnt_shared.contracts.budget import ChangedCentre, ClassDotation
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
 
 from crnt_notifications.domain import Recipient
@@ -68,6 +69,26 @@ class NotificationsRepository(Protocol):
     async def add_many_to_notices(
         self, *, kind: str, items: Sequence[NoticeEntry], open_until: datetime
     ) -> None: ...
+
+    async def record_dotation_members(
+        self, year: int, version: int, centres: Sequence[ChangedCentre]
+    ) -> None:
+        """What a budget version lists of these centres: their workstations and membership."""
+
+    async def add_class_changes_to_notices(
+        self,
+        *,
+        kind: str,
+        year: int,
+        version: int,
+        event_id: UUID,
+        classes: Sequence[ClassDotation],
+        previous: Sequence[ClassDotation],
+        data: dict[str, Any],
+        open_until: datetime,
+    ) -> None:
+        """Add the change of every member the version did not list whose class's dotation
+        moved, each to its centre's notice."""
 
     async def lock_due_notices(self, limit: int) -> list[Notice]: ...
 
