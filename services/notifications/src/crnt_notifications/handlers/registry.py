@@ -306,6 +306,17 @@ async def on_person_erased(event: PersonErased, uow: NotificationsUnitOfWork, _:
     log.info("person erased", animator_id=str(data.animator_id), **erased.__dict__)
 
 
+def _joined(item: NoticeItem) -> JoinedCentre:
+    """A centre that joined, as its approval wrote it into the notice."""
+    joined = item.data
+    return JoinedCentre(
+        centre_id=UUID(joined["centre_id"]),
+        nom=joined["nom"],
+        commune=joined["commune"],
+        epci_name=joined["epci_name"],
+    )
+
+
 async def announce_new_members(
     repository: NotificationsRepository,
     notifier: Notifier,
@@ -315,16 +326,7 @@ async def announce_new_members(
     if not items:
         return
     arrivals = Arrivals(
-        [
-            JoinedCentre(
-                centre_id=UUID(item.data["centre_id"]),
-                nom=item.data["nom"],
-                commune=item.data["commune"],
-                epci_name=item.data["epci_name"],
-            )
-            for item in items
-        ],
-        listed_at_most=notifier.new_members_listed_at_most,
+        [_joined(item) for item in items], listed_at_most=notifier.new_members_listed_at_most
     )
     listeners = await repository.hearing_animators()
     own_centres: dict[str, set[UUID]] = {}
