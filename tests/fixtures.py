@@ -12,6 +12,7 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import httpx
@@ -50,28 +51,35 @@ def _docker_available() -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    configured = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+@contextmanager
+def _given_or_started(
+    variable: str, container: Callable[[], AbstractContextManager[str]]
+) -> Iterator[str]:
+    """What ``variable`` names (the stack's, as `make test` sets it), or else the address of a
+    ``container`` of testcontainers; with neither, the run stops and says how to get one."""
+    configured = os.environ.get(variable)
     if configured:
         yield configured
         return
     if not _docker_available():
         pytest.exit(HOW_TO, returncode=3)
+    with container() as address:
+        yield address
+
+
+@contextmanager
+def _kafka_container() -> Iterator[str]:
     from testcontainers.kafka import KafkaContainer
 
     with KafkaContainer("confluentinc/cp-kafka:7.6.0").with_kraft() as container:
         yield container.get_bootstrap_server()
 
 
-@pytest.fixture(scope="session")
-def postgres_admin_url() -> Iterator[str]:
-    configured = os.environ.get("CRNT_TEST_ADMIN_DATABASE_URL")
-    if configured:
-        yield configured
-        return
-    if not _docker_available():
-        pytest.exit(HOW_TO, returncode=3)
+_containers: dict[str, Any] = {}
+
+
+@contextmanager
+def _postgres_container() -> Iterator[str]:
     from testcontainers.postgres import PostgresContainer
 
     with PostgresContainer("postgres:16", driver=None) as container:
@@ -79,7 +87,16 @@ def postgres_admin_url() -> Iterator[str]:
         yield container.get_connection_url()
 
 
-_containers: dict[str, Any] = {}
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    with _given_or_started("KAFKA_BOOTSTRAP_SERVERS", _kafka_container) as bootstrap:
+        yield bootstrap
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    with _given_or_started("CRNT_TEST_ADMIN_DATABASE_URL", _postgres_container) as url:
+        yield url
 
 
 @pytest.fixture

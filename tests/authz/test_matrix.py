@@ -141,9 +141,12 @@ NOBODY = str(uuid.UUID(int=1))
 PARAMETERS = {"year": str(YEAR), "siren": "200069037", "fmt": "ods", "version": "1"}
 
 
-def _r(service: str, route: str, policy: str, ok: int, **more: Any) -> Row:
+def _r(
+    service: str, route: str, policy: str, ok: int, ids: dict[str, str] | None = None, **more: Any
+) -> Row:
     """A row for ``route`` (``"METHOD /path"``); without ``url``, the route is called with the
-    values of :data:`PARAMETERS`; ``json``, a body the same for every caller."""
+    values of :data:`PARAMETERS`, and a parameter named in ``ids`` with that id of the world's
+    (``{"centre_id": "C"}``: C's); ``json``, a body the same for every caller."""
     method, path = route.split(" ", 1)
     if "json" in more:
         json_body = more.pop("json")
@@ -151,8 +154,9 @@ def _r(service: str, route: str, policy: str, ok: int, **more: Any) -> Row:
     if "url" not in more:
         names = re.findall(r"\{(\w+)\}", path)
         values = {name: PARAMETERS.get(name, NOBODY) for name in names if name.endswith("_id")}
+        values |= {name: f"{{{key}}}" for name, key in (ids or {}).items()}
         if set(names) <= PARAMETERS.keys() | values.keys():
-            more["url"] = _fill(path.format(**PARAMETERS, **values))
+            more["url"] = _fill(path.format(**(PARAMETERS | values)))
     return Row(service, method, path, policy, ok, **more)
 
 
@@ -187,6 +191,22 @@ def _action(lead: str) -> dict[str, Any]:
     }
 
 
+#: The path parameters that take C's id, A's (an action C leads).
+C = {"centre_id": "C"}
+A = {"action_id": "A"}
+CENTRE_CHANGE = {"workstations": 7, "horaires": "Mo-Fr 09:00-17:00"}
+ACTION_CHANGE = {"title": "Ateliers numériques pour les seniors"}
+PROGRESS = {"progress": 20, "actual_cost": "150.00"}
+
+
+def _colleague(identity: str, ids: dict[str, str]) -> dict[str, str]:
+    """An animator that ``identity`` adds to C (one address each)."""
+    return {
+        "name": "Nouvelle Collègue",
+        "email": f"{identity.replace(' ', '-')}@arques.example.org",
+    }
+
+
 CAPSO_EPCI = {
     "siren": "200069037",
     "name": "CA du Pays de Saint-Omer",
@@ -214,37 +234,16 @@ ROWS: list[Row] = [
     _registry("GET /centres", "open", 200),
     _registry("GET /centres/export.csv", "open", 200),
     _registry("POST /centres/import", "agency", 422, content=b""),
-    _registry("GET /centres/{centre_id}", "optional", 200, url=_fill("/centres/{C}")),
-    _registry(
-        "PATCH /centres/{centre_id}",
-        "centre",
-        200,
-        url=_fill("/centres/{C}"),
-        json={"workstations": 7, "horaires": "Mo-Fr 09:00-17:00"},
-    ),
+    _registry("GET /centres/{centre_id}", "optional", 200, C),
+    _registry("PATCH /centres/{centre_id}", "centre", 200, C, json=CENTRE_CHANGE),
     *[
         _registry(
-            f"POST /centres/{{centre_id}}/{action}",
-            "agency",
-            404,
-            url=_fill(f"/centres/{NOBODY}/{action}"),
-            json={"reason": "Travaux"},
+            f"POST /centres/{{centre_id}}/{action}", "agency", 404, json={"reason": "Travaux"}
         )
         for action in ("suspend", "reinstate", "withdraw")
     ],
-    _registry(
-        "GET /centres/{centre_id}/animators", "centre", 200, url=_fill("/centres/{C}/animators")
-    ),
-    _registry(
-        "POST /centres/{centre_id}/animators",
-        "centre",
-        201,
-        url=_fill("/centres/{C}/animators"),
-        body=lambda i, ids: {
-            "name": "Nouvelle Collègue",
-            "email": f"{i.replace(' ', '-')}@arques.example.org",
-        },
-    ),
+    _registry("GET /centres/{centre_id}/animators", "centre", 200, C),
+    _registry("POST /centres/{centre_id}/animators", "centre", 201, C, body=_colleague),
     _registry(
         "POST /animators",
         "agency",
@@ -255,49 +254,26 @@ ROWS: list[Row] = [
         "PATCH /centres/{centre_id}/animators/{animator_id}",
         "centre",
         200,
-        url=_fill("/centres/{C}/animators/{colleague}"),
+        C | {"animator_id": "colleague"},
         json={"name": "Sophie Lefebvre"},
     ),
-    _registry(
-        "DELETE /centres/{centre_id}/animators/{animator_id}",
-        "centre",
-        404,
-        url=_fill("/centres/{C}/animators/" + NOBODY),
-    ),
+    _registry("DELETE /centres/{centre_id}/animators/{animator_id}", "centre", 404, C),
     _registry("POST /centres/{centre_id}/animators/{animator_id}/erasure", "agency", 404),
     _programme(
         "POST /programmes/{year}/actions", "centre", 201, body=lambda i, ids: _action(ids["C"])
     ),
-    _programme("GET /actions/{action_id}", "open", 200, url=_fill("/actions/{A}")),
-    _programme(
-        "PATCH /actions/{action_id}",
-        "agency",
-        200,
-        url=_fill("/actions/{A}"),
-        json={"title": "Ateliers numériques pour les seniors"},
-    ),
-    _programme("GET /actions/{action_id}/history", "open", 200, url=_fill("/actions/{A}/history")),
+    _programme("GET /actions/{action_id}", "open", 200, A),
+    _programme("PATCH /actions/{action_id}", "agency", 200, A, json=ACTION_CHANGE),
+    _programme("GET /actions/{action_id}/history", "open", 200, A),
     _programme(
         "POST /actions/{action_id}/participants",
         "centre",
         200,
-        url=_fill("/actions/{B}/participants"),
+        {"action_id": "B"},
         body=lambda i, ids: {"centre_id": ids["C"]},
     ),
-    _programme(
-        "POST /actions/{action_id}/status",
-        "agency",
-        409,
-        url=_fill("/actions/{A}/status"),
-        json={"status": "done"},
-    ),
-    _programme(
-        "PATCH /actions/{action_id}/progress",
-        "centre",
-        200,
-        url=_fill("/actions/{A}/progress"),
-        json={"progress": 20, "actual_cost": "150.00"},
-    ),
+    _programme("POST /actions/{action_id}/status", "agency", 409, A, json={"status": "done"}),
+    _programme("PATCH /actions/{action_id}/progress", "centre", 200, A, json=PROGRESS),
     _programme("GET /programmes", "open", 200),
     _programme("GET /programmes/{year}", "open", 200),
     _programme("GET /programmes/{year}/report", "open", 200),
@@ -368,7 +344,7 @@ ROWS: list[Row] = [
             "roles": ["copil"],
         },
     ),
-    _identity("DELETE /people/{person_id}", "agency", 404, url=_fill(f"/people/{NOBODY}")),
+    _identity("DELETE /people/{person_id}", "agency", 404),
     _identity("GET /keys", "open", 200),
 ]
 SERVICES = ("registry", "programme", "budget", "notifications", "identity")

@@ -79,6 +79,13 @@ async def service(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, ht
         yield name, client
 
 
+async def _served(client: httpx.AsyncClient, path: str) -> httpx.Response:
+    """The service's answer to ``GET path``, which it serves (200)."""
+    response = await client.get(path)
+    assert response.status_code == 200
+    return response
+
+
 def _operations(document: dict[str, Any], action: str) -> list[dict[str, Any]]:
     return [op for op in document["operations"].values() if op["action"] == action]
 
@@ -114,9 +121,7 @@ async def test_every_service_serves_the_asyncapi_document_of_its_events(
     service: tuple[str, httpx.AsyncClient],
 ) -> None:
     name, client = service
-    response = await client.get(f"{API}/asyncapi.json")
-    assert response.status_code == 200
-    document = response.json()
+    document = (await _served(client, f"{API}/asyncapi.json")).json()
     assert document["asyncapi"] == "3.0.0"
     if not ASYNCAPI_SCHEMA.exists():
         pytest.fail(f"the AsyncAPI schema is missing ({ASYNCAPI_SCHEMA}): run `make install`")
@@ -176,8 +181,7 @@ async def test_every_service_serves_a_page_of_its_events(
     service: tuple[str, httpx.AsyncClient],
 ) -> None:
     name, client = service
-    response = await client.get(f"{API}/asyncapi")
-    assert response.status_code == 200
+    response = await _served(client, f"{API}/asyncapi")
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
     assert page.startswith("<!DOCTYPE html>")

@@ -18,10 +18,10 @@ class ReportFormat(StrEnum):
     ODS = "ods"
 
 
-def choice(values: type[StrEnum], help: str, metavar: str | None = None) -> dict[str, Any]:
-    """``typer.Option(**choice(Enum, help))``: the values in the help, completed by the shell
-    (``crnt --install-completion``), and a one-sentence refusal that lists them. A long list
-    goes into the help, after a short ``metavar``."""
+def choice(values: type[StrEnum], help: str, metavar: str | None = None) -> Any:
+    """An option among ``values`` (``Annotated[str, choice(Enum, help)]``): the values in the
+    help, completed by the shell (``crnt --install-completion``), and a one-sentence refusal
+    that lists them. A long list goes into the help, after a short ``metavar``."""
     names = [value.value for value in values]
     if metavar is not None:
         help = f"{help}: {', '.join(names)}"
@@ -34,9 +34,6 @@ def choice(values: type[StrEnum], help: str, metavar: str | None = None) -> dict
     def complete(incomplete: str) -> list[str]:
         return [name for name in names if name.startswith(incomplete)]
 
-    return {
-        "parser": parse,
-        "autocompletion": complete,
-        "metavar": metavar or "|".join(names),
-        "help": help,
-    }
+    return typer.Option(
+        parser=parse, autocompletion=complete, metavar=metavar or "|".join(names), help=help
+    )

@@ -14,13 +14,9 @@ deliveries = group("Emails sent to the animators and the agency.")
 
 @command(deliveries, "list")
 def deliveries_list(
-    status: Annotated[
-        str | None, typer.Option(**choice(DeliveryStatus, "A delivery status."))
-    ] = None,
+    status: Annotated[str | None, choice(DeliveryStatus, "A delivery status.")] = None,
     recipient: Annotated[str | None, typer.Option(help="an email address")] = None,
-    kind: Annotated[
-        str | None, typer.Option(**choice(MailKind, "The kind of mail", metavar="KIND"))
-    ] = None,
+    kind: Annotated[str | None, choice(MailKind, "The kind of mail", metavar="KIND")] = None,
     limit: int = 50,
     as_json: AsJson = False,
 ) -> None:

@@ -61,7 +61,7 @@ def programme_report(
     year: int,
     format: Annotated[
         str | None,
-        typer.Option(**choice(ReportFormat, "Write the report document (with -o)")),
+        choice(ReportFormat, "Write the report document (with -o)"),
     ] = None,
     output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
     as_json: AsJson = False,

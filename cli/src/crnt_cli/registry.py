@@ -24,9 +24,7 @@ def registry() -> Service:
 
 @command(centres, "list")
 def centres_list(
-    status: Annotated[
-        str | None, typer.Option(**choice(MembershipStatus, "A membership status."))
-    ] = None,
+    status: Annotated[str | None, choice(MembershipStatus, "A membership status.")] = None,
     epci: Annotated[str | None, typer.Option(help="SIREN of an EPCI")] = None,
     limit: int = 100,
     as_json: AsJson = False,
@@ -141,7 +139,7 @@ def centres_export(
 @command(applications, "list")
 def applications_list(
     status: Annotated[
-        str, typer.Option(**choice(ApplicationStatus, "An application's status."))
+        str, choice(ApplicationStatus, "An application's status.")
     ] = ApplicationStatus.PENDING,
     limit: int = 100,
     as_json: AsJson = False,

@@ -138,20 +138,15 @@ def programme_validated(actions: list[ValidatedAction], *, version: int = 1) -> 
 def status_changed(
     action: ValidatedAction, *, previous: str, status: str, reason: str | None = None
 ) -> ActionStatusChanged:
-    facts = ActionFacts(
-        id=action.id,
-        year=2026,
-        axis=action.axis,
-        title=action.title,
-        description="Des ateliers hebdomadaires dans chaque lieu participant.",
-        status=status,
-        lead_centre_id=action.lead_centre_id,
-        needs_lead=action.needs_lead,
-        participants=action.participants,
-        starts_on=action.starts_on,
-        ends_on=action.ends_on,
-        estimated_cost=action.estimated_cost,
-        progress=35 if status == "cancelled" else 0,
+    # The action as validated, in its new state.
+    facts = ActionFacts.model_validate(
+        {
+            **dict(action),
+            "year": 2026,
+            "description": "Des ateliers hebdomadaires dans chaque lieu participant.",
+            "status": status,
+            "progress": 35 if status == "cancelled" else 0,
+        }
     )
     data = ActionStatusChangedData(
         action=facts,

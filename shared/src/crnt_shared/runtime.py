@@ -11,6 +11,7 @@ stops them in reverse order, runs ``on_stop``, and closes the rest.
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -225,18 +226,22 @@ class ServiceRuntime(Generic[R]):
             backoff_seconds=self.settings.consumer_backoff_seconds,
             backoff_max_seconds=self.settings.consumer_backoff_max_seconds,
         )
+        # What every consumer group of the service shares; each subscription names the rest.
+        consumer_of = functools.partial(
+            EventConsumer,
+            service=self.service,
+            pool=self._pool,
+            repository_factory=self._repository,
+            publish_to=self.topics,
+            on_publish=[self.relay.wake],
+            on_commit=self.commit_hooks,
+            retry=retry,
+        )
         for subscription in self._subscriptions:
-            consumer = EventConsumer(
-                service=self.service,
+            consumer = consumer_of(
                 group_id=subscription.group_id,
                 topics=subscription.topics,
                 handlers=subscription.handlers,
-                pool=self._pool,
-                repository_factory=self._repository,
-                publish_to=self.topics,
-                on_publish=[self.relay.wake],
-                on_commit=self.commit_hooks,
-                retry=retry,
             )
             consumer.register(self.broker)
             self.consumers.append(consumer)

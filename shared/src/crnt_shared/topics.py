@@ -18,6 +18,7 @@ names the service that publishes it, and :class:`Topics` turns that into a topic
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import overload
 
 PARTITIONS = 6
 DAY_MS = 86_400_000
@@ -59,6 +60,22 @@ def domain_topics(prefix: str = DEFAULT_PREFIX) -> tuple[str, ...]:
     return tuple(events_topic(service, prefix) for service in SERVICES)
 
 
+class _ServiceTopic:
+    """The topic of the service an attribute of :class:`Topics` is named after."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._service = name
+
+    @overload
+    def __get__(self, topics: None, owner: type) -> "_ServiceTopic": ...
+
+    @overload
+    def __get__(self, topics: "Topics", owner: type) -> str: ...
+
+    def __get__(self, topics: "Topics | None", owner: type) -> "str | _ServiceTopic":
+        return self if topics is None else topics.of(self._service)
+
+
 @dataclass(frozen=True)
 class Topics:
     """Where each service's events go: ``<prefix>.<service>.events``, unless ``overrides`` names
@@ -70,25 +87,11 @@ class Topics:
     def of(self, service: str) -> str:
         return self.overrides.get(service) or events_topic(service, self.prefix)
 
-    @property
-    def registry(self) -> str:
-        return self.of("registry")
-
-    @property
-    def programme(self) -> str:
-        return self.of("programme")
-
-    @property
-    def budget(self) -> str:
-        return self.of("budget")
-
-    @property
-    def notifications(self) -> str:
-        return self.of("notifications")
-
-    @property
-    def identity(self) -> str:
-        return self.of("identity")
+    registry = _ServiceTopic()
+    programme = _ServiceTopic()
+    budget = _ServiceTopic()
+    notifications = _ServiceTopic()
+    identity = _ServiceTopic()
 
 
 def dead_letter_topic(topic: str) -> str:

@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
@@ -61,44 +60,21 @@ class TopicLike(Protocol):
     def configs(self) -> dict[str, str]: ...
 
 
-@dataclass(frozen=True)
-class KafkaFiles:
+class KafkaFiles(paths.StateFiles):
     """The broker's files under the state directory."""
 
-    root: Path
-
-    @property
-    def config(self) -> Path:
-        return self.root / "server.properties"
-
-    @property
-    def log4j_config(self) -> Path:
-        return self.root / "log4j2.xml"
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def server_log(self) -> Path:
-        return self.root / "logs" / "server.log"
-
-    @property
-    def console_log(self) -> Path:
-        """The JVM's own stdout and stderr (crashes before log4j is up land here)."""
-        return self.root / "kafka.out"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.root / "kafka.pid"
-
-    @property
-    def cluster_id(self) -> Path:
-        return self.root / "cluster.id"
+    config = paths.Under("server.properties")
+    log4j_config = paths.Under("log4j2.xml")
+    data = paths.Under("data")
+    server_log = paths.Under("logs", "server.log")
+    #: The JVM's own stdout and stderr (crashes before log4j is up land here).
+    console_log = paths.Under("kafka.out")
+    pid_file = paths.Under("kafka.pid")
+    cluster_id = paths.Under("cluster.id")
 
 
 def files(state: Path | None = None) -> KafkaFiles:
-    return KafkaFiles((state or paths.state_dir()) / "kafka")
+    return KafkaFiles.of("kafka", state)
 
 
 def bootstrap_servers(ports: Ports) -> str:

@@ -7,7 +7,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from crnt_devstack import paths
@@ -27,21 +26,13 @@ SCRIPT = "crnt-mailcatcher"
 MARKER = "mailcatcher"
 
 
-@dataclass(frozen=True)
-class MailFiles:
-    root: Path
-
-    @property
-    def log(self) -> Path:
-        return self.root / "mailcatcher.log"
-
-    @property
-    def pid_file(self) -> Path:
-        return self.root / "mailcatcher.pid"
+class MailFiles(paths.StateFiles):
+    log = paths.Under("mailcatcher.log")
+    pid_file = paths.Under("mailcatcher.pid")
 
 
 def files(state: Path | None = None) -> MailFiles:
-    return MailFiles((state or paths.state_dir()) / "mailcatcher")
+    return MailFiles.of("mailcatcher", state)
 
 
 def http_url(ports: Ports) -> str:

@@ -1,7 +1,9 @@
 """Where the stack keeps its state (inside the repository) and its downloads (outside it)."""
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Self, overload
 
 from crnt_devstack.errors import StackError
 
@@ -41,3 +43,33 @@ def cache_dir() -> Path:
     """Downloads reused between runs and work trees: ``${XDG_CACHE_HOME:-~/.cache}/crnt``."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "crnt"
+
+
+@dataclass(frozen=True)
+class StateFiles:
+    """A component's files, in a directory of its own under the state directory (``root``);
+    a subclass names them with :class:`Under`."""
+
+    root: Path
+
+    @classmethod
+    def of(cls, name: str, state: Path | None = None) -> Self:
+        """The files of the component ``name`` under ``state`` (by default the stack's)."""
+        return cls((state or state_dir()) / name)
+
+
+class Under:
+    """A component's file at ``parts`` below its ``root``: an attribute of a
+    :class:`StateFiles` subclass, read like a property."""
+
+    def __init__(self, *parts: str) -> None:
+        self._parts = parts
+
+    @overload
+    def __get__(self, files: None, owner: type) -> "Under": ...
+
+    @overload
+    def __get__(self, files: StateFiles, owner: type) -> Path: ...
+
+    def __get__(self, files: StateFiles | None, owner: type) -> "Path | Under":
+        return self if files is None else files.root.joinpath(*self._parts)

@@ -19,7 +19,6 @@ import shutil
 import stat
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped,unused-ignore]
@@ -40,29 +39,15 @@ STOP_TIMEOUT = 60
 CONNECT_TIMEOUT = 5.0
 
 
-@dataclass(frozen=True)
-class PgFiles:
-    root: Path
-
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def socket_dir(self) -> Path:
-        return self.root / "run"
-
-    @property
-    def log(self) -> Path:
-        return self.root / "postgres.log"
-
-    @property
-    def settings(self) -> Path:
-        return self.data / "crnt.conf"
+class PgFiles(paths.StateFiles):
+    data = paths.Under("data")
+    socket_dir = paths.Under("run")
+    log = paths.Under("postgres.log")
+    settings = paths.Under("data", "crnt.conf")
 
 
 def files(state: Path | None = None) -> PgFiles:
-    return PgFiles((state or paths.state_dir()) / "pg")
+    return PgFiles.of("pg", state)
 
 
 def database_url(ports: Ports, database: str) -> str:

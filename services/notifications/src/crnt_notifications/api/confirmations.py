@@ -12,7 +12,7 @@ from fastapi import Path
 from fastapi.responses import HTMLResponse
 
 from crnt_notifications import handlers
-from crnt_notifications.api.common import NNBSP, Runtime, page, router
+from crnt_notifications.api.common import NNBSP, LinkPages, Runtime, page
 from crnt_notifications.links import ConfirmationRequest, ExpiredToken, InvalidToken
 from crnt_notifications.runtime import NotificationsRuntime
 
@@ -53,6 +53,8 @@ ConfirmationToken = Annotated[
     ),
 ]
 
+CONFIRMATION = LinkPages("/confirmations/{token}", tag="confirmations", responses=LINK_PAGES)
+
 
 def confirmation(runtime: NotificationsRuntime, token: str) -> ConfirmationRequest | HTMLResponse:
     try:
@@ -61,13 +63,7 @@ def confirmation(runtime: NotificationsRuntime, token: str) -> ConfirmationReque
         return _confirmation_refused(error)
 
 
-@router.get(
-    "/confirmations/{token}",
-    tags=["confirmations"],
-    response_class=HTMLResponse,
-    summary="The page of a confirmation link: asks to confirm the address",
-    responses=LINK_PAGES,
-)
+@CONFIRMATION.get("The page of a confirmation link: asks to confirm the address")
 async def confirmation_page(token: ConfirmationToken, runtime: Runtime) -> HTMLResponse:
     request = confirmation(runtime, token)
     if isinstance(request, HTMLResponse):
@@ -84,13 +80,7 @@ async def confirmation_page(token: ConfirmationToken, runtime: Runtime) -> HTMLR
     )
 
 
-@router.post(
-    "/confirmations/{token}",
-    tags=["confirmations"],
-    response_class=HTMLResponse,
-    summary="Confirm an address named in an application, with its signed link",
-    responses=LINK_PAGES,
-)
+@CONFIRMATION.post("Confirm an address named in an application, with its signed link")
 @problems()
 async def confirm(token: ConfirmationToken, runtime: Runtime) -> HTMLResponse:
     request = confirmation(runtime, token)

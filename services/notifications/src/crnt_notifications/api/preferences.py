@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crnt_notifications import handlers
-from crnt_notifications.api.common import Runtime, SignedIn, page, router
+from crnt_notifications.api.common import LinkPages, Runtime, SignedIn, page, router
 from crnt_notifications.domain import Category, normalise_email
 from crnt_notifications.links import InvalidToken
 from crnt_notifications.runtime import NotificationsRuntime
@@ -141,14 +141,10 @@ def verified(runtime: NotificationsRuntime, token: str) -> tuple[str, Category]:
 
 
 Token = Annotated[str, Query(min_length=10, max_length=2000, description="From the email.")]
+UNSUBSCRIBE = LinkPages("/unsubscribe", tag="preferences")
 
 
-@router.get(
-    "/unsubscribe",
-    tags=["preferences"],
-    response_class=HTMLResponse,
-    summary="The page of an unsubscribe link: asks to confirm",
-)
+@UNSUBSCRIBE.get("The page of an unsubscribe link: asks to confirm")
 @problems(400)
 async def unsubscribe_page(token: Token, runtime: Runtime) -> HTMLResponse:
     email, category = verified(runtime, token)
@@ -162,12 +158,7 @@ async def unsubscribe_page(token: Token, runtime: Runtime) -> HTMLResponse:
     )
 
 
-@router.post(
-    "/unsubscribe",
-    tags=["preferences"],
-    response_class=HTMLResponse,
-    summary="Opt out with a signed link (also RFC 8058 one-click)",
-)
+@UNSUBSCRIBE.post("Opt out with a signed link (also RFC 8058 one-click)")
 @problems(400)
 async def unsubscribe(token: Token, runtime: Runtime) -> HTMLResponse:
     email, category = verified(runtime, token)

@@ -2,7 +2,7 @@
 centres' and animators' changes, erasure; and the new-members announcement that approvals
 coalesce into."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -58,6 +58,39 @@ async def _record_centre(
     await repository.replace_animators(centre.id, [a for a in animators if a.confirmed])
 
 
+#: The registry's events that mail people: each is about one centre.
+AboutACentre = (
+    ApplicationSubmitted
+    | ApplicationAddressConfirmed
+    | MembershipApproved
+    | MembershipRejected
+    | MembershipSuspended
+    | MembershipReinstated
+    | MembershipWithdrawn
+    | AnimatorAdded
+    | AnimatorRemoved
+)
+
+
+async def _mail_about_centre(
+    repository: NotificationsRepository,
+    notifier: Notifier,
+    event: AboutACentre,
+    kind: Kind,
+    recipients: Sequence[Recipient],
+    context: Mapping[str, Any] | Callable[[Recipient], Mapping[str, Any] | None],
+) -> None:
+    """The ``kind`` mails of ``event`` (:meth:`Notifier.deliver`), filed under its centre."""
+    await notifier.deliver(
+        repository,
+        kind=kind,
+        event_id=event.id,
+        recipients=recipients,
+        context=context,
+        centre_id=event.data.centre.id,
+    )
+
+
 async def on_epci(
     event: EpciRegistered | EpciUpdated, uow: NotificationsUnitOfWork, _: Notifier
 ) -> None:
@@ -98,14 +131,7 @@ async def _tell_of_application(
         "channel": data.channel,
     }
     for kind, recipients in mails:
-        await notifier.deliver(
-            repository,
-            kind=kind,
-            event_id=event.id,
-            recipients=recipients,
-            context=context,
-            centre_id=data.centre.id,
-        )
+        await _mail_about_centre(repository, notifier, event, kind, recipients, context)
 
 
 async def _request_confirmations(
@@ -132,13 +158,8 @@ async def _request_confirmations(
             "confirmation_url": url,
         }
 
-    await notifier.deliver(
-        repository,
-        kind=Kind.ADDRESS_CONFIRMATION,
-        event_id=event.id,
-        recipients=recipients,
-        context=context,
-        centre_id=data.centre.id,
+    await _mail_about_centre(
+        repository, notifier, event, Kind.ADDRESS_CONFIRMATION, recipients, context
     )
 
 
@@ -198,23 +219,15 @@ async def on_membership_changed(
         "previous_status": data.previous_status,
         "status": data.status,
     }
-    await notifier.deliver(
-        repository,
-        kind=DECISION_KIND[type(event)],
-        event_id=event.id,
-        recipients=_animators(data.animators, data.centre.id),
-        context=context,
-        centre_id=data.centre.id,
+    animators = _animators(data.animators, data.centre.id)
+    await _mail_about_centre(
+        repository, notifier, event, DECISION_KIND[type(event)], animators, context
     )
     transition = AGENCY_TRANSITIONS.get(type(event))
     if transition is not None:
-        await notifier.deliver(
-            repository,
-            kind=Kind.AGENCY_MEMBERSHIP_CHANGED,
-            event_id=event.id,
-            recipients=notifier.agency(),
-            context={**context, "transition": transition},
-            centre_id=data.centre.id,
+        told = {**context, "transition": transition}
+        await _mail_about_centre(
+            repository, notifier, event, Kind.AGENCY_MEMBERSHIP_CHANGED, notifier.agency(), told
         )
     if isinstance(event, MembershipApproved):
         joined = {
@@ -274,18 +287,14 @@ async def _tell_agency_of_team_change(
     team = await repository.animators_of(event.data.centre.id)
     if not any(str(person_id_for(member.email)) == actor.id for member in team):
         return
-    await notifier.deliver(
-        repository,
-        kind=Kind.AGENCY_TEAM_CHANGED,
-        event_id=event.id,
-        recipients=notifier.agency(),
-        context={
-            "centre": event.data.centre.model_dump(),
-            "animator": event.data.animator.model_dump(),
-            "by": actor.name,
-            "added": added,
-        },
-        centre_id=event.data.centre.id,
+    context = {
+        "centre": event.data.centre.model_dump(),
+        "animator": event.data.animator.model_dump(),
+        "by": actor.name,
+        "added": added,
+    }
+    await _mail_about_centre(
+        repository, notifier, event, Kind.AGENCY_TEAM_CHANGED, notifier.agency(), context
     )
 
 
@@ -297,6 +306,17 @@ async def on_person_erased(event: PersonErased, uow: NotificationsUnitOfWork, _:
     log.info("person erased", animator_id=str(data.animator_id), **erased.__dict__)
 
 
+def _joined(item: NoticeItem) -> JoinedCentre:
+    """A centre that joined, as its approval wrote it into the notice."""
+    joined = item.data
+    return JoinedCentre(
+        centre_id=UUID(joined["centre_id"]),
+        nom=joined["nom"],
+        commune=joined["commune"],
+        epci_name=joined["epci_name"],
+    )
+
+
 async def announce_new_members(
     repository: NotificationsRepository,
     notifier: Notifier,
@@ -306,16 +326,7 @@ async def announce_new_members(
     if not items:
         return
     arrivals = Arrivals(
-        [
-            JoinedCentre(
-                centre_id=UUID(item.data["centre_id"]),
-                nom=item.data["nom"],
-                commune=item.data["commune"],
-                epci_name=item.data["epci_name"],
-            )
-            for item in items
-        ],
-        listed_at_most=notifier.new_members_listed_at_most,
+        [_joined(item) for item in items], listed_at_most=notifier.new_members_listed_at_most
     )
     listeners = await repository.hearing_animators()
     own_centres: dict[str, set[UUID]] = {}
