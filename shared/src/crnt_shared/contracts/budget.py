@@ -199,8 +199,8 @@ class SharesRecalculated(_BudgetEvent):
 
 class CentreShareChanged(_BudgetEvent):
     """A centre that a cause of the version is about (its approval, withdrawal, update) has
-    another dotation (its share of the year's envelope); the others' are in
-    :class:`DotationsChanged`. Keyed by the centre id."""
+    another dotation (its share of the year's envelope); every member's is in the version's
+    ``dotations.changed``. Keyed by the centre id."""
 
     type: Literal["fr.crnt.budget.centre.share.changed.v1"] = (
         "fr.crnt.budget.centre.share.changed.v1"
