@@ -105,6 +105,28 @@ async def _issue(
     )
 
 
+async def _grant(
+    uow: IdentityUnitOfWork,
+    policy: TokenPolicy,
+    who: Standing,
+    session_id: UUID,
+    refresh_token: str | None = None,
+    return_to: str | None = None,
+) -> Grant:
+    """A new access token for ``who`` in the session, handed back once the unit of work (the
+    session's changes) is committed."""
+    access_token = await _issue(uow.repository, policy, who, session_id)
+    await uow.commit()
+    return Grant(
+        access_token,
+        policy.access_token_seconds,
+        session_id,
+        who,
+        refresh_token=refresh_token,
+        return_to=return_to,
+    )
+
+
 async def revoke(
     uow: IdentityUnitOfWork, person_id: UUID, reason: str, cause: Event | None = None
 ) -> None:
@@ -264,16 +286,7 @@ async def redeem(command: Redeem, uow: IdentityUnitOfWork) -> Grant:
     await repository.insert_session(
         session_id, person_id, digest(refresh_token), now + policy.session_lifetime
     )
-    access_token = await _issue(repository, policy, who, session_id)
-    await uow.commit()
-    return Grant(
-        access_token,
-        policy.access_token_seconds,
-        session_id,
-        who,
-        refresh_token=refresh_token,
-        return_to=return_to,
-    )
+    return await _grant(uow, policy, who, session_id, refresh_token, return_to)
 
 
 @dataclass(frozen=True)
@@ -297,9 +310,7 @@ async def refresh(command: Refresh, uow: IdentityUnitOfWork) -> Grant:
         await repository.end_session(session.id, now, "no_longer_allowed")
         await uow.commit()
         raise SessionEnded
-    access_token = await _issue(repository, policy, who, session.id)
-    await uow.commit()
-    return Grant(access_token, policy.access_token_seconds, session.id, who)
+    return await _grant(uow, policy, who, session.id)
 
 
 @dataclass(frozen=True)
