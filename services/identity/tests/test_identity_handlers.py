@@ -23,11 +23,10 @@ from crnt_shared.contracts.registry import (
     MembershipApproved,
     MembershipWithdrawn,
     PersonErased,
-    PersonErasedData,
 )
-from crnt_shared.erasure import address_digest, new_salt
 from crnt_shared.errors import NotFound, RuleViolation
 from crnt_shared.events import utcnow
+from crnt_shared.person_erased import person_erased_data
 from crnt_shared.testing import centre_facts, membership_event
 
 from services.identity.tests.fakes import FakeIdentityRepository, IdentityWork, unit_of_work
@@ -202,18 +201,10 @@ async def test_an_erased_animator_is_forgotten_with_their_sessions() -> None:
     facts, camille = await member_centre(repository)
     await signed_in(repository, CAMILLE)
     repository.published_addresses = [CAMILLE, LEA]
-    salt = new_salt()
     erased = PersonErased.create(
         source="/crnt/registry",
         subject=str(camille.id),
-        data=PersonErasedData(
-            animator_id=camille.id,
-            centre_id=facts.id,
-            person_id=person_id_for(CAMILLE),
-            salt=salt,
-            email_digest=address_digest(CAMILLE, salt),
-            at=utcnow(),
-        ),
+        data=person_erased_data(camille.id, facts.id, CAMILLE, utcnow()),
     )
     uow: IdentityWork = unit_of_work(repository)
     await on_person_erased(erased, uow)

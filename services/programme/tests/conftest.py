@@ -6,8 +6,7 @@ under a consumer group of its own, so that tests neither see nor steal each othe
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from typing import Any
+from datetime import UTC, datetime
 from uuid import UUID
 
 import pytest
@@ -17,23 +16,13 @@ from crnt_programme.settings import ProgrammeSettings
 from crnt_shared.contracts.registry import (
     ApplicationSubmitted,
     ApplicationSubmittedData,
-    MembershipApproved,
-    MembershipSuspended,
-    MembershipWithdrawn,
 )
 from crnt_shared.events import Event
 from crnt_shared.runtime import ServiceRuntime
-from crnt_shared.testing import centre_facts, create_topics, service_settings
-from crnt_shared.testing import membership_event as membership_event_of
+from crnt_shared.testing import create_topics, service_settings
 from fastapi import FastAPI
 
-from services.programme.tests.kit import ActionBody, Membership, Seed
-
-MEMBERSHIP_EVENT: dict[str, type[Event]] = {
-    "member": MembershipApproved,
-    "suspended": MembershipSuspended,
-    "withdrawn": MembershipWithdrawn,
-}
+from services.programme.tests.kit import Seed, membership_event
 
 
 @pytest.fixture
@@ -55,22 +44,6 @@ async def settings(database_url: str, kafka_bootstrap: str, topic: str) -> Progr
 @pytest.fixture
 def create_service() -> Callable[[ProgrammeSettings], FastAPI]:
     return create_app
-
-
-def membership_event(centre_id: UUID, name: str, status: str, previous: str) -> Event:
-    """The registry's event for a centre's new membership status."""
-    centre = centre_facts(
-        name,
-        status=status,
-        id=centre_id,
-        pivot="12345678900011",
-        adresse="1 rue de la Paix",
-        code_postal="62500",
-        commune="Saint-Omer",
-        code_insee="62765",
-        workstations=8,
-    )
-    return membership_event_of(MEMBERSHIP_EVENT[status], centre, previous=previous)
 
 
 def application_event(centre_id: UUID, name: str) -> Event:
@@ -102,30 +75,3 @@ def seed_centre(app: FastAPI) -> Seed:
         return centre_id
 
     return seed
-
-
-@pytest.fixture
-def registry_event() -> Membership:
-    """``(centre_id, name, status, previous) → event``: the registry's membership event."""
-    return membership_event
-
-
-@pytest.fixture
-def new_action() -> ActionBody:
-    """``(lead, *participants, **changes) → body`` of ``POST /programmes/{year}/actions``."""
-    return action_body
-
-
-def action_body(lead: UUID, *participants: UUID, **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "axis": "ateliers",
-        "title": "Ateliers « premiers pas »",
-        "description": "Huit ateliers d'initiation dans les centres du réseau.",
-        "lead_centre_id": str(lead),
-        "participant_ids": [str(centre) for centre in participants],
-        "starts_on": date(2025, 3, 1).isoformat(),
-        "ends_on": date(2025, 6, 30).isoformat(),
-        "estimated_cost": "1500.00",
-    }
-    body.update(changes)
-    return body

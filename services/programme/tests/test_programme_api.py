@@ -8,7 +8,7 @@ import httpx
 import pytest
 from crnt_shared.topics import environment_topics
 
-from services.programme.tests.kit import API, ActionBody, Headers, Seed, propose
+from services.programme.tests.kit import API, Headers, Seed, new_action, propose
 
 pytestmark = pytest.mark.integration
 
@@ -34,9 +34,7 @@ async def members(seed_centre: Seed) -> list[UUID]:
 
 
 @pytest.fixture
-async def action(
-    client: httpx.AsyncClient, agency: Headers, members: list[UUID], new_action: ActionBody
-) -> dict[str, Any]:
+async def action(client: httpx.AsyncClient, agency: Headers, members: list[UUID]) -> dict[str, Any]:
     """An action of the 2025 programme, led by the first member, as the agency proposed it."""
     return await propose(client, agency, new_action(members[0]))
 
@@ -56,7 +54,6 @@ async def test_the_programme_of_a_year_from_proposal_to_report(
     agency: Headers,
     copil: Headers,
     members: list[UUID],
-    new_action: ActionBody,
 ) -> None:
     lead, other, third = members
     ateliers = await propose(client, agency, new_action(lead, other, lead, other))
@@ -138,7 +135,6 @@ async def test_an_amendment_makes_a_new_version_and_keeps_the_first(
     agency: Headers,
     copil: Headers,
     members: list[UUID],
-    new_action: ActionBody,
 ) -> None:
     lead, other, _ = members
     action = await propose(client, agency, new_action(lead))
@@ -202,7 +198,6 @@ async def test_bad_action_input_is_a_422_naming_the_field(
     client: httpx.AsyncClient,
     agency: Headers,
     members: list[UUID],
-    new_action: ActionBody,
     change: dict[str, Any],
     field: str,
 ) -> None:
@@ -214,7 +209,7 @@ async def test_bad_action_input_is_a_422_naming_the_field(
 
 
 async def test_an_end_before_the_start_is_refused(
-    client: httpx.AsyncClient, agency: Headers, members: list[UUID], new_action: ActionBody
+    client: httpx.AsyncClient, agency: Headers, members: list[UUID]
 ) -> None:
     body = new_action(members[0], starts_on="2025-06-01", ends_on="2025-05-31")
     response = await client.post(f"{API}/programmes/2025/actions", json=body, headers=agency)
@@ -222,7 +217,7 @@ async def test_an_end_before_the_start_is_refused(
 
 
 async def test_an_action_outside_its_year_is_refused(
-    client: httpx.AsyncClient, agency: Headers, members: list[UUID], new_action: ActionBody
+    client: httpx.AsyncClient, agency: Headers, members: list[UUID]
 ) -> None:
     response = await client.post(
         f"{API}/programmes/2024/actions", json=new_action(members[0]), headers=agency
@@ -231,7 +226,7 @@ async def test_an_action_outside_its_year_is_refused(
 
 
 async def test_an_unknown_centre_is_a_422(
-    client: httpx.AsyncClient, agency: Headers, members: list[UUID], new_action: ActionBody
+    client: httpx.AsyncClient, agency: Headers, members: list[UUID]
 ) -> None:
     stranger = uuid4()
     response = await client.post(
@@ -246,7 +241,6 @@ async def test_a_centre_that_is_not_a_member_cannot_take_part(
     agency: Headers,
     seed_centre: Seed,
     members: list[UUID],
-    new_action: ActionBody,
     status: str,
 ) -> None:
     outsider = await seed_centre("Espace numérique d'Aire", status)
@@ -268,7 +262,6 @@ async def test_bad_paths_are_a_422(
     client: httpx.AsyncClient,
     agency: Headers,
     members: list[UUID],
-    new_action: ActionBody,
     path: str,
     body: dict[str, Any] | None,
 ) -> None:
@@ -326,7 +319,6 @@ async def test_validating_a_draft_is_a_409_naming_the_states(
     agency: Headers,
     copil: Headers,
     members: list[UUID],
-    new_action: ActionBody,
 ) -> None:
     await propose(client, agency, new_action(members[0]))
     body = problem(await client.post(f"{API}/programmes/2025/validate", headers=copil), 409)
@@ -340,7 +332,6 @@ async def test_a_submitted_programme_is_frozen(
     client: httpx.AsyncClient,
     agency: Headers,
     members: list[UUID],
-    new_action: ActionBody,
     action: dict[str, Any],
 ) -> None:
     await client.post(f"{API}/programmes/2025/submit", headers=agency)
@@ -424,7 +415,6 @@ async def test_roles(
     agency: Headers,
     copil: Headers,
     members: list[UUID],
-    new_action: ActionBody,
 ) -> None:
     body = new_action(members[0])
     problem(await client.post(f"{API}/programmes/2025/actions", json=body), 401)
@@ -443,7 +433,6 @@ async def test_naming_a_new_lead_is_refused_to_a_non_member(
     agency: Headers,
     seed_centre: Seed,
     members: list[UUID],
-    new_action: ActionBody,
 ) -> None:
     action = await propose(client, agency, new_action(members[0], members[1]))
     suspended = await seed_centre("Centre suspendu", "suspended")

@@ -23,7 +23,7 @@ from crnt_shared.testing import Record, reading, wait_until
 from crnt_shared.topics import environment_topics
 from fastapi import FastAPI
 
-from services.programme.tests.kit import API, ActionBody, Headers, Membership
+from services.programme.tests.kit import API, Headers, membership_event, new_action
 
 pytestmark = pytest.mark.integration
 
@@ -87,21 +87,17 @@ async def members_known(client: httpx.AsyncClient, *ids: UUID) -> Callable[[], A
     return check
 
 
-async def approve(
-    client: httpx.AsyncClient, registry: Any, registry_event: Membership, **names: UUID
-) -> None:
+async def approve(client: httpx.AsyncClient, registry: Any, **names: UUID) -> None:
     for name, centre in names.items():
-        await registry(registry_event(centre, name, "member", "pending"))
+        await registry(membership_event(centre, name, "member", "pending"))
     await wait_until(await members_known(client, *names.values()), message="the approvals")
 
 
 @pytest.fixture
-async def lumbres_and_arques(
-    client: httpx.AsyncClient, registry: Any, registry_event: Membership
-) -> tuple[UUID, UUID]:
+async def lumbres_and_arques(client: httpx.AsyncClient, registry: Any) -> tuple[UUID, UUID]:
     """Two member centres, Lumbres and Arques, as the registry's approvals made them known."""
     lumbres, arques = uuid4(), uuid4()
-    await approve(client, registry, registry_event, Lumbres=lumbres, Arques=arques)
+    await approve(client, registry, Lumbres=lumbres, Arques=arques)
     return lumbres, arques
 
 
@@ -109,12 +105,10 @@ async def test_a_withdrawn_centre_leaves_the_open_actions_and_a_lost_lead_is_ann
     client: httpx.AsyncClient,
     agency: Headers,
     registry: Any,
-    registry_event: Membership,
-    new_action: ActionBody,
     seen: Seen,
 ) -> None:
     lumbres, arques, aire = uuid4(), uuid4(), uuid4()
-    await approve(client, registry, registry_event, Lumbres=lumbres, Arques=arques, Aire=aire)
+    await approve(client, registry, Lumbres=lumbres, Arques=arques, Aire=aire)
 
     async def propose(body: dict[str, Any]) -> str:
         response = await client.post(f"{API}/programmes/2025/actions", json=body, headers=agency)
@@ -135,7 +129,7 @@ async def test_a_withdrawn_centre_leaves_the_open_actions_and_a_lost_lead_is_ann
     await status(finished, "planned", "in_progress", "done")
     await wait_until(collected(seen, led, ActionProposed), message="the proposal's event")
 
-    await registry(registry_event(lumbres, "Lumbres", "withdrawn", "member"))
+    await registry(membership_event(lumbres, "Lumbres", "withdrawn", "member"))
 
     (missing,) = await wait_until(
         collected(seen, led, ActionLeadMissing), message="the lead-missing event"
@@ -184,8 +178,6 @@ async def test_a_suspended_participant_leaves_a_validated_programmes_actions(
     agency: Headers,
     copil: Headers,
     registry: Any,
-    registry_event: Membership,
-    new_action: ActionBody,
     seen: Seen,
     lumbres_and_arques: tuple[UUID, UUID],
 ) -> None:
@@ -201,7 +193,7 @@ async def test_a_suspended_participant_leaves_a_validated_programmes_actions(
     await client.post(f"{API}/programmes/2025/submit", headers=agency)
     assert (await client.post(f"{API}/programmes/2025/validate", headers=copil)).status_code == 201
 
-    await registry(registry_event(arques, "Arques", "suspended", "member"))
+    await registry(membership_event(arques, "Arques", "suspended", "member"))
 
     (update,) = await wait_until(collected(seen, action, ActionUpdated), message="the update")
     assert update.data.reason == "Arques is suspended"
@@ -228,13 +220,12 @@ async def test_a_suspended_participant_leaves_a_validated_programmes_actions(
 async def test_bad_registry_messages_go_to_the_dead_letter_topic_and_the_rest_goes_on(
     client: httpx.AsyncClient,
     registry: Any,
-    registry_event: Membership,
     kafka_bootstrap: str,
     topic: str,
 ) -> None:
     await registry(b"{not an event")
     centre = uuid4()
-    await registry(registry_event(centre, "Lumbres", "member", "pending"))
+    await registry(membership_event(centre, "Lumbres", "member", "pending"))
     await wait_until(await members_known(client, centre), message="the approval after garbage")
 
     consumer = AIOKafkaConsumer(
@@ -253,7 +244,6 @@ async def test_a_validation_publishes_the_programme_with_its_totals_keyed_by_yea
     client: httpx.AsyncClient,
     agency: Headers,
     copil: Headers,
-    new_action: ActionBody,
     seen: Seen,
     lumbres_and_arques: tuple[UUID, UUID],
 ) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from services.programme.tests.kit import API, ActionBody, Headers, Seed, propose
+from services.programme.tests.kit import API, Headers, Seed, new_action, propose
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,6 @@ async def test_indicators_are_summed_by_axis_and_by_lead_centre_and_documented(
     agency: Headers,
     copil: Headers,
     seed_centre: Seed,
-    new_action: ActionBody,
 ) -> None:
     """Lumbres leads two workshops (8 sessions, 64 people, 16 h; 4 sessions, 30 people,
     7.5 h) and Arques the shared tablets (an investment by default): by axis, the workshops
@@ -137,7 +136,6 @@ async def test_bad_indicators_are_a_422(
     client: httpx.AsyncClient,
     agency: Headers,
     seed_centre: Seed,
-    new_action: ActionBody,
     indicators: dict[str, Any],
 ) -> None:
     action = await propose(client, agency, new_action(await seed_centre("EPN")))

@@ -6,15 +6,7 @@ from crnt_registry.domain import (
     TYPOLOGIES,
     AnimatorDraft,
     CentreDraft,
-    EpciMismatch,
-    IllegalTransition,
-    MembershipAction,
-    MembershipStatus,
-    ensure_animator_removable,
-    ensure_approvable,
-    ensure_open,
-    next_status,
-    resolve_epci,
+    membership,
     siret_valid,
     typology_warnings,
     validate_code_insee,
@@ -30,8 +22,8 @@ from pydantic import ValidationError
 
 from services.registry.tests.samples import lumbres
 
-A = MembershipAction
-S = MembershipStatus
+A = membership.MembershipAction
+S = membership.MembershipStatus
 
 ALLOWED = {
     (S.PENDING, A.APPROVE): S.MEMBER,
@@ -46,7 +38,7 @@ ALLOWED = {
 
 @pytest.mark.parametrize(("current", "action"), list(ALLOWED))
 def test_allowed_transitions(current: S, action: A) -> None:
-    assert next_status(current, action) is ALLOWED[(current, action)]
+    assert membership.next_status(current, action) is ALLOWED[(current, action)]
 
 
 @pytest.mark.parametrize(
@@ -54,8 +46,8 @@ def test_allowed_transitions(current: S, action: A) -> None:
     [(state, action) for state in S for action in A if (state, action) not in ALLOWED],
 )
 def test_every_other_transition_is_refused_naming_both_states(current: S, action: A) -> None:
-    with pytest.raises(IllegalTransition) as refused:
-        next_status(current, action)
+    with pytest.raises(membership.IllegalTransition) as refused:
+        membership.next_status(current, action)
     message = str(refused.value)
     assert message.startswith(f"centre is {current.value};")
     assert "only when" in message
@@ -63,36 +55,36 @@ def test_every_other_transition_is_refused_naming_both_states(current: S, action
 
 def test_the_message_says_from_where_a_transition_is_possible() -> None:
     with pytest.raises(
-        IllegalTransition,
+        membership.IllegalTransition,
         match=r"^centre is withdrawn; it can be reinstated"
         r" only when suspended$",
     ):
-        next_status(S.WITHDRAWN, A.REINSTATE)
-    with pytest.raises(IllegalTransition, match="only when member or suspended"):
-        next_status(S.PENDING, A.WITHDRAW)
+        membership.next_status(S.WITHDRAWN, A.REINSTATE)
+    with pytest.raises(membership.IllegalTransition, match="only when member or suspended"):
+        membership.next_status(S.PENDING, A.WITHDRAW)
 
 
 def test_approval_needs_an_animator() -> None:
-    ensure_approvable(1)
+    membership.ensure_approvable(1)
     with pytest.raises(RuleViolation, match="no animator"):
-        ensure_approvable(0)
+        membership.ensure_approvable(0)
 
 
 def test_closed_records_do_not_change() -> None:
     for status in (S.PENDING, S.MEMBER, S.SUSPENDED):
-        ensure_open(status, "facts")
+        membership.ensure_open(status, "facts")
     for status in (S.REJECTED, S.WITHDRAWN):
         with pytest.raises(RuleViolation, match=f"centre is {status.value}"):
-            ensure_open(status, "facts")
+            membership.ensure_open(status, "facts")
 
 
 def test_a_centre_in_the_network_keeps_one_animator() -> None:
-    ensure_animator_removable(S.PENDING, 1)
-    ensure_animator_removable(S.MEMBER, 2)
+    membership.ensure_animator_removable(S.PENDING, 1)
+    membership.ensure_animator_removable(S.MEMBER, 2)
     with pytest.raises(RuleViolation, match="last animator"):
-        ensure_animator_removable(S.MEMBER, 1)
+        membership.ensure_animator_removable(S.MEMBER, 1)
     with pytest.raises(RuleViolation, match="last animator"):
-        ensure_animator_removable(S.SUSPENDED, 1)
+        membership.ensure_animator_removable(S.SUSPENDED, 1)
 
 
 @pytest.mark.parametrize(
@@ -221,13 +213,13 @@ def test_opening_hours_the_real_parser_refuses(hours: str) -> None:
 
 
 def test_epci_resolution() -> None:
-    assert resolve_epci("62765", None, "200069037") == "200069037"
-    assert resolve_epci("62765", "200069037", "200069037") == "200069037"
-    assert resolve_epci("62765", "200069037", None) == "200069037"
-    with pytest.raises(EpciMismatch, match="no registered EPCI lists commune 62765"):
-        resolve_epci("62765", None, None)
-    with pytest.raises(EpciMismatch, match="belongs to EPCI 246201016, not 200069037"):
-        resolve_epci("62534", "200069037", "246201016")
+    assert membership.resolve_epci("62765", None, "200069037") == "200069037"
+    assert membership.resolve_epci("62765", "200069037", "200069037") == "200069037"
+    assert membership.resolve_epci("62765", "200069037", None) == "200069037"
+    with pytest.raises(membership.EpciMismatch, match="no registered EPCI lists commune 62765"):
+        membership.resolve_epci("62765", None, None)
+    with pytest.raises(membership.EpciMismatch, match="belongs to EPCI 246201016, not 200069037"):
+        membership.resolve_epci("62534", "200069037", "246201016")
 
 
 def test_a_centre_draft_validates_each_field() -> None:

@@ -55,6 +55,8 @@ def digest(secret: str) -> bytes:
 
 @dataclass(frozen=True)
 class Person:
+    """A person identity knows: agency or COPIL by grant, or an animator who signed in."""
+
     id: UUID
     email: str
     display_name: str

@@ -64,6 +64,8 @@ class TokenPolicy:
 
 @dataclass(frozen=True)
 class Grant:
+    """What a sign-in or a refresh hands back: the access token, and a refresh token on sign-in."""
+
     access_token: str
     expires_in: int
     session_id: UUID
@@ -74,6 +76,13 @@ class Grant:
 
 async def standing_of(repository: IdentityRepository, person: Person) -> Standing:
     return standing(person, await repository.animations(person.email))
+
+
+async def _standing_of_id(repository: IdentityRepository, person_id: UUID) -> Standing:
+    """The standing of a person that a link or a session names (it exists: never deleted)."""
+    person = await repository.person(person_id)
+    assert person is not None
+    return await standing_of(repository, person)
 
 
 async def _issue(
@@ -93,6 +102,28 @@ async def _issue(
         session_id=str(session_id),
         issued_at=now,
         lifetime_seconds=policy.access_token_seconds,
+    )
+
+
+async def _grant(
+    uow: IdentityUnitOfWork,
+    policy: TokenPolicy,
+    who: Standing,
+    session_id: UUID,
+    refresh_token: str | None = None,
+    return_to: str | None = None,
+) -> Grant:
+    """A new access token for ``who`` in the session, handed back once the unit of work (the
+    session's changes) is committed."""
+    access_token = await _issue(uow.repository, policy, who, session_id)
+    await uow.commit()
+    return Grant(
+        access_token,
+        policy.access_token_seconds,
+        session_id,
+        who,
+        refresh_token=refresh_token,
+        return_to=return_to,
     )
 
 
@@ -148,6 +179,8 @@ async def seed_people(command: SeedPeople, uow: IdentityUnitOfWork) -> None:
 
 @dataclass(frozen=True)
 class AddPerson:
+    """The agency adds a person (or restores a removed one) with these roles."""
+
     email: str
     display_name: str
     roles: frozenset[Role]
@@ -171,6 +204,8 @@ async def add_person(command: AddPerson, uow: IdentityUnitOfWork) -> Person:
 
 @dataclass(frozen=True)
 class RemovePerson:
+    """The agency removes a person: their sessions end and their tokens are refused."""
+
     person_id: UUID
     by: Actor
 
@@ -195,6 +230,8 @@ async def remove_person(command: RemovePerson, uow: IdentityUnitOfWork) -> None:
 
 @dataclass(frozen=True)
 class RequestSignIn:
+    """Someone asks for a sign-in link at this address."""
+
     email: str
     return_to: str | None
 
@@ -226,6 +263,8 @@ async def request_sign_in(command: RequestSignIn, uow: IdentityUnitOfWork) -> st
 
 @dataclass(frozen=True)
 class Redeem:
+    """A sign-in link is opened: its secret buys a session."""
+
     secret: str
     policy: TokenPolicy
 
@@ -238,31 +277,22 @@ async def redeem(command: Redeem, uow: IdentityUnitOfWork) -> Grant:
     if used is None:
         raise LinkNotValid
     person_id, return_to = used
-    person = await repository.person(person_id)
-    assert person is not None
-    who = await standing_of(repository, person)
+    who = await _standing_of_id(repository, person_id)
     if not who.may_sign_in:
         await uow.commit()  # the link is spent all the same
         raise LinkNotValid
     session_id = uuid4()
     refresh_token = new_secret()
     await repository.insert_session(
-        session_id, person.id, digest(refresh_token), now + policy.session_lifetime
+        session_id, person_id, digest(refresh_token), now + policy.session_lifetime
     )
-    access_token = await _issue(repository, policy, who, session_id)
-    await uow.commit()
-    return Grant(
-        access_token,
-        policy.access_token_seconds,
-        session_id,
-        who,
-        refresh_token=refresh_token,
-        return_to=return_to,
-    )
+    return await _grant(uow, policy, who, session_id, refresh_token, return_to)
 
 
 @dataclass(frozen=True)
 class Refresh:
+    """A session's refresh token is presented for a new access token."""
+
     refresh_token: str
     policy: TokenPolicy
 
@@ -275,20 +305,18 @@ async def refresh(command: Refresh, uow: IdentityUnitOfWork) -> Grant:
     now = utcnow()
     if session is None or session.ended_at is not None or session.expires_at <= now:
         raise SessionEnded
-    person = await repository.person(session.person_id)
-    assert person is not None
-    who = await standing_of(repository, person)
+    who = await _standing_of_id(repository, session.person_id)
     if not who.may_sign_in:
         await repository.end_session(session.id, now, "no_longer_allowed")
         await uow.commit()
         raise SessionEnded
-    access_token = await _issue(repository, policy, who, session.id)
-    await uow.commit()
-    return Grant(access_token, policy.access_token_seconds, session.id, who)
+    return await _grant(uow, policy, who, session.id)
 
 
 @dataclass(frozen=True)
 class EndSession:
+    """Signing out: the session of this refresh token ends."""
+
     refresh_token: str
 
 
@@ -302,6 +330,8 @@ async def end_session(command: EndSession, uow: IdentityUnitOfWork) -> None:
 
 @dataclass(frozen=True)
 class WhoIs:
+    """What this person may do now."""
+
     person_id: UUID
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from crnt_shared.db import Connection
+from crnt_shared.db import Connection, fetch_record, fetch_records
 
 from crnt_programme.domain import (
     Action,
@@ -48,6 +48,9 @@ class HistoryEntry:
     at: datetime
     details: dict[str, Any]
 
+
+#: A centre as :class:`Centre` names its fields (what the reads select).
+_CENTRES = "SELECT id, name, status FROM centres"
 
 _ACTION_COLUMNS = (
     "id, year, axis, title, description, lead_centre_id, participant_ids, starts_on, ends_on,"
@@ -150,18 +153,12 @@ class Repository:
     # Membership read model
 
     async def centres(self, ids: Iterable[UUID]) -> dict[UUID, Centre]:
-        rows = await self.connection.fetch(
-            "SELECT id, name, status FROM centres WHERE id = ANY($1::uuid[])", list(ids)
-        )
-        return {row["id"]: Centre(row["id"], row["name"], row["status"]) for row in rows}
+        query = f"{_CENTRES} WHERE id = ANY($1::uuid[])"
+        return {c.id: c for c in await fetch_records(self.connection, Centre, query, list(ids))}
 
     async def all_centres(self, status: str | None) -> list[Centre]:
-        rows = await self.connection.fetch(
-            "SELECT id, name, status FROM centres WHERE $1::text IS NULL OR status = $1"
-            " ORDER BY name, id",
-            status,
-        )
-        return [Centre(row["id"], row["name"], row["status"]) for row in rows]
+        query = f"{_CENTRES} WHERE $1::text IS NULL OR status = $1 ORDER BY name, id"
+        return await fetch_records(self.connection, Centre, query, status)
 
     async def know_centre(self, centre: Centre) -> None:
         """A centre named by the registry: its name, and its status if it is new here (a
@@ -256,16 +253,12 @@ class Repository:
         )
 
     async def versions(self, year: int) -> list[Version]:
-        rows = await self.connection.fetch(
-            "SELECT * FROM programme_versions WHERE year = $1 ORDER BY version", year
-        )
-        return [Version(**dict(row)) for row in rows]
+        query = "SELECT * FROM programme_versions WHERE year = $1 ORDER BY version"
+        return await fetch_records(self.connection, Version, query, year)
 
     async def version(self, year: int, number: int) -> Version | None:
-        row = await self.connection.fetchrow(
-            "SELECT * FROM programme_versions WHERE year = $1 AND version = $2", year, number
-        )
-        return None if row is None else Version(**dict(row))
+        query = "SELECT * FROM programme_versions WHERE year = $1 AND version = $2"
+        return await fetch_record(self.connection, Version, query, year, number)
 
     # Actions
 
@@ -338,11 +331,8 @@ class Repository:
         return int(changed.split()[-1])
 
     async def history(self, action_id: UUID) -> list[HistoryEntry]:
-        rows = await self.connection.fetch(
-            "SELECT kind, by, at, details FROM action_history WHERE action_id = $1 ORDER BY id",
-            action_id,
-        )
-        return [HistoryEntry(row["kind"], row["by"], row["at"], row["details"]) for row in rows]
+        query = "SELECT kind, by, at, details FROM action_history WHERE action_id = $1 ORDER BY id"
+        return await fetch_records(self.connection, HistoryEntry, query, action_id)
 
 
 def _action_values(action: Action) -> Sequence[Any]:

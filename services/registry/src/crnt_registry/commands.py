@@ -133,17 +133,27 @@ class AddAnimator(Command):
 
 
 @dataclass(frozen=True)
-class UpdateAnimator(Command):
+class AnimatorCommand(Command):
+    """A command about one animator of a centre."""
+
     centre_id: UUID
     animator_id: UUID
+
+
+@dataclass(frozen=True)
+class UpdateAnimator(AnimatorCommand):
     name: str | None = None
     email: str | None = None
 
 
 @dataclass(frozen=True)
-class RemoveAnimator(Command):
-    centre_id: UUID
-    animator_id: UUID
+class RemoveAnimator(AnimatorCommand):
+    """The animator leaves the centre (their record stays, as the history names them)."""
+
+
+@dataclass(frozen=True)
+class EraseAnimator(AnimatorCommand):
+    """The animator's personal data are erased (the right to erasure)."""
 
 
 @dataclass(frozen=True)
@@ -155,12 +165,6 @@ class NewAnimator:
 @dataclass(frozen=True)
 class AddAnimators(Command):
     animators: Sequence[NewAnimator]
-
-
-@dataclass(frozen=True)
-class EraseAnimator(Command):
-    centre_id: UUID
-    animator_id: UUID
 
 
 # Results

@@ -10,7 +10,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, get_origin
+from typing import Any, NamedTuple, get_origin
 
 from pydantic import ValidationError
 
@@ -65,13 +65,17 @@ SEPARATOR = "|"
 
 @dataclass(frozen=True)
 class Row:
+    """A line of the file that reads as a centre: its number, its ``id`` column, the centre."""
+
     line: int
     source_id: str
     centre: CentreDraft
 
 
-@dataclass(frozen=True)
-class RowError:
+class RowError(NamedTuple):
+    """A line of the file that does not read as a centre, and why: a ``(line, reason)`` as the
+    import's report lists its errors."""
+
     line: int
     reason: str
 

@@ -89,13 +89,14 @@ class Repository:
     # The registry's read model
 
     async def animations(self, email: str) -> list[Animation]:
-        rows = await self.connection.fetch(
+        return await fetch_records(
+            self.connection,
+            Animation,
             "SELECT a.centre_id, a.name, c.status = 'member' AS member"
             " FROM animators a JOIN centres c ON c.id = a.centre_id"
             " WHERE a.email = $1 ORDER BY c.name, a.centre_id",
             email,
         )
-        return [Animation(row["centre_id"], row["name"], row["member"]) for row in rows]
 
     async def upsert_centre(self, centre_id: UUID, name: str, status: str) -> str | None:
         """Record a centre's status; returns the previous one (``None`` if new)."""

@@ -3,7 +3,7 @@ reported. The programme's row is locked before its actions' (see the package).""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import fields, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -15,10 +15,17 @@ from crnt_shared.contracts.programme import (
 )
 from crnt_shared.events import utcnow
 
-from crnt_programme.commands import ChangeActionStatus, EditAction, ProposeAction, ReportProgress
+from crnt_programme.commands import (
+    ChangeActionStatus,
+    Command,
+    EditAction,
+    ProposeAction,
+    ReportProgress,
+)
 from crnt_programme.domain import (
     Action,
     Axis,
+    Centre,
     InvalidAction,
     Nature,
     change_status,
@@ -145,16 +152,16 @@ async def edit_action(command: EditAction, uow: ProgrammeUnitOfWork) -> Action:
         ),
     )
     removed = [centre for centre in current.centre_ids if centre not in edited.centre_ids]
-    data = ActionUpdatedData(
-        action=action_facts(edited, centres),
+    await _publish_update(
+        uow,
+        command,
+        edited,
+        centres,
+        at,
         changed=changed,
         added_participants=participants_of(added, edited, centres),
         removed_participants=participants_of(removed, current, centres),
-        by=command.by,
-        at=at,
-        actor=command.actor,
     )
-    await publish(uow, ActionUpdated, edited.id, data)
     await uow.commit()
     return edited
 
@@ -203,16 +210,36 @@ async def report_action_progress(command: ReportProgress, uow: ProgrammeUnitOfWo
     if changed:
         await repository.save_action(reported)
         centres = await repository.centres(reported.centre_ids)
-        data = ActionUpdatedData(
-            action=action_facts(reported, centres),
+        await _publish_update(
+            uow,
+            command,
+            reported,
+            centres,
+            at,
             changed=[name.removesuffix("_cents") for name in changed],
-            by=command.by,
-            at=at,
-            actor=command.actor,
         )
-        await publish(uow, ActionUpdated, reported.id, data)
     await uow.commit()
     return reported
+
+
+async def _publish_update(
+    uow: ProgrammeUnitOfWork,
+    command: Command,
+    action: Action,
+    centres: Mapping[UUID, Centre],
+    at: datetime,
+    **changes: Any,
+) -> None:
+    """``action.updated``: the action as it is now, and ``changes`` (what changed, who joined or
+    left), by whom the command names."""
+    data = ActionUpdatedData(
+        action=action_facts(action, centres),
+        by=command.by,
+        at=at,
+        actor=command.actor,
+        **changes,
+    )
+    await publish(uow, ActionUpdated, action.id, data)
 
 
 def _content(action: Action) -> dict[str, Any]:

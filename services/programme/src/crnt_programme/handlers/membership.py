@@ -1,12 +1,7 @@
 """Membership, from the registry's events: who is a member (may lead or take part in an
 action); a centre that leaves the network leaves its open actions."""
 
-from crnt_shared.contracts.programme import (
-    ActionLeadMissing,
-    ActionLeadMissingData,
-    ActionUpdated,
-    ActionUpdatedData,
-)
+from crnt_shared.contracts import programme as contracts
 from crnt_shared.contracts.registry import ApplicationSubmitted
 from crnt_shared.events import Event
 
@@ -40,7 +35,7 @@ async def on_membership_changed(event: Event, uow: ProgrammeUnitOfWork) -> None:
         facts = action_facts(after, centres)
         (gone,) = participants_of([centre.id], action, centres)
         changed = ["lead_centre_id", "needs_lead"] if departure.lost_lead else ["participant_ids"]
-        update = ActionUpdatedData(
+        update = contracts.ActionUpdatedData(
             action=facts,
             changed=changed,
             removed_participants=[gone],
@@ -48,12 +43,12 @@ async def on_membership_changed(event: Event, uow: ProgrammeUnitOfWork) -> None:
             by="registry",
             at=data.at,
         )
-        await publish(uow, ActionUpdated, after.id, update, cause=event)
+        await publish(uow, contracts.ActionUpdated, after.id, update, cause=event)
         if departure.lost_lead:
-            missing = ActionLeadMissingData(
+            missing = contracts.ActionLeadMissingData(
                 action=facts, previous_lead=gone, membership_status=centre.status, at=data.at
             )
-            await publish(uow, ActionLeadMissing, after.id, missing, cause=event)
+            await publish(uow, contracts.ActionLeadMissing, after.id, missing, cause=event)
 
 
 async def on_centre_known(event: Event, uow: ProgrammeUnitOfWork) -> None:

@@ -101,7 +101,7 @@ async def import_centres(
         dry_run=dry_run or bool(parse_errors),
     )
     report = await runtime.run(handlers.import_centres, command)
-    errors = sorted([(error.line, error.reason) for error in parse_errors] + report.errors)
+    errors = sorted([*parse_errors, *report.errors])
     if errors:
         lines = ", ".join(str(line) for line, _ in errors[:20])
         raise Invalid(

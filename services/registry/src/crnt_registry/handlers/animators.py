@@ -2,13 +2,8 @@
 
 from uuid import UUID, uuid4
 
+from crnt_shared.contracts import registry as contracts
 from crnt_shared.contracts.identity import ActorRef
-from crnt_shared.contracts.registry import (
-    AnimatorAdded,
-    AnimatorChangeData,
-    AnimatorRemoved,
-    AnimatorUpdated,
-)
 from crnt_shared.errors import Conflict, NotFound
 from crnt_shared.events import Event, utcnow
 
@@ -32,7 +27,7 @@ async def add_animator(command: AddAnimator, uow: RegistryUnitOfWork) -> Animato
         confirmed_at=utcnow(),
     )
     await repository.add_animator(animator)
-    await _publish_animator(uow, AnimatorAdded, centre, animator, actor=command.actor)
+    await _publish_animator(uow, contracts.AnimatorAdded, centre, animator, actor=command.actor)
     return animator
 
 
@@ -55,7 +50,12 @@ async def update_animator(command: UpdateAnimator, uow: RegistryUnitOfWork) -> A
     await repository.update_animator(updated)
     previous = current.email if current.email != updated.email else None
     await _publish_animator(
-        uow, AnimatorUpdated, centre, updated, previous_email=previous, actor=command.actor
+        uow,
+        contracts.AnimatorUpdated,
+        centre,
+        updated,
+        previous_email=previous,
+        actor=command.actor,
     )
     return updated
 
@@ -66,7 +66,7 @@ async def remove_animator(command: RemoveAnimator, uow: RegistryUnitOfWork) -> N
     animator = _animator(animators, command.animator_id, centre.id)
     ensure_animator_removable(centre.status, len(animators))
     await repository.remove_animator(animator.id)
-    await _publish_animator(uow, AnimatorRemoved, centre, animator, actor=command.actor)
+    await _publish_animator(uow, contracts.AnimatorRemoved, centre, animator, actor=command.actor)
 
 
 async def _publish_animator(
@@ -77,7 +77,7 @@ async def _publish_animator(
     previous_email: str | None = None,
     actor: ActorRef | None = None,
 ) -> None:
-    data = AnimatorChangeData(
+    data = contracts.AnimatorChangeData(
         centre=centre_facts(centre),
         animator=animator_fact(animator),
         previous_email=previous_email,

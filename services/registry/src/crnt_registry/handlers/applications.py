@@ -7,18 +7,13 @@ from dataclasses import replace
 from uuid import UUID, uuid4
 
 import structlog
+from crnt_shared.contracts import registry as contracts
 from crnt_shared.contracts.notifications import AddressConfirmed
 from crnt_shared.contracts.registry import (
     AddressConfirmedData,
     ApplicationAddressConfirmed,
-    ApplicationExpired,
     ApplicationSubmitted,
     ApplicationSubmittedData,
-    MembershipApproved,
-    MembershipReinstated,
-    MembershipRejected,
-    MembershipSuspended,
-    MembershipWithdrawn,
 )
 from crnt_shared.errors import Invalid, NotFound
 from crnt_shared.events import Event, utcnow
@@ -64,12 +59,12 @@ from crnt_registry.repository import Animator, Application, Centre, Decision, Tr
 log = structlog.get_logger(__name__)
 
 MEMBERSHIP_EVENT: dict[MembershipAction, type[Event]] = {
-    MembershipAction.APPROVE: MembershipApproved,
-    MembershipAction.REJECT: MembershipRejected,
-    MembershipAction.SUSPEND: MembershipSuspended,
-    MembershipAction.REINSTATE: MembershipReinstated,
-    MembershipAction.WITHDRAW: MembershipWithdrawn,
-    MembershipAction.EXPIRE: ApplicationExpired,
+    MembershipAction.APPROVE: contracts.MembershipApproved,
+    MembershipAction.REJECT: contracts.MembershipRejected,
+    MembershipAction.SUSPEND: contracts.MembershipSuspended,
+    MembershipAction.REINSTATE: contracts.MembershipReinstated,
+    MembershipAction.WITHDRAW: contracts.MembershipWithdrawn,
+    MembershipAction.EXPIRE: contracts.ApplicationExpired,
 }
 
 

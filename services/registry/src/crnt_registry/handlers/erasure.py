@@ -5,11 +5,11 @@ Only the agency erases, and only the animators of a centre that left or never jo
 expired, withdrawn): a member's or a suspended centre's animators are the network's contacts."""
 
 import structlog
-from crnt_shared.auth import person_id_for
-from crnt_shared.contracts.registry import PersonErased, PersonErasedData
-from crnt_shared.erasure import ERASED_NAME, address_digest, erased_address, new_salt
+from crnt_shared.contracts.registry import PersonErased
+from crnt_shared.erasure import ERASED_NAME, erased_address
 from crnt_shared.errors import Conflict, NotFound
 from crnt_shared.events import utcnow
+from crnt_shared.person_erased import person_erased_data
 
 from crnt_registry.commands import EraseAnimator, Erased
 from crnt_registry.domain import CLOSED
@@ -49,16 +49,7 @@ async def erase_animator(command: EraseAnimator, uow: RegistryUnitOfWork) -> Era
     forgotten = await repository.erase_animator(
         command.animator_id, email, ERASED_NAME, erased_address(command.animator_id), now
     )
-    salt = new_salt()
-    data = PersonErasedData(
-        animator_id=command.animator_id,
-        centre_id=command.centre_id,
-        person_id=person_id_for(email),
-        salt=salt,
-        email_digest=address_digest(email, salt),
-        at=now,
-        actor=command.actor,
-    )
+    data = person_erased_data(command.animator_id, command.centre_id, email, now, command.actor)
     await publish(uow, PersonErased, command.centre_id, data)
     await uow.commit()
     log.info(

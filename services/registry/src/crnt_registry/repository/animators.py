@@ -4,12 +4,15 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from crnt_shared.db import unique_or_conflict
+from crnt_shared.db import fetch_records, unique_or_conflict
 from crnt_shared.erasure import forget_published_events
 
 from crnt_registry.domain import CLOSED
 from crnt_registry.repository.base import SqlBase, email_hash
 from crnt_registry.repository.records import Animator
+
+#: An animator as :class:`Animator` names its fields (what the reads select).
+_ANIMATORS = "SELECT id, centre_id, name, email, confirmed_at FROM animators"
 
 
 class AnimatorSql(SqlBase):
@@ -42,24 +45,16 @@ class AnimatorSql(SqlBase):
         await self.connection.execute("DELETE FROM animators WHERE id = $1", animator_id)
 
     async def animators(self, centre_id: UUID) -> list[Animator]:
-        rows = await self.connection.fetch(
-            "SELECT id, centre_id, name, email, confirmed_at FROM animators WHERE centre_id = $1"
-            " ORDER BY created_at, id",
-            centre_id,
-        )
-        return [Animator(**dict(row)) for row in rows]
+        query = f"{_ANIMATORS} WHERE centre_id = $1 ORDER BY created_at, id"
+        return await fetch_records(self.connection, Animator, query, centre_id)
 
     async def animators_of(self, centre_ids: Sequence[UUID]) -> dict[UUID, list[Animator]]:
         """The animators of each of ``centre_ids`` that has any, in the order of
         :meth:`animators`."""
-        rows = await self.connection.fetch(
-            "SELECT id, centre_id, name, email, confirmed_at FROM animators"
-            " WHERE centre_id = ANY($1::uuid[]) ORDER BY created_at, id",
-            list(centre_ids),
-        )
+        query = f"{_ANIMATORS} WHERE centre_id = ANY($1::uuid[]) ORDER BY created_at, id"
         teams: dict[UUID, list[Animator]] = {}
-        for row in rows:
-            teams.setdefault(row["centre_id"], []).append(Animator(**dict(row)))
+        for animator in await fetch_records(self.connection, Animator, query, list(centre_ids)):
+            teams.setdefault(animator.centre_id, []).append(animator)
         return teams
 
     # Erasure (RGPD)

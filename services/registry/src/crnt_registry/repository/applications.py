@@ -5,6 +5,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from crnt_shared.db import fetch_record, fetch_records
+
 from crnt_registry.domain import Confirmation
 from crnt_registry.repository.base import SqlBase, email_hash
 from crnt_registry.repository.records import Application, Decision, HistoryEntry, Page, Transition
@@ -65,13 +67,14 @@ class ApplicationSql(SqlBase):
     async def expired_applications(self, now: datetime, *, limit: int) -> list[Application]:
         """Pending applications no address confirmed before their expiry, locked (and skipped
         by another replica's expirer)."""
-        rows = await self.connection.fetch(
+        return await fetch_records(
+            self.connection,
+            Application,
             "SELECT * FROM applications WHERE status = 'pending' AND confirmation = 'awaiting'"
             " AND expires_at <= $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED",
             now,
             limit,
         )
-        return [Application(**dict(row)) for row in rows]
 
     async def claim_confirmation_request(
         self, email: str, application_id: UUID, *, resend_after: timedelta
@@ -101,16 +104,12 @@ class ApplicationSql(SqlBase):
         self, application_id: UUID, *, for_update: bool = False
     ) -> Application | None:
         lock = " FOR UPDATE" if for_update else ""
-        row = await self.connection.fetchrow(
-            f"SELECT * FROM applications WHERE id = $1{lock}", application_id
-        )
-        return None if row is None else Application(**dict(row))
+        query = f"SELECT * FROM applications WHERE id = $1{lock}"
+        return await fetch_record(self.connection, Application, query, application_id)
 
     async def application_of(self, centre_id: UUID) -> Application | None:
-        row = await self.connection.fetchrow(
-            "SELECT * FROM applications WHERE centre_id = $1", centre_id
-        )
-        return None if row is None else Application(**dict(row))
+        query = "SELECT * FROM applications WHERE centre_id = $1"
+        return await fetch_record(self.connection, Application, query, centre_id)
 
     async def applications(
         self, *, status: str | None, limit: int, offset: int, confirmation: str | None = None
@@ -153,10 +152,8 @@ class ApplicationSql(SqlBase):
         )
 
     async def history(self, centre_id: UUID) -> list[HistoryEntry]:
-        rows = await self.connection.fetch(
+        query = (
             "SELECT action, previous_status, status, reason, actor, at, actor_ref"
-            " FROM membership_history"
-            " WHERE centre_id = $1 ORDER BY id",
-            centre_id,
+            " FROM membership_history WHERE centre_id = $1 ORDER BY id"
         )
-        return [HistoryEntry(**dict(row)) for row in rows]
+        return await fetch_records(self.connection, HistoryEntry, query, centre_id)

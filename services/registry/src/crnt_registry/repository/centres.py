@@ -194,8 +194,4 @@ class CentreSql(SqlBase):
         )
 
     async def set_status(self, centre_id: UUID, status: MembershipStatus) -> None:
-        await self.connection.execute(
-            "UPDATE centres SET status = $2, updated_at = now() WHERE id = $1",
-            centre_id,
-            status.value,
-        )
+        await self.set_statuses([centre_id], status)
