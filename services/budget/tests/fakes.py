@@ -3,7 +3,7 @@
 that the handlers rely on (a cause once per year and event, no negative actual cost), and the
 computations the SQL makes (the members at a year's cut, what a version changes)."""
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -222,16 +222,9 @@ class FakeBudgetRepository:
                 latest.update({row.centre_id: (number, row) for row in facts})
         return latest
 
-    async def stage_share_changes(
-        self,
-        year: int,
-        at: datetime,
-        latest: int,
-        dotations: Mapping[int, DotationClass],
-        subjects: Collection[str],
-        everyone: bool = False,
-    ) -> rows.StagedChanges:
-        changes = self._share_changes(year, at, latest, dotations, everyone)
+    async def stage_share_changes(self, staging: rows.Staging) -> rows.StagedChanges:
+        year, subjects, everyone = staging.year, staging.subjects, staging.everyone
+        changes = self._share_changes(year, staging.at, staging.latest, staging.dotations, everyone)
         return rows.StagedChanges(
             sum(c.amount_cents != c.previous_cents for c in changes),
             [

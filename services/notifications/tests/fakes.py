@@ -14,6 +14,7 @@ from crnt_notifications.handlers import Notifier
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.repository import (
     CentreRow,
+    ClassChanges,
     Delivery,
     DeliveryFilters,
     Erased,
@@ -23,7 +24,7 @@ from crnt_notifications.repository import (
     NoticeItem,
 )
 from crnt_notifications.templates import Renderer
-from crnt_shared.contracts.budget import ChangedCentre, ClassDotation
+from crnt_shared.contracts.budget import ChangedCentre
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
 from crnt_shared.erasure import ERASED_DOMAIN, address_digest
 from crnt_shared.fakes import FakeUnitOfWork
@@ -174,21 +175,11 @@ class FakeNotificationsRepository:
                     version,
                 )
 
-    async def add_class_changes_to_notices(
-        self,
-        *,
-        kind: str,
-        year: int,
-        version: int,
-        event_id: UUID,
-        classes: Sequence[ClassDotation],
-        previous: Sequence[ClassDotation],
-        data: dict[str, Any],
-        open_until: datetime,
-    ) -> None:
+    async def add_class_changes_to_notices(self, changes: ClassChanges) -> None:
         """What the SQL does, in Python (the repository's test on PostgreSQL compares them)."""
-        now = {c.workstations: c for c in classes}
-        before = {c.workstations: c for c in previous}
+        year, version, event_id = changes.year, changes.version, changes.event_id
+        now = {c.workstations: c for c in changes.classes}
+        before = {c.workstations: c for c in changes.previous}
         entries = []
         for (y, centre_id), (name, workstations, member, listed) in sorted(
             self.dotation_members.items(), key=lambda item: str(item[0][1])
@@ -201,7 +192,7 @@ class FakeNotificationsRepository:
             was = before[workstations].cents_for(centre_id)
             if amount != was:
                 item = {
-                    **data,
+                    **changes.data,
                     "centre_id": str(centre_id),
                     "centre_name": name,
                     "amount_cents": amount,
@@ -210,7 +201,9 @@ class FakeNotificationsRepository:
                 entries.append(
                     NoticeEntry(f"{centre_id}:{year}", uuid5(event_id, str(centre_id)), item)
                 )
-        await self.add_many_to_notices(kind=kind, items=entries, open_until=open_until)
+        await self.add_many_to_notices(
+            kind=changes.kind, items=entries, open_until=changes.open_until
+        )
 
     async def lock_due_notices(self, limit: int) -> list[Notice]:
         due = sorted(

@@ -27,6 +27,7 @@ from crnt_budget.repository import (
     MemberClassRow,
     ParticipationRow,
     ProgrammeRow,
+    Staging,
     VersionRow,
 )
 
@@ -165,7 +166,7 @@ async def recalculate(
     # Until a version of the year has published its dotations, the next lists every member.
     everyone = not budget.dotations_told
     staged = await repository.stage_share_changes(
-        year, at, budget.latest_version, dotations, subjects, everyone
+        Staging(year, at, budget.latest_version, dotations, subjects, everyone)
     )
     unchanged = (
         previous_version is not None

@@ -24,6 +24,7 @@ from crnt_budget.repository.rows import (
     ProgrammeRow,
     ShareChange,
     StagedChanges,
+    Staging,
     VersionRow,
 )
 from crnt_budget.repository.versions import _EPCI_SHARE_COLUMNS, _VERSION_COLUMNS, Versions
@@ -55,5 +56,6 @@ __all__ = [
     "Repository",
     "ShareChange",
     "StagedChanges",
+    "Staging",
     "VersionRow",
 ]

@@ -1,7 +1,7 @@
 """What the budget's handlers, its recalculator and its API need of their repository: the SQL one
 (:class:`~crnt_budget.repository.Repository`) and the fake of the unit tests both do it."""
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -110,19 +110,9 @@ class BudgetRepository(Protocol):
         """The ``n``-th (from 1) member at ``at`` in id order among those of ``classes``."""
         ...
 
-    async def stage_share_changes(
-        self,
-        year: int,
-        at: datetime,
-        latest: int,
-        dotations: Mapping[int, DotationClass],
-        subjects: Collection[str],
-        everyone: bool = False,
-    ) -> rows.StagedChanges:
-        """Stage the centres whose row in a version of the members at ``at`` with these
-        dotations would differ from their row in version ``latest``: how many moved, and in id
-        order those whose facts changed or that are among ``subjects`` (with ``everyone``,
-        every member too)."""
+    async def stage_share_changes(self, staging: rows.Staging) -> rows.StagedChanges:
+        """Stage the centres whose row in the new version would differ from their row in the
+        version before: how many moved, and in id order those ``staging`` reads back."""
         ...
 
     async def add_version(

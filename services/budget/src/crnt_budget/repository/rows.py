@@ -1,9 +1,12 @@
 """What the budget's tables hold, row by row, as the handlers and the API read them."""
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
+
+from crnt_budget.domain import DotationClass
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,21 @@ class ShareChange(CentreShareRow):
     joined or left, its name, EPCI or workstations changed: ``facts_changed``) or its amount."""
 
     facts_changed: bool
+
+
+@dataclass(frozen=True)
+class Staging:
+    """What a new version is compared on: the members at ``at`` under ``dotations`` against
+    their rows in version ``latest`` of ``year``; the centres read back are those whose facts
+    changed, those among ``subjects`` (what the version's causes are about) and, with
+    ``everyone``, every member."""
+
+    year: int
+    at: datetime
+    latest: int
+    dotations: Mapping[int, DotationClass]
+    subjects: Collection[str]
+    everyone: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The versions: the members counted at a year's cut, their dotations by class, what changed
 from the version before, and what each version keeps."""
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
@@ -16,6 +16,7 @@ from crnt_budget.repository.rows import (
     MemberClassRow,
     ShareChange,
     StagedChanges,
+    Staging,
     VersionRow,
 )
 
@@ -147,24 +148,21 @@ class Versions:
         )
         return centre_id
 
-    async def stage_share_changes(
-        self,
-        year: int,
-        at: datetime,
-        latest: int,
-        dotations: Mapping[int, DotationClass],
-        subjects: Collection[str],
-        everyone: bool = False,
-    ) -> StagedChanges:
-        """Stage the centres whose row in a version of the members at ``at`` with these
-        dotations would differ from their row in version ``latest``; return how many of them
-        moved and, in id order, those whose facts changed or that are among ``subjects`` (what
-        the version's causes are about), and with ``everyone`` every member. The others'
-        rows, those that only moved with their class, never cross the wire."""
+    async def stage_share_changes(self, staging: Staging) -> StagedChanges:
+        """Stage the centres whose row in a version of the members at ``staging.at`` with its
+        dotations would differ from their row in version ``staging.latest``; return how many
+        of them moved and, in id order, those ``staging`` reads back. The others' rows, those
+        that only moved with their class, never cross the wire."""
+        year, everyone = staging.year, staging.everyone
         await self.connection.execute(_STAGED_SHARES)
         await self.connection.execute("DELETE FROM staged_shares WHERE year = $1", year)
         await self.connection.execute(
-            _SHARE_CHANGES, year, at, latest, *_by_class(dotations), everyone
+            _SHARE_CHANGES,
+            year,
+            staging.at,
+            staging.latest,
+            *_by_class(staging.dotations),
+            everyone,
         )
         moved = await self.connection.fetchval(
             "SELECT count(*) FROM staged_shares WHERE year = $1 AND amount_cents <> previous_cents",
@@ -176,7 +174,7 @@ class Versions:
             " AND (facts_changed OR centre_id::text = ANY($2::text[]) OR ($3 AND is_member))"
             " ORDER BY centre_id",
             year,
-            list(subjects),
+            list(staging.subjects),
             everyone,
         )
         return StagedChanges(moved, [ShareChange(*row) for row in rows])

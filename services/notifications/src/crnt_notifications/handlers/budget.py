@@ -26,7 +26,13 @@ from crnt_notifications.domain import (
     summarise_share_changes,
 )
 from crnt_notifications.handlers.notifier import NotificationsUnitOfWork, Notifier
-from crnt_notifications.repository import Notice, NoticeEntry, NoticeItem, NotificationsRepository
+from crnt_notifications.repository import (
+    ClassChanges,
+    Notice,
+    NoticeEntry,
+    NoticeItem,
+    NotificationsRepository,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -78,14 +84,16 @@ async def on_dotations_changed(
         member=True, cause_kind=data.cause.kind, event_types=(), version_types=data.cause.types
     )
     await repository.add_class_changes_to_notices(
-        kind=Kind.SHARE_CHANGED,
-        year=data.year,
-        version=data.version,
-        event_id=event.id,
-        classes=data.classes,
-        previous=data.previous_classes,
-        data={"year": data.year, "version": data.version, "cause": others},
-        open_until=open_until,
+        ClassChanges(
+            Kind.SHARE_CHANGED,
+            data.year,
+            data.version,
+            event.id,
+            data.classes,
+            data.previous_classes,
+            {"year": data.year, "version": data.version, "cause": others},
+            open_until,
+        )
     )
 
 

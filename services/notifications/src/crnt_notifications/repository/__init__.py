@@ -15,6 +15,7 @@ from crnt_notifications.repository.protocol import NotificationsRepository
 from crnt_notifications.repository.recipients import Recipients
 from crnt_notifications.repository.rows import (
     CentreRow,
+    ClassChanges,
     Delivery,
     DeliveryContent,
     DeliveryFilters,
@@ -32,6 +33,7 @@ class Repository(Recipients, Notices, Deliveries, Erasure):
 
 __all__ = [
     "CentreRow",
+    "ClassChanges",
     "Delivery",
     "DeliveryContent",
     "DeliveryFilters",

@@ -12,7 +12,7 @@ from crnt_shared.db import Connection
 from crnt_shared.events import utcnow
 from crnt_shared.money import cents_from_amount
 
-from crnt_notifications.repository.rows import Notice, NoticeEntry, NoticeItem
+from crnt_notifications.repository.rows import ClassChanges, Notice, NoticeEntry, NoticeItem
 from crnt_notifications.repository.wakeup import Due, due_written
 
 #: The share change of every member of year ``$1`` that version ``$2`` did not list (its
@@ -146,34 +146,22 @@ class Notices:
             [c.member for c in centres],
         )
 
-    async def add_class_changes_to_notices(
-        self,
-        *,
-        kind: str,
-        year: int,
-        version: int,
-        event_id: UUID,
-        classes: Sequence[ClassDotation],
-        previous: Sequence[ClassDotation],
-        data: dict[str, Any],
-        open_until: datetime,
-    ) -> None:
+    async def add_class_changes_to_notices(self, changes: ClassChanges) -> None:
         """Add to its centre's notice the change of every member whose dotation moved with
-        its class in ``version`` (one that the version did not list as changed), each item
-        ``data`` with the centre's id, name, amount and previous amount: one statement,
-        whatever the number of members."""
+        its class (one that the version did not list as changed): one statement, whatever
+        the number of members."""
         await self.connection.execute(
             _CLASS_CHANGES,
-            year,
-            version,
-            *_by_class(classes),
-            *_by_class(previous),
-            kind,
-            open_until,
-            event_id,
-            data,
+            changes.year,
+            changes.version,
+            *_by_class(changes.classes),
+            *_by_class(changes.previous),
+            changes.kind,
+            changes.open_until,
+            changes.event_id,
+            changes.data,
         )
-        _closed_already(open_until)
+        _closed_already(changes.open_until)
 
     async def lock_due_notices(self, limit: int) -> list[Notice]:
         rows = await self.connection.fetch(

@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
 
-from crnt_shared.contracts.budget import ChangedCentre, ClassDotation
+from crnt_shared.contracts.budget import ChangedCentre
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
 
 from crnt_notifications.domain import Recipient
 from crnt_notifications.repository.erasure import Erased
 from crnt_notifications.repository.rows import (
     CentreRow,
+    ClassChanges,
     Delivery,
     DeliveryFilters,
     NewDelivery,
@@ -75,18 +76,7 @@ class NotificationsRepository(Protocol):
     ) -> None:
         """What a budget version lists of these centres: their workstations and membership."""
 
-    async def add_class_changes_to_notices(
-        self,
-        *,
-        kind: str,
-        year: int,
-        version: int,
-        event_id: UUID,
-        classes: Sequence[ClassDotation],
-        previous: Sequence[ClassDotation],
-        data: dict[str, Any],
-        open_until: datetime,
-    ) -> None:
+    async def add_class_changes_to_notices(self, changes: ClassChanges) -> None:
         """Add the change of every member the version did not list whose class's dotation
         moved, each to its centre's notice."""
 

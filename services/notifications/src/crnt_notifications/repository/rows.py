@@ -6,6 +6,8 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from crnt_shared.contracts.budget import ClassDotation
+
 from crnt_notifications.domain import Status
 
 
@@ -81,6 +83,23 @@ class NoticeEntry:
     key: str
     event_id: UUID
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ClassChanges:
+    """What a budget version's classes change for the members it does not list: each whose
+    dotation moved gets an item ``data`` (with its id, name, amount and previous amount added)
+    in its open notice of ``kind`` (opened until ``open_until``), of an id derived from the
+    version's ``event_id`` and the centre's."""
+
+    kind: str
+    year: int
+    version: int
+    event_id: UUID
+    classes: Sequence[ClassDotation]
+    previous: Sequence[ClassDotation]
+    data: dict[str, Any]
+    open_until: datetime
 
 
 @dataclass(frozen=True)
