@@ -1,6 +1,5 @@
 """Registry events on real Kafka change the shares in real PostgreSQL; the budget publishes."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -9,6 +8,7 @@ from crnt_budget.testing import (
     API,
     CAPSO,
     CCPL,
+    YEAR,
     DotationsFollower,
     Published,
     Registry,
@@ -32,8 +32,6 @@ from crnt_shared.testing import wait_until
 from fastapi import FastAPI
 
 pytestmark = pytest.mark.integration
-
-YEAR = datetime.now(UTC).year
 
 
 async def inbox_count(database_url: str) -> int:

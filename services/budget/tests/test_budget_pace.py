@@ -8,21 +8,17 @@ N / ``BUDGET_SHARE_EVENTS_PER_SECOND`` seconds. Driven by hand: the pause is a f
 timing.
 """
 
-from datetime import UTC, datetime
-
 import httpx
 import pytest
 from crnt_budget.consumers import subscriptions
 from crnt_budget.settings import BudgetSettings
-from crnt_budget.testing import API, budget_body, centre, membership
+from crnt_budget.testing import API, YEAR, budget_body, centre, membership
 from crnt_budget.workers import Recalculator
 from crnt_shared.consumer import Bulk
 from crnt_shared.contracts.registry import MembershipApproved
 from fastapi import FastAPI
 
 pytestmark = pytest.mark.integration
-
-YEAR = datetime.now(UTC).year
 PACE = 10.0
 
 

@@ -14,6 +14,7 @@ from crnt_budget.testing import (
     API,
     CAPSO,
     CCPL,
+    YEAR,
     Programme,
     Published,
     Registry,
@@ -33,8 +34,6 @@ from crnt_shared.contracts.registry import (
 from crnt_shared.testing import wait_until
 
 pytestmark = pytest.mark.integration
-
-YEAR = datetime.now(UTC).year
 NBSP = "\u00a0"
 
 

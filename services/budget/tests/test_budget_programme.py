@@ -2,13 +2,13 @@
 PostgreSQL: the actions are its expenses (estimated and actual), the EPCIs owe the reste à
 charge, and each version's summary event carries the plan's figures."""
 
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from crnt_budget.testing import (
     API,
+    YEAR,
     Programme,
     Published,
     Registry,
@@ -26,8 +26,6 @@ from crnt_shared.contracts.registry import MembershipApproved
 from crnt_shared.testing import wait_until
 
 pytestmark = pytest.mark.integration
-
-YEAR = datetime.now(UTC).year
 VALIDATED = ProgrammeValidated.event_type()
 # budget_body(): dotations 30,000.00, the Region's 15,000.00, the EPCIs by member centres.
 TOTALS = {

@@ -13,14 +13,12 @@ and makes the race deterministic instead: the approvals handled during a computa
 with it.
 """
 
-from datetime import UTC, datetime
-
 import httpx
 import pytest
 from crnt_budget import workers as recalculator_module
 from crnt_budget.consumers import subscriptions
 from crnt_budget.handlers import Outcome, recalculate_dirty_year
-from crnt_budget.testing import API, budget_body, centre, fetchval, membership
+from crnt_budget.testing import API, YEAR, budget_body, centre, fetchval, membership
 from crnt_budget.workers import Recalculator
 from crnt_shared.consumer import Bulk
 from crnt_shared.contracts.registry import MembershipApproved
@@ -28,8 +26,6 @@ from crnt_shared.db import UnitOfWork
 from fastapi import FastAPI
 
 pytestmark = pytest.mark.integration
-
-YEAR = datetime.now(UTC).year
 
 
 async def test_events_arriving_during_a_computation_wait_for_the_next_wake_up(

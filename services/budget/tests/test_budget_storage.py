@@ -10,7 +10,7 @@ those that left with a share before).
 import random
 import uuid
 from dataclasses import astuple, dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date
 from fractions import Fraction
 from importlib.resources import files
 from pathlib import Path
@@ -21,14 +21,12 @@ from crnt_budget import domain
 from crnt_budget.app import MIGRATIONS
 from crnt_budget.handlers import ConfigureBudget, configure_budget, recalculate_dirty_year
 from crnt_budget.repository import ActionRow, CentreShareRow, ProgrammeRow, Repository
-from crnt_budget.testing import CAPSO, CCPL
+from crnt_budget.testing import CAPSO, CCPL, YEAR
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
 from crnt_shared.errors import RuleViolation
 from crnt_shared.events import utcnow
 
 pytestmark = pytest.mark.integration
-
-YEAR = datetime.now(UTC).year
 TOPIC = "test.budget"
 EPCIS = (CAPSO, CCPL)
 

@@ -38,6 +38,8 @@ PROGRAMME_SOURCE = "/crnt/programme"
 CAPSO = ("200069037", "CA du Pays de Saint-Omer", 104_937)
 CCPL = ("246201016", "CC du Pays de Lumbres", 24_187)
 API = "/api/v1"
+#: The year the integration tests configure: the current one, as the services see it.
+YEAR = utcnow().year
 
 
 class Published:
