@@ -3,6 +3,8 @@ whose facts changed, one event per centre a cause is about whose share changed, 
 participations newly exceeded."""
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import TypedDict, TypeVar
 from uuid import UUID
 
 from crnt_shared.context import current_correlation_id
@@ -24,7 +26,7 @@ from crnt_shared.contracts.budget import (
     SharesRecalculated,
     SharesRecalculatedData,
 )
-from crnt_shared.events import Event, utcnow
+from crnt_shared.events import Contract, Event, utcnow
 from crnt_shared.tracing import current_traceparent
 
 from crnt_budget import domain
@@ -38,6 +40,8 @@ from crnt_budget.repository import (
 )
 
 SOURCE = "/crnt/budget"
+
+E = TypeVar("E", bound=Event)
 
 
 def newly_exceeded(
@@ -58,13 +62,11 @@ def newly_exceeded(
     if not fresh:
         return None
     money = domain.format_cents
-    return ParticipationExceeded.create(
-        source=SOURCE,
-        subject=str(version.year),
-        data=ParticipationExceededData(
-            year=version.year,
-            version=version.version,
-            computed_at=version.computed_at,
+    return _of_year(
+        ParticipationExceeded,
+        version,
+        ParticipationExceededData(
+            **_stamp(version),
             epcis=[
                 ExceededParticipation(
                     siren=row.siren,
@@ -78,6 +80,35 @@ def newly_exceeded(
             ],
         ),
     )
+
+
+class _Stamp(TypedDict):
+    year: int
+    version: int
+    computed_at: datetime
+
+
+def _stamp(version: VersionRow) -> _Stamp:
+    """The year, number and time of ``version``, as the data of its summary and its
+    exceeded participations begin."""
+    return _Stamp(year=version.year, version=version.version, computed_at=version.computed_at)
+
+
+def _of_year(contract: type[E], version: VersionRow, data: Contract) -> E:
+    """A new event of ``contract`` about the year of ``version`` (its key), made now."""
+    return contract.create(source=SOURCE, subject=str(version.year), data=data)
+
+
+def _fields(contract: type[Event], common: Envelope) -> dict[str, object]:
+    """The envelope of an event of ``contract`` in ``common``, as the dict it is validated
+    from (:meth:`~crnt_shared.events.Event.create` would give the same)."""
+    return {
+        "source": common.source,
+        "type": contract.event_type(),
+        "time": common.time,
+        "correlationid": common.correlationid,
+        "traceparent": common.traceparent,
+    }
 
 
 def _cause(causes: Sequence[CauseRow], manual_by: str | None, every: Sequence[CauseRow]) -> Cause:
@@ -114,13 +145,11 @@ def version_events(
     common = common or envelope()
     money = domain.format_cents
     financing = version.financing
-    summary = SharesRecalculated.create(
-        source=SOURCE,
-        subject=str(version.year),
-        data=SharesRecalculatedData(
-            year=version.year,
-            version=version.version,
-            computed_at=version.computed_at,
+    summary = _of_year(
+        SharesRecalculated,
+        version,
+        SharesRecalculatedData(
+            **_stamp(version),
             cause=_cause(causes[:MAX_CAUSE_EVENTS], manual_by, causes),
             envelope=money(version.envelope_cents),
             allocated=money(version.allocated_cents),
@@ -170,13 +199,7 @@ def share_events(
     ``cause``: what :meth:`~crnt_shared.events.Event.create` would make, in ``common``, each
     validated in one call from a dict of its envelope and data."""
     money = domain.format_cents
-    fixed = {
-        "source": common.source,
-        "type": CentreShareChanged.event_type(),
-        "time": common.time,
-        "correlationid": common.correlationid,
-        "traceparent": common.traceparent,
-    }
+    fixed = _fields(CentreShareChanged, common)
     return [
         CentreShareChanged.model_validate(
             {
@@ -244,14 +267,11 @@ def dotations_events(
     parts = [listed[i : i + step] for i in range(0, len(listed), step)] or [[]]
     classes, before = _classes(dotations), _classes(previous)
     why = cause_of_others(causes, manual_by)
+    fixed = _fields(DotationsChanged, common)
     return [
         DotationsChanged.model_validate(
             {
-                "source": common.source,
-                "type": DotationsChanged.event_type(),
-                "time": common.time,
-                "correlationid": common.correlationid,
-                "traceparent": common.traceparent,
+                **fixed,
                 "subject": str(version.year),
                 "data": DotationsChangedData(
                     year=version.year,
