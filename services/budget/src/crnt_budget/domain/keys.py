@@ -15,6 +15,7 @@ members.
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import NamedTuple
 
 from crnt_shared.vocabularies import CentreWeight as CentreWeight
 
@@ -25,8 +26,9 @@ class CentreKey:
     weight: CentreWeight
 
 
-@dataclass(frozen=True)
-class Member:
+class Member(NamedTuple):
+    """A member centre as the centre key sees it: its id, its EPCI and its workstations."""
+
     centre_id: str
     epci_siren: str
     workstations: int
