@@ -12,7 +12,7 @@ from crnt_budget.app import MIGRATIONS
 from crnt_budget.handlers import ConfigureBudget, configure_budget, recalculate_dirty_year
 from crnt_budget.handlers.events import SOURCE, version_events
 from crnt_budget.repository import CauseRow, CentreShareRow, Repository, VersionRow
-from crnt_budget.testing import DotationsFollower
+from crnt_budget.testing import YEAR, DotationsFollower
 from crnt_shared.context import set_correlation_id
 from crnt_shared.contracts.budget import (
     BUDGET_EVENTS,
@@ -31,7 +31,6 @@ from services.budget.tests.test_budget_storage import (
     EPCIS,
     KEYS,
     TOPIC,
-    YEAR,
     Change,
     Facts,
     Territory,
