@@ -80,7 +80,7 @@ class Budgets:
         await self.connection.executemany(
             "INSERT INTO pending_causes (year, event_id, event_type, subject, held)"
             " VALUES ($1, $2, $3, $4, true) ON CONFLICT DO NOTHING",
-            [(year, c.event_id, c.event_type, c.subject) for c in causes],
+            [(year, *cause) for cause in causes],
         )
 
     async def add_cause(

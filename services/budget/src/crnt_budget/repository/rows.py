@@ -3,7 +3,7 @@
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from crnt_budget.domain import DotationClass
@@ -75,8 +75,10 @@ class ProgrammeRow:
     event_id: UUID
 
 
-@dataclass(frozen=True)
-class CauseRow:
+class CauseRow(NamedTuple):
+    """An event a version is due to: its id, its type, what it is about (its subject), in
+    the order of the ``pending_causes`` columns it is stored in."""
+
     event_id: UUID
     event_type: str
     subject: str
