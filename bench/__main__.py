@@ -35,7 +35,7 @@ from crnt_shared.testing import create_topics
 from bench import budget, mail
 from bench.figures import Figure, table
 from bench.memory import peak_rss_mib
-from bench.polling import polled
+from bench.polling import drained, polled
 from tests.databases import fresh_database
 from tests.foundation import contracts
 
@@ -94,13 +94,8 @@ async def relay_publish(
     async with UnitOfWork(pool) as uow:
         await uow.publish_many(events, topic=topic)
         await uow.commit()
-    started = time.perf_counter()
-    relay.start()
     unpublished = "SELECT count(*) FROM outbox WHERE published_at IS NULL AND rejected_at IS NULL"
-    await polled(pool, unpublished, until=lambda pending: pending == 0, every=0.02)
-    elapsed = time.perf_counter() - started
-    await relay.stop()
-    return elapsed
+    return await drained(pool, relay, unpublished, every=0.02)
 
 
 async def consume_with_inbox(

@@ -42,7 +42,7 @@ from crnt_shared.testing import AGENCY_TOKEN, COPIL_TOKEN
 
 from bench.e2e import percentile
 from bench.memory import peak_rss_mib
-from bench.polling import polled
+from bench.polling import drained
 from tests.databases import fresh_database
 
 MAILS = int(os.environ.get("BENCH_MAILS", "3000"))
@@ -158,12 +158,8 @@ async def _send_all(
         else (mailer.build, mailer.send)
     )
     sender = _sender(pool, settings, notifier, build, send)
-    started = time.perf_counter()
-    sender.start()
     unsent = "SELECT count(*) FROM deliveries WHERE status <> 'sent'"
-    await polled(pool, unsent, until=lambda left: left == 0, every=0.05)
-    elapsed = time.perf_counter() - started
-    await sender.stop()
+    elapsed = await drained(pool, sender, unsent, every=0.05)
     await mailer.close()
     return elapsed
 

@@ -3,8 +3,9 @@ says so (no timeout: a bench that never finishes is stopped by hand, and says wh
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -20,6 +21,25 @@ async def polled(
         if until(value):
             return value
         await asyncio.sleep(every)
+
+
+class Worker(Protocol):
+    """What runs in the background from ``start`` to ``stop`` (a relay, a sender)."""
+
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def drained(pool: asyncpg.Pool, worker: Worker, left: str, every: float) -> float:
+    """Seconds from starting ``worker`` until ``left`` (a count, asked every ``every``
+    seconds) is 0; the worker is stopped then."""
+    started = time.perf_counter()
+    worker.start()
+    await polled(pool, left, until=lambda count: count == 0, every=every)
+    elapsed = time.perf_counter() - started
+    await worker.stop()
+    return elapsed
 
 
 class Every:
