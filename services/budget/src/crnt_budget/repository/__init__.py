@@ -27,7 +27,7 @@ from crnt_budget.repository.rows import (
     Staging,
     VersionRow,
 )
-from crnt_budget.repository.versions import _EPCI_SHARE_COLUMNS, _VERSION_COLUMNS, Versions
+from crnt_budget.repository.versions import Versions
 
 
 class Repository(ReadModels, Budgets, Versions):
@@ -37,9 +37,6 @@ class Repository(ReadModels, Budgets, Versions):
 
 __all__ = [
     "SHARES_LOCK",
-    # read by bench/budget_before.py, the previous code kept to measure against
-    "_EPCI_SHARE_COLUMNS",
-    "_VERSION_COLUMNS",
     "ActionRow",
     "BudgetRepository",
     "BudgetRow",
