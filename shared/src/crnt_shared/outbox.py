@@ -124,14 +124,13 @@ class OutboxRelay(Worker):
         self._service = service
         self._batch_size = batch_size
         self._pipeline = pipeline
-        self._poll_seconds = poll_seconds
         self.retry = Backoff(0.2, max_backoff_seconds)
         self._producer: AIOKafkaProducer | None = None
         self._connection: Connection | None = None
         self._last_stats = 0.0
         self._last_cleanup = 0.0
         self.kafka_ok = False
-        super().__init__(f"{service}-outbox-relay")
+        super().__init__(f"{service}-outbox-relay", poll_seconds=poll_seconds)
 
     async def stop(self) -> None:
         await super().stop()
@@ -141,7 +140,7 @@ class OutboxRelay(Worker):
     async def round(self) -> float:
         """Publish what is pending; a full batch goes on at once, else the relay polls."""
         published = await self.publish_once()
-        return self._poll_seconds if published < self._batch_size else 0.0
+        return self.poll_seconds if published < self._batch_size else 0.0
 
     async def failed(self, error: Exception, retry_in: float) -> None:
         self.kafka_ok = self.kafka_ok and not isinstance(error, KafkaError)

@@ -12,9 +12,13 @@ stops them in reverse order, runs ``on_stop``, and closes the rest.
 import asyncio
 import contextlib
 import functools
+import importlib
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from importlib.resources import files
 from typing import Any, Generic
 
 import structlog
@@ -58,11 +62,43 @@ C = TypeVar("C")
 T = TypeVar("T")
 
 
+@dataclass(frozen=True)
+class ServiceDefinition(Generic[R]):
+    """A service as the shared runtime runs it, declared once beside its wiring: its name (its
+    package is ``crnt_<name>``), the repository of its units of work, the events it publishes,
+    whether it reads identity's events (``False``: identity itself). Its migrations are its
+    package's ``migrations`` folder; its HTTP API is titled ``crnt <name>`` and described by
+    its package's docstring, after the first line."""
+
+    name: str
+    repository: Callable[[Connection], R]
+    published: Sequence[type[Event]]
+    identity_events: bool = True
+
+    @property
+    def package(self) -> str:
+        return f"crnt_{self.name}"
+
+    @property
+    def migrations(self) -> MigrationSource:
+        return MigrationSource(self.name, files(self.package) / "migrations")
+
+    @property
+    def title(self) -> str:
+        return f"crnt {self.name}"
+
+    @property
+    def description(self) -> str:
+        doc = inspect.cleandoc(importlib.import_module(self.package).__doc__ or "")
+        _, _, body = doc.partition("\n\n")
+        return " ".join(body.split())
+
+
 class ServiceRuntime(Generic[R]):
     def __init__(
         self,
+        service: ServiceDefinition[R] | str,
         *,
-        service: str,
         settings: ServiceSettings,
         repository: Callable[[Connection], R] | None = None,
         migrations: MigrationSource | None = None,
@@ -74,7 +110,15 @@ class ServiceRuntime(Generic[R]):
         subscription of the service's own records (``identity_events=False``: identity itself,
         which records its own in the same tables). ``repository`` builds the service's
         repository over a transaction's connection: every unit of work of the runtime, those
-        of its consumers included, exposes it."""
+        of its consumers included, exposes it. ``service`` is the service's definition, or its
+        name with those parts given here."""
+        self._title: str | None = None
+        self._description: str | None = None
+        if isinstance(service, ServiceDefinition):
+            repository, migrations = service.repository, service.migrations
+            published, identity_events = service.published, service.identity_events
+            self._title, self._description = service.title, service.description
+            service = service.name
         self.service = service
         self._repository = repository
         self.settings = settings
@@ -165,9 +209,20 @@ class ServiceRuntime(Generic[R]):
         async with self.pool.acquire() as connection:
             return await query(self._repository(connection))
 
-    def http_app(self, *, title: str, description: str, routers: Sequence[APIRouter]) -> FastAPI:
+    def http_app(
+        self,
+        *,
+        routers: Sequence[APIRouter],
+        title: str | None = None,
+        description: str | None = None,
+    ) -> FastAPI:
         """The service's FastAPI app: ``routers`` under ``/api/v1``, this runtime as its lifespan
-        and readiness, the body limit of the settings; ``app.state.runtime`` is this runtime."""
+        and readiness, the body limit of the settings; ``app.state.runtime`` is this runtime.
+        Its title and description are those of the service's definition unless given here."""
+        title = title or self._title
+        description = description or self._description
+        if title is None or description is None:
+            raise TypeError(f"the {self.service} app wants a title and a description")
         app = create_http_app(
             service=self.service,
             title=title,

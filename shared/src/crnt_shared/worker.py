@@ -22,8 +22,11 @@ class Worker:
     #: worker's :meth:`wait_for_work` is the wait before the next round).
     retry: Backoff | None = Backoff(1.0, 30.0)
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, poll_seconds: float = 1.0) -> None:
+        """``poll_seconds``: how long a round that found nothing to do rests, the poll that
+        picks up work written elsewhere (by another process) that no commit here woke it for."""
         self.name = name
+        self.poll_seconds = poll_seconds
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 

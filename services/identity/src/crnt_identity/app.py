@@ -2,12 +2,10 @@
 
 import functools
 from datetime import timedelta
-from importlib.resources import files
 
 from crnt_shared.contracts.identity import IDENTITY_EVENTS
-from crnt_shared.db import MigrationSource
 from crnt_shared.http import problem_response
-from crnt_shared.runtime import ServiceRuntime
+from crnt_shared.runtime import ServiceDefinition, ServiceRuntime
 from fastapi import FastAPI, Request, Response
 
 from crnt_identity import handlers
@@ -20,19 +18,14 @@ from crnt_identity.repository import IdentityRepository, Repository
 from crnt_identity.settings import IdentitySettings
 from crnt_identity.workers import KeyKeeper, prepare
 
-SERVICE = "identity"
-MIGRATIONS = MigrationSource(SERVICE, files("crnt_identity") / "migrations")
+IDENTITY: ServiceDefinition[IdentityRepository] = ServiceDefinition(
+    "identity", Repository, IDENTITY_EVENTS, identity_events=False
+)
 
 
 def create_app(settings: IdentitySettings) -> FastAPI:
     runtime: ServiceRuntime[IdentityRepository] = ServiceRuntime(
-        service=SERVICE,
-        settings=settings,
-        repository=Repository,
-        migrations=MIGRATIONS,
-        subscriptions=subscriptions(settings),
-        published=IDENTITY_EVENTS,
-        identity_events=False,
+        IDENTITY, settings=settings, subscriptions=subscriptions(settings)
     )
     policy = handlers.TokenPolicy(
         vault=Vault(settings.key_passphrase.get_secret_value()),
@@ -43,16 +36,7 @@ def create_app(settings: IdentitySettings) -> FastAPI:
     runtime.on_start.append(functools.partial(prepare, runtime, settings))
     runtime.add_worker(KeyKeeper(runtime, settings))
     runtime.on_stop.append(mailer.stop)
-    app = runtime.http_app(
-        title="crnt identity",
-        description=(
-            "Who is who in the network: agency staff and COPIL members, the animators of member"
-            " centres (from the registry's events); sign-in by a link mailed to the person"
-            " (single use, 15 minutes); short-lived access tokens signed EdDSA that every"
-            " service verifies locally with the keys published at /keys and on Kafka."
-        ),
-        routers=[build_router(runtime, settings, policy, mailer)],
-    )
+    app = runtime.http_app(routers=[build_router(runtime, settings, policy, mailer)])
 
     async def on_link_not_valid(request: Request, exc: Exception) -> Response:
         return problem_response(400, "Invalid link", f"{exc}.", request)

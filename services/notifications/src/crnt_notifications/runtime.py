@@ -3,12 +3,10 @@ handlers share, and the sender of deliveries (its worker)."""
 
 import functools
 from datetime import timedelta
-from importlib.resources import files
 
 from crnt_shared.contracts.notifications import NOTIFICATIONS_EVENTS
-from crnt_shared.db import MigrationSource
 from crnt_shared.retry import Backoff
-from crnt_shared.runtime import ServiceRuntime
+from crnt_shared.runtime import ServiceDefinition, ServiceRuntime
 
 from crnt_notifications.consumers import subscriptions
 from crnt_notifications.handlers import Notifier
@@ -20,8 +18,11 @@ from crnt_notifications.settings import NotificationsSettings
 from crnt_notifications.templates import Renderer
 from crnt_notifications.workers import DeliverySender
 
-SERVICE = "notifications"
-MIGRATIONS = MigrationSource(SERVICE, files("crnt_notifications") / "migrations")
+NOTIFICATIONS: ServiceDefinition[NotificationsRepository] = ServiceDefinition(
+    "notifications", Repository, NOTIFICATIONS_EVENTS
+)
+#: Its migrations, which the mail bench applies without the rest of the runtime.
+MIGRATIONS = NOTIFICATIONS.migrations
 
 
 class NotificationsRuntime(ServiceRuntime[NotificationsRepository]):
@@ -45,12 +46,7 @@ class NotificationsRuntime(ServiceRuntime[NotificationsRepository]):
             new_members_listed_at_most=settings.new_members_listed_at_most,
         )
         super().__init__(
-            service=SERVICE,
-            settings=settings,
-            repository=Repository,
-            migrations=MIGRATIONS,
-            subscriptions=subscriptions(settings, self.notifier),
-            published=NOTIFICATIONS_EVENTS,
+            NOTIFICATIONS, settings=settings, subscriptions=subscriptions(settings, self.notifier)
         )
         self.mailer = Mailer(settings)
         self.sender = DeliverySender(

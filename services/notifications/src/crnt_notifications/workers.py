@@ -81,7 +81,6 @@ class DeliverySender(Worker):
         self._backoff = backoff
         self.retry = backoff
         self._max_attempts = max_attempts
-        self._poll_seconds = poll_seconds
         self._topic = topic
         self._concurrency = concurrency
         self._outages = 0
@@ -89,7 +88,7 @@ class DeliverySender(Worker):
         #: (monotonic clock).
         self._paused_until = 0.0
         self._next_seal = 0.0
-        super().__init__("notifications-sender")
+        super().__init__("notifications-sender", poll_seconds=poll_seconds)
 
     def seal_soon(self) -> None:
         """A notice's window is closed: wake the sender to seal it now, not at its next poll."""
@@ -102,11 +101,11 @@ class DeliverySender(Worker):
         # Windows close by the clock: sealing goes with the poll, not with every wake-up (a
         # transaction of its own, which the next welcome would wait for).
         if time.monotonic() >= self._next_seal:
-            self._next_seal = time.monotonic() + self._poll_seconds
+            self._next_seal = time.monotonic() + self.poll_seconds
             sealed = await self.seal_due()
         if pause is not None:
             return pause
-        return 0.0 if sealed else self._poll_seconds  # the sealed notices' mails: at once
+        return 0.0 if sealed else self.poll_seconds  # the sealed notices' mails: at once
 
     async def failed(self, error: Exception, retry_in: float) -> None:
         if is_transient(error):

@@ -9,12 +9,4 @@ from crnt_registry.settings import RegistrySettings
 
 def create_app(settings: RegistrySettings) -> FastAPI:
     runtime = RegistryRuntime(settings)
-    return runtime.http_app(
-        title="crnt registry",
-        description=(
-            "The member registry of the network: centres (in the national standard"
-            " standard-mediation-num), their animators, the EPCIs, and the membership lifecycle"
-            " pending → member | rejected, member ⇄ suspended, member | suspended → withdrawn."
-        ),
-        routers=ROUTERS,
-    )
+    return runtime.http_app(routers=ROUTERS)

@@ -1,11 +1,8 @@
 """The registry's runtime: the shared one (pool, migrations, relay, consumers), with the policy of
 anonymous applications' confirmations and the expirer that applies it."""
 
-from importlib.resources import files
-
 from crnt_shared.contracts.registry import REGISTRY_EVENTS
-from crnt_shared.db import MigrationSource
-from crnt_shared.runtime import ServiceRuntime
+from crnt_shared.runtime import ServiceDefinition, ServiceRuntime
 
 from crnt_registry.commands import ConfirmationPolicy
 from crnt_registry.consumers import subscriptions
@@ -13,22 +10,14 @@ from crnt_registry.repository import Repository
 from crnt_registry.settings import RegistrySettings
 from crnt_registry.workers import ApplicationExpirer
 
-SERVICE = "registry"
-MIGRATIONS = MigrationSource(SERVICE, files("crnt_registry") / "migrations")
+REGISTRY = ServiceDefinition("registry", Repository, REGISTRY_EVENTS)
 
 
 class RegistryRuntime(ServiceRuntime[Repository]):
     settings: RegistrySettings
 
     def __init__(self, settings: RegistrySettings) -> None:
-        super().__init__(
-            service=SERVICE,
-            settings=settings,
-            repository=Repository,
-            migrations=MIGRATIONS,
-            subscriptions=subscriptions(settings),
-            published=REGISTRY_EVENTS,
-        )
+        super().__init__(REGISTRY, settings=settings, subscriptions=subscriptions(settings))
         self.policy = ConfirmationPolicy(
             expire_after_days=settings.unconfirmed_application_days,
             resend_after=settings.confirmation_resend_after,

@@ -27,9 +27,8 @@ class ApplicationExpirer(Worker):
     ) -> None:
         self._runtime = runtime
         self._policy = policy
-        self._poll = poll_seconds
         self.retry = Backoff(1.0, poll_seconds)
-        super().__init__("registry-expirer")
+        super().__init__("registry-expirer", poll_seconds=poll_seconds)
 
     async def expire_due(self) -> int:
         """Expire every application due now; returns how many."""
@@ -48,7 +47,7 @@ class ApplicationExpirer(Worker):
 
     async def round(self) -> float:
         await self.expire_due()
-        return self._poll
+        return self.poll_seconds
 
     async def failed(self, error: Exception, retry_in: float) -> None:
         # Nothing expired is lost: the next round retries.
