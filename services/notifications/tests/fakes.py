@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4, uuid5
+from uuid import UUID, uuid4
 
 from crnt_notifications.domain import HEARING_STATUSES, Recipient, Status, normalise_email
 from crnt_notifications.handlers import Notifier
@@ -22,6 +22,7 @@ from crnt_notifications.repository import (
     Notice,
     NoticeEntry,
     NoticeItem,
+    notice_item_id,
 )
 from crnt_notifications.templates import Renderer
 from crnt_shared.contracts.budget import ChangedCentre
@@ -60,11 +61,9 @@ class FakeNotificationsRepository:
     #: The share amount last announced to each (centre, year).
     announced: dict[tuple[UUID, int], int] = field(default_factory=dict)
     postponed: dict[UUID, datetime] = field(default_factory=dict)
-    #: Each (year, centre)'s facts as a budget version listed them: (name, workstations,
-    #: member, version).
-    dotation_members: dict[tuple[int, UUID], tuple[str, int, bool, int]] = field(
-        default_factory=dict
-    )
+    #: Each (year, centre)'s facts as a budget version listed them: (workstations, member,
+    #: version).
+    dotation_members: dict[tuple[int, UUID], tuple[int, bool, int]] = field(default_factory=dict)
     #: Every delivery, in the order written.
     mails: list[Delivery] = field(default_factory=list)
 
@@ -167,9 +166,8 @@ class FakeNotificationsRepository:
     ) -> None:
         for centre in centres:
             known = self.dotation_members.get((year, centre.centre_id))
-            if known is None or known[3] <= version:
+            if known is None or known[2] <= version:
                 self.dotation_members[(year, centre.centre_id)] = (
-                    centre.centre_name,
                     centre.workstations,
                     centre.member,
                     version,
@@ -181,7 +179,7 @@ class FakeNotificationsRepository:
         now = {c.workstations: c for c in changes.classes}
         before = {c.workstations: c for c in changes.previous}
         entries = []
-        for (y, centre_id), (name, workstations, member, listed) in sorted(
+        for (y, centre_id), (workstations, member, listed) in sorted(
             self.dotation_members.items(), key=lambda item: str(item[0][1])
         ):
             if y != year or not member or listed >= version:
@@ -194,12 +192,11 @@ class FakeNotificationsRepository:
                 item = {
                     **changes.data,
                     "centre_id": str(centre_id),
-                    "centre_name": name,
                     "amount_cents": amount,
                     "previous_cents": was,
                 }
                 entries.append(
-                    NoticeEntry(f"{centre_id}:{year}", uuid5(event_id, str(centre_id)), item)
+                    NoticeEntry(f"{centre_id}:{year}", notice_item_id(event_id, centre_id), item)
                 )
         await self.add_many_to_notices(
             kind=changes.kind, items=entries, open_until=changes.open_until

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
+from crnt_notifications.repository import notice_item_id
 from crnt_shared import dates
 from crnt_shared.contracts.budget import (
     ExceededParticipation,
@@ -350,6 +351,16 @@ async def test_members_a_version_does_not_list_hear_of_their_classs_dotation(
     )
     await publish.budget(first, second)
     await handled(app, [first, second])
+    # The SQL of the class path names each item as the Python path would (one rule, replayed).
+    async with app.state.runtime.pool.acquire() as connection:
+        ids = await connection.fetch(
+            "SELECT data->>'centre_id' AS centre, event_id FROM notice_items"
+            " WHERE (data->>'version')::int = 2 AND data->>'centre_id' = ANY($1::text[])",
+            [str(f.id) for f in founders],
+        )
+    assert {row["centre"]: row["event_id"] for row in ids} == {
+        str(f.id): notice_item_id(second.id, f.id) for f in founders
+    }
     await close_windows(app)
     expected = {by_id[0].id: "400,01", by_id[1].id: "400,00", founders[2].id: "800,00"}
     for facts, address in zip(founders, emails, strict=True):

@@ -200,7 +200,7 @@ async def recalculate(
     about = [c for c in staged.rows if str(c.centre_id) in subjects]
     events = version_events(version, about, epci_rows, causes, manual_by, common)
     changed = staged.rows if everyone else facts
-    if staged.moved or changed or everyone:
+    if staged.moved or changed:
         events.extend(
             dotations_events(
                 version, dotations, previous_dotations, changed, causes, manual_by, common

@@ -3,13 +3,13 @@ become one mail each when the window closes.
 
 A version's shares come as its dotations by class (:class:`DotationsChanged`): the centres it
 lists as changed (joined, left, other workstations) carry their own facts; every other member
-kept its workstations, which an earlier version listed and :meth:`record_dotation_members` kept,
-and gets its class's amount, all of them in one statement.
+kept its workstations, which an earlier version listed and ``record_dotation_members`` kept, and
+gets its class's amount, all of them in one statement.
 """
 
 from collections.abc import Sequence
 from datetime import date, timedelta
-from uuid import UUID, uuid5
+from uuid import UUID
 
 import structlog
 from crnt_shared.contracts.budget import DotationsChanged, ParticipationExceeded
@@ -32,6 +32,7 @@ from crnt_notifications.repository import (
     NoticeEntry,
     NoticeItem,
     NotificationsRepository,
+    notice_item_id,
 )
 
 log = structlog.get_logger(__name__)
@@ -65,7 +66,6 @@ async def on_dotations_changed(
         )
         item = {
             "centre_id": str(centre.centre_id),
-            "centre_name": centre.centre_name,
             "year": data.year,
             "version": data.version,
             "amount_cents": amount,
@@ -73,7 +73,7 @@ async def on_dotations_changed(
             "cause": cause,
         }
         key = f"{centre.centre_id}:{data.year}"
-        entries.append(NoticeEntry(key, uuid5(event.id, str(centre.centre_id)), item))
+        entries.append(NoticeEntry(key, notice_item_id(event.id, centre.centre_id), item))
     await repository.record_dotation_members(data.year, data.version, data.changed)
     await repository.add_many_to_notices(
         kind=Kind.SHARE_CHANGED, items=entries, open_until=open_until

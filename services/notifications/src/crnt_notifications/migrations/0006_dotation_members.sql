@@ -5,7 +5,6 @@
 CREATE TABLE dotation_members (
     year          integer NOT NULL,
     centre_id     uuid    NOT NULL,
-    name          text    NOT NULL,
     workstations  integer NOT NULL,
     is_member     boolean NOT NULL,
     version       integer NOT NULL,

@@ -23,6 +23,7 @@ from crnt_notifications.repository.rows import (
     Notice,
     NoticeEntry,
     NoticeItem,
+    notice_item_id,
 )
 
 
@@ -45,4 +46,5 @@ __all__ = [
     "NotificationsRepository",
     "Repository",
     "delivery_purge",
+    "notice_item_id",
 ]

@@ -19,14 +19,15 @@ from crnt_notifications.repository.wakeup import Due, due_written
 #: workstations are those an earlier version listed) whose class's dotation moved: the
 #: dotations ``$3``-``$5`` against the version before's ``$6``-``$8``; each added to its
 #: centre's open notice of kind ``$9`` (opened until ``$10``), as an item of id
-#: md5(event ``$11``, centre) made of ``$12`` and the centre's fields.
+#: :func:`~crnt_notifications.repository.rows.notice_item_id` made of ``$12`` and the centre's
+#: fields.
 _CLASS_CHANGES = """
 WITH now AS (
     SELECT * FROM unnest($3::int[], $4::bigint[], $5::uuid[]) AS d (workstations, base, extra)
 ), before AS (
     SELECT * FROM unnest($6::int[], $7::bigint[], $8::uuid[]) AS d (workstations, base, extra)
 ), moved AS (
-    SELECT m.centre_id, m.name, m.centre_id::text || ':' || m.year::text AS key,
+    SELECT m.centre_id, m.centre_id::text || ':' || m.year::text AS key,
            n.base + coalesce(m.centre_id <= n.extra, false)::int AS amount_cents,
            b.base + coalesce(m.centre_id <= b.extra, false)::int AS previous_cents
       FROM dotation_members m
@@ -43,7 +44,7 @@ WITH now AS (
 )
 INSERT INTO notice_items (kind, event_id, notice_id, data)
 SELECT $9, md5($11::uuid::text || c.centre_id::text)::uuid, n.id,
-       $12::jsonb || jsonb_build_object('centre_id', c.centre_id, 'centre_name', c.name,
+       $12::jsonb || jsonb_build_object('centre_id', c.centre_id,
                                         'amount_cents', c.amount_cents,
                                         'previous_cents', c.previous_cents)
   FROM changed c JOIN notice n USING (key)
@@ -132,16 +133,14 @@ class Notices:
         if not centres:
             return
         await self.connection.execute(
-            "INSERT INTO dotation_members AS m"
-            " (year, centre_id, name, workstations, is_member, version)"
-            " SELECT $1, * , $2 FROM unnest($3::uuid[], $4::text[], $5::int[], $6::bool[])"
-            " ON CONFLICT (year, centre_id) DO UPDATE SET name = EXCLUDED.name,"
+            "INSERT INTO dotation_members AS m (year, centre_id, workstations, is_member, version)"
+            " SELECT $1, *, $2 FROM unnest($3::uuid[], $4::int[], $5::bool[])"
+            " ON CONFLICT (year, centre_id) DO UPDATE SET"
             " workstations = EXCLUDED.workstations, is_member = EXCLUDED.is_member,"
             " version = EXCLUDED.version WHERE m.version <= EXCLUDED.version",
             year,
             version,
             [c.centre_id for c in centres],
-            [c.centre_name for c in centres],
             [c.workstations for c in centres],
             [c.member for c in centres],
         )

@@ -1,5 +1,6 @@
 """What the notifications' tables hold, row by row."""
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -85,12 +86,19 @@ class NoticeEntry:
     data: dict[str, Any]
 
 
+def notice_item_id(event_id: UUID, centre_id: UUID) -> UUID:
+    """The id of what one event says of one centre in its notice, the same at every replay:
+    ``md5(event id || centre id)`` as text, which the SQL of the class changes computes too."""
+    digest = hashlib.md5(f"{event_id}{centre_id}".encode(), usedforsecurity=False)
+    return UUID(digest.hexdigest())
+
+
 @dataclass(frozen=True)
 class ClassChanges:
     """What a budget version's classes change for the members it does not list: each whose
-    dotation moved gets an item ``data`` (with its id, name, amount and previous amount added)
-    in its open notice of ``kind`` (opened until ``open_until``), of an id derived from the
-    version's ``event_id`` and the centre's."""
+    dotation moved gets an item ``data`` (with its id, amount and previous amount added) in its
+    open notice of ``kind`` (opened until ``open_until``), of the id :func:`notice_item_id`
+    gives for the version's ``event_id`` and the centre."""
 
     kind: str
     year: int
