@@ -127,6 +127,15 @@ def envelope() -> Envelope:
     return Envelope(SOURCE, utcnow(), current_correlation_id(), current_traceparent())
 
 
+def _own_cause(of_others: Cause, own: Sequence[CauseRow]) -> Cause:
+    """A centre's cause: the version's (its kind, count and types, computed once for all its
+    centres, else a version of thousands of approvals would count them for each) with the
+    events about that centre."""
+    return of_others.model_copy(
+        update={"events": [CausingEvent(id=c.event_id, type=c.event_type) for c in own]}
+    )
+
+
 def cause_of_others(causes: Sequence[CauseRow], manual_by: str | None) -> Cause:
     """Why a centre that no cause is about moved: its share moved with the others'."""
     return _cause([], manual_by, causes)
@@ -187,7 +196,7 @@ def version_events(
     events: list[Event] = [summary]
     for centre in centres:
         own = about.get(str(centre.centre_id))
-        why = without_own if own is None else _cause(own, manual_by, causes)
+        why = without_own if own is None else _own_cause(without_own, own)
         events.extend(share_events(version, [centre], why, common))
     return events
 
