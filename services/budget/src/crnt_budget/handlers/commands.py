@@ -1,7 +1,7 @@
 """The agency's commands: configure a year, record a council's vote, close a year. Each
 computes the year's new version at once (or says what it waits for) and commits."""
 
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 from crnt_budget import domain
 from crnt_budget.handlers.recalculation import Outcome, recalculate
@@ -9,22 +9,11 @@ from crnt_budget.repository import BudgetRepository, BudgetRow, BudgetUnitOfWork
 
 
 @dataclass(frozen=True)
-class ConfigureBudget:
+class YearCommand:
+    """A command of the agency's about a year, and who gives it (by keyword)."""
+
     year: int
-    config: domain.BudgetConfig
-    by: str
-
-
-@dataclass(frozen=True)
-class RecordParticipation:
-    year: int
-    participation: ParticipationRow
-    by: str
-
-
-@dataclass(frozen=True)
-class CloseYear:
-    year: int
+    _: KW_ONLY
     by: str
 
 
@@ -35,6 +24,21 @@ async def _open_budget(repository: BudgetRepository, year: int) -> BudgetRow:
     if budget.closed_at is not None:
         raise domain.YearClosed(year, budget.closed_at)
     return budget
+
+
+async def _new_version(uow: BudgetUnitOfWork, command: YearCommand, publish_topic: str) -> Outcome:
+    """The year's version at once, with the causes waiting for it, committed."""
+    absorbed = await uow.repository.take_causes(command.year)
+    outcome = await recalculate(
+        uow, command.year, absorbed, manual_by=command.by, publish_topic=publish_topic
+    )
+    await uow.commit()
+    return outcome
+
+
+@dataclass(frozen=True)
+class ConfigureBudget(YearCommand):
+    config: domain.BudgetConfig
 
 
 async def configure_budget(
@@ -48,12 +52,12 @@ async def configure_budget(
     if budget is not None and budget.closed_at is not None:
         raise domain.YearClosed(command.year, budget.closed_at)
     await repository.save_budget(command.year, domain.config_to_json(command.config))
-    absorbed = await repository.take_causes(command.year)
-    outcome = await recalculate(
-        uow, command.year, absorbed, manual_by=command.by, publish_topic=publish_topic
-    )
-    await uow.commit()
-    return outcome
+    return await _new_version(uow, command, publish_topic)
+
+
+@dataclass(frozen=True)
+class RecordParticipation(YearCommand):
+    participation: ParticipationRow
 
 
 async def record_participation(
@@ -65,12 +69,12 @@ async def record_participation(
     await repository.lock_shares_exclusive()
     await _open_budget(repository, command.year)
     await repository.save_participation(command.year, command.participation)
-    absorbed = await repository.take_causes(command.year)
-    outcome = await recalculate(
-        uow, command.year, absorbed, manual_by=command.by, publish_topic=publish_topic
-    )
-    await uow.commit()
-    return outcome
+    return await _new_version(uow, command, publish_topic)
+
+
+@dataclass(frozen=True)
+class CloseYear(YearCommand):
+    """Close the year: its last version becomes its account."""
 
 
 async def close_year(command: CloseYear, uow: BudgetUnitOfWork) -> None:
