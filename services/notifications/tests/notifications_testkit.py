@@ -149,7 +149,11 @@ def membership(
     *,
     previous: str,
     reason: str | None = None,
+    now: str | None = None,
 ) -> Event:
+    """``now``: the status the event leaves the centre in, when its facts still say the one
+    before (an application approved or rejected)."""
+    facts = facts if now is None else with_status(facts, now)
     return membership_event(contract, facts, people, previous=previous, reason=reason)
 
 
