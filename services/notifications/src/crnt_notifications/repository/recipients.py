@@ -6,15 +6,13 @@ from datetime import datetime
 from uuid import UUID
 
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
-from crnt_shared.db import Connection
 
 from crnt_notifications.domain import HEARING_STATUSES, Recipient, normalise_email
 from crnt_notifications.repository.rows import CentreRow
+from crnt_notifications.repository.tables import Tables
 
 
-class Recipients:
-    connection: Connection
-
+class Recipients(Tables):
     # The recipients read model
 
     async def upsert_epci(self, siren: str, name: str) -> None:
