@@ -2,7 +2,7 @@
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -39,9 +39,8 @@ class DeliveryContent:
     body_html: str
     unsubscribe_url: str | None
     message_id: str
-    _: KW_ONLY
     #: The coalesced notice it comes from, whose items are every event it tells about.
-    notice_id: UUID | None = None
+    notice_id: UUID | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
