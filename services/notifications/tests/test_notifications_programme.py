@@ -4,11 +4,8 @@ to the animators of the centres taking part, and to them only. Events are built 
 programme's contracts and go through the real Kafka; a redelivered event sends nothing more."""
 
 import uuid
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
-import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_shared.contracts.programme import (
@@ -30,10 +27,10 @@ from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     CCPL,
+    Desk,
     Publish,
     animators,
     centre,
-    deliveries,
     mails_to,
     settle,
     to,
@@ -159,27 +156,6 @@ def status_changed(
         at=utcnow(),
     )
     return ActionStatusChanged.create(source=SOURCE, subject=str(action.id), data=data)
-
-
-@dataclass(frozen=True)
-class Desk:
-    """What the tests act through: the events published, the mail caught, and the service's
-    API as the agency calls it."""
-
-    publish: Publish
-    mail: MailCatcher
-    client: httpx.AsyncClient
-    agency: dict[str, str]
-
-    async def deliveries(self, **filters: Any) -> Any:
-        return await deliveries(self.client, self.agency, **filters)
-
-
-@pytest.fixture
-def desk(
-    publish: Publish, mail: MailCatcher, client: httpx.AsyncClient, agency: dict[str, str]
-) -> Desk:
-    return Desk(publish, mail, client, agency)
 
 
 @pytest.fixture
