@@ -262,18 +262,23 @@ class FakeBudgetRepository:
                 )
         return changes
 
-    async def add_version(self, new: rows.NewVersion) -> None:
-        version = new.version
+    async def add_version(
+        self,
+        version: rows.VersionRow,
+        facts: Iterable[rows.CentreShareRow],
+        dotations: Mapping[int, DotationClass],
+        epcis: Iterable[rows.EpciShareRow],
+    ) -> None:
         key = (version.year, version.version)
         self.stored_versions[key] = version
         self.share_facts[key] = [
             rows.CentreShareRow(
                 f.centre_id, f.name, f.epci_siren, f.workstations, f.is_member, 0, f.previous_cents
             )
-            for f in new.facts
+            for f in facts
         ]
-        self.share_classes[key] = dict(new.dotations)
-        self.epci_rows[key] = sorted(new.epcis, key=lambda e: e.siren)
+        self.share_classes[key] = dict(dotations)
+        self.epci_rows[key] = sorted(epcis, key=lambda e: e.siren)
         budget = self.budgets[version.year]
         self.budgets[version.year] = replace(
             budget, latest_version=version.version, dotations_told=True

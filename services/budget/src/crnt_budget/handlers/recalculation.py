@@ -25,7 +25,6 @@ from crnt_budget.repository import (
     CauseRow,
     EpciShareRow,
     MemberClassRow,
-    NewVersion,
     ParticipationRow,
     ProgrammeRow,
     Staging,
@@ -196,7 +195,7 @@ async def recalculate(
     previous_dotations = (
         await repository.dotations(year, budget.latest_version) if previous_version else {}
     )
-    await repository.add_version(NewVersion(version, facts, dotations, epci_rows))
+    await repository.add_version(version, facts, dotations, epci_rows)
     common = envelope()
     about = [c for c in staged.rows if str(c.centre_id) in subjects]
     events = version_events(version, about, epci_rows, causes, manual_by, common)

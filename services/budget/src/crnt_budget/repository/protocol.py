@@ -1,7 +1,7 @@
 """What the budget's handlers, its recalculator and its API need of their repository: the SQL one
 (:class:`~crnt_budget.repository.Repository`) and the fake of the unit tests both do it."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -115,8 +115,15 @@ class BudgetRepository(Protocol):
         version before: how many moved, and in id order those ``staging`` reads back."""
         ...
 
-    async def add_version(self, new: rows.NewVersion) -> None:
-        """Store a new version, the budget's latest, with what goes with it."""
+    async def add_version(
+        self,
+        version: rows.VersionRow,
+        facts: Iterable[rows.CentreShareRow],
+        dotations: Mapping[int, DotationClass],
+        epcis: Iterable[rows.EpciShareRow],
+    ) -> None:
+        """A new version (the budget's latest): the facts of the centres whose facts changed,
+        its dotations by class and its EPCI parts."""
 
     async def version(self, year: int, version: int) -> rows.VersionRow | None: ...
 

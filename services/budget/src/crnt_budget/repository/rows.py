@@ -1,6 +1,6 @@
 """What the budget's tables hold, row by row, as the handlers and the API read them."""
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -176,14 +176,3 @@ class EpciShareRow:
     deliberation_number: str | None = None
     deliberation_date: date | None = None
     exceeds_voted: bool = False
-
-
-@dataclass(frozen=True)
-class NewVersion:
-    """What a new version (the budget's latest) stores: its row, the facts of the centres whose
-    facts changed, its dotations by class and its EPCI parts."""
-
-    version: VersionRow
-    facts: Sequence[CentreShareRow]
-    dotations: Mapping[int, DotationClass]
-    epcis: Sequence[EpciShareRow]

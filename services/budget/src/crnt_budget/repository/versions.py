@@ -14,7 +14,6 @@ from crnt_budget.repository.rows import (
     CentreShareRow,
     EpciShareRow,
     MemberClassRow,
-    NewVersion,
     ShareChange,
     StagedChanges,
     Staging,
@@ -182,8 +181,15 @@ class Versions:
 
     # Versions
 
-    async def add_version(self, new: NewVersion) -> None:
-        version = new.version
+    async def add_version(
+        self,
+        version: VersionRow,
+        facts: Iterable[CentreShareRow],
+        dotations: Mapping[int, DotationClass],
+        epcis: Iterable[EpciShareRow],
+    ) -> None:
+        """A new version: its facts of the centres whose facts changed, its dotations by class
+        and its EPCI parts."""
         key = (version.year, version.version)
         await self.connection.execute(
             f"INSERT INTO versions ({_VERSION_COLUMNS})"
@@ -192,7 +198,7 @@ class Versions:
         )
         await self.connection.copy_records_to_table(
             "share_facts",
-            records=[(*key, *_share_fact(c)) for c in new.facts],
+            records=[(*key, *_share_fact(c)) for c in facts],
             columns=[*_KEY, *_columns(_SHARE_FACT_COLUMNS)],
         )
         await self.connection.execute(
@@ -200,11 +206,11 @@ class Versions:
             " SELECT $1, $2, * FROM unnest($3::int[], $4::bigint[], $5::uuid[])",
             version.year,
             version.version,
-            *_by_class(new.dotations),
+            *_by_class(dotations),
         )
         await self.connection.copy_records_to_table(
             "epci_shares",
-            records=[(*key, *_epci_share(e)) for e in new.epcis],
+            records=[(*key, *_epci_share(e)) for e in epcis],
             columns=[*_KEY, *_columns(_EPCI_SHARE_COLUMNS)],
         )
         await self.connection.execute(
