@@ -1,23 +1,16 @@
 """The agency's commands: configure a year, record a council's vote, close a year. Each
 computes the year's new version at once (or says what it waits for) and commits."""
 
-from dataclasses import KW_ONLY, dataclass
+from dataclasses import dataclass
 
 from crnt_budget import domain
 from crnt_budget.handlers.recalculation import Outcome, recalculate
 from crnt_budget.repository import BudgetRepository, BudgetRow, BudgetUnitOfWork, ParticipationRow
 
 
-@dataclass(frozen=True)
-class YearCommand:
-    """A command of the agency's about a year, and who gives it (by keyword)."""
-
-    year: int
-    _: KW_ONLY
-    by: str
-
-
 async def _open_budget(repository: BudgetRepository, year: int) -> BudgetRow:
+    """The year's budget, locked with the shares, unless there is none or it is closed."""
+    await repository.lock_shares_exclusive()
     budget = await repository.budget(year, for_update=True)
     if budget is None:
         raise domain.NoBudget(year)
@@ -26,19 +19,19 @@ async def _open_budget(repository: BudgetRepository, year: int) -> BudgetRow:
     return budget
 
 
-async def _new_version(uow: BudgetUnitOfWork, command: YearCommand, publish_topic: str) -> Outcome:
+async def _new_version(uow: BudgetUnitOfWork, year: int, by: str, publish_topic: str) -> Outcome:
     """The year's version at once, with the causes waiting for it, committed."""
-    absorbed = await uow.repository.take_causes(command.year)
-    outcome = await recalculate(
-        uow, command.year, absorbed, manual_by=command.by, publish_topic=publish_topic
-    )
+    absorbed = await uow.repository.take_causes(year)
+    outcome = await recalculate(uow, year, absorbed, manual_by=by, publish_topic=publish_topic)
     await uow.commit()
     return outcome
 
 
 @dataclass(frozen=True)
-class ConfigureBudget(YearCommand):
+class ConfigureBudget:
+    year: int
     config: domain.BudgetConfig
+    by: str
 
 
 async def configure_budget(
@@ -52,12 +45,14 @@ async def configure_budget(
     if budget is not None and budget.closed_at is not None:
         raise domain.YearClosed(command.year, budget.closed_at)
     await repository.save_budget(command.year, domain.config_to_json(command.config))
-    return await _new_version(uow, command, publish_topic)
+    return await _new_version(uow, command.year, command.by, publish_topic)
 
 
 @dataclass(frozen=True)
-class RecordParticipation(YearCommand):
+class RecordParticipation:
+    year: int
     participation: ParticipationRow
+    by: str
 
 
 async def record_participation(
@@ -65,22 +60,19 @@ async def record_participation(
 ) -> Outcome:
     """An EPCI's council voted its participation: a new version compares it with what is
     asked."""
-    repository = uow.repository
-    await repository.lock_shares_exclusive()
-    await _open_budget(repository, command.year)
-    await repository.save_participation(command.year, command.participation)
-    return await _new_version(uow, command, publish_topic)
+    await _open_budget(uow.repository, command.year)
+    await uow.repository.save_participation(command.year, command.participation)
+    return await _new_version(uow, command.year, command.by, publish_topic)
 
 
 @dataclass(frozen=True)
-class CloseYear(YearCommand):
-    """Close the year: its last version becomes its account."""
+class CloseYear:
+    year: int
+    by: str
 
 
 async def close_year(command: CloseYear, uow: BudgetUnitOfWork) -> None:
     """After the closing nothing recalculates the year: its last version is its account."""
-    repository = uow.repository
-    await repository.lock_shares_exclusive()
-    await _open_budget(repository, command.year)
-    await repository.close(command.year, command.by)
+    await _open_budget(uow.repository, command.year)
+    await uow.repository.close(command.year, command.by)
     await uow.commit()
