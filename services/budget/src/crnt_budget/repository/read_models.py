@@ -16,6 +16,7 @@ from crnt_budget.repository.rows import ActionRow, CentreRow, EpciRow, Programme
 #: The columns a row of the read models holds, in its fields' order.
 _CENTRE_COLUMNS = "centre_id, name, epci_siren, epci_name, workstations, is_member, as_of"
 _PROGRAMME_COLUMNS = "year, version, validated_at, decided_on, deciding_body, total_cents, event_id"
+_centre = attrgetter(*_CENTRE_COLUMNS.split(", "))
 _programme = attrgetter(*_PROGRAMME_COLUMNS.split(", "))
 
 
@@ -32,20 +33,14 @@ class ReadModels:
 
     async def save_centre(self, centre: CentreRow, status: str) -> None:
         await self.connection.execute(
-            "INSERT INTO centres (centre_id, name, epci_siren, epci_name, workstations, status,"
-            " is_member, as_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            f"INSERT INTO centres ({_CENTRE_COLUMNS}, status)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             " ON CONFLICT (centre_id) DO UPDATE SET name = excluded.name,"
             " epci_siren = excluded.epci_siren, epci_name = excluded.epci_name,"
             " workstations = excluded.workstations, status = excluded.status,"
             " is_member = excluded.is_member, as_of = excluded.as_of",
-            centre.centre_id,
-            centre.name,
-            centre.epci_siren,
-            centre.epci_name,
-            centre.workstations,
+            *_centre(centre),
             status,
-            centre.is_member,
-            centre.as_of,
         )
         await self.connection.execute(
             "INSERT INTO epcis (siren, name, registered, as_of) VALUES ($1, $2, false, $3)"
