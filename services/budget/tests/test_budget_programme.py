@@ -2,6 +2,7 @@
 PostgreSQL: the actions are its expenses (estimated and actual), the EPCIs owe the reste à
 charge, and each version's summary event carries the plan's figures."""
 
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -37,6 +38,28 @@ TOTALS = {
 }  # 32,000.00
 
 
+@dataclass(frozen=True)
+class Parties:
+    """What the tests act through: the budget's API (``client``, with the agency's ``agency``
+    headers) and the registry and the programme service standing in."""
+
+    client: httpx.AsyncClient
+    agency: dict[str, str]
+    registry: Registry
+    programme: Programme
+
+    async def configure(self, body: dict[str, Any]) -> httpx.Response:
+        """``PUT`` the year's budget as the agency."""
+        return await self.client.put(f"{API}/budgets/{YEAR}", json=body, headers=self.agency)
+
+
+@pytest.fixture
+def parties(
+    client: httpx.AsyncClient, agency: dict[str, str], registry: Registry, programme: Programme
+) -> Parties:
+    return Parties(client, agency, registry, programme)
+
+
 async def handled_validations(database_url: str) -> int:
     count: int = await fetchval(
         database_url, "SELECT count(*) FROM inbox WHERE event_type = $1", VALIDATED
@@ -59,18 +82,13 @@ async def plan_of_programme(client: httpx.AsyncClient, version: int) -> dict[str
 
 
 async def test_a_validated_programme_feeds_the_plan_and_the_epcis_owe_the_reste_a_charge(
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
-    registry: Registry,
-    programme: Programme,
-    published: Published,
-    database_url: str,
+    parties: Parties, published: Published, database_url: str
 ) -> None:
     """Version 1, no member: no dotation, nothing to pay (15,000.00 of grants for no expense).
     Version 2, a CAPSO centre joins: the dotations 30,000.00 − 15,000.00 = 15,000.00, all
     CAPSO's (the only EPCI with a member centre). Version 3, the programme's 32,000.00:
     62,000.00 − 15,000.00 = 47,000.00 for CAPSO; the centre's dotation does not move."""
-    response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    response = await parties.configure(budget_body())
     assert response.status_code == 200, response.text
     plan = response.json()["financing_plan"]
     assert (plan["status"], plan["planned_expenses"], plan["programme"]) == (
@@ -80,17 +98,17 @@ async def test_a_validated_programme_feeds_the_plan_and_the_epcis_owe_the_reste_
     )
     assert plan["reste_a_charge"] == "0.00"
     member = centre(workstations=3)
-    await registry.publish([membership(MembershipApproved, member, "pending", "member")])
+    await parties.registry.publish([membership(MembershipApproved, member, "pending", "member")])
 
     async def member_in() -> bool:
-        return bool((await budget_of(client, YEAR))["member_count"] == 1)
+        return bool((await budget_of(parties.client, YEAR))["member_count"] == 1)
 
     await wait_until(member_in, message="the approval's version")
-    assert [e["amount"] for e in (await budget_of(client, YEAR))["epcis"]] == ["15000.00"]
+    assert [e["amount"] for e in (await budget_of(parties.client, YEAR))["epcis"]] == ["15000.00"]
 
     validation = programme_validated(YEAR, 1, TOTALS)
-    await programme.publish([validation])
-    budget = await plan_of_programme(client, 1)
+    await parties.programme.publish([validation])
+    budget = await plan_of_programme(parties.client, 1)
 
     assert budget["version"] == 3
     plan = budget["financing_plan"]
@@ -136,12 +154,7 @@ async def test_a_validated_programme_feeds_the_plan_and_the_epcis_owe_the_reste_
     assert share_events == 1  # the approval's, none for the programme's version
 
 
-async def test_a_rate_of_an_eligible_base_with_a_ceiling(
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
-    registry: Registry,
-    programme: Programme,
-) -> None:
+async def test_a_rate_of_an_eligible_base_with_a_ceiling(parties: Parties) -> None:
     """Expenses: ateliers 30,000.00 + formation 6,000.00 + shared equipment 4,000.00
     (investment) + dotations 30,000.00 = 70,000.00. FEDER: 50 % of the operating costs of the
     axes ateliers and formation (36,000.00) = 18,000.00, capped at 12,000.00; FEDER investment:
@@ -159,16 +172,14 @@ async def test_a_rate_of_an_eligible_base_with_a_ceiling(
         },
         {"name": "FEDER investissement", "rate": "0.8", "base": {"natures": ["investissement"]}},
     ]
-    response = await client.put(
-        f"{API}/budgets/{YEAR}", json=budget_body(funders=funders), headers=agency
-    )
+    response = await parties.configure(budget_body(funders=funders))
     assert response.status_code == 200, response.text
-    await registry.publish([membership(MembershipApproved, centre(), "pending", "member")])
+    await parties.registry.publish([membership(MembershipApproved, centre(), "pending", "member")])
     totals = {"ateliers": "30000.00", "formation": "6000.00", "materiel_partage": "4000.00"}
-    await programme.publish([programme_validated(YEAR, 1, totals)])
+    await parties.programme.publish([programme_validated(YEAR, 1, totals)])
 
     async def both_in() -> dict[str, Any] | None:
-        budget = await budget_of(client, YEAR)
+        budget = await budget_of(parties.client, YEAR)
         plan = budget["financing_plan"]
         done = plan["programme"] is not None and budget["member_count"] == 1
         return budget if done else None
@@ -190,30 +201,27 @@ async def test_a_rate_of_an_eligible_base_with_a_ceiling(
 
 
 async def test_an_older_version_arriving_late_does_not_override_a_newer_one(
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
-    programme: Programme,
-    database_url: str,
+    parties: Parties, database_url: str
 ) -> None:
     """No member: no dotation; 27,000.00 of actions − 15,000.00 = 12,000.00 to pay and nobody
     to pay it would wait, so the Region gives 40,000.00 here: over-funded, nothing to pay."""
     body = budget_body(funders=[{"name": "Région", "amount": "40000.00"}])
-    response = await client.put(f"{API}/budgets/{YEAR}", json=body, headers=agency)
+    response = await parties.configure(body)
     assert response.status_code == 200, response.text
     newer = programme_validated(YEAR, 2, {"ateliers": "27000.00"})
     older = programme_validated(YEAR, 1, {"ateliers": "50000.00"})
     newer_again = programme_validated(YEAR, 2, {"ateliers": "1.00"})  # another copy of v2
-    await programme.publish([newer, older, newer_again])
+    await parties.programme.publish([newer, older, newer_again])
 
     async def all_handled() -> bool:
         return await handled_validations(database_url) == 3
 
     await wait_until(all_handled, message="the three validations in the inbox")
-    budget = await plan_of_programme(client, 2)
+    budget = await plan_of_programme(parties.client, 2)
     plan = budget["financing_plan"]
     assert (plan["status"], plan["surplus"]) == ("over_funded", "13000.00")
     assert plan["planned_expenses"]["ateliers"] == "27000.00"
-    listed = (await budget_of(client, YEAR, "/versions"))["items"]
+    listed = (await budget_of(parties.client, YEAR, "/versions"))["items"]
     assert [(v["version"], v["financing_status"]) for v in listed] == [
         (1, "awaiting_programme"),
         (2, "over_funded"),
@@ -222,21 +230,16 @@ async def test_an_older_version_arriving_late_does_not_override_a_newer_one(
         {"id": str(newer.id), "type": VALIDATED, "subject": str(YEAR)}
     ]
 
-    await programme.publish([programme_validated(YEAR, 3, {"ateliers": "20000.00"})])
-    budget = await plan_of_programme(client, 3)
+    await parties.programme.publish([programme_validated(YEAR, 3, {"ateliers": "20000.00"})])
+    budget = await plan_of_programme(parties.client, 3)
     assert (budget["version"], budget["financing_plan"]["surplus"]) == (3, "20000.00")
 
 
 async def test_a_validation_before_the_budget_exists_is_applied_when_it_is_configured(
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
-    registry: Registry,
-    programme: Programme,
-    published: Published,
-    database_url: str,
+    parties: Parties, published: Published, database_url: str
 ) -> None:
-    await registry.publish([membership(MembershipApproved, centre(), "pending", "member")])
-    await programme.publish(
+    await parties.registry.publish([membership(MembershipApproved, centre(), "pending", "member")])
+    await parties.programme.publish(
         [
             programme_validated(YEAR, 1, {"communication": "1000.00"}),
             programme_validated(YEAR, 2, TOTALS),
@@ -247,13 +250,13 @@ async def test_a_validation_before_the_budget_exists_is_applied_when_it_is_confi
         return await handled_validations(database_url) == 2
 
     await wait_until(both_handled, message="the two validations in the inbox")
-    assert (await client.get(f"{API}/budgets/{YEAR}")).status_code == 404
+    assert (await parties.client.get(f"{API}/budgets/{YEAR}")).status_code == 404
 
     async def member_known() -> bool:
         return bool(await fetchval(database_url, "SELECT count(*) FROM memberships"))
 
     await wait_until(member_known, message="the approval in the budget's read model")
-    response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    response = await parties.configure(budget_body())
     assert response.status_code == 200, response.text
     budget = response.json()
     assert budget["version"] == 1
@@ -275,23 +278,18 @@ async def test_a_validation_before_the_budget_exists_is_applied_when_it_is_confi
     assert (first.data.version, first.data.financing.reste_a_charge) == (1, "47000.00")
 
 
-async def test_actual_costs_come_from_the_progress_reports(
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
-    registry: Registry,
-    programme: Programme,
-) -> None:
+async def test_actual_costs_come_from_the_progress_reports(parties: Parties) -> None:
     """The workshops cost 4,250.50 so far: a new version shows it as their réalisé."""
-    await registry.publish([membership(MembershipApproved, centre(), "pending", "member")])
-    response = await client.put(f"{API}/budgets/{YEAR}", json=budget_body(), headers=agency)
+    await parties.registry.publish([membership(MembershipApproved, centre(), "pending", "member")])
+    response = await parties.configure(budget_body())
     assert response.status_code == 200, response.text
     validation = programme_validated(YEAR, 1, TOTALS)
-    await programme.publish([validation])
-    await plan_of_programme(client, 1)
-    await programme.publish([action_progressed(validation, "ateliers", "4250.50")])
+    await parties.programme.publish([validation])
+    await plan_of_programme(parties.client, 1)
+    await parties.programme.publish([action_progressed(validation, "ateliers", "4250.50")])
 
     async def actual_in() -> dict[str, Any] | None:
-        plan = (await budget_of(client, YEAR))["financing_plan"]
+        plan = (await budget_of(parties.client, YEAR))["financing_plan"]
         return plan if plan["by_axis"]["ateliers"]["actual"] == "4250.50" else None
 
     plan = await wait_until(actual_in, message="the actual cost in the plan")

@@ -184,7 +184,7 @@ async def test_a_consumer_of_the_dotations_knows_every_members_share_in_every_ve
             for _ in range(20):
                 await _apply(connection, _change(territory, rng))
         async with UnitOfWork(pool, repository_factory=Repository) as uow:
-            await configure_budget(ConfigureBudget(YEAR, _config(territory), "test"), uow, TOPIC)
+            await configure_budget(ConfigureBudget(YEAR, _config(territory), by="test"), uow, TOPIC)
         async with pool.acquire() as connection:
             first = await connection.fetch("SELECT payload FROM outbox ORDER BY id")
         follower.take([_decoded(catalog, row) for row in first])

@@ -196,7 +196,7 @@ async def test_every_version_reads_back_the_rows_the_rule_gives_while_storing_ch
             for _ in range(60):
                 await _apply(connection, _change(territory, rng))
         async with UnitOfWork(pool, repository_factory=Repository) as uow:
-            await configure_budget(ConfigureBudget(YEAR, _config(territory), "test"), uow, TOPIC)
+            await configure_budget(ConfigureBudget(YEAR, _config(territory), by="test"), uow, TOPIC)
         territory.versions.append(territory.expected())
         steps = ["configured"]
         for _ in range(40):

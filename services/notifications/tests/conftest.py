@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from crnt_devstack.mailcatcher import MailCatcher
@@ -16,6 +17,7 @@ from crnt_shared.testing import create_topics, started, wait_until
 from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
+    Desk,
     Publish,
     Topics,
     make_settings,
@@ -92,3 +94,10 @@ async def producer(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
 @pytest.fixture
 def publish(producer: AIOKafkaProducer, topics: Topics) -> Publish:
     return Publish(producer, topics)
+
+
+@pytest.fixture
+def desk(
+    publish: Publish, mail: MailCatcher, client: httpx.AsyncClient, agency: dict[str, str]
+) -> Desk:
+    return Desk(publish, mail, client, agency)

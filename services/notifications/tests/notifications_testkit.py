@@ -122,6 +122,23 @@ class Publish:
         await self._producer.flush()
 
 
+@dataclass(frozen=True)
+class Desk:
+    """What the tests act through: the events published, the mail caught, and the service's
+    API as the agency calls it."""
+
+    publish: Publish
+    mail: MailCatcher
+    client: httpx.AsyncClient
+    agency: dict[str, str]
+
+    async def deliveries(self, **filters: Any) -> Any:
+        return await deliveries(self.client, self.agency, **filters)
+
+    async def all_sent(self, *, at_least: int, message: str) -> None:
+        await all_sent(self.client, self.agency, at_least=at_least, message=message)
+
+
 # Registry events, as the registry makes them
 
 
@@ -149,7 +166,11 @@ def membership(
     *,
     previous: str,
     reason: str | None = None,
+    now: str | None = None,
 ) -> Event:
+    """``now``: the status the event leaves the centre in, when its facts still say the one
+    before (an application approved or rejected)."""
+    facts = facts if now is None else with_status(facts, now)
     return membership_event(contract, facts, people, previous=previous, reason=reason)
 
 

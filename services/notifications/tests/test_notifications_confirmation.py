@@ -33,7 +33,6 @@ from services.notifications.tests.notifications_testkit import (
     membership,
     settle,
     to,
-    with_status,
 )
 
 pytestmark = pytest.mark.integration
@@ -137,7 +136,7 @@ async def test_an_anonymous_application_asks_each_listed_address_once_and_nothin
 
     # The agency rejects it before anyone confirmed: the unconfirmed addresses hear nothing.
     rejected = membership(
-        MembershipRejected, with_status(facts, "rejected"), [alex, sam], previous="pending"
+        MembershipRejected, facts, [alex, sam], previous="pending", now="rejected"
     )
     await publish.registry(rejected)
     await handled(app, [rejected])
@@ -189,7 +188,7 @@ async def test_a_confirmed_address_gets_its_acknowledgement_and_the_agency_hears
     # Approved while Sam has not confirmed: the welcome goes to Alex only.
     alex_confirmed = alex.model_copy(update={"confirmed": True})
     approved = membership(
-        MembershipApproved, with_status(facts, "member"), [alex_confirmed, sam], previous="pending"
+        MembershipApproved, facts, [alex_confirmed, sam], previous="pending", now="member"
     )
     await publish.registry(approved)
     [*_, welcome] = await mails_to(mail, "alex@lumbres.example", count=3)

@@ -5,7 +5,6 @@ from collections import Counter
 from uuid import uuid4
 
 import aiosmtplib
-import pytest
 from crnt_notifications.domain import (
     Arrivals,
     ArrivalSummary,
@@ -224,13 +223,7 @@ def test_smtp_failures_temporary_or_permanent() -> None:
     assert not classify(RuntimeError("unexpected")).permanent
 
 
-@pytest.mark.parametrize(
-    ("address", "domain"),
-    [
-        ("crnt@aud-stomer.fr", "aud-stomer.fr"),
-        ("CRNT <crnt@aud-stomer.fr>", "aud-stomer.fr"),
-        ("nobody", "crnt.invalid"),
-    ],
-)
-def test_message_ids_use_the_senders_domain(address: str, domain: str) -> None:
-    assert sender_domain(address) == domain
+def test_message_ids_use_the_senders_domain() -> None:
+    assert sender_domain("crnt@aud-stomer.fr") == "aud-stomer.fr"
+    assert sender_domain("CRNT <crnt@aud-stomer.fr>") == "aud-stomer.fr"
+    assert sender_domain("nobody") == "crnt.invalid"  # no domain of its own

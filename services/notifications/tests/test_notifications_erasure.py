@@ -4,7 +4,6 @@ in the deliveries and preferences; someone else's are untouched."""
 
 import uuid
 
-import httpx
 import pytest
 from crnt_shared.auth import person_id_for
 from crnt_shared.contracts.registry import MembershipSuspended, PersonErased, PersonErasedData
@@ -14,11 +13,9 @@ from crnt_shared.testing import wait_until
 from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
-    Publish,
-    all_sent,
+    Desk,
     animators,
     centre,
-    deliveries,
     membership,
 )
 
@@ -28,23 +25,21 @@ ERASED = "Dominique.Erased@effacement.example"
 OTHER = "autre@effacement.example"
 
 
-async def test_a_person_unknown_by_id_is_found_by_the_digest(
-    app: FastAPI, publish: Publish, client: httpx.AsyncClient, agency: dict[str, str]
-) -> None:
+async def test_a_person_unknown_by_id_is_found_by_the_digest(app: FastAPI, desk: Desk) -> None:
     facts = centre("Lieu effacé", status="suspended")
-    await publish.registry(
+    await desk.publish.registry(
         membership(
             MembershipSuspended, facts, animators(ERASED, OTHER), previous="member", reason="x"
         )
     )
 
-    await all_sent(client, agency, at_least=2, message="the suspension mailed")
+    await desk.all_sent(at_least=2, message="the suspension mailed")
     for address in (ERASED, OTHER):
-        put = await client.put(
-            f"/api/v1/preferences/{address}", json={"opted_out": []}, headers=agency
+        put = await desk.client.put(
+            f"/api/v1/preferences/{address}", json={"opted_out": []}, headers=desk.agency
         )
         assert put.status_code == 200, put.text
-    assert (await deliveries(client, agency, recipient=ERASED.lower()))["total"] == 1
+    assert (await desk.deliveries(recipient=ERASED.lower()))["total"] == 1
 
     salt = new_salt()
     erased = PersonErased.create(
@@ -60,14 +55,14 @@ async def test_a_person_unknown_by_id_is_found_by_the_digest(
         ),
     )
     assert ERASED.lower() not in erased.model_dump_json().lower()
-    await publish.registry(erased)
+    await desk.publish.registry(erased)
 
     async def gone() -> bool:
-        page = await client.get("/api/v1/deliveries", headers=agency)
+        page = await desk.client.get("/api/v1/deliveries", headers=desk.agency)
         return ERASED.lower() not in page.text.lower()
 
     await wait_until(gone, timeout=30, message="the erased person's deliveries pseudonymised")
-    assert (await deliveries(client, agency, recipient=OTHER))["total"] == 1
+    assert (await desk.deliveries(recipient=OTHER))["total"] == 1
     async with app.state.runtime.pool.acquire() as connection:
         kept = await connection.fetch("SELECT email FROM preferences ORDER BY email")
         assert [row["email"].lower() for row in kept] == [OTHER]

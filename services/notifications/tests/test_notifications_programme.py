@@ -6,7 +6,6 @@ programme's contracts and go through the real Kafka; a redelivered event sends n
 import uuid
 from datetime import date, timedelta
 
-import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
 from crnt_shared.contracts.programme import (
@@ -28,10 +27,10 @@ from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
     CCPL,
+    Desk,
     Publish,
     animators,
     centre,
-    deliveries,
     mails_to,
     settle,
     to,
@@ -175,12 +174,7 @@ def seniors(network: Network) -> ValidatedAction:
 
 
 async def test_a_validated_programme_tells_each_member_animator_its_centres_actions(
-    publish: Publish,
-    mail: MailCatcher,
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
-    network: Network,
-    seniors: ValidatedAction,
+    desk: Desk, network: Network, seniors: ValidatedAction
 ) -> None:
     party = validated_action(
         "Fête du numérique", "evenements", 123_456, network.lumbres, starts_on=date(2026, 10, 3)
@@ -189,7 +183,7 @@ async def test_a_validated_programme_tells_each_member_animator_its_centres_acti
         "Formation aux démarches en ligne", "formation", 80_000, network.arques, status="cancelled"
     )
     event = programme_validated([party, dropped, seniors])
-    await publish.programme(event, event)  # delivered twice
+    await desk.publish.programme(event, event)  # delivered twice
 
     axes = [
         f"- Communication\u202f: 0,00{NBSP}€ (aucune action)",
@@ -200,7 +194,7 @@ async def test_a_validated_programme_tells_each_member_animator_its_centres_acti
         f"Total\u202f: 2{NNBSP}734,56{NBSP}€",
     ]
     for address in ("lea@arques.example", "tom@arques.example"):
-        [message] = await mails_to(mail, address)
+        [message] = await mails_to(desk.mail, address)
         assert message.subject == "Programme de travail 2026 du réseau validé"
         text = message.text
         assert (
@@ -220,7 +214,7 @@ async def test_a_validated_programme_tells_each_member_animator_its_centres_acti
         assert "Médiathèque d&#39;Arques" in message.html
         assert f"<strong>2{NNBSP}734,56{NBSP}€</strong>" in message.html
 
-    [lumbres] = await mails_to(mail, "alex@lumbres.example")
+    [lumbres] = await mails_to(desk.mail, "alex@lumbres.example")
     assert "Les actions auxquelles «\u202fEPN de Lumbres\u202f» participe\u202f:" in lumbres.text
     assert "Pilote\u202f: Médiathèque d'Arques." in lumbres.text  # the seniors' workshops
     assert "- Fête du numérique (Évènements)" in lumbres.text
@@ -229,11 +223,11 @@ async def test_a_validated_programme_tells_each_member_animator_its_centres_acti
     assert "Formation aux démarches" not in lumbres.text
     assert lumbres.text.index("Ateliers numériques") < lumbres.text.index("Fête du numérique")
 
-    [both] = await mails_to(mail, "sam@both.example")  # one email, both centres in it
+    [both] = await mails_to(desk.mail, "sam@both.example")  # one email, both centres in it
     assert "Les actions auxquelles «\u202fMédiathèque d'Arques\u202f» participe\u202f:" in both.text
     assert "Les actions auxquelles «\u202fEPN de Lumbres\u202f» participe\u202f:" in both.text
 
-    [none] = await mails_to(mail, "kim@wizernes.example")
+    [none] = await mails_to(desk.mail, "kim@wizernes.example")
     assert "\n".join(axes) in none.text
     assert (
         "«\u202fTiers-lieu de Wizernes\u202f» ne participe à aucune action de ce programme."
@@ -241,9 +235,9 @@ async def test_a_validated_programme_tells_each_member_animator_its_centres_acti
     )
 
     await settle(1.0)
-    assert to(mail, "noa@aire.example") == []  # suspended: not a member now
-    assert len(mail.messages) == 5
-    page = await deliveries(client, agency, event=str(event.id))
+    assert to(desk.mail, "noa@aire.example") == []  # suspended: not a member now
+    assert len(desk.mail.messages) == 5
+    page = await desk.deliveries(event=str(event.id))
     assert page["total"] == 5
     assert {item["kind"] for item in page["items"]} == {"programme_validated"}
 
@@ -258,22 +252,17 @@ async def test_an_amended_programme_says_its_version(
 
 
 async def test_an_action_status_change_tells_the_centres_taking_part_only(
-    publish: Publish,
-    mail: MailCatcher,
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
-    network: Network,
-    seniors: ValidatedAction,
+    desk: Desk, network: Network, seniors: ValidatedAction
 ) -> None:
     # The adoption by the validation is told by the programme's email, not once per action.
     adopted = status_changed(seniors, previous="proposed", status="planned")
     cancelled = status_changed(
         seniors, previous="planned", status="cancelled", reason="Pas de salle disponible."
     )
-    await publish.programme(adopted, cancelled, cancelled)  # the cancellation delivered twice
+    await desk.publish.programme(adopted, cancelled, cancelled)  # the cancellation delivered twice
 
     for address in ("lea@arques.example", "tom@arques.example", "alex@lumbres.example"):
-        [message] = await mails_to(mail, address)
+        [message] = await mails_to(desk.mail, address)
         assert message.subject == "Action annulée\u202f: Ateliers numériques pour les seniors"
         assert "État\u202f: programmée → annulée" in message.text
         assert "Motif\u202f: Pas de salle disponible." in message.text
@@ -282,28 +271,28 @@ async def test_an_action_status_change_tells_the_centres_taking_part_only(
         assert "Lieux participants\u202f: Médiathèque d'Arques, EPN de Lumbres" in message.text
         assert f"Coût estimé\u202f: 1{NNBSP}500,00{NBSP}€" in message.text
         assert "Avancement" not in message.text
-    [arques] = to(mail, "lea@arques.example")
+    [arques] = to(desk.mail, "lea@arques.example")
     assert (
         "L'action «\u202fAteliers numériques pour les seniors\u202f»,"
         " que «\u202fMédiathèque d'Arques\u202f» pilote, a été annulée le" in arques.text
     )
-    [lumbres] = to(mail, "alex@lumbres.example")
+    [lumbres] = to(desk.mail, "alex@lumbres.example")
     assert "à laquelle «\u202fEPN de Lumbres\u202f» participe, a été annulée le" in lumbres.text
-    [both] = await mails_to(mail, "sam@both.example")  # two centres taking part: one email
+    [both] = await mails_to(desk.mail, "sam@both.example")  # two centres taking part: one email
     assert "que «\u202fMédiathèque d'Arques\u202f» pilote" in both.text
 
     await settle(1.0)
-    assert to(mail, "kim@wizernes.example") == []
-    assert to(mail, "noa@aire.example") == []
-    assert len(mail.messages) == 4
-    assert (await deliveries(client, agency, event=str(adopted.id)))["total"] == 0
-    page = await deliveries(client, agency, event=str(cancelled.id))
+    assert to(desk.mail, "kim@wizernes.example") == []
+    assert to(desk.mail, "noa@aire.example") == []
+    assert len(desk.mail.messages) == 4
+    assert (await desk.deliveries(event=str(adopted.id)))["total"] == 0
+    page = await desk.deliveries(event=str(cancelled.id))
     assert page["total"] == 4
 
-    mail.clear()
+    desk.mail.clear()
     started = status_changed(seniors, previous="planned", status="in_progress")
-    await publish.programme(started)
-    [message] = await mails_to(mail, "alex@lumbres.example")
+    await desk.publish.programme(started)
+    [message] = await mails_to(desk.mail, "alex@lumbres.example")
     assert message.subject == "Action démarrée\u202f: Ateliers numériques pour les seniors"
     assert "a démarré le" in message.text
     assert "elle est désormais en cours" in message.text
@@ -311,30 +300,27 @@ async def test_an_action_status_change_tells_the_centres_taking_part_only(
 
 
 async def test_animators_opted_out_of_the_programme_get_none_of_it(
-    publish: Publish,
-    mail: MailCatcher,
-    client: httpx.AsyncClient,
-    agency: dict[str, str],
-    network: Network,
-    seniors: ValidatedAction,
+    desk: Desk, network: Network, seniors: ValidatedAction
 ) -> None:
-    response = await client.put(
-        "/api/v1/preferences/tom@arques.example", json={"opted_out": ["programme"]}, headers=agency
+    response = await desk.client.put(
+        "/api/v1/preferences/tom@arques.example",
+        json={"opted_out": ["programme"]},
+        headers=desk.agency,
     )
     assert response.status_code == 200, response.text
-    await publish.programme(
+    await desk.publish.programme(
         programme_validated([seniors]),
         status_changed(seniors, previous="planned", status="done"),
     )
-    received = await mails_to(mail, "lea@arques.example", 2)
+    received = await mails_to(desk.mail, "lea@arques.example", 2)
     assert sorted(m.subject for m in received) == [
         "Action terminée\u202f: Ateliers numériques pour les seniors",
         "Programme de travail 2026 du réseau validé",
     ]
     assert "programme de travail et actions" in received[0].text  # what the link opts out of
     await settle(1.0)
-    assert to(mail, "tom@arques.example") == []
-    suppressed = await deliveries(client, agency, recipient="tom@arques.example")
+    assert to(desk.mail, "tom@arques.example") == []
+    suppressed = await desk.deliveries(recipient="tom@arques.example")
     assert sorted((item["kind"], item["status"]) for item in suppressed["items"]) == [
         ("action_status_changed", "suppressed"),
         ("programme_validated", "suppressed"),

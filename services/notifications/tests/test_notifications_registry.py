@@ -30,7 +30,6 @@ from services.notifications.tests.notifications_testkit import (
     membership,
     settle,
     to,
-    with_status,
 )
 
 pytestmark = pytest.mark.integration
@@ -231,7 +230,7 @@ async def test_read_model_follows_the_registry(app: FastAPI, publish: Publish) -
     facts = centre("EPN de Fauquembergues", status="pending", commune="Fauquembergues")
     people = animators("max@fauq.example")
     await publish.registry(
-        membership(MembershipApproved, with_status(facts, "member"), people, previous="pending")
+        membership(MembershipApproved, facts, people, previous="pending", now="member")
     )
     runtime = app.state.runtime
 

@@ -4,7 +4,6 @@ still being tried is kept; the published outbox rows go after their own retentio
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from crnt_shared.events import utcnow
 from crnt_shared.retention import run_purges
@@ -12,9 +11,7 @@ from crnt_shared.testing import wait_until
 from fastapi import FastAPI
 
 from services.notifications.tests.notifications_testkit import (
-    Publish,
-    all_sent,
-    deliveries,
+    Desk,
     suspensions,
 )
 
@@ -25,11 +22,11 @@ RECENT = "recent@retention.example"
 
 
 async def test_old_settled_deliveries_are_pseudonymised_and_the_rest_kept(
-    app: FastAPI, publish: Publish, client: httpx.AsyncClient, agency: dict[str, str]
+    app: FastAPI, desk: Desk
 ) -> None:
-    await publish.registry(*suspensions([OLD], [RECENT], reason="inventaire"))
+    await desk.publish.registry(*suspensions([OLD], [RECENT], reason="inventaire"))
 
-    await all_sent(client, agency, at_least=2, message="the suspensions mailed")
+    await desk.all_sent(at_least=2, message="the suspensions mailed")
     runtime = app.state.runtime
 
     async def published() -> bool:
@@ -61,9 +58,9 @@ async def test_old_settled_deliveries_are_pseudonymised_and_the_rest_kept(
     done = await run_purges(runtime.pool, runtime.purges, utcnow(), batch=1)
     assert done == {"outbox": 1, "deliveries": 1}
 
-    assert (await deliveries(client, agency, recipient=OLD))["total"] == 0
-    assert (await deliveries(client, agency, recipient=RECENT))["total"] == 1
-    everything = await client.get("/api/v1/deliveries", headers=agency)
+    assert (await desk.deliveries(recipient=OLD))["total"] == 0
+    assert (await desk.deliveries(recipient=RECENT))["total"] == 1
+    everything = await desk.client.get("/api/v1/deliveries", headers=desk.agency)
     assert OLD not in everything.text
     assert "retrying@retention.example" in everything.text
     pseudonymised = [
@@ -71,7 +68,9 @@ async def test_old_settled_deliveries_are_pseudonymised_and_the_rest_kept(
     ]
     assert len(pseudonymised) == 1
     assert pseudonymised[0]["status"] == "sent"
-    detail = await client.get(f"/api/v1/deliveries/{pseudonymised[0]['id']}", headers=agency)
+    detail = await desk.client.get(
+        f"/api/v1/deliveries/{pseudonymised[0]['id']}", headers=desk.agency
+    )
     assert OLD not in detail.text
     assert "inventaire" not in detail.text
     async with runtime.pool.acquire() as connection:

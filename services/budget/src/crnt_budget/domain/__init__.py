@@ -14,6 +14,7 @@ Everything is importable from here (``from crnt_budget import domain; domain.all
 from crnt_budget.domain.config import (
     BudgetConfig,
     Line,
+    NetworkLine,
     NoBudget,
     YearClosed,
     compare,
@@ -59,7 +60,6 @@ from crnt_budget.domain.plan import (
     Funder,
     InvestmentRule,
     Nature,
-    NetworkLine,
     PlanStatus,
     base_to_json,
     financing_plan,

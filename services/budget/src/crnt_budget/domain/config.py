@@ -20,7 +20,6 @@ from crnt_budget.domain.plan import (
     ExpenseKind,
     Funder,
     Nature,
-    NetworkLine,
     base_to_json,
 )
 
@@ -44,6 +43,29 @@ class YearClosed(RuleViolation):
 
 
 @dataclass(frozen=True)
+class NetworkLine:
+    """An expense of the network itself, entered by the agency."""
+
+    id: str
+    label: str
+    nature: Nature
+    estimated: int
+    actual: int | None = None
+
+    def expense(self) -> Expense:
+        """The line in the plan's expenses."""
+        return Expense(
+            key=self.id,
+            label=self.label,
+            kind=ExpenseKind.NETWORK,
+            axis=None,
+            nature=self.nature,
+            estimated=self.estimated,
+            actual=self.actual,
+        )
+
+
+@dataclass(frozen=True)
 class BudgetConfig:
     """What the agency sets for a year (``PUT /budgets/{year}``)."""
 
@@ -57,18 +79,7 @@ class BudgetConfig:
 
 def expenses_of(config: BudgetConfig, actions: Sequence[Expense], dotations: int) -> list[Expense]:
     """The plan's lines: the programme's actions, the network's lines, the dotations."""
-    lines = [
-        Expense(
-            key=line.id,
-            label=line.label,
-            kind=ExpenseKind.NETWORK,
-            axis=None,
-            nature=line.nature,
-            estimated=line.estimated,
-            actual=line.actual,
-        )
-        for line in config.network_lines
-    ]
+    lines = [line.expense() for line in config.network_lines]
     dotation = Expense(
         key=DOTATIONS,
         label=DOTATIONS_LABEL,

@@ -40,17 +40,6 @@ DOTATIONS_LABEL = "Dotations des lieux membres"
 
 
 @dataclass(frozen=True)
-class NetworkLine:
-    """An expense of the network itself, entered by the agency."""
-
-    id: str
-    label: str
-    nature: Nature
-    estimated: int
-    actual: int | None = None
-
-
-@dataclass(frozen=True)
 class Expense:
     """One line of the plan's expenses, estimated and actual (réalisé, ``None``: not yet)."""
 

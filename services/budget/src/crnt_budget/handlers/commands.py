@@ -8,33 +8,30 @@ from crnt_budget.handlers.recalculation import Outcome, recalculate
 from crnt_budget.repository import BudgetRepository, BudgetRow, BudgetUnitOfWork, ParticipationRow
 
 
-@dataclass(frozen=True)
-class ConfigureBudget:
-    year: int
-    config: domain.BudgetConfig
-    by: str
-
-
-@dataclass(frozen=True)
-class RecordParticipation:
-    year: int
-    participation: ParticipationRow
-    by: str
-
-
-@dataclass(frozen=True)
-class CloseYear:
-    year: int
-    by: str
-
-
 async def _open_budget(repository: BudgetRepository, year: int) -> BudgetRow:
+    """The year's budget, locked with the shares, unless there is none or it is closed."""
+    await repository.lock_shares_exclusive()
     budget = await repository.budget(year, for_update=True)
     if budget is None:
         raise domain.NoBudget(year)
     if budget.closed_at is not None:
         raise domain.YearClosed(year, budget.closed_at)
     return budget
+
+
+async def _new_version(uow: BudgetUnitOfWork, year: int, by: str, publish_topic: str) -> Outcome:
+    """The year's version at once, with the causes waiting for it, committed."""
+    absorbed = await uow.repository.take_causes(year)
+    outcome = await recalculate(uow, year, absorbed, manual_by=by, publish_topic=publish_topic)
+    await uow.commit()
+    return outcome
+
+
+@dataclass(frozen=True)
+class ConfigureBudget:
+    year: int
+    config: domain.BudgetConfig
+    by: str
 
 
 async def configure_budget(
@@ -48,12 +45,14 @@ async def configure_budget(
     if budget is not None and budget.closed_at is not None:
         raise domain.YearClosed(command.year, budget.closed_at)
     await repository.save_budget(command.year, domain.config_to_json(command.config))
-    absorbed = await repository.take_causes(command.year)
-    outcome = await recalculate(
-        uow, command.year, absorbed, manual_by=command.by, publish_topic=publish_topic
-    )
-    await uow.commit()
-    return outcome
+    return await _new_version(uow, command.year, command.by, publish_topic)
+
+
+@dataclass(frozen=True)
+class RecordParticipation:
+    year: int
+    participation: ParticipationRow
+    by: str
 
 
 async def record_participation(
@@ -61,22 +60,19 @@ async def record_participation(
 ) -> Outcome:
     """An EPCI's council voted its participation: a new version compares it with what is
     asked."""
-    repository = uow.repository
-    await repository.lock_shares_exclusive()
-    await _open_budget(repository, command.year)
-    await repository.save_participation(command.year, command.participation)
-    absorbed = await repository.take_causes(command.year)
-    outcome = await recalculate(
-        uow, command.year, absorbed, manual_by=command.by, publish_topic=publish_topic
-    )
-    await uow.commit()
-    return outcome
+    await _open_budget(uow.repository, command.year)
+    await uow.repository.save_participation(command.year, command.participation)
+    return await _new_version(uow, command.year, command.by, publish_topic)
+
+
+@dataclass(frozen=True)
+class CloseYear:
+    year: int
+    by: str
 
 
 async def close_year(command: CloseYear, uow: BudgetUnitOfWork) -> None:
     """After the closing nothing recalculates the year: its last version is its account."""
-    repository = uow.repository
-    await repository.lock_shares_exclusive()
-    await _open_budget(repository, command.year)
-    await repository.close(command.year, command.by)
+    await _open_budget(uow.repository, command.year)
+    await uow.repository.close(command.year, command.by)
     await uow.commit()

@@ -3,6 +3,7 @@ and EPCIs, and the validated programme's actions."""
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from uuid import UUID
 
 import asyncpg
@@ -12,6 +13,12 @@ from crnt_shared.errors import RuleViolation
 from crnt_budget.domain import format_cents
 from crnt_budget.repository.rows import ActionRow, CentreRow, EpciRow, ProgrammeRow
 
+#: The columns a row of the read models holds, in its fields' order.
+_CENTRE_COLUMNS = "centre_id, name, epci_siren, epci_name, workstations, is_member, as_of"
+_PROGRAMME_COLUMNS = "year, version, validated_at, decided_on, deciding_body, total_cents, event_id"
+_centre = attrgetter(*_CENTRE_COLUMNS.split(", "))
+_programme = attrgetter(*_PROGRAMME_COLUMNS.split(", "))
+
 
 class ReadModels:
     connection: Connection
@@ -20,27 +27,20 @@ class ReadModels:
         return await fetch_record(
             self.connection,
             CentreRow,
-            "SELECT centre_id, name, epci_siren, epci_name, workstations, is_member, as_of"
-            " FROM centres WHERE centre_id = $1 FOR UPDATE",
+            f"SELECT {_CENTRE_COLUMNS} FROM centres WHERE centre_id = $1 FOR UPDATE",
             centre_id,
         )
 
     async def save_centre(self, centre: CentreRow, status: str) -> None:
         await self.connection.execute(
-            "INSERT INTO centres (centre_id, name, epci_siren, epci_name, workstations, status,"
-            " is_member, as_of) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            f"INSERT INTO centres ({_CENTRE_COLUMNS}, status)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             " ON CONFLICT (centre_id) DO UPDATE SET name = excluded.name,"
             " epci_siren = excluded.epci_siren, epci_name = excluded.epci_name,"
             " workstations = excluded.workstations, status = excluded.status,"
             " is_member = excluded.is_member, as_of = excluded.as_of",
-            centre.centre_id,
-            centre.name,
-            centre.epci_siren,
-            centre.epci_name,
-            centre.workstations,
+            *_centre(centre),
             status,
-            centre.is_member,
-            centre.as_of,
         )
         await self.connection.execute(
             "INSERT INTO epcis (siren, name, registered, as_of) VALUES ($1, $2, false, $3)"
@@ -108,20 +108,13 @@ class ReadModels:
         newer one already; returns whether it was applied. Actual costs already known are kept
         by the caller in ``actions``."""
         applied = await self.connection.fetchval(
-            "INSERT INTO programmes (year, version, validated_at, decided_on, deciding_body,"
-            " total_cents, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            f"INSERT INTO programmes ({_PROGRAMME_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
             " ON CONFLICT (year) DO UPDATE SET version = excluded.version,"
             " validated_at = excluded.validated_at, decided_on = excluded.decided_on,"
             " deciding_body = excluded.deciding_body, total_cents = excluded.total_cents,"
             " event_id = excluded.event_id, applied_at = clock_timestamp()"
             " WHERE programmes.version < excluded.version RETURNING true",
-            programme.year,
-            programme.version,
-            programme.validated_at,
-            programme.decided_on,
-            programme.deciding_body,
-            programme.total_cents,
-            programme.event_id,
+            *_programme(programme),
         )
         if not applied:
             return False
@@ -150,8 +143,7 @@ class ReadModels:
         return await fetch_record(
             self.connection,
             ProgrammeRow,
-            "SELECT year, version, validated_at, decided_on, deciding_body, total_cents, event_id"
-            " FROM programmes WHERE year = $1",
+            f"SELECT {_PROGRAMME_COLUMNS} FROM programmes WHERE year = $1",
             year,
         )
 

@@ -6,8 +6,6 @@ notices (:mod:`~crnt_notifications.repository.notices`), the deliveries
 :class:`NotificationsRepository` what the handlers need of it (the protocol their fakes
 implement too)."""
 
-from crnt_shared.db import Connection
-
 from crnt_notifications.repository.deliveries import Deliveries
 from crnt_notifications.repository.erasure import Erased, Erasure, delivery_purge
 from crnt_notifications.repository.notices import Notices
@@ -28,8 +26,7 @@ from crnt_notifications.repository.rows import (
 
 
 class Repository(Recipients, Notices, Deliveries, Erasure):
-    def __init__(self, connection: Connection) -> None:
-        self.connection = connection
+    """Every room of the repository over the one connection."""
 
 
 __all__ = [

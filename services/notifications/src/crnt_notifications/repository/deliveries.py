@@ -5,10 +5,9 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from crnt_shared.db import Connection
-
 from crnt_notifications.domain import Status, normalise_email
 from crnt_notifications.repository.rows import Delivery, DeliveryFilters, NewDelivery
+from crnt_notifications.repository.tables import Tables
 from crnt_notifications.repository.wakeup import Due, due_written
 
 #: Sorts essential mail (a centre's own membership, the agency's) before routine mail; the
@@ -26,9 +25,7 @@ def _delivery(row: Any) -> Delivery:
     return Delivery(**dict(row))
 
 
-class Deliveries:
-    connection: Connection
-
+class Deliveries(Tables):
     # Deliveries
 
     async def insert_deliveries(self, deliveries: Sequence[NewDelivery]) -> None:

@@ -14,6 +14,8 @@ from crnt_shared.db import Connection
 from crnt_shared.erasure import ERASED_DOMAIN, digest_matches, forget_published_events
 from crnt_shared.retention import BATCH, Purge
 
+from crnt_notifications.repository.tables import Tables
+
 _ADDRESSES = f"""
 SELECT email AS address FROM animators WHERE id = $1
 UNION SELECT email FROM animators WHERE {digest_matches("email", "$2", "$3")}
@@ -48,9 +50,7 @@ def _count(status: str) -> int:
     return int(status.split()[-1])
 
 
-class Erasure:
-    connection: Connection
-
+class Erasure(Tables):
     async def erase_person(self, animator_id: UUID, salt: str, email_digest: str) -> Erased:
         connection = self.connection
         rows = await connection.fetch(_ADDRESSES, animator_id, salt, email_digest)

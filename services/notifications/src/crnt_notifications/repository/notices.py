@@ -8,11 +8,11 @@ from typing import Any
 from uuid import UUID
 
 from crnt_shared.contracts.budget import ChangedCentre, ClassDotation
-from crnt_shared.db import Connection
 from crnt_shared.events import utcnow
 from crnt_shared.money import cents_from_amount
 
 from crnt_notifications.repository.rows import ClassChanges, Notice, NoticeEntry, NoticeItem
+from crnt_notifications.repository.tables import Tables
 from crnt_notifications.repository.wakeup import Due, due_written
 
 #: The share change of every member of year ``$1`` that version ``$2`` did not list (its
@@ -68,9 +68,7 @@ def _closed_already(open_until: datetime) -> None:
         due_written(Due.NOTICE)
 
 
-class Notices:
-    connection: Connection
-
+class Notices(Tables):
     # Coalesced notices
 
     async def add_to_notice(

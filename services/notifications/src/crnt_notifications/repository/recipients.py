@@ -3,18 +3,21 @@ registry's events, their preferences and the addresses confirmed."""
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from operator import attrgetter
 from uuid import UUID
 
 from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
-from crnt_shared.db import Connection
 
 from crnt_notifications.domain import HEARING_STATUSES, Recipient, normalise_email
 from crnt_notifications.repository.rows import CentreRow
+from crnt_notifications.repository.tables import Tables
+
+#: The columns of ``centres``, as a CentreRow holds them and the registry's facts name them.
+_CENTRE_COLUMNS = "id, status, nom, commune, code_postal, epci_siren, epci_name"
+_centre_values = attrgetter(*_CENTRE_COLUMNS.split(", "))
 
 
-class Recipients:
-    connection: Connection
-
+class Recipients(Tables):
     # The recipients read model
 
     async def upsert_epci(self, siren: str, name: str) -> None:
@@ -33,19 +36,13 @@ class Recipients:
 
     async def upsert_centre(self, centre: CentreFacts) -> None:
         await self.connection.execute(
-            "INSERT INTO centres (id, status, nom, commune, code_postal, epci_siren, epci_name)"
+            f"INSERT INTO centres ({_CENTRE_COLUMNS})"
             " VALUES ($1, $2, $3, $4, $5, $6, $7)"
             " ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, nom = EXCLUDED.nom,"
             " commune = EXCLUDED.commune, code_postal = EXCLUDED.code_postal,"
             " epci_siren = EXCLUDED.epci_siren, epci_name = EXCLUDED.epci_name,"
             " updated_at = now()",
-            centre.id,
-            centre.status,
-            centre.nom,
-            centre.commune,
-            centre.code_postal,
-            centre.epci_siren,
-            centre.epci_name,
+            *_centre_values(centre),
         )
 
     async def replace_animators(self, centre_id: UUID, animators: Sequence[AnimatorFacts]) -> None:
@@ -82,8 +79,7 @@ class Recipients:
 
     async def centre(self, centre_id: UUID) -> CentreRow | None:
         row = await self.connection.fetchrow(
-            "SELECT id, status, nom, commune, code_postal, epci_siren, epci_name"
-            " FROM centres WHERE id = $1",
+            f"SELECT {_CENTRE_COLUMNS} FROM centres WHERE id = $1",
             centre_id,
         )
         return CentreRow(**dict(row)) if row else None

@@ -2,7 +2,7 @@
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -38,29 +38,27 @@ class DeliveryContent:
     body_text: str
     body_html: str
     unsubscribe_url: str | None
+    message_id: str
+    #: The coalesced notice it comes from, whose items are every event it tells about.
+    notice_id: UUID | None = field(default=None, kw_only=True)
 
 
 @dataclass(frozen=True)
 class NewDelivery(DeliveryContent):
     status: Status
-    message_id: str
-    #: The coalesced notice it comes from, whose items are every event it tells about.
-    notice_id: UUID | None = None
 
 
 @dataclass(frozen=True)
 class Delivery(DeliveryContent):
-    """A delivery as it stands: its status, its attempts and when."""
+    """A delivery as it stands: its status, its attempts and when, and when it was sent."""
 
     status: str
     attempts: int
     next_attempt_at: datetime | None
     last_error: str | None
-    message_id: str
+    sent_at: datetime | None
     created_at: datetime
     updated_at: datetime
-    sent_at: datetime | None
-    notice_id: UUID | None = None
 
 
 @dataclass(frozen=True)
