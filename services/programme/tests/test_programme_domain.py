@@ -1,7 +1,9 @@
 """The programme's rules, without I/O: both state machines, dates, costs, centres, figures."""
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
+from typing import TypeVar
 from uuid import UUID, uuid4
 
 import pytest
@@ -32,6 +34,8 @@ from crnt_shared.errors import RuleViolation
 from crnt_shared.money import amount_from_cents, cents_from_amount
 
 LEAD, OTHER, THIRD = uuid4(), uuid4(), uuid4()
+S = TypeVar("S")
+R = TypeVar("R")
 
 
 def action(**changes: object) -> Action:
@@ -71,6 +75,11 @@ def test_programme_legal_transitions(
     assert next_programme_status(2025, current, command) is expected
 
 
+def refused_pairs(refused_by_state: Mapping[S, tuple[R, ...]]) -> list[tuple[S, R]]:
+    """Every (state, refused) pair of a table of what each state refuses, to parametrize on."""
+    return [(state, refused) for state, each in refused_by_state.items() for refused in each]
+
+
 #: The commands each state of the programme refuses.
 REFUSED_COMMANDS = {
     P.DRAFT: (C.VALIDATE, C.AMEND),
@@ -80,10 +89,7 @@ REFUSED_COMMANDS = {
 }
 
 
-@pytest.mark.parametrize(
-    ("current", "command"),
-    [(current, command) for current, refused in REFUSED_COMMANDS.items() for command in refused],
-)
+@pytest.mark.parametrize(("current", "command"), refused_pairs(REFUSED_COMMANDS))
 def test_programme_illegal_transitions_name_the_states(
     current: ProgrammeStatus, command: ProgrammeCommand
 ) -> None:
@@ -166,10 +172,7 @@ REFUSED_TARGETS = {
 }
 
 
-@pytest.mark.parametrize(
-    ("current", "target"),
-    [(current, target) for current, refused in REFUSED_TARGETS.items() for target in refused],
-)
+@pytest.mark.parametrize(("current", "target"), refused_pairs(REFUSED_TARGETS))
 def test_action_illegal_transitions_name_the_states(
     current: ActionStatus, target: ActionStatus
 ) -> None:

@@ -101,6 +101,18 @@ async def lumbres_and_arques(client: httpx.AsyncClient, registry: Any) -> tuple[
     return lumbres, arques
 
 
+@pytest.fixture
+def lumbres(lumbres_and_arques: tuple[UUID, UUID]) -> UUID:
+    """Lumbres, a member centre (approved together with Arques)."""
+    return lumbres_and_arques[0]
+
+
+@pytest.fixture
+def arques(lumbres_and_arques: tuple[UUID, UUID]) -> UUID:
+    """Arques, a member centre (approved together with Lumbres)."""
+    return lumbres_and_arques[1]
+
+
 async def test_a_withdrawn_centre_leaves_the_open_actions_and_a_lost_lead_is_announced(
     client: httpx.AsyncClient,
     agency: Headers,
@@ -179,9 +191,9 @@ async def test_a_suspended_participant_leaves_a_validated_programmes_actions(
     copil: Headers,
     registry: Any,
     seen: Seen,
-    lumbres_and_arques: tuple[UUID, UUID],
+    lumbres: UUID,
+    arques: UUID,
 ) -> None:
-    lumbres, arques = lumbres_and_arques
     response = await client.post(
         f"{API}/programmes/2025/actions", json=new_action(lumbres, arques), headers=agency
     )
@@ -245,9 +257,9 @@ async def test_a_validation_publishes_the_programme_with_its_totals_keyed_by_yea
     agency: Headers,
     copil: Headers,
     seen: Seen,
-    lumbres_and_arques: tuple[UUID, UUID],
+    lumbres: UUID,
+    arques: UUID,
 ) -> None:
-    lumbres, arques = lumbres_and_arques
     bodies = [
         new_action(lumbres, arques, axis="ateliers", estimated_cost="1500.00"),
         new_action(arques, axis="ateliers", estimated_cost="0.01"),

@@ -3,7 +3,7 @@ their fakes implement too) and the SQL that does it, over one asyncpg connection
 work's)."""
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any, Protocol
 from uuid import UUID
@@ -57,6 +57,15 @@ _ACTION_COLUMNS = (
     " estimated_cost_cents, status, needs_lead, actual_cost_cents, progress, progress_note,"
     " nature, sessions, people_reached, hours_tenths"
 )
+
+
+#: A version's columns, as :class:`Version` names its fields (its reads select them all).
+_VERSION_COLUMNS = tuple(field.name for field in fields(Version))
+
+
+def _values(count: int) -> str:
+    """The placeholders of a row of ``count`` values: ``$1, $2, …``."""
+    return ", ".join(f"${n}" for n in range(1, count + 1))
 
 
 #: The columns an action reads as they are stored.
@@ -241,15 +250,9 @@ class Repository:
 
     async def add_version(self, version: Version) -> None:
         await self.connection.execute(
-            "INSERT INTO programme_versions (year, version, validated_at, decided_on,"
-            " deciding_body, decision_reference, snapshot) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            version.year,
-            version.version,
-            version.validated_at,
-            version.decided_on,
-            version.deciding_body,
-            version.decision_reference,
-            version.snapshot,
+            f"INSERT INTO programme_versions ({', '.join(_VERSION_COLUMNS)})"
+            f" VALUES ({_values(len(_VERSION_COLUMNS))})",
+            *(getattr(version, column) for column in _VERSION_COLUMNS),
         )
 
     async def versions(self, year: int) -> list[Version]:
@@ -288,11 +291,9 @@ class Repository:
         return [_action(row) for row in rows]
 
     async def add_action(self, action: Action) -> None:
+        values = _action_values(action)
         await self.connection.execute(
-            f"INSERT INTO actions ({_ACTION_COLUMNS})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,"
-            " $18, $19)",
-            *_action_values(action),
+            f"INSERT INTO actions ({_ACTION_COLUMNS}) VALUES ({_values(len(values))})", *values
         )
 
     async def save_action(self, action: Action) -> None:

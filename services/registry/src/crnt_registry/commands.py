@@ -11,6 +11,7 @@ from uuid import UUID
 
 from crnt_shared.contracts.identity import ActorRef
 
+from crnt_registry.csv_io import Row
 from crnt_registry.domain import (
     AGENCY_ACCOUNT,
     AnimatorDraft,
@@ -110,14 +111,9 @@ class UpdateCentre(Command):
 
 
 @dataclass(frozen=True)
-class ImportRow:
-    line: int
-    centre: CentreDraft
-
-
-@dataclass(frozen=True)
 class ImportCentres:
-    rows: list[ImportRow]
+    #: The lines of the file that read as centres (the import uses their number and centre).
+    rows: list[Row]
     dry_run: bool = False
     #: The import is the agency's (its route needs the agency): no confirmation.
     submitter: Submitter = AGENCY_ACCOUNT

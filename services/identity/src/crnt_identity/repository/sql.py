@@ -19,6 +19,23 @@ UNION SELECT email FROM people WHERE {digest_matches("email", "$2", "$3")}
 """
 
 
+def _insert(table: str, columns: tuple[str, ...], then: str = "") -> str:
+    """The statement that inserts one row of ``columns`` (``$1`` onwards, in their order) into
+    ``table``, followed by ``then`` (an ``ON CONFLICT`` clause)."""
+    values = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values}){then}"
+
+
+_INSERT_PERSON = _insert(
+    "people", ("id", "email", "display_name", "roles"), " ON CONFLICT (email) DO NOTHING"
+)
+_ANIMATOR_COLUMNS = ("centre_id", "animator_id", "email", "name")
+_INSERT_LINK = _insert("sign_in_links", ("secret_hash", "person_id", "return_to", "expires_at"))
+_INSERT_SESSION = _insert("sessions", ("id", "person_id", "refresh_hash", "expires_at"))
+#: What a :class:`SigningKey` stores when it is made (it is retired later).
+_KEY_COLUMNS = ("kid", "private_pem", "public_jwk", "created_at", "signs_from")
+
+
 def _person(row: Any) -> Person:
     return Person(
         row["id"],
@@ -55,12 +72,7 @@ class Repository:
     ) -> bool:
         """Add a person unless the address is known (even removed); whether it was added."""
         status = await self.connection.execute(
-            "INSERT INTO people (id, email, display_name, roles) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (email) DO NOTHING",
-            person_id,
-            email,
-            display_name,
-            sorted(roles),
+            _INSERT_PERSON, person_id, email, display_name, sorted(roles)
         )
         return bool(status.endswith(" 1"))
 
@@ -125,8 +137,7 @@ class Repository:
         before = set(await self.centre_emails(centre_id))
         await self.connection.execute("DELETE FROM animators WHERE centre_id = $1", centre_id)
         await self.connection.executemany(
-            "INSERT INTO animators (centre_id, animator_id, email, name) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT DO NOTHING",
+            _insert("animators", _ANIMATOR_COLUMNS, " ON CONFLICT DO NOTHING"),
             [(centre_id, animator_id, email, name) for animator_id, email, name in animators],
         )
         return sorted(before - {email for _, email, _ in animators})
@@ -134,15 +145,13 @@ class Repository:
     async def upsert_animator(
         self, centre_id: UUID, animator_id: UUID, email: str, name: str
     ) -> None:
-        await self.connection.execute(
-            "INSERT INTO animators (centre_id, animator_id, email, name) VALUES ($1, $2, $3, $4)"
+        upsert = _insert(
+            "animators",
+            _ANIMATOR_COLUMNS,
             " ON CONFLICT (centre_id, animator_id)"
             " DO UPDATE SET email = excluded.email, name = excluded.name",
-            centre_id,
-            animator_id,
-            email,
-            name,
         )
+        await self.connection.execute(upsert, centre_id, animator_id, email, name)
 
     async def delete_animator(self, centre_id: UUID, animator_id: UUID) -> None:
         await self.connection.execute(
@@ -156,14 +165,7 @@ class Repository:
     async def insert_link(
         self, secret_hash: bytes, person_id: UUID, return_to: str | None, expires_at: datetime
     ) -> None:
-        await self.connection.execute(
-            "INSERT INTO sign_in_links (secret_hash, person_id, return_to, expires_at)"
-            " VALUES ($1, $2, $3, $4)",
-            secret_hash,
-            person_id,
-            return_to,
-            expires_at,
-        )
+        await self.connection.execute(_INSERT_LINK, secret_hash, person_id, return_to, expires_at)
 
     async def use_link(self, secret_hash: bytes, now: datetime) -> tuple[UUID, str | None] | None:
         """Mark a valid link used (once, even under concurrent redeems); its person."""
@@ -185,12 +187,7 @@ class Repository:
         self, session_id: UUID, person_id: UUID, refresh_hash: bytes, expires_at: datetime
     ) -> None:
         await self.connection.execute(
-            "INSERT INTO sessions (id, person_id, refresh_hash, expires_at)"
-            " VALUES ($1, $2, $3, $4)",
-            session_id,
-            person_id,
-            refresh_hash,
-            expires_at,
+            _INSERT_SESSION, session_id, person_id, refresh_hash, expires_at
         )
 
     async def session_by_refresh(self, refresh_hash: bytes) -> Session | None:
@@ -227,13 +224,8 @@ class Repository:
 
     async def insert_signing_key(self, key: SigningKey) -> None:
         await self.connection.execute(
-            "INSERT INTO signing_keys (kid, private_pem, public_jwk, created_at, signs_from)"
-            " VALUES ($1, $2, $3, $4, $5)",
-            key.kid,
-            key.private_pem,
-            key.public_jwk,
-            key.created_at,
-            key.signs_from,
+            _insert("signing_keys", _KEY_COLUMNS),
+            *(getattr(key, column) for column in _KEY_COLUMNS),
         )
 
     async def retire_signing_key(self, kid: str, at: datetime) -> None:

@@ -96,10 +96,7 @@ async def import_centres(
         rows, parse_errors = csv_io.parse(content)
     except csv_io.UnreadableFile as error:
         raise Invalid(f"The file cannot be read: {error}.") from error
-    command = commands.ImportCentres(
-        [commands.ImportRow(row.line, row.centre) for row in rows],
-        dry_run=dry_run or bool(parse_errors),
-    )
+    command = commands.ImportCentres(rows, dry_run=dry_run or bool(parse_errors))
     report = await runtime.run(handlers.import_centres, command)
     errors = sorted([*parse_errors, *report.errors])
     if errors:

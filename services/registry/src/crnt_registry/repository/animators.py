@@ -25,9 +25,9 @@ class AnimatorSql(SqlBase):
         emails = ", ".join(sorted({animator.email for animator in animators}))
         conflict = f"An animator of this centre has the email {emails}."
         with unique_or_conflict(conflict):
-            await self.connection.executemany(
-                "INSERT INTO animators (id, centre_id, name, email, confirmed_at)"
-                " VALUES ($1, $2, $3, $4, $5)",
+            await self._insert_rows(
+                "animators",
+                ("id", "centre_id", "name", "email", "confirmed_at"),
                 [(a.id, a.centre_id, a.name, a.email, a.confirmed_at) for a in animators],
             )
 

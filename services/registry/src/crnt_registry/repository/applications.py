@@ -11,15 +11,26 @@ from crnt_registry.domain import Confirmation
 from crnt_registry.repository.base import SqlBase, email_hash
 from crnt_registry.repository.records import Application, Decision, HistoryEntry, Page, Transition
 
+#: What the membership history records of a transition.
+_HISTORY_COLUMNS = (
+    "centre_id",
+    "action",
+    "previous_status",
+    "status",
+    "reason",
+    "actor",
+    "at",
+    "actor_ref",
+)
+
 
 class ApplicationSql(SqlBase):
     """Applications and their decisions, the history of each centre, confirmation requests."""
 
     async def add_applications(self, applications: Sequence[Application]) -> None:
-        await self.connection.executemany(
-            "INSERT INTO applications"
-            " (id, centre_id, status, channel, confirmation, expires_at, submitted_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        await self._insert_rows(
+            "applications",
+            ("id", "centre_id", "status", "channel", "confirmation", "expires_at", "submitted_at"),
             [
                 (
                     a.id,
@@ -132,10 +143,9 @@ class ApplicationSql(SqlBase):
         await self.record_transitions([transition])
 
     async def record_transitions(self, transitions: Sequence[Transition]) -> None:
-        await self.connection.executemany(
-            "INSERT INTO membership_history"
-            " (centre_id, action, previous_status, status, reason, actor, at, actor_ref)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        await self._insert_rows(
+            "membership_history",
+            _HISTORY_COLUMNS,
             [
                 (
                     t.centre_id,

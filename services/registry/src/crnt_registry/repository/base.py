@@ -2,7 +2,7 @@
 address."""
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +22,15 @@ class SqlBase:
         """The transaction's time, what ``now()`` writes."""
         moment: datetime = await self.connection.fetchval("SELECT now()")
         return moment
+
+    async def _insert_rows(
+        self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+    ) -> None:
+        """Insert ``rows`` into ``table``, each with its values in the order of ``columns``."""
+        values = ", ".join(f"${n}" for n in range(1, len(columns) + 1))
+        await self.connection.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({values})", list(rows)
+        )
 
     async def _page(
         self, query: str, count: str, filters: Sequence[Any], limit: int | None, offset: int

@@ -34,9 +34,8 @@ class EpciSql(SqlBase):
         await self._set_communes(epci.siren, epci.communes)
 
     async def _set_communes(self, siren: str, communes: Sequence[str]) -> None:
-        await self.connection.executemany(
-            "INSERT INTO epci_communes (code_insee, epci_siren) VALUES ($1, $2)",
-            [(code, siren) for code in communes],
+        await self._insert_rows(
+            "epci_communes", ("code_insee", "epci_siren"), [(code, siren) for code in communes]
         )
 
     async def epci(self, siren: str, *, for_update: bool = False) -> Epci | None:
