@@ -68,15 +68,17 @@ class FakeBudgetRepository:
 
     # The read models
 
-    async def centre(self, centre_id: UUID) -> rows.CentreRow | None:
-        return self.centres.get(centre_id)
+    async def centres_for_update(self, centre_ids: Iterable[UUID]) -> dict[UUID, rows.CentreRow]:
+        return {i: self.centres[i] for i in centre_ids if i in self.centres}
 
-    async def save_centre(self, centre: rows.CentreRow, status: str) -> None:
-        self.centres[centre.centre_id] = centre
-        self.statuses[centre.centre_id] = status
-        self.epci_facts.setdefault(
-            centre.epci_siren, StoredEpci(centre.epci_name, None, False, centre.as_of)
-        )
+    async def save_centres(self, centres: Sequence[tuple[rows.CentreRow, str]]) -> None:
+        assert len({c.centre_id for c, _ in centres}) == len(centres), "each centre once"
+        for centre, status in centres:
+            self.centres[centre.centre_id] = centre
+            self.statuses[centre.centre_id] = status
+            self.epci_facts.setdefault(
+                centre.epci_siren, StoredEpci(centre.epci_name, None, False, centre.as_of)
+            )
 
     async def save_epci(
         self, siren: str, name: str, population: int, as_of: datetime
@@ -87,13 +89,15 @@ class FakeBudgetRepository:
         self.epci_facts[siren] = StoredEpci(name, population, True, as_of)
         return (None, False) if previous is None else (previous.population, previous.registered)
 
-    async def sync_membership(self, centre_id: UUID, is_member: bool, at: datetime) -> None:
-        open_ = [m for m in self.memberships if m.centre_id == centre_id and m.until is None]
-        if is_member and not open_:
-            self.memberships.append(Membership(centre_id, at))
-        if not is_member:
-            for membership in open_:
-                membership.until = max(membership.since, at)
+    async def sync_memberships(self, changes: Sequence[tuple[UUID, bool, datetime]]) -> None:
+        assert len({c for c, _, _ in changes}) == len(changes), "each centre once"
+        for centre_id, is_member, at in changes:
+            open_ = [m for m in self.memberships if m.centre_id == centre_id and m.until is None]
+            if is_member and not open_:
+                self.memberships.append(Membership(centre_id, at))
+            if not is_member:
+                for membership in open_:
+                    membership.until = max(membership.since, at)
 
     async def epcis(self, sirens: Iterable[str]) -> dict[str, rows.EpciRow]:
         return {
@@ -164,11 +168,9 @@ class FakeBudgetRepository:
         for cause in causes:
             self._add(PendingCause(year, cause, held=True))
 
-    async def add_cause(
-        self, years: Sequence[int], event_id: UUID, event_type: str, subject: str
-    ) -> None:
-        for year in years:
-            self._add(PendingCause(year, rows.CauseRow(event_id, event_type, subject)))
+    async def add_causes(self, causes: Sequence[tuple[int, rows.CauseRow]]) -> None:
+        for year, cause in causes:
+            self._add(PendingCause(year, cause))
 
     def _add(self, pending: PendingCause) -> None:
         key = (pending.year, pending.cause.event_id)

@@ -55,7 +55,7 @@ async def approved(repository: FakeBudgetRepository, **facts: Any) -> tuple[Any,
     event = of(
         MembershipApproved, membership(MembershipApproved, centre(**facts), "pending", "member")
     )
-    return event, await handlers.on_membership_changed(event, unit_of_work(repository))
+    return event, await handlers.on_centres_changed([event], unit_of_work(repository))
 
 
 async def test_a_configured_year_gets_its_first_version_and_its_events() -> None:
@@ -119,10 +119,31 @@ async def test_an_older_event_replayed_after_a_newer_one_changes_nothing() -> No
     facts = centre()
     older = of(MembershipApproved, membership(MembershipApproved, facts, "pending", "member"))
     newer = of(MembershipWithdrawn, membership(MembershipWithdrawn, facts, "member", "withdrawn"))
-    assert await handlers.on_membership_changed(newer, unit_of_work(repository)) is False
-    assert await handlers.on_membership_changed(older, unit_of_work(repository)) is False
+    assert await handlers.on_centres_changed([newer], unit_of_work(repository)) is False
+    assert await handlers.on_centres_changed([older], unit_of_work(repository)) is False
     assert repository.centres[facts.id].is_member is False
     assert await repository.dirty_years() == []
+
+
+async def test_events_taken_together_do_what_each_in_turn_would() -> None:
+    """A fetch's membership decisions come to the handler together: a centre approved then
+    withdrawn in it has its period opened and closed, an older event after a newer one changes
+    nothing, and the causes are the events that moved the shares, in their order."""
+    repository = FakeBudgetRepository()
+    await configured(repository)
+    staying, leaving = centre(workstations=2), centre(workstations=4, epci=CCPL)
+    joined = of(MembershipApproved, membership(MembershipApproved, staying, "pending", "member"))
+    came = of(MembershipApproved, membership(MembershipApproved, leaving, "pending", "member"))
+    went = of(MembershipWithdrawn, membership(MembershipWithdrawn, leaving, "member", "withdrawn"))
+    late = of(MembershipApproved, membership(MembershipApproved, leaving, "pending", "member"))
+    late = late.model_copy(update={"time": came.time})  # delivered again, after the withdrawal
+    assert await handlers.on_centres_changed([came, joined, went, late], unit_of_work(repository))
+    assert repository.centres[staying.id].is_member
+    assert not repository.centres[leaving.id].is_member
+    periods = [(m.centre_id, m.until is None) for m in repository.memberships]
+    assert periods == [(leaving.id, False), (staying.id, True)]
+    causes = await repository.take_causes(YEAR)
+    assert [cause.event_id for cause in causes] == [came.id, joined.id, went.id]
 
 
 async def test_a_closed_year_refuses_changes_and_no_event_makes_it_dirty() -> None:
@@ -233,8 +254,8 @@ async def test_a_version_publishes_its_dotations_by_class_and_only_what_changed(
 
     left = first.data.centre
     leaver = left.id
-    await handlers.on_membership_changed(
-        of(MembershipWithdrawn, membership(MembershipWithdrawn, left, "member", "withdrawn")),
+    await handlers.on_centres_changed(
+        [of(MembershipWithdrawn, membership(MembershipWithdrawn, left, "member", "withdrawn"))],
         unit_of_work(repository),
     )
     events = await _recalculated(repository)

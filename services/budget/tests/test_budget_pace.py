@@ -31,10 +31,12 @@ async def approve(app: FastAPI, count: int) -> None:
     runtime = app.state.runtime
     registry, _ = subscriptions(runtime.settings, lambda: None)
     handler = registry.handlers[MembershipApproved]
-    assert not isinstance(handler, Bulk)
+    assert isinstance(handler, Bulk)  # a fetch's approvals taken together, as Kafka gives them
     async with runtime.unit_of_work() as uow:
-        for _ in range(count):
-            await handler(membership(MembershipApproved, centre(), "pending", "member"), uow)
+        events = [
+            membership(MembershipApproved, centre(), "pending", "member") for _ in range(count)
+        ]
+        await handler.handle(events, uow)
         await uow.commit()
 
 

@@ -42,11 +42,14 @@ async def test_events_arriving_during_a_computation_wait_for_the_next_wake_up(
     assert response.status_code == 200, response.text
     wakes: list[None] = []
     registry, _ = subscriptions(app.state.runtime.settings, lambda: wakes.append(None))
-    approve = registry.handlers[MembershipApproved]
-    assert not isinstance(approve, Bulk)
+    handler = registry.handlers[MembershipApproved]
+    assert isinstance(handler, Bulk)
+
+    async def approve(uow: UnitOfWork) -> None:
+        await handler.handle([membership(MembershipApproved, centre(), "pending", "member")], uow)
 
     async with runtime.unit_of_work() as uow:
-        await approve(membership(MembershipApproved, centre(), "pending", "member"), uow)
+        await approve(uow)
         await uow.commit()
 
     computations = 0
@@ -63,7 +66,7 @@ async def test_events_arriving_during_a_computation_wait_for_the_next_wake_up(
         done = await real(uow, year, publish_topic)
         if computations <= 3:
             for _ in range(10):
-                await approve(membership(MembershipApproved, centre(), "pending", "member"), uow)
+                await approve(uow)
         return done
 
     monkeypatch.setattr(recalculator_module, "recalculate_dirty_year", busy)

@@ -14,14 +14,21 @@ from datetime import date
 from fractions import Fraction
 from importlib.resources import files
 from pathlib import Path
+from typing import Any, cast
 
 import asyncpg
 import pytest
 from crnt_budget import domain
 from crnt_budget.app import MIGRATIONS
-from crnt_budget.handlers import ConfigureBudget, configure_budget, recalculate_dirty_year
+from crnt_budget.handlers import (
+    ConfigureBudget,
+    configure_budget,
+    on_centres_changed,
+    recalculate_dirty_year,
+)
 from crnt_budget.repository import ActionRow, CentreShareRow, ProgrammeRow, Repository
-from crnt_budget.testing import CAPSO, CCPL, YEAR
+from crnt_budget.testing import CAPSO, CCPL, YEAR, centre, membership
+from crnt_shared.contracts.registry import MembershipApproved, MembershipWithdrawn
 from crnt_shared.db import SHARED_MIGRATIONS, MigrationSource, UnitOfWork, create_pool, migrate
 from crnt_shared.errors import RuleViolation
 from crnt_shared.events import utcnow
@@ -340,3 +347,57 @@ async def test_a_negative_actual_cost_is_refused_by_the_repository_in_a_sentence
                 await repository.record_actual(action_id, -500, utcnow())
     finally:
         await pool.close()
+
+
+async def test_membership_decisions_taken_together_are_written_as_each_in_turn_would(
+    database_url: str,
+) -> None:
+    """The bulk statements on PostgreSQL: a centre approved then withdrawn in one batch has its
+    period opened and closed, one approved stays, a late replay changes nothing, each centre
+    and EPCI is written once and the causes keep the events' order."""
+    pool = await create_pool(database_url)
+    staying, leaving = centre(workstations=2), centre(workstations=4, epci=CCPL)
+    came = membership(MembershipApproved, leaving, "pending", "member")
+    joined = membership(MembershipApproved, staying, "pending", "member")
+    went = membership(MembershipWithdrawn, leaving, "member", "withdrawn")
+    late = membership(MembershipApproved, leaving, "pending", "member")
+    late = late.model_copy(update={"time": came.time})
+    try:
+        async with pool.acquire() as connection:
+            await migrate(connection, [MigrationSource("shared", SHARED_MIGRATIONS), MIGRATIONS])
+        async with UnitOfWork(pool, repository_factory=Repository) as uow:
+            await uow.repository.save_budget(YEAR, {})
+            await uow.commit()
+        async with UnitOfWork(pool, repository_factory=Repository) as uow:
+            assert await on_centres_changed(cast(Any, [came, joined, went, late]), uow)
+            await uow.commit()
+        async with pool.acquire() as connection:
+            centres = await connection.fetch(
+                "SELECT centre_id, status, is_member, workstations FROM centres"
+                " WHERE centre_id = ANY($1::uuid[]) ORDER BY is_member",
+                [staying.id, leaving.id],
+            )
+            periods = await connection.fetch(
+                "SELECT centre_id, since, until FROM memberships"
+                " WHERE centre_id = ANY($1::uuid[]) ORDER BY since",
+                [staying.id, leaving.id],
+            )
+            causes = await connection.fetch(
+                "SELECT event_id FROM pending_causes WHERE year = $1 ORDER BY recorded_at", YEAR
+            )
+            epcis = await connection.fetchval(
+                "SELECT count(*) FROM epcis WHERE siren = ANY($1::text[])", [CAPSO[0], CCPL[0]]
+            )
+    finally:
+        await pool.close()
+    assert [tuple(row) for row in centres] == [
+        (leaving.id, "withdrawn", False, 4),
+        (staying.id, "member", True, 2),
+    ]
+    assert [(row["centre_id"], row["until"] is None) for row in periods] == [
+        (leaving.id, False),
+        (staying.id, True),
+    ]
+    assert periods[0]["until"] == went.data.at
+    assert [row["event_id"] for row in causes] == [came.id, joined.id, went.id]
+    assert epcis == 2

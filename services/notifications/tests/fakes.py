@@ -13,6 +13,7 @@ from crnt_notifications.domain import HEARING_STATUSES, Recipient, Status, norma
 from crnt_notifications.handlers import Notifier
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.repository import (
+    Announcement,
     CentreRow,
     ClassChanges,
     Delivery,
@@ -50,7 +51,7 @@ class OpenNotice:
 @dataclass
 class FakeNotificationsRepository:
     epcis: dict[str, str] = field(default_factory=dict)
-    centres: dict[UUID, CentreRow] = field(default_factory=dict)
+    known_centres: dict[UUID, CentreRow] = field(default_factory=dict)
     #: The animators who may be mailed, by id (their ``centre_id`` is their centre).
     animators: dict[UUID, Recipient] = field(default_factory=dict)
     #: Each address's opted-out categories and when they were set.
@@ -71,12 +72,12 @@ class FakeNotificationsRepository:
 
     async def upsert_epci(self, siren: str, name: str) -> None:
         self.epcis[siren] = name
-        for centre_id, row in self.centres.items():
+        for centre_id, row in self.known_centres.items():
             if row.epci_siren == siren:
-                self.centres[centre_id] = replace(row, epci_name=name)
+                self.known_centres[centre_id] = replace(row, epci_name=name)
 
     async def upsert_centre(self, centre: CentreFacts) -> None:
-        self.centres[centre.id] = CentreRow(**centre.model_dump(include=_CENTRE_COLUMNS))
+        self.known_centres[centre.id] = CentreRow(**centre.model_dump(include=_CENTRE_COLUMNS))
 
     async def replace_animators(self, centre_id: UUID, animators: Sequence[AnimatorFacts]) -> None:
         kept = {animator.id for animator in animators}
@@ -94,12 +95,16 @@ class FakeNotificationsRepository:
     async def remove_animator(self, animator_id: UUID) -> None:
         self.animators.pop(animator_id, None)
 
-    async def centre(self, centre_id: UUID) -> CentreRow | None:
-        return self.centres.get(centre_id)
+    async def centres(self, centre_ids: Iterable[UUID]) -> dict[UUID, CentreRow]:
+        return {i: self.known_centres[i] for i in centre_ids if i in self.known_centres}
 
     async def animators_of(self, centre_id: UUID) -> list[Recipient]:
         team = [person for person in self.animators.values() if person.centre_id == centre_id]
         return sorted(team, key=lambda person: person.name or "")
+
+    async def teams(self, centre_ids: Iterable[UUID]) -> dict[UUID, list[Recipient]]:
+        teams = {i: await self.animators_of(i) for i in centre_ids}
+        return {i: team for i, team in teams.items() if team}
 
     async def hearing_animators(self) -> list[Recipient]:
         return [person for person, _ in await self.animators_with_centre(HEARING_STATUSES)]
@@ -107,9 +112,10 @@ class FakeNotificationsRepository:
     async def animators_with_centre(self, statuses: Iterable[str]) -> list[tuple[Recipient, str]]:
         wanted = set(statuses)
         found = [
-            (person, self.centres[person.centre_id].nom)
+            (person, self.known_centres[person.centre_id].nom)
             for person in self.animators.values()
-            if person.centre_id in self.centres and self.centres[person.centre_id].status in wanted
+            if person.centre_id in self.known_centres
+            and self.known_centres[person.centre_id].status in wanted
         ]
         return sorted(found, key=lambda pair: (pair[0].email, pair[1]))
 
@@ -209,24 +215,27 @@ class FakeNotificationsRepository:
         )
         return [Notice(n.id, n.kind, n.key, n.created_at) for n in due[:limit]]
 
-    async def notice_items(self, notice_id: UUID) -> list[NoticeItem]:
-        return list(self.notices[notice_id].items)
+    async def notices_items(self, notice_ids: Sequence[UUID]) -> dict[UUID, list[NoticeItem]]:
+        return {i: list(self.notices[i].items) for i in notice_ids}
 
-    async def seal_notice(self, notice_id: UUID) -> None:
-        self.notices[notice_id].sealed = True
+    async def seal_notices(self, notice_ids: Sequence[UUID]) -> None:
+        for notice_id in notice_ids:
+            self.notices[notice_id].sealed = True
 
     async def postpone_notice(self, notice_id: UUID, until: datetime) -> None:
         self.postponed[notice_id] = until
         if notice_id in self.notices:
             self.notices[notice_id].open_until = until
 
-    async def last_announced(self, centre_id: UUID, year: int) -> int | None:
-        return self.announced.get((centre_id, year))
+    async def last_announced(
+        self, shares: Iterable[tuple[UUID, int]]
+    ) -> dict[tuple[UUID, int], int]:
+        return {key: self.announced[key] for key in shares if key in self.announced}
 
-    async def record_announcement(
-        self, centre_id: UUID, year: int, amount_cents: int, version: int
-    ) -> None:
-        self.announced[(centre_id, year)] = amount_cents
+    async def record_announcements(self, announcements: Sequence[Announcement]) -> None:
+        assert len({(a.centre_id, a.year) for a in announcements}) == len(announcements)
+        for announcement in announcements:
+            self.announced[(announcement.centre_id, announcement.year)] = announcement.amount_cents
 
     # Deliveries
 

@@ -10,8 +10,8 @@ from typing import Any, cast
 
 import pytest
 from crnt_notifications.domain import Kind, Status
-from crnt_notifications.handlers import Notifier, on_membership_changed
-from crnt_notifications.handlers.budget import announce_share, on_dotations_changed
+from crnt_notifications.handlers import Notifier, on_membership_changed, seal_due_notices
+from crnt_notifications.handlers.budget import announce_shares, on_dotations_changed
 from crnt_notifications.repository import Notice, NoticeItem, NotificationsRepository
 from crnt_shared.contracts.budget import DotationsChanged
 from crnt_shared.contracts.registry import CentreFacts, MembershipApproved
@@ -142,7 +142,8 @@ async def seal(
     """The centre's notice at its window's end (``age`` after it opened): whether it is done."""
     key = f"{facts.id}:{YEAR}"
     notice = Notice(uuid.uuid4(), Kind.SHARE_CHANGED, key, utcnow() - age)
-    return await announce_share(memory, notifier, notice, items(memory, Kind.SHARE_CHANGED, key))
+    notices = [(notice, items(memory, Kind.SHARE_CHANGED, key))]
+    return notice.id not in await announce_shares(memory, notifier, notices)
 
 
 async def test_a_burst_of_share_changes_waits_in_one_notice_and_gives_one_mail(
@@ -189,6 +190,37 @@ async def test_a_share_notice_of_a_centre_not_heard_of_yet_waits_then_gives_up(
     assert until - utcnow() <= WINDOW  # one more window
     assert await seal(memory, notifier, facts, age=WINDOW * 11)  # never heard of: dropped
     assert memory.mails == []
+
+
+async def test_the_share_notices_closing_together_are_sealed_together_each_with_its_mail(
+    memory: FakeNotificationsRepository, notifier: Notifier
+) -> None:
+    """A version of a national network closes thousands of notices at once: one sealing reads
+    and writes them together, and each centre still gets its own mail, its own amount, its
+    animators' preferences; a centre not heard of yet waits alone."""
+    lumbres = await known_centre(memory)
+    arques = centre("Médiathèque d'Arques")
+    await memory.upsert_centre(arques)
+    await memory.replace_animators(arques.id, animators("lea@arques.example"))
+    memory.opted["lea@arques.example"] = ["budget"]
+    stranger = centre("EPN inconnu")
+    await handle_all(changes(lumbres, (2, "1250.00", "1000.00")), memory, notifier)
+    await handle_all(changes(arques, (2, "800.00", "900.00")), memory, notifier)
+    await handle_all(changes(stranger, (2, "900.00", "0.00")), memory, notifier)
+    for notice in memory.notices.values():
+        notice.open_until = utcnow()
+
+    assert await seal_due_notices(unit_of_work(memory), notifier) == 2
+
+    mails = {mail.recipient: mail for mail in memory.mails}
+    assert mails.keys() == {"ana@lumbres.example", "lea@arques.example"}
+    assert "1\u202f250,00\u00a0€" in mails["ana@lumbres.example"].body_text
+    assert "800,00\u00a0€" in mails["lea@arques.example"].body_text
+    assert mails["ana@lumbres.example"].status == Status.PENDING
+    assert mails["lea@arques.example"].status == Status.SUPPRESSED  # opted out of the budget's
+    assert memory.announced == {(lumbres.id, YEAR): 125_000, (arques.id, YEAR): 80_000}
+    assert memory.open_notice(Kind.SHARE_CHANGED, f"{stranger.id}:{YEAR}") is not None
+    assert memory.open_notice(Kind.SHARE_CHANGED, f"{lumbres.id}:{YEAR}") is None
 
 
 # A version's dotations by class: the members it does not list move with their class

@@ -9,8 +9,9 @@ What one fetch returns is handled partition by partition, in order:
    the handler of each new one; their state changes and outbox rows commit together with those
    records. One transaction per event made its commit the bound (~950 events/s); one per fetch
    spreads it over a hundred.
-   A :class:`Bulk` handler takes the consecutive events of its type together (one statement for
-   many rather than a round trip to the database per event).
+   A :class:`Bulk` handler takes the consecutive events it handles together, whatever their
+   types among its own (one statement for many rather than a round trip to the database per
+   event).
 3. Should one of them fail, the transaction rolls back and the partition's events are replayed
    one by one, each in its own transaction with bounded retries: only the poison is
    dead-lettered, the others are handled once.
@@ -100,8 +101,9 @@ DeadLetterSink = Callable[[DeadLetter], Awaitable[None]]
 
 @dataclass(frozen=True)
 class Bulk:
-    """A handler that takes consecutive events of its type together, in their order (one SQL
-    statement for many rather than one round trip to the database per event)."""
+    """A handler that takes consecutive events together, in their order, those of every type it
+    is the handler of (one SQL statement for many rather than one round trip to the database
+    per event)."""
 
     handle: Callable[[Sequence[Any], UnitOfWork], Awaitable[None]]
 
@@ -462,13 +464,13 @@ async def _undecoded(message: StreamMessage[Any]) -> None:
 def _runs(
     events: Sequence[tuple[int, Event]], handlers: Mapping[str, Handler]
 ) -> list[list[tuple[int, Event]]]:
-    """Consecutive events of one type that a :class:`Bulk` handler takes together; every other
-    event alone."""
+    """Consecutive events that one :class:`Bulk` handler takes together; every other event
+    alone."""
     runs: list[list[tuple[int, Event]]] = []
     for item in events:
-        event_type = item[1].type
-        previous = runs[-1][-1][1].type if runs else None
-        if previous == event_type and isinstance(handlers[event_type], Bulk):
+        handler = handlers[item[1].type]
+        previous = handlers[runs[-1][-1][1].type] if runs else None
+        if previous is handler and isinstance(handler, Bulk):
             runs[-1].append(item)
         else:
             runs.append([item])

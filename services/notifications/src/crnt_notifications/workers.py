@@ -5,7 +5,9 @@ notices whose window closed.
 It is woken right after the commit of a transaction that wrote mail due now (see
 :mod:`~crnt_notifications.repository.wakeup`), and polls (``poll_seconds``) for the rest:
 mail written by other processes, retries coming due, windows closing. Notices are sealed at
-that poll's pace (or at once when a window was closed already), not at every wake-up.
+that poll's pace (or at once when a window was closed already), not at every wake-up, a batch
+(``SEAL_BATCH``) a round: the mails of tens of thousands of notices closing together go out
+while the next are sealed, not after all of them.
 
 A transaction claims a batch of due deliveries (``SEND_BATCH``, essential mail first), their
 rows locked (``FOR UPDATE SKIP LOCKED``) while their emails are handed to the SMTP server,
@@ -43,7 +45,7 @@ from crnt_shared.tracing import sending
 from crnt_shared.transient import is_transient
 from crnt_shared.worker import Worker
 
-from crnt_notifications.handlers import Notifier, seal_due_notices
+from crnt_notifications.handlers import SEAL_BATCH, Notifier, seal_due_notices
 from crnt_notifications.mailer import OutgoingMail, SendFailure, classify
 from crnt_notifications.repository import Delivery, NotificationsRepository
 
@@ -99,10 +101,12 @@ class DeliverySender(Worker):
         pause = await self.send_due()
         sealed = 0
         # Windows close by the clock: sealing goes with the poll, not with every wake-up (a
-        # transaction of its own, which the next welcome would wait for).
+        # transaction of its own, which the next welcome would wait for). A full batch sealed:
+        # more are due, sealed in the next round, once this one's mails are on their way.
         if time.monotonic() >= self._next_seal:
-            self._next_seal = time.monotonic() + self.poll_seconds
             sealed = await self.seal_due()
+            more = sealed >= SEAL_BATCH
+            self._next_seal = 0.0 if more else time.monotonic() + self.poll_seconds
         if pause is not None:
             return pause
         return 0.0 if sealed else self.poll_seconds  # the sealed notices' mails: at once
@@ -114,14 +118,11 @@ class DeliverySender(Worker):
             log.exception("sender: unexpected error", retry_in=retry_in)
 
     async def seal_due(self) -> int:
-        total = 0
-        while True:
-            async with self._unit_of_work() as uow:
-                sealed = await seal_due_notices(uow, self._notifier)
-                await uow.commit()
-            total += sealed
-            if not sealed:
-                return total
+        """Seal a batch of the notices whose window closed; returns how many were sealed."""
+        async with self._unit_of_work() as uow:
+            sealed = await seal_due_notices(uow, self._notifier)
+            await uow.commit()
+        return sealed
 
     async def send_due(self) -> float | None:
         """Send every due delivery; returns how long to pause when the server is unreachable

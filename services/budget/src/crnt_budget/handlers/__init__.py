@@ -21,9 +21,8 @@ from crnt_budget.handlers.events import SOURCE, newly_exceeded, version_events
 from crnt_budget.handlers.reactions import (
     JOINS,
     on_action_changed,
-    on_centre_updated,
+    on_centres_changed,
     on_epci_changed,
-    on_membership_changed,
     on_programme_validated,
 )
 from crnt_budget.handlers.recalculation import Members, Outcome, recalculate, recalculate_dirty_year
@@ -40,9 +39,8 @@ __all__ = [
     "configure_budget",
     "newly_exceeded",
     "on_action_changed",
-    "on_centre_updated",
+    "on_centres_changed",
     "on_epci_changed",
-    "on_membership_changed",
     "on_programme_validated",
     "recalculate",
     "recalculate_dirty_year",

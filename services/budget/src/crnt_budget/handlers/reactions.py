@@ -23,6 +23,12 @@ part, does. Progress reports (``action.updated``, ``action.status_changed``) bri
 actual cost: a change is a cause of a new version (the plan's réalisé), never of a closed year.
 """
 
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
 from crnt_shared.contracts import registry
 from crnt_shared.contracts.programme import (
     NATURES,
@@ -31,7 +37,7 @@ from crnt_shared.contracts.programme import (
     ProgrammeValidated,
     default_nature,
 )
-from crnt_shared.contracts.registry import CentreFacts, CentreUpdated, EpciRegistered, EpciUpdated
+from crnt_shared.contracts.registry import CentreUpdated, EpciRegistered, EpciUpdated
 from crnt_shared.events import Event
 from crnt_shared.money import cents_from_amount
 
@@ -39,6 +45,7 @@ from crnt_budget.repository import (
     ActionRow,
     BudgetRepository,
     BudgetUnitOfWork,
+    CauseRow,
     CentreRow,
     ProgrammeRow,
 )
@@ -58,22 +65,20 @@ MembershipChange = (
     | registry.MembershipSuspended
     | registry.MembershipWithdrawn
 )
+E = TypeVar("E", bound=MembershipChange | CentreUpdated)
 
 
 # Reactions to the registry's events
 
 
-async def on_membership_changed(
-    event: MembershipChange,
-    uow: BudgetUnitOfWork,
+async def on_centres_changed(
+    events: Sequence[MembershipChange | CentreUpdated], uow: BudgetUnitOfWork
 ) -> bool:
-    """The centre joins or leaves the shares; returns whether a year became dirty (as every
-    reaction does: the consumer then wakes the recalculator)."""
-    return await _apply_centre(event, uow, event.data.centre, joins=JOINS[type(event)])
-
-
-async def on_centre_updated(event: CentreUpdated, uow: BudgetUnitOfWork) -> bool:
-    return await _apply_centre(event, uow, event.data.centre, joins=None)
+    """The centres join or leave the shares (a membership decision), or change (a centre
+    update), in the events' order; returns whether a year became dirty (as every reaction
+    does: the consumer then wakes the recalculator). The consumer gives the consecutive events
+    of these types together: a few statements for all of them, not several per event."""
+    return await _apply_centres(events, uow)
 
 
 async def on_epci_changed(event: EpciRegistered | EpciUpdated, uow: BudgetUnitOfWork) -> bool:
@@ -82,7 +87,7 @@ async def on_epci_changed(event: EpciRegistered | EpciUpdated, uow: BudgetUnitOf
     data = event.data
     previous = await repository.save_epci(data.siren, data.name, data.population, event.time)
     changed = previous is not None and previous[0] != data.population
-    return changed and await _mark_dirty(repository, event)
+    return changed and await _mark_dirty(repository, [event])
 
 
 # Reactions to the programme's events: the validation gives the plan's actions, the progress
@@ -106,7 +111,7 @@ async def on_action_changed(
     budget = await repository.budget(year)
     if budget is None or budget.closed_at is not None:
         return False
-    await repository.add_cause([year], event.id, event.type, event.subject)
+    await repository.add_causes([(year, _cause(event))])
     return True
 
 
@@ -157,46 +162,82 @@ async def _apply_programme(event: ProgrammeValidated, uow: BudgetUnitOfWork) -> 
     budget = await repository.budget(data.year)
     if budget is None or budget.closed_at is not None:
         return False  # kept: configuring the year's budget applies it; a closed year stays
-    await repository.add_cause([data.year], event.id, event.type, event.subject)
+    await repository.add_causes([(data.year, _cause(event))])
     return True
 
 
-async def _apply_centre(
-    event: Event, uow: BudgetUnitOfWork, facts: CentreFacts, *, joins: bool | None
+async def _apply_centres(
+    events: Sequence[MembershipChange | CentreUpdated], uow: BudgetUnitOfWork
 ) -> bool:
-    """Update the centre's read model; ``joins=None`` keeps the membership the registry states
-    in the facts. Returns whether some open year's shares must be recalculated."""
+    """Update the centres' read model as each event in turn would: an older event replayed
+    after a newer one changes nothing; a centre update keeps the membership the registry states
+    in its facts. Returns whether some open year's shares must be recalculated."""
     repository = uow.repository
     await repository.lock_shares_shared()
-    previous = await repository.centre(facts.id)
-    if previous is not None and previous.as_of > event.time:
-        return False  # an older event replayed after a newer one: the newer one stands
-    is_member = facts.status == "member" if joins is None else joins
-    current = CentreRow(
-        centre_id=facts.id,
-        name=facts.nom,
-        epci_siren=facts.epci_siren,
-        epci_name=facts.epci_name,
-        workstations=max(0, facts.workstations),
-        is_member=is_member,
-        as_of=event.time,
+    known = await repository.centres_for_update({event.data.centre.id for event in events})
+    moving: set[int] = set()
+    for turn in _turns(events):
+        saved: list[tuple[CentreRow, str]] = []
+        memberships: list[tuple[UUID, bool, datetime]] = []
+        for index, event in turn:
+            facts = event.data.centre
+            previous = known.get(facts.id)
+            if previous is not None and previous.as_of > event.time:
+                continue  # the newer one stands
+            joins = JOINS.get(type(event))
+            is_member = facts.status == "member" if joins is None else joins
+            current = CentreRow(
+                centre_id=facts.id,
+                name=facts.nom,
+                epci_siren=facts.epci_siren,
+                epci_name=facts.epci_name,
+                workstations=max(0, facts.workstations),
+                is_member=is_member,
+                as_of=event.time,
+            )
+            known[facts.id] = current
+            saved.append((current, "member" if is_member else facts.status))
+            memberships.append((facts.id, is_member, getattr(event.data, "at", None) or event.time))
+            if _moves_shares(previous, current):
+                moving.add(index)
+        await repository.save_centres(saved)
+        await repository.sync_memberships(memberships)
+    return await _mark_dirty(repository, [e for i, e in enumerate(events) if i in moving])
+
+
+def _turns(events: Sequence[E]) -> list[list[tuple[int, E]]]:
+    """The events (with their index) in turns where each centre comes at most once: its
+    first event in the first turn, its second in the second, and so on."""
+    turns: list[list[tuple[int, E]]] = []
+    seen: Counter[UUID] = Counter()
+    for index, event in enumerate(events):
+        centre_id = event.data.centre.id
+        if seen[centre_id] == len(turns):
+            turns.append([])
+        turns[seen[centre_id]].append((index, event))
+        seen[centre_id] += 1
+    return turns
+
+
+def _moves_shares(previous: CentreRow | None, current: CentreRow) -> bool:
+    """Whether the shares move: a member joins or leaves, or changes workstations or EPCI."""
+    if previous is None or not previous.is_member:
+        return current.is_member
+    return not current.is_member or (previous.workstations, previous.epci_siren) != (
+        current.workstations,
+        current.epci_siren,
     )
-    await repository.save_centre(current, status="member" if is_member else facts.status)
-    at = getattr(event.data, "at", None) or event.time
-    await repository.sync_membership(facts.id, is_member, at)
-    if not (is_member or (previous is not None and previous.is_member)):
-        return False
-    if (
-        previous is not None
-        and previous.is_member == is_member
-        and (previous.workstations, previous.epci_siren)
-        == (current.workstations, current.epci_siren)
-    ):
-        return False
-    return await _mark_dirty(repository, event)
 
 
-async def _mark_dirty(repository: BudgetRepository, event: Event) -> bool:
-    years = await repository.years_from(event.time.year)
-    await repository.add_cause(years, event.id, event.type, event.subject)
-    return bool(years)
+async def _mark_dirty(repository: BudgetRepository, events: Sequence[Event]) -> bool:
+    """Each event is a cause of the open years from its own."""
+    if not events:
+        return False
+    years = await repository.years_from(min(event.time.year for event in events))
+    causes = [(y, _cause(e)) for e in events for y in years if y >= e.time.year]
+    await repository.add_causes(causes)
+    return bool(causes)
+
+
+def _cause(event: Event) -> CauseRow:
+    return CauseRow(event.id, event.type, event.subject)

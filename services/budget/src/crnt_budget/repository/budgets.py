@@ -4,7 +4,6 @@ computation see every handled change."""
 import hashlib
 from collections.abc import Sequence
 from typing import Any
-from uuid import UUID
 
 from crnt_shared.db import Connection, fetch_record, fetch_records
 
@@ -83,13 +82,19 @@ class Budgets:
             [(year, *cause) for cause in causes],
         )
 
-    async def add_cause(
-        self, years: Sequence[int], event_id: UUID, event_type: str, subject: str
-    ) -> None:
-        await self.connection.executemany(
+    async def add_causes(self, causes: Sequence[tuple[int, CauseRow]]) -> None:
+        """Each (year, cause) pending, in their order, once: one statement."""
+        if not causes:
+            return
+        await self.connection.execute(
             "INSERT INTO pending_causes (year, event_id, event_type, subject)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-            [(year, event_id, event_type, subject) for year in years],
+            " SELECT year, event_id, event_type, subject"
+            " FROM unnest($1::integer[], $2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY"
+            " AS t(year, event_id, event_type, subject, n) ORDER BY n ON CONFLICT DO NOTHING",
+            [year for year, _ in causes],
+            [cause.event_id for _, cause in causes],
+            [cause.event_type for _, cause in causes],
+            [cause.subject for _, cause in causes],
         )
 
     async def dirty_years(self) -> list[int]:

@@ -23,10 +23,13 @@ class BudgetRepository(Protocol):
 
     # The read models of the registry and of the validated programme
 
-    async def centre(self, centre_id: UUID) -> rows.CentreRow | None: ...
+    async def centres_for_update(self, centre_ids: Iterable[UUID]) -> dict[UUID, rows.CentreRow]:
+        """The centres known among ``centre_ids``, their rows locked."""
+        ...
 
-    async def save_centre(self, centre: rows.CentreRow, status: str) -> None:
-        """Record the centre (and its EPCI, if unknown)."""
+    async def save_centres(self, centres: Sequence[tuple[rows.CentreRow, str]]) -> None:
+        """Record the centres (each at most once) with their status, and their EPCIs if
+        unknown."""
 
     async def save_epci(
         self, siren: str, name: str, population: int, as_of: datetime
@@ -35,8 +38,9 @@ class BudgetRepository(Protocol):
         registered, or ``None`` when a newer event was applied already."""
         ...
 
-    async def sync_membership(self, centre_id: UUID, is_member: bool, at: datetime) -> None:
-        """Open a membership period when the centre joins, close it when it leaves."""
+    async def sync_memberships(self, changes: Sequence[tuple[UUID, bool, datetime]]) -> None:
+        """For each (centre, is a member, at), each centre at most once: open a membership
+        period when it joins, close it when it leaves."""
 
     async def epcis(self, sirens: Iterable[str]) -> dict[str, rows.EpciRow]: ...
 
@@ -80,9 +84,8 @@ class BudgetRepository(Protocol):
     async def hold_causes(self, year: int, causes: Sequence[rows.CauseRow]) -> None:
         """Put the causes of a version that waits back, held, for the next version."""
 
-    async def add_cause(
-        self, years: Sequence[int], event_id: UUID, event_type: str, subject: str
-    ) -> None: ...
+    async def add_causes(self, causes: Sequence[tuple[int, rows.CauseRow]]) -> None:
+        """Each (year, cause) pending, in their order, once per year and event."""
 
     async def dirty_years(self) -> list[int]:
         """The years with causes pending (not held)."""

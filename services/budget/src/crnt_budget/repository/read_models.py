@@ -23,31 +23,44 @@ _programme = attrgetter(*_PROGRAMME_COLUMNS.split(", "))
 class ReadModels:
     connection: Connection
 
-    async def centre(self, centre_id: UUID) -> CentreRow | None:
-        return await fetch_record(
+    async def centres_for_update(self, centre_ids: Iterable[UUID]) -> dict[UUID, CentreRow]:
+        """The centres known among ``centre_ids``, their rows locked (in id order, as every
+        transaction that locks several locks them)."""
+        found = await fetch_records(
             self.connection,
             CentreRow,
-            f"SELECT {_CENTRE_COLUMNS} FROM centres WHERE centre_id = $1 FOR UPDATE",
-            centre_id,
+            f"SELECT {_CENTRE_COLUMNS} FROM centres WHERE centre_id = ANY($1::uuid[])"
+            " ORDER BY centre_id FOR UPDATE",
+            list(centre_ids),
         )
+        return {centre.centre_id: centre for centre in found}
 
-    async def save_centre(self, centre: CentreRow, status: str) -> None:
+    async def save_centres(self, centres: Sequence[tuple[CentreRow, str]]) -> None:
+        """Record the centres (each at most once) with their status, and their EPCIs if
+        unknown: two statements, however many centres."""
+        if not centres:
+            return
+        columns = [list(column) for column in zip(*(_centre(c) for c, _ in centres), strict=True)]
         await self.connection.execute(
             f"INSERT INTO centres ({_CENTRE_COLUMNS}, status)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],"
+            " $5::integer[], $6::boolean[], $7::timestamptz[], $8::text[])"
             " ON CONFLICT (centre_id) DO UPDATE SET name = excluded.name,"
             " epci_siren = excluded.epci_siren, epci_name = excluded.epci_name,"
             " workstations = excluded.workstations, status = excluded.status,"
             " is_member = excluded.is_member, as_of = excluded.as_of",
-            *_centre(centre),
-            status,
+            *columns,
+            [status for _, status in centres],
         )
+        epcis = {c.epci_siren: c for c, _ in centres}
         await self.connection.execute(
-            "INSERT INTO epcis (siren, name, registered, as_of) VALUES ($1, $2, false, $3)"
+            "INSERT INTO epcis (siren, name, registered, as_of)"
+            " SELECT siren, name, false, as_of"
+            " FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS t(siren, name, as_of)"
             " ON CONFLICT (siren) DO NOTHING",
-            centre.epci_siren,
-            centre.epci_name,
-            centre.as_of,
+            list(epcis),
+            [c.epci_name for c in epcis.values()],
+            [c.as_of for c in epcis.values()],
         )
 
     async def save_epci(
@@ -74,22 +87,27 @@ class ReadModels:
             return (None, False)
         return (previous["population"], previous["registered"])
 
-    async def sync_membership(self, centre_id: UUID, is_member: bool, at: datetime) -> None:
-        """Open a membership period when the centre joins, close it when it leaves."""
-        if is_member:
+    async def sync_memberships(self, changes: Sequence[tuple[UUID, bool, datetime]]) -> None:
+        """For each (centre, is a member, at), each centre at most once: open a membership
+        period when it joins, close the open one when it leaves."""
+        joins = [(centre, at) for centre, is_member, at in changes if is_member]
+        leaves = [(centre, at) for centre, is_member, at in changes if not is_member]
+        if joins:
             await self.connection.execute(
-                "INSERT INTO memberships (centre_id, since) SELECT $1, $2 WHERE NOT EXISTS"
-                " (SELECT 1 FROM memberships WHERE centre_id = $1 AND until IS NULL)"
+                "INSERT INTO memberships (centre_id, since)"
+                " SELECT t.centre_id, t.since"
+                " FROM unnest($1::uuid[], $2::timestamptz[]) AS t(centre_id, since)"
+                " WHERE NOT EXISTS (SELECT 1 FROM memberships m"
+                " WHERE m.centre_id = t.centre_id AND m.until IS NULL)"
                 " ON CONFLICT DO NOTHING",
-                centre_id,
-                at,
+                *map(list, zip(*joins, strict=True)),
             )
-        else:
+        if leaves:
             await self.connection.execute(
-                "UPDATE memberships SET until = greatest(since, $2)"
-                " WHERE centre_id = $1 AND until IS NULL",
-                centre_id,
-                at,
+                "UPDATE memberships m SET until = greatest(m.since, t.until)"
+                " FROM unnest($1::uuid[], $2::timestamptz[]) AS t(centre_id, until)"
+                " WHERE m.centre_id = t.centre_id AND m.until IS NULL",
+                *map(list, zip(*leaves, strict=True)),
             )
 
     async def epcis(self, sirens: Iterable[str]) -> dict[str, EpciRow]:

@@ -8,7 +8,7 @@ unit of work: the read model, the deliveries and their rendered content commit t
 the inbox record, or not at all."""
 
 from crnt_notifications.handlers.budget import on_dotations_changed, on_participation_exceeded
-from crnt_notifications.handlers.notices import seal_due_notices
+from crnt_notifications.handlers.notices import SEAL_BATCH, seal_due_notices
 from crnt_notifications.handlers.notifier import (
     DELIVERY_BATCH,
     NotificationsUnitOfWork,
@@ -45,6 +45,7 @@ __all__ = [
     "DECISION_KIND",
     "DELIVERY_BATCH",
     "NETWORK_KEY",
+    "SEAL_BATCH",
     "ConfirmAddress",
     "NotificationsUnitOfWork",
     "Notifier",

@@ -25,8 +25,14 @@ from crnt_notifications.domain import (
     share_change_reason,
     summarise_share_changes,
 )
-from crnt_notifications.handlers.notifier import NotificationsUnitOfWork, Notifier
+from crnt_notifications.handlers.notifier import (
+    Mail,
+    NotificationsUnitOfWork,
+    Notifier,
+    notice_mail,
+)
 from crnt_notifications.repository import (
+    Announcement,
     ClassChanges,
     Notice,
     NoticeEntry,
@@ -126,45 +132,39 @@ async def on_participation_exceeded(
     )
 
 
-async def announce_share(
+async def announce_shares(
     repository: NotificationsRepository,
     notifier: Notifier,
-    notice: Notice,
-    items: Sequence[NoticeItem],
-) -> bool:
-    """``False`` when the notice must wait (its centre is not known yet)."""
-    if not items:
-        return True
-    centre_id = UUID(items[0].data["centre_id"])
-    year = int(items[0].data["year"])
-    centre = await repository.centre(centre_id)
-    if centre is None:
-        patience = max(notifier.window, timedelta(seconds=1))
-        if utcnow() - notice.created_at < patience * UNKNOWN_CENTRE_PATIENCE:
-            await repository.postpone_notice(notice.id, utcnow() + patience)
-            return False
-        log.warning("share change of a centre never heard of", centre_id=str(centre_id))
-        return True
-    if centre.status not in HEARING_STATUSES:
-        return True
-    changes = [
-        ShareChange(
-            version=int(item.data["version"]),
-            amount_cents=int(item.data["amount_cents"]),
-            previous_cents=int(item.data["previous_cents"]),
-            cause=str(item.data["cause"]),
-        )
-        for item in items
+    notices: Sequence[tuple[Notice, Sequence[NoticeItem]]],
+) -> set[UUID]:
+    """One mail to each centre's animators per share notice, when the share moved since the
+    amount last announced; returns the notices that must wait (their centre is not known
+    yet). Each kind of row read and written once for all the notices."""
+    about = [
+        (notice, items, UUID(items[0].data["centre_id"])) for notice, items in notices if items
     ]
-    summary = summarise_share_changes(changes, await repository.last_announced(centre_id, year))
-    if summary is None:
-        return True
-    await notifier.deliver_notice(
-        repository,
-        items,
-        kind=Kind.SHARE_CHANGED,
-        recipients=await repository.animators_of(centre_id),
-        context={
+    centres = await repository.centres({centre_id for _, _, centre_id in about})
+    known = [(n, items, centres[c]) for n, items, c in about if c in centres]
+    hearing = [(n, items, c) for n, items, c in known if c.status in HEARING_STATUSES]
+    last = await repository.last_announced((c.id, int(i[0].data["year"])) for _, i, c in hearing)
+    teams = await repository.teams({centre.id for _, _, centre in hearing})
+    mails: list[Mail] = []
+    announcements: list[Announcement] = []
+    for _, items, centre in hearing:
+        year = int(items[0].data["year"])
+        changes = [
+            ShareChange(
+                version=int(item.data["version"]),
+                amount_cents=int(item.data["amount_cents"]),
+                previous_cents=int(item.data["previous_cents"]),
+                cause=str(item.data["cause"]),
+            )
+            for item in items
+        ]
+        summary = summarise_share_changes(changes, last.get((centre.id, year)))
+        if summary is None:
+            continue
+        context = {
             "centre": {"nom": centre.nom, "commune": centre.commune},
             "year": year,
             "version": summary.version,
@@ -172,11 +172,31 @@ async def announce_share(
             "previous_cents": summary.previous_cents,
             "change_cents": summary.change_cents,
             "causes": list(summary.causes),
-        },
-        centre_id=centre_id,
+        }
+        recipients = teams.get(centre.id, [])
+        mails.append(notice_mail(items, recipients, context, centre_id=centre.id))
+        announcements.append(Announcement(centre.id, year, summary.amount_cents, summary.version))
+    await notifier.deliver_all(repository, Kind.SHARE_CHANGED, mails)
+    await repository.record_announcements(announcements)
+    return await _postpone_unknown(
+        repository, notifier, [(n, c) for n, _, c in about if c not in centres]
     )
-    await repository.record_announcement(centre_id, year, summary.amount_cents, summary.version)
-    return True
+
+
+async def _postpone_unknown(
+    repository: NotificationsRepository, notifier: Notifier, notices: Sequence[tuple[Notice, UUID]]
+) -> set[UUID]:
+    """The notices of centres the registry's events have not told about yet wait a little
+    (returned), a few windows at most."""
+    waiting: set[UUID] = set()
+    patience = max(notifier.window, timedelta(seconds=1))
+    for notice, centre_id in notices:
+        if utcnow() - notice.created_at < patience * UNKNOWN_CENTRE_PATIENCE:
+            await repository.postpone_notice(notice.id, utcnow() + patience)
+            waiting.add(notice.id)
+        else:
+            log.warning("share change of a centre never heard of", centre_id=str(centre_id))
+    return waiting
 
 
 async def announce_exceeded(

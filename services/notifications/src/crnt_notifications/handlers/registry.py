@@ -2,7 +2,7 @@
 centres' and animators' changes, erasure; and the new-members announcement that approvals
 coalesce into."""
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -32,7 +32,7 @@ from crnt_shared.contracts.registry import (
 from crnt_shared.events import Event, utcnow
 
 from crnt_notifications.domain import Arrivals, JoinedCentre, Kind, Recipient
-from crnt_notifications.handlers.notifier import NotificationsUnitOfWork, Notifier
+from crnt_notifications.handlers.notifier import Context, NotificationsUnitOfWork, Notifier
 from crnt_notifications.repository import Notice, NoticeItem, NotificationsRepository
 
 log = structlog.get_logger(__name__)
@@ -78,7 +78,7 @@ async def _mail_about_centre(
     event: AboutACentre,
     kind: Kind,
     recipients: Sequence[Recipient],
-    context: Mapping[str, Any] | Callable[[Recipient], Mapping[str, Any] | None],
+    context: Context,
 ) -> None:
     """The ``kind`` mails of ``event`` (:meth:`Notifier.deliver`), filed under its centre."""
     await notifier.deliver(

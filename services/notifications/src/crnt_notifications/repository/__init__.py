@@ -12,6 +12,7 @@ from crnt_notifications.repository.notices import Notices
 from crnt_notifications.repository.protocol import NotificationsRepository
 from crnt_notifications.repository.recipients import Recipients
 from crnt_notifications.repository.rows import (
+    Announcement,
     CentreRow,
     ClassChanges,
     Delivery,
@@ -30,6 +31,7 @@ class Repository(Recipients, Notices, Deliveries, Erasure):
 
 
 __all__ = [
+    "Announcement",
     "CentreRow",
     "ClassChanges",
     "Delivery",

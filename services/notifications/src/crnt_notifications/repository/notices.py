@@ -2,7 +2,7 @@
 amounts last announced."""
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,7 +11,13 @@ from crnt_shared.contracts.budget import ChangedCentre, ClassDotation
 from crnt_shared.events import utcnow
 from crnt_shared.money import cents_from_amount
 
-from crnt_notifications.repository.rows import ClassChanges, Notice, NoticeEntry, NoticeItem
+from crnt_notifications.repository.rows import (
+    Announcement,
+    ClassChanges,
+    Notice,
+    NoticeEntry,
+    NoticeItem,
+)
 from crnt_notifications.repository.tables import Tables
 from crnt_notifications.repository.wakeup import Due, due_written
 
@@ -169,16 +175,22 @@ class Notices(Tables):
         )
         return [Notice(**dict(row)) for row in rows]
 
-    async def notice_items(self, notice_id: UUID) -> list[NoticeItem]:
+    async def notices_items(self, notice_ids: Sequence[UUID]) -> dict[UUID, list[NoticeItem]]:
+        """Each notice's items, in the order they came (an empty list for a notice without)."""
         rows = await self.connection.fetch(
-            "SELECT event_id, data FROM notice_items WHERE notice_id = $1 ORDER BY position",
-            notice_id,
+            "SELECT notice_id, event_id, data FROM notice_items"
+            " WHERE notice_id = ANY($1::uuid[]) ORDER BY position",
+            list(notice_ids),
         )
-        return [NoticeItem(row["event_id"], row["data"]) for row in rows]
+        items: dict[UUID, list[NoticeItem]] = {notice_id: [] for notice_id in notice_ids}
+        for row in rows:
+            items[row["notice_id"]].append(NoticeItem(row["event_id"], row["data"]))
+        return items
 
-    async def seal_notice(self, notice_id: UUID) -> None:
+    async def seal_notices(self, notice_ids: Sequence[UUID]) -> None:
         await self.connection.execute(
-            "UPDATE notices SET sealed_at = clock_timestamp() WHERE id = $1", notice_id
+            "UPDATE notices SET sealed_at = clock_timestamp() WHERE id = ANY($1::uuid[])",
+            list(notice_ids),
         )
 
     async def postpone_notice(self, notice_id: UUID, until: datetime) -> None:
@@ -186,24 +198,28 @@ class Notices(Tables):
             "UPDATE notices SET open_until = $2 WHERE id = $1", notice_id, until
         )
 
-    async def last_announced(self, centre_id: UUID, year: int) -> int | None:
-        value = await self.connection.fetchval(
-            "SELECT amount_cents FROM share_announcements WHERE centre_id = $1 AND year = $2",
-            centre_id,
-            year,
+    async def last_announced(
+        self, shares: Iterable[tuple[UUID, int]]
+    ) -> dict[tuple[UUID, int], int]:
+        """The amount last announced of each (centre, year) announced before."""
+        keys = list(shares)
+        rows = await self.connection.fetch(
+            "SELECT a.centre_id, a.year, a.amount_cents FROM share_announcements a"
+            " JOIN unnest($1::uuid[], $2::int[]) AS k(centre_id, year) USING (centre_id, year)",
+            [centre_id for centre_id, _ in keys],
+            [year for _, year in keys],
         )
-        return int(value) if value is not None else None
+        return {(row["centre_id"], row["year"]): int(row["amount_cents"]) for row in rows}
 
-    async def record_announcement(
-        self, centre_id: UUID, year: int, amount_cents: int, version: int
-    ) -> None:
+    async def record_announcements(self, announcements: Sequence[Announcement]) -> None:
+        """Each (centre, year) at most once: the amount and version its mail announced."""
+        if not announcements:
+            return
         await self.connection.execute(
             "INSERT INTO share_announcements (centre_id, year, amount_cents, version)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (centre_id, year) DO UPDATE SET"
+            " SELECT * FROM unnest($1::uuid[], $2::int[], $3::bigint[], $4::int[])"
+            " ON CONFLICT (centre_id, year) DO UPDATE SET"
             " amount_cents = EXCLUDED.amount_cents, version = EXCLUDED.version,"
             " announced_at = now()",
-            centre_id,
-            year,
-            amount_cents,
-            version,
+            *(list(column) for column in zip(*announcements, strict=True)),
         )

@@ -77,19 +77,30 @@ class Recipients(Tables):
     async def remove_animator(self, animator_id: UUID) -> None:
         await self.connection.execute("DELETE FROM animators WHERE id = $1", animator_id)
 
-    async def centre(self, centre_id: UUID) -> CentreRow | None:
-        row = await self.connection.fetchrow(
-            f"SELECT {_CENTRE_COLUMNS} FROM centres WHERE id = $1",
-            centre_id,
+    async def centres(self, centre_ids: Iterable[UUID]) -> dict[UUID, CentreRow]:
+        """The centres known among ``centre_ids``."""
+        rows = await self.connection.fetch(
+            f"SELECT {_CENTRE_COLUMNS} FROM centres WHERE id = ANY($1::uuid[])",
+            list(centre_ids),
         )
-        return CentreRow(**dict(row)) if row else None
+        return {row["id"]: CentreRow(**dict(row)) for row in rows}
 
     async def animators_of(self, centre_id: UUID) -> list[Recipient]:
+        return (await self.teams([centre_id])).get(centre_id, [])
+
+    async def teams(self, centre_ids: Iterable[UUID]) -> dict[UUID, list[Recipient]]:
+        """The animators of each of these centres that has some, by name."""
         rows = await self.connection.fetch(
-            "SELECT email, name, centre_id FROM animators WHERE centre_id = $1 ORDER BY name, id",
-            centre_id,
+            "SELECT email, name, centre_id FROM animators WHERE centre_id = ANY($1::uuid[])"
+            " ORDER BY name, id",
+            list(centre_ids),
         )
-        return [Recipient(row["email"], row["name"], row["centre_id"]) for row in rows]
+        teams: dict[UUID, list[Recipient]] = {}
+        for row in rows:
+            teams.setdefault(row["centre_id"], []).append(
+                Recipient(row["email"], row["name"], row["centre_id"])
+            )
+        return teams
 
     async def hearing_animators(self) -> list[Recipient]:
         """The animators of the centres that hear the network's news (members, suspended)."""

@@ -4,7 +4,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from crnt_shared.contracts.budget import ClassDotation
@@ -67,6 +67,15 @@ class Notice:
     kind: str
     key: str
     created_at: datetime
+
+
+class Announcement(NamedTuple):
+    """The share a centre's mail announced for a year: what the next one compares with."""
+
+    centre_id: UUID
+    year: int
+    amount_cents: int
+    version: int
 
 
 @dataclass(frozen=True)
