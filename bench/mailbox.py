@@ -32,6 +32,8 @@ def kind_of(subject: str) -> str:
         return "share"
     if "nouveau" in subject:
         return "new members"
+    if "demande d'adhésion importée" in subject or "demandes d'adhésion importées" in subject:
+        return "imported applications"
     if "demande d'adhésion" in subject:
         return "application"
     return "other"

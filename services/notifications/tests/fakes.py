@@ -13,7 +13,6 @@ from crnt_notifications.domain import HEARING_STATUSES, Recipient, Status, norma
 from crnt_notifications.handlers import Notifier
 from crnt_notifications.links import ConfirmationLinks, UnsubscribeLinks
 from crnt_notifications.repository import (
-    Announcement,
     CentreRow,
     ClassChanges,
     Delivery,
@@ -23,6 +22,7 @@ from crnt_notifications.repository import (
     Notice,
     NoticeEntry,
     NoticeItem,
+    ShareAnnouncement,
     notice_item_id,
 )
 from crnt_notifications.templates import Renderer
@@ -232,7 +232,7 @@ class FakeNotificationsRepository:
     ) -> dict[tuple[UUID, int], int]:
         return {key: self.announced[key] for key in shares if key in self.announced}
 
-    async def record_announcements(self, announcements: Sequence[Announcement]) -> None:
+    async def record_announcements(self, announcements: Sequence[ShareAnnouncement]) -> None:
         assert len({(a.centre_id, a.year) for a in announcements}) == len(announcements)
         for announcement in announcements:
             self.announced[(announcement.centre_id, announcement.year)] = announcement.amount_cents

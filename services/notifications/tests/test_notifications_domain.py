@@ -45,8 +45,9 @@ def test_recipients_are_distinct_by_address_case_insensitively() -> None:
     ]
 
 
-def test_every_kind_has_a_category_and_only_three_kinds_are_coalesced() -> None:
+def test_every_kind_has_a_category_and_only_four_kinds_are_coalesced() -> None:
     assert {kind for kind in Kind if is_coalesced(kind)} == {
+        Kind.APPLICATIONS_IMPORTED,
         Kind.NEW_MEMBERS,
         Kind.SHARE_CHANGED,
         Kind.PARTICIPATION_EXCEEDED,

@@ -48,6 +48,16 @@ CONTEXTS: dict[Kind, dict[str, Any]] = {
         "submitted_at": AT,
         "channel": "form",
     },
+    Kind.APPLICATIONS_IMPORTED: {
+        "total": 2,
+        "centres": [
+            {"nom": "EPN de Lumbres", "commune": "Lumbres", "epci_name": "CCPL"},
+            {"nom": "Cyber-base d'Arques", "commune": "Arques", "epci_name": "CAPSO"},
+        ],
+        "summary": None,
+        "since": date(2026, 5, 1),
+        "list_url": "https://crnt.example/agence/demandes?statut=pending",
+    },
     Kind.APPLICATION_ACKNOWLEDGED: {"centre": CENTRE, "submitted_at": AT},
     Kind.MEMBERSHIP_WELCOME: {"centre": CENTRE, "at": AT},
     Kind.MEMBERSHIP_REJECTED: {"centre": CENTRE, "at": AT, "reason": "Hors du territoire"},
@@ -163,6 +173,7 @@ SUBJECTS = {
         "Confirmez votre adresse pour la demande d'adhésion de Médiathèque <l'Escale>"
     ),
     Kind.APPLICATION_RECEIVED: "Nouvelle demande d'adhésion\u202f: Médiathèque <l'Escale> (Arques)",
+    Kind.APPLICATIONS_IMPORTED: "2 demandes d'adhésion importées",
     Kind.APPLICATION_ACKNOWLEDGED: "Votre demande d'adhésion au réseau a bien été reçue",
     Kind.MEMBERSHIP_WELCOME: (
         "Bienvenue dans le réseau\u202f: Médiathèque <l'Escale> est désormais membre"
@@ -294,6 +305,30 @@ def test_a_summary_of_a_few_epcis_names_them_all_in_the_singular_where_one() -> 
     rendered = Renderer().render(Kind.NEW_MEMBERS, context, unsubscribe_url="https://x/u")
     assert f"- CAPSO{NN}: 30 lieux\n- CCPL{NN}: 1 lieu\n\nRetrouvez-les" in rendered.text
     assert "autre" not in rendered.text
+
+
+def test_an_import_tells_the_agency_its_applications_by_epci_and_links_to_those_waiting() -> None:
+    summary = summarise_arrivals(Counter({"CA du Pays de Saint-Omer": 1_200, "CCPL": 1}))
+    context = {**_context(Kind.APPLICATIONS_IMPORTED), "total": 1_201, "summary": summary}
+    rendered = Renderer().render(Kind.APPLICATIONS_IMPORTED, context, unsubscribe_url=None)
+    assert rendered.subject == f"1{NN}201 demandes d'adhésion importées"
+    assert (
+        f"1{NN}201 demandes d'adhésion au réseau ont été déposées par l'import de fichiers CSV"
+        f" depuis le 1er mai 2026. Par intercommunalité{NN}:\n\n"
+        f"- CA du Pays de Saint-Omer{NN}: 1{NN}200 demandes\n- CCPL{NN}: 1 demande\n"
+    ) in rendered.text
+    assert "Les demandes attendent votre décision." in rendered.text
+    assert "https://crnt.example/agence/demandes?statut=pending" in rendered.text
+    assert '<a href="https://crnt.example/agence/demandes?statut=pending">' in rendered.html
+    one = {
+        **_context(Kind.APPLICATIONS_IMPORTED),
+        "total": 1,
+        "centres": CONTEXTS[Kind.APPLICATIONS_IMPORTED]["centres"][:1],
+    }
+    rendered = Renderer().render(Kind.APPLICATIONS_IMPORTED, one, unsubscribe_url=None)
+    assert rendered.subject == f"Une demande d'adhésion importée{NN}: EPN de Lumbres (Lumbres)"
+    assert "- EPN de Lumbres, Lumbres (CCPL)" in rendered.text
+    assert "La demande attend votre décision." in rendered.text
 
 
 def test_programme_email_names_axes_in_french_and_a_missing_lead() -> None:

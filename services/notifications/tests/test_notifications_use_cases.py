@@ -10,11 +10,21 @@ from typing import Any, cast
 
 import pytest
 from crnt_notifications.domain import Kind, Status
-from crnt_notifications.handlers import Notifier, on_membership_changed, seal_due_notices
+from crnt_notifications.handlers import (
+    Notifier,
+    on_application_submitted,
+    on_membership_changed,
+    seal_due_notices,
+)
 from crnt_notifications.handlers.budget import announce_shares, on_dotations_changed
 from crnt_notifications.repository import Notice, NoticeItem, NotificationsRepository
 from crnt_shared.contracts.budget import DotationsChanged
-from crnt_shared.contracts.registry import CentreFacts, MembershipApproved
+from crnt_shared.contracts.registry import (
+    ApplicationSubmitted,
+    ApplicationSubmittedData,
+    CentreFacts,
+    MembershipApproved,
+)
 from crnt_shared.events import utcnow
 
 from services.notifications.tests.fakes import (
@@ -23,6 +33,7 @@ from services.notifications.tests.fakes import (
     unit_of_work,
 )
 from services.notifications.tests.notifications_testkit import (
+    AGENCY_EMAIL,
     animators,
     centre,
     dotations_changed,
@@ -104,6 +115,48 @@ async def test_an_approval_welcomes_each_confirmed_animator_and_joins_the_next_a
         )
     ]
     assert announcement.open_until - utcnow() <= WINDOW
+
+
+def submitted(facts: CentreFacts, channel: str) -> ApplicationSubmitted:
+    return ApplicationSubmitted.create(
+        source="/crnt/registry",
+        subject=str(facts.id),
+        data=ApplicationSubmittedData(
+            application_id=facts.id,
+            channel=channel,
+            submitted_at=utcnow(),
+            centre=facts,
+            animators=[],
+        ),
+    )
+
+
+async def test_an_import_tells_the_agency_once_per_window_and_a_form_at_once(
+    memory: FakeNotificationsRepository, notifier: Notifier
+) -> None:
+    """An import of the national cartography deposits thousands of applications: the agency
+    gets one mail for those of a window, not one each; an application by form, at once."""
+    imported = [centre(f"EPN {n}", status="pending", commune="Lumbres") for n in range(25)]
+    for facts in imported:
+        await on_application_submitted(submitted(facts, "import"), unit_of_work(memory), notifier)
+    assert memory.mails == []
+    notice = memory.open_notice(Kind.APPLICATIONS_IMPORTED, "imports")
+    assert notice is not None
+    assert len(notice.items) == 25
+    notice.open_until = utcnow()
+
+    assert await seal_due_notices(unit_of_work(memory), notifier) == 1
+
+    [mail] = memory.mails
+    assert (mail.recipient, mail.kind) == (AGENCY_EMAIL, Kind.APPLICATIONS_IMPORTED)
+    assert mail.subject == "25 demandes d'adhésion importées"
+    assert f"- {imported[0].epci_name}\u202f: 25 demandes" in mail.body_text
+    assert "/agence/demandes?statut=pending" in mail.body_text
+    assert list(mail.event_ids) == [mail.event_id]  # a summary: the notice's first event
+
+    form = centre("Médiathèque d'Arques", status="pending")
+    await on_application_submitted(submitted(form, "form"), unit_of_work(memory), notifier)
+    assert [m.kind for m in memory.mails[1:]] == [Kind.APPLICATION_RECEIVED]
 
 
 # Coalescing share changes

@@ -40,6 +40,7 @@ class MailKind(StrEnum):
 
     ADDRESS_CONFIRMATION = "address_confirmation"
     APPLICATION_RECEIVED = "application_received"
+    APPLICATIONS_IMPORTED = "applications_imported"
     APPLICATION_ACKNOWLEDGED = "application_acknowledged"
     MEMBERSHIP_WELCOME = "membership_welcome"
     MEMBERSHIP_REJECTED = "membership_rejected"

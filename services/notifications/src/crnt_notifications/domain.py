@@ -35,7 +35,14 @@ OPTIONAL_CATEGORIES = tuple(category for category in Category if not category.es
 Kind = MailKind
 
 #: The kinds gathered within a window into one mail per recipient.
-COALESCED = frozenset({Kind.NEW_MEMBERS, Kind.SHARE_CHANGED, Kind.PARTICIPATION_EXCEEDED})
+COALESCED = frozenset(
+    {
+        Kind.APPLICATIONS_IMPORTED,
+        Kind.NEW_MEMBERS,
+        Kind.SHARE_CHANGED,
+        Kind.PARTICIPATION_EXCEEDED,
+    }
+)
 
 
 def category_of(kind: Kind) -> Category:
@@ -50,6 +57,8 @@ KIND_CATEGORY = {
     # The one mail an address named in an anonymous application receives before it confirms.
     Kind.ADDRESS_CONFIRMATION: Category.MEMBERSHIP,
     Kind.APPLICATION_RECEIVED: Category.AGENCY,
+    # The applications a CSV import deposited, one mail for those of a window.
+    Kind.APPLICATIONS_IMPORTED: Category.AGENCY,
     Kind.APPLICATION_ACKNOWLEDGED: Category.MEMBERSHIP,
     Kind.MEMBERSHIP_WELCOME: Category.MEMBERSHIP,
     Kind.MEMBERSHIP_REJECTED: Category.MEMBERSHIP,

@@ -32,12 +32,12 @@ from crnt_notifications.handlers.notifier import (
     notice_mail,
 )
 from crnt_notifications.repository import (
-    Announcement,
     ClassChanges,
     Notice,
     NoticeEntry,
     NoticeItem,
     NotificationsRepository,
+    ShareAnnouncement,
     notice_item_id,
 )
 
@@ -149,7 +149,7 @@ async def announce_shares(
     last = await repository.last_announced((c.id, int(i[0].data["year"])) for _, i, c in hearing)
     teams = await repository.teams({centre.id for _, _, centre in hearing})
     mails: list[Mail] = []
-    announcements: list[Announcement] = []
+    announcements: list[ShareAnnouncement] = []
     for _, items, centre in hearing:
         year = int(items[0].data["year"])
         changes = [
@@ -175,7 +175,9 @@ async def announce_shares(
         }
         recipients = teams.get(centre.id, [])
         mails.append(notice_mail(items, recipients, context, centre_id=centre.id))
-        announcements.append(Announcement(centre.id, year, summary.amount_cents, summary.version))
+        announcements.append(
+            ShareAnnouncement(centre.id, year, summary.amount_cents, summary.version)
+        )
     await notifier.deliver_all(repository, Kind.SHARE_CHANGED, mails)
     await repository.record_announcements(announcements)
     return await _postpone_unknown(

@@ -4,7 +4,7 @@ for what each says)."""
 from crnt_notifications.domain import Kind
 from crnt_notifications.handlers.budget import announce_exceeded, announce_shares
 from crnt_notifications.handlers.notifier import NotificationsUnitOfWork, Notifier
-from crnt_notifications.handlers.registry import announce_new_members
+from crnt_notifications.handlers.registry import announce_imports, announce_new_members
 
 #: Notices sealed by one transaction: the share notices of a national network's version are
 #: tens of thousands, read and written a few hundred at a time (a statement for each kind of
@@ -26,6 +26,8 @@ async def seal_due_notices(
     for notice in notices:
         if notice.kind == Kind.NEW_MEMBERS:
             await announce_new_members(repository, notifier, notice, items[notice.id])
+        elif notice.kind == Kind.APPLICATIONS_IMPORTED:
+            await announce_imports(repository, notifier, notice, items[notice.id])
         elif notice.kind == Kind.PARTICIPATION_EXCEEDED:
             await announce_exceeded(repository, notifier, items[notice.id])
     sealed = [notice.id for notice in notices if notice.id not in waiting]

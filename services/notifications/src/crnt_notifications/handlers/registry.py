@@ -38,6 +38,8 @@ from crnt_notifications.repository import Notice, NoticeItem, NotificationsRepos
 log = structlog.get_logger(__name__)
 
 NETWORK_KEY = "network"
+#: The one notice of the applications imported in a window.
+IMPORTS_KEY = "imports"
 
 
 def _animators(animators: Sequence[AnimatorFacts], centre_id: UUID) -> list[Recipient]:
@@ -101,6 +103,8 @@ async def on_application_submitted(
     event: ApplicationSubmitted, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
     """Entered by the agency: it hears of it and the animators get their acknowledgement.
+    Imported from a CSV: the agency hears of the applications of a window in one mail (an
+    import of the national cartography deposits thousands), the animators as for any other.
     Anonymous: the addresses the registry lists get their one confirmation request, and
     nobody hears anything more until an address confirms (see on_address_confirmed)."""
     repository = uow.repository
@@ -109,10 +113,17 @@ async def on_application_submitted(
     if data.confirmation_required:
         await _request_confirmations(repository, event, notifier)
         return
-    mails = [
-        (Kind.APPLICATION_RECEIVED, notifier.agency()),
-        (Kind.APPLICATION_ACKNOWLEDGED, _animators(data.animators, data.centre.id)),
-    ]
+    mails = [(Kind.APPLICATION_ACKNOWLEDGED, _animators(data.animators, data.centre.id))]
+    if data.channel == "import":
+        await repository.add_to_notice(
+            kind=Kind.APPLICATIONS_IMPORTED,
+            key=IMPORTS_KEY,
+            event_id=event.id,
+            data=_arrival(data.centre, data.submitted_at),
+            open_until=utcnow() + notifier.window,
+        )
+    else:
+        mails.insert(0, (Kind.APPLICATION_RECEIVED, notifier.agency()))
     await _tell_of_application(repository, notifier, event, mails)
 
 
@@ -230,20 +241,24 @@ async def on_membership_changed(
             repository, notifier, event, Kind.AGENCY_MEMBERSHIP_CHANGED, notifier.agency(), told
         )
     if isinstance(event, MembershipApproved):
-        joined = {
-            "centre_id": str(data.centre.id),
-            "nom": data.centre.nom,
-            "commune": data.centre.commune,
-            "epci_name": data.centre.epci_name,
-            "at": data.at.isoformat(),
-        }
         await repository.add_to_notice(
             kind=Kind.NEW_MEMBERS,
             key=NETWORK_KEY,
             event_id=event.id,
-            data=joined,
+            data=_arrival(data.centre, data.at),
             open_until=utcnow() + notifier.window,
         )
+
+
+def _arrival(centre: CentreFacts, at: datetime) -> dict[str, Any]:
+    """A centre as a notice of arrivals (new members, imported applications) keeps it."""
+    return {
+        "centre_id": str(centre.id),
+        "nom": centre.nom,
+        "commune": centre.commune,
+        "epci_name": centre.epci_name,
+        "at": at.isoformat(),
+    }
 
 
 async def on_centre_updated(
@@ -359,6 +374,40 @@ async def announce_new_members(
         # A summary names no place: its events are the notice's (GET /deliveries?event_id=
         # finds it through them), not a list of thousands in every delivery and event.
         names_each_event=not summarised,
+    )
+
+
+async def announce_imports(
+    repository: NotificationsRepository,
+    notifier: Notifier,
+    notice: Notice,
+    items: Sequence[NoticeItem],
+) -> None:
+    """One mail to the agency for the applications imported in a window: the places named up
+    to ``new_members_listed_at_most``, counted by EPCI beyond, and the list of the applications
+    waiting for its decision on the web."""
+    if not items:
+        return
+    arrivals = Arrivals(
+        [_joined(item) for item in items], listed_at_most=notifier.new_members_listed_at_most
+    )
+    announcement = arrivals.for_animator(())
+    assert announcement is not None  # the agency has no centre of its own
+    context = {
+        "total": announcement.total,
+        "centres": [centre.__dict__ for centre in announcement.centres],
+        "summary": announcement.summary,
+        "since": _arrived_since(notice, items),
+        "list_url": notifier.web_url + "/agence/demandes?" + urlencode({"statut": "pending"}),
+    }
+    await notifier.deliver_notice(
+        repository,
+        items,
+        kind=Kind.APPLICATIONS_IMPORTED,
+        notice_id=notice.id,
+        recipients=notifier.agency(),
+        context=context,
+        names_each_event=announcement.summary is None,
     )
 
 

@@ -12,7 +12,6 @@ from crnt_notifications.repository.notices import Notices
 from crnt_notifications.repository.protocol import NotificationsRepository
 from crnt_notifications.repository.recipients import Recipients
 from crnt_notifications.repository.rows import (
-    Announcement,
     CentreRow,
     ClassChanges,
     Delivery,
@@ -22,6 +21,7 @@ from crnt_notifications.repository.rows import (
     Notice,
     NoticeEntry,
     NoticeItem,
+    ShareAnnouncement,
     notice_item_id,
 )
 
@@ -31,7 +31,6 @@ class Repository(Recipients, Notices, Deliveries, Erasure):
 
 
 __all__ = [
-    "Announcement",
     "CentreRow",
     "ClassChanges",
     "Delivery",
@@ -44,6 +43,7 @@ __all__ = [
     "NoticeItem",
     "NotificationsRepository",
     "Repository",
+    "ShareAnnouncement",
     "delivery_purge",
     "notice_item_id",
 ]

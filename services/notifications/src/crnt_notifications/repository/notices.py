@@ -12,11 +12,11 @@ from crnt_shared.events import utcnow
 from crnt_shared.money import cents_from_amount
 
 from crnt_notifications.repository.rows import (
-    Announcement,
     ClassChanges,
     Notice,
     NoticeEntry,
     NoticeItem,
+    ShareAnnouncement,
 )
 from crnt_notifications.repository.tables import Tables
 from crnt_notifications.repository.wakeup import Due, due_written
@@ -211,7 +211,7 @@ class Notices(Tables):
         )
         return {(row["centre_id"], row["year"]): int(row["amount_cents"]) for row in rows}
 
-    async def record_announcements(self, announcements: Sequence[Announcement]) -> None:
+    async def record_announcements(self, announcements: Sequence[ShareAnnouncement]) -> None:
         """Each (centre, year) at most once: the amount and version its mail announced."""
         if not announcements:
             return

@@ -13,7 +13,6 @@ from crnt_shared.contracts.registry import AnimatorFacts, CentreFacts
 from crnt_notifications.domain import Recipient
 from crnt_notifications.repository.erasure import Erased
 from crnt_notifications.repository.rows import (
-    Announcement,
     CentreRow,
     ClassChanges,
     Delivery,
@@ -22,6 +21,7 @@ from crnt_notifications.repository.rows import (
     Notice,
     NoticeEntry,
     NoticeItem,
+    ShareAnnouncement,
 )
 
 
@@ -101,7 +101,7 @@ class NotificationsRepository(Protocol):
         """The amount last announced of each (centre, year) announced before."""
         ...
 
-    async def record_announcements(self, announcements: Sequence[Announcement]) -> None: ...
+    async def record_announcements(self, announcements: Sequence[ShareAnnouncement]) -> None: ...
 
     # Deliveries
 

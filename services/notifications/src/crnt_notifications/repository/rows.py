@@ -69,7 +69,7 @@ class Notice:
     created_at: datetime
 
 
-class Announcement(NamedTuple):
+class ShareAnnouncement(NamedTuple):
     """The share a centre's mail announced for a year: what the next one compares with."""
 
     centre_id: UUID
