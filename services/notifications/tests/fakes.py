@@ -76,16 +76,20 @@ class FakeNotificationsRepository:
             if row.epci_siren == siren:
                 self.known_centres[centre_id] = replace(row, epci_name=name)
 
-    async def upsert_centre(self, centre: CentreFacts) -> None:
-        self.known_centres[centre.id] = CentreRow(**centre.model_dump(include=_CENTRE_COLUMNS))
+    async def upsert_centres(self, centres: Sequence[CentreFacts]) -> None:
+        for centre in centres:
+            self.known_centres[centre.id] = CentreRow(**centre.model_dump(include=_CENTRE_COLUMNS))
 
-    async def replace_animators(self, centre_id: UUID, animators: Sequence[AnimatorFacts]) -> None:
-        kept = {animator.id for animator in animators}
+    async def replace_teams(self, teams: Sequence[tuple[UUID, Sequence[AnimatorFacts]]]) -> None:
+        teams = list({centre_id: (centre_id, team) for centre_id, team in teams}.values())
+        kept = {animator.id for _, team in teams for animator in team}
+        replaced = {centre_id for centre_id, _ in teams}
         for animator_id, person in list(self.animators.items()):
-            if person.centre_id == centre_id and animator_id not in kept:
+            if person.centre_id in replaced and animator_id not in kept:
                 del self.animators[animator_id]
-        for animator in animators:
-            await self.upsert_animator(centre_id, animator)
+        for centre_id, team in teams:
+            for animator in team:
+                await self.upsert_animator(centre_id, animator)
 
     async def upsert_animator(self, centre_id: UUID, animator: AnimatorFacts) -> None:
         self.animators[animator.id] = Recipient(

@@ -1,9 +1,12 @@
 """Each row of the table for the registry's events: the right people get one email each, with
 the right content; a redelivered event sends nothing more."""
 
+from typing import Any, cast
+
 import httpx
 import pytest
 from crnt_devstack.mailcatcher import MailCatcher
+from crnt_notifications import handlers
 from crnt_notifications.domain import Kind
 from crnt_notifications.handlers import on_membership_changed
 from crnt_shared.contracts.registry import (
@@ -244,3 +247,57 @@ async def test_read_model_follows_the_registry(app: FastAPI, publish: Publish) -
         return row is not None and (row["status"], row["email"]) == ("member", "max@fauq.example")
 
     await wait_until(recorded, message="the centre in the read model")
+
+
+async def test_decisions_taken_together_are_recorded_and_mailed_as_each_alone(
+    app: FastAPI,
+) -> None:
+    """A fetch's decisions in one call, on PostgreSQL: each approved team gets its welcome, the
+    suspension its mail and the agency's, a team told twice is as last told (an animator who
+    moved to another centre belongs to that one), and the approvals wait in the notice in
+    their order."""
+    runtime = app.state.runtime
+    arques = centre("Médiathèque d'Arques", status="member")
+    lumbres = centre("EPN de Lumbres", status="member", commune="Lumbres")
+    wizernes = centre("EPN de Wizernes", status="suspended", commune="Wizernes")
+    lea, noe = animators("lea@arques.example", "noe@arques.example")
+    ana = animators("ana@wizernes.example")
+    first = membership(MembershipApproved, arques, [lea, noe], previous="pending")
+    moved = membership(MembershipApproved, lumbres, [noe], previous="pending")
+    suspended = membership(MembershipSuspended, wizernes, ana, previous="member")
+    again = membership(MembershipApproved, arques, [lea], previous="pending")
+    events = [first, moved, suspended, again]
+    async with runtime.unit_of_work() as uow:
+        await handlers.on_membership_decisions(cast(Any, events), uow, runtime.notifier)
+        await uow.commit()
+    async with runtime.unit_of_work() as uow:
+        team = await uow.connection.fetch(
+            "SELECT email, centre_id FROM animators WHERE centre_id = ANY($1::uuid[])"
+            " ORDER BY email",
+            [arques.id, lumbres.id, wizernes.id],
+        )
+        mails = await uow.connection.fetch(
+            "SELECT recipient, kind FROM deliveries WHERE event_id = ANY($1::uuid[])"
+            " ORDER BY recipient, kind",
+            [event.id for event in events],
+        )
+        joined = await uow.connection.fetch(
+            "SELECT i.event_id FROM notice_items i JOIN notices n ON n.id = i.notice_id"
+            " WHERE n.kind = $1 AND i.event_id = ANY($2::uuid[]) ORDER BY i.position",
+            Kind.NEW_MEMBERS,
+            [event.id for event in events],
+        )
+    assert [(row["email"], row["centre_id"]) for row in team] == [
+        ("ana@wizernes.example", wizernes.id),
+        ("lea@arques.example", arques.id),
+        ("noe@arques.example", lumbres.id),
+    ]
+    assert [(row["recipient"], row["kind"]) for row in mails] == [
+        ("ana@wizernes.example", Kind.MEMBERSHIP_SUSPENDED),
+        (AGENCY_EMAIL, Kind.AGENCY_MEMBERSHIP_CHANGED),
+        ("lea@arques.example", Kind.MEMBERSHIP_WELCOME),
+        ("lea@arques.example", Kind.MEMBERSHIP_WELCOME),
+        ("noe@arques.example", Kind.MEMBERSHIP_WELCOME),
+        ("noe@arques.example", Kind.MEMBERSHIP_WELCOME),
+    ]
+    assert [row["event_id"] for row in joined] == [first.id, moved.id, again.id]

@@ -180,8 +180,8 @@ async def handle_all(
 async def known_centre(memory: FakeNotificationsRepository) -> CentreFacts:
     """A member centre the registry told about, with its animator Ana."""
     facts = centre("EPN de Lumbres", commune="Lumbres")
-    await memory.upsert_centre(facts)
-    await memory.replace_animators(facts.id, animators("ana@lumbres.example"))
+    await memory.upsert_centres([facts])
+    await memory.replace_teams([(facts.id, animators("ana@lumbres.example"))])
     return facts
 
 
@@ -253,8 +253,8 @@ async def test_the_share_notices_closing_together_are_sealed_together_each_with_
     animators' preferences; a centre not heard of yet waits alone."""
     lumbres = await known_centre(memory)
     arques = centre("Médiathèque d'Arques")
-    await memory.upsert_centre(arques)
-    await memory.replace_animators(arques.id, animators("lea@arques.example"))
+    await memory.upsert_centres([arques])
+    await memory.replace_teams([(arques.id, animators("lea@arques.example"))])
     memory.opted["lea@arques.example"] = ["budget"]
     stranger = centre("EPN inconnu")
     await handle_all(changes(lumbres, (2, "1250.00", "1000.00")), memory, notifier)
@@ -292,8 +292,8 @@ async def test_members_a_version_does_not_list_get_their_classs_dotation(
     aire = centre("EPN d'Aire", commune="Aire-sur-la-Lys")
     arques = centre("EPN d'Arques", commune="Arques")
     for facts, email in ((aire, "alix@aire.example"), (arques, "bo@arques.example")):
-        await memory.upsert_centre(facts)
-        await memory.replace_animators(facts.id, animators(email))
+        await memory.upsert_centres([facts])
+        await memory.replace_teams([(facts.id, animators(email))])
     first = dotations_changed(
         version=1,
         classes={2: "600.00", 5: "1500.00"},

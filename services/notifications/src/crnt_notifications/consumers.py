@@ -4,12 +4,16 @@ from, and the handler of each (``handler(event, uow, notifier)``, bound here to 
 Two consumer groups: a recalculation of the budget changes every member's share at once (a
 statement per version, thousands of notice items); a group of its own keeps it from holding
 back the welcome of a new member or a suspension, which arrive on the registry's topic.
+
+The membership decisions are taken together (:class:`Bulk`): what a fetch brings of them in a
+row (a bulk approval makes hundreds) is recorded and mailed with a statement for each kind of
+row, not several per decision.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
-from crnt_shared.consumer import Handler
+from crnt_shared.consumer import Bulk, Handler
 from crnt_shared.contracts.budget import DotationsChanged, ParticipationExceeded
 from crnt_shared.contracts.programme import ActionStatusChanged, ProgrammeValidated
 from crnt_shared.contracts.registry import (
@@ -48,16 +52,14 @@ def subscriptions(settings: NotificationsSettings, notifier: Notifier) -> list[S
     ]
 
 
-def registry_handlers(notifier: Notifier) -> dict[type[Event], EventHandler]:
+def registry_handlers(notifier: Notifier) -> dict[type[Event], Handler]:
+    decisions = _bind_bulk(handlers.on_membership_decisions, notifier)
     return {
         EpciRegistered: _bind(handlers.on_epci, notifier),
         EpciUpdated: _bind(handlers.on_epci, notifier),
         ApplicationSubmitted: _bind(handlers.on_application_submitted, notifier),
         ApplicationAddressConfirmed: _bind(handlers.on_address_confirmed, notifier),
-        **{
-            contract: _bind(handlers.on_membership_changed, notifier)
-            for contract in handlers.DECISION_KIND
-        },
+        **dict.fromkeys(handlers.DECISION_KIND, decisions),
         CentreUpdated: _bind(handlers.on_centre_updated, notifier),
         AnimatorAdded: _bind(handlers.on_animator_changed, notifier),
         AnimatorUpdated: _bind(handlers.on_animator_changed, notifier),
@@ -88,3 +90,12 @@ def _bind(
         await handler(event, uow, notifier)
 
     return handle
+
+
+def _bind_bulk(
+    handler: Callable[[Sequence[Any], UnitOfWork, Notifier], Awaitable[None]], notifier: Notifier
+) -> Bulk:
+    async def handle(events: Sequence[Any], uow: UnitOfWork) -> None:
+        await handler(events, uow, notifier)
+
+    return Bulk(handle)

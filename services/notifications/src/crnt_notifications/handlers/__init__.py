@@ -26,6 +26,7 @@ from crnt_notifications.handlers.registry import (
     on_centre_updated,
     on_epci,
     on_membership_changed,
+    on_membership_decisions,
     on_person_erased,
 )
 from crnt_notifications.handlers.requests import (
@@ -63,6 +64,7 @@ __all__ = [
     "on_dotations_changed",
     "on_epci",
     "on_membership_changed",
+    "on_membership_decisions",
     "on_participation_exceeded",
     "on_person_erased",
     "on_programme_validated",

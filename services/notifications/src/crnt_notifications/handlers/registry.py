@@ -1,6 +1,6 @@
 """The registry's events: applications and their confirmations, membership decisions, the
-centres' and animators' changes, erasure; and the new-members announcement that approvals
-coalesce into."""
+centres' and animators' changes, erasure; and the announcements that arrivals coalesce into:
+the new members (approvals) for the animators, the imported applications for the agency."""
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -32,8 +32,13 @@ from crnt_shared.contracts.registry import (
 from crnt_shared.events import Event, utcnow
 
 from crnt_notifications.domain import Arrivals, JoinedCentre, Kind, Recipient
-from crnt_notifications.handlers.notifier import Context, NotificationsUnitOfWork, Notifier
-from crnt_notifications.repository import Notice, NoticeItem, NotificationsRepository
+from crnt_notifications.handlers.notifier import Context, Mail, NotificationsUnitOfWork, Notifier
+from crnt_notifications.repository import (
+    Notice,
+    NoticeEntry,
+    NoticeItem,
+    NotificationsRepository,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -56,8 +61,18 @@ async def _record_centre(
     repository: NotificationsRepository, centre: CentreFacts, animators: Sequence[AnimatorFacts]
 ) -> None:
     """The centre and the animators it may mail later (news, shares, programme)."""
-    await repository.upsert_centre(centre)
-    await repository.replace_animators(centre.id, [a for a in animators if a.confirmed])
+    await _record_centres(repository, [(centre, animators)])
+
+
+async def _record_centres(
+    repository: NotificationsRepository,
+    centres: Sequence[tuple[CentreFacts, Sequence[AnimatorFacts]]],
+) -> None:
+    """The centres and their animators, a statement for all of them (as last told of each)."""
+    await repository.upsert_centres([centre for centre, _ in centres])
+    await repository.replace_teams(
+        [(centre.id, [a for a in animators if a.confirmed]) for centre, animators in centres]
+    )
 
 
 #: The registry's events that mail people: each is about one centre.
@@ -217,36 +232,49 @@ AGENCY_TRANSITIONS: dict[type[Event], str] = {
 async def on_membership_changed(
     event: MembershipEvent, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
-    """A decision about a centre's membership: its animators hear it at once (never
-    coalesced); an approval also goes into the next new-members announcement."""
+    """A decision about a centre's membership (:func:`on_membership_decisions`)."""
+    await on_membership_decisions([event], uow, notifier)
+
+
+async def on_membership_decisions(
+    events: Sequence[MembershipEvent], uow: NotificationsUnitOfWork, notifier: Notifier
+) -> None:
+    """Decisions about centres' memberships, in their order: the animators of each hear it at
+    once (never coalesced); the agency hears of a suspension, a reinstatement or a withdrawal;
+    an approval also goes into the next new-members announcement. The consumer gives those
+    of a fetch together (a bulk approval makes hundreds): a statement for each kind of row,
+    not several per decision."""
     repository = uow.repository
-    data = event.data
-    await _record_centre(repository, data.centre, data.animators)
-    context = {
-        "centre": data.centre.model_dump(),
-        "reason": data.reason,
-        "at": data.at,
-        "by": data.by,
-        "previous_status": data.previous_status,
-        "status": data.status,
-    }
-    animators = _animators(data.animators, data.centre.id)
-    await _mail_about_centre(
-        repository, notifier, event, DECISION_KIND[type(event)], animators, context
-    )
-    transition = AGENCY_TRANSITIONS.get(type(event))
-    if transition is not None:
-        told = {**context, "transition": transition}
-        await _mail_about_centre(
-            repository, notifier, event, Kind.AGENCY_MEMBERSHIP_CHANGED, notifier.agency(), told
-        )
-    if isinstance(event, MembershipApproved):
-        await repository.add_to_notice(
-            kind=Kind.NEW_MEMBERS,
-            key=NETWORK_KEY,
-            event_id=event.id,
-            data=_arrival(data.centre, data.at),
-            open_until=utcnow() + notifier.window,
+    await _record_centres(repository, [(e.data.centre, e.data.animators) for e in events])
+    mails: dict[Kind, list[Mail]] = {}
+    for event in events:
+        data = event.data
+        context = {
+            "centre": data.centre.model_dump(),
+            "reason": data.reason,
+            "at": data.at,
+            "by": data.by,
+            "previous_status": data.previous_status,
+            "status": data.status,
+        }
+        animators = _animators(data.animators, data.centre.id)
+        mail = Mail(event.id, animators, context, centre_id=data.centre.id)
+        mails.setdefault(DECISION_KIND[type(event)], []).append(mail)
+        transition = AGENCY_TRANSITIONS.get(type(event))
+        if transition is not None:
+            told = {**context, "transition": transition}
+            agency = Mail(event.id, notifier.agency(), told, centre_id=data.centre.id)
+            mails.setdefault(Kind.AGENCY_MEMBERSHIP_CHANGED, []).append(agency)
+    for kind, of_kind in mails.items():
+        await notifier.deliver_all(repository, kind, of_kind)
+    joined = [
+        NoticeEntry(NETWORK_KEY, event.id, _arrival(event.data.centre, event.data.at))
+        for event in events
+        if isinstance(event, MembershipApproved)
+    ]
+    if joined:
+        await repository.add_many_to_notices(
+            kind=Kind.NEW_MEMBERS, items=joined, open_until=utcnow() + notifier.window
         )
 
 
@@ -271,7 +299,7 @@ async def on_animator_changed(
     event: AnimatorAdded | AnimatorUpdated, uow: NotificationsUnitOfWork, notifier: Notifier
 ) -> None:
     repository = uow.repository
-    await repository.upsert_centre(event.data.centre)
+    await repository.upsert_centres([event.data.centre])
     if isinstance(event, AnimatorAdded):
         await _tell_agency_of_team_change(event, repository, notifier, added=True)
     if event.data.animator.confirmed:

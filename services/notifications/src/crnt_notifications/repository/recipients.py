@@ -34,33 +34,46 @@ class Recipients(Tables):
             name,
         )
 
-    async def upsert_centre(self, centre: CentreFacts) -> None:
+    async def upsert_centres(self, centres: Sequence[CentreFacts]) -> None:
+        """The centres' facts, in one statement (a centre named twice is written as last
+        named)."""
+        latest = list({centre.id: centre for centre in centres}.values())
+        if not latest:
+            return
         await self.connection.execute(
             f"INSERT INTO centres ({_CENTRE_COLUMNS})"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[],"
+            " $6::text[], $7::text[])"
             " ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, nom = EXCLUDED.nom,"
             " commune = EXCLUDED.commune, code_postal = EXCLUDED.code_postal,"
             " epci_siren = EXCLUDED.epci_siren, epci_name = EXCLUDED.epci_name,"
             " updated_at = now()",
-            *_centre_values(centre),
+            *(list(column) for column in zip(*map(_centre_values, latest), strict=True)),
         )
 
-    async def replace_animators(self, centre_id: UUID, animators: Sequence[AnimatorFacts]) -> None:
-        """The centre's animators become exactly ``animators`` (events carry the full list), in
-        one statement (an animator named twice is written as last named)."""
-        team = list({animator.id: animator for animator in animators}.values())
+    async def replace_teams(self, teams: Sequence[tuple[UUID, Sequence[AnimatorFacts]]]) -> None:
+        """Each centre's animators become exactly those given (events carry the full list), in
+        one statement for all the centres (an animator named twice is written as last named)."""
+        teams = list({centre_id: (centre_id, team) for centre_id, team in teams}.values())
+        if not teams:
+            return
+        named = {
+            animator.id: (centre_id, animator) for centre_id, team in teams for animator in team
+        }
         await self.connection.execute(
             "WITH gone AS (DELETE FROM animators"
-            " WHERE centre_id = $1 AND NOT (id = ANY($2::uuid[])))"
+            " WHERE centre_id = ANY($1::uuid[]) AND NOT (id = ANY($2::uuid[])))"
             " INSERT INTO animators (id, centre_id, name, email)"
-            " SELECT id, $1, name, email FROM unnest($2::uuid[], $3::text[], $4::text[])"
-            " WITH ORDINALITY AS a (id, name, email, n) ORDER BY n"
+            " SELECT id, centre_id, name, email"
+            " FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[])"
+            " WITH ORDINALITY AS a (id, centre_id, name, email, n) ORDER BY n"
             " ON CONFLICT (id) DO UPDATE SET centre_id = EXCLUDED.centre_id,"
             " name = EXCLUDED.name, email = EXCLUDED.email, updated_at = now()",
-            centre_id,
-            [animator.id for animator in team],
-            [animator.name for animator in team],
-            [normalise_email(animator.email) for animator in team],
+            [centre_id for centre_id, _ in teams],
+            list(named),
+            [centre_id for centre_id, _ in named.values()],
+            [animator.name for _, animator in named.values()],
+            [normalise_email(animator.email) for _, animator in named.values()],
         )
 
     async def upsert_animator(self, centre_id: UUID, animator: AnimatorFacts) -> None:
